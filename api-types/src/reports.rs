@@ -1,0 +1,275 @@
+//! Response bodies of `/reports/*`, `/quality` and errors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Money, Percent};
+
+/// The calendar months a report covers: `from` ..= `to` (`YYYY-MM`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Window {
+    /// First month of the window.
+    pub from: String,
+    /// Last month of the window (equal to `as_of`).
+    pub to: String,
+    /// The month the window ends at: the request's `as_of`, or the latest month in the data.
+    pub as_of: String,
+    /// Number of calendar months in the window.
+    pub months: u32,
+}
+
+/// One month of `GET /reports/monthly-transactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyTransactionsRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub transactions: i64,
+    /// Distinct customers with at least one transaction that month.
+    pub active_customers: i64,
+    pub revenue: Money,
+    /// revenue / transactions, rounded half away from zero to the cent.
+    pub avg_transaction_amount: Money,
+    /// revenue / active_customers, rounded half away from zero to the cent.
+    pub avg_amount_per_customer: Money,
+    /// False for the month of the latest transaction (it may be partial).
+    pub complete: bool,
+}
+
+/// `GET /reports/monthly-transactions`: average user transaction amount per month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyTransactionsReport {
+    pub currency: String,
+    pub window: Window,
+    pub months: Vec<MonthlyTransactionsRow>,
+}
+
+/// One month of `GET /reports/revenue-growth`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevenueGrowthRow {
+    pub month: String,
+    pub revenue: Money,
+    /// Revenue of the calendar month before, even outside the window; null when
+    /// the data has nothing before this month.
+    pub previous_revenue: Option<Money>,
+    /// (revenue - previous) / previous × 100; null without a non-zero previous month.
+    pub growth_pct: Option<Percent>,
+    /// growth_pct < 0.
+    pub declined: bool,
+    pub complete: bool,
+}
+
+/// `GET /reports/revenue-growth`: month-over-month revenue growth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevenueGrowthReport {
+    pub currency: String,
+    pub window: Window,
+    pub months: Vec<RevenueGrowthRow>,
+}
+
+/// Revenue that cannot be attributed to any product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Unattributed {
+    /// Transactions with an empty subscription id.
+    pub null_subscription: Money,
+    /// Transactions whose subscription id is not in the products file.
+    pub unknown_subscription: Money,
+}
+
+/// One product of `GET /reports/top-products`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductRow {
+    pub rank: u32,
+    pub product: String,
+    /// Revenue allocated to this product (in proportion to plan amounts).
+    pub total_sales: Money,
+    /// Transactions that contributed to this product.
+    pub transactions: i64,
+    /// Share of the attributed revenue.
+    pub share_pct: Option<Percent>,
+}
+
+/// `GET /reports/top-products`: products ranked by total sales.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopProductsReport {
+    pub currency: String,
+    /// First month included (`YYYY-MM`), null when the whole history is used.
+    pub from: Option<String>,
+    /// Last month included, null when the whole history is used.
+    pub to: Option<String>,
+    /// Revenue allocated to products: the sum of every product's `total_sales`.
+    pub attributed_revenue: Money,
+    pub unattributed: Unattributed,
+    /// attributed + unattributed: all revenue in this currency and period.
+    pub total_revenue: Money,
+    pub products: Vec<ProductRow>,
+}
+
+/// One customer of `GET /reports/top-users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRow {
+    pub rank: u32,
+    pub customer_id: String,
+    /// Empty when the users file has no name for this customer.
+    pub customer_name: String,
+    pub total_spending: Money,
+    pub transactions: i64,
+}
+
+/// `GET /reports/top-users`: customers ranked by total spending (no e-mail: personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopUsersReport {
+    pub currency: String,
+    pub users: Vec<UserRow>,
+}
+
+/// Orphans between the users and transactions files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerChecks {
+    /// Customers with transactions but no row in the users file.
+    pub in_transactions_not_in_users: i64,
+    /// Customers in the users file without any transaction.
+    pub in_users_without_transactions: i64,
+    /// Customers in dim_user.
+    pub total: i64,
+    /// Customers whose transactions use more than one currency.
+    pub multi_currency: i64,
+}
+
+/// Transactions in one subscription category.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionCheck {
+    pub transactions: i64,
+    pub customers: i64,
+    /// Amount per currency (never added across currencies).
+    pub amount: BTreeMap<String, Money>,
+    /// Share of the revenue per currency.
+    pub share_of_revenue_pct: BTreeMap<String, Percent>,
+}
+
+/// Subscription ids that do not lead to a product.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionChecks {
+    pub null_subscription: SubscriptionCheck,
+    pub unknown_subscription: SubscriptionCheck,
+}
+
+/// Counts for one input file of the last ingest: read = loaded + duplicates + rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileCounts {
+    pub file: String,
+    pub sha256: String,
+    pub read: i64,
+    pub loaded: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+}
+
+/// The last successful ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastIngest {
+    pub run_id: i64,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    pub files: Vec<FileCounts>,
+}
+
+/// Completeness of the users file after grouping by customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Completeness {
+    pub customers_without_name: i64,
+    pub customers_without_email: i64,
+    /// User rows with an empty name / email (before grouping).
+    pub user_rows_without_name: i64,
+    pub user_rows_without_email: i64,
+    /// Customers whose user rows disagree on a non-empty name or e-mail.
+    pub customers_with_conflicting_names: i64,
+    pub customers_with_conflicting_emails: i64,
+}
+
+/// Transactions of amount zero, per currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ZeroAmount {
+    pub transactions: i64,
+}
+
+/// Transactions with a negative total (refunds): loaded, and netted in revenue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refunds {
+    pub transactions: i64,
+    /// Sum per currency (negative).
+    pub amount: BTreeMap<String, Money>,
+}
+
+/// How recent the data is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Freshness {
+    /// RFC 3339 of the earliest / latest transaction; null on an empty database.
+    pub first_transaction_at: Option<String>,
+    pub latest_transaction_at: Option<String>,
+    /// Whole days between the latest transaction and the time of the request.
+    pub days_since_latest_transaction: Option<i64>,
+}
+
+/// `GET /quality`: data-quality checks of the loaded data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityReport {
+    pub customers: CustomerChecks,
+    pub subscriptions: SubscriptionChecks,
+    /// Null before the first successful ingest.
+    pub last_ingest: Option<LastIngest>,
+    pub completeness: Completeness,
+    pub zero_amount: ZeroAmount,
+    pub refunds: Refunds,
+    /// Transactions and revenue per currency.
+    pub currencies: Vec<CurrencySummary>,
+    pub freshness: Freshness,
+}
+
+/// Totals of one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CurrencySummary {
+    pub currency: String,
+    pub transactions: i64,
+    pub revenue: Money,
+}
+
+/// `GET /reports/meta`: what the data holds, for building filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Meta {
+    /// Currencies by number of transactions, most first (the first is the default).
+    pub currencies: Vec<CurrencySummary>,
+    /// `YYYY-MM` of the first and the latest transaction; null on an empty database.
+    pub first_month: Option<String>,
+    pub latest_month: Option<String>,
+}
+
+/// Every error body: a stable snake_case code and a human sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+}

@@ -1,0 +1,19 @@
+//! `agg_customer_spending`: each customer's total per currency.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "agg_customer_spending")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub currency: String,
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub customer_id: String,
+    pub total_spending_cents: i64,
+    pub transactions: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,24 @@
+//! `dim_product`: one row per (subscription, plan).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "dim_product")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub subscription_id: String,
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub plan: String,
+    #[sea_orm(column_type = "Text")]
+    pub product: String,
+    #[sea_orm(column_type = "Text")]
+    pub interval: String,
+    pub amount_cents: i64,
+    #[sea_orm(column_type = "Text")]
+    pub status: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,36 @@
+//! `dim_user`: one row per customer.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "dim_user")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub customer_id: String,
+    #[sea_orm(column_type = "Text")]
+    pub customer_name: String,
+    /// Personal data: never served by the API.
+    #[sea_orm(column_type = "Text")]
+    pub customer_email: String,
+    /// The currency the customer pays in most often; `None` without transactions.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub currency: Option<String>,
+    /// Total in `currency` only, in cents.
+    pub total_spending_cents: i64,
+    pub transactions: i64,
+    pub in_users_file: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::fct_transaction::Entity")]
+    Transactions,
+}
+
+impl Related<super::fct_transaction::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Transactions.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,43 @@
+//! Errors that stop an ingest. Bad *rows* never do: they are rejected and stored.
+
+use std::path::PathBuf;
+
+/// A fatal ingest error, printed as one human line.
+#[derive(Debug, thiserror::Error)]
+pub enum EtlError {
+    #[error("{path}: cannot open input file: {source}")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{path}: read error at line {line}: {message}")]
+    Read { path: PathBuf, line: u64, message: String },
+    #[error("{path}: the file is empty (expected a header row with columns {expected})")]
+    Empty { path: PathBuf, expected: String },
+    #[error("{path}: the header row is not valid UTF-8 text; save the export as UTF-8")]
+    HeaderEncoding { path: PathBuf },
+    #[error("{path}: missing column {column:?} in the header (found: {found})")]
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        found: String,
+    },
+    #[error("database error while {during}: {message}")]
+    Database { during: &'static str, message: String },
+    #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {duplicates} duplicates + {rejected} rejected")]
+    Accounting {
+        file: &'static str,
+        read: u64,
+        loaded: u64,
+        duplicates: u64,
+        rejected: u64,
+    },
+    #[error("ingest aborted: {0}")]
+    Aborted(String),
+}
+
+impl EtlError {
+    pub(crate) fn db(during: &'static str) -> impl FnOnce(sqlx::Error) -> EtlError {
+        move |e| EtlError::Database {
+            during,
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Writing a run into the database atomically.
+//!
+//! PostgreSQL: inside one transaction, rows are `COPY`ed into fresh `*__load`
+//! tables without indexes; at the end the old tables are dropped, the new ones
+//! renamed, and the live tables' own constraints and indexes (read from the
+//! catalog, so the migrations stay the one definition) rebuilt on them. Readers
+//! keep seeing the previous data until the commit; a crash rolls everything back.
+//!
+//! SQLite: one write transaction that deletes the old rows and inserts the new
+//! ones with prepared multi-row statements; WAL readers see the old data until
+//! the commit.
+
+use chrono::NaiveDateTime;
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+
+use super::error::EtlError;
+use super::rows::{CellWriter, Row};
+
+/// Tables replaced by every run, children first.
+pub const REPLACED: &[&str] = &[
+    "fct_transaction",
+    "agg_product_month",
+    "agg_customer_spending",
+    "agg_monthly",
+    "dim_product",
+    "dim_user",
+];
+
+pub enum Loader {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Loader {
+    pub async fn begin_postgres(pool: &sqlx::PgPool) -> Result<Self, EtlError> {
+        let mut tx = pool
+            .begin()
+            .await
+            .map_err(EtlError::db("starting the load transaction"))?;
+        for table in REPLACED {
+            let sql = format!(
+                "DROP TABLE IF EXISTS {table}__load; CREATE TABLE {table}__load (LIKE {table} INCLUDING DEFAULTS)"
+            );
+            sqlx::raw_sql(&sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(EtlError::db("creating load tables"))?;
+        }
+        Ok(Loader::Postgres(tx))
+    }
+
+    pub async fn begin_sqlite(pool: &sqlx::SqlitePool) -> Result<Self, EtlError> {
+        let mut tx = pool
+            .begin()
+            .await
+            .map_err(EtlError::db("starting the load transaction"))?;
+        sqlx::raw_sql("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await
+            .map_err(EtlError::db("deferring foreign keys"))?;
+        for table in REPLACED {
+            sqlx::raw_sql(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(EtlError::db("clearing the previous data"))?;
+        }
+        Ok(Loader::Sqlite(tx))
+    }
+
+    /// Writes rows of a replaced table (into its load table on PostgreSQL).
+    pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
+        let staged = matches!(self, Loader::Postgres(_)) && REPLACED.contains(&R::TABLE);
+        let table = if staged {
+            format!("{}__load", R::TABLE)
+        } else {
+            R::TABLE.to_owned()
+        };
+        self.write_into::<R>(&table, rows).await
+    }
+
+    async fn write_into<R: Row>(&mut self, table: &str, rows: &[R]) -> Result<(), EtlError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Loader::Postgres(tx) => copy_rows(tx, table, rows).await,
+            Loader::Sqlite(tx) => insert_rows(tx, table, rows).await,
+        }
+    }
+
+    /// Runs one statement inside the load transaction.
+    pub async fn execute(&mut self, sql: &str, binds: &[BindValue]) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(tx) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = match b {
+                        BindValue::Int(v) => q.bind(*v),
+                        BindValue::Text(v) => q.bind(v.clone()),
+                        BindValue::Ts(v) => q.bind(*v),
+                    };
+                }
+                q.execute(&mut **tx).await.map_err(EtlError::db("recording the run"))?;
+            }
+            Loader::Sqlite(tx) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = match b {
+                        BindValue::Int(v) => q.bind(*v),
+                        BindValue::Text(v) => q.bind(v.clone()),
+                        BindValue::Ts(v) => q.bind(*v),
+                    };
+                }
+                q.execute(&mut **tx).await.map_err(EtlError::db("recording the run"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the new data visible: swaps tables (PostgreSQL) and commits.
+    pub async fn commit(self) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(mut tx) => {
+                swap_postgres(&mut tx).await?;
+                tx.commit().await.map_err(EtlError::db("committing the load"))?;
+            }
+            Loader::Sqlite(tx) => tx.commit().await.map_err(EtlError::db("committing the load"))?,
+        }
+        Ok(())
+    }
+}
+
+pub enum BindValue {
+    Int(i64),
+    Text(String),
+    Ts(NaiveDateTime),
+}
+
+/// Encodes cells in PostgreSQL's COPY text format.
+struct CopyText<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl CopyText<'_> {
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(b'\t');
+        }
+        self.first = false;
+    }
+}
+
+impl CellWriter for CopyText<'_> {
+    fn text(&mut self, value: &str) {
+        self.sep();
+        for &b in value.as_bytes() {
+            match b {
+                b'\\' => self.out.extend_from_slice(b"\\\\"),
+                b'\t' => self.out.extend_from_slice(b"\\t"),
+                b'\n' => self.out.extend_from_slice(b"\\n"),
+                b'\r' => self.out.extend_from_slice(b"\\r"),
+                _ => self.out.push(b),
+            }
+        }
+    }
+    fn opt_text(&mut self, value: Option<&str>) {
+        match value {
+            Some(v) => self.text(v),
+            None => {
+                self.sep();
+                self.out.extend_from_slice(b"\\N");
+            }
+        }
+    }
+    fn int(&mut self, value: i64) {
+        self.sep();
+        self.out.extend_from_slice(value.to_string().as_bytes());
+    }
+    fn boolean(&mut self, value: bool) {
+        self.sep();
+        self.out.push(if value { b't' } else { b'f' });
+    }
+    fn timestamp(&mut self, value: &NaiveDateTime) {
+        self.sep();
+        self.out
+            .extend_from_slice(value.format("%Y-%m-%d %H:%M:%S%.f").to_string().as_bytes());
+    }
+}
+
+async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
+    let mut buf = Vec::with_capacity(rows.len() * 96);
+    for row in rows {
+        row.write(&mut CopyText {
+            out: &mut buf,
+            first: true,
+        });
+        buf.push(b'\n');
+    }
+    let sql = format!("COPY {table} ({}) FROM STDIN", R::COLUMNS.join(", "));
+    let mut copy = conn.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+    copy.send(buf).await.map_err(EtlError::db("sending COPY data"))?;
+    copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+    Ok(())
+}
+
+#[derive(Clone)]
+enum SqliteValue {
+    Text(String),
+    Null,
+    Int(i64),
+    Ts(NaiveDateTime),
+}
+
+struct SqliteCells(Vec<SqliteValue>);
+
+impl CellWriter for SqliteCells {
+    fn text(&mut self, value: &str) {
+        self.0.push(SqliteValue::Text(value.to_owned()));
+    }
+    fn opt_text(&mut self, value: Option<&str>) {
+        self.0
+            .push(value.map_or(SqliteValue::Null, |v| SqliteValue::Text(v.to_owned())));
+    }
+    fn int(&mut self, value: i64) {
+        self.0.push(SqliteValue::Int(value));
+    }
+    fn boolean(&mut self, value: bool) {
+        self.0.push(SqliteValue::Int(i64::from(value)));
+    }
+    fn timestamp(&mut self, value: &NaiveDateTime) {
+        self.0.push(SqliteValue::Ts(*value));
+    }
+}
+
+/// SQLite allows at most 32,766 bound parameters per statement.
+const SQLITE_MAX_PARAMS: usize = 32_766;
+
+async fn insert_rows<R: Row>(conn: &mut SqliteConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
+    let ncols = R::COLUMNS.len();
+    let per_stmt = (SQLITE_MAX_PARAMS / ncols).min(1000);
+    let placeholders = format!("({})", vec!["?"; ncols].join(","));
+    for chunk in rows.chunks(per_stmt) {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            R::COLUMNS.join(","),
+            vec![placeholders.as_str(); chunk.len()].join(",")
+        );
+        let mut cells = SqliteCells(Vec::with_capacity(chunk.len() * ncols));
+        for row in chunk {
+            row.write(&mut cells);
+        }
+        let mut q = sqlx::query(&sql);
+        for v in cells.0 {
+            q = match v {
+                SqliteValue::Text(t) => q.bind(t),
+                SqliteValue::Null => q.bind(Option::<String>::None),
+                SqliteValue::Int(i) => q.bind(i),
+                SqliteValue::Ts(t) => q.bind(t),
+            };
+        }
+        q.execute(&mut *conn).await.map_err(EtlError::db("inserting rows"))?;
+    }
+    Ok(())
+}
+
+/// Replaces each live table by its load table, rebuilding the live table's
+/// constraints and indexes exactly as the migrations defined them.
+async fn swap_postgres(conn: &mut PgConnection) -> Result<(), EtlError> {
+    let mut keys = Vec::new(); // primary keys and unique constraints
+    let mut foreign = Vec::new();
+    let mut indexes = Vec::new();
+    for table in REPLACED {
+        let constraints: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT conname::text, contype::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = to_regclass($1) ORDER BY conname",
+        )
+        .bind(*table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(EtlError::db("reading constraints"))?;
+        for (name, kind, def) in constraints {
+            let stmt = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}");
+            match kind.as_str() {
+                "f" => foreign.push(stmt),
+                _ => keys.push(stmt),
+            }
+        }
+        let defs: Vec<(String,)> = sqlx::query_as(
+            "SELECT indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = $1 \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.conrelid = to_regclass($1)) \
+             ORDER BY indexname",
+        )
+        .bind(*table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(EtlError::db("reading indexes"))?;
+        indexes.extend(defs.into_iter().map(|d| d.0));
+    }
+    let drop = format!("DROP TABLE {}", REPLACED.join(", "));
+    sqlx::raw_sql(&drop)
+        .execute(&mut *conn)
+        .await
+        .map_err(EtlError::db("dropping the previous tables"))?;
+    for table in REPLACED {
+        let sql = format!("ALTER TABLE {table}__load RENAME TO {table}");
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(EtlError::db("renaming the load tables"))?;
+    }
+    for stmt in keys.iter().chain(&foreign).chain(&indexes) {
+        sqlx::raw_sql(stmt)
+            .execute(&mut *conn)
+            .await
+            .map_err(EtlError::db("rebuilding keys and indexes"))?;
+    }
+    Ok(())
+}

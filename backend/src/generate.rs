@@ -1,0 +1,143 @@
+//! A deterministic generator of billing exports in the real export's format and
+//! quirks: tab-separated, CRLF, a header, `M/D/YY H:MM` dates, users repeated once
+//! per transaction with blanks and conflicting names, ~9% empty subscription ids,
+//! most subscription ids unknown to products, multi-plan subscriptions, zero
+//! totals and a few customers paying in euros. The same seed gives the same bytes.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+
+const PRODUCTS: &[&str] = &[
+    "Analytics Suite",
+    "Billing Cloud",
+    "CRM Starter",
+    "CRM Enterprise",
+    "Data Warehouse",
+    "Email Campaigns",
+    "Helpdesk",
+    "Identity Gateway",
+    "Marketing Hub",
+    "Payments API",
+    "Reporting Studio",
+    "Team Chat",
+];
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Chloé", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam",
+];
+const LAST: &[&str] = &[
+    "Adams", "Brown", "Costa", "Dubois", "Evans", "Fischer", "García", "Hansen", "Ito", "Jones", "Khan", "Lopez",
+];
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct GenerateOptions {
+    pub transactions: u64,
+    pub seed: u64,
+}
+
+/// Writes products.csv, transactions.csv and users.csv into `out`.
+pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut rng = fastrand::Rng::with_seed(options.seed);
+    let n = options.transactions;
+    let customers = (n / 8).max(20);
+    // Each customer has one or two subscriptions; about 8% of subscriptions are in products.
+    let subs_per_customer = |c: u64| 1 + u64::from(c.is_multiple_of(3));
+    let sub_id = |c: u64, k: u64| format!("sub_{:010x}", (c * 2 + k).wrapping_mul(0x9E37_79B9) & 0xff_ffff_ffff);
+    let customer_id = |c: u64| format!("cus_{:012x}", c.wrapping_mul(0x5851_F42D_4C95_7F2D) >> 16);
+
+    let mut products = writer(&out.join("products.csv"))?;
+    write!(products, "subscription ID\tPlan\tProduct\tInterval\tAmount\tStatus\r\n")?;
+    let mut product_lines = 0u64;
+    for c in 0..customers {
+        for k in 0..subs_per_customer(c) {
+            if rng.u32(0..100) >= 8 {
+                continue;
+            }
+            let product = PRODUCTS[rng.usize(0..PRODUCTS.len())];
+            let interval = if rng.bool() { "month" } else { "year" };
+            let amount = if rng.u32(0..20) == 0 {
+                0
+            } else {
+                rng.u64(1..2000) * 100 + if rng.bool() { 0 } else { 49 }
+            };
+            let status = ["active", "active", "active", "canceled", "past_due"][rng.usize(0..5)];
+            let sub = sub_id(c, k);
+            if product_lines > 0 {
+                write!(products, "\r\n")?;
+            }
+            write!(
+                products,
+                "{sub}\t{product} {interval}ly\t{product}\t{interval}\t{amount}\t{status}"
+            )?;
+            product_lines += 1;
+            if rng.u32(0..12) == 0 {
+                // An add-on plan on the same subscription.
+                let support = amount / 10;
+                write!(
+                    products,
+                    "\r\n{sub}\t{product} - Support\t{product} - Support\t{interval}\t{support}\t{status}"
+                )?;
+                product_lines += 1;
+            }
+        }
+    }
+    products.flush()?;
+
+    let mut tx = writer(&out.join("transactions.csv"))?;
+    let mut users = writer(&out.join("users.csv"))?;
+    write!(
+        tx,
+        "Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency\r\n"
+    )?;
+    write!(users, "Customer ID\tCustomer Name\tCustomer Email\r\n")?;
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    let span_minutes = 60 * 24 * 304; // Jan 1st to Oct 31st
+    for i in 0..n {
+        let c = rng.u64(0..customers);
+        let minutes = i * span_minutes / n.max(1) + rng.u64(0..60);
+        let at = start + Duration::minutes(minutes as i64);
+        let sub = if rng.u32(0..100) < 9 {
+            String::new()
+        } else {
+            sub_id(c, rng.u64(0..subs_per_customer(c)))
+        };
+        let total = match rng.u32(0..100) {
+            0..=2 => "0".to_owned(),
+            3..=40 => format!("{}", rng.u64(5..3000)),
+            _ => format!("{}.{:02}", rng.u64(5..3000), rng.u32(0..100)),
+        };
+        let currency = if c % 400 == 7 { "eur" } else { "usd" };
+        let sep = if i > 0 { "\r\n" } else { "" };
+        write!(
+            tx,
+            "{sep}{}\ttxn_{:016x}\t{}\t{sub}\t{total}\t{currency}",
+            at.format("%-m/%-d/%y %-H:%M"),
+            (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ options.seed,
+            customer_id(c)
+        )?;
+        let (first, last) = (FIRST[(c % 12) as usize], LAST[(c / 12 % 12) as usize]);
+        let name = match rng.u32(0..100) {
+            0..=10 => String::new(),
+            11..=12 => format!("{first} {last}-{}", FIRST[rng.usize(0..FIRST.len())]),
+            _ => format!("{first} {last}"),
+        };
+        let email = if rng.u32(0..100) < 5 {
+            String::new()
+        } else {
+            format!("{}.{}{c}@example.com", first.to_lowercase(), last.to_lowercase())
+        };
+        write!(users, "{sep}{}\t{name}\t{email}", customer_id(c))?;
+    }
+    tx.flush()?;
+    users.flush()
+}
+
+fn writer(path: &Path) -> std::io::Result<BufWriter<File>> {
+    Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+}

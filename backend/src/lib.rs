@@ -1,0 +1,15 @@
+//! Revenue analytics: the ETL that loads billing exports into a star schema, and
+//! the JSON API that serves reports from it.
+
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod etl;
+pub mod generate;
+pub mod openapi;
+pub mod reports;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,141 @@
+//! The same rows as the JSON reports, as CSV.
+
+use api_types::{MonthlyTransactionsReport, RevenueGrowthReport, TopProductsReport, TopUsersReport};
+
+/// A report that has a tabular CSV form.
+pub trait ToCsv {
+    fn header(&self) -> Vec<&'static str>;
+    fn records(&self) -> Vec<Vec<String>>;
+
+    fn to_csv(&self) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(self.header());
+        for r in self.records() {
+            let _ = w.write_record(r);
+        }
+        w.into_inner().unwrap_or_default()
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+impl ToCsv for MonthlyTransactionsReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "currency",
+            "month",
+            "transactions",
+            "active_customers",
+            "revenue",
+            "avg_transaction_amount",
+            "avg_amount_per_customer",
+            "complete",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.months
+            .iter()
+            .map(|m| {
+                vec![
+                    self.currency.clone(),
+                    m.month.clone(),
+                    m.transactions.to_string(),
+                    m.active_customers.to_string(),
+                    m.revenue.to_string(),
+                    m.avg_transaction_amount.to_string(),
+                    m.avg_amount_per_customer.to_string(),
+                    m.complete.to_string(),
+                ]
+            })
+            .collect()
+    }
+}
+
+impl ToCsv for RevenueGrowthReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "currency",
+            "month",
+            "revenue",
+            "previous_revenue",
+            "growth_pct",
+            "declined",
+            "complete",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.months
+            .iter()
+            .map(|m| {
+                vec![
+                    self.currency.clone(),
+                    m.month.clone(),
+                    m.revenue.to_string(),
+                    opt(&m.previous_revenue),
+                    opt(&m.growth_pct),
+                    m.declined.to_string(),
+                    m.complete.to_string(),
+                ]
+            })
+            .collect()
+    }
+}
+
+impl ToCsv for TopProductsReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "currency",
+            "rank",
+            "product",
+            "total_sales",
+            "transactions",
+            "share_pct",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.products
+            .iter()
+            .map(|p| {
+                vec![
+                    self.currency.clone(),
+                    p.rank.to_string(),
+                    p.product.clone(),
+                    p.total_sales.to_string(),
+                    p.transactions.to_string(),
+                    opt(&p.share_pct),
+                ]
+            })
+            .collect()
+    }
+}
+
+impl ToCsv for TopUsersReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "currency",
+            "rank",
+            "customer_id",
+            "customer_name",
+            "total_spending",
+            "transactions",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.users
+            .iter()
+            .map(|u| {
+                vec![
+                    self.currency.clone(),
+                    u.rank.to_string(),
+                    u.customer_id.clone(),
+                    u.customer_name.clone(),
+                    u.total_spending.to_string(),
+                    u.transactions.to_string(),
+                ]
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,31 @@
+//! The reports: one module per report, each a function from validated
+//! parameters to a typed result (testable without HTTP). They read the
+//! aggregate tables the ETL builds, so their cost does not grow with the
+//! number of transactions.
+
+mod csv_rows;
+mod monthly;
+mod params;
+mod products;
+mod quality;
+mod users;
+
+pub use csv_rows::ToCsv;
+pub use monthly::{meta, monthly_transactions, revenue_growth};
+pub use params::{Limit, ReportContext, WindowParams};
+pub use products::{top_products, TopProductsParams};
+pub use quality::quality;
+pub use users::{top_users, TopUsersParams};
+
+/// Why a report cannot be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{message}")]
+    BadParameter { parameter: &'static str, message: String },
+    #[error("unknown currency {given:?}; available: {}", available.join(", "))]
+    UnknownCurrency { given: String, available: Vec<String> },
+    #[error("no data has been loaded yet: run the ingest first")]
+    NoData,
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}

@@ -1,0 +1,95 @@
+//! Monthly average transaction amount, revenue growth, and the data's metadata.
+
+use api_types::{
+    CurrencySummary, Meta, Money, MonthlyTransactionsReport, MonthlyTransactionsRow, Percent, RevenueGrowthReport,
+    RevenueGrowthRow,
+};
+
+use super::params::{ReportContext, WindowParams};
+use super::ReportError;
+
+/// `GET /reports/monthly-transactions`.
+pub fn monthly_transactions(
+    ctx: &ReportContext,
+    params: &WindowParams,
+) -> Result<MonthlyTransactionsReport, ReportError> {
+    let currency = ctx.currency(params.currency.as_deref())?;
+    let window = ctx.window(params)?;
+    let months = window
+        .iter()
+        .map(|month| {
+            let row = ctx.of_currency(&currency).find(|(m, _)| *m == month).map(|(_, r)| r);
+            let (transactions, active, revenue) =
+                row.map_or((0, 0, 0), |r| (r.transactions, r.active_customers, r.revenue_cents));
+            MonthlyTransactionsRow {
+                month: month.to_string(),
+                transactions,
+                active_customers: active,
+                revenue: Money(revenue),
+                avg_transaction_amount: Money(revenue).div_round(transactions).unwrap_or(Money::ZERO),
+                avg_amount_per_customer: Money(revenue).div_round(active).unwrap_or(Money::ZERO),
+                complete: ctx.complete(month),
+            }
+        })
+        .collect();
+    Ok(MonthlyTransactionsReport {
+        currency,
+        window: window.to_api(),
+        months,
+    })
+}
+
+/// `GET /reports/revenue-growth`.
+pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<RevenueGrowthReport, ReportError> {
+    let currency = ctx.currency(params.currency.as_deref())?;
+    let window = ctx.window(params)?;
+    let revenue_of = |m| {
+        ctx.of_currency(&currency)
+            .find(|(month, _)| *month == m)
+            .map_or(0, |(_, r)| r.revenue_cents)
+    };
+    let first = ctx.of_currency(&currency).map(|(m, _)| m).min();
+    let months = window
+        .iter()
+        .map(|month| {
+            let revenue = revenue_of(month);
+            let previous_month = month.plus(-1);
+            // The month before counts even outside the window; null only when the
+            // data holds nothing that early.
+            let previous = first
+                .filter(|f| *f <= previous_month)
+                .map(|_| revenue_of(previous_month));
+            let growth = previous.and_then(|p| Percent::growth(revenue, p));
+            RevenueGrowthRow {
+                month: month.to_string(),
+                revenue: Money(revenue),
+                previous_revenue: previous.map(Money),
+                growth_pct: growth,
+                declined: growth.is_some_and(Percent::is_negative),
+                complete: ctx.complete(month),
+            }
+        })
+        .collect();
+    Ok(RevenueGrowthReport {
+        currency,
+        window: window.to_api(),
+        months,
+    })
+}
+
+/// `GET /reports/meta`.
+pub fn meta(ctx: &ReportContext) -> Meta {
+    Meta {
+        currencies: ctx
+            .currencies
+            .iter()
+            .map(|(c, n, cents)| CurrencySummary {
+                currency: c.clone(),
+                transactions: *n,
+                revenue: Money(*cents),
+            })
+            .collect(),
+        first_month: ctx.first_month.map(|m| m.to_string()),
+        latest_month: ctx.latest_month.map(|m| m.to_string()),
+    }
+}

@@ -1,0 +1,176 @@
+//! Report parameters: validated once, with errors that name the parameter and
+//! the accepted range.
+
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+
+use super::ReportError;
+use crate::domain::Month;
+use crate::entities::agg_monthly;
+
+/// Largest accepted `months`.
+pub const MAX_MONTHS: u32 = 36;
+
+/// Raw window parameters as they arrive in a query string.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowParams {
+    /// Number of calendar months, 1–36 (default 6).
+    pub months: Option<String>,
+    /// Last month of the window, `YYYY-MM` (default: the month of the latest transaction).
+    pub as_of: Option<String>,
+    /// ISO currency code, e.g. `usd` (default: the currency with the most transactions).
+    pub currency: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// `limit`, validated against a range.
+pub struct Limit;
+
+impl Limit {
+    pub fn parse(raw: Option<&str>, default: u32, max: u32) -> Result<u32, ReportError> {
+        parse_int(raw, "limit", default, 1, max)
+    }
+}
+
+fn parse_int(raw: Option<&str>, parameter: &'static str, default: u32, min: u32, max: u32) -> Result<u32, ReportError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(default);
+    };
+    match raw.parse::<u32>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ReportError::BadParameter {
+            parameter,
+            message: format!("parameter `{parameter}` must be an integer from {min} to {max}, got {raw:?}"),
+        }),
+    }
+}
+
+/// Parses an optional `YYYY-MM` parameter.
+pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<Month>, ReportError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    Month::parse(raw).map(Some).ok_or_else(|| ReportError::BadParameter {
+        parameter,
+        message: format!("parameter `{parameter}` must be a month as YYYY-MM (e.g. 2024-05), got {raw:?}"),
+    })
+}
+
+/// What every report needs to know about the loaded data: the monthly
+/// aggregates (one row per currency and month — small) and the currencies.
+pub struct ReportContext {
+    pub rows: Vec<agg_monthly::Model>,
+    /// Currencies by transactions, most first.
+    pub currencies: Vec<(String, i64, i64)>,
+    pub first_month: Option<Month>,
+    pub latest_month: Option<Month>,
+}
+
+impl ReportContext {
+    pub async fn load(db: &DatabaseConnection) -> Result<Self, ReportError> {
+        let rows = agg_monthly::Entity::find()
+            .order_by_asc(agg_monthly::Column::Currency)
+            .order_by_asc(agg_monthly::Column::Month)
+            .all(db)
+            .await?;
+        let mut currencies: Vec<(String, i64, i64)> = Vec::new();
+        let (mut first, mut latest): (Option<Month>, Option<Month>) = (None, None);
+        for row in &rows {
+            match currencies.iter_mut().find(|c| c.0 == row.currency) {
+                Some(c) => {
+                    c.1 += row.transactions;
+                    c.2 += row.revenue_cents;
+                }
+                None => currencies.push((row.currency.clone(), row.transactions, row.revenue_cents)),
+            }
+            if let Some(m) = Month::parse(&row.month) {
+                first = Some(first.map_or(m, |f| f.min(m)));
+                latest = Some(latest.map_or(m, |l| l.max(m)));
+            }
+        }
+        currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(Self {
+            rows,
+            currencies,
+            first_month: first,
+            latest_month: latest,
+        })
+    }
+
+    /// The requested currency (any case), or the one with the most transactions.
+    pub fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
+        let available = || self.currencies.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+        match raw.map(str::trim).filter(|r| !r.is_empty()) {
+            None => self.currencies.first().map(|c| c.0.clone()).ok_or(ReportError::NoData),
+            Some(given) => {
+                let lower = given.to_ascii_lowercase();
+                if self.currencies.iter().any(|c| c.0 == lower) {
+                    Ok(lower)
+                } else if self.currencies.is_empty() {
+                    Err(ReportError::NoData)
+                } else {
+                    Err(ReportError::UnknownCurrency {
+                        given: given.to_owned(),
+                        available: available(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Resolves `months` and `as_of` into (first month, last month).
+    pub fn window(&self, params: &WindowParams) -> Result<Window, ReportError> {
+        let months = parse_int(params.months.as_deref(), "months", 6, 1, MAX_MONTHS)?;
+        let as_of = match parse_month(params.as_of.as_deref(), "as_of")? {
+            Some(m) => m,
+            None => self.latest_month.ok_or(ReportError::NoData)?,
+        };
+        Ok(Window {
+            from: as_of.plus(1 - months as i32),
+            to: as_of,
+            months,
+        })
+    }
+
+    /// A month is complete when it lies strictly before the latest transaction's month.
+    pub fn complete(&self, month: Month) -> bool {
+        self.latest_month.is_some_and(|l| month < l)
+    }
+
+    /// The aggregate rows of one currency, by month.
+    pub fn of_currency<'a>(&'a self, currency: &'a str) -> impl Iterator<Item = (Month, &'a agg_monthly::Model)> + 'a {
+        self.rows
+            .iter()
+            .filter(move |r| r.currency == currency)
+            .filter_map(|r| Month::parse(&r.month).map(|m| (m, r)))
+    }
+}
+
+/// A resolved window.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from: Month,
+    pub to: Month,
+    pub months: u32,
+}
+
+impl Window {
+    pub fn iter(&self) -> impl Iterator<Item = Month> {
+        let from = self.from;
+        (0..self.months as i32).map(move |i| from.plus(i))
+    }
+
+    pub fn contains(&self, m: Month) -> bool {
+        self.from <= m && m <= self.to
+    }
+
+    pub fn to_api(self) -> api_types::Window {
+        api_types::Window {
+            from: self.from.to_string(),
+            to: self.to.to_string(),
+            as_of: self.to.to_string(),
+            months: self.months,
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Products ranked by the revenue allocated to them.
+
+use std::collections::HashMap;
+
+use api_types::{Money, Percent, ProductRow, TopProductsReport, Unattributed};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::params::{parse_month, Limit, ReportContext};
+use super::ReportError;
+use crate::entities::agg_product_month;
+
+/// Query parameters of `GET /reports/top-products`.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TopProductsParams {
+    /// Number of products, 1–100 (default 10).
+    pub limit: Option<String>,
+    /// First month included, `YYYY-MM` (default: the first month of the data).
+    pub from: Option<String>,
+    /// Last month included, `YYYY-MM` (default: the latest month of the data).
+    pub to: Option<String>,
+    /// ISO currency code (default: the currency with the most transactions).
+    pub currency: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+pub async fn top_products(
+    db: &DatabaseConnection,
+    ctx: &ReportContext,
+    params: &TopProductsParams,
+) -> Result<TopProductsReport, ReportError> {
+    let limit = Limit::parse(params.limit.as_deref(), 10, 100)?;
+    let currency = ctx.currency(params.currency.as_deref())?;
+    let from = parse_month(params.from.as_deref(), "from")?;
+    let to = parse_month(params.to.as_deref(), "to")?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ReportError::BadParameter {
+                parameter: "from",
+                message: format!("parameter `from` ({f}) must not be after `to` ({t})"),
+            });
+        }
+    }
+    let mut query = agg_product_month::Entity::find().filter(agg_product_month::Column::Currency.eq(&currency));
+    if let Some(f) = from {
+        query = query.filter(agg_product_month::Column::Month.gte(f.to_string()));
+    }
+    if let Some(t) = to {
+        query = query.filter(agg_product_month::Column::Month.lte(t.to_string()));
+    }
+    let mut totals: HashMap<String, (i64, i64)> = HashMap::new();
+    for row in query.all(db).await? {
+        let e = totals.entry(row.product).or_default();
+        e.0 += row.total_sales_cents;
+        e.1 += row.transactions;
+    }
+    let attributed: i64 = totals.values().map(|t| t.0).sum();
+    let mut ranked: Vec<(String, (i64, i64))> = totals.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    let (mut null_sub, mut unknown_sub, mut total) = (0, 0, 0);
+    for (month, row) in ctx.of_currency(&currency) {
+        if from.is_some_and(|f| month < f) || to.is_some_and(|t| month > t) {
+            continue;
+        }
+        null_sub += row.null_subscription_revenue_cents;
+        unknown_sub += row.unknown_subscription_revenue_cents;
+        total += row.revenue_cents;
+    }
+    let products = ranked
+        .into_iter()
+        .take(limit as usize)
+        .enumerate()
+        .map(|(i, (product, (cents, n)))| ProductRow {
+            rank: i as u32 + 1,
+            product,
+            total_sales: Money(cents),
+            transactions: n,
+            share_pct: Percent::ratio(cents, attributed),
+        })
+        .collect();
+    Ok(TopProductsReport {
+        currency,
+        from: from.map(|m| m.to_string()),
+        to: to.map(|m| m.to_string()),
+        attributed_revenue: Money(attributed),
+        unattributed: Unattributed {
+            null_subscription: Money(null_sub),
+            unknown_subscription: Money(unknown_sub),
+        },
+        total_revenue: Money(total),
+        products,
+    })
+}

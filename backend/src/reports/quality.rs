@@ -1,0 +1,55 @@
+//! Data-quality checks: computed by the last successful ingest, plus freshness.
+
+use api_types::{FileCounts, LastIngest, QualityReport};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use super::ReportError;
+use crate::entities::{etl_run, etl_run_file};
+
+/// `GET /quality`; `NoData` before the first successful ingest.
+pub async fn quality(db: &DatabaseConnection) -> Result<QualityReport, ReportError> {
+    let run = etl_run::Entity::find()
+        .filter(etl_run::Column::Status.eq("succeeded"))
+        .order_by_desc(etl_run::Column::Id)
+        .one(db)
+        .await?
+        .ok_or(ReportError::NoData)?;
+    let mut report: QualityReport = run
+        .quality_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("etl_run {} has no readable quality_json", run.id)))?;
+    let files = etl_run_file::Entity::find()
+        .filter(etl_run_file::Column::RunId.eq(run.id))
+        .order_by_asc(etl_run_file::Column::File)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| FileCounts {
+            file: f.file,
+            sha256: f.sha256,
+            read: f.rows_read,
+            loaded: f.rows_loaded,
+            duplicates: f.rows_duplicate,
+            rejected: f.rows_rejected,
+        })
+        .collect();
+    report.last_ingest = Some(LastIngest {
+        run_id: run.id,
+        finished_at: run
+            .finished_at
+            .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
+        files,
+    });
+    if let Some(latest) = report
+        .freshness
+        .latest_transaction_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        report.freshness.days_since_latest_transaction = Some((Utc::now() - latest.with_timezone(&Utc)).num_days());
+    }
+    Ok(report)
+}

@@ -1,0 +1,21 @@
+//! Liveness (the process answers) and readiness (the database answers).
+
+use actix_web::{web, HttpResponse};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use crate::error::ApiError;
+
+/// `GET /health/live`.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "The process is up")))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /health/ready`: 503 when the database cannot be reached.
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses(
+    (status = 200, description = "The database answers"),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn ready(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
+    db.execute_unprepared("SELECT 1").await.map_err(ApiError::Unavailable)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}

@@ -1,0 +1,92 @@
+//! Handlers of `/reports/*` and `/quality`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use api_types::{
+    Meta, MonthlyTransactionsReport, QualityReport, RevenueGrowthReport, TopProductsReport, TopUsersReport,
+};
+use sea_orm::DatabaseConnection;
+
+use super::{check_format, respond};
+use crate::error::ApiError;
+use crate::reports::{self, ReportContext, WindowParams};
+pub use crate::reports::{TopProductsParams, TopUsersParams};
+
+/// Average user transaction amount per month.
+#[utoipa::path(get, path = "/reports/monthly-transactions", tag = "reports", params(WindowParams), responses(
+    (status = 200, description = "One row per month of the window (also as text/csv)", body = MonthlyTransactionsReport),
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+pub async fn monthly_transactions(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    params: web::Query<WindowParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = ReportContext::load(&db).await?;
+    let report = reports::monthly_transactions(&ctx, &params)?;
+    Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
+}
+
+/// Month-over-month revenue growth, declines flagged.
+#[utoipa::path(get, path = "/reports/revenue-growth", tag = "reports", params(WindowParams), responses(
+    (status = 200, description = "One row per month of the window (also as text/csv)", body = RevenueGrowthReport),
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+pub async fn revenue_growth(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    params: web::Query<WindowParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = ReportContext::load(&db).await?;
+    let report = reports::revenue_growth(&ctx, &params)?;
+    Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
+}
+
+/// Products ranked by total sales (revenue allocated by plan amount).
+#[utoipa::path(get, path = "/reports/top-products", tag = "reports", params(TopProductsParams), responses(
+    (status = 200, description = "Ranked products and unattributed revenue (also as text/csv)", body = TopProductsReport),
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+pub async fn top_products(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    params: web::Query<TopProductsParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = ReportContext::load(&db).await?;
+    let report = reports::top_products(&db, &ctx, &params).await?;
+    Ok(respond(&req, params.format.as_deref(), "top-products", &report))
+}
+
+/// Customers ranked by total spending.
+#[utoipa::path(get, path = "/reports/top-users", tag = "reports", params(TopUsersParams), responses(
+    (status = 200, description = "Ranked customers, without e-mail (also as text/csv)", body = TopUsersReport),
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+pub async fn top_users(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    params: web::Query<TopUsersParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = ReportContext::load(&db).await?;
+    let report = reports::top_users(&db, &ctx, &params).await?;
+    Ok(respond(&req, params.format.as_deref(), "top-users", &report))
+}
+
+/// Currencies and the months the data covers (for building filters).
+#[utoipa::path(get, path = "/reports/meta", tag = "reports", responses(
+    (status = 200, description = "What the data holds", body = Meta)))]
+pub async fn meta(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
+    let ctx = ReportContext::load(&db).await?;
+    Ok(HttpResponse::Ok().json(reports::meta(&ctx)))
+}
+
+/// Data-quality checks of the loaded data.
+#[utoipa::path(get, path = "/quality", tag = "quality", responses(
+    (status = 200, description = "Checks from the last successful ingest", body = QualityReport),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+pub async fn quality(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(reports::quality(&db).await?))
+}

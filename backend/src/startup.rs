@@ -1,0 +1,140 @@
+//! Building and running the HTTP server; `main` and the tests start it the same way.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::routes;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0: any free port).
+    pub bind: String,
+    /// Origins allowed to call the API from another origin; empty: same origin only.
+    pub cors_origins: Vec<String>,
+    /// The built dashboard (`trunk build --release` output), served at `/` when present.
+    pub static_dir: Option<PathBuf>,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: &ServeSettings, db: DatabaseConnection) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let db = web::Data::new(db);
+        let openapi = crate::openapi::document();
+        let origins = settings.cors_origins.clone();
+        let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
+        if let Some(dir) = &static_dir {
+            tracing::info!(dir = %dir.display(), "serving the dashboard at /");
+        }
+        let mut server = HttpServer::new(move || {
+            let mut cors = Cors::default().allowed_methods(["GET"]).max_age(3600);
+            for origin in &origins {
+                cors = if origin == "*" {
+                    cors.allow_any_origin()
+                } else {
+                    cors.allowed_origin(origin)
+                };
+            }
+            let openapi = openapi.clone();
+            let mut app = App::new()
+                .wrap(actix_web::middleware::Compress::default())
+                .wrap(cors)
+                .wrap(TracingLogger::default())
+                .app_data(db.clone())
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    let message = format!("invalid query string: {err}");
+                    crate::error::ApiError::BadRequest {
+                        code: "invalid_parameter",
+                        message,
+                    }
+                    .into()
+                }))
+                .configure(routes::configure)
+                .route(
+                    "/openapi.json",
+                    web::get().to(move || {
+                        let doc = openapi.clone();
+                        async move { HttpResponse::Ok().json(doc) }
+                    }),
+                )
+                .route("/docs", web::get().to(docs));
+            if let Some(dir) = &static_dir {
+                let index = dir.join("index.html");
+                // Unknown paths outside the API fall back to the dashboard's index page.
+                let fallback = actix_web::dev::fn_service(move |req: actix_web::dev::ServiceRequest| {
+                    let index = index.clone();
+                    async move {
+                        let (req, _) = req.into_parts();
+                        let file = actix_files::NamedFile::open_async(&index).await?;
+                        let res = file.into_response(&req);
+                        Ok(actix_web::dev::ServiceResponse::new(req, res))
+                    }
+                });
+                app = app.service(
+                    actix_files::Files::new("/", dir)
+                        .index_file("index.html")
+                        .default_handler(fallback),
+                );
+            }
+            app.default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        // SIGINT/SIGTERM trigger a graceful shutdown (actix-web's default signal handling).
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NotFound(format!(
+        "no such endpoint: {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// A small page that renders the OpenAPI document with Swagger UI when online,
+/// and links the raw contract otherwise.
+async fn docs() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_HTML)
+}
+
+const DOCS_HTML: &str = r##"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Revenue analytics API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><p style="font-family:sans-serif">The contract: <a href="/openapi.json">/openapi.json</a></p>
+<div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>if (window.SwaggerUIBundle) SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+</body></html>"##;

@@ -1,0 +1,52 @@
+//! Star-schema migrations, written with SeaORM's schema builders so that one set
+//! serves PostgreSQL and SQLite unchanged.
+//!
+//! Money is stored as `BIGINT` hundredths of the currency unit (`*_cents`):
+//! SQLite has no exact decimal type (a `DECIMAL` column has REAL affinity), and
+//! integers are exact, compact and fast to sum on both engines.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_star_schema;
+mod m20261128_000002_etl_audit;
+mod m20261128_000003_report_aggregates;
+
+/// Path of the embedded SQLite database used when `DATABASE_URL` is unset.
+pub const DEFAULT_SQLITE_PATH: &str = "data/revenue.db";
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_star_schema::Migration),
+            Box::new(m20261128_000002_etl_audit::Migration),
+            Box::new(m20261128_000003_report_aggregates::Migration),
+        ]
+    }
+}
+
+/// Makes `DATABASE_URL` usable by SeaORM's migration CLI: reads `DATABASE_URL_FILE`
+/// when set, and falls back to the embedded SQLite file (creating `data/`).
+pub fn resolve_database_url_env() -> Result<(), String> {
+    if std::env::var_os("DATABASE_URL").is_some() {
+        return Ok(());
+    }
+    if let Some(file) = std::env::var_os("DATABASE_URL_FILE") {
+        let url = std::fs::read_to_string(&file).map_err(|e| {
+            format!(
+                "cannot read DATABASE_URL_FILE {}: {e}",
+                std::path::Path::new(&file).display()
+            )
+        })?;
+        std::env::set_var("DATABASE_URL", url.trim());
+        return Ok(());
+    }
+    let path = std::path::Path::new(DEFAULT_SQLITE_PATH);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::env::set_var("DATABASE_URL", format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"));
+    Ok(())
+}

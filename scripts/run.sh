@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: load input/ into the database (SQLite file data/revenue.db by
+# default, PostgreSQL with DATABASE_URL=postgres://…) and serve the API and the
+# dashboard at http://127.0.0.1:8080/ until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -x scripts/build-frontend.sh ]; then
+  scripts/build-frontend.sh || echo "warning: the dashboard could not be built; serving the API only" >&2
+fi
+cargo build --release -p backend --locked
+./target/release/backend ingest --input "${INPUT_DIR:-input}"
+exec ./target/release/backend serve "$@"
