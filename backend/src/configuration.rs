@@ -88,7 +88,8 @@ impl DatabaseSettings {
         redact_url(self.url.expose_secret())
     }
 
-    pub(crate) fn url(&self) -> &SecretString {
+    /// The URL itself (a secret: never log it).
+    pub fn url(&self) -> &SecretString {
         &self.url
     }
 }

@@ -61,6 +61,26 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// Records the offsets of line breaks in the stream after the header, so that a
+/// record's byte offset maps to its physical line number (the csv crate's own
+/// line counter is wrong for CRLF files). Holds only the read-ahead window.
+struct LineTracker<R> {
+    inner: R,
+    offset: u64,
+    newlines: Arc<Mutex<std::collections::VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut q) = self.newlines.lock() {
+            q.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|p| self.offset + p as u64));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// An open input file positioned after its header.
 pub struct Source {
     pub path: PathBuf,
@@ -68,6 +88,23 @@ pub struct Source {
     /// Index of each requested column in a record.
     pub positions: Vec<usize>,
     pub reader: csv::Reader<Box<dyn Read + Send>>,
+    newlines: Arc<Mutex<std::collections::VecDeque<u64>>>,
+    lines_before: u64,
+}
+
+impl Source {
+    /// The physical line (1-based, header = 1) at byte `offset` after the header.
+    /// Offsets must not decrease between calls.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        if let Ok(mut q) = self.newlines.lock() {
+            // `<=`: after a CRLF the csv crate reports the record as starting at the `\n`.
+            while q.front().is_some_and(|&p| p <= offset) {
+                q.pop_front();
+                self.lines_before += 1;
+            }
+        }
+        self.lines_before + 2
+    }
 }
 
 impl Source {
@@ -125,7 +162,12 @@ impl Source {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let body: Box<dyn Read + Send> = Box::new(reader);
+        let newlines = Arc::new(Mutex::new(std::collections::VecDeque::new()));
+        let body: Box<dyn Read + Send> = Box::new(LineTracker {
+            inner: reader,
+            offset: 0,
+            newlines: newlines.clone(),
+        });
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -137,6 +179,8 @@ impl Source {
             delimiter,
             positions,
             reader,
+            newlines,
+            lines_before: 0,
         })
     }
 }
@@ -194,7 +238,7 @@ pub fn for_each_row(
             .read_byte_record(&mut record)
             .map_err(|e| EtlError::Read {
                 path: source.path.clone(),
-                line: e.position().map_or(0, |p| p.line() + 1),
+                line: e.position().map_or(0, |p| p.line() + 2),
                 message: e.to_string(),
             })?;
         if !more {
@@ -205,7 +249,7 @@ pub fn for_each_row(
             continue;
         }
         rows += 1;
-        let line = record.position().map_or(0, |p| p.line() + 1);
+        let line = record.position().map_or(0, |p| source.line_at(p.byte()));
         f(RawRow {
             line,
             record: &record,

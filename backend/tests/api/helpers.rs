@@ -1,0 +1,215 @@
+//! Test databases, fixtures and a running app on a random port.
+
+use std::path::{Path, PathBuf};
+
+use backend::configuration::DatabaseSettings;
+use backend::etl::{self, IngestOptions, RunSummary};
+use backend::startup::{Application, ServeSettings};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use secrecy::SecretString;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per engine: `both!(name, body_fn)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::helpers::Engine::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_some() {
+                    super::$body($crate::helpers::Engine::Postgres).await;
+                }
+            }
+        }
+    };
+}
+
+/// `TEST_DATABASE_URL`; missing is a failure under `CI=true`, a skip otherwise.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(url),
+        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+        }
+        None => {
+            eprintln!("TEST_DATABASE_URL not set: skipping the PostgreSQL variant");
+            None
+        }
+    }
+}
+
+/// A fresh, empty database.
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    pub settings: DatabaseSettings,
+    pub engine: Engine,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = match engine {
+            Engine::Sqlite => DatabaseSettings::sqlite_file(&dir.path().join("test.db")).unwrap(),
+            Engine::Postgres => {
+                let admin_url = postgres_admin_url().expect("PostgreSQL not configured");
+                let name = format!("revenue_test_{:016x}", fastrand::u64(..));
+                let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let mut url = url::Url::parse(&admin_url).unwrap();
+                url.set_path(&format!("/{name}"));
+                DatabaseSettings::from_url(SecretString::from(url.to_string())).unwrap()
+            }
+        };
+        let db = backend::db::connect(&settings).await.unwrap();
+        Self {
+            db,
+            settings,
+            engine,
+            dir,
+        }
+    }
+
+    pub async fn ingest(&self, input: &Path) -> Result<RunSummary, etl::EtlError> {
+        etl::ingest(
+            &self.db,
+            &IngestOptions {
+                input: input.to_owned(),
+                fail_after_rows: None,
+            },
+        )
+        .await
+    }
+
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<i64>(0).unwrap()
+    }
+
+    pub async fn rows(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
+        let backend: DbBackend = self.db.get_database_backend();
+        self.db
+            .query_all(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap()
+    }
+}
+
+/// The user's real export, when this checkout sits beside it.
+pub fn seed_input() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed-input");
+    dir.join("transactions.csv").is_file().then_some(dir)
+}
+
+/// The seed export if present, else the committed generated sample.
+pub fn realistic_input() -> PathBuf {
+    seed_input().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../input"))
+}
+
+pub const PRODUCTS_HEADER: &str = "subscription ID\tPlan\tProduct\tInterval\tAmount\tStatus";
+pub const TX_HEADER: &str = "Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency";
+pub const USERS_HEADER: &str = "Customer ID\tCustomer Name\tCustomer Email";
+
+/// Writes the three files (given as lines, joined with CRLF) into a new folder.
+pub fn fixture(products: &[&str], transactions: &[&str], users: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, header: &str, lines: &[&str]| {
+        let mut all = vec![header];
+        all.extend_from_slice(lines);
+        std::fs::write(dir.path().join(name), all.join("\r\n")).unwrap();
+    };
+    write("products.csv", PRODUCTS_HEADER, products);
+    write("transactions.csv", TX_HEADER, transactions);
+    write("users.csv", USERS_HEADER, users);
+    dir
+}
+
+/// The app on a random port of 127.0.0.1.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn(db: &DatabaseConnection) -> Self {
+        let settings = ServeSettings {
+            bind: "127.0.0.1:0".to_owned(),
+            cors_origins: vec![],
+            static_dir: None,
+            workers: Some(1),
+        };
+        let app = Application::build(&settings, db.clone()).unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(status.is_success(), "GET {path}: {status} {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// Independent reading of the raw transactions file for cross-checks: one tuple
+/// per data row (month `YYYY-MM`, customer, subscription, cents, currency).
+pub fn raw_transactions(dir: &Path) -> Vec<(String, String, String, i64, String)> {
+    let text = std::fs::read_to_string(dir.join("transactions.csv")).unwrap();
+    text.split('\n')
+        .skip(1)
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let date: Vec<&str> = f[0].split([' ', '/']).collect();
+            let month = format!("20{}-{:02}", date[2], date[0].parse::<u32>().unwrap());
+            (month, f[2].to_owned(), f[3].to_owned(), cents(f[4]), f[5].to_owned())
+        })
+        .collect()
+}
+
+/// "12.5" → 1250, "-3" → -300 (string arithmetic, no floats).
+pub fn cents(s: &str) -> i64 {
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (i, f) = s.split_once('.').unwrap_or((s, ""));
+    let f = format!("{f:0<2}");
+    let v = i.parse::<i64>().unwrap() * 100 + f[..2].parse::<i64>().unwrap();
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// "12.50" from cents.
+pub fn money(c: i64) -> String {
+    format!("{}{}.{:02}", if c < 0 { "-" } else { "" }, c.abs() / 100, c.abs() % 100)
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real ETL and the real HTTP server against a real
+//! SQLite file and a real PostgreSQL (one fresh database per test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod api_errors;
+mod atomicity;
+mod etl_fixtures;
+mod etl_seed;
+mod reports;
+mod schema;
+mod secrets;

@@ -1,0 +1,81 @@
+//! The SeaORM entities match the schema the migrations create, on both engines.
+
+use std::collections::BTreeMap;
+
+use backend::entities::*;
+use sea_orm::{ColumnTrait, EntityName, EntityTrait, IdenStatic, Iterable};
+
+use crate::both;
+use crate::helpers::{fixture, Engine, TestDb};
+
+/// (column name, nullable) of an entity.
+fn entity_columns<E: EntityTrait>() -> Vec<(String, bool)> {
+    let mut cols: Vec<(String, bool)> = E::Column::iter()
+        .map(|c| (c.as_str().to_owned(), c.def().is_null()))
+        .collect();
+    cols.sort();
+    cols
+}
+
+async fn live_columns(t: &TestDb, table: &str) -> Vec<(String, bool)> {
+    let rows = match t.engine {
+        Engine::Postgres => {
+            t.rows(&format!(
+                "SELECT column_name::text AS name, (is_nullable = 'YES') AS nullable FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{table}'"
+            ))
+            .await
+        }
+        Engine::Sqlite => {
+            t.rows(&format!(
+                "SELECT name, (\"notnull\" = 0 AND pk = 0) AS nullable FROM pragma_table_info('{table}')"
+            ))
+            .await
+        }
+    };
+    let mut cols: Vec<(String, bool)> = rows
+        .iter()
+        .map(|r| (r.try_get("", "name").unwrap(), r.try_get("", "nullable").unwrap()))
+        .collect();
+    cols.sort();
+    cols
+}
+
+async fn entities_match_schema(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    // Load something so that every entity also decodes real rows.
+    let dir = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["1/1/24 7:00\tt1\tc1\ts1\t1.00\tusd", "1/2/24 7:00\tt2\tc2\t\tx\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    t.ingest(dir.path()).await.unwrap();
+    let mut mismatches = BTreeMap::new();
+    macro_rules! check {
+        ($($m:ident),+) => {$(
+            let table = $m::Entity.table_name();
+            let (want, got) = (entity_columns::<$m::Entity>(), live_columns(&t, table).await);
+            if want != got {
+                mismatches.insert(table, (want, got));
+            }
+            let rows = $m::Entity::find().all(&t.db).await.unwrap();
+            assert!(!rows.is_empty(), "{table} is empty after an ingest");
+        )+};
+    }
+    check!(
+        dim_user,
+        dim_product,
+        fct_transaction,
+        agg_monthly,
+        agg_product_month,
+        agg_customer_spending,
+        etl_run,
+        etl_run_file,
+        etl_rejected_row
+    );
+    assert!(
+        mismatches.is_empty(),
+        "entities differ from the live schema: {mismatches:#?}"
+    );
+}
+both!(entities, entities_match_schema);
