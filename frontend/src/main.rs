@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point of the WebAssembly dashboard.
+
+fn main() {
+    yew::Renderer::<frontend::app::App>::new().render();
+}

@@ -1,0 +1,141 @@
+//! Vertical bar chart: one bar per month (average amount, growth %).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Bar, Mapping, Theme};
+
+/// Draws `bars` with a value axis labelled by `y_format`; `scale` is the device
+/// pixel ratio (fonts and margins grow with it).
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    bars: &[Bar],
+    theme: &Theme,
+    scale: f64,
+    y_format: &dyn Fn(f64) -> String,
+) -> Result<Mapping, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&theme.background).map_err(err)?;
+    let px = |v: f64| (v * scale).round() as u32;
+    let n = bars.len().max(1);
+    let (mut lo, mut hi) = bars
+        .iter()
+        .fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.value), hi.max(b.value)));
+    if (hi - lo).abs() < f64::EPSILON {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.08;
+    if lo < 0.0 {
+        lo -= pad;
+    }
+    hi += pad;
+    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    let mut chart = ChartBuilder::on(root)
+        .margin(px(8.0))
+        .x_label_area_size(px(26.0))
+        .y_label_area_size(px(64.0))
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.grid)
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(6)
+        .y_label_formatter(&|y: &f64| y_format(*y))
+        .label_style(font)
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let x = i as f64;
+            Rectangle::new([(x - 0.38, 0.0), (x + 0.38, b.value)], b.color.filled())
+        }))
+        .map_err(err)?;
+    if lo < 0.0 {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+                theme.text.stroke_width(px(1.0)),
+            )))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    Ok(Mapping {
+        left: xr.start,
+        right: xr.end - 1,
+        top: yr.start,
+        bottom: yr.end - 1,
+        bars: bars.len(),
+        horizontal: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::testing::Recorder;
+    use plotters::style::RGBColor;
+
+    fn bars(values: &[f64]) -> Vec<Bar> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Bar {
+                label: format!("M{i}"),
+                value: *v,
+                color: if *v < 0.0 {
+                    Theme::LIGHT.decline
+                } else {
+                    Theme::LIGHT.growth
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn draws_bars_where_the_mapping_says() {
+        let rec = Recorder::new(600, 300);
+        let root = rec.clone().into_drawing_area();
+        let data = bars(&[10.0, -5.0, 20.0]);
+        let m = draw(&root, &data, &Theme::LIGHT, 1.0, &|v| format!("{v:.0}")).unwrap();
+        assert_eq!(m.bars, 3);
+        assert!(m.left > 0 && m.right < 600 && m.top >= 0 && m.bottom < 300);
+        // Each bar's colour appears in its own column of the plot area.
+        for (i, bar) in data.iter().enumerate() {
+            let slot = (m.right - m.left) / 3;
+            let cx = m.left + slot * i as i32 + slot / 2;
+            let column: Vec<RGBColor> = (m.top..=m.bottom).map(|y| rec.pixel(cx, y)).collect();
+            assert!(column.contains(&bar.color), "bar {i} not drawn at x={cx}");
+            assert_eq!(m.index_at(cx, (m.top + m.bottom) / 2), Some(i));
+        }
+        // The negative bar is red and lies below the positive bars' base.
+        let red = rec.count(Theme::LIGHT.decline);
+        let green = rec.count(Theme::LIGHT.growth);
+        assert!(red > 100 && green > red, "red {red}, green {green}");
+        assert!(rec.texts().iter().any(|t| t == "M1"), "x labels: {:?}", rec.texts());
+    }
+
+    #[test]
+    fn empty_data_draws_an_empty_frame() {
+        let rec = Recorder::new(200, 100);
+        let m = draw(&rec.clone().into_drawing_area(), &[], &Theme::DARK, 1.0, &|v| {
+            format!("{v}")
+        })
+        .unwrap();
+        assert_eq!(m.index_at(100, 50), None);
+        assert!(rec.count(Theme::DARK.background) > 0);
+    }
+}

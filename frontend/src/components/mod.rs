@@ -1,0 +1,4 @@
+//! Reusable view pieces.
+
+pub mod chart_canvas;
+pub mod section;

@@ -1,0 +1,109 @@
+//! Number formatting: thousands separators and currency symbols, from the API's
+//! exact decimal strings (no floating point on the way to the screen).
+
+use api_types::{Money, Percent};
+
+/// Groups the integer digits of a plain decimal string: `"2451305.12"` → `"2,451,305.12"`.
+pub fn group_digits(plain: &str) -> String {
+    let (sign, rest) = plain.strip_prefix('-').map_or(("", plain), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(plain.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// The symbol of a currency code, or the upper-case code.
+pub fn currency_symbol(code: &str) -> String {
+    match code {
+        "usd" => "$".to_owned(),
+        "eur" => "€".to_owned(),
+        "gbp" => "£".to_owned(),
+        "jpy" => "¥".to_owned(),
+        other => format!("{} ", other.to_uppercase()),
+    }
+}
+
+/// `"$2,451,305.12"`, `"-$11,146.41"`.
+pub fn money(amount: Money, currency: &str) -> String {
+    let text = group_digits(&amount.to_string());
+    let symbol = currency_symbol(currency);
+    match text.strip_prefix('-') {
+        Some(abs) => format!("-{symbol}{abs}"),
+        None => format!("{symbol}{text}"),
+    }
+}
+
+/// `"+12.34%"`, `"-35.85%"`, `"–"` when there is no value.
+pub fn percent(p: Option<Percent>) -> String {
+    match p {
+        Some(p) if p.hundredths() > 0 => format!("+{p}%"),
+        Some(p) => format!("{p}%"),
+        None => "–".to_owned(),
+    }
+}
+
+/// An integer with thousands separators.
+pub fn count(n: i64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// `"2024-05"` → `"May 2024"`.
+pub fn month_label(month: &str) -> String {
+    const NAMES: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    match month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y, m.parse::<usize>().ok()?)))
+    {
+        Some((y, m)) if (1..=12).contains(&m) => format!("{} {y}", NAMES[m - 1]),
+        _ => month.to_owned(),
+    }
+}
+
+/// `"2024-05"` → `"May"` (axis labels).
+pub fn month_short(month: &str) -> String {
+    month_label(month).split(' ').next().unwrap_or(month).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group_digits("2451305.12"), "2,451,305.12");
+        assert_eq!(group_digits("-1000.00"), "-1,000.00");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("0.50"), "0.50");
+        assert_eq!(group_digits("123456"), "123,456");
+    }
+
+    #[test]
+    fn money_and_percent() {
+        assert_eq!(money(Money(245130512), "usd"), "$2,451,305.12");
+        assert_eq!(money(Money(-1114641), "usd"), "-$11,146.41");
+        assert_eq!(money(Money(100), "eur"), "€1.00");
+        assert_eq!(money(Money(100), "chf"), "CHF 1.00");
+        assert_eq!(percent(Some(Percent(3176))), "+31.76%");
+        assert_eq!(percent(Some(Percent(-3585))), "-35.85%");
+        assert_eq!(percent(Some(Percent(0))), "0.00%");
+        assert_eq!(percent(None), "–");
+        assert_eq!(count(12870), "12,870");
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(month_label("2024-05"), "May 2024");
+        assert_eq!(month_short("2024-12"), "Dec");
+        assert_eq!(month_label("bad"), "bad");
+    }
+}
