@@ -2,7 +2,7 @@
 //! quirks: tab-separated, CRLF, a header, `M/D/YY H:MM` dates, users repeated once
 //! per transaction with blanks and conflicting names, ~9% empty subscription ids,
 //! most subscription ids unknown to products, multi-plan subscriptions, zero
-//! totals and a few customers paying in euros. The same seed gives the same bytes.
+//! totals, a few refunds (negative totals) and a few customers paying in euros. The same seed gives the same bytes.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -107,9 +107,10 @@ pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
         } else {
             sub_id(c, rng.u64(0..subs_per_customer(c)))
         };
-        let total = match rng.u32(0..100) {
-            0..=2 => "0".to_owned(),
-            3..=40 => format!("{}", rng.u64(5..3000)),
+        let total = match rng.u32(0..1000) {
+            0 => format!("-{}.{:02}", rng.u64(5..3000), rng.u32(0..100)),
+            1..=30 => "0".to_owned(),
+            31..=400 => format!("{}", rng.u64(5..3000)),
             _ => format!("{}.{:02}", rng.u64(5..3000), rng.u32(0..100)),
         };
         let currency = if c % 400 == 7 { "eur" } else { "usd" };

@@ -174,7 +174,8 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let app =
                 Application::build(&settings, db).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
-            tracing::info!(port = app.port(), "listening on http://{}", settings.bind);
+            let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+            tracing::info!("listening on http://{host}:{}", app.port());
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
         Command::Generate { .. } => Ok(()),

@@ -14,7 +14,7 @@ use crate::api::{self, FetchError};
 use crate::charts::{faded, growth_color, Bar, Theme};
 use crate::components::chart_canvas::{prefers_dark, select_value, Axis, ChartCanvas, ChartKind};
 use crate::components::section::Section;
-use crate::format::{count, money, month_label, month_short, percent};
+use crate::format::{count, money, month_label, month_short, percent, share, timestamp};
 use crate::state::{months_between, ViewState, WINDOW_CHOICES};
 
 /// The state of one request.
@@ -76,6 +76,21 @@ fn on_window_event(name: &'static str, f: impl Fn() + 'static) -> impl FnOnce() 
     }
 }
 
+/// Calls `f(matches)` whenever a media query's result changes.
+fn on_media_change(query: &str, f: impl Fn(bool) + 'static) -> impl FnOnce() {
+    let list = web_sys::window().and_then(|w| w.match_media(query).ok().flatten());
+    let target = list.clone();
+    let closure = Closure::<dyn Fn()>::new(move || f(target.as_ref().is_some_and(|l| l.matches())));
+    if let Some(l) = &list {
+        let _ = l.add_event_listener_with_callback("change", closure.as_ref().unchecked_ref());
+    }
+    move || {
+        if let Some(l) = list {
+            let _ = l.remove_event_listener_with_callback("change", closure.as_ref().unchecked_ref());
+        }
+    }
+}
+
 #[component]
 pub fn App() -> Html {
     let view = use_state(|| ViewState::from_query(&location_search()));
@@ -94,17 +109,19 @@ pub fn App() -> Html {
         let view = view.clone();
         let epoch = epoch.clone();
         let dark = dark.clone();
+        let dark_theme = dark.clone();
         use_effect_with((), move |_| {
             let v = view.clone();
             let stop_pop = on_window_event("popstate", move || v.set(ViewState::from_query(&location_search())));
             let e = epoch.clone();
-            let stop_resize = on_window_event("resize", move || {
-                e.set(e.wrapping_add(1));
-                dark.set(prefers_dark());
-            });
+            let stop_resize = on_window_event("resize", move || e.set(e.wrapping_add(1)));
+            let _ = dark;
+            // A change of the system theme redraws the charts in the new colours.
+            let stop_theme = on_media_change("(prefers-color-scheme: dark)", move |matches| dark_theme.set(matches));
             move || {
                 stop_pop();
                 stop_resize();
+                stop_theme();
             }
         });
     }
@@ -288,13 +305,13 @@ fn monthly_section(
                 })
                 .collect();
             let table = html! {
-                <table>
+                <div class="table-wrap"><table>
                     <thead><tr><th>{"Month"}</th><th>{"Transactions"}</th><th>{"Active customers"}</th><th>{"Revenue"}</th><th>{"Avg / transaction"}</th><th>{"Avg / customer"}</th></tr></thead>
                     <tbody>{ for r.months.iter().map(|m| html! {
                         <tr><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
                         <td>{ money(m.revenue, &r.currency) }</td><td>{ money(m.avg_transaction_amount, &r.currency) }</td><td>{ money(m.avg_amount_per_customer, &r.currency) }</td></tr>
                     }) }</tbody>
-                </table>
+                </table></div>
             };
             let chart = html! {
                 <>
@@ -371,7 +388,7 @@ fn products_section(
                         <div class="headline">
                             <div class="kpi-label">{ "Highest total sales" }</div>
                             <div class="kpi-value" id="top-product">{ top.product.clone() }</div>
-                            <div class="kpi-sub">{ format!("{} · {} of attributed revenue", money(top.total_sales, c), percent(top.share_pct)) }</div>
+                            <div class="kpi-sub">{ format!("{} · {} of attributed revenue", money(top.total_sales, c), share(top.share_pct)) }</div>
                         </div>
                     }
                     <ChartCanvas kind={ChartKind::Horizontal} {bars} tooltips={tips} axis={Axis::Money(c.clone())}
@@ -383,12 +400,12 @@ fn products_section(
                 </>
             };
             let table = html! {
-                <table>
+                <div class="table-wrap"><table>
                     <thead><tr><th>{"Rank"}</th><th>{"Product"}</th><th>{"Total sales"}</th><th>{"Share"}</th><th>{"Transactions"}</th></tr></thead>
                     <tbody>{ for r.products.iter().map(|p| html! {
-                        <tr><td>{ p.rank }</td><td>{ p.product.clone() }</td><td>{ money(p.total_sales, c) }</td><td>{ percent(p.share_pct) }</td><td>{ count(p.transactions) }</td></tr>
+                        <tr><td>{ p.rank }</td><td>{ p.product.clone() }</td><td>{ money(p.total_sales, c) }</td><td>{ share(p.share_pct) }</td><td>{ count(p.transactions) }</td></tr>
                     }) }</tbody>
-                </table>
+                </table></div>
             };
             (chart, Some(table))
         }
@@ -457,13 +474,13 @@ fn growth_section(
                 </>
             };
             let table = html! {
-                <table>
+                <div class="table-wrap"><table>
                     <thead><tr><th>{"Month"}</th><th>{"Revenue"}</th><th>{"Previous month"}</th><th>{"Growth"}</th></tr></thead>
                     <tbody>{ for r.months.iter().map(|m| html! {
                         <tr class={classes!(m.declined.then_some("declined"))}><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td>
                         <td>{ money(m.revenue, c) }</td><td>{ m.previous_revenue.map_or("–".to_owned(), |p| money(p, c)) }</td><td>{ percent(m.growth_pct) }</td></tr>
                     }) }</tbody>
-                </table>
+                </table></div>
             };
             (chart, Some(table))
         }
@@ -482,14 +499,14 @@ fn users_section(f: &Fetch<TopUsersReport>, view: &ViewState, retry: &Callback<(
     let empty = data.is_some_and(|r| r.users.is_empty());
     let table = data.map(|r| {
         html! {
-            <table>
+            <div class="table-wrap"><table>
                 <thead><tr><th>{"Rank"}</th><th>{"Customer"}</th><th>{"Name"}</th><th class="num">{"Total spending"}</th><th class="num">{"Transactions"}</th></tr></thead>
                 <tbody>{ for r.users.iter().map(|u| html! {
                     <tr><td>{ u.rank }</td><td><code>{ u.customer_id.clone() }</code></td>
                     <td>{ if u.customer_name.is_empty() { "(no name)".to_owned() } else { u.customer_name.clone() } }</td>
                     <td class="num">{ money(u.total_spending, &r.currency) }</td><td class="num">{ count(u.transactions) }</td></tr>
                 }) }</tbody>
-            </table>
+            </table></div>
         }
     });
     html! {
@@ -515,7 +532,8 @@ fn quality_section(f: &Fetch<QualityReport>, retry: &Callback<()>) -> Html {
         let amounts = |c: &api_types::SubscriptionCheck| {
             c.amount
                 .iter()
-                .map(|(cur, m)| format!("{} ({} of revenue)", money(*m, cur), percent(c.share_of_revenue_pct.get(cur).copied())))
+                .filter(|(_, m)| m.cents() != 0)
+                .map(|(cur, m)| format!("{} ({} of {} revenue)", money(*m, cur), share(c.share_of_revenue_pct.get(cur).copied()), cur.to_uppercase()))
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
@@ -531,18 +549,18 @@ fn quality_section(f: &Fetch<QualityReport>, retry: &Callback<()>) -> Html {
                     { kpi("Zero-amount transactions", count(q.zero_amount.transactions), None) }
                     { kpi("Refunds", count(q.refunds.transactions), Some(q.refunds.amount.iter().map(|(c, m)| money(*m, c)).collect::<Vec<_>>().join(" · "))) }
                     { kpi("Customers without name", count(q.completeness.customers_without_name), Some(format!("{} with conflicting names", count(q.completeness.customers_with_conflicting_names)))) }
-                    { kpi("Data freshness", q.freshness.latest_transaction_at.clone().unwrap_or_else(|| "–".into()),
-                        q.freshness.days_since_latest_transaction.map(|d| format!("latest transaction, {d} days ago"))) }
+                    { kpi("Latest transaction", q.freshness.latest_transaction_at.as_deref().map_or("–".into(), timestamp),
+                        q.freshness.days_since_latest_transaction.map(|d| format!("{d} days ago"))) }
                 </div>
                 if let Some(last) = &q.last_ingest {
-                    <table>
-                        <caption>{ format!("Last ingest (run {}, {})", last.run_id, last.finished_at) }</caption>
+                    <div class="table-wrap"><table>
+                        <caption>{ format!("Last ingest (run {}, {})", last.run_id, timestamp(&last.finished_at)) }</caption>
                         <thead><tr><th>{"File"}</th><th class="num">{"Read"}</th><th class="num">{"Loaded"}</th><th class="num">{"Duplicates"}</th><th class="num">{"Rejected"}</th></tr></thead>
                         <tbody>{ for last.files.iter().map(|f| html! {
                             <tr><td>{ f.file.clone() }</td><td class="num">{ count(f.read) }</td><td class="num">{ count(f.loaded) }</td><td class="num">{ count(f.duplicates) }</td>
                             <td class={classes!("num", (f.rejected > 0).then_some("warn"))}>{ count(f.rejected) }</td></tr>
                         }) }</tbody>
-                    </table>
+                    </table></div>
                 }
             </>
         }

@@ -50,6 +50,26 @@ pub fn percent(p: Option<Percent>) -> String {
     }
 }
 
+/// A share, without a sign: `"13.82%"`.
+pub fn share(p: Option<Percent>) -> String {
+    p.map_or("–".to_owned(), |p| format!("{p}%"))
+}
+
+/// `"2024-10-30T22:50:00Z"` → `"30 Oct 2024 22:50 UTC"`.
+pub fn timestamp(rfc3339: &str) -> String {
+    let (date, time) = rfc3339.split_once('T').unwrap_or((rfc3339, ""));
+    let mut parts = date.split('-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(y), Some(m), Some(d)) => {
+            let month = month_label(&format!("{y}-{m}"));
+            let day = d.trim_start_matches('0');
+            let hm = time.get(..5).map(|t| format!(" {t} UTC")).unwrap_or_default();
+            format!("{day} {month}{hm}")
+        }
+        _ => rfc3339.to_owned(),
+    }
+}
+
 /// An integer with thousands separators.
 pub fn count(n: i64) -> String {
     group_digits(&n.to_string())
@@ -98,6 +118,8 @@ mod tests {
         assert_eq!(percent(Some(Percent(0))), "0.00%");
         assert_eq!(percent(None), "–");
         assert_eq!(count(12870), "12,870");
+        assert_eq!(share(Some(Percent(1382))), "13.82%");
+        assert_eq!(timestamp("2024-10-03T16:44:00Z"), "3 Oct 2024 16:44 UTC");
     }
 
     #[test]

@@ -30,7 +30,16 @@ pub fn draw<DB: DrawingBackend>(
     }
     hi += pad;
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
-    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    // On narrow charts show every k-th month label so they do not overlap.
+    let (width, _) = root.dim_in_pixel();
+    let step = ((n as f64 * 34.0 * scale) / f64::from(width.max(1)) * 1.25)
+        .ceil()
+        .max(1.0) as usize;
+    let labels: Vec<String> = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| if i % step == 0 { b.label.clone() } else { String::new() })
+        .collect();
     let mut chart = ChartBuilder::on(root)
         .margin(px(8.0))
         .x_label_area_size(px(26.0))

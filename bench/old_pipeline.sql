@@ -1,0 +1,4 @@
+monthly average (old)|SELECT date_trunc('month', f.date_utc) AS m, AVG(f.total_cents) FROM fct_transaction f JOIN dim_user u USING (customer_id) LEFT JOIN dim_product p USING (subscription_id) GROUP BY 1 ORDER BY 1
+revenue growth (old)|SELECT m, s, s / LAG(s) OVER (ORDER BY m) - 1 FROM (SELECT date_trunc('month', f.date_utc) AS m, SUM(f.total_cents)::numeric AS s FROM fct_transaction f LEFT JOIN dim_product p USING (subscription_id) GROUP BY 1) x ORDER BY 1
+top products (old)|SELECT p.product, SUM(f.total_cents) FROM fct_transaction f JOIN dim_product p USING (subscription_id) GROUP BY 1 ORDER BY 2 DESC LIMIT 10
+top users (old)|SELECT u.customer_id, u.customer_name, SUM(f.total_cents) FROM fct_transaction f JOIN dim_user u USING (customer_id) LEFT JOIN dim_product p USING (subscription_id) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Benchmarks: ETL (PostgreSQL and SQLite) against PostgreSQL's own COPY limit,
+# the report API under load, the old pipeline's report SQL, startup and memory.
+#
+#   bench/run.sh            1M and 5M transactions (about 40 minutes on 2 cores)
+#   bench/run.sh --quick    100k transactions, 1 run, short loads (CI: proves the harness works)
+#
+# Needs: PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432), psql,
+# wrk and GNU time (/usr/bin/time). Results: bench/out/results.tsv and bench/out/report.md.
+# Every load is bounded in time; servers listen on 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/bench/out
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+if [ $QUICK = 1 ]; then SIZES=(100000); RUNS=1; DURATION=2s; CONNS=(1 8 32 128); API_SIZE=100000
+else SIZES=(1000000 5000000); RUNS=${BENCH_RUNS:-3}; DURATION=${BENCH_DURATION:-10s}; CONNS=(1 8 32 128); API_SIZE=5000000; fi
+
+for tool in psql wrk /usr/bin/time curl; do
+  command -v "$tool" >/dev/null || { echo "installing $tool…"; apt-get install -y -qq postgresql-client wrk time curl >/dev/null; break; }
+done
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
+printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+
+cargo build --release -p backend --locked 2>&1 | tail -1
+BIN=$ROOT/target/release/backend
+psql_admin() { psql -q -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
+fresh_db() { psql_admin -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; }
+
+# /usr/bin/time -v → wall seconds and peak RSS in MB.
+timed() {
+  local log=$1; shift
+  /usr/bin/time -v "$@" >"$log.out" 2>"$log"
+  local wall rss
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
+  echo "$wall $((rss / 1024))"
+}
+
+for n in "${SIZES[@]}"; do
+  data=$OUT/data-$n
+  if [ ! -f "$data/.done" ]; then
+    read -r wall _ < <(timed "$OUT/gen-$n.log" "$BIN" generate --transactions "$n" --seed 1 --out "$data")
+    touch "$data/.done"
+    record generate "generate" "$n" 1 "$wall" s
+  fi
+  for run in $(seq 1 "$RUNS"); do
+    # ETL into PostgreSQL (fresh database: migrations included).
+    fresh_db bench_etl
+    read -r wall rss < <(DATABASE_URL=$PG/bench_etl RUST_LOG=warn timed "$OUT/etl-pg-$n-$run.log" "$BIN" ingest --input "$data")
+    record etl postgres "$n" "$run" "$wall" s
+    record rss postgres "$n" "$run" "$rss" MB
+    # ETL into SQLite (fresh file).
+    rm -f "$OUT"/bench.db*
+    read -r wall rss < <(DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc" RUST_LOG=warn timed "$OUT/etl-sqlite-$n-$run.log" "$BIN" ingest --input "$data")
+    record etl sqlite "$n" "$run" "$wall" s
+    record rss sqlite "$n" "$run" "$rss" MB
+  done
+  # The limit: PostgreSQL's binary COPY of the same cleaned rows into empty tables,
+  # then primary keys — no parsing, no cleaning, no aggregates.
+  for t in dim_user dim_product fct_transaction; do
+    psql -q "$PG/bench_etl" -c "\\copy $t TO '$OUT/$t.bin' WITH (FORMAT binary)"
+  done
+  for run in $(seq 1 "$RUNS"); do
+    fresh_db bench_copy
+    psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE TABLE dim_user (customer_id text, customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
+CREATE TABLE dim_product (subscription_id text, plan text, product text, "interval" text, amount_cents bigint, status text);
+CREATE TABLE fct_transaction (transaction_id text, date_utc timestamp, customer_id text, subscription_id text, total_cents bigint, currency text);
+SQL
+    start=$(date +%s.%N)
+    psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+BEGIN;
+\\copy dim_user FROM '$OUT/dim_user.bin' WITH (FORMAT binary)
+\\copy dim_product FROM '$OUT/dim_product.bin' WITH (FORMAT binary)
+\\copy fct_transaction FROM '$OUT/fct_transaction.bin' WITH (FORMAT binary)
+ALTER TABLE dim_user ADD PRIMARY KEY (customer_id);
+ALTER TABLE dim_product ADD PRIMARY KEY (subscription_id, plan);
+ALTER TABLE fct_transaction ADD PRIMARY KEY (transaction_id);
+COMMIT;
+SQL
+    end=$(date +%s.%N)
+    record copy postgres "$n" "$run" "$(awk "BEGIN {print $end - $start}")" s
+  done
+done
+
+# API: the data set of API_SIZE loaded in PostgreSQL.
+fresh_db bench_api
+DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$API_SIZE" >/dev/null
+start=$(date +%s.%N)
+DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$OUT/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 500); do
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/serve.log" | head -1)
+  if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; then break; fi
+  sleep 0.01
+done
+end=$(date +%s.%N)
+record startup ready "$API_SIZE" 1 "$(awk "BEGIN {print ($end - $start) * 1000}")" ms
+ENDPOINTS=("/reports/monthly-transactions" "/reports/revenue-growth" "/reports/top-products" "/reports/top-users" "/quality")
+for ep in "${ENDPOINTS[@]}"; do
+  for c in "${CONNS[@]}"; do
+    log=$OUT/wrk-$(echo "$ep" | tr '/' '_')-$c.log
+    rss_max=0
+    wrk -t2 -c"$c" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$ep" >"$log" &
+    wrk_pid=$!
+    while kill -0 $wrk_pid 2>/dev/null; do
+      rss=$(ps -o rss= -p $server | tr -d ' '); [ "${rss:-0}" -gt $rss_max ] && rss_max=$rss
+      sleep 0.2
+    done
+    wait $wrk_pid
+    rps=$(awk '/Requests\/sec/ {print $2}' "$log")
+    to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
+    p50=$(awk '$1=="50%" {print $2}' "$log" | to_ms)
+    p99=$(awk '$1=="99%" {print $2}' "$log" | to_ms)
+    errs=$(awk '/Non-2xx/ {s+=$NF} /Socket errors/ {gsub(/,/,""); s+=$4+$6+$8+$10} END {print s+0}' "$log")
+    record api "$ep c=$c" "$API_SIZE" 1 "$rps" req/s
+    record api_p50 "$ep c=$c" "$API_SIZE" 1 "$p50" ms
+    record api_p99 "$ep c=$c" "$API_SIZE" 1 "$p99" ms
+    record api_errors "$ep c=$c" "$API_SIZE" 1 "$errs" count
+    [ "$c" = 128 ] && record rss "serve under load $ep" "$API_SIZE" 1 "$((rss_max / 1024))" MB
+  done
+done
+kill $server; wait $server 2>/dev/null || true
+
+# What a page view used to cost: the old pipeline's report SQL over the fact table.
+while IFS='|' read -r name sql; do
+  [ -z "$name" ] && continue
+  ms=$(psql -q "$PG/bench_api" -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+  record old_sql "$name" "$API_SIZE" 1 "$ms" ms
+done <"$ROOT/bench/old_pipeline.sql"
+
+python3 "$ROOT/bench/report.py" "$RESULTS" >"$OUT/report.md"
+echo "results: $RESULTS, report: $OUT/report.md"
