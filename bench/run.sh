@@ -68,9 +68,9 @@ for n in "${SIZES[@]}"; do
   for run in $(seq 1 "$RUNS"); do
     fresh_db bench_copy
     psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE TABLE dim_user (customer_id text, customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
-CREATE TABLE dim_product (subscription_id text, plan text, product text, "interval" text, amount_cents bigint, status text);
-CREATE TABLE fct_transaction (transaction_id text, date_utc timestamp, customer_id text, subscription_id text, total_cents bigint, currency text);
+CREATE TABLE dim_user (customer_id text COLLATE "C", customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
+CREATE TABLE dim_product (subscription_id text COLLATE "C", plan text COLLATE "C", product text, "interval" text, amount_cents bigint, status text);
+CREATE TABLE fct_transaction (transaction_id text COLLATE "C", date_utc timestamp, customer_id text COLLATE "C", subscription_id text COLLATE "C", total_cents bigint, currency text);
 SQL
     start=$(date +%s.%N)
     psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
@@ -92,7 +92,7 @@ done
 fresh_db bench_api
 DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$API_SIZE" >/dev/null
 start=$(date +%s.%N)
-DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$OUT/serve.log" 2>&1 &
+DATABASE_URL=$PG/bench_api RUST_LOG=warn,backend=info "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$OUT/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 500); do

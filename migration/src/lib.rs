@@ -11,6 +11,18 @@ mod m20261128_000001_star_schema;
 mod m20261128_000002_etl_audit;
 mod m20261128_000003_report_aggregates;
 
+/// A text column holding an identifier. On PostgreSQL it uses the "C" collation:
+/// ids are opaque, byte order is the right order for them, and keys on them
+/// build and compare several times faster than under a linguistic collation.
+pub(crate) fn id_text<T: IntoIden>(manager: &SchemaManager, column: T) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.text();
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
+        def.extra("COLLATE \"C\"");
+    }
+    def
+}
+
 /// Path of the embedded SQLite database used when `DATABASE_URL` is unset.
 pub const DEFAULT_SQLITE_PATH: &str = "data/revenue.db";
 

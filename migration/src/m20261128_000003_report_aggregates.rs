@@ -83,7 +83,7 @@ impl MigrationTrait for Migration {
                     .table(AggCustomerSpending::Table)
                     .if_not_exists()
                     .col(ColumnDef::new(AggCustomerSpending::Currency).text().not_null())
-                    .col(ColumnDef::new(AggCustomerSpending::CustomerId).text().not_null())
+                    .col(crate::id_text(manager, AggCustomerSpending::CustomerId).not_null())
                     .col(
                         ColumnDef::new(AggCustomerSpending::TotalSpendingCents)
                             .big_integer()

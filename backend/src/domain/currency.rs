@@ -23,11 +23,19 @@ pub struct Currency(&'static str);
 impl Currency {
     /// Accepts any case and surrounding spaces: `"USD"`, `" eur"`.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let code = raw.trim().to_ascii_lowercase();
+        let trimmed = raw.trim();
+        // The common case (already lowercase) needs no allocation.
+        let lower;
+        let code = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = trimmed.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            trimmed
+        };
         ISO_4217
-            .iter()
-            .find(|c| **c == code)
-            .map(|c| Currency(c))
+            .binary_search(&code)
+            .ok()
+            .map(|i| Currency(ISO_4217[i]))
             .ok_or_else(|| format!("unknown currency code {raw:?} (expected an ISO 4217 code such as usd or eur)"))
     }
 

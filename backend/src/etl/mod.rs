@@ -14,7 +14,9 @@ mod source;
 mod transactions;
 mod users;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -122,6 +124,14 @@ fn join_error(e: tokio::task::JoinError) -> EtlError {
 }
 
 async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64) -> Result<RunSummary, EtlError> {
+    let started = std::time::Instant::now();
+    let phase = |name: &str| {
+        tracing::debug!(
+            phase = name,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "phase done"
+        )
+    };
     let dir = options.input.clone();
     // The small files and pass 1 over transactions run side by side.
     let (d1, d2, d3) = (dir.clone(), dir.clone(), dir.clone());
@@ -130,6 +140,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     let scan_task = tokio::task::spawn_blocking(move || transactions::scan(&d3));
     let products = Arc::new(products_task.await.map_err(join_error)??);
     let scan = Arc::new(scan_task.await.map_err(join_error)??);
+    phase("read products, scan transactions");
 
     let mut loader = match db.get_database_backend() {
         DbBackend::Postgres => Loader::begin_postgres(db.get_postgres_connection_pool()).await?,
@@ -140,11 +151,12 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let (p, s) = (products.clone(), scan.clone());
-    let pass2 = tokio::task::spawn_blocking(move || transactions::load(&dir, &s, &p, run_id, sender));
+    let copy = matches!(loader, Loader::Postgres(_));
+    let pass2 = tokio::task::spawn_blocking(move || transactions::load(&dir, &s, &p, run_id, copy, sender));
     let mut written = 0u64;
     while let Some(batch) = receiver.recv().await {
-        loader.write(&batch).await?;
-        written += batch.len() as u64;
+        written += batch.rows();
+        loader.write_facts(batch).await?;
         if options.fail_after_rows.is_some_and(|limit| written >= limit) {
             return Err(EtlError::Aborted(format!(
                 "forced failure after {written} transactions (test hook)"
@@ -152,6 +164,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
         }
     }
     let tx = pass2.await.map_err(join_error)??;
+    phase("load transactions");
     let users = users_task.await.map_err(join_error)??;
 
     // dim_user: every customer of either file; spending in the customer's main currency.
@@ -159,7 +172,8 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     let mut spending_rows = Vec::new();
     let mut multi_currency = Vec::new();
     let mut only_in_transactions = 0u64;
-    let mut seen_in_tx: HashMap<&str, ()> = HashMap::with_capacity(tx.customer_ids.len());
+    let mut seen_in_tx: HashMap<&str, ()> =
+        HashMap::with_capacity_and_hasher(tx.customer_ids.len(), Default::default());
     for (id, facts) in tx.customer_ids.iter().zip(&tx.customers) {
         seen_in_tx.insert(id, ());
         let main = facts
@@ -204,6 +218,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
             });
         }
     }
+    phase("build customers");
     loader.write(&user_rows).await?;
     loader.write(&spending_rows).await?;
 
@@ -310,16 +325,20 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
             ],
         )
         .await?;
+    phase("write aggregates and audit");
     loader.commit().await?;
+    phase("swap and commit");
     if db.get_database_backend() == DbBackend::Postgres {
         // Fresh tables have no statistics yet; the planner needs them.
         if let Err(e) = db
-            .execute_unprepared(&format!("ANALYZE {}", load::REPLACED.join(", ")))
+            // The fact table is left to autovacuum: no report reads it.
+            .execute_unprepared("ANALYZE dim_user, dim_product, agg_monthly, agg_product_month, agg_customer_spending")
             .await
         {
             tracing::warn!(error = %e, "ANALYZE failed");
         }
     }
+    phase("analyze");
     for f in &summary.files {
         tracing::info!(
             file = f.file,

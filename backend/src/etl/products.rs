@@ -1,6 +1,6 @@
 //! products.csv → `dim_product`, de-duplicated on (subscription_id, plan), last row wins.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use super::counts::Counts;
@@ -55,7 +55,7 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
     let digest = super::source::Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
     let p = source.positions.clone();
-    let mut by_key: HashMap<(String, String), usize> = HashMap::new();
+    let mut by_key: HashMap<(String, String), usize> = HashMap::default();
     let mut rows: Vec<Option<ProductRow>> = Vec::new();
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
@@ -112,9 +112,9 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
     })?;
     let rows: Vec<ProductRow> = rows.into_iter().flatten().collect();
     counts.loaded = rows.len() as u64;
-    let mut name_index: HashMap<String, u32> = HashMap::new();
+    let mut name_index: HashMap<String, u32> = HashMap::default();
     let mut names = Vec::new();
-    let mut plans: HashMap<String, Vec<(u32, i64)>> = HashMap::new();
+    let mut plans: HashMap<String, Vec<(u32, i64)>> = HashMap::default();
     for row in &rows {
         let idx = *name_index.entry(row.product.clone()).or_insert_with(|| {
             names.push(row.product.clone());

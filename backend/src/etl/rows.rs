@@ -58,6 +58,52 @@ pub struct FactRow {
     pub currency: &'static str,
 }
 
+/// A transaction borrowing its text from the input record (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct FactRef<'a> {
+    pub transaction_id: &'a str,
+    pub date_utc: NaiveDateTime,
+    pub customer_id: &'a str,
+    pub subscription_id: Option<&'a str>,
+    pub total_cents: i64,
+    pub currency: &'static str,
+}
+
+impl FactRef<'_> {
+    pub fn write<W: CellWriter>(&self, out: &mut W) {
+        out.text(self.transaction_id);
+        out.timestamp(&self.date_utc);
+        out.text(self.customer_id);
+        out.opt_text(self.subscription_id);
+        out.int(self.total_cents);
+        out.text(self.currency);
+    }
+
+    pub fn to_owned_row(&self) -> FactRow {
+        FactRow {
+            transaction_id: self.transaction_id.to_owned(),
+            date_utc: self.date_utc,
+            customer_id: self.customer_id.to_owned(),
+            subscription_id: self.subscription_id.map(str::to_owned),
+            total_cents: self.total_cents,
+            currency: self.currency,
+        }
+    }
+}
+
+impl FactRow {
+    pub fn as_ref(&self) -> FactRef<'_> {
+        FactRef {
+            transaction_id: &self.transaction_id,
+            date_utc: self.date_utc,
+            customer_id: &self.customer_id,
+            subscription_id: self.subscription_id.as_deref(),
+            total_cents: self.total_cents,
+            currency: self.currency,
+        }
+    }
+}
+
 impl Row for FactRow {
     const TABLE: &'static str = "fct_transaction";
     const COLUMNS: &'static [&'static str] = &[
@@ -69,12 +115,24 @@ impl Row for FactRow {
         "currency",
     ];
     fn write<W: CellWriter>(&self, out: &mut W) {
-        out.text(&self.transaction_id);
-        out.timestamp(&self.date_utc);
-        out.text(&self.customer_id);
-        out.opt_text(self.subscription_id.as_deref());
-        out.int(self.total_cents);
-        out.text(self.currency);
+        self.as_ref().write(out);
+    }
+}
+
+/// Accepted transactions on their way to the loader.
+pub enum FactBatch {
+    /// Already encoded in PostgreSQL's COPY text format (by the parsing thread).
+    Copy { bytes: Vec<u8>, rows: u64 },
+    /// Rows to bind (SQLite).
+    Rows(Vec<FactRow>),
+}
+
+impl FactBatch {
+    pub fn rows(&self) -> u64 {
+        match self {
+            FactBatch::Copy { rows, .. } => *rows,
+            FactBatch::Rows(r) => r.len() as u64,
+        }
     }
 }
 

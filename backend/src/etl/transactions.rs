@@ -5,7 +5,8 @@
 //! validates and streams rows to the loader, holding back only the repeated ids
 //! until it can tell exact duplicates (dropped, counted) from conflicts (all rejected).
 
-use std::collections::{HashMap, HashSet};
+// Fx hashing: the keys come from the operator's own export files, and SipHash was a hot spot.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -15,8 +16,9 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::counts::Counts;
 use super::error::EtlError;
+use super::load::encode_fact;
 use super::products::{allocate, Products};
-use super::rows::{FactRow, RejectedRow};
+use super::rows::{FactBatch, FactRef, FactRow, RejectedRow};
 use super::source::{for_each_row, Column, Digested, RawRow, Source};
 use crate::domain::{parse_amount, parse_timestamp, Currency, Month};
 
@@ -142,12 +144,18 @@ pub struct Transactions {
     pub last: Option<NaiveDateTime>,
 }
 
-struct Parsed {
+struct Parsed<'a> {
+    fact: FactRef<'a>,
+    currency: Currency,
+}
+
+/// A parsed row kept until the end of pass 2 (its id repeats).
+struct OwnedParsed {
     fact: FactRow,
     currency: Currency,
 }
 
-fn parse(row: &RawRow<'_>, p: &[usize]) -> Result<Parsed, String> {
+fn parse<'a>(row: &'a RawRow<'_>, p: &[usize]) -> Result<Parsed<'a>, String> {
     let date = row.field(p[0], COLUMNS[0].name)?;
     let id = row.field(p[1], COLUMNS[1].name)?;
     let customer = row.field(p[2], COLUMNS[2].name)?;
@@ -164,11 +172,11 @@ fn parse(row: &RawRow<'_>, p: &[usize]) -> Result<Parsed, String> {
     let total = parse_amount(total, true).map_err(|e| format!("column \"Total\": {e}"))?;
     let currency = Currency::parse(currency).map_err(|e| format!("column \"Currency\": {e}"))?;
     Ok(Parsed {
-        fact: FactRow {
-            transaction_id: id.to_owned(),
+        fact: FactRef {
+            transaction_id: id,
             date_utc,
-            customer_id: customer.to_owned(),
-            subscription_id: (!subscription.is_empty()).then(|| subscription.to_owned()),
+            customer_id: customer,
+            subscription_id: (!subscription.is_empty()).then_some(subscription),
             total_cents: total.cents(),
             currency: currency.as_str(),
         },
@@ -180,7 +188,7 @@ struct Held {
     line: u64,
     content: u64,
     raw: String,
-    parsed: Result<Parsed, String>,
+    parsed: Result<OwnedParsed, String>,
 }
 
 struct Pass2<'a> {
@@ -188,9 +196,16 @@ struct Pass2<'a> {
     run_id: i64,
     out: Transactions,
     customer_index: HashMap<String, u32>,
+    /// PostgreSQL: rows encoded as COPY text here, on the parsing thread.
+    copy: bool,
+    bytes: Vec<u8>,
     batch: Vec<FactRow>,
-    sender: mpsc::Sender<Vec<FactRow>>,
+    batch_rows: u64,
+    sender: mpsc::Sender<FactBatch>,
 }
+
+/// Bytes of COPY text per batch.
+const COPY_BATCH_BYTES: usize = 1 << 20;
 
 impl Pass2<'_> {
     fn reject(&mut self, line: u64, reason: String, raw_line: String) {
@@ -204,16 +219,16 @@ impl Pass2<'_> {
         });
     }
 
-    fn accept(&mut self, parsed: Parsed) -> Result<(), EtlError> {
+    fn accept(&mut self, parsed: Parsed<'_>) -> Result<(), EtlError> {
         let Parsed { fact, currency } = parsed;
         let out = &mut self.out;
         out.counts.loaded += 1;
-        let cust = match self.customer_index.get(&fact.customer_id) {
+        let cust = match self.customer_index.get(fact.customer_id) {
             Some(&i) => i as usize,
             None => {
                 let i = out.customers.len();
-                self.customer_index.insert(fact.customer_id.clone(), i as u32);
-                out.customer_ids.push(fact.customer_id.clone());
+                self.customer_index.insert(fact.customer_id.to_owned(), i as u32);
+                out.customer_ids.push(fact.customer_id.to_owned());
                 out.customers.push(CustomerFacts::default());
                 i
             }
@@ -248,7 +263,7 @@ impl Pass2<'_> {
             spending.months.push(month);
             acc.active_customers += 1;
         }
-        match fact.subscription_id.as_deref() {
+        match fact.subscription_id {
             None => {
                 acc.null_sub_transactions += 1;
                 acc.null_sub_cents += cents;
@@ -278,18 +293,34 @@ impl Pass2<'_> {
         }
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
-        self.batch.push(fact);
-        if self.batch.len() >= BATCH {
-            self.flush()?;
+        self.batch_rows += 1;
+        if self.copy {
+            encode_fact(&mut self.bytes, &fact);
+            if self.bytes.len() >= COPY_BATCH_BYTES {
+                self.flush()?;
+            }
+        } else {
+            self.batch.push(fact.to_owned_row());
+            if self.batch.len() >= BATCH {
+                self.flush()?;
+            }
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), EtlError> {
-        if self.batch.is_empty() {
+        if self.batch_rows == 0 {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let rows = std::mem::take(&mut self.batch_rows);
+        let batch = if self.copy {
+            FactBatch::Copy {
+                bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(COPY_BATCH_BYTES + 4096)),
+                rows,
+            }
+        } else {
+            FactBatch::Rows(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)))
+        };
         self.sender
             .blocking_send(batch)
             .map_err(|_| EtlError::Aborted("the database loader stopped".to_owned()))
@@ -303,7 +334,8 @@ pub fn load(
     scan: &Scan,
     products: &Products,
     run_id: i64,
-    sender: mpsc::Sender<Vec<FactRow>>,
+    copy: bool,
+    sender: mpsc::Sender<FactBatch>,
 ) -> Result<Transactions, EtlError> {
     let mut source = Source::open(&dir.join(FILE), COLUMNS, None)?;
     let p = source.positions.clone();
@@ -320,16 +352,19 @@ pub fn load(
             rejects: Vec::new(),
             customer_ids: Vec::new(),
             customers: Vec::new(),
-            months: HashMap::new(),
-            product_months: HashMap::new(),
+            months: HashMap::default(),
+            product_months: HashMap::default(),
             first: None,
             last: None,
         },
-        customer_index: HashMap::new(),
-        batch: Vec::with_capacity(BATCH),
+        customer_index: HashMap::default(),
+        copy,
+        bytes: Vec::with_capacity(if copy { COPY_BATCH_BYTES + 4096 } else { 0 }),
+        batch: Vec::new(),
+        batch_rows: 0,
         sender,
     };
-    let mut held: HashMap<String, Vec<Held>> = HashMap::new();
+    let mut held: HashMap<String, Vec<Held>> = HashMap::default();
     let mut held_order: Vec<String> = Vec::new();
     let read = for_each_row(&mut source, |row| {
         if row.line % 65_536 == 0 {
@@ -346,7 +381,10 @@ pub fn load(
                 line: row.line,
                 content: content_hash(&row),
                 raw: row.raw_line(),
-                parsed: parse(&row, &p),
+                parsed: parse(&row, &p).map(|v| OwnedParsed {
+                    fact: v.fact.to_owned_row(),
+                    currency: v.currency,
+                }),
             });
             return Ok(());
         }
@@ -380,7 +418,10 @@ pub fn load(
         let mut rows = rows.into_iter();
         if let Some(first) = rows.next() {
             match first.parsed {
-                Ok(parsed) => pass.accept(parsed)?,
+                Ok(owned) => pass.accept(Parsed {
+                    fact: owned.fact.as_ref(),
+                    currency: owned.currency,
+                })?,
                 Err(reason) => pass.reject(first.line, reason, first.raw),
             }
         }

@@ -1,7 +1,7 @@
 //! users.csv → one record per customer: the last non-empty name and e-mail in file
 //! order win; disagreements are counted, never silently merged.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use super::counts::Counts;
@@ -48,7 +48,7 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
     let p = source.positions.clone();
-    let mut customers: HashMap<String, Customer> = HashMap::new();
+    let mut customers: HashMap<String, Customer> = HashMap::default();
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
     let (mut rows_without_name, mut rows_without_email) = (0, 0);
