@@ -64,8 +64,8 @@ impl Loader {
         // parent's primary key) instead of per row: SQLite's per-row checks scan the
         // child table for every parent row inserted after its children.
         sqlx::raw_sql(
-            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; \
-             PRAGMA temp_store = MEMORY; BEGIN IMMEDIATE",
+            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+             BEGIN IMMEDIATE",
         )
         .execute(&mut *conn)
         .await

@@ -16,7 +16,6 @@ mod users;
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -163,24 +162,29 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
             )));
         }
     }
-    let tx = pass2.await.map_err(join_error)??;
+    let mut tx = pass2.await.map_err(join_error)??;
     phase("load transactions");
     let users = users_task.await.map_err(join_error)??;
 
     // dim_user: every customer of either file; spending in the customer's main currency.
-    let mut user_rows = Vec::with_capacity(users.customers.len().max(tx.customer_ids.len()));
-    let mut spending_rows = Vec::new();
+    // Rows are built and written in chunks, moving strings out of the maps, so
+    // memory does not hold a second copy of every customer.
+    let mut users = users;
+    let conflicting_names = users.customers.values().filter(|c| c.conflicting_name).count() as u64;
+    let conflicting_emails = users.customers.values().filter(|c| c.conflicting_email).count() as u64;
+    let mut profiles = std::mem::take(&mut users.customers);
+    let customer_ids = std::mem::take(&mut tx.customer_ids);
+    let mut user_rows: Vec<UserRow> = Vec::with_capacity(CHUNK);
+    let mut spending_rows: Vec<CustomerSpendingRow> = Vec::with_capacity(CHUNK);
     let mut multi_currency = Vec::new();
-    let mut only_in_transactions = 0u64;
-    let mut seen_in_tx: HashMap<&str, ()> =
-        HashMap::with_capacity_and_hasher(tx.customer_ids.len(), Default::default());
-    for (id, facts) in tx.customer_ids.iter().zip(&tx.customers) {
-        seen_in_tx.insert(id, ());
+    let (mut only_in_transactions, mut without_transactions, mut total_customers) = (0u64, 0u64, 0u64);
+    let (mut without_name, mut without_email) = (0i64, 0i64);
+    for (id, facts) in customer_ids.into_iter().zip(&tx.customers) {
         let main = facts
             .spending
             .iter()
             .max_by(|a, b| a.transactions.cmp(&b.transactions).then(b.currency.cmp(&a.currency)));
-        if facts.spending.len() > 1 {
+        if facts.spending.len() > 1 && multi_currency.len() < 1000 {
             multi_currency.push(id.clone());
         }
         for s in &facts.spending {
@@ -191,36 +195,69 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
                 transactions: s.transactions,
             });
         }
-        let profile = users.customers.get(id);
+        let profile = profiles.remove(&id);
         only_in_transactions += u64::from(profile.is_none());
+        let in_users_file = profile.is_some();
+        let (name, email) = profile.map(|p| (p.name, p.email)).unwrap_or_default();
         user_rows.push(UserRow {
-            customer_id: id.clone(),
-            customer_name: profile.map(|p| p.name.clone()).unwrap_or_default(),
-            customer_email: profile.map(|p| p.email.clone()).unwrap_or_default(),
+            customer_id: id,
+            customer_name: name,
+            customer_email: email,
             currency: main.map(|m| m.currency.as_str()),
             total_spending_cents: main.map_or(0, |m| m.cents),
             transactions: main.map_or(0, |m| m.transactions),
-            in_users_file: profile.is_some(),
+            in_users_file,
         });
-    }
-    let mut without_transactions = 0u64;
-    for (id, profile) in &users.customers {
-        if !seen_in_tx.contains_key(id.as_str()) {
-            without_transactions += 1;
-            user_rows.push(UserRow {
-                customer_id: id.clone(),
-                customer_name: profile.name.clone(),
-                customer_email: profile.email.clone(),
-                currency: None,
-                total_spending_cents: 0,
-                transactions: 0,
-                in_users_file: true,
-            });
+        if user_rows.len() >= CHUNK {
+            flush_users(
+                &mut loader,
+                &mut user_rows,
+                &mut without_name,
+                &mut without_email,
+                &mut total_customers,
+            )
+            .await?;
+        }
+        if spending_rows.len() >= CHUNK {
+            loader.write(&spending_rows).await?;
+            spending_rows.clear();
         }
     }
-    phase("build customers");
-    loader.write(&user_rows).await?;
+    let multi_currency_count = tx.customers.iter().filter(|c| c.spending.len() > 1).count() as u64;
+    // Whatever is left in the users file has no transaction.
+    for (id, profile) in profiles.drain() {
+        without_transactions += 1;
+        user_rows.push(UserRow {
+            customer_id: id,
+            customer_name: profile.name,
+            customer_email: profile.email,
+            currency: None,
+            total_spending_cents: 0,
+            transactions: 0,
+            in_users_file: true,
+        });
+        if user_rows.len() >= CHUNK {
+            flush_users(
+                &mut loader,
+                &mut user_rows,
+                &mut without_name,
+                &mut without_email,
+                &mut total_customers,
+            )
+            .await?;
+        }
+    }
+    flush_users(
+        &mut loader,
+        &mut user_rows,
+        &mut without_name,
+        &mut without_email,
+        &mut total_customers,
+    )
+    .await?;
     loader.write(&spending_rows).await?;
+    drop((user_rows, spending_rows, profiles));
+    phase("write customers");
 
     // Report aggregates.
     let mut monthly_rows: Vec<MonthlyRow> = tx
@@ -297,22 +334,20 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     loader.write(&file_rows).await?;
 
     multi_currency.sort();
-    let conflicting_names = users.customers.values().filter(|c| c.conflicting_name).count() as u64;
-    let conflicting_emails = users.customers.values().filter(|c| c.conflicting_email).count() as u64;
     let summary = RunSummary {
         run_id,
         files,
-        customers: user_rows.len() as u64,
+        customers: total_customers,
         customers_only_in_transactions: only_in_transactions,
         customers_without_transactions: without_transactions,
-        multi_currency_customers: multi_currency.len() as u64,
+        multi_currency_customers: multi_currency_count,
         multi_currency_examples: multi_currency.iter().take(20).cloned().collect(),
         customers_with_conflicting_names: conflicting_names,
         customers_with_conflicting_emails: conflicting_emails,
         products: products.rows.len() as u64,
         subscriptions: products.plans.len() as u64,
     };
-    let quality = quality_snapshot(&summary, &tx, &users, &user_rows);
+    let quality = quality_snapshot(&summary, &tx, &users, (without_name, without_email));
     let to_json = |v: &dyn erased::Json| v.json();
     loader
         .execute(
@@ -353,6 +388,25 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     Ok(summary)
 }
 
+/// Rows per write when streaming customers to the loader.
+const CHUNK: usize = 16_384;
+
+/// Writes and clears a chunk of dim_user rows, counting what `/quality` reports.
+async fn flush_users(
+    loader: &mut Loader,
+    rows: &mut Vec<UserRow>,
+    without_name: &mut i64,
+    without_email: &mut i64,
+    total: &mut u64,
+) -> Result<(), EtlError> {
+    *without_name += rows.iter().filter(|u| u.customer_name.is_empty()).count() as i64;
+    *without_email += rows.iter().filter(|u| u.customer_email.is_empty()).count() as i64;
+    *total += rows.len() as u64;
+    loader.write(rows).await?;
+    rows.clear();
+    Ok(())
+}
+
 mod erased {
     /// Serialises to a JSON string (serialising these plain structs cannot fail).
     pub trait Json {
@@ -370,7 +424,7 @@ fn quality_snapshot(
     summary: &RunSummary,
     tx: &transactions::Transactions,
     users: &users::Users,
-    user_rows: &[UserRow],
+    (customers_without_name, customers_without_email): (i64, i64),
 ) -> QualityReport {
     let mut revenue: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
     let mut null_sub = SubscriptionCheck::default();
@@ -427,8 +481,8 @@ fn quality_snapshot(
         },
         last_ingest: None,
         completeness: Completeness {
-            customers_without_name: user_rows.iter().filter(|u| u.customer_name.is_empty()).count() as i64,
-            customers_without_email: user_rows.iter().filter(|u| u.customer_email.is_empty()).count() as i64,
+            customers_without_name,
+            customers_without_email,
             user_rows_without_name: users.rows_without_name as i64,
             user_rows_without_email: users.rows_without_email as i64,
             customers_with_conflicting_names: summary.customers_with_conflicting_names as i64,
