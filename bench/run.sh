@@ -23,7 +23,10 @@ for tool in psql wrk /usr/bin/time curl; do
 done
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv
-printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
+# BENCH_API_ONLY=1 keeps the ETL results of an earlier run and measures the API only.
+if [ "${BENCH_API_ONLY:-0}" != 1 ] || [ ! -f "$RESULTS" ]; then
+  printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
+fi
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 cargo build --release -p backend --locked 2>&1 | tail -1
@@ -41,6 +44,7 @@ timed() {
   echo "$wall $((rss / 1024))"
 }
 
+[ "${BENCH_API_ONLY:-0}" = 1 ] && SIZES=()
 for n in "${SIZES[@]}"; do
   data=$OUT/data-$n
   if [ ! -f "$data/.done" ]; then
@@ -107,7 +111,8 @@ for ep in "${ENDPOINTS[@]}"; do
   for c in "${CONNS[@]}"; do
     log=$OUT/wrk-$(echo "$ep" | tr '/' '_')-$c.log
     rss_max=0
-    wrk -t2 -c"$c" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$ep" >"$log" &
+    threads=$((c < 2 ? c : 2))
+    wrk -t"$threads" -c"$c" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$ep" >"$log" &
     wrk_pid=$!
     while kill -0 $wrk_pid 2>/dev/null; do
       rss=$(ps -o rss= -p $server | tr -d ' '); [ "${rss:-0}" -gt $rss_max ] && rss_max=$rss

@@ -47,17 +47,42 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-/// A fresh, empty database.
+/// A fresh, empty database, dropped again when the test ends (PostgreSQL) or
+/// deleted with its temporary folder (SQLite).
 pub struct TestDb {
     pub db: DatabaseConnection,
     pub settings: DatabaseSettings,
     pub engine: Engine,
     pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        let Some(admin) = postgres_admin_url() else { return };
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = sea_orm::Database::connect(&admin).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 impl TestDb {
     pub async fn new(engine: Engine) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let mut pg_name = None;
         let settings = match engine {
             Engine::Sqlite => DatabaseSettings::sqlite_file(&dir.path().join("test.db")).unwrap(),
             Engine::Postgres => {
@@ -69,6 +94,7 @@ impl TestDb {
                     .await
                     .unwrap();
                 admin.close().await.unwrap();
+                pg_name = Some(name.clone());
                 let mut url = url::Url::parse(&admin_url).unwrap();
                 url.set_path(&format!("/{name}"));
                 DatabaseSettings::from_url(SecretString::from(url.to_string())).unwrap()
@@ -80,6 +106,7 @@ impl TestDb {
             settings,
             engine,
             dir,
+            pg_name,
         }
     }
 
