@@ -30,7 +30,7 @@ fi
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 cargo build --release -p backend --locked 2>&1 | tail -1
-BIN=$ROOT/target/release/backend
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
 psql_admin() { psql -q -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
 fresh_db() { psql_admin -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; }
 

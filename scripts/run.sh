@@ -8,5 +8,6 @@ if [ -x scripts/build-frontend.sh ]; then
   scripts/build-frontend.sh || echo "warning: the dashboard could not be built; serving the API only" >&2
 fi
 cargo build --release -p backend --locked
-./target/release/backend ingest --input "${INPUT_DIR:-input}"
-exec ./target/release/backend serve "$@"
+BIN="${CARGO_TARGET_DIR:-target}/release/backend"
+"$BIN" ingest --input "${INPUT_DIR:-input}"
+exec "$BIN" serve "$@"

@@ -14,11 +14,12 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
 fi
 cargo build -p backend --locked
 
+BIN="${CARGO_TARGET_DIR:-target}/debug/backend"
 work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export DATABASE_URL="sqlite://$work/e2e.db?mode=rwc"
-./target/debug/backend ingest --input input >/dev/null
-./target/debug/backend serve --bind 127.0.0.1:0 --static-dir frontend/dist >"$work/serve.log" 2>&1 &
+"$BIN" ingest --input input >/dev/null
+"$BIN" serve --bind 127.0.0.1:0 --static-dir frontend/dist >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
