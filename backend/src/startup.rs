@@ -35,6 +35,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let db = web::Data::new(db);
+        let cache = web::Data::new(crate::reports::ReportCache::default());
         let openapi = crate::openapi::document();
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
@@ -56,6 +57,7 @@ impl Application {
                 .wrap(cors)
                 .wrap(TracingLogger::default())
                 .app_data(db.clone())
+                .app_data(cache.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {

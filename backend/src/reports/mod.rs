@@ -3,6 +3,7 @@
 //! aggregate tables the ETL builds, so their cost does not grow with the
 //! number of transactions.
 
+mod cache;
 mod csv_rows;
 mod monthly;
 mod params;
@@ -10,6 +11,7 @@ mod products;
 mod quality;
 mod users;
 
+pub use cache::{ReportCache, RECHECK};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, ReportContext, WindowParams};

@@ -5,7 +5,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::ReportError;
 use crate::domain::Month;
-use crate::entities::agg_monthly;
+use crate::entities::{agg_monthly, agg_product_month};
 
 /// Largest accepted `months`.
 pub const MAX_MONTHS: u32 = 36;
@@ -61,6 +61,8 @@ pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<
 /// aggregates (one row per currency and month — small) and the currencies.
 pub struct ReportContext {
     pub rows: Vec<agg_monthly::Model>,
+    /// Revenue per currency, month and product (a few rows per product and month).
+    pub product_rows: Vec<agg_product_month::Model>,
     /// Currencies by transactions, most first.
     pub currencies: Vec<(String, i64, i64)>,
     pub first_month: Option<Month>,
@@ -90,8 +92,10 @@ impl ReportContext {
             }
         }
         currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let product_rows = agg_product_month::Entity::find().all(db).await?;
         Ok(Self {
             rows,
+            product_rows,
             currencies,
             first_month: first,
             latest_month: latest,

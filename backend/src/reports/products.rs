@@ -3,11 +3,9 @@
 use std::collections::HashMap;
 
 use api_types::{Money, Percent, ProductRow, TopProductsReport, Unattributed};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::params::{parse_month, Limit, ReportContext};
 use super::ReportError;
-use crate::entities::agg_product_month;
 
 /// Query parameters of `GET /reports/top-products`.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
@@ -25,11 +23,7 @@ pub struct TopProductsParams {
     pub format: Option<String>,
 }
 
-pub async fn top_products(
-    db: &DatabaseConnection,
-    ctx: &ReportContext,
-    params: &TopProductsParams,
-) -> Result<TopProductsReport, ReportError> {
+pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<TopProductsReport, ReportError> {
     let limit = Limit::parse(params.limit.as_deref(), 10, 100)?;
     let currency = ctx.currency(params.currency.as_deref())?;
     let from = parse_month(params.from.as_deref(), "from")?;
@@ -42,22 +36,19 @@ pub async fn top_products(
             });
         }
     }
-    let mut query = agg_product_month::Entity::find().filter(agg_product_month::Column::Currency.eq(&currency));
-    if let Some(f) = from {
-        query = query.filter(agg_product_month::Column::Month.gte(f.to_string()));
-    }
-    if let Some(t) = to {
-        query = query.filter(agg_product_month::Column::Month.lte(t.to_string()));
-    }
-    let mut totals: HashMap<String, (i64, i64)> = HashMap::new();
-    for row in query.all(db).await? {
-        let e = totals.entry(row.product).or_default();
+    let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
+    for row in ctx.product_rows.iter().filter(|r| r.currency == currency) {
+        let month = crate::domain::Month::parse(&row.month);
+        if month.is_some_and(|m| from.is_some_and(|f| m < f) || to.is_some_and(|t| m > t)) {
+            continue;
+        }
+        let e = totals.entry(row.product.as_str()).or_default();
         e.0 += row.total_sales_cents;
         e.1 += row.transactions;
     }
     let attributed: i64 = totals.values().map(|t| t.0).sum();
-    let mut ranked: Vec<(String, (i64, i64))> = totals.into_iter().collect();
-    ranked.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    let mut ranked: Vec<(&str, (i64, i64))> = totals.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
     let (mut null_sub, mut unknown_sub, mut total) = (0, 0, 0);
     for (month, row) in ctx.of_currency(&currency) {
         if from.is_some_and(|f| month < f) || to.is_some_and(|t| month > t) {
@@ -73,7 +64,7 @@ pub async fn top_products(
         .enumerate()
         .map(|(i, (product, (cents, n)))| ProductRow {
             rank: i as u32 + 1,
-            product,
+            product: product.to_owned(),
             total_sales: Money(cents),
             transactions: n,
             share_pct: Percent::ratio(cents, attributed),

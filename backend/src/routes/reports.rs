@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{check_format, respond};
 use crate::error::ApiError;
-use crate::reports::{self, ReportContext, WindowParams};
+use crate::reports::{self, ReportCache, WindowParams};
 pub use crate::reports::{TopProductsParams, TopUsersParams};
 
 /// Average user transaction amount per month.
@@ -19,10 +19,11 @@ pub use crate::reports::{TopProductsParams, TopUsersParams};
 pub async fn monthly_transactions(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
     params: web::Query<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
-    let ctx = ReportContext::load(&db).await?;
+    let ctx = cache.get(&db).await?;
     let report = reports::monthly_transactions(&ctx, &params)?;
     Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
 }
@@ -35,10 +36,11 @@ pub async fn monthly_transactions(
 pub async fn revenue_growth(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
     params: web::Query<WindowParams>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
-    let ctx = ReportContext::load(&db).await?;
+    let ctx = cache.get(&db).await?;
     let report = reports::revenue_growth(&ctx, &params)?;
     Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
 }
@@ -51,11 +53,12 @@ pub async fn revenue_growth(
 pub async fn top_products(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
     params: web::Query<TopProductsParams>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
-    let ctx = ReportContext::load(&db).await?;
-    let report = reports::top_products(&db, &ctx, &params).await?;
+    let ctx = cache.get(&db).await?;
+    let report = reports::top_products(&ctx, &params)?;
     Ok(respond(&req, params.format.as_deref(), "top-products", &report))
 }
 
@@ -67,10 +70,11 @@ pub async fn top_products(
 pub async fn top_users(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
     params: web::Query<TopUsersParams>,
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
-    let ctx = ReportContext::load(&db).await?;
+    let ctx = cache.get(&db).await?;
     let report = reports::top_users(&db, &ctx, &params).await?;
     Ok(respond(&req, params.format.as_deref(), "top-users", &report))
 }
@@ -78,8 +82,8 @@ pub async fn top_users(
 /// Currencies and the months the data covers (for building filters).
 #[utoipa::path(get, path = "/reports/meta", tag = "reports", responses(
     (status = 200, description = "What the data holds", body = Meta)))]
-pub async fn meta(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
-    let ctx = ReportContext::load(&db).await?;
+pub async fn meta(db: web::Data<DatabaseConnection>, cache: web::Data<ReportCache>) -> Result<HttpResponse, ApiError> {
+    let ctx = cache.get(&db).await?;
     Ok(HttpResponse::Ok().json(reports::meta(&ctx)))
 }
 

@@ -249,3 +249,41 @@ async fn openapi_and_health() {
     assert_eq!(app.json("/health/live").await["status"], "ok");
     assert_eq!(app.json("/health/ready").await["status"], "ready");
 }
+
+/// Reports are served from memory, but a new ingest shows within a second.
+#[tokio::test]
+async fn a_new_ingest_is_served_within_a_second() {
+    use backend::generate::{generate, GenerateOptions};
+    let t = TestDb::new(Engine::Sqlite).await;
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    generate(
+        a.path(),
+        GenerateOptions {
+            transactions: 300,
+            seed: 1,
+        },
+    )
+    .unwrap();
+    generate(
+        b.path(),
+        GenerateOptions {
+            transactions: 500,
+            seed: 2,
+        },
+    )
+    .unwrap();
+    t.ingest(a.path()).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let total = |m: &Value| {
+        m["currencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["transactions"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(total(&app.json("/reports/meta").await), 300);
+    t.ingest(b.path()).await.unwrap();
+    tokio::time::sleep(backend::reports::RECHECK + std::time::Duration::from_millis(200)).await;
+    assert_eq!(total(&app.json("/reports/meta").await), 500);
+}
