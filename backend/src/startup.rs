@@ -55,7 +55,7 @@ impl Application {
             let mut app = App::new()
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
                 .app_data(db.clone())
                 .app_data(cache.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {

@@ -17,3 +17,25 @@ pub fn init(default_filter: &str) {
         builder.try_init()
     };
 }
+
+/// The root span of every request (request id, method, route, status) plus one
+/// log line when the request ends.
+pub struct RequestLog;
+
+impl tracing_actix_web::RootSpanBuilder for RequestLog {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(request)
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
+        let status = match outcome {
+            Ok(res) => res.response().status().as_u16(),
+            Err(e) => e.as_response_error().status_code().as_u16(),
+        };
+        span.in_scope(|| tracing::info!(status, "request finished"));
+    }
+}
