@@ -187,37 +187,22 @@ pub fn App() -> Html {
 }
 
 fn controls(view: &UseStateHandle<ViewState>, meta: Option<&Meta>, set_view: &Callback<ViewState>) -> Html {
-    let on_months = {
+    // Each select changes one field of the view; an empty value means "default".
+    let on_select = |apply: fn(&mut ViewState, Option<String>)| {
         let (view, set_view) = (view.clone(), set_view.clone());
         Callback::from(move |e: Event| {
-            if let Some(m) = select_value(&e).and_then(|v| v.parse().ok()) {
-                set_view.emit(ViewState {
-                    months: m,
-                    ..(*view).clone()
-                });
-            }
+            let mut next = (*view).clone();
+            apply(&mut next, select_value(&e).filter(|v| !v.is_empty()));
+            set_view.emit(next);
         })
     };
-    let on_as_of = {
-        let (view, set_view) = (view.clone(), set_view.clone());
-        Callback::from(move |e: Event| {
-            let v = select_value(&e).filter(|v| !v.is_empty());
-            set_view.emit(ViewState {
-                as_of: v,
-                ..(*view).clone()
-            });
-        })
-    };
-    let on_currency = {
-        let (view, set_view) = (view.clone(), set_view.clone());
-        Callback::from(move |e: Event| {
-            let v = select_value(&e).filter(|v| !v.is_empty());
-            set_view.emit(ViewState {
-                currency: v,
-                ..(*view).clone()
-            });
-        })
-    };
+    let on_months = on_select(|v, value| {
+        if let Some(m) = value.and_then(|m| m.parse().ok()) {
+            v.months = m;
+        }
+    });
+    let on_as_of = on_select(|v, value| v.as_of = value);
+    let on_currency = on_select(|v, value| v.currency = value);
     let months = meta
         .and_then(|m| Some(months_between(m.first_month.as_deref()?, m.latest_month.as_deref()?)))
         .unwrap_or_default();

@@ -348,7 +348,6 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
         subscriptions: products.plans.len() as u64,
     };
     let quality = quality_snapshot(&summary, &tx, &users, (without_name, without_email));
-    let to_json = |v: &dyn erased::Json| v.json();
     loader
         .execute(
             "UPDATE etl_run SET status = 'succeeded', finished_at = $1, summary_json = $2, quality_json = $3 WHERE id = $4",
@@ -407,16 +406,9 @@ async fn flush_users(
     Ok(())
 }
 
-mod erased {
-    /// Serialises to a JSON string (serialising these plain structs cannot fail).
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-        }
-    }
+/// Serialises to a JSON string (these plain structs cannot fail to serialise).
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 /// The data-quality figures of this run, served by `/quality`.
