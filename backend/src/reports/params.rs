@@ -1,6 +1,9 @@
 //! Report parameters: validated once, with errors that name the parameter and
 //! the accepted range.
 
+use std::collections::HashMap;
+
+use api_types::{QualityReport, UserRow};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::ReportError;
@@ -57,8 +60,10 @@ pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<
     })
 }
 
-/// What every report needs to know about the loaded data: the monthly
-/// aggregates (one row per currency and month — small) and the currencies.
+/// Everything the reports read, loaded once per ingest: the monthly aggregates
+/// (one row per currency and month), the product aggregates, the best
+/// customers per currency and the stored quality checks — all small, whatever
+/// the number of transactions.
 pub struct ReportContext {
     pub rows: Vec<agg_monthly::Model>,
     /// Revenue per currency, month and product (a few rows per product and month).
@@ -67,6 +72,10 @@ pub struct ReportContext {
     pub currencies: Vec<(String, i64, i64)>,
     pub first_month: Option<Month>,
     pub latest_month: Option<Month>,
+    /// The best customers of each currency, best first.
+    pub top_users: HashMap<String, Vec<UserRow>>,
+    /// The checks of the latest successful run; `None` before the first.
+    pub quality: Option<QualityReport>,
 }
 
 impl ReportContext {
@@ -93,12 +102,18 @@ impl ReportContext {
         }
         currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let product_rows = agg_product_month::Entity::find().all(db).await?;
+        let mut top_users = HashMap::with_capacity(currencies.len());
+        for (currency, _, _) in &currencies {
+            top_users.insert(currency.clone(), super::users::load_top_users(db, currency).await?);
+        }
         Ok(Self {
             rows,
             product_rows,
             currencies,
             first_month: first,
             latest_month: latest,
+            top_users,
+            quality: super::quality::load_quality(db).await?,
         })
     }
 

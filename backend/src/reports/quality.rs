@@ -4,17 +4,21 @@ use api_types::{FileCounts, LastIngest, QualityReport};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use super::params::ReportContext;
 use super::ReportError;
 use crate::entities::{etl_run, etl_run_file};
 
-/// `GET /quality`; `NoData` before the first successful ingest.
-pub async fn quality(db: &DatabaseConnection) -> Result<QualityReport, ReportError> {
-    let run = etl_run::Entity::find()
+/// The stored checks of the latest successful run (`None` before the first);
+/// read once per ingest by the report cache.
+pub(super) async fn load_quality(db: &DatabaseConnection) -> Result<Option<QualityReport>, ReportError> {
+    let Some(run) = etl_run::Entity::find()
         .filter(etl_run::Column::Status.eq("succeeded"))
         .order_by_desc(etl_run::Column::Id)
         .one(db)
         .await?
-        .ok_or(ReportError::NoData)?;
+    else {
+        return Ok(None);
+    };
     let mut report: QualityReport = run
         .quality_json
         .as_deref()
@@ -43,6 +47,13 @@ pub async fn quality(db: &DatabaseConnection) -> Result<QualityReport, ReportErr
             .unwrap_or_default(),
         files,
     });
+    Ok(Some(report))
+}
+
+/// `GET /quality`; `NoData` before the first successful ingest. Freshness is
+/// relative to now, so it is computed per request.
+pub fn quality(ctx: &ReportContext) -> Result<QualityReport, ReportError> {
+    let mut report = ctx.quality.clone().ok_or(ReportError::NoData)?;
     if let Some(latest) = report
         .freshness
         .latest_transaction_at

@@ -9,6 +9,9 @@ use super::params::{Limit, ReportContext};
 use super::ReportError;
 use crate::entities::{agg_customer_spending, dim_user};
 
+/// Largest accepted `limit`; the cache keeps this many customers per currency.
+pub const MAX_TOP_USERS: u32 = 100;
+
 /// Query parameters of `GET /reports/top-users`.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -21,19 +24,15 @@ pub struct TopUsersParams {
     pub format: Option<String>,
 }
 
-pub async fn top_users(
-    db: &DatabaseConnection,
-    ctx: &ReportContext,
-    params: &TopUsersParams,
-) -> Result<TopUsersReport, ReportError> {
-    let limit = Limit::parse(params.limit.as_deref(), 5, 100)?;
-    let currency = ctx.currency(params.currency.as_deref())?;
-    // Served by the (currency, total) index: reads only `limit` rows.
+/// The [`MAX_TOP_USERS`] best customers of one currency, best first; read once
+/// per ingest by the report cache.
+pub(super) async fn load_top_users(db: &DatabaseConnection, currency: &str) -> Result<Vec<UserRow>, ReportError> {
+    // Served by the (currency, total) index: reads only the rows it returns.
     let top = agg_customer_spending::Entity::find()
-        .filter(agg_customer_spending::Column::Currency.eq(&currency))
+        .filter(agg_customer_spending::Column::Currency.eq(currency))
         .order_by_desc(agg_customer_spending::Column::TotalSpendingCents)
         .order_by_asc(agg_customer_spending::Column::CustomerId)
-        .limit(u64::from(limit))
+        .limit(u64::from(MAX_TOP_USERS))
         .all(db)
         .await?;
     // Names only: e-mail addresses are personal data and never leave the database.
@@ -47,7 +46,7 @@ pub async fn top_users(
         .await?
         .into_iter()
         .collect();
-    let users = top
+    Ok(top
         .into_iter()
         .enumerate()
         .map(|(i, row)| UserRow {
@@ -57,6 +56,16 @@ pub async fn top_users(
             total_spending: Money(row.total_spending_cents),
             transactions: row.transactions,
         })
-        .collect();
+        .collect())
+}
+
+pub fn top_users(ctx: &ReportContext, params: &TopUsersParams) -> Result<TopUsersReport, ReportError> {
+    let limit = Limit::parse(params.limit.as_deref(), 5, MAX_TOP_USERS)?;
+    let currency = ctx.currency(params.currency.as_deref())?;
+    let users = ctx
+        .top_users
+        .get(&currency)
+        .map(|all| all.iter().take(limit as usize).cloned().collect())
+        .unwrap_or_default();
     Ok(TopUsersReport { currency, users })
 }

@@ -75,7 +75,7 @@ pub async fn top_users(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    let report = reports::top_users(&db, &ctx, &params).await?;
+    let report = reports::top_users(&ctx, &params)?;
     Ok(respond(&req, params.format.as_deref(), "top-users", &report))
 }
 
@@ -91,6 +91,10 @@ pub async fn meta(db: web::Data<DatabaseConnection>, cache: web::Data<ReportCach
 #[utoipa::path(get, path = "/quality", tag = "quality", responses(
     (status = 200, description = "Checks from the last successful ingest", body = QualityReport),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
-pub async fn quality(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(reports::quality(&db).await?))
+pub async fn quality(
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = cache.get(&db).await?;
+    Ok(HttpResponse::Ok().json(reports::quality(&ctx)?))
 }

@@ -282,8 +282,26 @@ async fn a_new_ingest_is_served_within_a_second() {
             .map(|c| c["transactions"].as_i64().unwrap())
             .sum::<i64>()
     };
+    let read = |q: &Value| {
+        q["last_ingest"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["read"].as_i64().unwrap())
+            .sum::<i64>()
+    };
     assert_eq!(total(&app.json("/reports/meta").await), 300);
+    let quality_a = app.json("/quality").await;
+    let users_a = app.json("/reports/top-users?limit=100").await;
     t.ingest(b.path()).await.unwrap();
     tokio::time::sleep(backend::reports::RECHECK + std::time::Duration::from_millis(200)).await;
     assert_eq!(total(&app.json("/reports/meta").await), 500);
+    // The cached top users and quality checks follow the new run too.
+    let quality_b = app.json("/quality").await;
+    assert!(quality_b["last_ingest"]["run_id"].as_i64() > quality_a["last_ingest"]["run_id"].as_i64());
+    assert!(read(&quality_b) > read(&quality_a), "{quality_b}");
+    assert_ne!(
+        app.json("/reports/top-users?limit=100").await["users"],
+        users_a["users"]
+    );
 }
