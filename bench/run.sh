@@ -18,8 +18,13 @@ QUICK=0
 if [ $QUICK = 1 ]; then SIZES=(100000); RUNS=1; DURATION=2s; CONNS=(1 8 32 128); API_SIZE=100000
 else SIZES=(1000000 5000000); RUNS=${BENCH_RUNS:-3}; DURATION=${BENCH_DURATION:-10s}; CONNS=(1 8 32 128); API_SIZE=5000000; fi
 
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 for tool in psql wrk /usr/bin/time curl; do
-  command -v "$tool" >/dev/null || { echo "installing $tool…"; apt-get install -y -qq postgresql-client wrk time curl >/dev/null; break; }
+  command -v "$tool" >/dev/null || {
+    echo "installing $tool…"
+    as_root apt-get update -qq && as_root apt-get install -y -qq postgresql-client wrk time curl >/dev/null
+    break
+  }
 done
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv

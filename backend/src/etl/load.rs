@@ -1,20 +1,24 @@
 //! Writing a run into the database atomically.
 //!
-//! PostgreSQL: inside one transaction, rows are `COPY`ed into fresh `*__load`
-//! tables without indexes; at the end the old tables are dropped, the new ones
-//! renamed, and the live tables' own constraints and indexes (read from the
-//! catalog, so the migrations stay the one definition) rebuilt on them. Readers
-//! keep seeing the previous data until the commit; a crash rolls everything back.
+//! PostgreSQL: rows are `COPY`ed into fresh `*__load` tables without indexes,
+//! whose keys are built after the load; then, in one transaction, the old tables
+//! are dropped, the new ones renamed, and the live tables' foreign keys and
+//! indexes rebuilt (all read from the catalog, so the migrations stay the one
+//! definition). The fact table is loaded and keyed on a connection of its own,
+//! so its primary key is built while customers and aggregates are written.
+//! Readers keep seeing the previous data until the commit; a failure before it
+//! leaves at most an orphan `fct_transaction__load`, dropped by the next run.
 //!
 //! SQLite: one write transaction that deletes the old rows and inserts the new
 //! ones with prepared multi-row statements; WAL readers see the old data until
 //! the commit.
 
 use chrono::NaiveDateTime;
-use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::mpsc;
 
 use super::error::EtlError;
-use super::rows::{CellWriter, Row};
+use super::rows::{CellWriter, FactRow, Row};
 
 /// Tables replaced by every run, children first.
 pub const REPLACED: &[&str] = &[
@@ -26,8 +30,17 @@ pub const REPLACED: &[&str] = &[
     "dim_user",
 ];
 
+/// The fact table of a run, and the tables every run replaces with it.
+const FACTS: &str = "fct_transaction";
+
+/// Serializes ingests into one PostgreSQL database (any constant; "revenue").
+const INGEST_LOCK: i64 = 0x7265_7665_6e75_65;
+
 pub enum Loader {
-    Postgres(Transaction<'static, Postgres>),
+    Postgres {
+        tx: Transaction<'static, Postgres>,
+        facts: FactLoad,
+    },
     /// A dedicated connection inside `BEGIN IMMEDIATE`; closed (never returned to
     /// the pool) when the load ends, so an unfinished transaction is rolled back
     /// and its pragmas do not leak to other users of the pool.
@@ -35,17 +48,16 @@ pub enum Loader {
 }
 
 impl Loader {
-    pub async fn begin_postgres(pool: &sqlx::PgPool) -> Result<Self, EtlError> {
-        let mut tx = pool
-            .begin()
-            .await
-            .map_err(EtlError::db("starting the load transaction"))?;
-        // Keys are built after the load; give their sorts room to stay in memory.
-        sqlx::raw_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    pub async fn begin_postgres(pool: &PgPool) -> Result<Self, EtlError> {
+        let mut tx = begin_keyed(pool).await?;
+        // A second ingest waits here until this one commits or fails.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(INGEST_LOCK)
             .execute(&mut *tx)
             .await
-            .map_err(EtlError::db("configuring the load transaction"))?;
-        for table in REPLACED {
+            .map_err(EtlError::db("waiting for another ingest to finish"))?;
+        let facts = FactLoad::start(pool.clone());
+        for table in REPLACED.iter().filter(|t| **t != FACTS) {
             let sql = format!(
                 "DROP TABLE IF EXISTS {table}__load; CREATE TABLE {table}__load (LIKE {table} INCLUDING DEFAULTS)"
             );
@@ -54,7 +66,7 @@ impl Loader {
                 .await
                 .map_err(EtlError::db("creating load tables"))?;
         }
-        Ok(Loader::Postgres(tx))
+        Ok(Loader::Postgres { tx, facts })
     }
 
     pub async fn begin_sqlite(pool: &sqlx::SqlitePool) -> Result<Self, EtlError> {
@@ -93,7 +105,10 @@ impl Loader {
         if matches!(self, Loader::Sqlite(_)) && R::TABLE == "fct_transaction" {
             return self.write_into::<R>(SQLITE_FACT_STAGE, rows).await;
         }
-        let staged = matches!(self, Loader::Postgres(_)) && REPLACED.contains(&R::TABLE);
+        if matches!(self, Loader::Postgres { .. }) && R::TABLE == FACTS {
+            return Err(EtlError::Aborted("facts must be sent with write_facts".to_owned()));
+        }
+        let staged = matches!(self, Loader::Postgres { .. }) && REPLACED.contains(&R::TABLE);
         let table = if staged {
             format!("{}__load", R::TABLE)
         } else {
@@ -107,29 +122,45 @@ impl Loader {
             return Ok(());
         }
         match self {
-            Loader::Postgres(tx) => copy_rows(tx, table, rows).await,
+            Loader::Postgres { tx, .. } => copy_rows(tx, table, rows).await,
             Loader::Sqlite(tx) => insert_rows(tx, table, rows).await,
         }
     }
 
     /// Writes a batch of transactions.
     pub async fn write_facts(&mut self, batch: super::rows::FactBatch) -> Result<(), EtlError> {
-        use super::rows::{FactBatch, FactRow};
+        use super::rows::FactBatch;
         match (batch, self) {
-            (FactBatch::Rows(rows), loader) => loader.write(&rows).await,
-            (FactBatch::Copy { bytes, .. }, Loader::Postgres(tx)) => {
-                copy_bytes(tx, "fct_transaction__load", FactRow::COLUMNS, bytes).await
+            (FactBatch::Rows(rows), Loader::Postgres { facts, .. }) => {
+                let mut bytes = Vec::with_capacity(rows.len() * 80);
+                copy_binary::start(&mut bytes);
+                for row in &rows {
+                    copy_binary::fact(&mut bytes, &row.as_ref());
+                }
+                copy_binary::finish(&mut bytes);
+                facts.send(bytes).await
             }
+            (FactBatch::Rows(rows), loader) => loader.write::<FactRow>(&rows).await,
+            (FactBatch::Copy { bytes, .. }, Loader::Postgres { facts, .. }) => facts.send(bytes).await,
             (FactBatch::Copy { .. }, Loader::Sqlite(_)) => {
                 Err(EtlError::Aborted("COPY data sent to a SQLite load".to_owned()))
             }
         }
     }
 
+    /// Marks the end of the facts: on PostgreSQL their keys are built from now
+    /// on, while the rest of the run is written.
+    pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres { facts, .. } => facts.complete().await,
+            Loader::Sqlite(_) => Ok(()),
+        }
+    }
+
     /// Runs one statement inside the load transaction.
     pub async fn execute(&mut self, sql: &str, binds: &[BindValue]) -> Result<(), EtlError> {
         match self {
-            Loader::Postgres(tx) => {
+            Loader::Postgres { tx, .. } => {
                 let mut q = sqlx::query(sql);
                 for b in binds {
                     q = match b {
@@ -160,11 +191,35 @@ impl Loader {
     /// Makes the new data visible: swaps tables (PostgreSQL) and commits.
     pub async fn commit(self) -> Result<(), EtlError> {
         match self {
-            Loader::Postgres(mut tx) => {
-                swap_postgres(&mut tx).await?;
+            Loader::Postgres { mut tx, facts } => {
+                swap_postgres(&mut tx, facts).await?;
                 tx.commit().await.map_err(EtlError::db("committing the load"))?;
             }
             Loader::Sqlite(mut conn) => {
+                let started = std::time::Instant::now();
+                let step = |name: &str| {
+                    tracing::debug!(
+                        step = name,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "sqlite commit"
+                    )
+                };
+                // The foreign key is checked on the staged rows, before they move: the
+                // staging table and dim_user are still in cache then, and the staged
+                // rows are exactly the rows that move.
+                let orphans: Vec<(String,)> = sqlx::query_as(&format!(
+                    "SELECT s.customer_id FROM {SQLITE_FACT_STAGE} s \
+                     WHERE NOT EXISTS (SELECT 1 FROM dim_user u WHERE u.customer_id = s.customer_id) LIMIT 5"
+                ))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(EtlError::db("checking foreign keys"))?;
+                if !orphans.is_empty() {
+                    return Err(EtlError::Aborted(format!(
+                        "foreign key violation: transactions of customers missing from dim_user: {orphans:?}"
+                    )));
+                }
+                step("checked foreign keys of the staged transactions");
                 sqlx::raw_sql(&format!(
                     "INSERT INTO fct_transaction SELECT * FROM {SQLITE_FACT_STAGE} ORDER BY transaction_id; \
                      DROP TABLE {SQLITE_FACT_STAGE}"
@@ -172,18 +227,24 @@ impl Loader {
                 .execute(&mut *conn)
                 .await
                 .map_err(EtlError::db("moving staged transactions"))?;
-                let violations: Vec<(String,)> =
-                    sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 5")
-                        .fetch_all(&mut *conn)
-                        .await
-                        .map_err(EtlError::db("checking foreign keys"))?;
+                step("moved staged transactions");
+                // The audit trail's references to the run.
+                let violations: Vec<(String,)> = sqlx::query_as(
+                    "SELECT \"table\" FROM pragma_foreign_key_check('etl_run_file') \
+                     UNION ALL SELECT \"table\" FROM pragma_foreign_key_check('etl_rejected_row') LIMIT 5",
+                )
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(EtlError::db("checking foreign keys"))?;
                 if !violations.is_empty() {
                     return Err(EtlError::Aborted(format!("foreign key violations in {violations:?}")));
                 }
+                step("checked foreign keys");
                 sqlx::raw_sql("COMMIT")
                     .execute(&mut *conn)
                     .await
                     .map_err(EtlError::db("committing the load"))?;
+                step("committed");
             }
         }
         Ok(())
@@ -199,10 +260,58 @@ pub enum BindValue {
     Ts(NaiveDateTime),
 }
 
-/// Appends one transaction to a COPY text buffer.
-pub fn encode_fact(out: &mut Vec<u8>, fact: &super::rows::FactRef<'_>) {
-    fact.write(&mut CopyText { out, first: true });
-    out.push(b'\n');
+/// PostgreSQL's binary COPY format for the fact rows: no text to format on our
+/// side and none to parse on the server's (timestamps especially).
+pub mod copy_binary {
+    use chrono::NaiveDateTime;
+
+    use crate::etl::rows::{CellWriter, FactRef};
+
+    const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+    /// 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix microseconds.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+    /// Starts a COPY data stream.
+    pub fn start(out: &mut Vec<u8>) {
+        out.extend_from_slice(HEADER);
+    }
+
+    /// Ends a COPY data stream.
+    pub fn finish(out: &mut Vec<u8>) {
+        out.extend_from_slice(&(-1i16).to_be_bytes());
+    }
+
+    /// Appends one transaction (the columns of `FactRow::COLUMNS`).
+    pub fn fact(out: &mut Vec<u8>, fact: &FactRef<'_>) {
+        out.extend_from_slice(&6i16.to_be_bytes());
+        fact.write(&mut Binary(out));
+    }
+
+    struct Binary<'a>(&'a mut Vec<u8>);
+
+    impl CellWriter for Binary<'_> {
+        fn text(&mut self, value: &str) {
+            self.0.extend_from_slice(&(value.len() as i32).to_be_bytes());
+            self.0.extend_from_slice(value.as_bytes());
+        }
+        fn opt_text(&mut self, value: Option<&str>) {
+            match value {
+                Some(v) => self.text(v),
+                None => self.0.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        fn int(&mut self, value: i64) {
+            self.0.extend_from_slice(&8i32.to_be_bytes());
+            self.0.extend_from_slice(&value.to_be_bytes());
+        }
+        fn boolean(&mut self, value: bool) {
+            self.0.extend_from_slice(&1i32.to_be_bytes());
+            self.0.push(u8::from(value));
+        }
+        fn timestamp(&mut self, value: &NaiveDateTime) {
+            self.int(value.and_utc().timestamp_micros() - PG_EPOCH_MICROS);
+        }
+    }
 }
 
 /// Encodes cells in PostgreSQL's COPY text format.
@@ -281,101 +390,288 @@ async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, rows: &[R]) -> 
         });
         buf.push(b'\n');
     }
-    copy_bytes(conn, table, R::COLUMNS, buf).await
+    copy_bytes(conn, table, R::COLUMNS, "text", buf).await
 }
 
-async fn copy_bytes(conn: &mut PgConnection, table: &str, columns: &[&str], buf: Vec<u8>) -> Result<(), EtlError> {
-    let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+async fn copy_bytes(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &[&str],
+    format: &str,
+    buf: Vec<u8>,
+) -> Result<(), EtlError> {
+    let sql = format!(
+        "COPY {table} ({}) FROM STDIN WITH (FORMAT {format})",
+        columns.join(", ")
+    );
     let mut copy = conn.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
     copy.send(buf).await.map_err(EtlError::db("sending COPY data"))?;
     copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
     Ok(())
 }
 
-#[derive(Clone)]
-enum SqliteValue {
-    Text(String),
-    Null,
-    Int(i64),
-    Ts(NaiveDateTime),
+/// Binds the cells of one row to a prepared SQLite statement (`?1`, `?2`, …).
+struct SqliteBind<'s, 'c> {
+    stmt: &'s mut rusqlite::Statement<'c>,
+    index: usize,
+    error: Option<rusqlite::Error>,
+    scratch: String,
 }
 
-struct SqliteCells(Vec<SqliteValue>);
+impl SqliteBind<'_, '_> {
+    fn bind<T: rusqlite::ToSql>(&mut self, value: T) {
+        self.index += 1;
+        if let Err(e) = self.stmt.raw_bind_parameter(self.index, value) {
+            self.error.get_or_insert(e);
+        }
+    }
+}
 
-impl CellWriter for SqliteCells {
+impl CellWriter for SqliteBind<'_, '_> {
     fn text(&mut self, value: &str) {
-        self.0.push(SqliteValue::Text(value.to_owned()));
+        self.bind(value);
     }
     fn opt_text(&mut self, value: Option<&str>) {
-        self.0
-            .push(value.map_or(SqliteValue::Null, |v| SqliteValue::Text(v.to_owned())));
+        self.bind(value);
     }
     fn int(&mut self, value: i64) {
-        self.0.push(SqliteValue::Int(value));
+        self.bind(value);
     }
     fn boolean(&mut self, value: bool) {
-        self.0.push(SqliteValue::Int(i64::from(value)));
+        self.bind(i64::from(value));
     }
     fn timestamp(&mut self, value: &NaiveDateTime) {
-        self.0.push(SqliteValue::Ts(*value));
+        use chrono::{Datelike, Timelike};
+        use std::fmt::Write;
+        // The text sqlx (and so SeaORM) writes and reads for a NaiveDateTime: `%F %T%.f`.
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let _ = write!(
+            text,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            value.year(),
+            value.month(),
+            value.day(),
+            value.hour(),
+            value.minute(),
+            value.second()
+        );
+        let nanos = value.nanosecond();
+        let _ = match nanos {
+            0 => Ok(()),
+            n if n % 1_000_000 == 0 => write!(text, ".{:03}", n / 1_000_000),
+            n if n % 1_000 == 0 => write!(text, ".{:06}", n / 1_000),
+            n => write!(text, ".{n:09}"),
+        };
+        self.bind(text.as_str());
+        self.scratch = text;
     }
 }
 
-/// SQLite allows at most 32,766 bound parameters per statement.
-const SQLITE_MAX_PARAMS: usize = 32_766;
+fn sqlite_error(during: &'static str) -> impl Fn(rusqlite::Error) -> EtlError {
+    move |e| EtlError::Database {
+        during,
+        message: e.to_string(),
+    }
+}
 
+/// Inserts rows with one prepared statement executed per row, on the raw handle
+/// of the load connection: binding values through sqlx cost more than SQLite's
+/// own insert work (a boxed argument per value, a statement per chunk).
+#[allow(unsafe_code)]
 async fn insert_rows<R: Row>(conn: &mut SqliteConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
-    let ncols = R::COLUMNS.len();
-    let per_stmt = (SQLITE_MAX_PARAMS / ncols).min(1000);
-    let placeholders = format!("({})", vec!["?"; ncols].join(","));
-    for chunk in rows.chunks(per_stmt) {
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES {}",
-            R::COLUMNS.join(","),
-            vec![placeholders.as_str(); chunk.len()].join(",")
-        );
-        let mut cells = SqliteCells(Vec::with_capacity(chunk.len() * ncols));
-        for row in chunk {
-            row.write(&mut cells);
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        R::COLUMNS.join(","),
+        vec!["?"; R::COLUMNS.len()].join(",")
+    );
+    let mut handle = conn
+        .lock_handle()
+        .await
+        .map_err(EtlError::db("locking the load connection"))?;
+    // SAFETY: while `handle` lives, sqlx's worker thread makes no calls on this
+    // connection; `from_handle` borrows it and does not close it when dropped.
+    // The statement is finalized before the handle is released.
+    let raw = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+        .map_err(sqlite_error("opening the load connection"))?;
+    let mut stmt = raw.prepare(&sql).map_err(sqlite_error("preparing inserts"))?;
+    let mut bind = SqliteBind {
+        stmt: &mut stmt,
+        index: 0,
+        error: None,
+        scratch: String::with_capacity(32),
+    };
+    for row in rows {
+        bind.index = 0;
+        row.write(&mut bind);
+        if let Some(e) = bind.error.take() {
+            return Err(sqlite_error("binding row values")(e));
         }
-        let mut q = sqlx::query(&sql);
-        for v in cells.0 {
-            q = match v {
-                SqliteValue::Text(t) => q.bind(t),
-                SqliteValue::Null => q.bind(Option::<String>::None),
-                SqliteValue::Int(i) => q.bind(i),
-                SqliteValue::Ts(t) => q.bind(t),
-            };
+        bind.stmt.raw_execute().map_err(sqlite_error("inserting rows"))?;
+    }
+    drop(stmt);
+    drop(raw);
+    Ok(())
+}
+
+/// A transaction with room for building keys: their sorts, and the join that
+/// validates a foreign key, stay in memory.
+async fn begin_keyed(pool: &PgPool) -> Result<Transaction<'static, Postgres>, EtlError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(EtlError::db("starting the load transaction"))?;
+    for setting in [
+        "SET LOCAL maintenance_work_mem = '256MB'",
+        "SET LOCAL work_mem = '128MB'",
+    ] {
+        ddl(&mut tx, setting)
+            .await
+            .map_err(EtlError::db("configuring the load transaction"))?;
+    }
+    Ok(tx)
+}
+
+/// One statement, not prepared for reuse. (`sqlx::raw_sql` would do, but its
+/// future cannot be spawned: sqlx issue #3150.)
+async fn ddl(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).persistent(false).execute(conn).await.map(|_| ())
+}
+
+/// The fact table's load, on its own connection and transaction: `COPY` of the
+/// batches as they come, then its keys, then commit (only when told the load is
+/// complete: a run that stops half-way rolls it back).
+pub struct FactLoad {
+    sender: mpsc::Sender<FactMessage>,
+    task: tokio::task::JoinHandle<Result<(), EtlError>>,
+}
+
+enum FactMessage {
+    Copy(Vec<u8>),
+    Finish,
+}
+
+impl FactLoad {
+    fn start(pool: PgPool) -> Self {
+        let (sender, receiver) = mpsc::channel(2);
+        let task = tokio::spawn(Self::run(pool, receiver));
+        Self { sender, task }
+    }
+
+    async fn run(pool: PgPool, mut receiver: mpsc::Receiver<FactMessage>) -> Result<(), EtlError> {
+        let mut tx = begin_keyed(&pool).await?;
+        for stmt in [
+            format!("DROP TABLE IF EXISTS {FACTS}__load"),
+            format!("CREATE TABLE {FACTS}__load (LIKE {FACTS} INCLUDING DEFAULTS)"),
+        ] {
+            ddl(&mut tx, &stmt)
+                .await
+                .map_err(EtlError::db("creating load tables"))?;
         }
-        q.execute(&mut *conn).await.map_err(EtlError::db("inserting rows"))?;
+        while let Some(message) = receiver.recv().await {
+            match message {
+                FactMessage::Copy(bytes) => {
+                    copy_bytes(&mut tx, &format!("{FACTS}__load"), FactRow::COLUMNS, "binary", bytes).await?
+                }
+                FactMessage::Finish => {
+                    build_keys(&mut tx, FACTS).await?;
+                    tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
+                    return Ok(());
+                }
+            }
+        }
+        Err(EtlError::Aborted(
+            "the load stopped before the last transaction".to_owned(),
+        ))
+    }
+
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
+        if self.sender.send(FactMessage::Copy(bytes)).await.is_ok() {
+            return Ok(());
+        }
+        // The load only stops early on an error: report it.
+        match (&mut self.task).await {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
+            Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
+        }
+    }
+
+    /// Tells the load it is complete: it goes on to build the keys.
+    async fn complete(&mut self) -> Result<(), EtlError> {
+        if self.sender.send(FactMessage::Finish).await.is_ok() {
+            return Ok(());
+        }
+        match (&mut self.task).await {
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(())) => Ok(()),
+            Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
+        }
+    }
+
+    /// Waits for the keys and the commit.
+    async fn finish(self) -> Result<(), EtlError> {
+        drop(self.sender);
+        self.task
+            .await
+            .map_err(|e| EtlError::Aborted(format!("the fact table's load failed: {e}")))?
+    }
+}
+
+/// The primary key and unique constraints of a live table, as (name, definition).
+async fn key_constraints(conn: &mut PgConnection, table: &str) -> Result<Vec<(String, String)>, EtlError> {
+    sqlx::query_as(
+        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE conrelid = to_regclass($1) AND contype IN ('p', 'u') ORDER BY conname",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(EtlError::db("reading constraints"))
+}
+
+/// Builds the live table's keys on its load table, named `<name>__load` until the swap.
+async fn build_keys(conn: &mut PgConnection, table: &str) -> Result<(), EtlError> {
+    for (name, def) in key_constraints(conn, table).await? {
+        let started = std::time::Instant::now();
+        let stmt = format!("ALTER TABLE {table}__load ADD CONSTRAINT {name}__load {def}");
+        ddl(conn, &stmt).await.map_err(EtlError::db("building keys"))?;
+        tracing::debug!(statement = %stmt, elapsed_ms = started.elapsed().as_millis() as u64, "keys");
     }
     Ok(())
 }
 
-/// Replaces each live table by its load table, rebuilding the live table's
-/// constraints and indexes exactly as the migrations defined them.
-async fn swap_postgres(conn: &mut PgConnection) -> Result<(), EtlError> {
-    let mut keys = Vec::new(); // primary keys and unique constraints
+/// Replaces each live table by its load table: keys, indexes and statistics
+/// are built on the load tables first (while the fact table's key is built on
+/// its own connection), then names swapped, then foreign keys validated.
+async fn swap_postgres(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> {
+    let small: Vec<&str> = REPLACED.iter().copied().filter(|t| *t != FACTS).collect();
+    let mut renames = Vec::new();
     let mut foreign = Vec::new();
-    let mut indexes = Vec::new();
+    for table in &small {
+        build_keys(conn, table).await?;
+    }
     for table in REPLACED {
-        let constraints: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT conname::text, contype::text, pg_get_constraintdef(oid) FROM pg_constraint \
-             WHERE conrelid = to_regclass($1) ORDER BY conname",
+        for (name, _) in key_constraints(conn, table).await? {
+            renames.push(format!("ALTER TABLE {table} RENAME CONSTRAINT {name}__load TO {name}"));
+        }
+        let constraints: Vec<(String, String)> = sqlx::query_as(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = to_regclass($1) AND contype NOT IN ('p', 'u') ORDER BY conname",
         )
         .bind(*table)
         .fetch_all(&mut *conn)
         .await
         .map_err(EtlError::db("reading constraints"))?;
-        for (name, kind, def) in constraints {
-            let stmt = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}");
-            match kind.as_str() {
-                "f" => foreign.push(stmt),
-                _ => keys.push(stmt),
-            }
-        }
-        let defs: Vec<(String,)> = sqlx::query_as(
-            "SELECT indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename = $1 \
+        foreign.extend(
+            constraints
+                .into_iter()
+                .map(|(name, def)| format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}")),
+        );
+        // Plain indexes, built on the load table under a temporary name.
+        let defs: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT indexname::text, schemaname::text, indexdef FROM pg_indexes i \
+             WHERE schemaname = current_schema() AND tablename = $1 \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.conrelid = to_regclass($1)) \
              ORDER BY indexname",
         )
@@ -383,25 +679,48 @@ async fn swap_postgres(conn: &mut PgConnection) -> Result<(), EtlError> {
         .fetch_all(&mut *conn)
         .await
         .map_err(EtlError::db("reading indexes"))?;
-        indexes.extend(defs.into_iter().map(|d| d.0));
+        for (name, schema, def) in defs {
+            let live = format!(" INDEX {name} ON {schema}.{table} ");
+            let load = format!(" INDEX {name}__load ON {schema}.{table}__load ");
+            if !def.contains(&live) {
+                return Err(EtlError::Aborted(format!("unexpected index definition: {def}")));
+            }
+            let stmt = def.replacen(&live, &load, 1);
+            let started = std::time::Instant::now();
+            ddl(conn, &stmt).await.map_err(EtlError::db("building indexes"))?;
+            tracing::debug!(statement = %stmt, elapsed_ms = started.elapsed().as_millis() as u64, "keys");
+            renames.push(format!("ALTER INDEX {name}__load RENAME TO {name}"));
+        }
     }
+    // Fresh tables have no statistics, and the planner needs them for analysts'
+    // queries. (The fact table is left to autovacuum: no report reads it.)
+    let analyze = format!(
+        "ANALYZE {}",
+        small
+            .iter()
+            .map(|t| format!("{t}__load"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    ddl(conn, &analyze)
+        .await
+        .map_err(EtlError::db("analyzing the new tables"))?;
+    facts.finish().await?;
     let drop = format!("DROP TABLE {}", REPLACED.join(", "));
-    sqlx::raw_sql(&drop)
-        .execute(&mut *conn)
+    ddl(conn, &drop)
         .await
         .map_err(EtlError::db("dropping the previous tables"))?;
     for table in REPLACED {
-        let sql = format!("ALTER TABLE {table}__load RENAME TO {table}");
-        sqlx::raw_sql(&sql)
-            .execute(&mut *conn)
+        ddl(conn, &format!("ALTER TABLE {table}__load RENAME TO {table}"))
             .await
             .map_err(EtlError::db("renaming the load tables"))?;
     }
-    for stmt in keys.iter().chain(&foreign).chain(&indexes) {
-        sqlx::raw_sql(stmt)
-            .execute(&mut *conn)
+    for stmt in renames.iter().chain(&foreign) {
+        let started = std::time::Instant::now();
+        ddl(conn, stmt)
             .await
-            .map_err(EtlError::db("rebuilding keys and indexes"))?;
+            .map_err(EtlError::db("renaming keys and validating foreign keys"))?;
+        tracing::debug!(statement = %stmt, elapsed_ms = started.elapsed().as_millis() as u64, "swap");
     }
     Ok(())
 }

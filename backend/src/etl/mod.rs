@@ -150,7 +150,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let (p, s) = (products.clone(), scan.clone());
-    let copy = matches!(loader, Loader::Postgres(_));
+    let copy = matches!(loader, Loader::Postgres { .. });
     let pass2 = tokio::task::spawn_blocking(move || transactions::load(&dir, &s, &p, run_id, copy, sender));
     let mut written = 0u64;
     while let Some(batch) = receiver.recv().await {
@@ -163,6 +163,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
         }
     }
     let mut tx = pass2.await.map_err(join_error)??;
+    loader.facts_complete().await?;
     phase("load transactions");
     let users = users_task.await.map_err(join_error)??;
 
@@ -362,17 +363,6 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     phase("write aggregates and audit");
     loader.commit().await?;
     phase("swap and commit");
-    if db.get_database_backend() == DbBackend::Postgres {
-        // Fresh tables have no statistics yet; the planner needs them.
-        if let Err(e) = db
-            // The fact table is left to autovacuum: no report reads it.
-            .execute_unprepared("ANALYZE dim_user, dim_product, agg_monthly, agg_product_month, agg_customer_spending")
-            .await
-        {
-            tracing::warn!(error = %e, "ANALYZE failed");
-        }
-    }
-    phase("analyze");
     for f in &summary.files {
         tracing::info!(
             file = f.file,

@@ -121,7 +121,7 @@ impl Row for FactRow {
 
 /// Accepted transactions on their way to the loader.
 pub enum FactBatch {
-    /// Already encoded in PostgreSQL's COPY text format (by the parsing thread).
+    /// Already encoded in PostgreSQL's binary COPY format (by the parsing thread).
     Copy { bytes: Vec<u8>, rows: u64 },
     /// Rows to bind (SQLite).
     Rows(Vec<FactRow>),

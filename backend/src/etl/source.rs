@@ -197,7 +197,8 @@ impl RawRow<'_> {
     pub fn raw_line(&self) -> String {
         let sep = [self.delimiter];
         let joined = self.record.iter().collect::<Vec<_>>().join(&sep[..]);
-        let mut text = String::from_utf8_lossy(&joined).into_owned();
+        // NUL cannot be stored in a database text column; show it as U+2400 (␀).
+        let mut text = String::from_utf8_lossy(&joined).replace('\0', "\u{2400}");
         if text.len() > 2000 {
             let mut cut = 2000;
             while !text.is_char_boundary(cut) {
@@ -215,6 +216,11 @@ impl RawRow<'_> {
             .record
             .get(pos)
             .ok_or_else(|| format!("missing column {column:?}: the row has {} fields", self.record.len()))?;
+        if memchr::memchr(0, bytes).is_some() {
+            return Err(format!(
+                "column {column:?} contains a NUL byte (0x00), which a database text column cannot store"
+            ));
+        }
         std::str::from_utf8(bytes).map(str::trim).map_err(|_| {
             format!(
                 "column {column:?} is not valid UTF-8: {:?}",

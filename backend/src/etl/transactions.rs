@@ -16,7 +16,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::counts::Counts;
 use super::error::EtlError;
-use super::load::encode_fact;
+use super::load::copy_binary;
 use super::products::{allocate, Products};
 use super::rows::{FactBatch, FactRef, FactRow, RejectedRow};
 use super::source::{for_each_row, Column, Digested, RawRow, Source};
@@ -196,7 +196,7 @@ struct Pass2<'a> {
     run_id: i64,
     out: Transactions,
     customer_index: HashMap<String, u32>,
-    /// PostgreSQL: rows encoded as COPY text here, on the parsing thread.
+    /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread.
     copy: bool,
     bytes: Vec<u8>,
     batch: Vec<FactRow>,
@@ -204,7 +204,7 @@ struct Pass2<'a> {
     sender: mpsc::Sender<FactBatch>,
 }
 
-/// Bytes of COPY text per batch.
+/// Bytes of COPY data per batch.
 const COPY_BATCH_BYTES: usize = 1 << 20;
 
 impl Pass2<'_> {
@@ -295,7 +295,7 @@ impl Pass2<'_> {
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
         self.batch_rows += 1;
         if self.copy {
-            encode_fact(&mut self.bytes, &fact);
+            copy_binary::fact(&mut self.bytes, &fact);
             if self.bytes.len() >= COPY_BATCH_BYTES {
                 self.flush()?;
             }
@@ -314,8 +314,11 @@ impl Pass2<'_> {
         }
         let rows = std::mem::take(&mut self.batch_rows);
         let batch = if self.copy {
+            copy_binary::finish(&mut self.bytes);
+            let mut next = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
+            copy_binary::start(&mut next);
             FactBatch::Copy {
-                bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(COPY_BATCH_BYTES + 4096)),
+                bytes: std::mem::replace(&mut self.bytes, next),
                 rows,
             }
         } else {
@@ -364,6 +367,9 @@ pub fn load(
         batch_rows: 0,
         sender,
     };
+    if copy {
+        copy_binary::start(&mut pass.bytes);
+    }
     let mut held: HashMap<String, Vec<Held>> = HashMap::default();
     let mut held_order: Vec<String> = Vec::new();
     let read = for_each_row(&mut source, |row| {

@@ -59,6 +59,14 @@ async fn failure_mid_load_keeps_previous_data(engine: Engine) {
             .await,
         1
     );
+    if engine == Engine::Postgres {
+        // The fact table's own load connection rolled back too.
+        assert_eq!(
+            t.scalar_i64("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_load'")
+                .await,
+            0
+        );
+    }
     // Nothing of the failed run leaked into the audit tables either.
     assert_eq!(
         t.scalar_i64("SELECT COUNT(*) FROM etl_run_file WHERE run_id = 2").await,

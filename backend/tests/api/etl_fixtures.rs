@@ -321,3 +321,21 @@ async fn header_only_files_load_nothing() {
     assert!(s.files.iter().all(|f| f.counts.read == 0));
     assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM dim_user").await, 0);
 }
+
+/// A NUL byte cannot be stored in a text column of either database: the row is
+/// rejected with the column named, and its raw line kept (NUL shown as ␀).
+async fn nul_byte_row_is_rejected_and_kept(engine: Engine) {
+    let dir = fixture(&[], &["1/1/24 7:00\tt1\tc1\t\t1\tusd"], &["c1\tAnn\tann@x.test"]);
+    let mut bytes = std::fs::read(dir.path().join("transactions.csv")).unwrap();
+    bytes.extend_from_slice(b"\r\n1/1/24 8:00\tt2\tc\x002\t\t1\tusd");
+    std::fs::write(dir.path().join("transactions.csv"), bytes).unwrap();
+    let t = TestDb::new(engine).await;
+    let s = t.ingest(dir.path()).await.unwrap();
+    assert_eq!((s.files[1].counts.loaded, s.files[1].counts.rejected), (1, 1));
+    let r = t.rows("SELECT reason, raw_line FROM etl_rejected_row").await;
+    let reason: String = r[0].try_get("", "reason").unwrap();
+    assert!(reason.contains("\"Customer ID\"") && reason.contains("NUL"), "{reason}");
+    let raw: String = r[0].try_get("", "raw_line").unwrap();
+    assert!(raw.contains("t2\tc\u{2400}2"), "{raw}");
+}
+both!(nul_byte, nul_byte_row_is_rejected_and_kept);

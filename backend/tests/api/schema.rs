@@ -79,3 +79,54 @@ async fn entities_match_schema(engine: Engine) {
     );
 }
 both!(entities, entities_match_schema);
+
+/// Every constraint and index, by name and definition (PostgreSQL), or the
+/// schema's SQL (SQLite).
+async fn schema_objects(t: &TestDb) -> Vec<String> {
+    let sql = match t.engine {
+        Engine::Postgres => {
+            "SELECT d FROM (\
+               SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+                 || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END AS d \
+               FROM pg_constraint WHERE connamespace = current_schema()::regnamespace \
+               UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+               UNION ALL SELECT 'table ' || tablename FROM pg_tables WHERE schemaname = current_schema()) s \
+             ORDER BY d"
+        }
+        Engine::Sqlite => "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS d FROM sqlite_master ORDER BY d",
+    };
+    t.rows(sql)
+        .await
+        .iter()
+        .map(|r| r.try_get::<String>("", "d").unwrap())
+        .collect()
+}
+
+/// The ETL rebuilds tables (PostgreSQL swaps in new ones): afterwards the schema
+/// is exactly what the migrations made, keys and indexes under their own names,
+/// every foreign key validated, nothing left behind.
+async fn ingest_keeps_the_migrated_schema(engine: Engine) {
+    use migration::MigratorTrait;
+    let t = TestDb::new(engine).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    let migrated = schema_objects(&t).await;
+    assert!(
+        migrated
+            .iter()
+            .any(|d| d.contains("fct_transaction") && d.contains("REFERENCES") && d.contains("dim_user")),
+        "{migrated:#?}"
+    );
+    let dir = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["1/1/24 7:00\tt1\tc1\ts1\t1.00\tusd", "1/2/24 7:00\tt2\tc2\t\t2.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    for _ in 0..2 {
+        t.ingest(dir.path()).await.unwrap();
+        assert_eq!(schema_objects(&t).await, migrated);
+    }
+    if engine == Engine::Sqlite {
+        assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM pragma_foreign_key_check").await, 0);
+    }
+}
+both!(schema_after_ingest, ingest_keeps_the_migrated_schema);
