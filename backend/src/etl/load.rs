@@ -34,7 +34,7 @@ pub const REPLACED: &[&str] = &[
 const FACTS: &str = "fct_transaction";
 
 /// Serializes ingests into one PostgreSQL database (any constant; "revenue").
-const INGEST_LOCK: i64 = 0x7265_7665_6e75_65;
+const INGEST_LOCK: i64 = 0x0072_6576_656e_7565;
 
 pub enum Loader {
     Postgres {
