@@ -133,11 +133,9 @@ impl Loader {
         match (batch, self) {
             (FactBatch::Rows(rows), Loader::Postgres { facts, .. }) => {
                 let mut bytes = Vec::with_capacity(rows.len() * 80);
-                copy_binary::start(&mut bytes);
                 for row in &rows {
                     copy_binary::fact(&mut bytes, &row.as_ref());
                 }
-                copy_binary::finish(&mut bytes);
                 facts.send(bytes).await
             }
             (FactBatch::Rows(rows), loader) => loader.write::<FactRow>(&rows).await,
@@ -271,7 +269,7 @@ pub mod copy_binary {
     /// 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix microseconds.
     const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
-    /// Starts a COPY data stream.
+    /// Starts a COPY data stream (then any number of rows).
     pub fn start(out: &mut Vec<u8>) {
         out.extend_from_slice(HEADER);
     }
@@ -568,21 +566,36 @@ impl FactLoad {
                 .await
                 .map_err(EtlError::db("creating load tables"))?;
         }
-        while let Some(message) = receiver.recv().await {
-            match message {
-                FactMessage::Copy(bytes) => {
-                    copy_bytes(&mut tx, &format!("{FACTS}__load"), FactRow::COLUMNS, "binary", bytes).await?
+        // One COPY for all the batches.
+        let sql = format!(
+            "COPY {FACTS}__load ({}) FROM STDIN WITH (FORMAT binary)",
+            FactRow::COLUMNS.join(", ")
+        );
+        let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+        let mut header = Vec::new();
+        copy_binary::start(&mut header);
+        copy.send(header).await.map_err(EtlError::db("sending COPY data"))?;
+        loop {
+            match receiver.recv().await {
+                Some(FactMessage::Copy(bytes)) => {
+                    copy.send(bytes).await.map_err(EtlError::db("sending COPY data"))?;
                 }
-                FactMessage::Finish => {
-                    build_keys(&mut tx, FACTS).await?;
-                    tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
-                    return Ok(());
+                Some(FactMessage::Finish) => break,
+                None => {
+                    let _ = copy.abort("the load stopped").await;
+                    return Err(EtlError::Aborted(
+                        "the load stopped before the last transaction".to_owned(),
+                    ));
                 }
             }
         }
-        Err(EtlError::Aborted(
-            "the load stopped before the last transaction".to_owned(),
-        ))
+        let mut trailer = Vec::new();
+        copy_binary::finish(&mut trailer);
+        copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
+        copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        build_keys(&mut tx, FACTS).await?;
+        tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
+        Ok(())
     }
 
     async fn send(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {

@@ -6,6 +6,7 @@
 //! counts and the run record — commits in one transaction, or not at all.
 
 mod counts;
+pub mod customers;
 mod error;
 mod load;
 mod products;
@@ -118,6 +119,14 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
     }
 }
 
+/// Resident memory of this process (Linux; 0 elsewhere), for the phase log.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096 / (1 << 20))
+}
+
 fn join_error(e: tokio::task::JoinError) -> EtlError {
     EtlError::Aborted(format!("a worker thread failed: {e}"))
 }
@@ -128,6 +137,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
         tracing::debug!(
             phase = name,
             elapsed_ms = started.elapsed().as_millis() as u64,
+            rss_mb = resident_mb(),
             "phase done"
         )
     };
@@ -162,52 +172,51 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
             )));
         }
     }
-    let mut tx = pass2.await.map_err(join_error)??;
+    let tx = pass2.await.map_err(join_error)??;
     loader.facts_complete().await?;
     phase("load transactions");
     let users = users_task.await.map_err(join_error)??;
 
     // dim_user: every customer of either file; spending in the customer's main currency.
-    // Rows are built and written in chunks, moving strings out of the maps, so
-    // memory does not hold a second copy of every customer.
-    let mut users = users;
-    let conflicting_names = users.customers.values().filter(|c| c.conflicting_name).count() as u64;
-    let conflicting_emails = users.customers.values().filter(|c| c.conflicting_email).count() as u64;
-    let mut profiles = std::mem::take(&mut users.customers);
-    let customer_ids = std::mem::take(&mut tx.customer_ids);
+    // Rows are built and written in chunks from the compact per-customer state.
+    let conflicting_names = users.customers.iter().filter(|c| c.conflicting_name).count() as u64;
+    let conflicting_emails = users.customers.iter().filter(|c| c.conflicting_email).count() as u64;
+    // Users-file customers that have transactions.
+    let mut matched = vec![false; users.customers.len()];
     let mut user_rows: Vec<UserRow> = Vec::with_capacity(CHUNK);
     let mut spending_rows: Vec<CustomerSpendingRow> = Vec::with_capacity(CHUNK);
     let mut multi_currency = Vec::new();
     let (mut only_in_transactions, mut without_transactions, mut total_customers) = (0u64, 0u64, 0u64);
     let (mut without_name, mut without_email) = (0i64, 0i64);
-    for (id, facts) in customer_ids.into_iter().zip(&tx.customers) {
+    for (id, facts) in tx.customer_ids.iter().zip(&tx.customers) {
         let main = facts
             .spending
             .iter()
             .max_by(|a, b| a.transactions.cmp(&b.transactions).then(b.currency.cmp(&a.currency)));
         if facts.spending.len() > 1 && multi_currency.len() < 1000 {
-            multi_currency.push(id.clone());
+            multi_currency.push(id.to_owned());
         }
         for s in &facts.spending {
             spending_rows.push(CustomerSpendingRow {
                 currency: s.currency.as_str(),
-                customer_id: id.clone(),
+                customer_id: id.to_owned(),
                 total_spending_cents: s.cents,
                 transactions: s.transactions,
             });
         }
-        let profile = profiles.remove(&id);
+        let profile = users.ids.find(id).map(|u| {
+            matched[u as usize] = true;
+            users.customers[u as usize]
+        });
         only_in_transactions += u64::from(profile.is_none());
-        let in_users_file = profile.is_some();
-        let (name, email) = profile.map(|p| (p.name, p.email)).unwrap_or_default();
         user_rows.push(UserRow {
-            customer_id: id,
-            customer_name: name,
-            customer_email: email,
+            customer_id: id.to_owned(),
+            customer_name: profile.map(|p| users.texts.get(p.name).to_owned()).unwrap_or_default(),
+            customer_email: profile.map(|p| users.texts.get(p.email).to_owned()).unwrap_or_default(),
             currency: main.map(|m| m.currency.as_str()),
             total_spending_cents: main.map_or(0, |m| m.cents),
             transactions: main.map_or(0, |m| m.transactions),
-            in_users_file,
+            in_users_file: profile.is_some(),
         });
         if user_rows.len() >= CHUNK {
             flush_users(
@@ -225,13 +234,19 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
         }
     }
     let multi_currency_count = tx.customers.iter().filter(|c| c.spending.len() > 1).count() as u64;
-    // Whatever is left in the users file has no transaction.
-    for (id, profile) in profiles.drain() {
+    // The rest of the users file has no transaction (in file order).
+    for ((id, profile), _) in users
+        .ids
+        .iter()
+        .zip(&users.customers)
+        .zip(&matched)
+        .filter(|(_, &m)| !m)
+    {
         without_transactions += 1;
         user_rows.push(UserRow {
-            customer_id: id,
-            customer_name: profile.name,
-            customer_email: profile.email,
+            customer_id: id.to_owned(),
+            customer_name: users.texts.get(profile.name).to_owned(),
+            customer_email: users.texts.get(profile.email).to_owned(),
             currency: None,
             total_spending_cents: 0,
             transactions: 0,
@@ -257,7 +272,7 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     )
     .await?;
     loader.write(&spending_rows).await?;
-    drop((user_rows, spending_rows, profiles));
+    drop((user_rows, spending_rows, matched));
     phase("write customers");
 
     // Report aggregates.

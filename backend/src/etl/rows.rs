@@ -121,7 +121,8 @@ impl Row for FactRow {
 
 /// Accepted transactions on their way to the loader.
 pub enum FactBatch {
-    /// Already encoded in PostgreSQL's binary COPY format (by the parsing thread).
+    /// Rows already encoded in PostgreSQL's binary COPY format (by the parsing
+    /// thread), without the stream's header and trailer.
     Copy { bytes: Vec<u8>, rows: u64 },
     /// Rows to bind (SQLite).
     Rows(Vec<FactRow>),

@@ -11,10 +11,12 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 use indicatif::{ProgressBar, ProgressStyle};
+use smallvec::SmallVec;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::counts::Counts;
+use super::customers::Interner;
 use super::error::EtlError;
 use super::load::copy_binary;
 use super::products::{allocate, Products};
@@ -105,13 +107,30 @@ pub struct Spending {
     pub currency: Currency,
     pub cents: i64,
     pub transactions: i64,
-    months: Vec<Month>,
+    /// Months with a transaction: bit `k` is month `base + k`. Months outside
+    /// these 64 go to [`Transactions::far_months`] (rare: over five years apart).
+    base: Month,
+    bits: u64,
+}
+
+impl Spending {
+    fn new(currency: Currency, first: Month) -> Self {
+        Self {
+            currency,
+            cents: 0,
+            transactions: 0,
+            // Room for 31 months before the first one seen and 32 after.
+            base: first.plus(-31),
+            bits: 0,
+        }
+    }
 }
 
 /// Everything pass 2 learnt about one customer.
 #[derive(Default)]
 pub struct CustomerFacts {
-    pub spending: Vec<Spending>,
+    /// One entry per currency (almost always one: kept inline).
+    pub spending: SmallVec<[Spending; 1]>,
     pub null_subscription: bool,
     pub unknown_subscription: bool,
 }
@@ -134,9 +153,11 @@ pub struct MonthAcc {
 pub struct Transactions {
     pub counts: Counts,
     pub rejects: Vec<RejectedRow>,
-    /// Customer ids in first-seen order, with their facts.
-    pub customer_ids: Vec<String>,
+    /// Customer ids in first-seen order; index `i` is `customers[i]`.
+    pub customer_ids: Interner,
     pub customers: Vec<CustomerFacts>,
+    /// (customer, currency, month) seen outside its [`Spending`]'s 64-month window.
+    far_months: HashSet<(u32, Currency, Month)>,
     pub months: HashMap<(Currency, Month), MonthAcc>,
     /// (currency, month, product index) → (cents, transactions).
     pub product_months: HashMap<(Currency, Month, u32), (i64, i64)>,
@@ -195,7 +216,6 @@ struct Pass2<'a> {
     products: &'a Products,
     run_id: i64,
     out: Transactions,
-    customer_index: HashMap<String, u32>,
     /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread.
     copy: bool,
     bytes: Vec<u8>,
@@ -205,7 +225,7 @@ struct Pass2<'a> {
 }
 
 /// Bytes of COPY data per batch.
-const COPY_BATCH_BYTES: usize = 1 << 20;
+const COPY_BATCH_BYTES: usize = 256 << 10;
 
 impl Pass2<'_> {
     fn reject(&mut self, line: u64, reason: String, raw_line: String) {
@@ -223,16 +243,10 @@ impl Pass2<'_> {
         let Parsed { fact, currency } = parsed;
         let out = &mut self.out;
         out.counts.loaded += 1;
-        let cust = match self.customer_index.get(fact.customer_id) {
-            Some(&i) => i as usize,
-            None => {
-                let i = out.customers.len();
-                self.customer_index.insert(fact.customer_id.to_owned(), i as u32);
-                out.customer_ids.push(fact.customer_id.to_owned());
-                out.customers.push(CustomerFacts::default());
-                i
-            }
-        };
+        let (cust, new) = out.customer_ids.intern(fact.customer_id);
+        if new {
+            out.customers.push(CustomerFacts::default());
+        }
         let month = Month::of(&fact.date_utc);
         let cents = fact.total_cents;
         let acc = out.months.entry((currency, month)).or_default();
@@ -243,24 +257,27 @@ impl Pass2<'_> {
             acc.refunds += 1;
             acc.refund_cents += cents;
         }
-        let facts = &mut out.customers[cust];
-        let spending = match facts.spending.iter_mut().position(|s| s.currency == currency) {
+        let facts = &mut out.customers[cust as usize];
+        let spending = match facts.spending.iter().position(|s| s.currency == currency) {
             Some(i) => &mut facts.spending[i],
             None => {
-                facts.spending.push(Spending {
-                    currency,
-                    cents: 0,
-                    transactions: 0,
-                    months: Vec::new(),
-                });
+                facts.spending.push(Spending::new(currency, month));
                 let last = facts.spending.len() - 1;
                 &mut facts.spending[last]
             }
         };
         spending.cents += cents;
         spending.transactions += 1;
-        if !spending.months.contains(&month) {
-            spending.months.push(month);
+        // Active customers of the month: counted on a customer's first transaction in it.
+        let first_in_month = match u32::try_from(spending.base.months_until(month)) {
+            Ok(k) if k < 64 => {
+                let new = spending.bits & (1 << k) == 0;
+                spending.bits |= 1 << k;
+                new
+            }
+            _ => out.far_months.insert((cust, currency, month)),
+        };
+        if first_in_month {
             acc.active_customers += 1;
         }
         match fact.subscription_id {
@@ -314,11 +331,8 @@ impl Pass2<'_> {
         }
         let rows = std::mem::take(&mut self.batch_rows);
         let batch = if self.copy {
-            copy_binary::finish(&mut self.bytes);
-            let mut next = Vec::with_capacity(COPY_BATCH_BYTES + 4096);
-            copy_binary::start(&mut next);
             FactBatch::Copy {
-                bytes: std::mem::replace(&mut self.bytes, next),
+                bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(COPY_BATCH_BYTES + 4096)),
                 rows,
             }
         } else {
@@ -353,23 +367,20 @@ pub fn load(
         out: Transactions {
             counts: Counts::default(),
             rejects: Vec::new(),
-            customer_ids: Vec::new(),
+            customer_ids: Interner::default(),
             customers: Vec::new(),
+            far_months: HashSet::default(),
             months: HashMap::default(),
             product_months: HashMap::default(),
             first: None,
             last: None,
         },
-        customer_index: HashMap::default(),
         copy,
         bytes: Vec::with_capacity(if copy { COPY_BATCH_BYTES + 4096 } else { 0 }),
         batch: Vec::new(),
         batch_rows: 0,
         sender,
     };
-    if copy {
-        copy_binary::start(&mut pass.bytes);
-    }
     let mut held: HashMap<String, Vec<Held>> = HashMap::default();
     let mut held_order: Vec<String> = Vec::new();
     let read = for_each_row(&mut source, |row| {

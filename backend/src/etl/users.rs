@@ -1,10 +1,10 @@
 //! users.csv → one record per customer: the last non-empty name and e-mail in file
 //! order win; disagreements are counted, never silently merged.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use super::counts::Counts;
+use super::customers::{Interner, TextArena, TextRef};
 use super::error::EtlError;
 use super::rows::RejectedRow;
 use super::source::{for_each_row, Column, Digested, Source};
@@ -26,16 +26,20 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-#[derive(Debug, Default)]
+/// One customer's profile; its texts live in [`Users::texts`].
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Customer {
-    pub name: String,
-    pub email: String,
+    pub name: TextRef,
+    pub email: TextRef,
     pub conflicting_name: bool,
     pub conflicting_email: bool,
 }
 
 pub struct Users {
-    pub customers: HashMap<String, Customer>,
+    /// Customer ids; index `i` is `customers[i]`.
+    pub ids: Interner,
+    pub customers: Vec<Customer>,
+    pub texts: TextArena,
     pub counts: Counts,
     pub rejects: Vec<RejectedRow>,
     pub rows_without_name: u64,
@@ -48,10 +52,13 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
     let p = source.positions.clone();
-    let mut customers: HashMap<String, Customer> = HashMap::default();
+    let mut ids = Interner::default();
+    let mut customers: Vec<Customer> = Vec::new();
+    let mut texts = TextArena::default();
     let mut counts = Counts::default();
     let mut rejects = Vec::new();
     let (mut rows_without_name, mut rows_without_email) = (0, 0);
+    let path = source.path.clone();
     counts.read = for_each_row(&mut source, |row| {
         let parsed = (|| {
             let id = row.field(p[0], COLUMNS[0].name)?;
@@ -66,27 +73,31 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
             Ok((id, name, email)) => {
                 rows_without_name += u64::from(name.is_empty());
                 rows_without_email += u64::from(email.is_empty());
-                let (customer, new) = match customers.get_mut(id) {
-                    Some(c) => (c, false),
-                    None => (customers.entry(id.to_owned()).or_default(), true),
-                };
+                let (i, new) = ids.intern(id);
                 if new {
                     counts.loaded += 1;
+                    customers.push(Customer::default());
                 } else {
                     // Repeated rows of a customer are merged into one dim_user row.
                     counts.duplicates += 1;
                 }
-                if !name.is_empty() {
-                    if !customer.name.is_empty() && customer.name != name {
+                let customer = &mut customers[i as usize];
+                let too_big = || EtlError::Read {
+                    path: path.clone(),
+                    line: row.line,
+                    message: "names and e-mails exceed 4 GiB in total".to_owned(),
+                };
+                if !name.is_empty() && texts.get(customer.name) != name {
+                    if !customer.name.is_empty() {
                         customer.conflicting_name = true;
                     }
-                    name.clone_into(&mut customer.name);
+                    customer.name = texts.push(name).ok_or_else(too_big)?;
                 }
-                if !email.is_empty() {
-                    if !customer.email.is_empty() && !customer.email.eq_ignore_ascii_case(email) {
+                if !email.is_empty() && texts.get(customer.email) != email {
+                    if !customer.email.is_empty() && !texts.get(customer.email).eq_ignore_ascii_case(email) {
                         customer.conflicting_email = true;
                     }
-                    email.clone_into(&mut customer.email);
+                    customer.email = texts.push(email).ok_or_else(too_big)?;
                 }
             }
             Err(reason) => {
@@ -104,7 +115,9 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
     })?;
     let (sha256, bytes) = digest.finish();
     Ok(Users {
+        ids,
         customers,
+        texts,
         counts,
         rejects,
         rows_without_name,
