@@ -8,6 +8,7 @@ pub mod entities;
 pub mod error;
 pub mod etl;
 pub mod generate;
+pub mod memory;
 pub mod openapi;
 pub mod reports;
 pub mod routes;

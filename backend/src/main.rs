@@ -65,6 +65,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    backend::memory::return_large_blocks_to_the_system();
     let cli = Cli::parse();
     if let Command::Generate {
         transactions,

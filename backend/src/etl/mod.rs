@@ -120,7 +120,7 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
 }
 
 /// Resident memory of this process (Linux; 0 elsewhere), for the phase log.
-fn resident_mb() -> u64 {
+pub(crate) fn resident_mb() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())

@@ -114,6 +114,7 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
         Ok(())
     })?;
     let (sha256, bytes) = digest.finish();
+    tracing::debug!(customers = customers.len(), rss_mb = super::resident_mb(), "users read");
     Ok(Users {
         ids,
         customers,
