@@ -44,3 +44,6 @@ for size in sorted({k[2] for k in rows}):
     lite = med(("etl", "sqlite", size))
     if lite:
         print(f"| ETL SQLite rows/s | {size:,} | {size / lite:,.0f} |")
+    lite_limit = med(("copy", "sqlite", size))
+    if lite and lite_limit:
+        print(f"| ETL SQLite / SQLite write limit | {size:,} | {lite / lite_limit:.2f}× |")

@@ -45,8 +45,13 @@ if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "versio
   fi
 fi
 export PATH="$TOOLS/node_modules/.bin:$PATH"
-# Trunk runs cargo offline: make sure every crate is downloaded.
+# Trunk runs cargo offline: make sure every crate is downloaded, including the
+# standard library's own dependencies when -Z build-std compiles it.
 cargo fetch --locked >/dev/null
+if [ "$mode" = debian ]; then
+  sysroot=$(RUSTUP_TOOLCHAIN=debian rustc --print sysroot)
+  RUSTUP_TOOLCHAIN=debian cargo fetch --locked --manifest-path "$sysroot/lib/rustlib/src/rust/library/Cargo.toml" >/dev/null
+fi
 
 args=(build --release)
 if ! command -v wasm-opt >/dev/null || ! wasm-opt --version | grep -q "version 132"; then
