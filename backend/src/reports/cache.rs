@@ -31,6 +31,20 @@ pub struct ReportCache {
     /// answering from the cached aggregates meanwhile, instead of all querying at
     /// once (at 20k requests/s that herd made the p99 latency).
     refreshing: AtomicBool,
+    /// Held by the request that makes the first load.
+    first_load: tokio::sync::Mutex<()>,
+}
+
+/// The id of the latest successful run.
+async fn latest_run(db: &DatabaseConnection) -> Result<Option<i64>, ReportError> {
+    Ok(etl_run::Entity::find()
+        .select_only()
+        .column(etl_run::Column::Id)
+        .filter(etl_run::Column::Status.eq("succeeded"))
+        .order_by_desc(etl_run::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// Clears `refreshing` when the refresh ends, however it ends.
@@ -59,17 +73,24 @@ impl ReportCache {
                 }
                 Refreshing(&self.refreshing)
             }
-            // Nothing cached yet: every request waits for the first load.
-            None => Refreshing(&self.refreshing),
+            // Nothing cached yet: the first request loads, the others wait for it.
+            None => {
+                let _first = self.first_load.lock().await;
+                if let Some(c) = self.inner.read().await.as_ref() {
+                    return Ok(c.ctx.clone());
+                }
+                // The run id first: if a run commits meanwhile, the next check reloads.
+                let latest = latest_run(db).await?;
+                let ctx = Arc::new(ReportContext::load(db).await?);
+                *self.inner.write().await = Some(Cached {
+                    run_id: latest,
+                    checked: Instant::now(),
+                    ctx: ctx.clone(),
+                });
+                return Ok(ctx);
+            }
         };
-        let latest: Option<i64> = etl_run::Entity::find()
-            .select_only()
-            .column(etl_run::Column::Id)
-            .filter(etl_run::Column::Status.eq("succeeded"))
-            .order_by_desc(etl_run::Column::Id)
-            .into_tuple()
-            .one(db)
-            .await?;
+        let latest = latest_run(db).await?;
         {
             let mut guard = self.inner.write().await;
             if let Some(c) = guard.as_mut() {
