@@ -37,7 +37,7 @@ record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 cargo build --release -p backend --locked 2>&1 | tail -1
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
 psql_admin() { psql -q -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
-fresh_db() { psql_admin -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; }
+fresh_db() { psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
 
 # /usr/bin/time -v → wall seconds and peak RSS in MB.
 timed() {
