@@ -18,7 +18,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, Transaction
 use tokio::sync::mpsc;
 
 use super::error::EtlError;
-use super::rows::{CellWriter, FactRow, Row};
+use super::rows::{timestamp_text, CellWriter, FactRow, Row};
 
 /// Tables replaced by every run, children first.
 pub const REPLACED: &[&str] = &[
@@ -131,18 +131,10 @@ impl Loader {
     pub async fn write_facts(&mut self, batch: super::rows::FactBatch) -> Result<(), EtlError> {
         use super::rows::FactBatch;
         match (batch, self) {
-            (FactBatch::Rows(rows), Loader::Postgres { facts, .. }) => {
-                let mut bytes = Vec::with_capacity(rows.len() * 80);
-                for row in &rows {
-                    copy_binary::fact(&mut bytes, &row.as_ref());
-                }
-                facts.send(bytes).await
-            }
-            (FactBatch::Rows(rows), loader) => loader.write::<FactRow>(&rows).await,
+            (FactBatch::Rows(rows), loader @ Loader::Sqlite(_)) => loader.write::<FactRow>(&rows).await,
             (FactBatch::Copy { bytes, .. }, Loader::Postgres { facts, .. }) => facts.send(bytes).await,
-            (FactBatch::Copy { .. }, Loader::Sqlite(_)) => {
-                Err(EtlError::Aborted("COPY data sent to a SQLite load".to_owned()))
-            }
+            // The parsing thread encodes for the loader it was started for.
+            _ => Err(EtlError::Aborted("a batch encoded for the other database".to_owned())),
         }
     }
 
@@ -359,23 +351,10 @@ impl CellWriter for CopyText<'_> {
         self.out.push(if value { b't' } else { b'f' });
     }
     fn timestamp(&mut self, value: &NaiveDateTime) {
-        use chrono::{Datelike, Timelike};
-        use std::io::Write;
         self.sep();
-        // Hand-formatted: chrono's strftime was a hot spot at millions of rows.
-        let _ = write!(
-            self.out,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            value.year(),
-            value.month(),
-            value.day(),
-            value.hour(),
-            value.minute(),
-            value.second()
-        );
-        if value.nanosecond() != 0 {
-            let _ = write!(self.out, ".{:06}", value.nanosecond() / 1000);
-        }
+        let mut text = String::with_capacity(26);
+        timestamp_text(&mut text, value);
+        self.out.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -388,20 +367,11 @@ async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, rows: &[R]) -> 
         });
         buf.push(b'\n');
     }
-    copy_bytes(conn, table, R::COLUMNS, "text", buf).await
+    copy_bytes(conn, table, R::COLUMNS, buf).await
 }
 
-async fn copy_bytes(
-    conn: &mut PgConnection,
-    table: &str,
-    columns: &[&str],
-    format: &str,
-    buf: Vec<u8>,
-) -> Result<(), EtlError> {
-    let sql = format!(
-        "COPY {table} ({}) FROM STDIN WITH (FORMAT {format})",
-        columns.join(", ")
-    );
+async fn copy_bytes(conn: &mut PgConnection, table: &str, columns: &[&str], buf: Vec<u8>) -> Result<(), EtlError> {
+    let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
     let mut copy = conn.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
     copy.send(buf).await.map_err(EtlError::db("sending COPY data"))?;
     copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
@@ -439,28 +409,10 @@ impl CellWriter for SqliteBind<'_, '_> {
         self.bind(i64::from(value));
     }
     fn timestamp(&mut self, value: &NaiveDateTime) {
-        use chrono::{Datelike, Timelike};
-        use std::fmt::Write;
-        // The text sqlx (and so SeaORM) writes and reads for a NaiveDateTime: `%F %T%.f`.
+        // Bound as the text sqlx (and so SeaORM) reads back.
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
-        let _ = write!(
-            text,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            value.year(),
-            value.month(),
-            value.day(),
-            value.hour(),
-            value.minute(),
-            value.second()
-        );
-        let nanos = value.nanosecond();
-        let _ = match nanos {
-            0 => Ok(()),
-            n if n % 1_000_000 == 0 => write!(text, ".{:03}", n / 1_000_000),
-            n if n % 1_000 == 0 => write!(text, ".{:06}", n / 1_000),
-            n => write!(text, ".{n:09}"),
-        };
+        timestamp_text(&mut text, value);
         self.bind(text.as_str());
         self.scratch = text;
     }
@@ -665,22 +617,22 @@ async fn swap_postgres(conn: &mut PgConnection, facts: FactLoad) -> Result<(), E
         build_keys(conn, table).await?;
     }
     for table in REPLACED {
-        for (name, _) in key_constraints(conn, table).await? {
-            renames.push(format!("ALTER TABLE {table} RENAME CONSTRAINT {name}__load TO {name}"));
-        }
-        let constraints: Vec<(String, String)> = sqlx::query_as(
-            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
-             WHERE conrelid = to_regclass($1) AND contype NOT IN ('p', 'u') ORDER BY conname",
+        // Keys (built on the load tables above) get their names back; foreign keys
+        // are added after the swap, validated against the renamed parents.
+        let constraints: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT conname::text, contype::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = to_regclass($1) ORDER BY conname",
         )
         .bind(*table)
         .fetch_all(&mut *conn)
         .await
         .map_err(EtlError::db("reading constraints"))?;
-        foreign.extend(
-            constraints
-                .into_iter()
-                .map(|(name, def)| format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}")),
-        );
+        for (name, kind, def) in constraints {
+            match kind.as_str() {
+                "p" | "u" => renames.push(format!("ALTER TABLE {table} RENAME CONSTRAINT {name}__load TO {name}")),
+                _ => foreign.push(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}")),
+            }
+        }
         // Plain indexes, built on the load table under a temporary name.
         let defs: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT indexname::text, schemaname::text, indexdef FROM pg_indexes i \

@@ -65,31 +65,26 @@ impl ReportCache {
             .await
             .as_ref()
             .map(|c| (c.ctx.clone(), c.checked.elapsed() < RECHECK));
-        let _refresh = match cached {
+        // Whichever of these is set is released when this request is done.
+        let _refreshing;
+        let _first_load;
+        match cached {
             Some((ctx, true)) => return Ok(ctx),
             Some((ctx, false)) => {
                 if self.refreshing.swap(true, Ordering::AcqRel) {
                     return Ok(ctx);
                 }
-                Refreshing(&self.refreshing)
+                _refreshing = Refreshing(&self.refreshing);
             }
             // Nothing cached yet: the first request loads, the others wait for it.
             None => {
-                let _first = self.first_load.lock().await;
+                _first_load = self.first_load.lock().await;
                 if let Some(c) = self.inner.read().await.as_ref() {
                     return Ok(c.ctx.clone());
                 }
-                // The run id first: if a run commits meanwhile, the next check reloads.
-                let latest = latest_run(db).await?;
-                let ctx = Arc::new(ReportContext::load(db).await?);
-                *self.inner.write().await = Some(Cached {
-                    run_id: latest,
-                    checked: Instant::now(),
-                    ctx: ctx.clone(),
-                });
-                return Ok(ctx);
             }
-        };
+        }
+        // The run id first: if a run commits meanwhile, the next check reloads.
         let latest = latest_run(db).await?;
         {
             let mut guard = self.inner.write().await;
