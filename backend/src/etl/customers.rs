@@ -10,66 +10,90 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 /// Interned strings (customer ids): index ↔ text, each text stored once.
+///
+/// A lookup costs a few cache misses, and the ETL makes one per row of two large
+/// files (the interner outgrows the CPU caches at about 100,000 customers): so
+/// each slot of the table holds the text's offset beside its index, and a
+/// match is confirmed by reading the text alone.
 #[derive(Default)]
 pub struct Interner {
-    text: String,
-    /// End of string `i` in `text` (its start is the previous end).
-    ends: Vec<usize>,
-    table: HashTable<u32>,
+    /// The texts, each followed by [`END`] (a byte UTF-8 never uses).
+    text: Vec<u8>,
+    /// Offset of text `i` in `text`.
+    starts: Vec<u32>,
+    /// (offset, index) of each text.
+    table: HashTable<(u32, u32)>,
 }
 
-fn slice<'a>(text: &'a str, ends: &[usize], i: u32) -> &'a str {
-    let i = i as usize;
-    let start = if i == 0 { 0 } else { ends[i - 1] };
-    &text[start..ends[i]]
+/// Ends each text in [`Interner::text`].
+const END: u8 = 0xff;
+
+/// More customer ids than 32-bit offsets and indexes can address.
+#[derive(Debug, thiserror::Error)]
+#[error("more than 4 GiB of distinct customer ids")]
+pub struct InternerFull;
+
+fn stored_at(text: &[u8], start: u32, key: &[u8]) -> bool {
+    let start = start as usize;
+    text.get(start..start + key.len()) == Some(key) && text.get(start + key.len()) == Some(&END)
+}
+
+fn text_at(text: &[u8], start: u32) -> &[u8] {
+    let rest = &text[start as usize..];
+    &rest[..memchr::memchr(END, rest).unwrap_or(rest.len())]
 }
 
 impl Interner {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.starts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.starts.is_empty()
     }
 
     /// The text of index `i`.
     pub fn get(&self, i: u32) -> &str {
-        slice(&self.text, &self.ends, i)
+        // Only whole `&str`s are stored, so the bytes are UTF-8.
+        std::str::from_utf8(text_at(&self.text, self.starts[i as usize])).unwrap_or_default()
     }
 
     /// The index of `key`, if interned.
     pub fn find(&self, key: &str) -> Option<u32> {
+        let key = key.as_bytes();
         let hash = FxBuildHasher.hash_one(key);
         self.table
-            .find(hash, |&i| slice(&self.text, &self.ends, i) == key)
-            .copied()
+            .find(hash, |&(start, _)| stored_at(&self.text, start, key))
+            .map(|&(_, i)| i)
     }
 
     /// The index of `key`, and whether it was new. Indexes are dense, in
     /// first-seen order.
-    pub fn intern(&mut self, key: &str) -> (u32, bool) {
+    pub fn intern(&mut self, key: &str) -> Result<(u32, bool), InternerFull> {
+        let key = key.as_bytes();
         let hash = FxBuildHasher.hash_one(key);
-        let Self { text, ends, table } = self;
+        let Self { text, starts, table } = self;
         match table.entry(
             hash,
-            |&i| slice(text, ends, i) == key,
-            |&i| FxBuildHasher.hash_one(slice(text, ends, i)),
+            |&(start, _)| stored_at(text, start, key),
+            |&(start, _)| FxBuildHasher.hash_one(text_at(text, start)),
         ) {
-            hashbrown::hash_table::Entry::Occupied(e) => (*e.get(), false),
+            hashbrown::hash_table::Entry::Occupied(e) => Ok((e.get().1, false)),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let i = u32::try_from(ends.len()).unwrap_or(u32::MAX);
-                text.push_str(key);
-                ends.push(text.len());
-                e.insert(i);
-                (i, true)
+                let i = u32::try_from(starts.len()).map_err(|_| InternerFull)?;
+                let start = u32::try_from(text.len()).map_err(|_| InternerFull)?;
+                text.extend_from_slice(key);
+                text.push(END);
+                starts.push(start);
+                e.insert((start, i));
+                Ok((i, true))
             }
         }
     }
 
     /// All texts, by index.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.ends.len() as u32).map(|i| self.get(i))
+        (0..self.starts.len() as u32).map(|i| self.get(i))
     }
 }
 
@@ -116,17 +140,21 @@ mod tests {
     #[test]
     fn interner_round_trips_and_keeps_first_seen_order() {
         let mut ids = Interner::default();
-        assert_eq!(ids.intern("c2"), (0, true));
-        assert_eq!(ids.intern("c10"), (1, true));
-        assert_eq!(ids.intern("c2"), (0, false));
-        assert_eq!(ids.intern(""), (2, true));
+        assert_eq!(ids.intern("c2").unwrap(), (0, true));
+        assert_eq!(ids.intern("c10").unwrap(), (1, true));
+        assert_eq!(ids.intern("c2").unwrap(), (0, false));
+        assert_eq!(ids.intern("").unwrap(), (2, true));
+        assert_eq!(ids.intern("c").unwrap(), (3, true));
+        assert_eq!(ids.intern("Zoë").unwrap(), (4, true));
         assert_eq!(ids.find("c10"), Some(1));
         assert_eq!(ids.find("c1"), None);
-        assert_eq!(ids.iter().collect::<Vec<_>>(), ["c2", "c10", ""]);
+        assert_eq!(ids.find("Zoë"), Some(4));
+        assert_eq!(ids.iter().collect::<Vec<_>>(), ["c2", "c10", "", "c", "Zoë"]);
         for i in 0..10_000 {
-            ids.intern(&format!("k{i}"));
+            ids.intern(&format!("k{i}")).unwrap();
         }
-        assert_eq!(ids.len(), 10_003);
+        assert_eq!(ids.len(), 10_005);
+        assert_eq!(ids.find("k"), None);
         assert_eq!(ids.get(ids.find("k9999").unwrap()), "k9999");
     }
 

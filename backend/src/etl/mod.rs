@@ -147,16 +147,17 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
     let products_task = tokio::task::spawn_blocking(move || products::read(&d1, run_id));
     let users_task = tokio::task::spawn_blocking(move || users::read(&d2, run_id));
     let scan_task = tokio::task::spawn_blocking(move || transactions::scan(&d3));
-    let products = Arc::new(products_task.await.map_err(join_error)??);
-    let scan = Arc::new(scan_task.await.map_err(join_error)??);
-    phase("read products, scan transactions");
-
+    // Meanwhile the load transaction starts and its tables are created.
     let mut loader = match db.get_database_backend() {
         DbBackend::Postgres => Loader::begin_postgres(db.get_postgres_connection_pool()).await?,
         DbBackend::Sqlite => Loader::begin_sqlite(db.get_sqlite_connection_pool()).await?,
         DbBackend::MySql => return Err(EtlError::Aborted("MySQL is not supported".to_owned())),
     };
+    phase("begin the load");
+    let products = Arc::new(products_task.await.map_err(join_error)??);
     loader.write(&products.rows).await?;
+    let scan = Arc::new(scan_task.await.map_err(join_error)??);
+    phase("read products, scan transactions");
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let (p, s) = (products.clone(), scan.clone());

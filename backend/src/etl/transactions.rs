@@ -250,7 +250,10 @@ impl Pass2<'_> {
         let Parsed { fact, currency } = parsed;
         let out = &mut self.out;
         out.counts.loaded += 1;
-        let (cust, new) = out.customer_ids.intern(fact.customer_id);
+        let (cust, new) = out
+            .customer_ids
+            .intern(fact.customer_id)
+            .map_err(|e| EtlError::Aborted(format!("{FILE}: {e}")))?;
         if new {
             out.customers.push(CustomerFacts::default());
         }

@@ -73,7 +73,11 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
             Ok((id, name, email)) => {
                 rows_without_name += u64::from(name.is_empty());
                 rows_without_email += u64::from(email.is_empty());
-                let (i, new) = ids.intern(id);
+                let (i, new) = ids.intern(id).map_err(|e| EtlError::Read {
+                    path: path.clone(),
+                    line: row.line,
+                    message: e.to_string(),
+                })?;
                 if new {
                     counts.loaded += 1;
                     customers.push(Customer::default());
