@@ -122,7 +122,15 @@ impl Loader {
             return Ok(());
         }
         match self {
-            Loader::Postgres { tx, .. } => copy_rows(tx, table, rows).await,
+            Loader::Postgres { tx, .. } => {
+                // Load tables are new in this transaction: their rows can be frozen.
+                let options = if table.ends_with("__load") {
+                    " WITH (FREEZE)"
+                } else {
+                    ""
+                };
+                copy_rows(tx, table, options, rows).await
+            }
             Loader::Sqlite(tx) => insert_rows(tx, table, rows).await,
         }
     }
@@ -358,7 +366,7 @@ impl CellWriter for CopyText<'_> {
     }
 }
 
-async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
+async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, options: &str, rows: &[R]) -> Result<(), EtlError> {
     let mut buf = Vec::with_capacity(rows.len() * 96);
     for row in rows {
         row.write(&mut CopyText {
@@ -367,11 +375,7 @@ async fn copy_rows<R: Row>(conn: &mut PgConnection, table: &str, rows: &[R]) -> 
         });
         buf.push(b'\n');
     }
-    copy_bytes(conn, table, R::COLUMNS, buf).await
-}
-
-async fn copy_bytes(conn: &mut PgConnection, table: &str, columns: &[&str], buf: Vec<u8>) -> Result<(), EtlError> {
-    let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+    let sql = format!("COPY {table} ({}) FROM STDIN{options}", R::COLUMNS.join(", "));
     let mut copy = conn.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
     copy.send(buf).await.map_err(EtlError::db("sending COPY data"))?;
     copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
@@ -518,9 +522,12 @@ impl FactLoad {
                 .await
                 .map_err(EtlError::db("creating load tables"))?;
         }
-        // One COPY for all the batches.
+        // One COPY for all the batches. FREEZE (the table is new in this
+        // transaction): rows are written frozen and the pages marked all-visible,
+        // so the first scans (the foreign-key check, analysts' queries) and
+        // autovacuum need not revisit and rewrite every page afterwards.
         let sql = format!(
-            "COPY {FACTS}__load ({}) FROM STDIN WITH (FORMAT binary)",
+            "COPY {FACTS}__load ({}) FROM STDIN WITH (FORMAT binary, FREEZE)",
             FactRow::COLUMNS.join(", ")
         );
         let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;

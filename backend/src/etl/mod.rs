@@ -30,6 +30,7 @@ use serde::Serialize;
 
 pub use counts::Counts;
 pub use error::EtlError;
+pub use load::REPLACED as REPLACED_TABLES;
 pub use source::normalise;
 
 use crate::domain::Currency;

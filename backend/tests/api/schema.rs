@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use backend::entities::*;
-use sea_orm::{ColumnTrait, EntityName, EntityTrait, IdenStatic, Iterable};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, IdenStatic, Iterable};
 
 use crate::both;
 use crate::helpers::{fixture, Engine, TestDb};
@@ -124,9 +124,33 @@ async fn ingest_keeps_the_migrated_schema(engine: Engine) {
     for _ in 0..2 {
         t.ingest(dir.path()).await.unwrap();
         assert_eq!(schema_objects(&t).await, migrated);
+        if engine == Engine::Postgres {
+            assert_loaded_frozen(&t).await;
+        }
     }
     if engine == Engine::Sqlite {
         assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM pragma_foreign_key_check").await, 0);
     }
 }
 both!(schema_after_ingest, ingest_keeps_the_migrated_schema);
+
+/// PostgreSQL: the tables an ingest replaces are loaded with `COPY … FREEZE`, so
+/// every page is frozen and all-visible from the start (nothing for autovacuum
+/// to rewrite after a load). Checked page by page with `pg_visibility`.
+async fn assert_loaded_frozen(t: &TestDb) {
+    t.db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_visibility")
+        .await
+        .expect("the pg_visibility extension (PostgreSQL contrib)");
+    for table in backend::etl::REPLACED_TABLES {
+        let pages = t
+            .scalar_i64(&format!("SELECT COUNT(*) FROM pg_visibility_map('{table}')"))
+            .await;
+        let not_frozen = t
+            .scalar_i64(&format!(
+                "SELECT COUNT(*) FROM pg_visibility_map('{table}') WHERE NOT (all_frozen AND all_visible)"
+            ))
+            .await;
+        assert!(pages > 0, "{table} has no pages");
+        assert_eq!(not_frozen, 0, "{table}: {not_frozen} of {pages} pages not frozen");
+    }
+}
