@@ -130,18 +130,34 @@ done
 # API: the data set of API_SIZE loaded in PostgreSQL.
 fresh_db bench_api
 DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$API_SIZE" >/dev/null
-start=$(date +%s.%N)
-DATABASE_URL=$PG/bench_api RUST_LOG=warn,backend=info "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$OUT/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 500); do
-  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$OUT/serve.log" | head -1)
-  if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; then break; fi
-  sleep 0.01
+# Cold start to the first successful /health/ready, three times (the first right
+# after the ingest); the last server stays up for the load.
+start_server() {
+  local log=$1
+  : >"$log"
+  DATABASE_URL=$PG/bench_api RUST_LOG=warn,backend=info "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$log" 2>&1 &
+  server=$!
+  port=
+  for _ in $(seq 1 1000); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; then return 0; fi
+    sleep 0.005
+  done
+  echo "the server did not become ready: $(tail -3 "$log")" >&2
+  exit 1
+}
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null || true' EXIT
+for run in 1 2 3; do
+  start=$(date +%s.%N)
+  start_server "$OUT/serve-$run.log"
+  end=$(date +%s.%N)
+  record startup ready "$API_SIZE" "$run" "$(awk "BEGIN {print ($end - $start) * 1000}")" ms
+  # The server's own part: from main() to listening, database connected.
+  record startup "server main to listening" "$API_SIZE" "$run" "$(sed -n 's/.*startup_ms=\([0-9]*\).*/\1/p' "$OUT/serve-$run.log" | head -1)" ms
+  if [ "$run" != 3 ]; then kill $server; wait $server 2>/dev/null || true; fi
 done
-end=$(date +%s.%N)
-record startup ready "$API_SIZE" 1 "$(awk "BEGIN {print ($end - $start) * 1000}")" ms
-ENDPOINTS=("/reports/monthly-transactions" "/reports/revenue-growth" "/reports/top-products" "/reports/top-users" "/quality")
+ENDPOINTS=("/reports/monthly-transactions" "/reports/revenue-growth" "/reports/top-products" "/reports/top-users" "/reports/meta" "/quality")
 for ep in "${ENDPOINTS[@]}"; do
   for c in "${CONNS[@]}"; do
     log=$OUT/wrk-$(echo "$ep" | tr '/' '_')-$c.log

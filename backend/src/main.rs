@@ -65,6 +65,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     backend::memory::return_large_blocks_to_the_system();
     let cli = Cli::parse();
     if let Command::Generate {
@@ -91,7 +92,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run(cli.command, started)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
@@ -102,7 +103,7 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn run(command: Command) -> Result<(), String> {
+async fn run(command: Command, started: std::time::Instant) -> Result<(), String> {
     telemetry::init("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn");
     let settings = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
     tracing::info!(database = %settings.redacted(), "using database");
@@ -176,7 +177,12 @@ async fn run(command: Command) -> Result<(), String> {
             let app =
                 Application::build(&settings, db).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
-            tracing::info!("listening on http://{host}:{}", app.port());
+            // startup_ms: from main() to accepting connections (database connected).
+            tracing::info!(
+                startup_ms = started.elapsed().as_millis() as u64,
+                "listening on http://{host}:{}",
+                app.port()
+            );
             app.run_until_stopped().await.map_err(|e| e.to_string())
         }
         Command::Generate { .. } => Ok(()),

@@ -1,5 +1,7 @@
 //! Tracing subscriber setup: human-readable logs on a terminal, JSON with `LOG_FORMAT=json`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Installs the global subscriber (once; later calls are ignored). Logs go to stderr
@@ -7,9 +9,12 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub fn init(default_filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    // Colours only on a terminal: logs redirected to a file or a collector stay plain text.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false);
     let _ = if json {
         builder.json().try_init()

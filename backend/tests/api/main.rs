@@ -8,6 +8,7 @@ mod api_errors;
 mod atomicity;
 mod etl_fixtures;
 mod etl_seed;
+mod logs;
 mod reports;
 mod schema;
 mod secrets;
