@@ -2,7 +2,7 @@
 # Benchmarks: ETL (PostgreSQL and SQLite) against PostgreSQL's own COPY limit,
 # the report API under load, the old pipeline's report SQL, startup and memory.
 #
-#   bench/run.sh            1M and 5M transactions (about 40 minutes on 2 cores)
+#   bench/run.sh            1M and 5M transactions, 3 runs of everything (about 20 minutes on 2 cores)
 #   bench/run.sh --quick    100k transactions, 1 run, short loads (CI: proves the harness works)
 #
 # Needs: PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432), psql,
@@ -158,38 +158,44 @@ for run in 1 2 3; do
   if [ "$run" != 3 ]; then kill $server; wait $server 2>/dev/null || true; fi
 done
 ENDPOINTS=("/reports/monthly-transactions" "/reports/revenue-growth" "/reports/top-products" "/reports/top-users" "/reports/meta" "/quality")
-for ep in "${ENDPOINTS[@]}"; do
-  for c in "${CONNS[@]}"; do
-    log=$OUT/wrk-$(echo "$ep" | tr '/' '_')-$c.log
-    rss_max=0
-    threads=$((c < 2 ? c : 2))
-    wrk -t"$threads" -c"$c" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$ep" >"$log" &
-    wrk_pid=$!
-    while kill -0 $wrk_pid 2>/dev/null; do
-      rss=$(ps -o rss= -p $server | tr -d ' '); [ "${rss:-0}" -gt $rss_max ] && rss_max=$rss
-      sleep 0.2
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
+# Each cell $RUNS times, the rounds one after another (a transient stall of the
+# shared machine then hits one sample of a cell, not all of them): medians reported.
+for run in $(seq 1 "$RUNS"); do
+  for ep in "${ENDPOINTS[@]}"; do
+    for c in "${CONNS[@]}"; do
+      log=$OUT/wrk-$(echo "$ep" | tr '/' '_')-$c-$run.log
+      rss_max=0
+      threads=$((c < 2 ? c : 2))
+      wrk -t"$threads" -c"$c" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$ep" >"$log" &
+      wrk_pid=$!
+      while kill -0 $wrk_pid 2>/dev/null; do
+        rss=$(ps -o rss= -p $server | tr -d ' '); [ "${rss:-0}" -gt $rss_max ] && rss_max=$rss
+        sleep 0.2
+      done
+      wait $wrk_pid
+      rps=$(awk '/Requests\/sec/ {print $2}' "$log")
+      p50=$(awk '$1=="50%" {print $2}' "$log" | to_ms)
+      p99=$(awk '$1=="99%" {print $2}' "$log" | to_ms)
+      errs=$(awk '/Non-2xx/ {s+=$NF} /Socket errors/ {gsub(/,/,""); s+=$4+$6+$8+$10} END {print s+0}' "$log")
+      record api "$ep c=$c" "$API_SIZE" "$run" "$rps" req/s
+      record api_p50 "$ep c=$c" "$API_SIZE" "$run" "$p50" ms
+      record api_p99 "$ep c=$c" "$API_SIZE" "$run" "$p99" ms
+      record api_errors "$ep c=$c" "$API_SIZE" "$run" "$errs" count
+      [ "$c" = 128 ] && record rss "serve under load $ep" "$API_SIZE" "$run" "$((rss_max / 1024))" MB
     done
-    wait $wrk_pid
-    rps=$(awk '/Requests\/sec/ {print $2}' "$log")
-    to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
-    p50=$(awk '$1=="50%" {print $2}' "$log" | to_ms)
-    p99=$(awk '$1=="99%" {print $2}' "$log" | to_ms)
-    errs=$(awk '/Non-2xx/ {s+=$NF} /Socket errors/ {gsub(/,/,""); s+=$4+$6+$8+$10} END {print s+0}' "$log")
-    record api "$ep c=$c" "$API_SIZE" 1 "$rps" req/s
-    record api_p50 "$ep c=$c" "$API_SIZE" 1 "$p50" ms
-    record api_p99 "$ep c=$c" "$API_SIZE" 1 "$p99" ms
-    record api_errors "$ep c=$c" "$API_SIZE" 1 "$errs" count
-    [ "$c" = 128 ] && record rss "serve under load $ep" "$API_SIZE" 1 "$((rss_max / 1024))" MB
   done
 done
 kill $server; wait $server 2>/dev/null || true
 
 # What a page view used to cost: the old pipeline's report SQL over the fact table.
-while IFS='|' read -r name sql; do
-  [ -z "$name" ] && continue
-  ms=$(psql -q "$PG/bench_api" -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
-  record old_sql "$name" "$API_SIZE" 1 "$ms" ms
-done <"$ROOT/bench/old_pipeline.sql"
+for run in $(seq 1 "$RUNS"); do
+  while IFS='|' read -r name sql; do
+    [ -z "$name" ] && continue
+    ms=$(psql -q "$PG/bench_api" -c '\timing on' -c "$sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+    record old_sql "$name" "$API_SIZE" "$run" "$ms" ms
+  done <"$ROOT/bench/old_pipeline.sql"
+done
 
 python3 "$ROOT/bench/report.py" "$RESULTS" >"$OUT/report.md"
 echo "results: $RESULTS, report: $OUT/report.md"

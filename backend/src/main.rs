@@ -177,7 +177,8 @@ async fn run(command: Command, started: std::time::Instant) -> Result<(), String
             let app =
                 Application::build(&settings, db).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
-            // startup_ms: from main() to accepting connections (database connected).
+            // startup_ms: from main() to accepting connections (database connected,
+            // and any --ingest-if-empty load done).
             tracing::info!(
                 startup_ms = started.elapsed().as_millis() as u64,
                 "listening on http://{host}:{}",
