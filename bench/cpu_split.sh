@@ -17,7 +17,8 @@ BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/backend
 export PGOPTIONS="-c client_min_messages=warning"
 busy() { awk '/^cpu / {print $2+$3+$4+$7+$8}' /proc/stat; }
 hz=$(getconf CLK_TCK)
-fresh_db() { psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
+# shellcheck source=bench/copy_limit.sh
+. bench/copy_limit.sh
 report() { awk -v b="$2" -v hz="$hz" -v w="$3" -v own="${4:-}" -v what="$1" \
   'BEGIN {printf "%-6s wall %.2f s, machine busy %.2f CPU-s (%.2f cores)%s\n", what, w, b/hz, b/hz/w, own}'; }
 
@@ -28,27 +29,11 @@ for run in 1 2 3; do
   t1=$(date +%s.%N); b1=$(busy)
   report ETL $((b1 - b0)) "$(awk "BEGIN {print $t1 - $t0}")" ", of which the ETL process $(awk -v o="$own" 'BEGIN {split(o, a, " "); printf "%.2f", a[1] + a[2]}') CPU-s"
 done
-for t in dim_user dim_product fct_transaction; do
-  psql -q "$PG/bench_cpu" -c "\\copy $t TO '$OUT/$t.bin' WITH (FORMAT binary)"
-done
+export_limit_rows bench_cpu
 for run in 1 2 3; do
-  fresh_db bench_cpu_copy
-  psql -q "$PG/bench_cpu_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE TABLE dim_user (customer_id text COLLATE "C", customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
-CREATE TABLE dim_product (subscription_id text COLLATE "C", plan text COLLATE "C", product text, "interval" text, amount_cents bigint, status text);
-CREATE TABLE fct_transaction (transaction_id text COLLATE "C", date_utc timestamp, customer_id text COLLATE "C", subscription_id text COLLATE "C", total_cents bigint, currency text);
-SQL
+  prepare_limit_db bench_cpu_copy
   b0=$(busy); t0=$(date +%s.%N)
-  psql -q "$PG/bench_cpu_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-BEGIN;
-\\copy dim_user FROM '$OUT/dim_user.bin' WITH (FORMAT binary)
-\\copy dim_product FROM '$OUT/dim_product.bin' WITH (FORMAT binary)
-\\copy fct_transaction FROM '$OUT/fct_transaction.bin' WITH (FORMAT binary)
-ALTER TABLE dim_user ADD PRIMARY KEY (customer_id);
-ALTER TABLE dim_product ADD PRIMARY KEY (subscription_id, plan);
-ALTER TABLE fct_transaction ADD PRIMARY KEY (transaction_id);
-COMMIT;
-SQL
+  run_limit bench_cpu_copy
   t1=$(date +%s.%N); b1=$(busy)
   report limit $((b1 - b0)) "$(awk "BEGIN {print $t1 - $t0}")"
 done

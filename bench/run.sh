@@ -36,8 +36,8 @@ record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
 cargo build --release -p backend --locked 2>&1 | tail -1
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
-psql_admin() { psql -q -v ON_ERROR_STOP=1 "$PG/postgres" "$@"; }
-fresh_db() { psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
+# shellcheck source=bench/copy_limit.sh
+. "$ROOT/bench/copy_limit.sh"
 
 # /usr/bin/time -v → wall seconds and peak RSS in MB.
 timed() {
@@ -101,27 +101,11 @@ SQL
   done
   # The limit: PostgreSQL's binary COPY of the same cleaned rows into empty tables,
   # then primary keys — no parsing, no cleaning, no aggregates.
-  for t in dim_user dim_product fct_transaction; do
-    psql -q "$PG/bench_etl" -c "\\copy $t TO '$OUT/$t.bin' WITH (FORMAT binary)"
-  done
+  export_limit_rows bench_etl
   for run in $(seq 1 "$RUNS"); do
-    fresh_db bench_copy
-    psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE TABLE dim_user (customer_id text COLLATE "C", customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
-CREATE TABLE dim_product (subscription_id text COLLATE "C", plan text COLLATE "C", product text, "interval" text, amount_cents bigint, status text);
-CREATE TABLE fct_transaction (transaction_id text COLLATE "C", date_utc timestamp, customer_id text COLLATE "C", subscription_id text COLLATE "C", total_cents bigint, currency text);
-SQL
+    prepare_limit_db bench_copy
     start=$(date +%s.%N)
-    psql -q "$PG/bench_copy" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-BEGIN;
-\\copy dim_user FROM '$OUT/dim_user.bin' WITH (FORMAT binary)
-\\copy dim_product FROM '$OUT/dim_product.bin' WITH (FORMAT binary)
-\\copy fct_transaction FROM '$OUT/fct_transaction.bin' WITH (FORMAT binary)
-ALTER TABLE dim_user ADD PRIMARY KEY (customer_id);
-ALTER TABLE dim_product ADD PRIMARY KEY (subscription_id, plan);
-ALTER TABLE fct_transaction ADD PRIMARY KEY (transaction_id);
-COMMIT;
-SQL
+    run_limit bench_copy
     end=$(date +%s.%N)
     record copy postgres "$n" "$run" "$(awk "BEGIN {print $end - $start}")" s
   done
