@@ -167,7 +167,8 @@ pub struct SubscriptionChecks {
     pub unknown_subscription: SubscriptionCheck,
 }
 
-/// Counts for one input file of the last ingest: read = loaded + duplicates + rejected.
+/// Counts for one input file of the last ingest:
+/// read = loaded + already_loaded + duplicates + rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileCounts {
@@ -175,11 +176,14 @@ pub struct FileCounts {
     pub sha256: String,
     pub read: i64,
     pub loaded: i64,
+    /// Rows whose data an earlier run loaded (an append).
+    #[serde(default)]
+    pub already_loaded: i64,
     pub duplicates: i64,
     pub rejected: i64,
 }
 
-/// The last successful ingest.
+/// The last successful ingest that changed the data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastIngest {

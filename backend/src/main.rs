@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use backend::configuration::DatabaseSettings;
-use backend::etl::{self, IngestOptions};
+use backend::etl::{self, GuardRails, IngestOptions, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::startup::{Application, ServeSettings};
 use backend::{db, telemetry};
@@ -25,11 +25,34 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations, then load products.csv, transactions.csv and
-    /// users.csv into the star schema, replacing the previous data atomically.
+    /// users.csv into the star schema, atomically: replacing the data loaded
+    /// before (the default) or appending to it.
+    ///
+    /// Exit codes: 0 loaded (or a dry run, or nothing new); 1 failed; 2 bad
+    /// arguments; 3 refused by a guard rail. A run that does not exit 0 changed nothing.
     Ingest {
         /// Folder holding the three export files.
         #[arg(long, default_value = "input")]
         input: PathBuf,
+        /// replace: the files are the whole history. append: the files are new
+        /// exports, merged into the data loaded (rows already loaded are counted,
+        /// not loaded twice; files ingested before are skipped).
+        #[arg(long, value_enum, default_value = "replace")]
+        mode: ModeArg,
+        /// Load even when a guard rail objects, and (append) read files that were
+        /// ingested before.
+        #[arg(long)]
+        force: bool,
+        /// Run everything, report what would change, commit nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse the run when more than this share of a file's rows is rejected.
+        #[arg(long, env = "MAX_REJECT_PCT", default_value = "5", value_name = "PCT")]
+        max_reject_pct: Pct,
+        /// Refuse a replace that would keep fewer transactions than this share of
+        /// those loaded now.
+        #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
+        min_keep_pct: Pct,
     },
     /// Serve the JSON API (and the built dashboard, if present) until SIGINT/SIGTERM.
     Serve {
@@ -64,6 +87,15 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    Replace,
+    Append,
+}
+
+/// Exit code of a run refused by a guard rail.
+const EXIT_REFUSED: u8 = 3;
+
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     backend::memory::return_large_blocks_to_the_system();
@@ -93,7 +125,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
     match runtime.block_on(run(cli.command, started)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => fail(&message),
     }
 }
@@ -103,43 +135,42 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn run(command: Command, started: std::time::Instant) -> Result<(), String> {
+async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, String> {
     telemetry::init("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn");
     let settings = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
     tracing::info!(database = %settings.redacted(), "using database");
     let db = db::connect(&settings).await.map_err(|e| e.to_string())?;
     match command {
-        Command::Ingest { input } => {
-            let summary = etl::ingest(
-                &db,
-                &IngestOptions {
-                    input,
-                    fail_after_rows: None,
+        Command::Ingest {
+            input,
+            mode,
+            force,
+            dry_run,
+            max_reject_pct,
+            min_keep_pct,
+        } => {
+            let options = IngestOptions {
+                input,
+                mode: match mode {
+                    ModeArg::Replace => Mode::Replace,
+                    ModeArg::Append => Mode::Append,
                 },
-            )
-            .await
-            .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
-            println!(
-                "{:<18} {:>10} {:>10} {:>10} {:>10}",
-                "file", "read", "loaded", "duplicate", "rejected"
-            );
-            for f in &summary.files {
-                println!(
-                    "{:<18} {:>10} {:>10} {:>10} {:>10}",
-                    f.file, f.counts.read, f.counts.loaded, f.counts.duplicates, f.counts.rejected
-                );
-            }
-            println!(
-                "run {}: {} customers ({} only in transactions, {} without transactions, {} multi-currency), {} products on {} subscriptions",
-                summary.run_id,
-                summary.customers,
-                summary.customers_only_in_transactions,
-                summary.customers_without_transactions,
-                summary.multi_currency_customers,
-                summary.products,
-                summary.subscriptions
-            );
-            Ok(())
+                force,
+                dry_run,
+                guard: GuardRails {
+                    max_reject_pct,
+                    min_keep_pct,
+                },
+                fail_after_rows: None,
+            };
+            let summary = etl::ingest(&db, &options)
+                .await
+                .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
+            print!("{}", summary.render());
+            Ok(match summary.status {
+                RunStatus::Refused => ExitCode::from(EXIT_REFUSED),
+                _ => ExitCode::SUCCESS,
+            })
         }
         Command::Serve {
             bind,
@@ -157,15 +188,12 @@ async fn run(command: Command, started: std::time::Instant) -> Result<(), String
                     .await
                     .map_err(|e| e.to_string())?;
                 if runs == 0 {
-                    etl::ingest(
-                        &db,
-                        &IngestOptions {
-                            input,
-                            fail_after_rows: None,
-                        },
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    let summary = etl::ingest(&db, &IngestOptions::replace(input))
+                        .await
+                        .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
+                    if summary.status != RunStatus::Succeeded {
+                        return Err(format!("the initial ingest did not load:\n{}", summary.render()));
+                    }
                 }
             }
             let settings = ServeSettings {
@@ -184,8 +212,9 @@ async fn run(command: Command, started: std::time::Instant) -> Result<(), String
                 "listening on http://{host}:{}",
                 app.port()
             );
-            app.run_until_stopped().await.map_err(|e| e.to_string())
+            app.run_until_stopped().await.map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { .. } => Ok(()),
+        Command::Generate { .. } => Ok(ExitCode::SUCCESS),
     }
 }

@@ -10,6 +10,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_star_schema;
 mod m20261128_000002_etl_audit;
 mod m20261128_000003_report_aggregates;
+mod m20261129_000004_recurring_loads;
+
+pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 
 /// A text column holding an identifier. On PostgreSQL it uses the "C" collation:
 /// ids are opaque, byte order is the right order for them, and keys on them
@@ -35,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_star_schema::Migration),
             Box::new(m20261128_000002_etl_audit::Migration),
             Box::new(m20261128_000003_report_aggregates::Migration),
+            Box::new(m20261129_000004_recurring_loads::Migration),
         ]
     }
 }

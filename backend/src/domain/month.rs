@@ -39,6 +39,15 @@ impl Month {
         Month(self.0 + n)
     }
 
+    /// The month as `year * 12 + (month - 1)` (a stable storage form).
+    pub fn index(self) -> i32 {
+        self.0
+    }
+
+    pub fn from_index(index: i32) -> Self {
+        Month(index)
+    }
+
     /// Whole months from `self` to `other`.
     pub fn months_until(self, other: Month) -> i32 {
         other.0 - self.0

@@ -4,13 +4,17 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 /// Parses a timestamp into UTC, or explains why not (quoting the value).
+/// Fractions of a second are kept to the microsecond, the precision both
+/// databases store (so a value read back equals the value parsed).
 pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, String> {
+    use chrono::Timelike;
     let text = raw.trim();
     let parsed = if text.contains('/') {
         parse_us(text)
     } else {
         parse_iso(text)
     };
+    let parsed = parsed.and_then(|t| t.with_nanosecond(t.nanosecond() / 1000 * 1000));
     parsed.ok_or_else(|| {
         format!(
             "unrecognised date {raw:?} (expected M/D/YY H:MM, M/D/YYYY H:MM[:SS] or ISO 8601 such as 2024-01-31T07:00:00Z)"

@@ -11,6 +11,9 @@ pub struct Model {
     pub customer_id: String,
     pub total_spending_cents: i64,
     pub transactions: i64,
+    /// The months with a transaction (see `etl::months`); NULL if loaded by an older version.
+    #[sea_orm(column_type = "VarBinary(StringLen::None)", nullable)]
+    pub active_months: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct Model {
     pub null_subscription_revenue_cents: i64,
     pub unknown_subscription_transactions: i64,
     pub unknown_subscription_revenue_cents: i64,
+    pub refund_transactions: i64,
+    pub refund_cents: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,12 @@ pub struct Model {
     pub total_spending_cents: i64,
     pub transactions: i64,
     pub in_users_file: bool,
+    /// The customer's user rows disagree on a non-empty name / e-mail.
+    pub conflicting_name: bool,
+    pub conflicting_email: bool,
+    /// The customer has a transaction without subscription id / with one unknown to the products.
+    pub null_subscription: bool,
+    pub unknown_subscription: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ pub struct Model {
     pub reason: String,
     #[sea_orm(column_type = "Text")]
     pub raw_line: String,
+    /// A stable code of the reason (`invalid_date`, `conflicts_with_loaded`, …).
+    #[sea_orm(column_type = "Text")]
+    pub reason_code: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

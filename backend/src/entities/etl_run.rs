@@ -9,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub started_at: DateTime,
     pub finished_at: Option<DateTime>,
-    /// running | succeeded | failed | abandoned
+    /// running | succeeded | failed | refused | dry_run | skipped | abandoned
     #[sea_orm(column_type = "Text")]
     pub status: String,
     #[sea_orm(column_type = "Text")]
@@ -20,6 +20,17 @@ pub struct Model {
     pub summary_json: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub quality_json: Option<String>,
+    /// replace | append
+    #[sea_orm(column_type = "Text")]
+    pub mode: String,
+    /// False for a run that found nothing new: the data is still the previous run's.
+    pub data_changed: bool,
+    /// The run's options (force, dry run, guard rails) as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub options_json: Option<String>,
+    /// The loaded data's cumulative counts after the run (`etl::DataState`), as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub state_json: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

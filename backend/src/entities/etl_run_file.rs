@@ -16,6 +16,9 @@ pub struct Model {
     pub rows_loaded: i64,
     pub rows_duplicate: i64,
     pub rows_rejected: i64,
+    pub rows_already_loaded: i64,
+    /// Skipped: the run that ingested the same file (same SHA-256) before.
+    pub same_as_run: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
-//! Row accounting: every row read is loaded, counted as a duplicate, or rejected.
+//! Row accounting: every row read is loaded, already loaded, counted as a
+//! duplicate, or rejected.
 
 use serde::Serialize;
 
@@ -8,7 +9,12 @@ use super::error::EtlError;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub read: u64,
+    /// Rows that added or changed data.
     pub loaded: u64,
+    /// Rows whose data was loaded before, unchanged (an append).
+    pub already_loaded: u64,
+    /// Repeats within the file: identical transactions, further rows of a
+    /// customer or of a (subscription, plan).
     pub duplicates: u64,
     pub rejected: u64,
 }
@@ -16,13 +22,14 @@ pub struct Counts {
 impl Counts {
     /// The accounting identity, checked at the end of every run.
     pub fn check(&self, file: &'static str) -> Result<(), EtlError> {
-        if self.read == self.loaded + self.duplicates + self.rejected {
+        if self.read == self.loaded + self.already_loaded + self.duplicates + self.rejected {
             Ok(())
         } else {
             Err(EtlError::Accounting {
                 file,
                 read: self.read,
                 loaded: self.loaded,
+                already_loaded: self.already_loaded,
                 duplicates: self.duplicates,
                 rejected: self.rejected,
             })

@@ -21,11 +21,12 @@ pub enum EtlError {
     },
     #[error("database error while {during}: {message}")]
     Database { during: &'static str, message: String },
-    #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {duplicates} duplicates + {rejected} rejected")]
+    #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {already_loaded} already loaded + {duplicates} duplicates + {rejected} rejected")]
     Accounting {
         file: &'static str,
         read: u64,
         loaded: u64,
+        already_loaded: u64,
         duplicates: u64,
         rejected: u64,
     },

@@ -1,68 +1,169 @@
-//! The ingest: read → clean → load, one module per step.
+//! The ingest. [`run`] reads as its phases:
 //!
-//! `products.csv` and `users.csv` are small per distinct key and read into
-//! memory; `transactions.csv` is streamed (see [`transactions`]). Everything a
-//! run writes — the star schema, the report aggregates, rejected rows, per-file
-//! counts and the run record — commits in one transaction, or not at all.
+//! 1. **read** ([`read`]) the three files, side by side, while the load starts;
+//! 2. **reconcile** ([`reconcile`]) products and customers with the stored ones;
+//! 3. **build aggregates** ([`aggregate`]) for the months the run touches;
+//! 4. **audit** ([`audit`]): account for every row, store rejections and counts,
+//!    derive the data's state and quality, check the guard rails ([`guard`]);
+//! 5. **load** ([`load`]): commit atomically — or, for a dry or refused run,
+//!    roll back and keep only the run's record.
+//!
+//! A **replace** swaps the whole star schema for the files' content; an
+//! **append** merges the files into what is stored. Either way everything a run
+//! writes commits in one transaction, or not at all.
 
+mod aggregate;
+mod audit;
 mod counts;
 pub mod customers;
 mod error;
+pub mod guard;
 mod load;
-mod products;
+mod months;
+pub mod progress;
+mod read;
+mod reconcile;
+mod render;
 pub mod rows;
-mod source;
-mod transactions;
-mod users;
-
-use std::collections::BTreeMap;
+mod state;
+pub mod tables;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use api_types::{
-    Completeness, CurrencySummary, CustomerChecks, Freshness, Money, Percent, QualityReport, Refunds,
-    SubscriptionCheck, SubscriptionChecks, ZeroAmount,
-};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 
+pub use audit::{FileSummary, ReasonCount, Totals};
 pub use counts::Counts;
 pub use error::EtlError;
-pub use load::REPLACED as REPLACED_TABLES;
-pub use source::normalise;
+pub use guard::{GuardRails, Pct, Refusal};
+pub use read::source::normalise;
+pub use state::DataState;
 
-use crate::domain::Currency;
 use crate::entities::etl_run;
-use load::{BindValue, Loader};
-use rows::{CustomerSpendingRow, MonthlyRow, ProductMonthRow, RunFileRow, UserRow};
+use load::{stored, BindValue, LoadMode, Loader};
+use progress::Progress;
+use read::transactions::{self, Pass2Options, StoredLookup, Transactions};
+use read::{products, users, Inputs};
 
-/// What to ingest.
+/// How a run treats the data already loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The files replace everything (the default).
+    Replace,
+    /// The files are merged into what is loaded.
+    Append,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Replace => "replace",
+            Mode::Append => "append",
+        }
+    }
+}
+
+/// What became of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Committed.
+    Succeeded,
+    /// Stopped by an error; nothing changed.
+    Failed,
+    /// Stopped by a guard rail; nothing changed.
+    Refused,
+    /// Ran in full with `--dry-run`; nothing changed.
+    DryRun,
+    /// Every file had been ingested before; nothing to do.
+    Skipped,
+    /// Killed while running (found by the next run); nothing changed.
+    Abandoned,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Refused => "refused",
+            RunStatus::DryRun => "dry_run",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// What to ingest, and how.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// Folder holding products.csv, transactions.csv and users.csv.
     pub input: PathBuf,
+    pub mode: Mode,
+    /// Overrides the guard rails, and loads files ingested before (an append).
+    pub force: bool,
+    /// Runs everything, commits nothing.
+    pub dry_run: bool,
+    pub guard: GuardRails,
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
 }
 
-/// Counts and checksum of one input file.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileSummary {
-    pub file: &'static str,
-    pub sha256: String,
-    pub bytes: u64,
-    #[serde(flatten)]
-    pub counts: Counts,
+impl IngestOptions {
+    /// A replace of `input` with the default guard rails.
+    pub fn replace(input: impl Into<PathBuf>) -> Self {
+        Self {
+            input: input.into(),
+            mode: Mode::Replace,
+            force: false,
+            dry_run: false,
+            guard: GuardRails::default(),
+            fail_after_rows: None,
+        }
+    }
+
+    /// An append of `input` with the default guard rails.
+    pub fn append(input: impl Into<PathBuf>) -> Self {
+        Self {
+            mode: Mode::Append,
+            ..Self::replace(input)
+        }
+    }
 }
 
-/// The result of a successful run, also stored as JSON in `etl_run.summary_json`.
+/// The options as recorded with the run.
+#[derive(Serialize)]
+struct RecordedOptions<'a> {
+    force: bool,
+    dry_run: bool,
+    guard: &'a GuardRails,
+}
+
+/// The result of a run, also stored as JSON in `etl_run.summary_json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub run_id: i64,
+    pub mode: Mode,
+    pub status: RunStatus,
     pub files: Vec<FileSummary>,
+    /// Rejection reasons per file, most frequent first.
+    pub reasons: Vec<ReasonCount>,
+    /// The guard rails the run broke (a refused run; or overridden by `--force`).
+    pub refusals: Vec<Refusal>,
+    /// Why nothing was done (a skipped run).
+    pub message: Option<String>,
+    /// Whether the run changed the data (a succeeded run that found nothing
+    /// new changes nothing: the reports and `/quality` stay as they were).
+    pub data_changed: bool,
+    /// The loaded data before the run and after it (as a dry or refused run would have left it).
+    pub before: Totals,
+    pub after: Totals,
     pub customers: u64,
     /// Customers with transactions but no row in users.csv (given empty name and e-mail).
     pub customers_only_in_transactions: u64,
@@ -76,40 +177,51 @@ pub struct RunSummary {
     pub subscriptions: u64,
 }
 
-/// Applies pending migrations, then ingests the three files.
+fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
+    move |e| EtlError::Database {
+        during,
+        message: e.to_string(),
+    }
+}
+
+/// Applies pending migrations, then ingests the three files. Returns the
+/// summary of a run that succeeded, was refused, ran dry or had nothing to do
+/// (see [`RunSummary::status`]); an error for a run that failed. Every run is
+/// recorded in `etl_run`.
 pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<RunSummary, EtlError> {
     use migration::MigratorTrait;
     migration::Migrator::up(db, None)
         .await
-        .map_err(|e| EtlError::Database {
-            during: "applying migrations",
-            message: e.to_string(),
-        })?;
-    let dbe = |during| {
-        move |e: sea_orm::DbErr| EtlError::Database {
-            during,
-            message: e.to_string(),
-        }
-    };
+        .map_err(dbe("applying migrations"))?;
     // A run still marked running was killed: its transaction rolled back.
     db.execute_unprepared("UPDATE etl_run SET status = 'abandoned' WHERE status = 'running'")
         .await
         .map_err(dbe("marking abandoned runs"))?;
+    let recorded = RecordedOptions {
+        force: options.force,
+        dry_run: options.dry_run,
+        guard: &options.guard,
+    };
     let run = etl_run::ActiveModel {
         started_at: Set(Utc::now().naive_utc()),
-        status: Set("running".to_owned()),
+        status: Set(RunStatus::Running.as_str().to_owned()),
         input_dir: Set(options.input.display().to_string()),
+        mode: Set(options.mode.as_str().to_owned()),
+        options_json: Set(Some(to_json(&recorded))),
         ..Default::default()
     }
     .insert(db)
     .await
     .map_err(dbe("recording the run"))?;
-    tracing::info!(run_id = run.id, input = %options.input.display(), "ingest started");
-    match run_inner(db, options, run.id).await {
-        Ok(summary) => Ok(summary),
+    tracing::info!(run_id = run.id, mode = options.mode.as_str(), input = %options.input.display(), "ingest started");
+    match run_phases(db, options, run.id, &Progress::for_stderr()).await {
+        Ok(summary) => {
+            tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
+            Ok(summary)
+        }
         Err(error) => {
             let mut failed: etl_run::ActiveModel = run.into();
-            failed.status = Set("failed".to_owned());
+            failed.status = Set(RunStatus::Failed.as_str().to_owned());
             failed.finished_at = Set(Some(Utc::now().naive_utc()));
             failed.error = Set(Some(error.to_string()));
             if let Err(e) = failed.update(db).await {
@@ -128,42 +240,234 @@ pub(crate) fn resident_mb() -> u64 {
         .map_or(0, |pages| pages * 4096 / (1 << 20))
 }
 
-fn join_error(e: tokio::task::JoinError) -> EtlError {
-    EtlError::Aborted(format!("a worker thread failed: {e}"))
+/// The data loaded when the run starts.
+struct Current {
+    state: DataState,
+    monthly: Vec<rows::MonthlyRow>,
+    /// SHA-256 → the run that ingested the file (an append).
+    ingested: rustc_hash::FxHashMap<String, i64>,
 }
 
-async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64) -> Result<RunSummary, EtlError> {
-    let started = std::time::Instant::now();
-    let phase = |name: &str| {
-        tracing::debug!(
-            phase = name,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            rss_mb = resident_mb(),
-            "phase done"
-        )
+/// Reads what the run builds on (inside the load transaction, holding the
+/// ingest lock, so nothing changes it meanwhile).
+async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
+    let state = match stored::data_state(loader).await? {
+        Some(Some(s)) => s,
+        _ if mode == Mode::Append && stored::has_data(loader).await? => {
+            return Err(EtlError::Aborted(
+                "the data was loaded by an older version that did not record what an append builds on: \
+                 run a replace of the full history once, then append"
+                    .to_owned(),
+            ))
+        }
+        _ => DataState::default(),
     };
-    let dir = options.input.clone();
-    // The small files and pass 1 over transactions run side by side.
-    let (d1, d2, d3) = (dir.clone(), dir.clone(), dir.clone());
-    let products_task = tokio::task::spawn_blocking(move || products::read(&d1, run_id));
-    let users_task = tokio::task::spawn_blocking(move || users::read(&d2, run_id));
-    let scan_task = tokio::task::spawn_blocking(move || transactions::scan(&d3));
-    // Meanwhile the load transaction starts and its tables are created.
-    let mut loader = match db.get_database_backend() {
-        DbBackend::Postgres => Loader::begin_postgres(db.get_postgres_connection_pool()).await?,
-        DbBackend::Sqlite => Loader::begin_sqlite(db.get_sqlite_connection_pool()).await?,
-        DbBackend::MySql => return Err(EtlError::Aborted("MySQL is not supported".to_owned())),
-    };
-    phase("begin the load");
-    let products = Arc::new(products_task.await.map_err(join_error)??);
-    loader.write(&products.rows).await?;
-    let scan = Arc::new(scan_task.await.map_err(join_error)??);
-    phase("read products, scan transactions");
+    Ok(Current {
+        state,
+        monthly: stored::monthly(loader).await?,
+        ingested: match mode {
+            Mode::Append => stored::ingested_files(loader).await?,
+            Mode::Replace => Default::default(),
+        },
+    })
+}
 
+/// An append skips a file already ingested (same SHA-256) unless forced:
+/// the run that ingested each of the three files (products, transactions,
+/// users), if any.
+fn already_ingested(inputs: &Inputs, current: &Current, options: &IngestOptions) -> [Option<i64>; 3] {
+    if options.mode != Mode::Append || options.force {
+        return [None; 3];
+    }
+    let seen = |sha: &str| current.ingested.get(sha).copied();
+    [
+        seen(&inputs.products.sha256),
+        seen(&inputs.scan.sha256),
+        seen(&inputs.users.sha256),
+    ]
+}
+
+async fn run_phases(
+    db: &DatabaseConnection,
+    options: &IngestOptions,
+    run_id: i64,
+    progress: &Progress,
+) -> Result<RunSummary, EtlError> {
+    let append = options.mode == Mode::Append;
+    // 1. Read: the files are read while the load transaction starts (waiting
+    // for any other ingest to finish) and the current data is looked at.
+    let reading = read::start(&options.input, run_id, progress);
+    let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
+    let current = current(&mut loader, options.mode).await?;
+    let mut inputs = reading.finish().await?;
+    let seen = already_ingested(&inputs, &current, options);
+    if seen.iter().all(Option::is_some) {
+        loader.rollback().await?;
+        return record_skipped(db, run_id, options, &inputs, seen, &current).await;
+    }
+    if seen[0].is_some() {
+        inputs.products.skip();
+    }
+    if seen[2].is_some() {
+        inputs.users.skip();
+    }
+
+    // 2. Reconcile the products, then read the transactions (pass 2) into the
+    // load, attributed with the reconciled catalog; then reconcile the customers.
+    let (product_changes, catalog) = reconcile::products(&mut loader, &mut inputs.products, append).await?;
+    loader.write(&product_changes.rows).await?;
+    let (tx_sha, tx_bytes) = (inputs.scan.sha256.clone(), inputs.scan.bytes);
+    let tx = match seen[1] {
+        Some(_) => Transactions::empty(catalog),
+        None => load_transactions(db, &mut loader, options, run_id, inputs.scan, catalog, progress).await?,
+    };
+    let customers = reconcile::customers(&mut loader, &tx, &mut inputs.users, append, progress).await?;
+
+    // 3. Build aggregates.
+    let phase = progress.phase("build aggregates", None);
+    let stored_monthly = if append { current.monthly.clone() } else { Vec::new() };
+    let aggregates = aggregate::build(&tx, &customers.new_active, stored_monthly)?;
+    loader.write(&aggregates.monthly).await?;
+    loader.write(&aggregates.product_months).await?;
+    drop(phase);
+
+    // 4. Audit.
+    let files = vec![
+        FileSummary {
+            file: products::FILE,
+            sha256: inputs.products.sha256.clone(),
+            bytes: inputs.products.bytes,
+            counts: inputs.products.counts,
+            same_as_run: seen[0],
+        },
+        FileSummary {
+            file: transactions::FILE,
+            sha256: tx_sha,
+            bytes: tx_bytes,
+            counts: tx.counts,
+            same_as_run: seen[1],
+        },
+        FileSummary {
+            file: users::FILE,
+            sha256: inputs.users.sha256.clone(),
+            bytes: inputs.users.bytes,
+            counts: inputs.users.counts,
+            same_as_run: seen[2],
+        },
+    ];
+    audit::check(&files)?;
+    let mut state = if append {
+        current.state.clone()
+    } else {
+        DataState::default()
+    };
+    state.customers.add(&customers.totals);
+    state.user_rows_without_name += inputs.users.rows_without_name as i64;
+    state.user_rows_without_email += inputs.users.rows_without_email as i64;
+    state.products += product_changes.new_products;
+    state.subscriptions += product_changes.new_subscriptions;
+    state.cover(tx.first, tx.last);
+    let quality = audit::quality(&state, &aggregates.monthly_after);
+    let rejects: [&[rows::RejectedRow]; 3] = [&inputs.products.rejects, &tx.rejects, &inputs.users.rejects];
+    let before = Totals::of(&current.state, &current.monthly);
+    let after = Totals::of(&state, &aggregates.monthly_after);
+    let refusals = guard::check(
+        &files,
+        (!append).then_some((tx.counts.loaded, before.transactions.max(0) as u64)),
+        &options.guard,
+    );
+    let status = if !refusals.is_empty() && !options.force {
+        RunStatus::Refused
+    } else if options.dry_run {
+        RunStatus::DryRun
+    } else {
+        RunStatus::Succeeded
+    };
+    for r in &refusals {
+        match status {
+            RunStatus::Refused => tracing::error!(run_id, "refused: {r}"),
+            _ => tracing::warn!(run_id, "guard rail overridden by --force: {r}"),
+        }
+    }
+    let summary = RunSummary {
+        run_id,
+        mode: options.mode,
+        status,
+        reasons: audit::reasons(&rejects),
+        refusals,
+        message: None,
+        data_changed: !append || files.iter().any(|f| f.counts.loaded > 0),
+        before,
+        after,
+        customers: state.customers.customers as u64,
+        customers_only_in_transactions: state.customers.only_in_transactions as u64,
+        customers_without_transactions: state.customers.without_transactions as u64,
+        multi_currency_customers: state.customers.multi_currency as u64,
+        multi_currency_examples: customers.multi_currency_examples,
+        customers_with_conflicting_names: state.customers.conflicting_names as u64,
+        customers_with_conflicting_emails: state.customers.conflicting_emails as u64,
+        products: state.products as u64,
+        subscriptions: state.subscriptions as u64,
+        files,
+    };
+
+    // 5. Load: commit, or keep only the run's record.
+    let phase = progress.phase("commit", None);
+    if status == RunStatus::Succeeded {
+        audit::record(&mut loader, run_id, &summary.files, &rejects).await?;
+        record_run(&mut loader, &summary, Some((&quality, &state))).await?;
+        loader.commit().await?;
+    } else {
+        loader.rollback().await?;
+        let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
+        audit::record(&mut audit_only, run_id, &summary.files, &rejects).await?;
+        record_run(&mut audit_only, &summary, None).await?;
+        audit_only.commit().await?;
+    }
+    drop(phase);
+    for f in &summary.files {
+        tracing::info!(
+            file = f.file,
+            read = f.counts.read,
+            loaded = f.counts.loaded,
+            already_loaded = f.counts.already_loaded,
+            duplicates = f.counts.duplicates,
+            rejected = f.counts.rejected,
+            skipped = f.same_as_run.is_some(),
+            "file ingested"
+        );
+    }
+    Ok(summary)
+}
+
+/// Pass 2 over transactions.csv on a blocking thread, its batches written
+/// into the load as they come.
+async fn load_transactions(
+    db: &DatabaseConnection,
+    loader: &mut Loader,
+    options: &IngestOptions,
+    run_id: i64,
+    scan: transactions::Scan,
+    catalog: read::products::Catalog,
+    progress: &Progress,
+) -> Result<Transactions, EtlError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
-    let (p, s) = (products.clone(), scan.clone());
-    let copy = matches!(loader, Loader::Postgres { .. });
-    let pass2 = tokio::task::spawn_blocking(move || transactions::load(&dir, &s, &p, run_id, copy, sender));
+    let copy = loader.wants_copy();
+    let mut lookup = match options.mode {
+        Mode::Append => Some(stored::PassLookup::connect(db).await?),
+        Mode::Replace => None,
+    };
+    let (dir, progress) = (options.input.clone(), progress.clone());
+    let pass2 = tokio::task::spawn_blocking(move || {
+        let stored = lookup.as_mut().map(|l| l as &mut dyn StoredLookup);
+        let options = Pass2Options {
+            run_id,
+            copy,
+            stored,
+            progress: &progress,
+        };
+        transactions::load(&dir, &scan, catalog, options, sender)
+    });
     let mut written = 0u64;
     while let Some(batch) = receiver.recv().await {
         written += batch.rows();
@@ -174,326 +478,104 @@ async fn run_inner(db: &DatabaseConnection, options: &IngestOptions, run_id: i64
             )));
         }
     }
-    let tx = pass2.await.map_err(join_error)??;
+    let tx = pass2.await.map_err(read::join_error)??;
     loader.facts_complete().await?;
-    phase("load transactions");
-    let users = users_task.await.map_err(join_error)??;
+    Ok(tx)
+}
 
-    // dim_user: every customer of either file; spending in the customer's main currency.
-    // Rows are built and written in chunks from the compact per-customer state.
-    let conflicting_names = users.customers.iter().filter(|c| c.conflicting_name).count() as u64;
-    let conflicting_emails = users.customers.iter().filter(|c| c.conflicting_email).count() as u64;
-    // Users-file customers that have transactions.
-    let mut matched = vec![false; users.customers.len()];
-    let mut user_rows: Vec<UserRow> = Vec::with_capacity(CHUNK);
-    let mut spending_rows: Vec<CustomerSpendingRow> = Vec::with_capacity(CHUNK);
-    let mut multi_currency = Vec::new();
-    let (mut only_in_transactions, mut without_transactions, mut total_customers) = (0u64, 0u64, 0u64);
-    let (mut without_name, mut without_email) = (0i64, 0i64);
-    for (id, facts) in tx.customer_ids.iter().zip(&tx.customers) {
-        let main = facts
-            .spending
-            .iter()
-            .max_by(|a, b| a.transactions.cmp(&b.transactions).then(b.currency.cmp(&a.currency)));
-        if facts.spending.len() > 1 && multi_currency.len() < 1000 {
-            multi_currency.push(id.to_owned());
-        }
-        for s in &facts.spending {
-            spending_rows.push(CustomerSpendingRow {
-                currency: s.currency.as_str(),
-                customer_id: id.to_owned(),
-                total_spending_cents: s.cents,
-                transactions: s.transactions,
-            });
-        }
-        let profile = users.ids.find(id).map(|u| {
-            matched[u as usize] = true;
-            users.customers[u as usize]
-        });
-        only_in_transactions += u64::from(profile.is_none());
-        user_rows.push(UserRow {
-            customer_id: id.to_owned(),
-            customer_name: profile.map(|p| users.texts.get(p.name).to_owned()).unwrap_or_default(),
-            customer_email: profile.map(|p| users.texts.get(p.email).to_owned()).unwrap_or_default(),
-            currency: main.map(|m| m.currency.as_str()),
-            total_spending_cents: main.map_or(0, |m| m.cents),
-            transactions: main.map_or(0, |m| m.transactions),
-            in_users_file: profile.is_some(),
-        });
-        if user_rows.len() >= CHUNK {
-            flush_users(
-                &mut loader,
-                &mut user_rows,
-                &mut without_name,
-                &mut without_email,
-                &mut total_customers,
-            )
-            .await?;
-        }
-        if spending_rows.len() >= CHUNK {
-            loader.write(&spending_rows).await?;
-            spending_rows.clear();
-        }
-    }
-    let multi_currency_count = tx.customers.iter().filter(|c| c.spending.len() > 1).count() as u64;
-    // The rest of the users file has no transaction (in file order).
-    for ((id, profile), _) in users
-        .ids
-        .iter()
-        .zip(&users.customers)
-        .zip(&matched)
-        .filter(|(_, &m)| !m)
-    {
-        without_transactions += 1;
-        user_rows.push(UserRow {
-            customer_id: id.to_owned(),
-            customer_name: users.texts.get(profile.name).to_owned(),
-            customer_email: users.texts.get(profile.email).to_owned(),
-            currency: None,
-            total_spending_cents: 0,
-            transactions: 0,
-            in_users_file: true,
-        });
-        if user_rows.len() >= CHUNK {
-            flush_users(
-                &mut loader,
-                &mut user_rows,
-                &mut without_name,
-                &mut without_email,
-                &mut total_customers,
-            )
-            .await?;
-        }
-    }
-    flush_users(
-        &mut loader,
-        &mut user_rows,
-        &mut without_name,
-        &mut without_email,
-        &mut total_customers,
-    )
-    .await?;
-    loader.write(&spending_rows).await?;
-    drop((user_rows, spending_rows, matched));
-    phase("write customers");
-
-    // Report aggregates.
-    let mut monthly_rows: Vec<MonthlyRow> = tx
-        .months
-        .iter()
-        .map(|(&(currency, month), acc)| MonthlyRow {
-            currency: currency.as_str(),
-            month: month.to_string(),
-            transactions: acc.transactions,
-            active_customers: acc.active_customers,
-            revenue_cents: acc.revenue_cents,
-            zero_amount_transactions: acc.zero_amount,
-            null_subscription_transactions: acc.null_sub_transactions,
-            null_subscription_revenue_cents: acc.null_sub_cents,
-            unknown_subscription_transactions: acc.unknown_sub_transactions,
-            unknown_subscription_revenue_cents: acc.unknown_sub_cents,
-        })
-        .collect();
-    monthly_rows.sort_by(|a, b| (a.currency, &a.month).cmp(&(b.currency, &b.month)));
-    loader.write(&monthly_rows).await?;
-    let product_rows: Vec<ProductMonthRow> = tx
-        .product_months
-        .iter()
-        .map(|(&(currency, month, product), &(cents, n))| ProductMonthRow {
-            currency: currency.as_str(),
-            month: month.to_string(),
-            product: products.names[product as usize].clone(),
-            total_sales_cents: cents,
-            transactions: n,
-        })
-        .collect();
-    loader.write(&product_rows).await?;
-
-    // Audit: rejected rows and per-file counts; the identity must hold for each file.
-    let files = vec![
-        FileSummary {
-            file: products::FILE,
-            sha256: products.sha256.clone(),
-            bytes: products.bytes,
-            counts: products.counts,
-        },
-        FileSummary {
-            file: transactions::FILE,
-            sha256: scan.sha256.clone(),
-            bytes: scan.bytes,
-            counts: tx.counts,
-        },
-        FileSummary {
-            file: users::FILE,
-            sha256: users.sha256.clone(),
-            bytes: users.bytes,
-            counts: users.counts,
-        },
-    ];
-    for f in &files {
-        f.counts.check(f.file)?;
-    }
-    loader.write(&products.rejects).await?;
-    loader.write(&users.rejects).await?;
-    loader.write(&tx.rejects).await?;
-    let file_rows: Vec<RunFileRow> = files
-        .iter()
-        .map(|f| RunFileRow {
-            run_id,
-            file: f.file,
-            sha256: f.sha256.clone(),
-            bytes: f.bytes as i64,
-            rows_read: f.counts.read as i64,
-            rows_loaded: f.counts.loaded as i64,
-            rows_duplicate: f.counts.duplicates as i64,
-            rows_rejected: f.counts.rejected as i64,
-        })
-        .collect();
-    loader.write(&file_rows).await?;
-
-    multi_currency.sort();
-    let summary = RunSummary {
-        run_id,
-        files,
-        customers: total_customers,
-        customers_only_in_transactions: only_in_transactions,
-        customers_without_transactions: without_transactions,
-        multi_currency_customers: multi_currency_count,
-        multi_currency_examples: multi_currency.iter().take(20).cloned().collect(),
-        customers_with_conflicting_names: conflicting_names,
-        customers_with_conflicting_emails: conflicting_emails,
-        products: products.rows.len() as u64,
-        subscriptions: products.plans.len() as u64,
+/// Records the end of a run in `etl_run`; `data` (the run's quality figures
+/// and the data's state) for a run that commits.
+async fn record_run(
+    loader: &mut Loader,
+    summary: &RunSummary,
+    data: Option<(&api_types::QualityReport, &DataState)>,
+) -> Result<(), EtlError> {
+    let error = match summary.status {
+        RunStatus::Refused => Some(
+            summary
+                .refusals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => summary.message.clone(),
     };
-    let quality = quality_snapshot(&summary, &tx, &users, (without_name, without_email));
+    let text = |v: Option<String>| v.map_or(BindValue::Null, BindValue::Text);
     loader
         .execute(
-            "UPDATE etl_run SET status = 'succeeded', finished_at = $1, summary_json = $2, quality_json = $3 WHERE id = $4",
+            "UPDATE etl_run SET status = $1, finished_at = $2, summary_json = $3, quality_json = $4,              state_json = $5, data_changed = $6, error = $7 WHERE id = $8",
             &[
+                BindValue::Text(summary.status.as_str().to_owned()),
                 BindValue::Ts(Utc::now().naive_utc()),
-                BindValue::Text(to_json(&summary)),
-                BindValue::Text(to_json(&quality)),
-                BindValue::Int(run_id),
+                BindValue::Text(to_json(summary)),
+                text(data.map(|(q, _)| to_json(q))),
+                text(data.map(|(_, s)| to_json(s))),
+                BindValue::Bool(data.is_some() && summary.data_changed),
+                text(error),
+                BindValue::Int(summary.run_id),
             ],
         )
-        .await?;
-    phase("write aggregates and audit");
-    loader.commit().await?;
-    phase("swap and commit");
-    for f in &summary.files {
-        tracing::info!(
-            file = f.file,
-            read = f.counts.read,
-            loaded = f.counts.loaded,
-            duplicates = f.counts.duplicates,
-            rejected = f.counts.rejected,
-            "file ingested"
-        );
-    }
-    tracing::info!(run_id, "ingest succeeded");
+        .await
+}
+
+/// Every file was ingested before: the run records that and ends.
+async fn record_skipped(
+    db: &DatabaseConnection,
+    run_id: i64,
+    options: &IngestOptions,
+    inputs: &Inputs,
+    seen: [Option<i64>; 3],
+    current: &Current,
+) -> Result<RunSummary, EtlError> {
+    let runs: Vec<String> = seen.iter().flatten().map(|r| r.to_string()).collect();
+    let message = format!(
+        "nothing to do: the three files were ingested before (run {}) and their rows are loaded; \
+         --force reads them again (rows already loaded are counted, not loaded twice)",
+        runs.join(", ")
+    );
+    tracing::info!(run_id, "{message}");
+    let file = |file, sha256: &str, bytes, same_as_run| FileSummary {
+        file,
+        sha256: sha256.to_owned(),
+        bytes,
+        counts: Counts::default(),
+        same_as_run,
+    };
+    let totals = Totals::of(&current.state, &current.monthly);
+    let c = &current.state.customers;
+    let summary = RunSummary {
+        run_id,
+        mode: options.mode,
+        status: RunStatus::Skipped,
+        files: vec![
+            file(products::FILE, &inputs.products.sha256, inputs.products.bytes, seen[0]),
+            file(transactions::FILE, &inputs.scan.sha256, inputs.scan.bytes, seen[1]),
+            file(users::FILE, &inputs.users.sha256, inputs.users.bytes, seen[2]),
+        ],
+        reasons: Vec::new(),
+        refusals: Vec::new(),
+        message: Some(message),
+        data_changed: false,
+        before: totals.clone(),
+        after: totals,
+        customers: c.customers as u64,
+        customers_only_in_transactions: c.only_in_transactions as u64,
+        customers_without_transactions: c.without_transactions as u64,
+        multi_currency_customers: c.multi_currency as u64,
+        multi_currency_examples: Vec::new(),
+        customers_with_conflicting_names: c.conflicting_names as u64,
+        customers_with_conflicting_emails: c.conflicting_emails as u64,
+        products: current.state.products as u64,
+        subscriptions: current.state.subscriptions as u64,
+    };
+    let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
+    audit::record(&mut audit_only, run_id, &summary.files, &[]).await?;
+    record_run(&mut audit_only, &summary, None).await?;
+    audit_only.commit().await?;
     Ok(summary)
 }
 
-/// Rows per write when streaming customers to the loader.
-const CHUNK: usize = 16_384;
-
-/// Writes and clears a chunk of dim_user rows, counting what `/quality` reports.
-async fn flush_users(
-    loader: &mut Loader,
-    rows: &mut Vec<UserRow>,
-    without_name: &mut i64,
-    without_email: &mut i64,
-    total: &mut u64,
-) -> Result<(), EtlError> {
-    *without_name += rows.iter().filter(|u| u.customer_name.is_empty()).count() as i64;
-    *without_email += rows.iter().filter(|u| u.customer_email.is_empty()).count() as i64;
-    *total += rows.len() as u64;
-    loader.write(rows).await?;
-    rows.clear();
-    Ok(())
-}
-
-/// Serialises to a JSON string (these plain structs cannot fail to serialise).
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
-/// The data-quality figures of this run, served by `/quality`.
-fn quality_snapshot(
-    summary: &RunSummary,
-    tx: &transactions::Transactions,
-    users: &users::Users,
-    (customers_without_name, customers_without_email): (i64, i64),
-) -> QualityReport {
-    let mut revenue: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
-    let mut null_sub = SubscriptionCheck::default();
-    let mut unknown_sub = SubscriptionCheck::default();
-    let mut null_cents: BTreeMap<Currency, i64> = BTreeMap::new();
-    let mut unknown_cents: BTreeMap<Currency, i64> = BTreeMap::new();
-    let mut zero = 0;
-    let mut refunds = Refunds::default();
-    for (&(currency, _), acc) in &tx.months {
-        let r = revenue.entry(currency).or_default();
-        r.0 += acc.transactions;
-        r.1 += acc.revenue_cents;
-        null_sub.transactions += acc.null_sub_transactions;
-        unknown_sub.transactions += acc.unknown_sub_transactions;
-        *null_cents.entry(currency).or_default() += acc.null_sub_cents;
-        *unknown_cents.entry(currency).or_default() += acc.unknown_sub_cents;
-        zero += acc.zero_amount;
-        refunds.transactions += acc.refunds;
-        if acc.refunds > 0 {
-            let e = refunds.amount.entry(currency.to_string()).or_insert(Money::ZERO);
-            *e = Money(e.0 + acc.refund_cents);
-        }
-    }
-    null_sub.customers = tx.customers.iter().filter(|c| c.null_subscription).count() as i64;
-    unknown_sub.customers = tx.customers.iter().filter(|c| c.unknown_subscription).count() as i64;
-    for (check, cents) in [(&mut null_sub, &null_cents), (&mut unknown_sub, &unknown_cents)] {
-        for (currency, &c) in cents {
-            check.amount.insert(currency.to_string(), Money(c));
-            if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
-                check.share_of_revenue_pct.insert(currency.to_string(), p);
-            }
-        }
-    }
-    let mut currencies: Vec<CurrencySummary> = revenue
-        .iter()
-        .map(|(c, &(n, cents))| CurrencySummary {
-            currency: c.to_string(),
-            transactions: n,
-            revenue: Money(cents),
-        })
-        .collect();
-    currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
-    let rfc = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    QualityReport {
-        customers: CustomerChecks {
-            in_transactions_not_in_users: summary.customers_only_in_transactions as i64,
-            in_users_without_transactions: summary.customers_without_transactions as i64,
-            total: summary.customers as i64,
-            multi_currency: summary.multi_currency_customers as i64,
-        },
-        subscriptions: SubscriptionChecks {
-            null_subscription: null_sub,
-            unknown_subscription: unknown_sub,
-        },
-        last_ingest: None,
-        completeness: Completeness {
-            customers_without_name,
-            customers_without_email,
-            user_rows_without_name: users.rows_without_name as i64,
-            user_rows_without_email: users.rows_without_email as i64,
-            customers_with_conflicting_names: summary.customers_with_conflicting_names as i64,
-            customers_with_conflicting_emails: summary.customers_with_conflicting_emails as i64,
-        },
-        zero_amount: ZeroAmount { transactions: zero },
-        refunds,
-        currencies,
-        freshness: Freshness {
-            first_transaction_at: tx.first.map(rfc),
-            latest_transaction_at: tx.last.map(rfc),
-            days_since_latest_transaction: None,
-        },
-    }
 }

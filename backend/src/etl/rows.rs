@@ -1,14 +1,46 @@
-//! The rows the ETL writes, described once and encoded per engine by the loader.
+//! The rows the ETL writes, described once and encoded per engine by the
+//! loader (`load::encode`), and the stored rows it reads back.
 
 use chrono::NaiveDateTime;
+
+use super::tables::{self, Table};
 
 /// Receives the cells of one row, in column order.
 pub trait CellWriter {
     fn text(&mut self, value: &str);
     fn opt_text(&mut self, value: Option<&str>);
     fn int(&mut self, value: i64);
+    fn opt_int(&mut self, value: Option<i64>);
     fn boolean(&mut self, value: bool);
     fn timestamp(&mut self, value: &NaiveDateTime);
+    fn bytes(&mut self, value: &[u8]);
+}
+
+/// The cells of one stored row, by column position (the mirror of [`CellWriter`]).
+pub trait CellReader {
+    fn text(&self, i: usize) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, i: usize) -> Result<i64, sqlx::Error>;
+    fn boolean(&self, i: usize) -> Result<bool, sqlx::Error>;
+    fn timestamp(&self, i: usize) -> Result<NaiveDateTime, sqlx::Error>;
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error>;
+}
+
+/// Why an input row is rejected: a stable code (for grouping and filtering)
+/// and a sentence naming the column and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Reject {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 /// `value` as `YYYY-MM-DD HH:MM:SS[.fff|.ffffff|.fffffffff]`: chrono's `%F %T%.f`
@@ -37,12 +69,12 @@ pub fn timestamp_text(out: &mut String, value: &NaiveDateTime) {
 
 /// A row of one table.
 pub trait Row: Send + Sync + 'static {
-    const TABLE: &'static str;
+    const TABLE: &'static Table;
     const COLUMNS: &'static [&'static str];
     fn write<W: CellWriter>(&self, out: &mut W);
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductRow {
     pub subscription_id: String,
     pub plan: String,
@@ -53,7 +85,7 @@ pub struct ProductRow {
 }
 
 impl Row for ProductRow {
-    const TABLE: &'static str = "dim_product";
+    const TABLE: &'static Table = &tables::DIM_PRODUCT;
     const COLUMNS: &'static [&'static str] = &[
         "subscription_id",
         "plan",
@@ -72,7 +104,7 @@ impl Row for ProductRow {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactRow {
     pub transaction_id: String,
     pub date_utc: NaiveDateTime,
@@ -129,7 +161,7 @@ impl FactRow {
 }
 
 impl Row for FactRow {
-    const TABLE: &'static str = "fct_transaction";
+    const TABLE: &'static Table = &tables::FCT_TRANSACTION;
     const COLUMNS: &'static [&'static str] = &[
         "transaction_id",
         "date_utc",
@@ -161,7 +193,7 @@ impl FactBatch {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub customer_id: String,
     pub customer_name: String,
@@ -170,10 +202,14 @@ pub struct UserRow {
     pub total_spending_cents: i64,
     pub transactions: i64,
     pub in_users_file: bool,
+    pub conflicting_name: bool,
+    pub conflicting_email: bool,
+    pub null_subscription: bool,
+    pub unknown_subscription: bool,
 }
 
 impl Row for UserRow {
-    const TABLE: &'static str = "dim_user";
+    const TABLE: &'static Table = &tables::DIM_USER;
     const COLUMNS: &'static [&'static str] = &[
         "customer_id",
         "customer_name",
@@ -182,6 +218,10 @@ impl Row for UserRow {
         "total_spending_cents",
         "transactions",
         "in_users_file",
+        "conflicting_name",
+        "conflicting_email",
+        "null_subscription",
+        "unknown_subscription",
     ];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.text(&self.customer_id);
@@ -191,10 +231,14 @@ impl Row for UserRow {
         out.int(self.total_spending_cents);
         out.int(self.transactions);
         out.boolean(self.in_users_file);
+        out.boolean(self.conflicting_name);
+        out.boolean(self.conflicting_email);
+        out.boolean(self.null_subscription);
+        out.boolean(self.unknown_subscription);
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MonthlyRow {
     pub currency: &'static str,
     pub month: String,
@@ -206,10 +250,12 @@ pub struct MonthlyRow {
     pub null_subscription_revenue_cents: i64,
     pub unknown_subscription_transactions: i64,
     pub unknown_subscription_revenue_cents: i64,
+    pub refund_transactions: i64,
+    pub refund_cents: i64,
 }
 
 impl Row for MonthlyRow {
-    const TABLE: &'static str = "agg_monthly";
+    const TABLE: &'static Table = &tables::AGG_MONTHLY;
     const COLUMNS: &'static [&'static str] = &[
         "currency",
         "month",
@@ -221,6 +267,8 @@ impl Row for MonthlyRow {
         "null_subscription_revenue_cents",
         "unknown_subscription_transactions",
         "unknown_subscription_revenue_cents",
+        "refund_transactions",
+        "refund_cents",
     ];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.text(self.currency);
@@ -233,6 +281,8 @@ impl Row for MonthlyRow {
         out.int(self.null_subscription_revenue_cents);
         out.int(self.unknown_subscription_transactions);
         out.int(self.unknown_subscription_revenue_cents);
+        out.int(self.refund_transactions);
+        out.int(self.refund_cents);
     }
 }
 
@@ -246,7 +296,7 @@ pub struct ProductMonthRow {
 }
 
 impl Row for ProductMonthRow {
-    const TABLE: &'static str = "agg_product_month";
+    const TABLE: &'static Table = &tables::AGG_PRODUCT_MONTH;
     const COLUMNS: &'static [&'static str] = &["currency", "month", "product", "total_sales_cents", "transactions"];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.text(self.currency);
@@ -263,16 +313,25 @@ pub struct CustomerSpendingRow {
     pub customer_id: String,
     pub total_spending_cents: i64,
     pub transactions: i64,
+    /// [`super::months::ActiveMonths`], encoded.
+    pub active_months: Vec<u8>,
 }
 
 impl Row for CustomerSpendingRow {
-    const TABLE: &'static str = "agg_customer_spending";
-    const COLUMNS: &'static [&'static str] = &["currency", "customer_id", "total_spending_cents", "transactions"];
+    const TABLE: &'static Table = &tables::AGG_CUSTOMER_SPENDING;
+    const COLUMNS: &'static [&'static str] = &[
+        "currency",
+        "customer_id",
+        "total_spending_cents",
+        "transactions",
+        "active_months",
+    ];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.text(self.currency);
         out.text(&self.customer_id);
         out.int(self.total_spending_cents);
         out.int(self.transactions);
+        out.bytes(&self.active_months);
     }
 }
 
@@ -282,17 +341,20 @@ pub struct RejectedRow {
     pub run_id: i64,
     pub file: &'static str,
     pub line_number: i64,
+    pub reason_code: &'static str,
+    /// The sentence explaining the rejection (column `reason`).
     pub reason: String,
     pub raw_line: String,
 }
 
 impl Row for RejectedRow {
-    const TABLE: &'static str = "etl_rejected_row";
-    const COLUMNS: &'static [&'static str] = &["run_id", "file", "line_number", "reason", "raw_line"];
+    const TABLE: &'static Table = &tables::ETL_REJECTED_ROW;
+    const COLUMNS: &'static [&'static str] = &["run_id", "file", "line_number", "reason_code", "reason", "raw_line"];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.int(self.run_id);
         out.text(self.file);
         out.int(self.line_number);
+        out.text(self.reason_code);
         out.text(&self.reason);
         out.text(&self.raw_line);
     }
@@ -307,12 +369,14 @@ pub struct RunFileRow {
     pub bytes: i64,
     pub rows_read: i64,
     pub rows_loaded: i64,
+    pub rows_already_loaded: i64,
     pub rows_duplicate: i64,
     pub rows_rejected: i64,
+    pub same_as_run: Option<i64>,
 }
 
 impl Row for RunFileRow {
-    const TABLE: &'static str = "etl_run_file";
+    const TABLE: &'static Table = &tables::ETL_RUN_FILE;
     const COLUMNS: &'static [&'static str] = &[
         "run_id",
         "file",
@@ -320,8 +384,10 @@ impl Row for RunFileRow {
         "bytes",
         "rows_read",
         "rows_loaded",
+        "rows_already_loaded",
         "rows_duplicate",
         "rows_rejected",
+        "same_as_run",
     ];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.int(self.run_id);
@@ -330,7 +396,21 @@ impl Row for RunFileRow {
         out.int(self.bytes);
         out.int(self.rows_read);
         out.int(self.rows_loaded);
+        out.int(self.rows_already_loaded);
         out.int(self.rows_duplicate);
         out.int(self.rows_rejected);
+        out.opt_int(self.same_as_run);
+    }
+}
+
+/// A key the loader looks up stored rows by (see [`tables::LOOKUP_KEYS`]).
+#[derive(Debug, Clone)]
+pub struct LookupKey(pub String);
+
+impl Row for LookupKey {
+    const TABLE: &'static Table = &tables::LOOKUP_KEYS;
+    const COLUMNS: &'static [&'static str] = &["k"];
+    fn write<W: CellWriter>(&self, out: &mut W) {
+        out.text(&self.0);
     }
 }

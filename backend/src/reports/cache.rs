@@ -35,12 +35,13 @@ pub struct ReportCache {
     first_load: tokio::sync::Mutex<()>,
 }
 
-/// The id of the latest successful run.
+/// The id of the latest successful run that changed the data.
 async fn latest_run(db: &DatabaseConnection) -> Result<Option<i64>, ReportError> {
     Ok(etl_run::Entity::find()
         .select_only()
         .column(etl_run::Column::Id)
         .filter(etl_run::Column::Status.eq("succeeded"))
+        .filter(etl_run::Column::DataChanged.eq(true))
         .order_by_desc(etl_run::Column::Id)
         .into_tuple()
         .one(db)

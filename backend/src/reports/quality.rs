@@ -8,11 +8,12 @@ use super::params::ReportContext;
 use super::ReportError;
 use crate::entities::{etl_run, etl_run_file};
 
-/// The stored checks of the latest successful run (`None` before the first);
-/// read once per ingest by the report cache.
+/// The stored checks of the latest successful run that changed the data
+/// (`None` before the first); read once per ingest by the report cache.
 pub(super) async fn load_quality(db: &DatabaseConnection) -> Result<Option<QualityReport>, ReportError> {
     let Some(run) = etl_run::Entity::find()
         .filter(etl_run::Column::Status.eq("succeeded"))
+        .filter(etl_run::Column::DataChanged.eq(true))
         .order_by_desc(etl_run::Column::Id)
         .one(db)
         .await?
@@ -35,6 +36,7 @@ pub(super) async fn load_quality(db: &DatabaseConnection) -> Result<Option<Quali
             sha256: f.sha256,
             read: f.rows_read,
             loaded: f.rows_loaded,
+            already_loaded: f.rows_already_loaded,
             duplicates: f.rows_duplicate,
             rejected: f.rows_rejected,
         })

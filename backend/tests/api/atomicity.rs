@@ -46,8 +46,8 @@ async fn failure_mid_load_keeps_previous_data(engine: Engine) {
     let err = etl::ingest(
         &t.db,
         &IngestOptions {
-            input: big.path().to_owned(),
             fail_after_rows: Some(10_000),
+            ..IngestOptions::replace(big.path())
         },
     )
     .await

@@ -110,15 +110,37 @@ impl TestDb {
         }
     }
 
+    /// A replace of `input` that must commit: the guard rail on rejected rows
+    /// is off (the cleaning fixtures reject many rows on purpose); a run that
+    /// does not commit panics, a run that fails returns its error.
     pub async fn ingest(&self, input: &Path) -> Result<RunSummary, etl::EtlError> {
-        etl::ingest(
-            &self.db,
-            &IngestOptions {
-                input: input.to_owned(),
-                fail_after_rows: None,
-            },
-        )
-        .await
+        let mut options = IngestOptions::replace(input);
+        options.guard.max_reject_pct = "100".parse().unwrap();
+        self.committed(&options).await
+    }
+
+    /// An append of `input` that must commit (guard rails as in [`Self::ingest`]).
+    pub async fn append(&self, input: &Path) -> Result<RunSummary, etl::EtlError> {
+        let mut options = IngestOptions::append(input);
+        options.guard.max_reject_pct = "100".parse().unwrap();
+        self.committed(&options).await
+    }
+
+    /// A run with `options` that must commit.
+    pub async fn committed(&self, options: &IngestOptions) -> Result<RunSummary, etl::EtlError> {
+        let summary = self.run(options).await?;
+        assert_eq!(
+            summary.status,
+            etl::RunStatus::Succeeded,
+            "the run did not commit:\n{}",
+            summary.render()
+        );
+        Ok(summary)
+    }
+
+    /// Any run, whatever it ends with.
+    pub async fn run(&self, options: &IngestOptions) -> Result<RunSummary, etl::EtlError> {
+        etl::ingest(&self.db, options).await
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {

@@ -9,6 +9,7 @@ mod atomicity;
 mod etl_fixtures;
 mod etl_seed;
 mod logs;
+mod recurring;
 mod reports;
 mod schema;
 mod secrets;

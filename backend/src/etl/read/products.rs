@@ -1,13 +1,14 @@
-//! products.csv → `dim_product`, de-duplicated on (subscription_id, plan), last row wins.
+//! products.csv → `dim_product`, de-duplicated on (subscription_id, plan), last row wins;
+//! and the catalog that attributes each transaction's revenue to products.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
-use super::counts::Counts;
-use super::error::EtlError;
-use super::rows::{ProductRow, RejectedRow};
-use super::source::{for_each_row, Column, Source};
 use crate::domain::parse_amount;
+use crate::etl::counts::Counts;
+use crate::etl::error::EtlError;
+use crate::etl::read::source::{for_each_row, Column, Digested, Source};
+use crate::etl::rows::{ProductRow, Reject, RejectedRow};
 
 pub const FILE: &str = "products.csv";
 
@@ -38,21 +39,26 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-/// The cleaned products and what they mean for attributing revenue.
-pub struct Products {
+/// The cleaned rows of products.csv.
+pub struct ProductsFile {
     pub rows: Vec<ProductRow>,
-    /// subscription id → (index into `names`, plan amount in cents), one per plan row.
-    pub plans: HashMap<String, Vec<(u32, i64)>>,
-    /// Distinct product names.
-    pub names: Vec<String>,
     pub counts: Counts,
     pub rejects: Vec<RejectedRow>,
     pub sha256: String,
     pub bytes: u64,
 }
 
-pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
-    let digest = super::source::Digested::default();
+impl ProductsFile {
+    /// Drops the file's content (it was ingested before): nothing of it is loaded.
+    pub fn skip(&mut self) {
+        self.rows.clear();
+        self.rejects.clear();
+        self.counts = Counts::default();
+    }
+}
+
+pub fn read(dir: &Path, run_id: i64) -> Result<ProductsFile, EtlError> {
+    let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
     let p = source.positions.clone();
     let mut by_key: HashMap<(String, String), usize> = HashMap::default();
@@ -68,15 +74,16 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
             let amount = row.field(p[4], COLUMNS[4].name)?;
             let status = row.field(p[5], COLUMNS[5].name)?;
             if sub.is_empty() {
-                return Err("empty subscription ID".to_owned());
+                return Err(Reject::new("empty_subscription_id", "empty subscription ID"));
             }
             if plan.is_empty() {
-                return Err("empty Plan".to_owned());
+                return Err(Reject::new("empty_plan", "empty Plan"));
             }
             if product.is_empty() {
-                return Err("empty Product".to_owned());
+                return Err(Reject::new("empty_product", "empty Product"));
             }
-            let amount = parse_amount(amount, false).map_err(|e| format!("column \"Amount\": {e}"))?;
+            let amount = parse_amount(amount, false)
+                .map_err(|e| Reject::new("invalid_amount", format!("column \"Amount\": {e}")))?;
             Ok(ProductRow {
                 subscription_id: sub.to_owned(),
                 plan: plan.to_owned(),
@@ -97,13 +104,14 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
                 by_key.insert(key, rows.len());
                 rows.push(Some(product));
             }
-            Err(reason) => {
+            Err(reject) => {
                 counts.rejected += 1;
                 rejects.push(RejectedRow {
                     run_id,
                     file: FILE,
                     line_number: row.line as i64,
-                    reason,
+                    reason_code: reject.code,
+                    reason: reject.message,
                     raw_line: row.raw_line(),
                 });
             }
@@ -111,30 +119,104 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Products, EtlError> {
         Ok(())
     })?;
     let rows: Vec<ProductRow> = rows.into_iter().flatten().collect();
-    counts.loaded = rows.len() as u64;
-    let mut name_index: HashMap<String, u32> = HashMap::default();
-    let mut names = Vec::new();
-    let mut plans: HashMap<String, Vec<(u32, i64)>> = HashMap::default();
-    for row in &rows {
-        let idx = *name_index.entry(row.product.clone()).or_insert_with(|| {
-            names.push(row.product.clone());
-            names.len() as u32 - 1
-        });
-        plans
-            .entry(row.subscription_id.clone())
-            .or_default()
-            .push((idx, row.amount_cents));
-    }
     let (sha256, bytes) = digest.finish();
-    Ok(Products {
+    Ok(ProductsFile {
         rows,
-        plans,
-        names,
         counts,
         rejects,
         sha256,
         bytes,
     })
+}
+
+/// One plan of a subscription.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub plan: String,
+    /// Index into [`Catalog::names`].
+    pub product: u32,
+    pub amount_cents: i64,
+}
+
+/// What attributes revenue: each subscription's plans. A replace builds it from
+/// products.csv; an append from products.csv and, for the other subscriptions
+/// its transactions reference, the stored `dim_product` rows (looked up as
+/// they appear: see [`Catalog::needs`]).
+#[derive(Default)]
+pub struct Catalog {
+    /// subscription id → its plans, one per (subscription, plan) row, in plan
+    /// id order: the allocation's tie-break (the earlier plan) then does not
+    /// depend on the order rows arrive in (a file's, or the database's).
+    pub plans: HashMap<String, Vec<Plan>>,
+    /// Distinct product names.
+    pub names: Vec<String>,
+    name_index: HashMap<String, u32>,
+    /// Append: subscriptions whose stored rows were merged in (or are known
+    /// to have none). Replace: `None`, products.csv is the whole catalog.
+    resolved: Option<rustc_hash::FxHashSet<String>>,
+}
+
+impl Catalog {
+    /// The catalog of products.csv alone (a replace).
+    pub fn of_file(rows: &[ProductRow]) -> Self {
+        let mut catalog = Self::default();
+        for row in rows {
+            catalog.add(row);
+        }
+        catalog
+    }
+
+    /// An append's catalog: products.csv, to be merged with stored rows.
+    pub fn for_append(rows: &[ProductRow]) -> Self {
+        let mut catalog = Self::of_file(rows);
+        catalog.resolved = Some(Default::default());
+        catalog
+    }
+
+    /// Adds a row; a row of the same (subscription, plan) replaces it.
+    fn add(&mut self, row: &ProductRow) {
+        let product = match self.name_index.get(&row.product) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(row.product.clone());
+                self.name_index.insert(row.product.clone(), i);
+                i
+            }
+        };
+        let plans = self.plans.entry(row.subscription_id.clone()).or_default();
+        let plan = Plan {
+            plan: row.plan.clone(),
+            product,
+            amount_cents: row.amount_cents,
+        };
+        match plans.binary_search_by(|p| p.plan.as_str().cmp(&row.plan)) {
+            Ok(i) => plans[i] = plan,
+            Err(i) => plans.insert(i, plan),
+        }
+    }
+
+    /// Whether `subscription`'s stored rows still have to be merged in.
+    pub fn needs(&self, subscription: &str) -> bool {
+        self.resolved.as_ref().is_some_and(|r| !r.contains(subscription))
+    }
+
+    /// Merges stored rows of `subscriptions`; rows of products.csv keep
+    /// precedence (they are newer). Every listed subscription is then resolved.
+    pub fn merge_stored(&mut self, subscriptions: &[String], stored: &[ProductRow]) {
+        for row in stored {
+            let from_file = self
+                .plans
+                .get(&row.subscription_id)
+                .is_some_and(|plans| plans.iter().any(|p| p.plan == row.plan));
+            if !from_file {
+                self.add(row);
+            }
+        }
+        if let Some(resolved) = &mut self.resolved {
+            resolved.extend(subscriptions.iter().cloned());
+        }
+    }
 }
 
 /// Splits `total` cents across plans in proportion to their amounts, exactly:

@@ -1,13 +1,15 @@
 //! users.csv → one record per customer: the last non-empty name and e-mail in file
-//! order win; disagreements are counted, never silently merged.
+//! order win; disagreements are counted, never silently merged. (How a record
+//! merges with a customer already stored is `reconcile`'s business; until then
+//! `counts.loaded` holds the distinct customers of the file.)
 
 use std::path::Path;
 
-use super::counts::Counts;
-use super::customers::{Interner, TextArena, TextRef};
-use super::error::EtlError;
-use super::rows::RejectedRow;
-use super::source::{for_each_row, Column, Digested, Source};
+use crate::etl::counts::Counts;
+use crate::etl::customers::{Interner, TextArena, TextRef};
+use crate::etl::error::EtlError;
+use crate::etl::read::source::{for_each_row, Column, Digested, Source};
+use crate::etl::rows::{Reject, RejectedRow};
 
 pub const FILE: &str = "users.csv";
 
@@ -48,6 +50,19 @@ pub struct Users {
     pub bytes: u64,
 }
 
+impl Users {
+    /// Drops the file's content (it was ingested before): nothing of it is loaded.
+    pub fn skip(&mut self) {
+        self.ids = Interner::default();
+        self.customers.clear();
+        self.texts = TextArena::default();
+        self.counts = Counts::default();
+        self.rejects.clear();
+        self.rows_without_name = 0;
+        self.rows_without_email = 0;
+    }
+}
+
 pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
@@ -65,7 +80,7 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
             let name = row.field(p[1], COLUMNS[1].name)?;
             let email = row.field(p[2], COLUMNS[2].name)?;
             if id.is_empty() {
-                return Err("empty Customer ID".to_owned());
+                return Err(Reject::new("empty_customer_id", "empty Customer ID"));
             }
             Ok((id, name, email))
         })();
@@ -104,13 +119,14 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
                     customer.email = texts.push(email).ok_or_else(too_big)?;
                 }
             }
-            Err(reason) => {
+            Err(reject) => {
                 counts.rejected += 1;
                 rejects.push(RejectedRow {
                     run_id,
                     file: FILE,
                     line_number: row.line as i64,
-                    reason,
+                    reason_code: reject.code,
+                    reason: reject.message,
                     raw_line: row.raw_line(),
                 });
             }
@@ -118,7 +134,11 @@ pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
         Ok(())
     })?;
     let (sha256, bytes) = digest.finish();
-    tracing::debug!(customers = customers.len(), rss_mb = super::resident_mb(), "users read");
+    tracing::debug!(
+        customers = customers.len(),
+        rss_mb = crate::etl::resident_mb(),
+        "users read"
+    );
     Ok(Users {
         ids,
         customers,

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use super::error::EtlError;
+use crate::etl::error::EtlError;
+use crate::etl::rows::Reject;
 
 /// A column the ETL needs: its display name and the normalised names accepted for it.
 pub struct Column {
@@ -211,20 +212,26 @@ impl RawRow<'_> {
     }
 
     /// Field at `pos` as UTF-8, trimmed; an explanation if it is missing or not UTF-8.
-    pub fn field(&self, pos: usize, column: &str) -> Result<&str, String> {
-        let bytes = self
-            .record
-            .get(pos)
-            .ok_or_else(|| format!("missing column {column:?}: the row has {} fields", self.record.len()))?;
+    pub fn field(&self, pos: usize, column: &str) -> Result<&str, Reject> {
+        let bytes = self.record.get(pos).ok_or_else(|| {
+            Reject::new(
+                "missing_field",
+                format!("missing column {column:?}: the row has {} fields", self.record.len()),
+            )
+        })?;
         if memchr::memchr(0, bytes).is_some() {
-            return Err(format!(
-                "column {column:?} contains a NUL byte (0x00), which a database text column cannot store"
+            return Err(Reject::new(
+                "nul_byte",
+                format!("column {column:?} contains a NUL byte (0x00), which a database text column cannot store"),
             ));
         }
         std::str::from_utf8(bytes).map(str::trim).map_err(|_| {
-            format!(
-                "column {column:?} is not valid UTF-8: {:?}",
-                String::from_utf8_lossy(bytes)
+            Reject::new(
+                "invalid_utf8",
+                format!(
+                    "column {column:?} is not valid UTF-8: {:?}",
+                    String::from_utf8_lossy(bytes)
+                ),
             )
         })
     }

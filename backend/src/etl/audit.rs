@@ -1,0 +1,269 @@
+//! Phase 4, audit: every row of every file accounted for, the rejected rows
+//! and per-file counts stored, the state of the data after the run, its
+//! quality figures, and the summary printed and stored with the run.
+
+use std::collections::BTreeMap;
+
+use api_types::{
+    Completeness, CurrencySummary, CustomerChecks, Freshness, Money, Percent, QualityReport, Refunds,
+    SubscriptionCheck, SubscriptionChecks, ZeroAmount,
+};
+use serde::Serialize;
+
+use crate::etl::counts::Counts;
+use crate::etl::error::EtlError;
+use crate::etl::load::Loader;
+use crate::etl::rows::{MonthlyRow, RejectedRow, RunFileRow};
+use crate::etl::state::DataState;
+
+/// Counts and checksum of one input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub file: &'static str,
+    pub sha256: String,
+    pub bytes: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Skipped: the same file (SHA-256) was ingested by this run, and its rows are loaded.
+    pub same_as_run: Option<i64>,
+}
+
+/// How often one reason rejected rows of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonCount {
+    pub file: &'static str,
+    pub reason: &'static str,
+    pub rows: u64,
+    /// The first rejected line for this reason, and why.
+    pub first_line: i64,
+    pub example: String,
+}
+
+/// The rejection reasons of a run, per file, most frequent first.
+pub fn reasons(rejects: &[&[RejectedRow]]) -> Vec<ReasonCount> {
+    let mut by: BTreeMap<(&'static str, &'static str), ReasonCount> = BTreeMap::new();
+    for r in rejects.iter().flat_map(|r| r.iter()) {
+        let entry = by.entry((r.file, r.reason_code)).or_insert_with(|| ReasonCount {
+            file: r.file,
+            reason: r.reason_code,
+            rows: 0,
+            first_line: r.line_number,
+            example: r.reason.clone(),
+        });
+        entry.rows += 1;
+        if r.line_number < entry.first_line {
+            entry.first_line = r.line_number;
+            entry.example = r.reason.clone();
+        }
+    }
+    let mut out: Vec<ReasonCount> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        a.file
+            .cmp(b.file)
+            .then(b.rows.cmp(&a.rows))
+            .then(a.reason.cmp(b.reason))
+    });
+    out
+}
+
+/// Checks the accounting identity of every file: each row read is loaded,
+/// already loaded, a duplicate, or rejected.
+pub fn check(files: &[FileSummary]) -> Result<(), EtlError> {
+    files.iter().try_for_each(|f| f.counts.check(f.file))
+}
+
+/// Stores the rejected rows and the per-file counts of run `run_id`.
+pub async fn record(
+    loader: &mut Loader,
+    run_id: i64,
+    files: &[FileSummary],
+    rejects: &[&[RejectedRow]],
+) -> Result<(), EtlError> {
+    for r in rejects {
+        loader.write(r).await?;
+    }
+    let rows: Vec<RunFileRow> = files
+        .iter()
+        .map(|f| RunFileRow {
+            run_id,
+            file: f.file,
+            sha256: f.sha256.clone(),
+            bytes: f.bytes as i64,
+            rows_read: f.counts.read as i64,
+            rows_loaded: f.counts.loaded as i64,
+            rows_already_loaded: f.counts.already_loaded as i64,
+            rows_duplicate: f.counts.duplicates as i64,
+            rows_rejected: f.counts.rejected as i64,
+            same_as_run: f.same_as_run,
+        })
+        .collect();
+    loader.write(&rows).await
+}
+
+/// Totals of the loaded data, to show what a run changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub transactions: i64,
+    pub customers: i64,
+    pub products: i64,
+    /// Revenue per currency.
+    pub revenue: BTreeMap<String, Money>,
+    /// `YYYY-MM` of the first and the latest month with transactions.
+    pub first_month: Option<String>,
+    pub latest_month: Option<String>,
+}
+
+impl Totals {
+    pub fn of(state: &DataState, monthly: &[MonthlyRow]) -> Self {
+        let mut revenue: BTreeMap<String, Money> = BTreeMap::new();
+        for r in monthly {
+            let e = revenue.entry(r.currency.to_owned()).or_insert(Money::ZERO);
+            *e = Money(e.0.saturating_add(r.revenue_cents));
+        }
+        Self {
+            transactions: monthly.iter().map(|r| r.transactions).sum(),
+            customers: state.customers.customers,
+            products: state.products,
+            revenue,
+            first_month: monthly.iter().map(|r| r.month.clone()).min(),
+            latest_month: monthly.iter().map(|r| r.month.clone()).max(),
+        }
+    }
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The data-quality figures of the loaded data, served by `/quality`: the
+/// customer counts from `state`, the transaction figures from every monthly cell.
+pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
+    let mut revenue: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut null_sub = SubscriptionCheck::default();
+    let mut unknown_sub = SubscriptionCheck::default();
+    let mut null_cents: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut unknown_cents: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut zero = 0;
+    let mut refunds = Refunds::default();
+    for r in monthly {
+        let c = r.currency;
+        let e = revenue.entry(c).or_default();
+        e.0 += r.transactions;
+        e.1 = e.1.saturating_add(r.revenue_cents);
+        null_sub.transactions += r.null_subscription_transactions;
+        unknown_sub.transactions += r.unknown_subscription_transactions;
+        *null_cents.entry(c).or_default() += r.null_subscription_revenue_cents;
+        *unknown_cents.entry(c).or_default() += r.unknown_subscription_revenue_cents;
+        zero += r.zero_amount_transactions;
+        refunds.transactions += r.refund_transactions;
+        if r.refund_transactions > 0 {
+            let e = refunds.amount.entry(c.to_owned()).or_insert(Money::ZERO);
+            *e = Money(e.0 + r.refund_cents);
+        }
+    }
+    null_sub.customers = state.customers.null_subscription;
+    unknown_sub.customers = state.customers.unknown_subscription;
+    for (check, cents) in [(&mut null_sub, &null_cents), (&mut unknown_sub, &unknown_cents)] {
+        for (&currency, &c) in cents {
+            check.amount.insert(currency.to_owned(), Money(c));
+            if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
+                check.share_of_revenue_pct.insert(currency.to_owned(), p);
+            }
+        }
+    }
+    let mut currencies: Vec<CurrencySummary> = revenue
+        .iter()
+        .map(|(c, &(n, cents))| CurrencySummary {
+            currency: (*c).to_owned(),
+            transactions: n,
+            revenue: Money(cents),
+        })
+        .collect();
+    currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
+    let c = &state.customers;
+    QualityReport {
+        customers: CustomerChecks {
+            in_transactions_not_in_users: c.only_in_transactions,
+            in_users_without_transactions: c.without_transactions,
+            total: c.customers,
+            multi_currency: c.multi_currency,
+        },
+        subscriptions: SubscriptionChecks {
+            null_subscription: null_sub,
+            unknown_subscription: unknown_sub,
+        },
+        last_ingest: None,
+        completeness: Completeness {
+            customers_without_name: c.without_name,
+            customers_without_email: c.without_email,
+            user_rows_without_name: state.user_rows_without_name,
+            user_rows_without_email: state.user_rows_without_email,
+            customers_with_conflicting_names: c.conflicting_names,
+            customers_with_conflicting_emails: c.conflicting_emails,
+        },
+        zero_amount: ZeroAmount { transactions: zero },
+        refunds,
+        currencies,
+        freshness: Freshness {
+            first_transaction_at: state.first_transaction_at.map(rfc3339),
+            latest_transaction_at: state.latest_transaction_at.map(rfc3339),
+            days_since_latest_transaction: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reject(file: &'static str, line: i64, code: &'static str) -> RejectedRow {
+        RejectedRow {
+            run_id: 1,
+            file,
+            line_number: line,
+            reason_code: code,
+            reason: format!("{code} at {line}"),
+            raw_line: String::new(),
+        }
+    }
+
+    #[test]
+    fn reasons_are_grouped_with_their_first_line() {
+        let tx = [
+            reject("transactions.csv", 9, "invalid_date"),
+            reject("transactions.csv", 3, "invalid_date"),
+            reject("transactions.csv", 4, "invalid_amount"),
+        ];
+        let users = [reject("users.csv", 2, "empty_customer_id")];
+        let r = reasons(&[&tx, &users]);
+        assert_eq!(r.len(), 3);
+        assert_eq!((r[0].reason, r[0].rows, r[0].first_line), ("invalid_date", 2, 3));
+        assert_eq!(r[0].example, "invalid_date at 3");
+        assert_eq!((r[1].reason, r[1].rows), ("invalid_amount", 1));
+        assert_eq!(r[2].file, "users.csv");
+    }
+
+    #[test]
+    fn quality_keeps_currencies_apart() {
+        let row = |currency: &'static str, tx: i64, cents: i64, refunds: i64| MonthlyRow {
+            currency,
+            month: "2024-01".into(),
+            transactions: tx,
+            revenue_cents: cents,
+            null_subscription_transactions: 1,
+            null_subscription_revenue_cents: cents / 2,
+            refund_transactions: refunds,
+            refund_cents: -refunds * 100,
+            ..Default::default()
+        };
+        let q = quality(&DataState::default(), &[row("usd", 4, 1000, 1), row("eur", 9, 300, 0)]);
+        assert_eq!(q.currencies[0].currency, "eur");
+        assert_eq!(q.subscriptions.null_subscription.amount["usd"], Money(500));
+        assert_eq!(
+            q.subscriptions.null_subscription.share_of_revenue_pct["eur"].to_string(),
+            "50.00"
+        );
+        assert_eq!(q.refunds.transactions, 1);
+        assert_eq!(q.refunds.amount.len(), 1);
+    }
+}

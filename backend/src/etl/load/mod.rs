@@ -1,0 +1,136 @@
+//! The last phase, load: writing a run into the database atomically, split by
+//! engine ([`postgres`], [`sqlite`]), with the row encoders in [`encode`] and
+//! the reads of stored data an append needs in [`stored`].
+
+pub mod encode;
+pub mod postgres;
+pub mod sqlite;
+pub mod stored;
+
+use chrono::NaiveDateTime;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+
+pub use encode::copy_binary;
+
+use super::error::EtlError;
+use super::rows::{CellReader, FactBatch, LookupKey, Row};
+use postgres::PgLoader;
+use sqlite::SqliteLoader;
+
+/// What a load transaction does with the star schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Every star table's rows are replaced by the run's.
+    Replace,
+    /// The run's rows are merged into the stored ones.
+    Append,
+    /// Audit tables only (the record of a run that changes no data).
+    Audit,
+}
+
+/// A value bound to a statement.
+pub enum BindValue {
+    Int(i64),
+    Text(String),
+    Ts(NaiveDateTime),
+    Bool(bool),
+    /// A text NULL.
+    Null,
+}
+
+/// One run's load transaction.
+pub enum Loader {
+    Postgres(PgLoader),
+    Sqlite(SqliteLoader),
+}
+
+impl Loader {
+    /// Starts the load; waits while another ingest loads into the same database.
+    pub async fn begin(db: &DatabaseConnection, mode: LoadMode) -> Result<Self, EtlError> {
+        match db.get_database_backend() {
+            DbBackend::Postgres => Ok(Loader::Postgres(
+                PgLoader::begin(db.get_postgres_connection_pool(), mode).await?,
+            )),
+            DbBackend::Sqlite => Ok(Loader::Sqlite(
+                SqliteLoader::begin(db.get_sqlite_connection_pool(), mode).await?,
+            )),
+            DbBackend::MySql => Err(EtlError::Aborted("MySQL is not supported".to_owned())),
+        }
+    }
+
+    /// Whether transactions are sent encoded for PostgreSQL's binary COPY.
+    pub fn wants_copy(&self) -> bool {
+        matches!(self, Loader::Postgres(_))
+    }
+
+    /// Writes rows of a table (star tables: into this load's load or staging tables).
+    pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.write(rows).await,
+            Loader::Sqlite(l) => l.write(rows).await,
+        }
+    }
+
+    /// Writes a batch of transactions.
+    pub async fn write_facts(&mut self, batch: FactBatch) -> Result<(), EtlError> {
+        match (batch, self) {
+            (FactBatch::Copy { bytes, .. }, Loader::Postgres(l)) => l.write_facts(bytes).await,
+            (FactBatch::Rows(rows), Loader::Sqlite(l)) => l.write_facts(rows).await,
+            // The parsing thread encodes for the loader it was started for.
+            _ => Err(EtlError::Aborted("a batch encoded for the other database".to_owned())),
+        }
+    }
+
+    /// Marks the end of the transactions.
+    pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.facts_complete().await,
+            Loader::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// Fills the lookup table (`etl_lookup_keys (k)`) that [`fetch`](Self::fetch)
+    /// queries can join.
+    pub async fn set_lookup_keys(&mut self, keys: &[LookupKey]) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.set_lookup_keys(keys).await,
+            Loader::Sqlite(l) => l.set_lookup_keys(keys).await,
+        }
+    }
+
+    /// Reads stored rows inside the load transaction (the same SQL on both engines).
+    pub async fn fetch<T>(
+        &mut self,
+        sql: &str,
+        decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        match self {
+            Loader::Postgres(l) => l.fetch(sql, decode).await,
+            Loader::Sqlite(l) => l.fetch(sql, decode).await,
+        }
+    }
+
+    /// Runs one statement inside the load transaction (`$1`, `$2`, … on both engines).
+    pub async fn execute(&mut self, sql: &str, binds: &[BindValue]) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.execute(sql, binds).await,
+            Loader::Sqlite(l) => l.execute(sql, binds).await,
+        }
+    }
+
+    /// Makes the run's data visible and commits.
+    pub async fn commit(self) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.commit().await,
+            Loader::Sqlite(l) => l.commit().await,
+        }
+    }
+
+    /// Discards everything the run wrote.
+    pub async fn rollback(self) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.rollback().await,
+            Loader::Sqlite(l) => l.rollback().await,
+        }
+    }
+}

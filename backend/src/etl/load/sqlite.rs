@@ -1,0 +1,312 @@
+//! Loads into SQLite: everything inside one `BEGIN IMMEDIATE` transaction on a
+//! dedicated connection; readers (WAL) see the previous data until the commit.
+//!
+//! **Replace** deletes the previous rows and inserts the new ones. **Append**
+//! inserts into temporary `<table>__stage` tables, then merges them into the
+//! tables by each table's [`Append`](crate::etl::tables::Append) rule.
+//! Either way the facts are staged and moved in key order (sorted inserts
+//! into the primary key's b-tree are sequential, random ones are not), and
+//! the foreign key is checked once on the staged rows instead of per row.
+
+use std::time::Duration;
+
+use sqlx::{Sqlite, SqliteConnection};
+
+use super::encode::SqliteBind;
+use super::{BindValue, LoadMode};
+use crate::etl::error::EtlError;
+use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+
+/// Staging tables (TEMP: private to the load's connection).
+const STAGE: &str = "__stage";
+
+/// How long an ingest waits for another one to finish before giving up.
+const WAIT_FOR_OTHER_INGEST: Duration = Duration::from_secs(6 * 3600);
+
+pub struct SqliteLoader {
+    /// Closed (never returned to the pool) when the load ends, so an unfinished
+    /// transaction is rolled back and its pragmas do not leak to other users.
+    conn: sqlx::pool::PoolConnection<Sqlite>,
+    mode: LoadMode,
+    staged: Vec<(&'static Table, &'static [&'static str])>,
+}
+
+impl SqliteLoader {
+    pub async fn begin(pool: &sqlx::SqlitePool, mode: LoadMode) -> Result<Self, EtlError> {
+        let mut conn = pool.acquire().await.map_err(EtlError::db("connecting for the load"))?;
+        conn.close_on_drop();
+        // Foreign keys are checked once at the end (on the staged transactions,
+        // using the parent's primary key) instead of per row: SQLite's per-row
+        // checks scan the child table for every parent row inserted after its children.
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            .execute(&mut *conn)
+            .await
+            .map_err(EtlError::db("configuring the load connection"))?;
+        begin_immediate(&mut conn).await?;
+        let mut loader = Self {
+            conn,
+            mode,
+            staged: Vec::new(),
+        };
+        if mode == LoadMode::Audit {
+            return Ok(loader);
+        }
+        loader
+            .raw(
+                &format!("CREATE TEMP TABLE {} (k TEXT PRIMARY KEY)", LOOKUP_KEYS.name),
+                "creating the lookup table",
+            )
+            .await?;
+        if mode == LoadMode::Replace {
+            for table in STAR.iter().rev() {
+                loader
+                    .raw(&format!("DELETE FROM {}", table.name), "clearing the previous data")
+                    .await?;
+            }
+        }
+        // Replace stages the facts only; append stages every table.
+        for table in STAR.iter().filter(|t| mode == LoadMode::Append || t.name == FACTS.name) {
+            let t = table.name;
+            loader
+                .raw(
+                    &format!("CREATE TEMP TABLE {t}{STAGE} AS SELECT * FROM {t} WHERE 0"),
+                    "creating staging tables",
+                )
+                .await?;
+        }
+        Ok(loader)
+    }
+
+    async fn raw(&mut self, sql: &str, during: &'static str) -> Result<(), EtlError> {
+        let started = std::time::Instant::now();
+        sqlx::raw_sql(sql)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(EtlError::db(during))?;
+        tracing::debug!(statement = %sql, elapsed_ms = started.elapsed().as_millis() as u64, "{during}");
+        Ok(())
+    }
+
+    fn target(&mut self, table: &'static Table, columns: &'static [&'static str]) -> Result<String, EtlError> {
+        if !table.is_star() {
+            return Ok(table.name.to_owned());
+        }
+        if !self.staged.iter().any(|(t, _)| t.name == table.name) {
+            self.staged.push((table, columns));
+        }
+        match self.mode {
+            LoadMode::Audit => Err(EtlError::Aborted(format!(
+                "an audit-only transaction cannot write {}",
+                table.name
+            ))),
+            LoadMode::Replace if table.name != FACTS.name => Ok(table.name.to_owned()),
+            _ => Ok(format!("temp.{}{STAGE}", table.name)),
+        }
+    }
+
+    pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let table = self.target(R::TABLE, R::COLUMNS)?;
+        insert_rows(&mut self.conn, &table, rows).await
+    }
+
+    pub async fn write_facts(&mut self, rows: Vec<FactRow>) -> Result<(), EtlError> {
+        self.write(&rows).await
+    }
+
+    pub async fn set_lookup_keys(&mut self, keys: &[LookupKey]) -> Result<(), EtlError> {
+        self.raw(
+            &format!("DELETE FROM {}", LOOKUP_KEYS.name),
+            "clearing the lookup table",
+        )
+        .await?;
+        self.write(keys).await
+    }
+
+    pub async fn fetch<T>(
+        &mut self,
+        sql: &str,
+        decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        let rows = sqlx::query(sql)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(EtlError::db("reading the stored data"))?;
+        rows.iter()
+            .map(|r| decode(r))
+            .collect::<Result<_, _>>()
+            .map_err(EtlError::db("decoding the stored data"))
+    }
+
+    pub async fn execute(&mut self, sql: &str, binds: &[BindValue]) -> Result<(), EtlError> {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = match b {
+                BindValue::Int(v) => q.bind(*v),
+                BindValue::Text(v) => q.bind(v.clone()),
+                BindValue::Ts(v) => q.bind(*v),
+                BindValue::Bool(v) => q.bind(*v),
+                BindValue::Null => q.bind(None::<String>),
+            };
+        }
+        q.execute(&mut *self.conn)
+            .await
+            .map_err(EtlError::db("recording the run"))?;
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<(), EtlError> {
+        match self.mode {
+            LoadMode::Audit => {}
+            LoadMode::Replace => self.move_facts().await?,
+            LoadMode::Append => {
+                for table in STAR {
+                    let Some(&(_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {
+                        continue;
+                    };
+                    if table.name == FACTS.name {
+                        self.move_facts().await?;
+                        continue;
+                    }
+                    let from = format!("temp.{}{STAGE}", table.name);
+                    if let Some(sql) = table.merge_sql(columns, &from) {
+                        self.raw(&sql, "merging the new rows").await?;
+                    }
+                }
+            }
+        }
+        // The audit trail's references to the run.
+        let violations: Vec<(String,)> = sqlx::query_as(
+            "SELECT \"table\" FROM pragma_foreign_key_check('etl_run_file') \
+             UNION ALL SELECT \"table\" FROM pragma_foreign_key_check('etl_rejected_row') LIMIT 5",
+        )
+        .fetch_all(&mut *self.conn)
+        .await
+        .map_err(EtlError::db("checking foreign keys"))?;
+        if !violations.is_empty() {
+            return Err(EtlError::Aborted(format!("foreign key violations in {violations:?}")));
+        }
+        self.raw("COMMIT", "committing the load").await
+    }
+
+    /// Checks the staged facts' customers, then moves the facts in key order.
+    async fn move_facts(&mut self) -> Result<(), EtlError> {
+        let facts = FACTS.name;
+        // Checked on the staged rows, before they move: the staging table and
+        // dim_user are still in cache then, and the staged rows are exactly the
+        // rows that move.
+        let orphans: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT s.customer_id FROM temp.{facts}{STAGE} s \
+             WHERE NOT EXISTS (SELECT 1 FROM dim_user u WHERE u.customer_id = s.customer_id) LIMIT 5"
+        ))
+        .fetch_all(&mut *self.conn)
+        .await
+        .map_err(EtlError::db("checking foreign keys"))?;
+        if !orphans.is_empty() {
+            return Err(EtlError::Aborted(format!(
+                "foreign key violation: transactions of customers missing from dim_user: {orphans:?}"
+            )));
+        }
+        self.raw(
+            &format!(
+                "INSERT INTO {facts} SELECT * FROM temp.{facts}{STAGE} ORDER BY transaction_id; \
+                 DROP TABLE temp.{facts}{STAGE}"
+            ),
+            "moving staged transactions",
+        )
+        .await
+    }
+
+    pub async fn rollback(mut self) -> Result<(), EtlError> {
+        self.raw("ROLLBACK", "discarding the load").await
+    }
+}
+
+/// `BEGIN IMMEDIATE`, waiting (and saying so) while another ingest holds the
+/// write lock — as PostgreSQL's ingests wait for each other.
+async fn begin_immediate(conn: &mut SqliteConnection) -> Result<(), EtlError> {
+    sqlx::raw_sql("PRAGMA busy_timeout = 0")
+        .execute(&mut *conn)
+        .await
+        .map_err(EtlError::db("configuring the load connection"))?;
+    let busy = |e: &sqlx::Error| {
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "5" || c == "6")
+    };
+    match sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        Ok(_) => {}
+        Err(e) if busy(&e) => {
+            tracing::info!("another ingest is writing to this database: waiting for it to finish");
+            let started = std::time::Instant::now();
+            sqlx::raw_sql(&format!("PRAGMA busy_timeout = {}", WAIT_FOR_OTHER_INGEST.as_millis()))
+                .execute(&mut *conn)
+                .await
+                .map_err(EtlError::db("configuring the load connection"))?;
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut *conn)
+                .await
+                .map_err(EtlError::db("waiting for another ingest to finish"))?;
+            tracing::info!(
+                waited_ms = started.elapsed().as_millis() as u64,
+                "the other ingest finished"
+            );
+        }
+        Err(e) => return Err(EtlError::db("starting the load transaction")(e)),
+    }
+    // Statements inside the transaction wait like any other connection's would.
+    sqlx::raw_sql("PRAGMA busy_timeout = 5000")
+        .execute(&mut *conn)
+        .await
+        .map_err(EtlError::db("configuring the load connection"))?;
+    Ok(())
+}
+
+fn sqlite_error(during: &'static str) -> impl Fn(rusqlite::Error) -> EtlError {
+    move |e| EtlError::Database {
+        during,
+        message: e.to_string(),
+    }
+}
+
+/// Inserts rows with one prepared statement executed per row, on the raw handle
+/// of the load connection: binding values through sqlx cost more than SQLite's
+/// own insert work (a boxed argument per value, a statement per chunk).
+#[allow(unsafe_code)]
+async fn insert_rows<R: Row>(conn: &mut SqliteConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        R::COLUMNS.join(","),
+        vec!["?"; R::COLUMNS.len()].join(",")
+    );
+    let mut handle = conn
+        .lock_handle()
+        .await
+        .map_err(EtlError::db("locking the load connection"))?;
+    // SAFETY: while `handle` lives, sqlx's worker thread makes no calls on this
+    // connection; `from_handle` borrows it and does not close it when dropped.
+    // The statement is finalized before the handle is released.
+    let raw = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+        .map_err(sqlite_error("opening the load connection"))?;
+    let mut stmt = raw.prepare(&sql).map_err(sqlite_error("preparing inserts"))?;
+    let mut bind = SqliteBind {
+        stmt: &mut stmt,
+        index: 0,
+        error: None,
+        scratch: String::with_capacity(32),
+    };
+    for row in rows {
+        bind.index = 0;
+        row.write(&mut bind);
+        if let Some(e) = bind.error.take() {
+            return Err(sqlite_error("binding row values")(e));
+        }
+        bind.stmt.raw_execute().map_err(sqlite_error("inserting rows"))?;
+    }
+    drop(stmt);
+    drop(raw);
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Reads of the stored data: what a run needs to know about the data already
+//! loaded (the same SQL on both engines; keys go through the lookup table).
+//! Everything here costs in proportion to the keys asked for or to small
+//! tables (runs, months), never to the number of stored transactions.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::Loader;
+use crate::domain::Currency;
+use crate::etl::error::EtlError;
+use crate::etl::months::ActiveMonths;
+use crate::etl::read::transactions::StoredLookup;
+use crate::etl::reconcile::{StoredCustomer, StoredSpending};
+use crate::etl::rows::{CellReader, FactRow, LookupKey, MonthlyRow, ProductRow};
+use crate::etl::state::DataState;
+
+/// The state recorded by the latest successful run that changed the data:
+/// `None` without such a run, `Some(None)` when that run (of an older
+/// version) recorded none.
+pub async fn data_state(loader: &mut Loader) -> Result<Option<Option<DataState>>, EtlError> {
+    let rows = loader
+        .fetch(
+            "SELECT state_json FROM etl_run WHERE status = 'succeeded' AND data_changed \
+             ORDER BY id DESC LIMIT 1",
+            |r| r.opt_text(0),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|json| json.and_then(|j| serde_json::from_str(&j).ok())))
+}
+
+/// Whether the star schema holds any row (cheap: stops at the first).
+pub async fn has_data(loader: &mut Loader) -> Result<bool, EtlError> {
+    let rows = loader.fetch("SELECT 1 FROM dim_user LIMIT 1", |r| r.int(0)).await?;
+    Ok(!rows.is_empty())
+}
+
+fn currency(r: &dyn CellReader, i: usize) -> Result<Currency, sqlx::Error> {
+    let text = r.text(i)?;
+    Currency::parse(&text).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// Every row of `agg_monthly` (one per currency and month).
+pub async fn monthly(loader: &mut Loader) -> Result<Vec<MonthlyRow>, EtlError> {
+    loader
+        .fetch(
+            "SELECT currency, month, transactions, active_customers, revenue_cents, zero_amount_transactions, \
+             null_subscription_transactions, null_subscription_revenue_cents, unknown_subscription_transactions, \
+             unknown_subscription_revenue_cents, refund_transactions, refund_cents FROM agg_monthly",
+            |r| {
+                Ok(MonthlyRow {
+                    currency: currency(r, 0)?.as_str(),
+                    month: r.text(1)?,
+                    transactions: r.int(2)?,
+                    active_customers: r.int(3)?,
+                    revenue_cents: r.int(4)?,
+                    zero_amount_transactions: r.int(5)?,
+                    null_subscription_transactions: r.int(6)?,
+                    null_subscription_revenue_cents: r.int(7)?,
+                    unknown_subscription_transactions: r.int(8)?,
+                    unknown_subscription_revenue_cents: r.int(9)?,
+                    refund_transactions: r.int(10)?,
+                    refund_cents: r.int(11)?,
+                })
+            },
+        )
+        .await
+}
+
+/// Files (SHA-256 → the run that ingested it) whose rows the tables hold:
+/// those of the successful runs since the latest successful replace, which
+/// dropped everything before it.
+pub async fn ingested_files(loader: &mut Loader) -> Result<HashMap<String, i64>, EtlError> {
+    let rows = loader
+        .fetch(
+            "SELECT f.sha256, f.run_id FROM etl_run_file f JOIN etl_run r ON r.id = f.run_id \
+             WHERE r.status = 'succeeded' AND f.same_as_run IS NULL AND r.id >= COALESCE(\
+               (SELECT MAX(id) FROM etl_run WHERE status = 'succeeded' AND mode = 'replace'), 0) \
+             ORDER BY f.run_id",
+            |r| Ok((r.text(0)?, r.int(1)?)),
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The stored customers among `ids` (with their spending), by id.
+pub async fn customers(loader: &mut Loader, ids: &[&str]) -> Result<HashMap<String, StoredCustomer>, EtlError> {
+    let keys: Vec<LookupKey> = ids.iter().map(|id| LookupKey((*id).to_owned())).collect();
+    loader.set_lookup_keys(&keys).await?;
+    let users = loader
+        .fetch(
+            "SELECT u.customer_id, u.customer_name, u.customer_email, u.in_users_file, u.conflicting_name, \
+             u.conflicting_email, u.null_subscription, u.unknown_subscription \
+             FROM dim_user u JOIN etl_lookup_keys k ON k.k = u.customer_id",
+            |r| {
+                Ok(StoredCustomer {
+                    customer_id: r.text(0)?,
+                    name: r.text(1)?,
+                    email: r.text(2)?,
+                    in_users_file: r.boolean(3)?,
+                    conflicting_name: r.boolean(4)?,
+                    conflicting_email: r.boolean(5)?,
+                    null_subscription: r.boolean(6)?,
+                    unknown_subscription: r.boolean(7)?,
+                    spending: Vec::new(),
+                })
+            },
+        )
+        .await?;
+    let mut by_id: HashMap<String, StoredCustomer> = users.into_iter().map(|u| (u.customer_id.clone(), u)).collect();
+    let spending = loader
+        .fetch(
+            "SELECT s.customer_id, s.currency, s.total_spending_cents, s.transactions, s.active_months \
+             FROM agg_customer_spending s JOIN etl_lookup_keys k ON k.k = s.customer_id",
+            |r| Ok((r.text(0)?, currency(r, 1)?, r.int(2)?, r.int(3)?, r.opt_bytes(4)?)),
+        )
+        .await?;
+    for (id, currency, cents, transactions, months) in spending {
+        let months = months.ok_or_else(|| {
+            EtlError::Aborted(format!(
+                "customer {id:?} was loaded by an older version (no active months stored): \
+                 run a replace of the full history once before appending"
+            ))
+        })?;
+        let months = ActiveMonths::decode(&months).map_err(|e| EtlError::Aborted(format!("customer {id:?}: {e}")))?;
+        if let Some(c) = by_id.get_mut(&id) {
+            c.spending.push(StoredSpending {
+                currency,
+                cents,
+                transactions,
+                months,
+            });
+        }
+    }
+    Ok(by_id)
+}
+
+const PRODUCT_COLUMNS: &str = "p.subscription_id, p.plan, p.product, p.interval, p.amount_cents, p.status";
+
+fn product(r: &dyn CellReader) -> Result<ProductRow, sqlx::Error> {
+    Ok(ProductRow {
+        subscription_id: r.text(0)?,
+        plan: r.text(1)?,
+        product: r.text(2)?,
+        interval: r.text(3)?,
+        amount_cents: r.int(4)?,
+        status: r.text(5)?,
+    })
+}
+
+/// The stored `dim_product` rows of `subscriptions`.
+pub async fn products(loader: &mut Loader, subscriptions: &[String]) -> Result<Vec<ProductRow>, EtlError> {
+    let keys: Vec<LookupKey> = subscriptions.iter().map(|s| LookupKey(s.clone())).collect();
+    loader.set_lookup_keys(&keys).await?;
+    loader
+        .fetch(
+            &format!("SELECT {PRODUCT_COLUMNS} FROM dim_product p JOIN etl_lookup_keys k ON k.k = p.subscription_id"),
+            product,
+        )
+        .await
+}
+
+const FACT_COLUMNS: &str = "transaction_id, date_utc, customer_id, subscription_id, total_cents, currency";
+
+fn fact(r: &dyn CellReader) -> Result<FactRow, sqlx::Error> {
+    Ok(FactRow {
+        transaction_id: r.text(0)?,
+        date_utc: r.timestamp(1)?,
+        customer_id: r.text(2)?,
+        subscription_id: r.opt_text(3)?,
+        total_cents: r.int(4)?,
+        currency: currency(r, 5)?.as_str(),
+    })
+}
+
+/// [`StoredLookup`] for pass 2 of an append, on a connection of its own (pass
+/// 2 runs on a blocking thread while the load transaction receives its rows).
+/// It reads the committed data, which is the data the run appends to: the
+/// ingest lock keeps other ingests out until this one ends.
+pub enum PassLookup {
+    Postgres {
+        runtime: tokio::runtime::Handle,
+        conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    },
+    Sqlite {
+        runtime: tokio::runtime::Handle,
+        conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    },
+}
+
+impl PassLookup {
+    pub async fn connect(db: &sea_orm::DatabaseConnection) -> Result<Self, EtlError> {
+        use sea_orm::{ConnectionTrait, DbBackend};
+        let runtime = tokio::runtime::Handle::current();
+        match db.get_database_backend() {
+            DbBackend::Postgres => Ok(PassLookup::Postgres {
+                runtime,
+                conn: db
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(EtlError::db("connecting for lookups"))?,
+            }),
+            _ => Ok(PassLookup::Sqlite {
+                runtime,
+                conn: db
+                    .get_sqlite_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(EtlError::db("connecting for lookups"))?,
+            }),
+        }
+    }
+
+    fn rows<T>(
+        &mut self,
+        postgres: &str,
+        sqlite: &str,
+        keys: &[&str],
+        decode: fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        let failed = EtlError::db("looking up stored rows");
+        fn decoded<R: CellReader, T>(
+            rows: Vec<R>,
+            decode: fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+        ) -> Result<Vec<T>, EtlError> {
+            rows.iter()
+                .map(|r| decode(r))
+                .collect::<Result<_, _>>()
+                .map_err(EtlError::db("decoding stored rows"))
+        }
+        match self {
+            PassLookup::Postgres { runtime, conn } => {
+                let rows = runtime
+                    .block_on(sqlx::query(postgres).bind(keys).fetch_all(&mut **conn))
+                    .map_err(failed)?;
+                decoded(rows, decode)
+            }
+            PassLookup::Sqlite { runtime, conn } => {
+                let json = serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned());
+                let rows = runtime
+                    .block_on(sqlx::query(sqlite).bind(json).fetch_all(&mut **conn))
+                    .map_err(failed)?;
+                decoded(rows, decode)
+            }
+        }
+    }
+}
+
+impl StoredLookup for PassLookup {
+    fn transactions(&mut self, ids: &[&str]) -> Result<HashMap<String, FactRow>, EtlError> {
+        let rows = self.rows(
+            &format!("SELECT {FACT_COLUMNS} FROM fct_transaction WHERE transaction_id = ANY($1)"),
+            &format!(
+                "SELECT {FACT_COLUMNS} FROM fct_transaction WHERE transaction_id IN (SELECT value FROM json_each($1))"
+            ),
+            ids,
+            fact,
+        )?;
+        Ok(rows.into_iter().map(|f| (f.transaction_id.clone(), f)).collect())
+    }
+
+    fn products(&mut self, subscriptions: &[String]) -> Result<Vec<ProductRow>, EtlError> {
+        let keys: Vec<&str> = subscriptions.iter().map(String::as_str).collect();
+        self.rows(
+            &format!("SELECT {PRODUCT_COLUMNS} FROM dim_product p WHERE p.subscription_id = ANY($1)"),
+            &format!(
+                "SELECT {PRODUCT_COLUMNS} FROM dim_product p WHERE p.subscription_id IN (SELECT value FROM json_each($1))"
+            ),
+            &keys,
+            product,
+        )
+    }
+}

@@ -1,0 +1,66 @@
+//! Phase 1, read: the three input files. products.csv and users.csv are small
+//! per distinct key and read into memory; transactions.csv is scanned here
+//! (pass 1) and streamed to the loader later (pass 2, [`transactions::load`]).
+//! The three are read side by side while the load transaction starts.
+
+pub mod products;
+pub mod source;
+pub mod transactions;
+pub mod users;
+
+use std::path::Path;
+
+use tokio::task::JoinHandle;
+
+use super::error::EtlError;
+use super::progress::Progress;
+
+/// The files being read.
+pub struct Reading {
+    products: JoinHandle<Result<products::ProductsFile, EtlError>>,
+    users: JoinHandle<Result<users::Users, EtlError>>,
+    scan: JoinHandle<Result<transactions::Scan, EtlError>>,
+}
+
+/// What was read.
+pub struct Inputs {
+    pub products: products::ProductsFile,
+    pub users: users::Users,
+    pub scan: transactions::Scan,
+}
+
+/// Starts reading the three files on blocking threads.
+pub fn start(dir: &Path, run_id: i64, progress: &Progress) -> Reading {
+    let (d1, d2, d3) = (dir.to_owned(), dir.to_owned(), dir.to_owned());
+    let (p1, p2, p3) = (progress.clone(), progress.clone(), progress.clone());
+    Reading {
+        products: tokio::task::spawn_blocking(move || {
+            let phase = p1.phase("read products", None);
+            let file = products::read(&d1, run_id)?;
+            phase.done(file.counts.read);
+            Ok(file)
+        }),
+        users: tokio::task::spawn_blocking(move || {
+            let phase = p2.phase("read users", None);
+            let users = users::read(&d2, run_id)?;
+            phase.done(users.counts.read);
+            Ok(users)
+        }),
+        scan: tokio::task::spawn_blocking(move || transactions::scan(&d3, &p3)),
+    }
+}
+
+impl Reading {
+    /// Waits for the three files (the first error wins).
+    pub async fn finish(self) -> Result<Inputs, EtlError> {
+        Ok(Inputs {
+            products: self.products.await.map_err(join_error)??,
+            users: self.users.await.map_err(join_error)??,
+            scan: self.scan.await.map_err(join_error)??,
+        })
+    }
+}
+
+pub(crate) fn join_error(e: tokio::task::JoinError) -> EtlError {
+    EtlError::Aborted(format!("a worker thread failed: {e}"))
+}

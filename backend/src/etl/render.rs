@@ -1,0 +1,164 @@
+//! The run's summary as the CLI prints it.
+
+use std::fmt::Write;
+
+use super::{RunStatus, RunSummary, Totals};
+
+/// `12345678` → `12,345,678`.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn change(before: i64, after: i64) -> String {
+    match after - before {
+        0 => format!("{:>12}   (unchanged)", grouped(after)),
+        d => format!(
+            "{:>12} → {} ({}{})",
+            grouped(before),
+            grouped(after),
+            if d > 0 { "+" } else { "" },
+            grouped(d)
+        ),
+    }
+}
+
+fn months(t: &Totals) -> String {
+    match (&t.first_month, &t.latest_month) {
+        (Some(f), Some(l)) => format!("{f} to {l}"),
+        _ => "none".to_owned(),
+    }
+}
+
+impl RunSummary {
+    /// The report printed at the end of `backend ingest`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let status = match self.status {
+            RunStatus::Succeeded if !self.data_changed => "succeeded: nothing new to load",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::DryRun => "dry run: nothing was changed",
+            RunStatus::Refused => "REFUSED: nothing was changed",
+            RunStatus::Skipped => "skipped: nothing was changed",
+            other => other.as_str(),
+        };
+        let _ = writeln!(out, "run {} ({}): {status}", self.run_id, self.mode.as_str());
+        if let Some(message) = &self.message {
+            let _ = writeln!(out, "{message}");
+        }
+        let _ = writeln!(
+            out,
+            "\n{:<18} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "file", "read", "loaded", "already", "duplicate", "rejected"
+        );
+        for f in &self.files {
+            match f.same_as_run {
+                Some(run) => {
+                    let _ = writeln!(out, "{:<18} skipped: the same file was ingested by run {run}", f.file);
+                }
+                None => {
+                    let c = &f.counts;
+                    let _ = writeln!(
+                        out,
+                        "{:<18} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                        f.file, c.read, c.loaded, c.already_loaded, c.duplicates, c.rejected
+                    );
+                }
+            }
+        }
+        if !self.reasons.is_empty() {
+            let _ = writeln!(out, "\nrejected rows, by reason:");
+            for r in &self.reasons {
+                let _ = writeln!(
+                    out,
+                    "  {:<18} {:<24} {:>8} rows   first at line {}: {}",
+                    r.file, r.reason, r.rows, r.first_line, r.example
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  every rejected row, with its line: GET /ingests/{0}/rejections (?format=csv), \
+                 or SELECT * FROM etl_rejected_row WHERE run_id = {0}",
+                self.run_id
+            );
+        }
+        if !self.refusals.is_empty() {
+            let overridden = self.status != RunStatus::Refused;
+            let _ = writeln!(
+                out,
+                "\nguard rails {}:",
+                if overridden { "overridden by --force" } else { "broken" }
+            );
+            for r in &self.refusals {
+                let _ = writeln!(out, "  {r}");
+            }
+            if !overridden {
+                let _ = writeln!(out, "  check the files; --force loads them anyway");
+            }
+        }
+        if self.status != RunStatus::Skipped {
+            let verb = match self.status {
+                RunStatus::Succeeded => "changes",
+                _ => "changes a real run would make",
+            };
+            let (b, a) = (&self.before, &self.after);
+            let _ = writeln!(out, "\n{verb}:");
+            let _ = writeln!(
+                out,
+                "  {:<16}{}",
+                "transactions",
+                change(b.transactions, a.transactions)
+            );
+            let _ = writeln!(out, "  {:<16}{}", "customers", change(b.customers, a.customers));
+            let _ = writeln!(out, "  {:<16}{}", "products", change(b.products, a.products));
+            for (currency, revenue) in &a.revenue {
+                let before = b.revenue.get(currency).map_or(0, |m| m.0);
+                let line = if before == revenue.0 {
+                    format!("{revenue:>12}   (unchanged)")
+                } else {
+                    format!("{:>12} → {revenue}", api_types::Money(before))
+                };
+                let _ = writeln!(out, "  {:<16}{line}", format!("revenue {currency}"));
+            }
+            let _ = writeln!(out, "  {:<16}{} → {}", "months", months(b), months(a));
+        }
+        let _ = writeln!(
+            out,
+            "\n{} customers ({} only in transactions, {} without transactions, {} multi-currency), \
+             {} products on {} subscriptions",
+            self.customers,
+            self.customers_only_in_transactions,
+            self.customers_without_transactions,
+            self.multi_currency_customers,
+            self.products,
+            self.subscriptions
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_changes() {
+        assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(grouped(-1000), "-1,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(change(5, 5).trim(), "5   (unchanged)");
+        assert_eq!(change(1000, 1500).trim(), "1,000 → 1,500 (+500)");
+        assert_eq!(change(10, 4).trim(), "10 → 4 (-6)");
+    }
+}

@@ -1,0 +1,158 @@
+//! The cumulative counts that describe the loaded data as a whole (what
+//! `/quality` reports about customers, and what the run summary prints),
+//! stored with each run (`etl_run.state_json`). A replace starts them from
+//! zero; an append adds the difference each customer it touches makes, so the
+//! counts stay exact without reading the customers it does not touch.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+/// Customer counts over `dim_user`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerTotals {
+    pub customers: i64,
+    /// Customers with transactions but no row in any users file.
+    pub only_in_transactions: i64,
+    /// Customers of a users file without any transaction.
+    pub without_transactions: i64,
+    /// Customers paying in more than one currency.
+    pub multi_currency: i64,
+    /// Customers with a transaction without subscription id.
+    pub null_subscription: i64,
+    /// Customers with a transaction whose subscription is not in the products.
+    pub unknown_subscription: i64,
+    pub without_name: i64,
+    pub without_email: i64,
+    pub conflicting_names: i64,
+    pub conflicting_emails: i64,
+}
+
+/// What counts one customer contributes to [`CustomerTotals`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CustomerFlags {
+    pub in_users_file: bool,
+    pub currencies: usize,
+    pub null_subscription: bool,
+    pub unknown_subscription: bool,
+    pub has_name: bool,
+    pub has_email: bool,
+    pub conflicting_name: bool,
+    pub conflicting_email: bool,
+}
+
+impl CustomerTotals {
+    fn of(f: &CustomerFlags) -> Self {
+        let n = |b: bool| i64::from(b);
+        Self {
+            customers: 1,
+            only_in_transactions: n(!f.in_users_file),
+            without_transactions: n(f.currencies == 0),
+            multi_currency: n(f.currencies > 1),
+            null_subscription: n(f.null_subscription),
+            unknown_subscription: n(f.unknown_subscription),
+            without_name: n(!f.has_name),
+            without_email: n(!f.has_email),
+            conflicting_names: n(f.conflicting_name),
+            conflicting_emails: n(f.conflicting_email),
+        }
+    }
+
+    fn combine(&mut self, o: &Self, sign: i64) {
+        self.customers += sign * o.customers;
+        self.only_in_transactions += sign * o.only_in_transactions;
+        self.without_transactions += sign * o.without_transactions;
+        self.multi_currency += sign * o.multi_currency;
+        self.null_subscription += sign * o.null_subscription;
+        self.unknown_subscription += sign * o.unknown_subscription;
+        self.without_name += sign * o.without_name;
+        self.without_email += sign * o.without_email;
+        self.conflicting_names += sign * o.conflicting_names;
+        self.conflicting_emails += sign * o.conflicting_emails;
+    }
+
+    /// Accounts for one customer changing from `before` (`None`: new) to `after`.
+    pub fn apply(&mut self, before: Option<&CustomerFlags>, after: &CustomerFlags) {
+        if let Some(b) = before {
+            self.combine(&Self::of(b), -1);
+        }
+        self.combine(&Self::of(after), 1);
+    }
+
+    pub fn add(&mut self, delta: &Self) {
+        self.combine(delta, 1);
+    }
+}
+
+/// The state of the loaded data after a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataState {
+    pub customers: CustomerTotals,
+    /// Rows of the users files (all runs since the last replace) without a name / e-mail.
+    pub user_rows_without_name: i64,
+    pub user_rows_without_email: i64,
+    /// `dim_product` rows, and their distinct subscription ids.
+    pub products: i64,
+    pub subscriptions: i64,
+    pub first_transaction_at: Option<NaiveDateTime>,
+    pub latest_transaction_at: Option<NaiveDateTime>,
+}
+
+impl DataState {
+    /// Widens the transaction time range by a run's.
+    pub fn cover(&mut self, first: Option<NaiveDateTime>, last: Option<NaiveDateTime>) {
+        if let Some(f) = first {
+            self.first_transaction_at = Some(self.first_transaction_at.map_or(f, |x| x.min(f)));
+        }
+        if let Some(l) = last {
+            self.latest_transaction_at = Some(self.latest_transaction_at.map_or(l, |x| x.max(l)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customer_is_counted_once_whatever_changes() {
+        let mut t = CustomerTotals::default();
+        let only_tx = CustomerFlags {
+            currencies: 1,
+            ..Default::default()
+        };
+        t.apply(None, &only_tx);
+        assert_eq!((t.customers, t.only_in_transactions, t.without_name), (1, 1, 1));
+        // The users file arrives later with a name, and a second currency is paid.
+        let named = CustomerFlags {
+            in_users_file: true,
+            currencies: 2,
+            has_name: true,
+            has_email: true,
+            ..Default::default()
+        };
+        t.apply(Some(&only_tx), &named);
+        assert_eq!(
+            t,
+            CustomerTotals {
+                customers: 1,
+                multi_currency: 1,
+                ..Default::default()
+            }
+        );
+        let mut sum = CustomerTotals::default();
+        sum.add(&t);
+        sum.add(&t);
+        assert_eq!(sum.customers, 2);
+    }
+
+    #[test]
+    fn cover_widens_the_range() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let mut s = DataState::default();
+        s.cover(Some(at("2024-03-01 00:00")), Some(at("2024-05-01 00:00")));
+        s.cover(Some(at("2024-01-01 00:00")), Some(at("2024-04-01 00:00")));
+        s.cover(None, None);
+        assert_eq!(s.first_transaction_at, Some(at("2024-01-01 00:00")));
+        assert_eq!(s.latest_transaction_at, Some(at("2024-05-01 00:00")));
+    }
+}

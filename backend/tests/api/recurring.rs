@@ -1,0 +1,383 @@
+//! Recurring loads: append mode, its equivalence with a replace, idempotence,
+//! conflicts with loaded rows, and a kill during an append.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use backend::etl::{IngestOptions, RunStatus};
+use backend::generate::{generate, GenerateOptions};
+use serde_json::Value;
+
+use crate::both;
+use crate::helpers::{fixture, realistic_input, Engine, TestApp, TestDb};
+
+/// Splits an export by the month of each transaction: rows of months for
+/// which `first` holds go to the first part, the others to the second. The
+/// users file follows its transactions line by line when it has one row per
+/// transaction (both the real export and the generator write it so), else it
+/// goes whole into the first part; products.csv goes whole into both.
+/// Returns (first, second, both concatenated).
+pub fn split_by_month(dir: &Path, first: impl Fn(u32) -> bool) -> [tempfile::TempDir; 3] {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let lines = |text: &str| -> (String, Vec<String>) {
+        let mut it = text.split('\n').map(|l| l.trim_end_matches('\r').to_owned());
+        let header = it.next().unwrap();
+        (header, it.filter(|l| !l.is_empty()).collect())
+    };
+    let (tx_header, tx) = lines(&read("transactions.csv"));
+    let (users_header, users) = lines(&read("users.csv"));
+    let products = read("products.csv");
+    let aligned = users.len() == tx.len();
+    let parts: [tempfile::TempDir; 3] = std::array::from_fn(|_| tempfile::tempdir().unwrap());
+    let mut rows: [(Vec<&str>, Vec<&str>); 3] = Default::default();
+    for (i, line) in tx.iter().enumerate() {
+        let month: u32 = line.split('/').next().unwrap().parse().unwrap();
+        let part = if first(month) { 0 } else { 1 };
+        for p in [part, 2] {
+            rows[p].0.push(line);
+            if aligned {
+                rows[p].1.push(&users[i]);
+            }
+        }
+    }
+    if !aligned {
+        rows[0].1 = users.iter().map(String::as_str).collect();
+        rows[2].1 = rows[0].1.clone();
+    }
+    let join = |header: &str, lines: &[&str]| {
+        let mut all = vec![header];
+        all.extend_from_slice(lines);
+        all.join("\r\n")
+    };
+    for (p, (tx_rows, user_rows)) in rows.iter().enumerate() {
+        let out = parts[p].path();
+        std::fs::write(out.join("transactions.csv"), join(&tx_header, tx_rows)).unwrap();
+        std::fs::write(out.join("users.csv"), join(&users_header, user_rows)).unwrap();
+        let products = if p == 2 {
+            // Both parts' products files, concatenated.
+            let (header, body) = lines(&products);
+            let body: Vec<&str> = body.iter().chain(&body).map(String::as_str).collect();
+            join(&header, &body)
+        } else {
+            products.clone()
+        };
+        std::fs::write(out.join("products.csv"), products).unwrap();
+    }
+    parts
+}
+
+/// Every report (each currency, several windows, JSON and CSV) and `/quality`
+/// as served; `/quality` without `last_ingest` (the run, not the data) unless
+/// `with_run`.
+pub async fn every_response(app: &TestApp, with_run: bool) -> Vec<(String, String)> {
+    let meta = app.json("/reports/meta").await;
+    let currencies: Vec<String> = meta["currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["currency"].as_str().unwrap().to_owned())
+        .collect();
+    let latest = meta["latest_month"].as_str().unwrap().to_owned();
+    let mut paths = vec!["/reports/meta".to_owned()];
+    for c in &currencies {
+        for q in [
+            format!("months=12&currency={c}"),
+            format!("months=36&currency={c}&as_of={latest}"),
+            format!("months=3&currency={c}&format=csv"),
+        ] {
+            paths.push(format!("/reports/monthly-transactions?{q}"));
+            paths.push(format!("/reports/revenue-growth?{q}"));
+        }
+        paths.push(format!("/reports/top-products?limit=100&currency={c}"));
+        paths.push(format!(
+            "/reports/top-products?limit=100&currency={c}&from=2024-03&to=2024-07"
+        ));
+        paths.push(format!("/reports/top-users?limit=100&currency={c}"));
+        paths.push(format!("/reports/top-users?limit=100&currency={c}&format=csv"));
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let res = app.get(&path).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        out.push((path, res.text().await.unwrap()));
+    }
+    let mut quality: Value = app.json("/quality").await;
+    if !with_run {
+        quality.as_object_mut().unwrap().remove("last_ingest");
+    }
+    out.push(("/quality".to_owned(), quality.to_string()));
+    out
+}
+
+fn assert_same(a: &[(String, String)], b: &[(String, String)], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: different endpoints");
+    for ((path, x), (_, y)) in a.iter().zip(b) {
+        assert_eq!(x, y, "{what}: {path} differs");
+    }
+}
+
+/// January–May by replace, then June–October by append, serves exactly what
+/// one replace of the concatenated files serves.
+async fn append_equals_replace_of_everything(engine: Engine) {
+    for input in [realistic_input(), generated(20_000, 11).path().to_owned()] {
+        let [first, second, all] = split_by_month(&input, |m| m <= 5);
+        let appended = TestDb::new(engine).await;
+        appended.ingest(first.path()).await.unwrap();
+        let s = appended.append(second.path()).await.unwrap();
+        assert!(s.data_changed);
+        let tx = &s.files[1].counts;
+        assert!(tx.loaded > 0 && tx.already_loaded == 0, "{tx:?}");
+        let products = &s.files[0].counts;
+        assert_eq!(
+            products.loaded, 0,
+            "the same catalog again changes nothing: {products:?}"
+        );
+        let replaced = TestDb::new(engine).await;
+        replaced.ingest(all.path()).await.unwrap();
+        let a = every_response(&TestApp::spawn(&appended.db).await, false).await;
+        let b = every_response(&TestApp::spawn(&replaced.db).await, false).await;
+        assert_same(&a, &b, &format!("append vs replace of {}", input.display()));
+        // The stored rows agree too, not only what is served.
+        for sql in [
+            "SELECT COUNT(*) FROM fct_transaction",
+            "SELECT CAST(SUM(total_cents) AS BIGINT) FROM fct_transaction",
+            "SELECT COUNT(*) FROM dim_user",
+            "SELECT COUNT(*) FROM dim_user WHERE conflicting_name",
+            "SELECT CAST(SUM(total_spending_cents) AS BIGINT) FROM dim_user",
+            "SELECT COUNT(*) FROM agg_customer_spending",
+            "SELECT CAST(SUM(active_customers) AS BIGINT) FROM agg_monthly",
+            "SELECT COUNT(*) FROM dim_product",
+        ] {
+            assert_eq!(appended.scalar_i64(sql).await, replaced.scalar_i64(sql).await, "{sql}");
+        }
+    }
+}
+both!(append_equals_replace, append_equals_replace_of_everything);
+
+fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), GenerateOptions { transactions, seed }).unwrap();
+    dir
+}
+
+/// Appending the same files again loads nothing and changes no response, byte
+/// for byte: skipped by checksum, or with --force counted as already loaded.
+async fn append_is_idempotent(engine: Engine) {
+    let input = realistic_input();
+    let [first, second, _] = split_by_month(&input, |m| m <= 7);
+    let t = TestDb::new(engine).await;
+    t.ingest(first.path()).await.unwrap();
+    t.append(second.path()).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let before = every_response(&app, true).await;
+    let counts = (
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
+    );
+
+    let skipped = t.run(&IngestOptions::append(second.path())).await.unwrap();
+    assert_eq!(skipped.status, RunStatus::Skipped);
+    // products.csv was the same in both parts: run 1 ingested it (run 2 skipped it).
+    let seen: Vec<Option<i64>> = skipped.files.iter().map(|f| f.same_as_run).collect();
+    assert_eq!(seen, [Some(1), Some(2), Some(2)]);
+    assert!(skipped.message.as_deref().unwrap().contains("ingested before"));
+
+    let mut forced = IngestOptions::append(second.path());
+    forced.force = true;
+    let again = t.run(&forced).await.unwrap();
+    assert_eq!(again.status, RunStatus::Succeeded);
+    assert!(!again.data_changed);
+    let tx = &again.files[1].counts;
+    assert_eq!((tx.loaded, tx.rejected), (0, 0));
+    assert_eq!(tx.already_loaded + tx.duplicates, tx.read);
+    assert_eq!(again.files[2].counts.loaded, 0, "users: nothing new");
+
+    tokio::time::sleep(backend::reports::RECHECK + Duration::from_millis(200)).await;
+    assert_same(&before, &every_response(&app, true).await, "after appending again");
+    let fresh = TestApp::spawn(&t.db).await;
+    assert_same(&before, &every_response(&fresh, true).await, "a fresh server");
+    assert_eq!(
+        counts,
+        (
+            t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+            t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
+        )
+    );
+    // Every run is in the history, with what it did.
+    let statuses: Vec<String> = t
+        .rows("SELECT status || ':' || mode || ':' || CASE WHEN data_changed THEN 'changed' ELSE 'same' END AS s FROM etl_run ORDER BY id")
+        .await
+        .iter()
+        .map(|r| r.try_get("", "s").unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "succeeded:replace:changed",
+            "succeeded:append:changed",
+            "skipped:append:same",
+            "succeeded:append:same"
+        ]
+    );
+}
+both!(idempotent_append, append_is_idempotent);
+
+/// A transaction id loaded before, with other content, is rejected as
+/// `conflicts_with_loaded`; the loaded row stays; the rest of the file loads.
+async fn conflicting_rows_are_rejected(engine: Engine) {
+    const P: &str = "s1\tBase\tAlpha\tmonth\t100\tactive";
+    let t = TestDb::new(engine).await;
+    let first = fixture(
+        &[P],
+        &[
+            "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+            "1/2/24 7:00\tt2\tc2\t\t5.00\tusd",
+        ],
+        &["c1\tAnn\tann@x.test", "c2\tBob\tbob@x.test"],
+    );
+    t.ingest(first.path()).await.unwrap();
+    let second = fixture(
+        &[P, "s2\tPro\tBeta\tyear\t300\tactive"],
+        &[
+            // The same row again, in another date format: already loaded.
+            "2024-01-01T07:00:00Z\tt1\tc1\ts1\t10\tusd",
+            // Same id, another amount: a conflict.
+            "1/2/24 7:00\tt2\tc2\t\t6.00\tusd",
+            "2/1/24 7:00\tt3\tc1\ts2\t3.00\tusd",
+            "2/2/24 7:00\tt4\tc3\ts1\t1.00\tusd",
+        ],
+        &["c1\tAnn\tann@x.test", "c3\tCid\tcid@x.test"],
+    );
+    let mut options = IngestOptions::append(second.path());
+    options.guard.max_reject_pct = "30".parse().unwrap();
+    let s = t.committed(&options).await.unwrap();
+    let c = |i: usize| {
+        let c = &s.files[i].counts;
+        (c.read, c.loaded, c.already_loaded, c.duplicates, c.rejected)
+    };
+    assert_eq!(c(0), (2, 1, 1, 0, 0), "products: s2 is new, s1 unchanged");
+    assert_eq!(c(1), (4, 2, 1, 0, 1), "transactions");
+    assert_eq!(c(2), (2, 1, 1, 0, 0), "users: c3 is new, c1 unchanged");
+    let reasons: Vec<(&str, u64, i64)> = s.reasons.iter().map(|r| (r.reason, r.rows, r.first_line)).collect();
+    assert_eq!(reasons, [("conflicts_with_loaded", 1, 3)]);
+    let rejected = t
+        .rows("SELECT reason_code, reason, raw_line, line_number FROM etl_rejected_row WHERE run_id = 2")
+        .await;
+    assert_eq!(rejected.len(), 1);
+    let reason: String = rejected[0].try_get("", "reason").unwrap();
+    assert!(
+        reason.contains("\"t2\"") && reason.contains("5.00") && reason.contains("6.00"),
+        "{reason}"
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT total_cents FROM fct_transaction WHERE transaction_id = 't2'")
+            .await,
+        500,
+        "the loaded row stays"
+    );
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 4);
+    // Revenue by product: t3 went to the new product, t4 to the stored one.
+    assert_eq!(
+        t.scalar_i64("SELECT total_sales_cents FROM agg_product_month WHERE product = 'Beta'")
+            .await,
+        300
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT CAST(SUM(total_sales_cents) AS BIGINT) FROM agg_product_month WHERE product = 'Alpha'")
+            .await,
+        1100
+    );
+    // January's active customers did not double: c1 and c2 were counted already.
+    assert_eq!(
+        t.scalar_i64("SELECT active_customers FROM agg_monthly WHERE month = '2024-01'")
+            .await,
+        2
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT active_customers FROM agg_monthly WHERE month = '2024-02'")
+            .await,
+        2
+    );
+}
+both!(conflicts_with_loaded, conflicting_rows_are_rejected);
+
+/// SIGKILL of a real `backend ingest --mode append` while it writes: the data
+/// stays as it was, and the next append loads everything.
+async fn killed_append_keeps_previous_data(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let base = generated(2_000, 21);
+    t.ingest(base.path()).await.unwrap();
+    let before = (
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly")
+            .await,
+        t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
+    );
+    let big = generated(300_000, 22);
+    let url = {
+        use secrecy::ExposeSecret;
+        t.settings.url().expose_secret().to_owned()
+    };
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["ingest", "--mode", "append", "--input"])
+            .arg(big.path())
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn();
+    // Kill it once it is writing: PostgreSQL shows a COPY into a staging
+    // table; SQLite's write-ahead log grows.
+    let start = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let writing = match engine {
+            Engine::Postgres => {
+                t.scalar_i64(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND query LIKE 'COPY fct_transaction__stage%'",
+                )
+                .await
+                    > 0
+            }
+            Engine::Sqlite => std::fs::metadata(t.dir.path().join("test.db-wal")).map_or(0, |m| m.len()) > 8 << 20,
+        };
+        if writing {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the append ended before it could be killed"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the append never started writing"
+        );
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+    let after = (
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly")
+            .await,
+        t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
+    );
+    assert_eq!(after, before, "a killed append changed the data");
+    // The killed run is not "ingested": the same files append in full next time.
+    let s = t.append(big.path()).await.unwrap();
+    assert_eq!(s.files[1].counts.loaded, 300_000);
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'abandoned'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        before.0 + 300_000
+    );
+}
+both!(killed_append, killed_append_keeps_previous_data);
