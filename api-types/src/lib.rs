@@ -5,8 +5,10 @@
 //! Money is carried as integer hundredths ([`Money`]) and serialised as a decimal
 //! string with exactly two decimals: exact to the cent, no binary floating point.
 
+mod ingests;
 mod money;
 mod reports;
 
+pub use ingests::*;
 pub use money::{Money, ParseMoneyError, Percent};
 pub use reports::*;

@@ -36,6 +36,7 @@ impl From<ReportError> for ApiError {
                 message: e.to_string(),
             },
             ReportError::NoData => ApiError::NoData,
+            ReportError::NotFound(message) => ApiError::NotFound(message),
             ReportError::Database(e) => ApiError::from(e),
         }
     }

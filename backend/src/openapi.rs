@@ -12,10 +12,13 @@ use utoipa::OpenApi;
         crate::routes::reports::top_users,
         crate::routes::reports::meta,
         crate::routes::reports::quality,
+        crate::routes::ingests::list,
+        crate::routes::ingests::detail,
+        crate::routes::ingests::rejections,
         crate::routes::health::live,
         crate::routes::health::ready,
     ),
-    tags((name = "reports"), (name = "quality"), (name = "health"))
+    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "health"))
 )]
 pub struct ApiDoc;
 

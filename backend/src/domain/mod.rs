@@ -2,10 +2,12 @@
 
 mod currency;
 mod month;
+mod personal;
 mod timestamp;
 
 pub use currency::Currency;
 pub use month::Month;
+pub use personal::mask_emails;
 pub use timestamp::parse_timestamp;
 
 pub use api_types::Money;

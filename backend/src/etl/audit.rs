@@ -101,26 +101,17 @@ pub async fn record(
 }
 
 /// Totals of the loaded data, to show what a run changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    pub transactions: i64,
-    pub customers: i64,
-    pub products: i64,
-    /// Revenue per currency.
-    pub revenue: BTreeMap<String, Money>,
-    /// `YYYY-MM` of the first and the latest month with transactions.
-    pub first_month: Option<String>,
-    pub latest_month: Option<String>,
-}
+pub use api_types::DataTotals as Totals;
 
-impl Totals {
-    pub fn of(state: &DataState, monthly: &[MonthlyRow]) -> Self {
+/// The totals of the data described by `state` and its monthly cells.
+pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
+    {
         let mut revenue: BTreeMap<String, Money> = BTreeMap::new();
         for r in monthly {
             let e = revenue.entry(r.currency.to_owned()).or_insert(Money::ZERO);
             *e = Money(e.0.saturating_add(r.revenue_cents));
         }
-        Self {
+        Totals {
             transactions: monthly.iter().map(|r| r.transactions).sum(),
             customers: state.customers.customers,
             products: state.products,

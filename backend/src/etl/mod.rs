@@ -369,8 +369,8 @@ async fn run_phases(
     state.cover(tx.first, tx.last);
     let quality = audit::quality(&state, &aggregates.monthly_after);
     let rejects: [&[rows::RejectedRow]; 3] = [&inputs.products.rejects, &tx.rejects, &inputs.users.rejects];
-    let before = Totals::of(&current.state, &current.monthly);
-    let after = Totals::of(&state, &aggregates.monthly_after);
+    let before = audit::totals(&current.state, &current.monthly);
+    let after = audit::totals(&state, &aggregates.monthly_after);
     let refusals = guard::check(
         &files,
         (!append).then_some((tx.counts.loaded, before.transactions.max(0) as u64)),
@@ -542,7 +542,7 @@ async fn record_skipped(
         counts: Counts::default(),
         same_as_run,
     };
-    let totals = Totals::of(&current.state, &current.monthly);
+    let totals = audit::totals(&current.state, &current.monthly);
     let c = &current.state.customers;
     let summary = RunSummary {
         run_id,

@@ -1,6 +1,6 @@
 //! The same rows as the JSON reports, as CSV.
 
-use api_types::{MonthlyTransactionsReport, RevenueGrowthReport, TopProductsReport, TopUsersReport};
+use api_types::{MonthlyTransactionsReport, RejectionList, RevenueGrowthReport, TopProductsReport, TopUsersReport};
 
 /// A report that has a tabular CSV form.
 pub trait ToCsv {
@@ -12,9 +12,47 @@ pub trait ToCsv {
         // Writing to a Vec cannot fail.
         let _ = w.write_record(self.header());
         for r in self.records() {
-            let _ = w.write_record(r);
+            let _ = w.write_record(r.iter().map(|cell| neutralise(cell).into_owned()));
         }
         w.into_inner().unwrap_or_default()
+    }
+}
+
+/// A cell a spreadsheet would run as a formula (OWASP's CSV injection rule:
+/// starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`; numbers,
+/// negative amounts included, are left as they are.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.strip_prefix(['-', '+']).is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && rest.bytes().filter(|&b| b == b'.').count() <= 1
+    });
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+impl ToCsv for RejectionList {
+    fn header(&self) -> Vec<&'static str> {
+        vec!["run_id", "file", "line", "reason", "message", "raw_line"]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.rejections
+            .iter()
+            .map(|r| {
+                vec![
+                    self.run_id.to_string(),
+                    r.file.clone(),
+                    r.line.to_string(),
+                    r.reason.clone(),
+                    r.message.clone(),
+                    r.raw_line.clone(),
+                ]
+            })
+            .collect()
     }
 }
 
@@ -137,5 +175,28 @@ impl ToCsv for TopUsersReport {
                 ]
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_are_neutralised_numbers_are_not() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+2", "'+1+2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("-12.50", "-12.50"),
+            ("+3", "+3"),
+            ("Ann", "Ann"),
+            ("-", "'-"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), out, "{cell:?}");
+        }
     }
 }

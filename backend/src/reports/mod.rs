@@ -5,6 +5,7 @@
 
 mod cache;
 mod csv_rows;
+pub mod ingests;
 mod monthly;
 mod params;
 mod products;
@@ -28,6 +29,8 @@ pub enum ReportError {
     UnknownCurrency { given: String, available: Vec<String> },
     #[error("no data has been loaded yet: run the ingest first")]
     NoData,
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }

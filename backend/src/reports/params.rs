@@ -36,7 +36,13 @@ impl Limit {
     }
 }
 
-fn parse_int(raw: Option<&str>, parameter: &'static str, default: u32, min: u32, max: u32) -> Result<u32, ReportError> {
+pub(super) fn parse_int(
+    raw: Option<&str>,
+    parameter: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ReportError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(default);
     };

@@ -1,6 +1,7 @@
 //! Thin HTTP handlers: parse parameters, call a report, pick JSON or CSV.
 
 pub mod health;
+pub mod ingests;
 pub mod reports;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,7 +12,7 @@ pub use reports::{meta, monthly_transactions, quality, revenue_growth, top_produ
 
 use crate::reports::ToCsv;
 
-/// Registers every API route (`/reports/*`, `/quality`, `/health/*`).
+/// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reports")
@@ -22,6 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/top-users", web::get().to(top_users)),
     )
     .route("/quality", web::get().to(quality))
+    .route("/ingests", web::get().to(ingests::list))
+    .route("/ingests/{id}", web::get().to(ingests::detail))
+    .route("/ingests/{id}/rejections", web::get().to(ingests::rejections))
     .route("/health/live", web::get().to(live))
     .route("/health/ready", web::get().to(ready));
 }

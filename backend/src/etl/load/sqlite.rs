@@ -30,6 +30,9 @@ pub struct SqliteLoader {
     conn: sqlx::pool::PoolConnection<Sqlite>,
     mode: LoadMode,
     staged: Vec<(&'static Table, &'static [&'static str])>,
+    /// A replace deletes the previous rows just before its first write, so
+    /// that the run can read what is loaded until then (in the same transaction).
+    cleared: bool,
 }
 
 impl SqliteLoader {
@@ -48,6 +51,7 @@ impl SqliteLoader {
             conn,
             mode,
             staged: Vec::new(),
+            cleared: false,
         };
         if mode == LoadMode::Audit {
             return Ok(loader);
@@ -58,13 +62,6 @@ impl SqliteLoader {
                 "creating the lookup table",
             )
             .await?;
-        if mode == LoadMode::Replace {
-            for table in STAR.iter().rev() {
-                loader
-                    .raw(&format!("DELETE FROM {}", table.name), "clearing the previous data")
-                    .await?;
-            }
-        }
         // Replace stages the facts only; append stages every table.
         for table in STAR.iter().filter(|t| mode == LoadMode::Append || t.name == FACTS.name) {
             let t = table.name;
@@ -105,9 +102,25 @@ impl SqliteLoader {
         }
     }
 
+    /// Deletes the previous data of a replace (once).
+    async fn clear(&mut self) -> Result<(), EtlError> {
+        if self.mode != LoadMode::Replace || self.cleared {
+            return Ok(());
+        }
+        self.cleared = true;
+        for table in STAR.iter().rev() {
+            self.raw(&format!("DELETE FROM {}", table.name), "clearing the previous data")
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
         if rows.is_empty() {
             return Ok(());
+        }
+        if R::TABLE.is_star() {
+            self.clear().await?;
         }
         let table = self.target(R::TABLE, R::COLUMNS)?;
         insert_rows(&mut self.conn, &table, rows).await
@@ -161,7 +174,10 @@ impl SqliteLoader {
     pub async fn commit(mut self) -> Result<(), EtlError> {
         match self.mode {
             LoadMode::Audit => {}
-            LoadMode::Replace => self.move_facts().await?,
+            LoadMode::Replace => {
+                self.clear().await?;
+                self.move_facts().await?
+            }
             LoadMode::Append => {
                 for table in STAR {
                     let Some(&(_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {

@@ -1,0 +1,130 @@
+//! Response bodies of `/ingests*`: the run history and rejected rows.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Money;
+
+/// One input file of a run: read = loaded + already_loaded + duplicates + rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestFile {
+    /// `products.csv`, `transactions.csv` or `users.csv`.
+    pub file: String,
+    pub sha256: String,
+    pub bytes: i64,
+    /// Data rows read (the header excluded).
+    pub read: i64,
+    /// Rows that added or changed data.
+    pub loaded: i64,
+    /// Rows whose data was loaded before, unchanged (an append).
+    pub already_loaded: i64,
+    /// Repeats within the file (identical transactions, further rows of a customer or product).
+    pub duplicates: i64,
+    pub rejected: i64,
+    /// The file was skipped: the same file (SHA-256) was ingested by this run.
+    pub same_as_run: Option<i64>,
+}
+
+/// The loaded data in totals, before or after a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataTotals {
+    pub transactions: i64,
+    pub customers: i64,
+    pub products: i64,
+    /// Revenue per currency (never added across currencies).
+    pub revenue: BTreeMap<String, Money>,
+    /// `YYYY-MM` of the first and the latest month with transactions.
+    pub first_month: Option<String>,
+    pub latest_month: Option<String>,
+}
+
+/// One ingest run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestRun {
+    pub id: i64,
+    /// `replace` or `append`.
+    pub mode: String,
+    /// `running`, `succeeded`, `failed`, `refused` (a guard rail), `dry_run`,
+    /// `skipped` (every file ingested before) or `abandoned` (killed). Only
+    /// `succeeded` changes data.
+    pub status: String,
+    /// False for a succeeded run that found nothing new to load.
+    pub data_changed: bool,
+    /// The guard rails were overridden (`--force`).
+    pub forced: bool,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub files: Vec<IngestFile>,
+    /// Why the run failed or was refused, or why it had nothing to do.
+    pub error: Option<String>,
+}
+
+/// `GET /ingests`: runs, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestList {
+    pub runs: Vec<IngestRun>,
+    /// Runs in all.
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// How many rows of one file one reason rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectionReason {
+    pub file: String,
+    /// A stable code such as `invalid_date`, `invalid_amount`, `unknown_currency`,
+    /// `conflicting_duplicate` or `conflicts_with_loaded`.
+    pub reason: String,
+    pub rows: i64,
+    /// The first rejected line (1 = the header) and its explanation.
+    pub first_line: i64,
+    pub example: String,
+}
+
+/// `GET /ingests/{id}`: a run, its rejection reasons and what it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestDetail {
+    #[serde(flatten)]
+    pub run: IngestRun,
+    /// Per file, most frequent first.
+    pub reasons: Vec<RejectionReason>,
+    /// The data before the run and after it (for a dry or refused run: after it,
+    /// had it committed). Null for runs that stopped early.
+    pub before: Option<DataTotals>,
+    pub after: Option<DataTotals>,
+}
+
+/// One rejected input row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rejection {
+    pub file: String,
+    /// Physical line in the file (1 = the header).
+    pub line: i64,
+    pub reason: String,
+    pub message: String,
+    /// The row as read, e-mail addresses masked.
+    pub raw_line: String,
+}
+
+/// `GET /ingests/{id}/rejections`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectionList {
+    pub run_id: i64,
+    /// Matching rows in all.
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u64,
+    pub rejections: Vec<Rejection>,
+}

@@ -1,0 +1,241 @@
+//! The run history and rejected rows (`/ingests*`), read from the audit tables.
+//! Rejected rows are the input as it was, so e-mail addresses in them are
+//! masked before they are served (they stay intact in the database).
+
+use api_types::{
+    DataTotals, IngestDetail, IngestFile, IngestList, IngestRun, Rejection, RejectionList, RejectionReason,
+};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::params::parse_int;
+use super::ReportError;
+use crate::domain::mask_emails;
+use crate::entities::{etl_rejected_row, etl_run, etl_run_file};
+
+/// The input files, as `file=` accepts them.
+pub const FILES: [&str; 3] = ["products.csv", "transactions.csv", "users.csv"];
+
+/// Query parameters of `GET /ingests`.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IngestListParams {
+    /// Runs per page, 1–200 (default 50).
+    pub limit: Option<String>,
+    /// Runs to skip, newest first (default 0).
+    pub offset: Option<String>,
+}
+
+/// Query parameters of `GET /ingests/{id}/rejections`.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RejectionParams {
+    /// Only this file: `products.csv`, `transactions.csv` or `users.csv`.
+    pub file: Option<String>,
+    /// Only this reason code, e.g. `invalid_date` (see the run's `reasons`).
+    pub reason: Option<String>,
+    /// Rows per page, 1–1000 (default 100).
+    pub limit: Option<String>,
+    /// Rows to skip (default 0).
+    pub offset: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+fn offset(raw: Option<&str>) -> Result<u64, ReportError> {
+    parse_int(raw, "offset", 0, 0, u32::MAX).map(u64::from)
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What a run's stored summary tells beyond its columns.
+#[derive(Default, serde::Deserialize)]
+struct StoredSummary {
+    #[serde(default)]
+    reasons: Vec<RejectionReason>,
+    before: Option<DataTotals>,
+    after: Option<DataTotals>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct StoredOptions {
+    #[serde(default)]
+    force: bool,
+}
+
+fn run(model: etl_run::Model, files: Vec<IngestFile>) -> IngestRun {
+    let forced = model
+        .options_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<StoredOptions>(j).ok())
+        .is_some_and(|o| o.force);
+    IngestRun {
+        id: model.id,
+        mode: model.mode,
+        status: model.status,
+        data_changed: model.data_changed,
+        forced,
+        started_at: rfc3339(model.started_at),
+        finished_at: model.finished_at.map(rfc3339),
+        duration_ms: model.finished_at.map(|f| (f - model.started_at).num_milliseconds()),
+        files,
+        error: model.error,
+    }
+}
+
+fn file(f: etl_run_file::Model) -> IngestFile {
+    IngestFile {
+        file: f.file,
+        sha256: f.sha256,
+        bytes: f.bytes,
+        read: f.rows_read,
+        loaded: f.rows_loaded,
+        already_loaded: f.rows_already_loaded,
+        duplicates: f.rows_duplicate,
+        rejected: f.rows_rejected,
+        same_as_run: f.same_as_run,
+    }
+}
+
+/// The files of `runs`, by run.
+async fn files_of(db: &DatabaseConnection, runs: &[i64]) -> Result<Vec<(i64, IngestFile)>, ReportError> {
+    Ok(etl_run_file::Entity::find()
+        .filter(etl_run_file::Column::RunId.is_in(runs.iter().copied()))
+        .order_by_asc(etl_run_file::Column::RunId)
+        .order_by_asc(etl_run_file::Column::File)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.run_id, file(f)))
+        .collect())
+}
+
+/// `GET /ingests`.
+pub async fn list(db: &DatabaseConnection, params: &IngestListParams) -> Result<IngestList, ReportError> {
+    let limit = parse_int(params.limit.as_deref(), "limit", 50, 1, 200)?;
+    let offset = offset(params.offset.as_deref())?;
+    let total = etl_run::Entity::find().count(db).await? as i64;
+    let runs = etl_run::Entity::find()
+        .order_by_desc(etl_run::Column::Id)
+        .offset(offset)
+        .limit(u64::from(limit))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let mut files: std::collections::HashMap<i64, Vec<IngestFile>> = std::collections::HashMap::new();
+    for (id, f) in files_of(db, &ids).await? {
+        files.entry(id).or_default().push(f);
+    }
+    let runs = runs
+        .into_iter()
+        .map(|r| {
+            let mine = files.remove(&r.id).unwrap_or_default();
+            run(r, mine)
+        })
+        .collect();
+    Ok(IngestList {
+        runs,
+        total,
+        limit,
+        offset,
+    })
+}
+
+async fn find_run(db: &DatabaseConnection, id: i64) -> Result<etl_run::Model, ReportError> {
+    etl_run::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ReportError::NotFound(format!("no ingest run {id}")))
+}
+
+/// `GET /ingests/{id}`.
+pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<IngestDetail, ReportError> {
+    let model = find_run(db, id).await?;
+    let summary: StoredSummary = model
+        .summary_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    let files = files_of(db, &[id]).await?.into_iter().map(|(_, f)| f).collect();
+    Ok(IngestDetail {
+        run: run(model, files),
+        reasons: summary
+            .reasons
+            .into_iter()
+            .map(|r| RejectionReason {
+                example: mask_emails(&r.example),
+                ..r
+            })
+            .collect(),
+        before: summary.before,
+        after: summary.after,
+    })
+}
+
+/// `GET /ingests/{id}/rejections`.
+pub async fn rejections(
+    db: &DatabaseConnection,
+    id: i64,
+    params: &RejectionParams,
+) -> Result<RejectionList, ReportError> {
+    let limit = parse_int(params.limit.as_deref(), "limit", 100, 1, 1000)?;
+    let offset = offset(params.offset.as_deref())?;
+    let file = params.file.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    if let Some(f) = file {
+        if !FILES.contains(&f) {
+            return Err(ReportError::BadParameter {
+                parameter: "file",
+                message: format!("parameter `file` must be one of {}, got {f:?}", FILES.join(", ")),
+            });
+        }
+    }
+    let reason = params.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason {
+        if r.len() > 64 || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(ReportError::BadParameter {
+                parameter: "reason",
+                message: format!("parameter `reason` must be a reason code such as invalid_date, got {r:?}"),
+            });
+        }
+    }
+    find_run(db, id).await?;
+    let mut filter = Condition::all().add(etl_rejected_row::Column::RunId.eq(id));
+    if let Some(f) = file {
+        filter = filter.add(etl_rejected_row::Column::File.eq(f));
+    }
+    if let Some(r) = reason {
+        filter = filter.add(etl_rejected_row::Column::ReasonCode.eq(r));
+    }
+    let total = etl_rejected_row::Entity::find()
+        .filter(filter.clone())
+        .count(db)
+        .await? as i64;
+    let rows = etl_rejected_row::Entity::find()
+        .filter(filter)
+        .order_by_asc(etl_rejected_row::Column::File)
+        .order_by_asc(etl_rejected_row::Column::LineNumber)
+        .order_by_asc(etl_rejected_row::Column::Id)
+        .offset(offset)
+        .limit(u64::from(limit))
+        .all(db)
+        .await?;
+    Ok(RejectionList {
+        run_id: id,
+        total,
+        limit,
+        offset,
+        rejections: rows
+            .into_iter()
+            .map(|r| Rejection {
+                file: r.file,
+                line: r.line_number,
+                reason: r.reason_code,
+                message: mask_emails(&r.reason),
+                raw_line: mask_emails(&r.raw_line),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,168 @@
+//! The run history over HTTP: `/ingests`, `/ingests/{id}`, `/ingests/{id}/rejections`.
+
+use backend::etl::IngestOptions;
+use serde_json::Value;
+
+use crate::both;
+use crate::helpers::{fixture, Engine, TestApp, TestDb, TX_HEADER};
+
+const PRODUCT: &str = "s1\tBase\tAlpha\tmonth\t100\tactive";
+
+async fn history_is_served(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let first = fixture(
+        &[PRODUCT],
+        &[
+            "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+            "1/2/24 7:00\tt2\tc2\t\t5.00\tusd",
+        ],
+        &["c1\tAnn\tann@x.test", "c2\tBob\tbob@x.test"],
+    );
+    t.ingest(first.path()).await.unwrap();
+    // An append with a conflict, bad rows, and a rejected users row carrying an e-mail.
+    let second = fixture(
+        &[PRODUCT],
+        &[
+            "1/2/24 7:00\tt2\tc2\t\t6.00\tusd",
+            "2/1/24 7:00\tt3\tc1\ts1\t3.00\tusd",
+            "yesterday\tt4\tc1\ts1\t3.00\tusd",
+            "2/3/24 7:00\tt5\tc1\ts1\tabc\tusd",
+            "2/4/24 7:00\tt6\tc3\ts1\t4.00\tusd",
+        ],
+        &["c3\tCid\tcid@x.test", "\tEve\teve.secret@mail.example.com"],
+    );
+    let mut options = IngestOptions::append(second.path());
+    options.guard.max_reject_pct = "80".parse().unwrap();
+    let run2 = t.committed(&options).await.unwrap().run_id;
+    // A refused run.
+    let bad = fixture(&[PRODUCT], &[], &["c1\tAnn\tann@x.test"]);
+    std::fs::write(bad.path().join("transactions.csv"), format!("{TX_HEADER}\r\n")).unwrap();
+    let run3 = t.run(&IngestOptions::append(bad.path())).await.unwrap().run_id;
+
+    let app = TestApp::spawn(&t.db).await;
+    let list = app.json("/ingests").await;
+    assert_eq!(list["total"], 3);
+    let runs = list["runs"].as_array().unwrap();
+    let ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [run3, run2, 1], "newest first");
+    assert_eq!(runs[0]["status"], "refused");
+    assert!(
+        runs[0]["error"].as_str().unwrap().contains("no data rows"),
+        "{}",
+        runs[0]
+    );
+    assert_eq!(runs[1]["mode"], "append");
+    assert_eq!(runs[1]["status"], "succeeded");
+    assert!(runs[1]["duration_ms"].as_i64().unwrap() >= 0);
+    let tx = &runs[1]["files"][1];
+    assert_eq!(tx["file"], "transactions.csv");
+    assert_eq!(
+        (tx["read"].as_i64(), tx["loaded"].as_i64(), tx["rejected"].as_i64()),
+        (Some(5), Some(2), Some(3))
+    );
+    // Pagination.
+    let page = app.json("/ingests?limit=1&offset=1").await;
+    assert_eq!(page["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(page["runs"][0]["id"], run2);
+    assert_eq!((page["limit"].as_i64(), page["offset"].as_i64()), (Some(1), Some(1)));
+
+    let detail = app.json(&format!("/ingests/{run2}")).await;
+    let reasons: Vec<(String, String, i64, i64)> = detail["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+                r["rows"].as_i64().unwrap(),
+                r["first_line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("transactions.csv".into(), "conflicts_with_loaded".into(), 1, 2),
+            ("transactions.csv".into(), "invalid_amount".into(), 1, 5),
+            ("transactions.csv".into(), "invalid_date".into(), 1, 4),
+            ("users.csv".into(), "empty_customer_id".into(), 1, 3),
+        ]
+    );
+    assert_eq!(detail["before"]["transactions"], 2);
+    assert_eq!(detail["after"]["transactions"], 4);
+    assert_eq!(detail["after"]["revenue"]["usd"], "22.00");
+
+    let all = app.json(&format!("/ingests/{run2}/rejections")).await;
+    assert_eq!(all["total"], 4);
+    let users = app.json(&format!("/ingests/{run2}/rejections?file=users.csv")).await;
+    assert_eq!(users["total"], 1);
+    let raw = users["rejections"][0]["raw_line"].as_str().unwrap();
+    assert_eq!(raw, "\tEve\te***@m***.com", "e-mail masked in what is served");
+    let stored: String = t
+        .rows("SELECT raw_line FROM etl_rejected_row WHERE file = 'users.csv'")
+        .await[0]
+        .try_get("", "raw_line")
+        .unwrap();
+    assert!(
+        stored.contains("eve.secret@mail.example.com"),
+        "kept intact in the database"
+    );
+    let dates = app
+        .json(&format!(
+            "/ingests/{run2}/rejections?file=transactions.csv&reason=invalid_date"
+        ))
+        .await;
+    assert_eq!(dates["total"], 1);
+    assert_eq!(dates["rejections"][0]["line"], 4);
+    assert!(dates["rejections"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("yesterday"));
+    let page = app.json(&format!("/ingests/{run2}/rejections?limit=2&offset=2")).await;
+    let lines: Vec<(String, i64)> = page["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["file"].as_str().unwrap().to_owned(), r["line"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(lines, [("transactions.csv".into(), 5), ("users.csv".into(), 3)]);
+
+    let csv = app.get(&format!("/ingests/{run2}/rejections?format=csv")).await;
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("run_id,file,line,reason,message,raw_line"));
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(!csv.contains("eve.secret"), "{csv}");
+
+    // Errors name the parameter.
+    for (path, status, text) in [
+        ("/ingests?limit=0".to_owned(), 400, "limit"),
+        ("/ingests?offset=-1".to_owned(), 400, "offset"),
+        ("/ingests/abc".to_owned(), 400, "run id"),
+        ("/ingests/999".to_owned(), 404, "no ingest run 999"),
+        ("/ingests/999/rejections".to_owned(), 404, "no ingest run 999"),
+        (format!("/ingests/{run2}/rejections?file=x.csv"), 400, "`file`"),
+        (
+            format!("/ingests/{run2}/rejections?reason=DROP%20TABLE"),
+            400,
+            "`reason`",
+        ),
+        (format!("/ingests/{run2}/rejections?format=xml"), 400, "`format`"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().contains(text), "{path}: {body}");
+    }
+    // The contract lists them.
+    let doc = app.json("/openapi.json").await;
+    for path in ["/ingests", "/ingests/{id}", "/ingests/{id}/rejections"] {
+        assert!(
+            doc["paths"][path]["get"].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
+both!(history, history_is_served);

@@ -1,0 +1,97 @@
+//! PostgreSQL objects that users add to the tables — GRANTs, views, comments,
+//! their own indexes — survive every load, replace or append.
+
+use backend::etl::IngestOptions;
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{postgres_admin_url, realistic_input, Engine, TestDb};
+use crate::recurring::split_by_month;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_views_and_comments_survive_loads() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    let t = TestDb::new(Engine::Postgres).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    // Roles are cluster-wide: a unique name, dropped at the end.
+    let role = format!("bi_reader_{:08x}", fastrand::u32(..));
+    for sql in [
+        format!("CREATE ROLE {role} NOLOGIN"),
+        format!("GRANT SELECT ON fct_transaction, dim_user, agg_monthly TO {role}"),
+        "CREATE VIEW monthly_usd AS SELECT month, revenue_cents FROM agg_monthly WHERE currency = 'usd'".to_owned(),
+        "CREATE VIEW big_spenders AS SELECT u.customer_id, SUM(f.total_cents) AS cents \
+         FROM fct_transaction f JOIN dim_user u USING (customer_id) GROUP BY u.customer_id"
+            .to_owned(),
+        format!("GRANT SELECT ON monthly_usd, big_spenders TO {role}"),
+        "COMMENT ON TABLE fct_transaction IS 'one row per billing transaction'".to_owned(),
+        "COMMENT ON COLUMN dim_user.customer_name IS 'as in the last users file'".to_owned(),
+        "CREATE INDEX analyst_tx_by_date ON fct_transaction (date_utc)".to_owned(),
+    ] {
+        t.db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let [first, second, _] = split_by_month(&realistic_input(), |m| m <= 6);
+    // Replace twice, then append.
+    t.ingest(&realistic_input()).await.unwrap();
+    t.ingest(first.path()).await.unwrap();
+    let mut append = IngestOptions::append(second.path());
+    append.guard.max_reject_pct = "100".parse().unwrap();
+    t.committed(&append).await.unwrap();
+
+    let total = t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await;
+    // The role still reads the tables and the views, which still answer.
+    for sql in [
+        "SELECT COUNT(*) FROM fct_transaction",
+        "SELECT COUNT(*) FROM big_spenders",
+        "SELECT COUNT(*) FROM monthly_usd",
+    ] {
+        let n = {
+            use sea_orm::TransactionTrait;
+            let tx = t.db.begin().await.unwrap();
+            tx.execute_unprepared(&format!("SET LOCAL ROLE {role}")).await.unwrap();
+            let row = tx
+                .query_one(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    sql.to_owned(),
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("{sql} as {role}: {e}"))
+                .unwrap();
+            let n: i64 = row.try_get_by_index(0).unwrap();
+            tx.rollback().await.unwrap();
+            n
+        };
+        assert!(n > 0, "{sql} as {role}");
+    }
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM big_spenders").await,
+        t.scalar_i64("SELECT COUNT(DISTINCT customer_id) FROM fct_transaction")
+            .await
+    );
+    assert!(total > 0);
+    let comment: String = t
+        .rows("SELECT obj_description('fct_transaction'::regclass, 'pg_class') AS c")
+        .await[0]
+        .try_get("", "c")
+        .unwrap();
+    assert_eq!(comment, "one row per billing transaction");
+    let column: String = t.rows("SELECT col_description('dim_user'::regclass, 2) AS c").await[0]
+        .try_get("", "c")
+        .unwrap();
+    assert_eq!(column, "as in the last users file");
+    // The analyst's index is rebuilt on every new partition.
+    assert_eq!(
+        t.scalar_i64(
+            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'fct_transaction__data' AND indexdef LIKE '%(date_utc)%'"
+        )
+        .await,
+        1
+    );
+    t.db.execute_unprepared(&format!(
+        "DROP VIEW monthly_usd, big_spenders; REVOKE ALL ON fct_transaction, dim_user, agg_monthly FROM {role}; DROP ROLE {role}"
+    ))
+    .await
+    .unwrap();
+}
