@@ -4,7 +4,7 @@
 use backend::etl::{IngestOptions, Mode, RunStatus};
 
 use crate::both;
-use crate::helpers::{fixture, realistic_input, Engine, TestDb, PRODUCTS_HEADER, TX_HEADER, USERS_HEADER};
+use crate::helpers::{fixture, realistic_input, Engine, TestDb, TX_HEADER, USERS_HEADER};
 
 /// What a reader sees: counts and sums of every table a run writes.
 async fn snapshot(t: &TestDb) -> Vec<i64> {
