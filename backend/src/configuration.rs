@@ -7,6 +7,16 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
+/// How often an ingest logs its progress when stderr is not a terminal
+/// (`PROGRESS_INTERVAL_MS`, default 5000).
+pub fn progress_interval() -> std::time::Duration {
+    let ms = std::env::var("PROGRESS_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(5000);
+    std::time::Duration::from_millis(ms.max(1))
+}
+
 /// Path of the embedded SQLite database used when no URL is configured.
 pub const DEFAULT_SQLITE_PATH: &str = migration::DEFAULT_SQLITE_PATH;
 

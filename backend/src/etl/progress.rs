@@ -3,17 +3,14 @@
 //! Every phase logs its duration at info level when it ends. While a phase
 //! counts rows, a terminal shows a progress bar per phase; anywhere else (cron,
 //! containers, CI) a log line at most every [`LOG_EVERY`] carries the phase,
-//! the rows done and the rate.
+//! the rows done and the rate (interval: `configuration::progress_interval`).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-/// Interval of the progress log lines when stderr is not a terminal.
-pub const LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// Rows between two looks at the clock in the row loops.
 pub const TICK_ROWS: u64 = 16_384;
@@ -31,15 +28,7 @@ impl Progress {
         let tty = std::io::stderr().is_terminal();
         Self {
             bars: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-            log_every: LOG_EVERY,
-        }
-    }
-
-    /// Log lines only, every `interval` (tests).
-    pub fn logging_every(interval: Duration) -> Self {
-        Self {
-            bars: None,
-            log_every: interval,
+            log_every: crate::configuration::progress_interval(),
         }
     }
 
@@ -137,6 +126,3 @@ impl Drop for Phase {
         }
     }
 }
-
-/// A shared handle to a phase, for the blocking threads that read the files.
-pub type SharedPhase = Arc<Phase>;

@@ -41,3 +41,80 @@ fn json_logs_are_one_object_per_line() {
     }
     assert!(lines.iter().any(|l| l.contains("ingest succeeded")), "{logs}");
 }
+
+/// Outside a terminal an ingest reports its progress in log lines: each phase
+/// and each load step with its duration, and the rows done with their rate
+/// while a phase runs.
+async fn progress_is_logged(engine: crate::helpers::Engine) {
+    use secrecy::ExposeSecret;
+    let t = crate::helpers::TestDb::new(engine).await;
+    let input = tempfile::tempdir().unwrap();
+    backend::generate::generate(
+        input.path(),
+        backend::generate::GenerateOptions {
+            transactions: 150_000,
+            seed: 5,
+        },
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args(["ingest", "--input"])
+        .arg(input.path())
+        .env("DATABASE_URL", t.settings.url().expose_secret())
+        .env("RUST_LOG", "info")
+        .env("PROGRESS_INTERVAL_MS", "1")
+        .env_remove("LOG_FORMAT")
+        .output()
+        .unwrap();
+    let logs = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{logs}");
+    for phase in [
+        "read products",
+        "read users",
+        "read transactions (pass 1)",
+        "read transactions (pass 2)",
+        "reconcile customers",
+        "build aggregates",
+        "commit",
+    ] {
+        assert!(
+            logs.lines().any(|l| l.contains("phase done")
+                && l.contains(&format!("phase=\"{phase}\""))
+                && l.contains("elapsed_ms=")),
+            "no end of phase {phase:?}: {logs}"
+        );
+    }
+    let progress = logs
+        .lines()
+        .find(|l| l.contains(" progress ") && l.contains("phase=\"read transactions (pass 2)\""))
+        .unwrap_or_else(|| panic!("no progress line for pass 2: {logs}"));
+    assert!(
+        progress.contains("rows=") && progress.contains("rows_per_s="),
+        "{progress}"
+    );
+    let steps: Vec<&str> = logs.lines().filter(|l| l.contains("load step done")).collect();
+    let expected: &[&str] = match engine {
+        crate::helpers::Engine::Postgres => &[
+            "build the keys of fct_transaction",
+            "build the keys and indexes of the other tables",
+            "detach and drop the previous data",
+            "attach the new fct_transaction (validates its foreign key)",
+            "commit",
+        ],
+        crate::helpers::Engine::Sqlite => &[
+            "delete the previous data",
+            "check the foreign key of the new fct_transaction",
+            "move the new fct_transaction into place, in key order",
+            "commit",
+        ],
+    };
+    for step in expected {
+        assert!(
+            steps
+                .iter()
+                .any(|l| l.contains(&format!("step={step}")) || l.contains(&format!("step=\"{step}\""))),
+            "no step {step:?}: {steps:#?}"
+        );
+    }
+}
+crate::both!(progress_logs, progress_is_logged);

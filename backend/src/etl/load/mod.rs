@@ -28,6 +28,32 @@ pub enum LoadMode {
     Audit,
 }
 
+/// A step of a load (building keys, validating foreign keys, swapping, merging),
+/// logged at info level with its duration when it ends: these are the steps
+/// that take seconds at millions of rows, and nothing else reports them.
+pub(crate) struct Step {
+    name: String,
+    started: std::time::Instant,
+}
+
+impl Step {
+    pub fn start(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Ends the step; `rows` it wrote, when known.
+    pub fn done(self, rows: Option<u64>) {
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        match rows {
+            Some(rows) => tracing::info!(step = %self.name, elapsed_ms, rows, "load step done"),
+            None => tracing::info!(step = %self.name, elapsed_ms, "load step done"),
+        }
+    }
+}
+
 /// A value bound to a statement.
 pub enum BindValue {
     Int(i64),

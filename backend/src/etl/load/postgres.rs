@@ -22,7 +22,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
 
 use super::encode::{copy_binary, copy_text};
-use super::{BindValue, LoadMode};
+use super::{BindValue, LoadMode, Step};
 use crate::etl::error::EtlError;
 use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
 use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
@@ -238,12 +238,17 @@ impl PgLoader {
                     let Some(sql) = table.merge_sql(columns, &format!("{}{STAGE}", table.name)) else {
                         continue;
                     };
-                    timed(&mut tx, &sql, "merging the new rows").await?;
+                    let step = Step::start(format!("merge into {}", table.name));
+                    let rows = timed(&mut tx, &sql, "merging the new rows").await?;
+                    step.done(Some(rows));
                 }
             }
             Mode::Audit => {}
         }
-        tx.commit().await.map_err(EtlError::db("committing the load"))
+        let step = Step::start("commit");
+        tx.commit().await.map_err(EtlError::db("committing the load"))?;
+        step.done(None);
+        Ok(())
     }
 
     /// Discards everything written (a dry or refused run), including the fact
@@ -276,6 +281,8 @@ async fn begin_keyed(pool: &PgPool) -> Result<Transaction<'static, Postgres>, Et
     for setting in [
         "SET LOCAL maintenance_work_mem = '256MB'",
         "SET LOCAL work_mem = '128MB'",
+        // "table … does not exist, skipping" and the like are not news.
+        "SET LOCAL client_min_messages = warning",
     ] {
         ddl(&mut tx, setting)
             .await
@@ -290,12 +297,16 @@ async fn ddl(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).persistent(false).execute(conn).await.map(|_| ())
 }
 
-/// [`ddl`], logged with its duration at debug level.
-async fn timed(conn: &mut PgConnection, sql: &str, during: &'static str) -> Result<(), EtlError> {
+/// One statement, logged with its duration at debug level; the rows it affected.
+async fn timed(conn: &mut PgConnection, sql: &str, during: &'static str) -> Result<u64, EtlError> {
     let started = std::time::Instant::now();
-    ddl(conn, sql).await.map_err(EtlError::db(during))?;
+    let done = sqlx::query(sql)
+        .persistent(false)
+        .execute(conn)
+        .await
+        .map_err(EtlError::db(during))?;
     tracing::debug!(statement = %sql, elapsed_ms = started.elapsed().as_millis() as u64, "{during}");
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// The fact table's load, on its own connection and transaction: `COPY` of the
@@ -358,9 +369,11 @@ impl FactLoad {
         let mut trailer = Vec::new();
         copy_binary::finish(&mut trailer);
         copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
-        copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        let rows = copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        let step = Step::start(format!("build the keys of {facts}"));
         build_keys(&mut tx, FACTS).await?;
         tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
+        step.done(Some(rows));
         Ok(())
     }
 
@@ -468,9 +481,11 @@ async fn rename_indexes(conn: &mut PgConnection, table: &Table) -> Result<(), Et
 /// facts' foreign key is validated against the new customers).
 async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> {
     let small: Vec<&Table> = STAR.iter().copied().filter(|t| t.name != FACTS.name).collect();
+    let step = Step::start("build the keys and indexes of the other tables");
     for table in &small {
         build_keys(conn, table).await?;
     }
+    step.done(None);
     // Fresh tables have no statistics, and the planner needs them for analysts'
     // queries. (The fact table is left to autovacuum: no report reads it.)
     let analyze = small
@@ -478,8 +493,13 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         .map(|t| format!("{}{LOAD}", t.name))
         .collect::<Vec<_>>()
         .join(", ");
+    let step = Step::start("analyze the new tables");
     timed(conn, &format!("ANALYZE {analyze}"), "analyzing the new tables").await?;
+    step.done(None);
+    let step = Step::start(format!("wait for the keys of {}", FACTS.name));
     facts.finish().await?;
+    step.done(None);
+    let step = Step::start("detach and drop the previous data");
     for table in STAR.iter().rev() {
         let t = table.name;
         timed(
@@ -490,8 +510,13 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         .await?;
         timed(conn, &format!("DROP TABLE {t}{DATA}"), "dropping the previous data").await?;
     }
+    step.done(None);
     for table in STAR {
         let t = table.name;
+        let step = Step::start(match table.name == FACTS.name {
+            true => format!("attach the new {t} (validates its foreign key)"),
+            false => format!("attach the new {t}"),
+        });
         timed(
             conn,
             &format!("ALTER TABLE {t}{LOAD} RENAME TO {t}{DATA}"),
@@ -505,6 +530,7 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         )
         .await?;
         rename_indexes(conn, table).await?;
+        step.done(None);
     }
     Ok(())
 }

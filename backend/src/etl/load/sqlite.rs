@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::encode::SqliteBind;
-use super::{BindValue, LoadMode};
+use super::{BindValue, LoadMode, Step};
 use crate::etl::error::EtlError;
 use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
 use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
@@ -108,10 +108,12 @@ impl SqliteLoader {
             return Ok(());
         }
         self.cleared = true;
+        let step = Step::start("delete the previous data");
         for table in STAR.iter().rev() {
             self.raw(&format!("DELETE FROM {}", table.name), "clearing the previous data")
                 .await?;
         }
+        step.done(None);
         Ok(())
     }
 
@@ -189,7 +191,9 @@ impl SqliteLoader {
                     }
                     let from = format!("temp.{}{STAGE}", table.name);
                     if let Some(sql) = table.merge_sql(columns, &from) {
+                        let step = Step::start(format!("merge into {}", table.name));
                         self.raw(&sql, "merging the new rows").await?;
+                        step.done(None);
                     }
                 }
             }
@@ -205,12 +209,16 @@ impl SqliteLoader {
         if !violations.is_empty() {
             return Err(EtlError::Aborted(format!("foreign key violations in {violations:?}")));
         }
-        self.raw("COMMIT", "committing the load").await
+        let step = Step::start("commit");
+        self.raw("COMMIT", "committing the load").await?;
+        step.done(None);
+        Ok(())
     }
 
     /// Checks the staged facts' customers, then moves the facts in key order.
     async fn move_facts(&mut self) -> Result<(), EtlError> {
         let facts = FACTS.name;
+        let step = Step::start(format!("check the foreign key of the new {facts}"));
         // Checked on the staged rows, before they move: the staging table and
         // dim_user are still in cache then, and the staged rows are exactly the
         // rows that move.
@@ -226,6 +234,8 @@ impl SqliteLoader {
                 "foreign key violation: transactions of customers missing from dim_user: {orphans:?}"
             )));
         }
+        step.done(None);
+        let step = Step::start(format!("move the new {facts} into place, in key order"));
         self.raw(
             &format!(
                 "INSERT INTO {facts} SELECT * FROM temp.{facts}{STAGE} ORDER BY transaction_id; \
@@ -233,7 +243,9 @@ impl SqliteLoader {
             ),
             "moving staged transactions",
         )
-        .await
+        .await?;
+        step.done(None);
+        Ok(())
     }
 
     pub async fn rollback(mut self) -> Result<(), EtlError> {
