@@ -20,7 +20,7 @@ export_limit_rows() {
 prepare_limit_db() {
   fresh_db "$1"
   psql -q "$PG/$1" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE TABLE dim_user (customer_id text COLLATE "C", customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean);
+CREATE TABLE dim_user (customer_id text COLLATE "C", customer_name text, customer_email text, currency text, total_spending_cents bigint, transactions bigint, in_users_file boolean, conflicting_name boolean, conflicting_email boolean, null_subscription boolean, unknown_subscription boolean);
 CREATE TABLE dim_product (subscription_id text COLLATE "C", plan text COLLATE "C", product text, "interval" text, amount_cents bigint, status text);
 CREATE TABLE fct_transaction (transaction_id text COLLATE "C", date_utc timestamp, customer_id text COLLATE "C", subscription_id text COLLATE "C", total_cents bigint, currency text);
 SQL

@@ -47,3 +47,7 @@ for size in sorted({k[2] for k in rows}):
     lite_limit = med(("copy", "sqlite", size))
     if lite and lite_limit:
         print(f"| ETL SQLite / SQLite write limit | {size:,} | {lite / lite_limit:.2f}× |")
+    for engine in ("postgres", "sqlite"):
+        append, replace = med(("append", engine, size)), med(("etl", engine, size))
+        if append and replace:
+            print(f"| append 10,000 / replace, {engine} | {size:,} | {100 * append / replace:.1f}% |")

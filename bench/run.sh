@@ -111,6 +111,34 @@ SQL
   done
 done
 
+# Append: APPEND_ROWS new transactions (another seed: new ids, customers and
+# subscriptions shared with the loaded data, every month touched) onto each
+# size, after a replace of that size (untimed). Compared with the replace of
+# the same size above (report.py: append / replace).
+APPEND_ROWS=10000
+append_data=$OUT/data-append-$APPEND_ROWS
+if [ ! -f "$append_data/.done" ]; then
+  "$BIN" generate --transactions $APPEND_ROWS --seed 2 --out "$append_data" >/dev/null
+  touch "$append_data/.done"
+fi
+for n in "${SIZES[@]}"; do
+  for run in $(seq 1 "$RUNS"); do
+    fresh_db bench_append
+    DATABASE_URL=$PG/bench_append RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$n" >/dev/null
+    read -r wall rss < <(DATABASE_URL=$PG/bench_append RUST_LOG=warn timed "$OUT/append-pg-$n-$run.log" "$BIN" ingest --mode append --input "$append_data")
+    grep -q 'transactions.csv *10000 *10000' "$OUT/append-pg-$n-$run.log.out" || { cat "$OUT/append-pg-$n-$run.log.out"; exit 1; }
+    record append postgres "$n" "$run" "$wall" s
+    record rss "append postgres" "$n" "$run" "$rss" MB
+    rm -f "$OUT"/bench-append.db*
+    DATABASE_URL="sqlite://$OUT/bench-append.db?mode=rwc" RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$n" >/dev/null
+    read -r wall rss < <(DATABASE_URL="sqlite://$OUT/bench-append.db?mode=rwc" RUST_LOG=warn timed "$OUT/append-sqlite-$n-$run.log" "$BIN" ingest --mode append --input "$append_data")
+    grep -q 'transactions.csv *10000 *10000' "$OUT/append-sqlite-$n-$run.log.out" || { cat "$OUT/append-sqlite-$n-$run.log.out"; exit 1; }
+    record append sqlite "$n" "$run" "$wall" s
+    record rss "append sqlite" "$n" "$run" "$rss" MB
+  done
+done
+rm -f "$OUT"/bench-append.db*
+
 # API: the data set of API_SIZE loaded in PostgreSQL.
 fresh_db bench_api
 DATABASE_URL=$PG/bench_api RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$API_SIZE" >/dev/null

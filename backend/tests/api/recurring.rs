@@ -381,3 +381,90 @@ async fn killed_append_keeps_previous_data(engine: Engine) {
     );
 }
 both!(killed_append, killed_append_keeps_previous_data);
+
+/// A database loaded before this version (migrations 1–3, no recorded state):
+/// migration 4 keeps its rows (PostgreSQL: they become the tables' partitions),
+/// the reports still answer, an append asks for one replace first, and a
+/// replace then works.
+async fn data_of_an_older_version_is_kept(engine: Engine) {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let t = TestDb::new(engine).await;
+    migration::Migrator::up(&t.db, Some(3)).await.unwrap();
+    for sql in [
+        "INSERT INTO dim_user (customer_id, customer_name, customer_email, currency, total_spending_cents, transactions, in_users_file) \
+         VALUES ('c1', 'Ann', 'ann@x.test', 'usd', 1500, 2, true)",
+        "INSERT INTO dim_product VALUES ('s1', 'Base', 'Alpha', 'month', 100, 'active')",
+        "INSERT INTO fct_transaction VALUES ('t1', '2024-01-05 07:00:00', 'c1', 's1', 1000, 'usd'), \
+         ('t2', '2024-02-05 07:00:00', 'c1', NULL, 500, 'usd')",
+        "INSERT INTO agg_monthly VALUES ('usd', '2024-01', 1, 1, 1000, 0, 0, 0, 0, 0), ('usd', '2024-02', 1, 1, 500, 0, 1, 500, 0, 0)",
+        "INSERT INTO agg_product_month VALUES ('usd', '2024-01', 'Alpha', 1000, 1)",
+        "INSERT INTO agg_customer_spending VALUES ('usd', 'c1', 1500, 2)",
+    ] {
+        t.db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // The run record such a version wrote, with its quality checks.
+    let quality = serde_json::json!({
+        "customers": {"in_transactions_not_in_users": 0, "in_users_without_transactions": 0, "total": 1, "multi_currency": 0},
+        "subscriptions": {
+            "null_subscription": {"transactions": 1, "customers": 1, "amount": {"usd": "5.00"}, "share_of_revenue_pct": {"usd": "33.33"}},
+            "unknown_subscription": {"transactions": 0, "customers": 0, "amount": {"usd": "0.00"}, "share_of_revenue_pct": {"usd": "0.00"}}
+        },
+        "last_ingest": null,
+        "completeness": {"customers_without_name": 0, "customers_without_email": 0, "user_rows_without_name": 0,
+                         "user_rows_without_email": 0, "customers_with_conflicting_names": 0, "customers_with_conflicting_emails": 0},
+        "zero_amount": {"transactions": 0},
+        "refunds": {"transactions": 0, "amount": {}},
+        "currencies": [{"currency": "usd", "transactions": 2, "revenue": "15.00"}],
+        "freshness": {"first_transaction_at": "2024-01-05T07:00:00Z", "latest_transaction_at": "2024-02-05T07:00:00Z",
+                      "days_since_latest_transaction": null}
+    });
+    t.db.execute_unprepared(&format!(
+        "INSERT INTO etl_run (started_at, finished_at, status, input_dir, summary_json, quality_json) \
+         VALUES ('2024-03-01 00:00:00', '2024-03-01 00:00:01', 'succeeded', 'old', '{{}}', '{quality}')"
+    ))
+    .await
+    .unwrap();
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 2);
+    assert_eq!(
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly")
+            .await,
+        1500
+    );
+    if engine == Engine::Postgres {
+        assert_eq!(
+            t.scalar_i64("SELECT COUNT(*) FROM fct_transaction__data").await,
+            2,
+            "the old table is now the partition"
+        );
+    }
+    let app = TestApp::spawn(&t.db).await;
+    let monthly = app.json("/reports/monthly-transactions?months=2&as_of=2024-02").await;
+    assert_eq!(monthly["months"][1]["revenue"], "5.00");
+    assert_eq!(app.json("/quality").await["last_ingest"]["run_id"], 1);
+
+    let input = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["3/1/24 7:00\tt3\tc1\ts1\t1.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    let err = t.run(&IngestOptions::append(input.path())).await.unwrap_err();
+    assert!(err.to_string().contains("older version"), "{err}");
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        2,
+        "nothing changed"
+    );
+    let mut replace = IngestOptions::replace(input.path());
+    replace.guard.min_keep_pct = "0".parse().unwrap();
+    t.committed(&replace).await.unwrap();
+    let next = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["4/1/24 7:00\tt4\tc1\ts1\t2.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    t.append(next.path()).await.unwrap();
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 2);
+}
+both!(older_version, data_of_an_older_version_is_kept);

@@ -33,8 +33,12 @@ pub async fn data_state(loader: &mut Loader) -> Result<Option<Option<DataState>>
 
 /// Whether the star schema holds any row (cheap: stops at the first).
 pub async fn has_data(loader: &mut Loader) -> Result<bool, EtlError> {
-    let rows = loader.fetch("SELECT 1 FROM dim_user LIMIT 1", |r| r.int(0)).await?;
-    Ok(!rows.is_empty())
+    let rows = loader
+        .fetch("SELECT COUNT(*) FROM (SELECT 1 FROM dim_user LIMIT 1) one", |r| {
+            r.int(0)
+        })
+        .await?;
+    Ok(rows.first().is_some_and(|&n| n > 0))
 }
 
 fn currency(r: &dyn CellReader, i: usize) -> Result<Currency, sqlx::Error> {
