@@ -73,6 +73,18 @@ enum Command {
         #[arg(long)]
         ingest_if_empty: Option<PathBuf>,
     },
+    /// Show the ingest history, or one run: its files, rejection reasons and
+    /// first rejected rows (e-mail addresses masked). Also served at /ingests.
+    History {
+        /// A run id (see the list).
+        run: Option<i64>,
+        /// Runs to list, newest first.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+        limit: u32,
+        /// Rejected rows to show for a run.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        rows: u32,
+    },
     /// Write deterministic sample exports in the real export's format and quirks.
     Generate {
         /// Number of transactions (users.csv gets one row per transaction).
@@ -213,6 +225,14 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 app.port()
             );
             app.run_until_stopped().await.map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { run, limit, rows } => {
+            {
+                use migration::MigratorTrait;
+                migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
+            }
+            print!("{}", backend::cli::history(&db, run, limit, rows).await?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { .. } => Ok(ExitCode::SUCCESS),

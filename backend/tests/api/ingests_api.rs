@@ -156,6 +156,33 @@ async fn history_is_served(engine: Engine) {
         let body: Value = res.json().await.unwrap();
         assert!(body["message"].as_str().unwrap().contains(text), "{path}: {body}");
     }
+    // The same history in the CLI.
+    let cli = |args: &[&str]| {
+        use secrecy::ExposeSecret;
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(args)
+            .env("DATABASE_URL", t.settings.url().expose_secret())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let list = cli(&["history"]);
+    assert!(list.contains("refused") && list.contains("no data rows"), "{list}");
+    assert!(list.contains("3 of 3 runs"), "{list}");
+    let shown = cli(&["history", &run2.to_string()]);
+    for text in [
+        "conflicts_with_loaded",
+        "invalid_date",
+        "transactions.csv:4",
+        "e***@m***.com",
+        "transactions 2 → 4",
+    ] {
+        assert!(shown.contains(text), "{text:?} missing: {shown}");
+    }
+    assert!(!shown.contains("eve.secret"), "{shown}");
+
     // The contract lists them.
     let doc = app.json("/openapi.json").await;
     for path in ["/ingests", "/ingests/{id}", "/ingests/{id}/rejections"] {
