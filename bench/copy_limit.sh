@@ -12,7 +12,7 @@ fresh_db() {
 export_limit_rows() {
   local t
   for t in dim_user dim_product fct_transaction; do
-    psql -q "$PG/$1" -c "\\copy $t TO '$OUT/$t.bin' WITH (FORMAT binary)"
+    psql -q "$PG/$1" -c "\\copy (SELECT * FROM $t) TO '$OUT/$t.bin' WITH (FORMAT binary)"
   done
 }
 
