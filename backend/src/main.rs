@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use backend::configuration::DatabaseSettings;
-use backend::etl::{self, GuardRails, IngestOptions, Mode, Pct, RunStatus};
+use backend::etl::{self, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::startup::{Application, ServeSettings};
 use backend::{db, telemetry};
@@ -53,6 +53,12 @@ enum Command {
         /// those loaded now.
         #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
         min_keep_pct: Pct,
+        /// Longest header line read, in bytes (a longer first line is not an export).
+        #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
+        max_header_bytes: usize,
+        /// Longest data line, in bytes (a longer line is rejected, not held in memory).
+        #[arg(long, env = "MAX_LINE_BYTES", default_value_t = Limits::default().max_line_bytes)]
+        max_line_bytes: usize,
     },
     /// Serve the JSON API (and the built dashboard, if present) until SIGINT/SIGTERM.
     Serve {
@@ -160,6 +166,8 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             dry_run,
             max_reject_pct,
             min_keep_pct,
+            max_header_bytes,
+            max_line_bytes,
         } => {
             let options = IngestOptions {
                 input,
@@ -172,6 +180,10 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 guard: GuardRails {
                     max_reject_pct,
                     min_keep_pct,
+                },
+                limits: Limits {
+                    max_header_bytes,
+                    max_line_bytes,
                 },
                 fail_after_rows: None,
             };

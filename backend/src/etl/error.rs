@@ -11,8 +11,12 @@ pub enum EtlError {
     Read { path: PathBuf, line: u64, message: String },
     #[error("{path}: the file is empty (expected a header row with columns {expected})")]
     Empty { path: PathBuf, expected: String },
-    #[error("{path}: the header row is not valid UTF-8 text; save the export as UTF-8")]
-    HeaderEncoding { path: PathBuf },
+    #[error("{path}: the header row is {found}; save the export as UTF-8 text")]
+    HeaderEncoding { path: PathBuf, found: String },
+    #[error("{path}: the first line is longer than {limit} bytes, so this is not an export with a header row (it starts: {start:?}); --max-header-bytes raises the limit")]
+    HeaderTooLong { path: PathBuf, limit: usize, start: String },
+    #[error("{path}: refused: it is {what}; give the path of a regular file")]
+    NotAFile { path: PathBuf, what: &'static str },
     #[error("{path}: missing column {column:?} in the header (found: {found})")]
     MissingColumn {
         path: PathBuf,

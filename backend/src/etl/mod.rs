@@ -38,7 +38,7 @@ pub use audit::{FileSummary, ReasonCount, Totals};
 pub use counts::Counts;
 pub use error::EtlError;
 pub use guard::{GuardRails, Pct, Refusal};
-pub use read::source::normalise;
+pub use read::source::{normalise, Limits};
 pub use state::DataState;
 
 use crate::entities::etl_run;
@@ -110,6 +110,8 @@ pub struct IngestOptions {
     /// Runs everything, commits nothing.
     pub dry_run: bool,
     pub guard: GuardRails,
+    /// Size limits of the input files.
+    pub limits: Limits,
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
@@ -124,6 +126,7 @@ impl IngestOptions {
             force: false,
             dry_run: false,
             guard: GuardRails::default(),
+            limits: Limits::default(),
             fail_after_rows: None,
         }
     }
@@ -143,6 +146,7 @@ struct RecordedOptions<'a> {
     force: bool,
     dry_run: bool,
     guard: &'a GuardRails,
+    limits: &'a Limits,
 }
 
 /// The result of a run, also stored as JSON in `etl_run.summary_json`.
@@ -201,6 +205,7 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
         force: options.force,
         dry_run: options.dry_run,
         guard: &options.guard,
+        limits: &options.limits,
     };
     let run = etl_run::ActiveModel {
         started_at: Set(Utc::now().naive_utc()),
@@ -296,7 +301,7 @@ async fn run_phases(
     let append = options.mode == Mode::Append;
     // 1. Read: the files are read while the load transaction starts (waiting
     // for any other ingest to finish) and the current data is looked at.
-    let reading = read::start(&options.input, run_id, progress);
+    let reading = read::start(&options.input, run_id, options.limits, progress);
     let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
     let current = current(&mut loader, options.mode).await?;
     let mut inputs = reading.finish().await?;

@@ -220,15 +220,24 @@ async fn comma_bom_lf_and_quotes(engine: Engine) {
     let t = TestDb::new(engine).await;
     let s = t.ingest(dir.path()).await.unwrap();
     assert!(s.files.iter().all(|f| f.counts.loaded == 1), "{s:?}");
-    assert_eq!(s.files[1].counts.rejected, 2);
-    // Line numbers count physical lines, including a quoted line break.
+    // A record is one line: the quote opened on line 3 does not swallow line 4,
+    // both are rejected on their own, and line 5 is read normally.
+    assert_eq!(s.files[1].counts.rejected, 3);
+    assert_eq!(s.files[1].counts.read, 4);
     let lines: Vec<i64> = t
         .rows("SELECT line_number FROM etl_rejected_row ORDER BY line_number")
         .await
         .iter()
         .map(|r| r.try_get("", "line_number").unwrap())
         .collect();
-    assert_eq!(lines, vec![3, 5]);
+    assert_eq!(lines, vec![3, 4, 5]);
+    let codes: Vec<String> = t
+        .rows("SELECT reason_code FROM etl_rejected_row ORDER BY line_number")
+        .await
+        .iter()
+        .map(|r| r.try_get("", "reason_code").unwrap())
+        .collect();
+    assert_eq!(codes, ["unclosed_quote", "missing_field", "invalid_amount"]);
     assert_eq!(
         t.rows("SELECT plan FROM dim_product").await[0]
             .try_get::<String>("", "plan")

@@ -30,23 +30,23 @@ pub struct Inputs {
 }
 
 /// Starts reading the three files on blocking threads.
-pub fn start(dir: &Path, run_id: i64, progress: &Progress) -> Reading {
+pub fn start(dir: &Path, run_id: i64, limits: source::Limits, progress: &Progress) -> Reading {
     let (d1, d2, d3) = (dir.to_owned(), dir.to_owned(), dir.to_owned());
     let (p1, p2, p3) = (progress.clone(), progress.clone(), progress.clone());
     Reading {
         products: tokio::task::spawn_blocking(move || {
             let phase = p1.phase("read products", None);
-            let file = products::read(&d1, run_id)?;
+            let file = products::read(&d1, run_id, limits)?;
             phase.done(file.counts.read);
             Ok(file)
         }),
         users: tokio::task::spawn_blocking(move || {
             let phase = p2.phase("read users", None);
-            let users = users::read(&d2, run_id)?;
+            let users = users::read(&d2, run_id, limits)?;
             phase.done(users.counts.read);
             Ok(users)
         }),
-        scan: tokio::task::spawn_blocking(move || transactions::scan(&d3, &p3)),
+        scan: tokio::task::spawn_blocking(move || transactions::scan(&d3, limits, &p3)),
     }
 }
 

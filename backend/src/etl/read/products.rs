@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::domain::parse_amount;
 use crate::etl::counts::Counts;
 use crate::etl::error::EtlError;
-use crate::etl::read::source::{for_each_row, Column, Digested, Source};
+use crate::etl::read::source::{for_each_row, Column, Digested, Limits, Source};
 use crate::etl::rows::{ProductRow, Reject, RejectedRow};
 
 pub const FILE: &str = "products.csv";
@@ -57,9 +57,9 @@ impl ProductsFile {
     }
 }
 
-pub fn read(dir: &Path, run_id: i64) -> Result<ProductsFile, EtlError> {
+pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, EtlError> {
     let digest = Digested::default();
-    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
+    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let p = source.positions.clone();
     let mut by_key: HashMap<(String, String), usize> = HashMap::default();
     let mut rows: Vec<Option<ProductRow>> = Vec::new();

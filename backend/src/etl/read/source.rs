@@ -1,8 +1,21 @@
-//! Opening one input file: BOM, delimiter sniffing, header matching, checksums.
+//! Opening one input file and reading it line by line: every physical line is
+//! accounted for.
 //!
-//! Files are streamed through the `csv` crate in `flexible` mode; the header is
-//! matched after normalising names (lowercase, letters and digits only), so
-//! `Customer ID`, `customer_id` and `CUSTOMER-ID` are the same column.
+//! A record is one line. Fields are separated by the delimiter sniffed from
+//! the header (tab, comma or semicolon) and may be quoted (`"a, b"`, `""` for a
+//! quote), but a quoted field cannot run past the end of its line: a line whose
+//! quote does not close there is rejected (`unclosed_quote`) and the next line
+//! is read normally — one bad quote never swallows the rest of a file. Lines
+//! end with LF, CRLF, or CR alone (old Mac exports; detected from the header).
+//!
+//! Memory and time are bounded on any input: only regular files are read (a
+//! FIFO, device or directory is refused at once); the header may not exceed
+//! [`Limits::max_header_bytes`], a line [`Limits::max_line_bytes`] (a longer
+//! line is rejected and skipped without being held in memory); messages quote
+//! at most [`QUOTE_CHARS`] characters of the input.
+//!
+//! The header is matched after normalising names (lowercase, letters and
+//! digits only), so `Customer ID`, `customer_id` and `CUSTOMER-ID` are the same column.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -20,6 +33,30 @@ pub struct Column {
     pub aliases: &'static [&'static str],
 }
 
+/// Size limits of the input.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Limits {
+    /// The header line (a file whose first line is longer is not an export).
+    pub max_header_bytes: usize,
+    /// Any other line (a longer line is rejected, `line_too_long`).
+    pub max_line_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_header_bytes: 64 << 10,
+            max_line_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Characters of input quoted in a message, at most.
+pub const QUOTE_CHARS: usize = 200;
+
+/// Characters of a rejected line stored with it, at most.
+const RAW_LINE_CHARS: usize = 2000;
+
 /// Lowercase letters and digits only.
 pub fn normalise(header: &str) -> String {
     header
@@ -27,6 +64,14 @@ pub fn normalise(header: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// `text` cut to `max` characters, with `…` when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// Checksum and size of the bytes read so far, shared with the reader.
@@ -62,24 +107,112 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// Records the offsets of line breaks in the stream after the header, so that a
-/// record's byte offset maps to its physical line number (the csv crate's own
-/// line counter is wrong for CRLF files). Holds only the read-ahead window.
-struct LineTracker<R> {
-    inner: R,
-    offset: u64,
-    newlines: Arc<Mutex<std::collections::VecDeque<u64>>>,
+/// The fields of one line, unquoted.
+#[derive(Default)]
+pub struct Record {
+    data: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut q) = self.newlines.lock() {
-            q.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|p| self.offset + p as u64));
-        }
-        self.offset += n as u64;
-        Ok(n)
+impl Record {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
     }
+
+    fn end_field(&mut self) {
+        self.ends.push(self.data.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.data[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+/// Splits `line` into `record`'s fields, or says why it cannot.
+fn split(line: &[u8], delimiter: u8, record: &mut Record) -> Result<(), Reject> {
+    record.clear();
+    let mut i = 0;
+    loop {
+        // Leading spaces before an opening quote are allowed (`a, "b"`).
+        let start = i + line[i..].iter().take_while(|&&b| b == b' ').count();
+        if line.get(start) == Some(&b'"') {
+            let mut j = start + 1;
+            loop {
+                match memchr::memchr(b'"', &line[j..]) {
+                    None => {
+                        return Err(Reject::new(
+                            "unclosed_quote",
+                            format!(
+                                "field {} opens a quote that is not closed on its line \
+                                 (a record is one line; a quote inside a field is written \"\")",
+                                record.len() + 1
+                            ),
+                        ))
+                    }
+                    Some(k) => {
+                        record.data.extend_from_slice(&line[j..j + k]);
+                        j += k + 1;
+                        if line.get(j) == Some(&b'"') {
+                            record.data.push(b'"');
+                            j += 1;
+                            continue;
+                        }
+                        break;
+                    }
+                }
+            }
+            // After the closing quote: spaces, then the delimiter or the end.
+            let rest = j + line[j..].iter().take_while(|&&b| b == b' ').count();
+            record.end_field();
+            match line.get(rest) {
+                None => return Ok(()),
+                Some(&b) if b == delimiter => i = rest + 1,
+                Some(_) => {
+                    return Err(Reject::new(
+                        "malformed_quote",
+                        format!(
+                            "field {} has text after its closing quote (a quote inside a field is written \"\")",
+                            record.len()
+                        ),
+                    ))
+                }
+            }
+        } else {
+            match memchr::memchr(delimiter, &line[i..]) {
+                Some(k) => {
+                    record.data.extend_from_slice(&line[i..i + k]);
+                    record.end_field();
+                    i += k + 1;
+                }
+                None => {
+                    record.data.extend_from_slice(&line[i..]);
+                    record.end_field();
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// One physical line, as read.
+enum Line {
+    Text,
+    /// Longer than the limit: skipped; its first bytes are kept.
+    TooLong {
+        bytes: u64,
+    },
+    Eof,
 }
 
 /// An open input file positioned after its header.
@@ -88,45 +221,124 @@ pub struct Source {
     pub delimiter: u8,
     /// Index of each requested column in a record.
     pub positions: Vec<usize>,
-    pub reader: csv::Reader<Box<dyn Read + Send>>,
-    newlines: Arc<Mutex<std::collections::VecDeque<u64>>>,
-    lines_before: u64,
+    reader: BufReader<HashingReader<File>>,
+    /// `\n` (LF or CRLF) or `\r` (CR alone).
+    terminator: u8,
+    limits: Limits,
+    /// Physical line number of the last line read (header = 1).
+    line: u64,
+    /// Blank data lines (not rows).
+    pub blank_lines: u64,
 }
 
-impl Source {
-    /// The physical line (1-based, header = 1) at byte `offset` after the header.
-    /// Offsets must not decrease between calls.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        if let Ok(mut q) = self.newlines.lock() {
-            // `<=`: after a CRLF the csv crate reports the record as starting at the `\n`.
-            while q.front().is_some_and(|&p| p <= offset) {
-                q.pop_front();
-                self.lines_before += 1;
-            }
-        }
-        self.lines_before + 2
+fn read_error(path: &Path, line: u64) -> impl Fn(std::io::Error) -> EtlError + '_ {
+    move |e| EtlError::Read {
+        path: path.to_owned(),
+        line,
+        message: e.to_string(),
     }
 }
 
+/// Refuses what is not a regular file, and links that lead out of the input
+/// folder (their content is not the operator's export, and would show in messages).
+fn check_file(path: &Path) -> Result<(), EtlError> {
+    let open_error = |source| EtlError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let link = std::fs::symlink_metadata(path).map_err(open_error)?;
+    if link.file_type().is_symlink() {
+        let target = std::fs::canonicalize(path).map_err(open_error)?;
+        let folder = path
+            .parent()
+            .map(std::fs::canonicalize)
+            .transpose()
+            .map_err(open_error)?
+            .unwrap_or_default();
+        if !target.starts_with(&folder) {
+            return Err(EtlError::NotAFile {
+                path: path.to_owned(),
+                what: "a symbolic link to a file outside the input folder",
+            });
+        }
+    }
+    let meta = std::fs::metadata(path).map_err(open_error)?;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    Err(EtlError::NotAFile {
+        path: path.to_owned(),
+        what: if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a pipe, socket or device)"
+        },
+    })
+}
+
 impl Source {
-    /// Opens `path`, strips a UTF-8 BOM, sniffs tab vs comma from the header and
-    /// maps `columns` to positions. `digest` (if given) sees every byte read.
-    pub fn open(path: &Path, columns: &[Column], digest: Option<Digested>) -> Result<Self, EtlError> {
+    /// Opens `path`, strips a UTF-8 BOM, sniffs the line ending and the
+    /// delimiter (tab, comma or semicolon) from the header and maps `columns`
+    /// to positions. `digest` (if given) sees every byte read.
+    pub fn open(path: &Path, columns: &[Column], digest: Option<Digested>, limits: Limits) -> Result<Self, EtlError> {
+        check_file(path)?;
         let file = File::open(path).map_err(|source| EtlError::Open {
             path: path.to_owned(),
             source,
         })?;
         let mut reader = BufReader::with_capacity(1 << 20, HashingReader { inner: file, digest });
         let expected = || columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+        // The header: up to the first LF or CR, at most max_header_bytes.
         let mut header = Vec::new();
-        reader.read_until(b'\n', &mut header).map_err(|e| EtlError::Read {
-            path: path.to_owned(),
-            line: 1,
-            message: e.to_string(),
-        })?;
+        let terminator = loop {
+            let buf = reader.fill_buf().map_err(read_error(path, 1))?;
+            if buf.is_empty() {
+                break b'\n';
+            }
+            let room = limits.max_header_bytes + 1 - header.len();
+            let window = &buf[..buf.len().min(room)];
+            match memchr::memchr2(b'\n', b'\r', window) {
+                Some(k) => {
+                    let end = buf[k];
+                    header.extend_from_slice(&window[..k]);
+                    reader.consume(k + 1);
+                    if end == b'\n' {
+                        break b'\n';
+                    }
+                    // CR: CRLF, or CR alone (then every line ends with CR).
+                    let next = reader.fill_buf().map_err(read_error(path, 1))?;
+                    if next.first() == Some(&b'\n') {
+                        reader.consume(1);
+                        break b'\n';
+                    }
+                    break if next.is_empty() { b'\n' } else { b'\r' };
+                }
+                None => {
+                    let n = window.len();
+                    header.extend_from_slice(window);
+                    reader.consume(n);
+                    if header.len() > limits.max_header_bytes {
+                        return Err(EtlError::HeaderTooLong {
+                            path: path.to_owned(),
+                            limit: limits.max_header_bytes,
+                            start: excerpt(&String::from_utf8_lossy(&header), QUOTE_CHARS),
+                        });
+                    }
+                }
+            }
+        };
+        if header.starts_with(b"\xFF\xFE") || header.starts_with(b"\xFE\xFF") {
+            return Err(EtlError::HeaderEncoding {
+                path: path.to_owned(),
+                found: "UTF-16".to_owned(),
+            });
+        }
         let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
-        let header = std::str::from_utf8(header).map_err(|_| EtlError::HeaderEncoding { path: path.to_owned() })?;
-        let header = header.trim_end_matches(['\r', '\n']);
+        let header = std::str::from_utf8(header).map_err(|_| EtlError::HeaderEncoding {
+            path: path.to_owned(),
+            found: "not UTF-8".to_owned(),
+        })?;
         if header.trim().is_empty() {
             return Err(EtlError::Empty {
                 path: path.to_owned(),
@@ -140,15 +352,16 @@ impl Source {
         } else {
             b','
         };
-        let names: Vec<String> = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .from_reader(header.as_bytes())
-            .records()
-            .next()
-            .and_then(Result::ok)
-            .map(|r| r.iter().map(str::to_owned).collect())
-            .unwrap_or_default();
+        let mut record = Record::default();
+        split(header.as_bytes(), delimiter, &mut record).map_err(|reject| EtlError::Read {
+            path: path.to_owned(),
+            line: 1,
+            message: format!("the header: {}", reject.message),
+        })?;
+        let names: Vec<String> = record
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).trim().to_owned())
+            .collect();
         let normalised: Vec<String> = names.iter().map(|n| normalise(n)).collect();
         let positions = columns
             .iter()
@@ -159,60 +372,87 @@ impl Source {
                     .ok_or_else(|| EtlError::MissingColumn {
                         path: path.to_owned(),
                         column: col.name,
-                        found: names.join(", "),
+                        found: excerpt(&names.join(", "), QUOTE_CHARS),
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let newlines = Arc::new(Mutex::new(std::collections::VecDeque::new()));
-        let body: Box<dyn Read + Send> = Box::new(LineTracker {
-            inner: reader,
-            offset: 0,
-            newlines: newlines.clone(),
-        });
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(body);
         Ok(Self {
             path: path.to_owned(),
             delimiter,
             positions,
             reader,
-            newlines,
-            lines_before: 0,
+            terminator,
+            limits,
+            line: 1,
+            blank_lines: 0,
+        })
+    }
+
+    /// Reads the next physical line into `buf` (without its terminator), never
+    /// holding more than the line limit.
+    fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Line, EtlError> {
+        buf.clear();
+        let mut total: u64 = 0;
+        let mut too_long = false;
+        loop {
+            let chunk = self.reader.fill_buf().map_err(read_error(&self.path, self.line + 1))?;
+            if chunk.is_empty() {
+                if total == 0 {
+                    return Ok(Line::Eof);
+                }
+                break;
+            }
+            let (take, done) = match memchr::memchr(self.terminator, chunk) {
+                Some(k) => (k, true),
+                None => (chunk.len(), false),
+            };
+            total += take as u64;
+            if !too_long {
+                let room = self.limits.max_line_bytes.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..take.min(room)]);
+                too_long = take > room;
+            }
+            self.reader.consume(take + usize::from(done));
+            if done {
+                break;
+            }
+        }
+        self.line += 1;
+        if self.terminator == b'\n' && buf.last() == Some(&b'\r') && !too_long {
+            buf.pop();
+        }
+        Ok(if too_long {
+            Line::TooLong { bytes: total }
+        } else {
+            Line::Text
         })
     }
 }
 
-/// One data row: its 1-based line number in the file and its fields.
+/// One data line: its physical line number (header = 1) and its fields, or
+/// why it could not be split into fields (then every [`RawRow::field`] says so).
 pub struct RawRow<'a> {
     pub line: u64,
-    pub record: &'a csv::ByteRecord,
-    pub delimiter: u8,
+    pub record: &'a Record,
+    /// The line as read (at most the line limit).
+    text: &'a [u8],
+    malformed: Option<&'a Reject>,
 }
 
 impl RawRow<'_> {
-    /// The row as text, for the rejected-row table (invalid bytes replaced).
+    /// The line as read, for the rejected-row table (invalid bytes replaced).
     pub fn raw_line(&self) -> String {
-        let sep = [self.delimiter];
-        let joined = self.record.iter().collect::<Vec<_>>().join(&sep[..]);
         // NUL cannot be stored in a database text column; show it as U+2400 (␀).
-        let mut text = String::from_utf8_lossy(&joined).replace('\0', "\u{2400}");
-        if text.len() > 2000 {
-            let mut cut = 2000;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push('…');
-        }
-        text
+        let text = String::from_utf8_lossy(self.text).replace('\0', "\u{2400}");
+        excerpt(&text, RAW_LINE_CHARS)
     }
 
-    /// Field at `pos` as UTF-8, trimmed; an explanation if it is missing or not UTF-8.
+    /// Field at `pos` as UTF-8, trimmed; an explanation if it is missing, not
+    /// UTF-8, or the line could not be split into fields.
     pub fn field(&self, pos: usize, column: &str) -> Result<&str, Reject> {
+        if let Some(reject) = self.malformed {
+            return Err(reject.clone());
+        }
         let bytes = self.record.get(pos).ok_or_else(|| {
             Reject::new(
                 "missing_field",
@@ -230,43 +470,165 @@ impl RawRow<'_> {
                 "invalid_utf8",
                 format!(
                     "column {column:?} is not valid UTF-8: {:?}",
-                    String::from_utf8_lossy(bytes)
+                    excerpt(&String::from_utf8_lossy(bytes), QUOTE_CHARS)
                 ),
             )
         })
     }
 }
 
-/// Iterates the data rows of a source, calling `f` for each; returns rows read.
-/// A row that cannot be decoded at all (I/O error) stops with an error.
+/// Calls `f` for each data line of a source (blank lines are skipped and
+/// counted in [`Source::blank_lines`]); returns the lines read. Every line is
+/// passed on — a line that cannot be split into fields, or that exceeds the
+/// limit, as a row whose fields all carry the reason — so callers account for
+/// every line.
 pub fn for_each_row(
     source: &mut Source,
     mut f: impl FnMut(RawRow<'_>) -> Result<(), EtlError>,
 ) -> Result<u64, EtlError> {
-    let mut record = csv::ByteRecord::new();
+    let mut buf = Vec::new();
+    let mut record = Record::default();
     let mut rows = 0;
     loop {
-        let more = source
-            .reader
-            .read_byte_record(&mut record)
-            .map_err(|e| EtlError::Read {
-                path: source.path.clone(),
-                line: e.position().map_or(0, |p| p.line() + 2),
-                message: e.to_string(),
-            })?;
-        if !more {
-            return Ok(rows);
-        }
-        // A blank line (e.g. a trailing newline pair) is not a row.
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue;
-        }
+        let line = source.next_line(&mut buf)?;
+        let malformed = match line {
+            Line::Eof => return Ok(rows),
+            Line::TooLong { bytes } => {
+                record.clear();
+                Some(Reject::new(
+                    "line_too_long",
+                    format!(
+                        "the line has {bytes} bytes, more than the limit of {} (--max-line-bytes)",
+                        source.limits.max_line_bytes
+                    ),
+                ))
+            }
+            Line::Text => {
+                if buf.iter().all(u8::is_ascii_whitespace) {
+                    source.blank_lines += 1;
+                    continue;
+                }
+                split(&buf, source.delimiter, &mut record).err()
+            }
+        };
         rows += 1;
-        let line = record.position().map_or(0, |p| source.line_at(p.byte()));
         f(RawRow {
-            line,
+            line: source.line,
             record: &record,
-            delimiter: source.delimiter,
+            text: &buf,
+            malformed: malformed.as_ref(),
         })?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str, delimiter: u8) -> Result<Vec<String>, String> {
+        let mut r = Record::default();
+        split(line.as_bytes(), delimiter, &mut r).map_err(|e| e.code.to_owned())?;
+        Ok(r.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+    }
+
+    #[test]
+    fn splits_plain_and_quoted_fields() {
+        assert_eq!(fields("a\tb\t\tc", b'\t').unwrap(), ["a", "b", "", "c"]);
+        assert_eq!(
+            fields("a,\"b, c\",\"say \"\"hi\"\"\"", b',').unwrap(),
+            ["a", "b, c", "say \"hi\""]
+        );
+        assert_eq!(fields("x, \"y\" ,z", b',').unwrap(), ["x", "y", "z"]);
+        assert_eq!(fields("", b',').unwrap(), [""]);
+        assert_eq!(fields("a,", b',').unwrap(), ["a", ""]);
+        // A quote inside a field (not at its start) is literal.
+        assert_eq!(fields("5\" disk\tx", b'\t').unwrap(), ["5\" disk", "x"]);
+        assert_eq!(fields("\"Nano\tnano@x.test", b'\t').unwrap_err(), "unclosed_quote");
+        assert_eq!(fields("\"a\"b,c", b',').unwrap_err(), "malformed_quote");
+    }
+
+    fn lines_of(bytes: &[u8], limits: Limits) -> Vec<(u64, Result<String, String>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let cols = [Column {
+            name: "A",
+            aliases: &["a"],
+        }];
+        let mut source = Source::open(&path, &cols, None, limits).unwrap();
+        let mut out = Vec::new();
+        for_each_row(&mut source, |row| {
+            out.push((
+                row.line,
+                row.field(0, "A").map(str::to_owned).map_err(|e| e.code.to_owned()),
+            ));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn every_line_ending_gives_the_same_lines() {
+        let want = vec![
+            (2, Ok("x".to_owned())),
+            (3, Ok("y".to_owned())),
+            (5, Ok("z".to_owned())),
+        ];
+        for text in [
+            "A\nx\ny\n\nz\n",
+            "A\r\nx\r\ny\r\n\r\nz",
+            "A\rx\ry\r\rz\r",
+            "\u{feff}A\nx\ny\n \nz",
+        ] {
+            assert_eq!(lines_of(text.as_bytes(), Limits::default()), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_quote_costs_one_line_and_long_lines_are_skipped() {
+        let limits = Limits {
+            max_header_bytes: 100,
+            max_line_bytes: 10,
+        };
+        let got = lines_of(b"A\n\"open\nnext\n0123456789abcdef\nlast", limits);
+        assert_eq!(
+            got,
+            vec![
+                (2, Err("unclosed_quote".to_owned())),
+                (3, Ok("next".to_owned())),
+                (4, Err("line_too_long".to_owned())),
+                (5, Ok("last".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn headers_that_are_not_exports_are_refused_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let cols = [Column {
+            name: "A",
+            aliases: &["a"],
+        }];
+        let limits = Limits {
+            max_header_bytes: 1000,
+            max_line_bytes: 1000,
+        };
+        let long = dir.path().join("long.csv");
+        std::fs::write(&long, "x".repeat(5000)).unwrap();
+        let err = Source::open(&long, &cols, None, limits).err().unwrap().to_string();
+        assert!(err.contains("longer than 1000 bytes") && err.len() < 400, "{err}");
+        let utf16 = dir.path().join("utf16.csv");
+        std::fs::write(&utf16, b"\xFF\xFEA\0\n\0").unwrap();
+        let err = Source::open(&utf16, &cols, None, limits).err().unwrap().to_string();
+        assert!(err.contains("UTF-16"), "{err}");
+        let err = Source::open(dir.path(), &cols, None, limits).err().unwrap().to_string();
+        assert!(err.contains("a directory"), "{err}");
+    }
+
+    #[test]
+    fn excerpts_are_cut_on_characters() {
+        assert_eq!(excerpt("héllo", 2), "hé…");
+        assert_eq!(excerpt("hi", 5), "hi");
     }
 }

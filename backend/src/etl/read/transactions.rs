@@ -25,7 +25,7 @@ use crate::etl::load::copy_binary;
 use crate::etl::months::ActiveMonths;
 use crate::etl::progress::{Progress, TICK_ROWS};
 use crate::etl::read::products::{allocate, Catalog};
-use crate::etl::read::source::{for_each_row, Column, Digested, RawRow, Source};
+use crate::etl::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
 use crate::etl::rows::{FactBatch, FactRef, FactRow, ProductRow, Reject, RejectedRow};
 
 pub const FILE: &str = "transactions.csv";
@@ -72,6 +72,7 @@ pub struct Scan {
     pub rows: u64,
     pub sha256: String,
     pub bytes: u64,
+    limits: Limits,
 }
 
 fn content_hash(row: &RawRow<'_>) -> u64 {
@@ -88,10 +89,10 @@ fn id_hash(id: &[u8]) -> u32 {
 }
 
 /// Pass 1: which transaction ids repeat. Memory: 4 bytes per row, freed after.
-pub fn scan(dir: &Path, progress: &Progress) -> Result<Scan, EtlError> {
+pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, EtlError> {
     let phase = progress.phase("read transactions (pass 1)", None);
     let digest = Digested::default();
-    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
+    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let id_pos = source.positions[1];
     let mut ids: Vec<u32> = Vec::new();
     let rows = for_each_row(&mut source, |row| {
@@ -118,6 +119,7 @@ pub fn scan(dir: &Path, progress: &Progress) -> Result<Scan, EtlError> {
         rows,
         sha256,
         bytes,
+        limits,
     })
 }
 
@@ -533,7 +535,7 @@ pub fn load(
     options: Pass2Options<'_, '_>,
     sender: mpsc::Sender<FactBatch>,
 ) -> Result<Transactions, EtlError> {
-    let mut source = Source::open(&dir.join(FILE), COLUMNS, None)?;
+    let mut source = Source::open(&dir.join(FILE), COLUMNS, None, scan.limits)?;
     let p = source.positions.clone();
     let phase = options.progress.phase("read transactions (pass 2)", Some(scan.rows));
     let mut pass = Pass2 {
@@ -576,6 +578,13 @@ pub fn load(
             }
         }
     })?;
+    if read != scan.rows {
+        // Pass 1 counted other lines: the file changed while the run read it.
+        return Err(EtlError::Aborted(format!(
+            "{FILE} changed while it was read ({} data lines, then {read}): ingest a file that is no longer being written",
+            scan.rows
+        )));
+    }
     pass.out.counts.read = read;
     // Repeated ids: identical rows keep the first and count the rest as duplicates;
     // differing rows are all rejected, since no one can tell which is right.
@@ -658,7 +667,7 @@ mod tests {
         }
         std::fs::write(dir.path().join(FILE), text).unwrap();
         let progress = Progress::for_stderr();
-        let scan = scan(dir.path(), &progress).unwrap();
+        let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
         let (sender, mut receiver) = mpsc::channel(64);
         let options = Pass2Options {
             run_id: 1,

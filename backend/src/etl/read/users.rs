@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::etl::counts::Counts;
 use crate::etl::customers::{Interner, TextArena, TextRef};
 use crate::etl::error::EtlError;
-use crate::etl::read::source::{for_each_row, Column, Digested, Source};
+use crate::etl::read::source::{for_each_row, Column, Digested, Limits, Source};
 use crate::etl::rows::{Reject, RejectedRow};
 
 pub const FILE: &str = "users.csv";
@@ -63,9 +63,9 @@ impl Users {
     }
 }
 
-pub fn read(dir: &Path, run_id: i64) -> Result<Users, EtlError> {
+pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> {
     let digest = Digested::default();
-    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()))?;
+    let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let p = source.positions.clone();
     let mut ids = Interner::default();
     let mut customers: Vec<Customer> = Vec::new();
