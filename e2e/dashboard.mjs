@@ -127,9 +127,182 @@ try {
   await page.waitForSelector('#users tbody tr', { timeout: 30000 });
   check(true, 'retry recovers');
 
+  // ---- Ingests: the run history and one run, reached through the navigation.
+  await page.setViewportSize({ width: 1280, height: 1600 });
+  await page.goto(`${base}/`, { waitUntil: 'load' });
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  const navIngests = page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Ingests' });
+  check(await navIngests.getAttribute('href') === '/runs', 'nav link "Ingests" is a real link to /runs');
+  check(await page.getByRole('link', { name: 'Reports' }).getAttribute('aria-current') === 'page', 'nav marks the reports page as current');
+  // A property set on window survives only if the app navigates without reloading.
+  await page.evaluate(() => { window.__stillTheSamePage = true; });
+  await navIngests.click();
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check(new URL(page.url()).pathname === '/runs', `URL after the nav link: ${page.url()}`);
+  check(await page.evaluate(() => window.__stillTheSamePage === true), 'the nav link navigates inside the app (no reload)');
+  check(await navIngests.getAttribute('aria-current') === 'page', 'nav marks the runs page as current');
+  check(await page.getByRole('heading', { name: 'Ingest runs' }).count() === 1, 'runs page heading');
+  const history = await page.evaluate(async () => (await (await fetch('/ingests')).json()));
+  check((await page.locator('#runs tbody tr').count()) === history.runs.length, `one row per run (${history.runs.length})`);
+  const ids = await page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.run)));
+  check(ids.every((id, i) => i === 0 || id < ids[i - 1]), `runs newest first (${ids})`);
+  const green = page.locator('#runs .badge.good', { hasText: 'succeeded' });
+  check((await green.count()) >= 1, 'a run with status "succeeded"');
+  const colourOf = (loc) => loc.first().evaluate((e) => getComputedStyle(e).color.match(/\d+/g).map(Number));
+  const [gr, gg, gb] = await colourOf(green);
+  check(gg > gr && gg > gb, `succeeded badge is green (rgb ${gr},${gg},${gb})`);
+  const refused = history.runs.find((r) => r.status === 'refused');
+  if (refused) {
+    const row = page.locator(`#runs tr[data-run="${refused.id}"]`);
+    const [rr, rg, rb] = await colourOf(row.locator('.badge'));
+    check(rr > rg && rr > rb, `refused badge is red (rgb ${rr},${rg},${rb})`);
+    check((await row.locator('.message').textContent()).includes('max-reject-pct'), 'the refusal is explained in the list');
+  }
+  const target = history.runs.find((r) => r.status === 'succeeded' && r.files.some((f) => f.rejected > 0));
+  const clean = history.runs.find((r) => r.status === 'succeeded' && r.files.every((f) => f.rejected === 0));
+  check(!!target && !!clean, `fixture runs present (with rejections: ${target?.id}, without: ${clean?.id})`);
+  const txSummary = page.locator(`#runs tr[data-run="${target.id}"] li`, { hasText: 'transactions.csv' });
+  check(/21 read · 18 loaded · 3 rejected/.test(await txSummary.textContent()), 'per-file counts shown compactly in the list');
+  check((await txSummary.locator('.warn').textContent()) === '3 rejected', 'rejected rows stand out in the list');
+
+  // Open the run: header, files, changes, reasons, rejected rows.
+  await page.locator(`#runs a[href="/runs/${target.id}"]`).click();
+  await page.waitForSelector('#files tbody tr', { timeout: 30000 });
+  check(new URL(page.url()).pathname === `/runs/${target.id}`, `URL of the run: ${page.url()}`);
+  for (const title of [`Run ${target.id}`, 'Files', 'Changes', 'Rejection reasons', 'Rejected rows']) {
+    check(await page.getByRole('heading', { name: title, exact: true }).count() === 1, `run section "${title}" shown`);
+  }
+  check((await page.locator('#files tbody tr').count()) === target.files.length, 'one row per file');
+  const tx = target.files.find((f) => f.file === 'transactions.csv');
+  const txCells = await page.locator('#files tbody tr', { hasText: 'transactions.csv' }).locator('td').allTextContents();
+  check(txCells[0] === String(tx.read) && txCells[1] === String(tx.loaded) && txCells[4] === String(tx.rejected),
+    `transactions.csv counts: ${txCells.join(' / ')}`);
+  const changes = await page.locator('#changes').textContent();
+  check(changes.includes('Revenue (USD)') && changes.includes('+18'), 'changes: per-currency revenue and the new transactions');
+  const detail = await page.evaluate(async (id) => (await (await fetch(`/ingests/${id}`)).json()), target.id);
+  const currencies = new Set([...Object.keys(detail.before.revenue), ...Object.keys(detail.after.revenue)]);
+  check((await page.locator('#changes tr[data-currency]').count()) === currencies.size, `one revenue row per currency (${[...currencies]})`);
+  const reasons = await page.locator('#reasons').textContent();
+  check(['invalid_date', 'invalid_amount', 'unknown_currency', 'empty_customer_id'].every((r) => reasons.includes(r)), 'rejection reasons listed');
+  check(reasons.includes('unrecognised date "yesterday"'), 'a reason shows its first example');
+  await page.waitForSelector('#rejections tbody tr', { timeout: 30000 });
+  const rejectedTotal = target.files.reduce((n, f) => n + f.rejected, 0);
+  check((await page.locator('#rejections tbody tr').count()) === rejectedTotal, `rejected rows table (${rejectedTotal} rows)`);
+  const rowsText = await page.locator('#rejections table').textContent();
+  check(rowsText.includes('n***@e***.org'), 'the rejected e-mail address is shown masked');
+  check(!rowsText.includes('no.id.person@example.org') && !(await page.locator('body').textContent()).includes('no.id.person@'), 'the raw e-mail address is not shown');
+  check(!/[^\s*]@|@[^\s*]{2}/.test(rowsText), 'every "@" in the rejected rows belongs to a masked address');
+
+  // Filter by reason: URL, rows and the CSV link follow.
+  await page.selectOption('#rejections-reason', 'invalid_date');
+  await page.waitForFunction(() => location.search === '?reason=invalid_date');
+  await page.waitForFunction(() => document.querySelectorAll('#rejections tbody tr').length === 1);
+  check((await page.locator('#rejections tbody tr').textContent()).includes('yesterday'), 'filtered by reason: the bad-date row');
+  const rejCsv = await page.locator('#rejections a[download]').getAttribute('href');
+  check(rejCsv === `/ingests/${target.id}/rejections?reason=invalid_date&limit=1000&format=csv`, `rejections CSV link: ${rejCsv}`);
+  const rejCsvBody = (await page.evaluate(async (u) => (await fetch(u)).text(), rejCsv)).trim().split('\n');
+  check(rejCsvBody.length === 2 && rejCsvBody[1].includes('txn_e2e_bad_date'), 'the CSV holds exactly the filtered rows');
+  // Another file drops a reason that file does not have.
+  await page.selectOption('#rejections-file', 'users.csv');
+  await page.waitForFunction(() => location.search === '?file=users.csv');
+  await page.waitForFunction(() => document.querySelectorAll('#rejections tbody tr').length === 1);
+  check((await page.locator('#rejections tbody tr').textContent()).includes('empty_customer_id'), 'filtered by file: users.csv');
+  check(await page.locator('#rejections-reason').inputValue() === '', 'the reason filter is cleared for a file without it');
+
+  // Back/forward walk the filters, then the pages.
+  await page.goBack();
+  await page.waitForFunction(() => location.search === '?reason=invalid_date');
+  await page.waitForFunction(() => document.querySelectorAll('#rejections tbody tr').length === 1);
+  check(await page.locator('#rejections-reason').inputValue() === 'invalid_date', 'back restores the reason filter');
+  await page.goBack();
+  await page.waitForFunction(() => location.search === '');
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname === '/runs');
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check(true, 'back returns to /runs with its table');
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname === '/');
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  await page.waitForSelector('#growth canvas[data-drawn="true"]', { timeout: 30000 });
+  check(await page.evaluate(() => window.__stillTheSamePage === true), 'back to the reports page: charts drawn again, no reload');
+  await page.goForward();
+  await page.waitForFunction(() => location.pathname === '/runs');
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check(true, 'forward returns to /runs');
+
+  // Deep links: a run with a filter, the list, a run without rejections, a missing run, an unknown page.
+  await page.goto(`${base}/runs/${target.id}?reason=unknown_currency`, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.querySelectorAll('#rejections tbody tr').length === 1, null, { timeout: 30000 });
+  check(await page.locator('#rejections-reason').inputValue() === 'unknown_currency', 'a deep link reopens the run with its filter');
+  check((await page.locator('#rejections tbody tr').textContent()).includes('xxx'), 'deep link shows the filtered row');
+  await page.goto(`${base}/runs/${clean.id}`, { waitUntil: 'load' });
+  await page.waitForSelector('#rejections .empty', { timeout: 30000 });
+  check((await page.locator('#rejections .empty').textContent()).includes('rejected no rows'), 'a run without rejections says so');
+  check((await page.locator('#reasons .empty').textContent()).includes('No rows were rejected'), 'no rejection reasons: empty state');
+  check((await page.locator('#rejections-reason').count()) === 0, 'no filters without rejected rows');
+  await page.goto(`${base}/runs/999999`, { waitUntil: 'load' });
+  await page.waitForSelector('#run .error-banner', { timeout: 30000 });
+  check((await page.locator('#run .error-banner').textContent()).includes('404'), 'a missing run shows the error banner');
+  await page.goto(`${base}/no-such-page`, { waitUntil: 'load' });
+  await page.waitForSelector('text=Page not found', { timeout: 30000 });
+  check(true, 'an unknown path shows "Page not found"');
+
+  // The run list's error banner and retry.
+  const isList = (url) => url.pathname === '/ingests';
+  await page.route(isList, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"database_unavailable","message":"the database is unavailable"}' }));
+  await page.goto(`${base}/runs`, { waitUntil: 'load' });
+  await page.waitForSelector('#runs .error-banner', { timeout: 30000 });
+  const runsBanner = await page.locator('#runs .error-banner').textContent();
+  check(runsBanner.includes('ingest runs') && runsBanner.includes('503'), `runs error banner: ${runsBanner}`);
+  await page.unroute(isList);
+  await page.locator('#runs .error-banner button').click();
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check(true, 'retry loads the runs');
+
+  // Paging: an offset in the URL shows a later page; "Previous" goes back to the first.
+  await page.goto(`${base}/runs?offset=1`, { waitUntil: 'load' });
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check((await page.locator('#runs tbody tr').count()) === history.runs.length - 1, 'a later page of runs');
+  check((await page.locator('#runs .pager-range').textContent()) === `Showing 2–${history.runs.length} of ${history.runs.length} runs`, 'pager names the range');
+  check(await page.getByRole('button', { name: 'Next →' }).isDisabled(), 'no next page after the last run');
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await page.waitForFunction(() => location.search === '');
+  await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n, history.runs.length);
+  check(true, '"Previous" returns to the first page');
+
+  // The new pages in light and dark, and on a phone: no sideways scrolling there.
+  const visit = async (path, name) => {
+    await page.goto(`${base}${path}`, { waitUntil: 'load' });
+    await page.waitForSelector('#runs tbody tr, #rejections tbody tr', { timeout: 30000 });
+    if (shots) {
+      await page.waitForTimeout(200);
+      await page.screenshot({ path: join(shots, name), fullPage: true });
+    }
+  };
+  if (shots) {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await visit('/runs', `runs-${scheme}.png`);
+      await visit(`/runs/${target.id}`, `run-${scheme}.png`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+  await page.setViewportSize({ width: 390, height: 900 });
+  for (const [path, name] of [['/runs', 'runs-phone.png'], [`/runs/${target.id}`, 'run-phone.png']]) {
+    await visit(path, name);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const clipped = await page.evaluate(() => [...document.querySelectorAll('.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1).length);
+    check(overflow <= 0 && clipped === 0, `${path} fits a 390 px phone (page overflow ${overflow} px, ${clipped} tables scrolling sideways)`);
+  }
+  await page.setViewportSize({ width: 1280, height: 1600 });
+
   // No dashboard route shadows the API.
   const api = await page.evaluate(async () => (await fetch('/quality')).headers.get('content-type'));
   check(api.includes('application/json'), '/quality is still the API');
+  for (const path of ['/ingests', `/ingests/1`, '/ingests/1/rejections']) {
+    const type = await page.evaluate(async (p) => (await fetch(p)).headers.get('content-type'), path);
+    check(type.includes('application/json'), `${path} is still the API`);
+  }
   check(errors.length === 0, `no page errors ${errors.join(' | ')}`);
 } catch (e) {
   console.log(`FAIL ${e}`);

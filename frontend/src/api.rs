@@ -1,12 +1,13 @@
 //! Every HTTP call of the dashboard, through gloo-net, typed with the shared API types.
 
 use api_types::{
-    ApiError, Meta, MonthlyTransactionsReport, QualityReport, RevenueGrowthReport, TopProductsReport, TopUsersReport,
+    ApiError, IngestDetail, IngestList, Meta, MonthlyTransactionsReport, QualityReport, RejectionList,
+    RevenueGrowthReport, TopProductsReport, TopUsersReport,
 };
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 
-use crate::state::ViewState;
+use crate::state::{RejectionQuery, RunsQuery, ViewState};
 
 /// A failed request, described for the error banner.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +76,30 @@ pub async fn quality() -> Result<QualityReport, FetchError> {
     get("data quality", "/quality".into()).await
 }
 
+/// A page of the run history, newest first.
+pub async fn ingests(query: RunsQuery) -> Result<IngestList, FetchError> {
+    get("ingest runs", format!("/ingests?{}", query.api_query())).await
+}
+
+/// One run with its rejection reasons and before/after totals.
+pub async fn ingest(id: i64) -> Result<IngestDetail, FetchError> {
+    get("the ingest run", format!("/ingests/{id}")).await
+}
+
+/// A page of a run's rejected rows.
+pub async fn rejections(id: i64, query: &RejectionQuery) -> Result<RejectionList, FetchError> {
+    get("rejected rows", rejections_url(id, &query.api_query())).await
+}
+
+fn rejections_url(id: i64, query: &str) -> String {
+    format!("/ingests/{id}/rejections?{query}")
+}
+
+/// The CSV of every rejected row the filter matches.
+pub fn rejections_csv_url(id: i64, query: &RejectionQuery) -> String {
+    csv_url(&format!("/ingests/{id}/rejections"), &query.csv_query())
+}
+
 /// Top products follow the header's window when an as-of month is chosen;
 /// otherwise they cover all data (the business question is "highest total sales").
 pub fn products_range(view: &ViewState) -> String {
@@ -87,11 +112,38 @@ pub fn products_range(view: &ViewState) -> String {
     q
 }
 
-/// The CSV download link of a report with the page's parameters.
+/// The CSV download link of a report (or of rejected rows) with the page's parameters.
 pub fn csv_url(path: &str, query: &str) -> String {
     if query.is_empty() {
         format!("{path}?format=csv")
     } else {
         format!("{path}?{query}&format=csv")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_urls_carry_the_filter() {
+        let q = RejectionQuery {
+            file: Some("users.csv".into()),
+            reason: Some("empty_customer_id".into()),
+            offset: 50,
+        };
+        assert_eq!(
+            rejections_url(7, &q.api_query()),
+            "/ingests/7/rejections?file=users.csv&reason=empty_customer_id&limit=50&offset=50"
+        );
+        // The download holds every matching row, not the page shown.
+        assert_eq!(
+            rejections_csv_url(7, &q),
+            "/ingests/7/rejections?file=users.csv&reason=empty_customer_id&limit=1000&format=csv"
+        );
+        assert_eq!(
+            rejections_csv_url(7, &RejectionQuery::default()),
+            "/ingests/7/rejections?limit=1000&format=csv"
+        );
     }
 }

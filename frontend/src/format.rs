@@ -75,6 +75,61 @@ pub fn count(n: i64) -> String {
     group_digits(&n.to_string())
 }
 
+/// A count's change with its sign: `"+18"`, `"-5"`, `"±0"`.
+pub fn signed_count(n: i64) -> String {
+    match n {
+        0 => "±0".to_owned(),
+        n if n > 0 => format!("+{}", count(n)),
+        n => count(n),
+    }
+}
+
+/// A change of money with its sign: `"+$513.00"`, `"-€2.50"`, `"±0"`.
+pub fn signed_money(delta: Money, currency: &str) -> String {
+    match delta.cents() {
+        0 => "±0".to_owned(),
+        c if c > 0 => format!("+{}", money(delta, currency)),
+        _ => money(delta, currency),
+    }
+}
+
+/// A run's duration: `"15 ms"`, `"2.4 s"`, `"3 min 05 s"`; `"–"` while unknown.
+pub fn duration(ms: Option<i64>) -> String {
+    match ms {
+        None => "–".to_owned(),
+        Some(ms) if ms < 1_000 => format!("{ms} ms"),
+        Some(ms) if ms < 60_000 => format!("{}.{} s", ms / 1_000, ms % 1_000 / 100),
+        Some(ms) => {
+            let s = ms / 1_000;
+            format!("{} min {:02} s", s / 60, s % 60)
+        }
+    }
+}
+
+/// A file size: `"176 B"`, `"1.6 KB"`, `"12.3 MB"` (powers of 1024).
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The months a data set spans: `"Jan 2024 – Oct 2024"`, `"–"` without data.
+pub fn month_range(first: Option<&str>, latest: Option<&str>) -> String {
+    match (first, latest) {
+        (Some(a), Some(b)) if a == b => month_label(a),
+        (Some(a), Some(b)) => format!("{} – {}", month_label(a), month_label(b)),
+        _ => "–".to_owned(),
+    }
+}
+
 /// `"2024-05"` → `"May 2024"`.
 pub fn month_label(month: &str) -> String {
     const NAMES: [&str; 12] = [
@@ -120,6 +175,26 @@ mod tests {
         assert_eq!(count(12870), "12,870");
         assert_eq!(share(Some(Percent(1382))), "13.82%");
         assert_eq!(timestamp("2024-10-03T16:44:00Z"), "3 Oct 2024 16:44 UTC");
+    }
+
+    #[test]
+    fn changes_and_sizes() {
+        assert_eq!(signed_count(18), "+18");
+        assert_eq!(signed_count(-1500), "-1,500");
+        assert_eq!(signed_count(0), "±0");
+        assert_eq!(signed_money(Money(51300), "usd"), "+$513.00");
+        assert_eq!(signed_money(Money(-250), "eur"), "-€2.50");
+        assert_eq!(signed_money(Money(0), "usd"), "±0");
+        assert_eq!(duration(None), "–");
+        assert_eq!(duration(Some(15)), "15 ms");
+        assert_eq!(duration(Some(2_450)), "2.4 s");
+        assert_eq!(duration(Some(185_000)), "3 min 05 s");
+        assert_eq!(bytes(176), "176 B");
+        assert_eq!(bytes(1606), "1.6 KB");
+        assert_eq!(bytes(12 * 1024 * 1024 + 300 * 1024), "12.3 MB");
+        assert_eq!(month_range(Some("2024-01"), Some("2024-10")), "Jan 2024 – Oct 2024");
+        assert_eq!(month_range(Some("2024-01"), Some("2024-01")), "Jan 2024");
+        assert_eq!(month_range(None, None), "–");
     }
 
     #[test]

@@ -1,0 +1,78 @@
+//! The reports page's filters (window, as-of month, currency), offering what
+//! the data holds (`/reports/meta`).
+
+use yew::prelude::*;
+
+use crate::api;
+use crate::components::select_value;
+use crate::format::month_label;
+use crate::hooks::use_fetch;
+use crate::state::{months_between, ViewState, WINDOW_CHOICES};
+
+#[derive(Properties, PartialEq)]
+pub struct ReportControlsProps {
+    pub view: ViewState,
+    /// Called with the filters after a change.
+    pub on_change: Callback<ViewState>,
+}
+
+#[component]
+pub fn ReportControls(props: &ReportControlsProps) -> Html {
+    let meta = use_fetch((), |()| api::meta());
+    let meta = meta.data();
+    let view = &props.view;
+    // Each select changes one field of the view; an empty value means "default".
+    let on_select = |apply: fn(&mut ViewState, Option<String>)| {
+        let (view, on_change) = (view.clone(), props.on_change.clone());
+        Callback::from(move |e: Event| {
+            let mut next = view.clone();
+            apply(&mut next, select_value(&e).filter(|v| !v.is_empty()));
+            on_change.emit(next);
+        })
+    };
+    let on_months = on_select(|v, value| {
+        if let Some(m) = value.and_then(|m| m.parse().ok()) {
+            v.months = m;
+        }
+    });
+    let on_as_of = on_select(|v, value| v.as_of = value);
+    let on_currency = on_select(|v, value| v.currency = value);
+    let months = meta
+        .as_ref()
+        .and_then(|m| Some(months_between(m.first_month.as_deref()?, m.latest_month.as_deref()?)))
+        .unwrap_or_default();
+    let latest = meta.as_ref().and_then(|m| m.latest_month.clone()).unwrap_or_default();
+    let currencies: Vec<String> = meta
+        .as_ref()
+        .map(|m| m.currencies.iter().map(|c| c.currency.clone()).collect())
+        .unwrap_or_default();
+    html! {
+        <form class="controls" aria-label="Report filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+            <label>{ "Window" }
+                <select id="months" onchange={on_months}>
+                    { for WINDOW_CHOICES.iter().map(|m| html! {
+                        <option value={m.to_string()} selected={*m == view.months}>{ format!("{m} months") }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ "As of" }
+                <select id="as-of" onchange={on_as_of}>
+                    <option value="" selected={view.as_of.is_none()}>{ format!("Latest ({})", month_label(&latest)) }</option>
+                    { for months.iter().map(|m| html! {
+                        <option value={m.clone()} selected={view.as_of.as_deref() == Some(m)}>{ month_label(m) }</option>
+                    }) }
+                </select>
+            </label>
+            <label>{ "Currency" }
+                <select id="currency" onchange={on_currency}>
+                    { for currencies.iter().enumerate().map(|(i, c)| html! {
+                        <option value={if i == 0 { String::new() } else { c.clone() }}
+                            selected={view.currency.as_deref() == Some(c.as_str()) || (i == 0 && view.currency.is_none())}>
+                            { c.to_uppercase() }
+                        </option>
+                    }) }
+                </select>
+            </label>
+        </form>
+    }
+}

@@ -1,0 +1,81 @@
+//! Month-over-month revenue growth, declines in red.
+
+use api_types::RevenueGrowthReport;
+use yew::prelude::*;
+
+use super::{incomplete_note, ChartSectionProps};
+use crate::api;
+use crate::charts::{growth_color, Bar, Theme};
+use crate::components::chart_canvas::{Axis, ChartCanvas, ChartKind};
+use crate::components::section::Section;
+use crate::format::{money, month_label, month_short, percent};
+use crate::hooks::use_fetch;
+
+#[component]
+pub fn GrowthSection(props: &ChartSectionProps) -> Html {
+    let report = use_fetch(props.view.clone(), |v| async move { api::growth(&v).await });
+    let data = report.data();
+    let empty = data.as_ref().is_some_and(|r| {
+        r.months
+            .iter()
+            .all(|m| m.revenue.cents() == 0 && m.previous_revenue.is_none())
+    });
+    let (chart, table) = match &data {
+        Some(r) => (chart(r, &props.theme(), props.dark, props.epoch), Some(table(r))),
+        None => (html! {}, None),
+    };
+    html! {
+        <Section id="growth" title="Monthly revenue growth" status={report.status()} {empty} {table}
+            csv_href={AttrValue::from(api::csv_url("/reports/revenue-growth", &props.view.api_query()))}>
+            { chart }
+        </Section>
+    }
+}
+
+fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let c = &r.currency;
+    let bars: Vec<Bar> = r
+        .months
+        .iter()
+        .map(|m| Bar {
+            label: month_short(&m.month),
+            value: m.growth_pct.map_or(0.0, |p| p.hundredths() as f64 / 100.0),
+            color: growth_color(m.growth_pct, m.complete, theme),
+        })
+        .collect();
+    let tips: Vec<String> = r
+        .months
+        .iter()
+        .map(|m| {
+            format!(
+                "{}{}\nGrowth: {}\nRevenue: {}\nPrevious month: {}",
+                month_label(&m.month),
+                if m.complete { "" } else { " (in progress)" },
+                percent(m.growth_pct),
+                money(m.revenue, c),
+                m.previous_revenue.map_or("–".to_owned(), |p| money(p, c))
+            )
+        })
+        .collect();
+    html! {
+        <>
+            <ChartCanvas kind={ChartKind::Vertical} {bars} tooltips={tips} axis={Axis::Percent}
+                label="Month-over-month revenue growth" {dark} {epoch} />
+            <p class="legend"><span class="swatch up"></span>{ "Growth " }<span class="swatch down"></span>{ "Decline" }</p>
+            { incomplete_note(r.months.iter().any(|m| !m.complete)) }
+        </>
+    }
+}
+
+fn table(r: &RevenueGrowthReport) -> Html {
+    let c = &r.currency;
+    html! {
+        <div class="table-wrap"><table>
+            <thead><tr><th>{"Month"}</th><th>{"Revenue"}</th><th>{"Previous month"}</th><th>{"Growth"}</th></tr></thead>
+            <tbody>{ for r.months.iter().map(|m| html! {
+                <tr class={classes!(m.declined.then_some("declined"))}><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td>
+                <td>{ money(m.revenue, c) }</td><td>{ m.previous_revenue.map_or("–".to_owned(), |p| money(p, c)) }</td><td>{ percent(m.growth_pct) }</td></tr>
+            }) }</tbody>
+        </table></div>
+    }
+}

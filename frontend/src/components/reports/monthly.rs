@@ -1,0 +1,91 @@
+//! Average transaction amount per month, in the page's window.
+
+use api_types::MonthlyTransactionsReport;
+use yew::prelude::*;
+
+use super::{incomplete_note, ChartSectionProps};
+use crate::api;
+use crate::charts::{faded, Bar, Theme};
+use crate::components::chart_canvas::{Axis, ChartCanvas, ChartKind};
+use crate::components::section::Section;
+use crate::format::{count, money, month_label, month_short};
+use crate::hooks::use_fetch;
+
+#[component]
+pub fn MonthlySection(props: &ChartSectionProps) -> Html {
+    let report = use_fetch(props.view.clone(), |v| async move { api::monthly(&v).await });
+    let data = report.data();
+    let empty = data
+        .as_ref()
+        .is_some_and(|r| r.months.iter().all(|m| m.transactions == 0));
+    let (chart, table, subtitle) = match &data {
+        Some(r) => (
+            chart(r, &props.theme(), props.dark, props.epoch),
+            Some(table(r)),
+            Some(format!(
+                "{} to {}, {}",
+                month_label(&r.window.from),
+                month_label(&r.window.to),
+                r.currency.to_uppercase()
+            )),
+        ),
+        None => (html! {}, None, None),
+    };
+    html! {
+        <Section id="monthly" title="Average transaction amount per month" subtitle={subtitle.map(AttrValue::from)}
+            status={report.status()} {empty} {table}
+            csv_href={AttrValue::from(api::csv_url("/reports/monthly-transactions", &props.view.api_query()))}>
+            { chart }
+        </Section>
+    }
+}
+
+fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let bars: Vec<Bar> = r
+        .months
+        .iter()
+        .map(|m| Bar {
+            label: month_short(&m.month),
+            value: m.avg_transaction_amount.cents() as f64 / 100.0,
+            color: if m.complete {
+                theme.primary
+            } else {
+                faded(theme.primary, theme)
+            },
+        })
+        .collect();
+    let tips: Vec<String> = r
+        .months
+        .iter()
+        .map(|m| {
+            format!(
+                "{}{}\nAverage: {}\nTransactions: {}\nActive customers: {}\nRevenue: {}",
+                month_label(&m.month),
+                if m.complete { "" } else { " (in progress)" },
+                money(m.avg_transaction_amount, &r.currency),
+                count(m.transactions),
+                count(m.active_customers),
+                money(m.revenue, &r.currency)
+            )
+        })
+        .collect();
+    html! {
+        <>
+            <ChartCanvas kind={ChartKind::Vertical} {bars} tooltips={tips} axis={Axis::Money(r.currency.clone())}
+                label="Average transaction amount per month" {dark} {epoch} />
+            { incomplete_note(r.months.iter().any(|m| !m.complete && m.transactions > 0)) }
+        </>
+    }
+}
+
+fn table(r: &MonthlyTransactionsReport) -> Html {
+    html! {
+        <div class="table-wrap"><table>
+            <thead><tr><th>{"Month"}</th><th>{"Transactions"}</th><th>{"Active customers"}</th><th>{"Revenue"}</th><th>{"Avg / transaction"}</th><th>{"Avg / customer"}</th></tr></thead>
+            <tbody>{ for r.months.iter().map(|m| html! {
+                <tr><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
+                <td>{ money(m.revenue, &r.currency) }</td><td>{ money(m.avg_transaction_amount, &r.currency) }</td><td>{ money(m.avg_amount_per_customer, &r.currency) }</td></tr>
+            }) }</tbody>
+        </table></div>
+    }
+}
