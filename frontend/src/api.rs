@@ -139,11 +139,11 @@ mod tests {
         // The download holds every matching row, not the page shown.
         assert_eq!(
             rejections_csv_url(7, &q),
-            "/ingests/7/rejections?file=users.csv&reason=empty_customer_id&limit=1000&format=csv"
+            "/ingests/7/rejections?file=users.csv&reason=empty_customer_id&format=csv"
         );
         assert_eq!(
             rejections_csv_url(7, &RejectionQuery::default()),
-            "/ingests/7/rejections?limit=1000&format=csv"
+            "/ingests/7/rejections?format=csv"
         );
     }
 }

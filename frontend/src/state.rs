@@ -126,8 +126,8 @@ pub const RUNS_PER_PAGE: u32 = 20;
 /// Rows per page of a run's rejected rows.
 pub const REJECTIONS_PER_PAGE: u32 = 50;
 
-/// The most rows one `GET /ingests/{id}/rejections` returns (its `limit` maximum).
-pub const CSV_ROW_LIMIT: u32 = 1000;
+/// The most rows the CSV of `GET /ingests/{id}/rejections` holds (its CSV default and maximum).
+pub const CSV_ROW_LIMIT: u32 = 1_000_000;
 
 /// The input files an ingest reads: the only values the `file` filter takes.
 pub const INPUT_FILES: [&str; 3] = ["products.csv", "transactions.csv", "users.csv"];
@@ -235,12 +235,10 @@ impl RejectionQuery {
         query_string(&pairs).trim_start_matches('?').to_owned()
     }
 
-    /// Parameters of the CSV download: every row the filter matches, up to the
-    /// API's largest page.
+    /// Parameters of the CSV download: every row the filter matches (the API's
+    /// CSV holds up to [`CSV_ROW_LIMIT`] rows without a `limit`).
     pub fn csv_query(&self) -> String {
-        let mut pairs = self.filter_pairs();
-        pairs.push(("limit", CSV_ROW_LIMIT.to_string()));
-        query_string(&pairs).trim_start_matches('?').to_owned()
+        query_string(&self.filter_pairs()).trim_start_matches('?').to_owned()
     }
 
     /// The same filter with another file: back to the first page, and the
@@ -359,7 +357,7 @@ mod tests {
             q.api_query(),
             "file=users.csv&reason=empty_customer_id&limit=50&offset=50"
         );
-        assert_eq!(q.csv_query(), "file=users.csv&reason=empty_customer_id&limit=1000");
+        assert_eq!(q.csv_query(), "file=users.csv&reason=empty_customer_id");
     }
 
     #[test]

@@ -14,6 +14,9 @@ use super::ReportError;
 use crate::domain::mask_emails;
 use crate::entities::{etl_rejected_row, etl_run, etl_run_file};
 
+/// The most rejected rows one CSV download holds.
+pub const MAX_CSV_ROWS: u32 = 1_000_000;
+
 /// The input files, as `file=` accepts them.
 pub const FILES: [&str; 3] = ["products.csv", "transactions.csv", "users.csv"];
 
@@ -35,7 +38,8 @@ pub struct RejectionParams {
     pub file: Option<String>,
     /// Only this reason code, e.g. `invalid_date` (see the run's `reasons`).
     pub reason: Option<String>,
-    /// Rows per page, 1–1000 (default 100).
+    /// Rows per page, 1–1000 (default 100); with `format=csv`, 1–1000000
+    /// (default: every matching row, up to 1000000).
     pub limit: Option<String>,
     /// Rows to skip (default 0).
     pub offset: Option<String>,
@@ -181,7 +185,11 @@ pub async fn rejections(
     id: i64,
     params: &RejectionParams,
 ) -> Result<RejectionList, ReportError> {
-    let limit = parse_int(params.limit.as_deref(), "limit", 100, 1, 1000)?;
+    let csv = params.format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("csv"));
+    let limit = match csv {
+        true => parse_int(params.limit.as_deref(), "limit", MAX_CSV_ROWS, 1, MAX_CSV_ROWS)?,
+        false => parse_int(params.limit.as_deref(), "limit", 100, 1, 1000)?,
+    };
     let offset = offset(params.offset.as_deref())?;
     let file = params.file.as_deref().map(str::trim).filter(|f| !f.is_empty());
     if let Some(f) = file {

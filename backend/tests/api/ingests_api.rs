@@ -193,3 +193,31 @@ async fn history_is_served(engine: Engine) {
     }
 }
 both!(history, history_is_served);
+
+/// The CSV of rejected rows holds every matching row (pages are for JSON).
+async fn rejections_csv_is_whole(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let bad: Vec<String> = (0..1500).map(|i| format!("someday\tb{i}\tc1\t\t1.00\tusd")).collect();
+    let mut lines: Vec<&str> = bad.iter().map(String::as_str).collect();
+    lines.push("1/1/24 7:00\tgood\tc1\t\t1.00\tusd");
+    let dir = fixture(&[PRODUCT], &lines, &["c1\tAnn\tann@x.test"]);
+    let run = t.ingest(dir.path()).await.unwrap().run_id;
+    let app = TestApp::spawn(&t.db).await;
+    let page = app.json(&format!("/ingests/{run}/rejections")).await;
+    assert_eq!((page["total"].as_i64(), page["rejections"].as_array().unwrap().len()), (Some(1500), 100));
+    let csv = app
+        .get(&format!("/ingests/{run}/rejections?reason=invalid_date&format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 1 + 1500);
+    let limited = app
+        .get(&format!("/ingests/{run}/rejections?format=csv&limit=10&offset=1495"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(limited.lines().count(), 1 + 5);
+}
+both!(rejections_csv, rejections_csv_is_whole);
