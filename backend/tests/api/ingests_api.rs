@@ -204,7 +204,10 @@ async fn rejections_csv_is_whole(engine: Engine) {
     let run = t.ingest(dir.path()).await.unwrap().run_id;
     let app = TestApp::spawn(&t.db).await;
     let page = app.json(&format!("/ingests/{run}/rejections")).await;
-    assert_eq!((page["total"].as_i64(), page["rejections"].as_array().unwrap().len()), (Some(1500), 100));
+    assert_eq!(
+        (page["total"].as_i64(), page["rejections"].as_array().unwrap().len()),
+        (Some(1500), 100)
+    );
     let csv = app
         .get(&format!("/ingests/{run}/rejections?reason=invalid_date&format=csv"))
         .await
