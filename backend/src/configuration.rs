@@ -17,6 +17,18 @@ pub fn progress_interval() -> std::time::Duration {
     std::time::Duration::from_millis(ms.max(1))
 }
 
+/// The level of successful requests' log lines: `REQUEST_LOG` = `info`
+/// (default), `debug` or `off`. Read once.
+pub fn request_log() -> crate::telemetry::RequestLogLevel {
+    use crate::telemetry::RequestLogLevel;
+    static LEVEL: std::sync::OnceLock<RequestLogLevel> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var("REQUEST_LOG").ok().as_deref().map(str::trim) {
+        Some("debug") => RequestLogLevel::Debug,
+        Some("off") => RequestLogLevel::Off,
+        _ => RequestLogLevel::Info,
+    })
+}
+
 /// Path of the embedded SQLite database used when no URL is configured.
 pub const DEFAULT_SQLITE_PATH: &str = migration::DEFAULT_SQLITE_PATH;
 

@@ -16,6 +16,8 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("no data has been loaded yet: run `backend ingest` first")]
     NoData,
     #[error("the database is unavailable")]
@@ -56,6 +58,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::NoData => "no_data",
             ApiError::Unavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -68,6 +71,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoData => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,7 +81,11 @@ impl ResponseError for ApiError {
         if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = self {
             tracing::error!(error = %cause, code = self.code(), "request failed");
         }
-        HttpResponse::build(self.status_code()).json(api_types::ApiError {
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::MethodNotAllowed(_) = self {
+            res.insert_header((actix_web::http::header::ALLOW, "GET, HEAD"));
+        }
+        res.json(api_types::ApiError {
             error: self.code().to_owned(),
             message: self.to_string(),
         })

@@ -59,6 +59,12 @@ enum Command {
         /// Longest data line, in bytes (a longer line is rejected, not held in memory).
         #[arg(long, env = "MAX_LINE_BYTES", default_value_t = Limits::default().max_line_bytes)]
         max_line_bytes: usize,
+        /// Reject transactions dated before this day (YYYY-MM-DD).
+        #[arg(long, env = "EARLIEST_DATE", default_value_t = etl::DEFAULT_EARLIEST_DATE)]
+        earliest_date: chrono::NaiveDate,
+        /// Reject transactions dated more than this many days after the run.
+        #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1)]
+        max_days_ahead: u32,
     },
     /// Serve the JSON API (and the built dashboard, if present) until SIGINT/SIGTERM.
     Serve {
@@ -75,6 +81,10 @@ enum Command {
         /// HTTP worker threads (default: one per CPU core).
         #[arg(long, env = "WORKERS")]
         workers: Option<usize>,
+        /// How often the report cache asks the database for a newer run, in
+        /// milliseconds (a new ingest shows in the API within this time).
+        #[arg(long, env = "REPORT_CACHE_RECHECK_MS", default_value_t = 1000)]
+        cache_recheck_ms: u64,
         /// Ingest this folder before serving if the database holds no data yet.
         #[arg(long)]
         ingest_if_empty: Option<PathBuf>,
@@ -168,6 +178,8 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             min_keep_pct,
             max_header_bytes,
             max_line_bytes,
+            earliest_date,
+            max_days_ahead,
         } => {
             let options = IngestOptions {
                 input,
@@ -185,6 +197,8 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                     max_header_bytes,
                     max_line_bytes,
                 },
+                earliest_date,
+                max_days_ahead,
                 fail_after_rows: None,
             };
             let summary = etl::ingest(&db, &options)
@@ -201,12 +215,18 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             cors_origins,
             static_dir,
             workers,
+            cache_recheck_ms,
             ingest_if_empty,
         } => {
-            if let Some(input) = ingest_if_empty {
+            // A database never loaded (or never migrated) serves 404 no_data, not errors.
+            {
                 use migration::MigratorTrait;
+                migration::Migrator::up(&db, None)
+                    .await
+                    .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
+            }
+            if let Some(input) = ingest_if_empty {
                 use sea_orm::{EntityTrait, PaginatorTrait};
-                migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
                 let runs = backend::entities::etl_run::Entity::find()
                     .count(&db)
                     .await
@@ -225,6 +245,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 cors_origins,
                 static_dir: Some(static_dir),
                 workers,
+                cache_recheck: std::time::Duration::from_millis(cache_recheck_ms),
             };
             let app =
                 Application::build(&settings, db).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;

@@ -22,6 +22,8 @@ pub struct ServeSettings {
     pub static_dir: Option<PathBuf>,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// How often the report cache asks the database for a newer run.
+    pub cache_recheck: std::time::Duration,
 }
 
 /// A bound, not yet running server.
@@ -35,7 +37,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let db = web::Data::new(db);
-        let cache = web::Data::new(crate::reports::ReportCache::default());
+        let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
         let openapi = crate::openapi::document();
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
@@ -67,14 +69,11 @@ impl Application {
                     .into()
                 }))
                 .configure(routes::configure)
-                .route(
-                    "/openapi.json",
-                    web::get().to(move || {
-                        let doc = openapi.clone();
-                        async move { HttpResponse::Ok().json(doc) }
-                    }),
-                )
-                .route("/docs", web::get().to(docs));
+                .service(routes::resource("/openapi.json").route(routes::get().to(move || {
+                    let doc = openapi.clone();
+                    async move { HttpResponse::Ok().json(doc) }
+                })))
+                .service(routes::resource("/docs").route(routes::get().to(docs)));
             if let Some(dir) = &static_dir {
                 let index = dir.join("index.html");
                 // Unknown paths outside the API fall back to the dashboard's index page.
@@ -82,6 +81,10 @@ impl Application {
                     let index = index.clone();
                     async move {
                         let (req, _) = req.into_parts();
+                        if routes::is_api_path(req.path()) {
+                            let res = actix_web::ResponseError::error_response(&unknown_endpoint(&req));
+                            return Ok(actix_web::dev::ServiceResponse::new(req, res));
+                        }
                         let file = actix_files::NamedFile::open_async(&index).await?;
                         let res = file.into_response(&req);
                         Ok(actix_web::dev::ServiceResponse::new(req, res))
@@ -116,12 +119,21 @@ impl Application {
     }
 }
 
-async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
-    Err(crate::error::ApiError::NotFound(format!(
-        "no such endpoint: {} {}",
-        req.method(),
-        req.path()
-    )))
+pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
+    Err(unknown_endpoint(&req))
+}
+
+/// 405 for another method on an API path (the API only reads), else 404.
+fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
+    use actix_web::http::Method;
+    if routes::is_api_path(req.path()) && ![Method::GET, Method::HEAD].contains(req.method()) {
+        return crate::error::ApiError::MethodNotAllowed(format!(
+            "{} is not allowed on {}: the API answers GET and HEAD",
+            req.method(),
+            req.path()
+        ));
+    }
+    crate::error::ApiError::NotFound(format!("no such endpoint: {} {}", req.method(), req.path()))
 }
 
 /// A small page that renders the OpenAPI document with Swagger UI when online,

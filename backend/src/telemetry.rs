@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use actix_web::HttpMessage;
+
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Installs the global subscriber (once; later calls are ignored). Logs go to stderr
@@ -23,24 +25,59 @@ pub fn init(default_filter: &str) {
     };
 }
 
-/// The root span of every request (request id, method, route, status) plus one
-/// log line when the request ends.
+/// When a request started (in its extensions), for its duration.
+struct Started(std::time::Instant);
+
+/// The root span of every request — just a short request id, so that what a
+/// handler logs can be tied to its request — and one compact line when it
+/// ends: method, path (no query string), status, duration. Successful
+/// requests log at the level of `REQUEST_LOG` (`info`, `debug` or `off`),
+/// client errors at info, server errors always, with their cause.
 pub struct RequestLog;
 
 impl tracing_actix_web::RootSpanBuilder for RequestLog {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing_actix_web::root_span!(request)
+        request.extensions_mut().insert(Started(std::time::Instant::now()));
+        let id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string().chars().take(8).collect::<String>())
+            .unwrap_or_default();
+        tracing::info_span!("req", id = %id)
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
-        let status = match outcome {
-            Ok(res) => res.response().status().as_u16(),
-            Err(e) => e.as_response_error().status_code().as_u16(),
+        let Ok(res) = outcome else {
+            if let Err(e) = outcome {
+                span.in_scope(|| tracing::error!(error = %e, "request failed"));
+            }
+            return;
         };
-        span.in_scope(|| tracing::info!(status, "request finished"));
+        let req = res.request();
+        let status = res.response().status().as_u16();
+        let ms = req
+            .extensions()
+            .get::<Started>()
+            .map_or(0.0, |s| (s.0.elapsed().as_micros() as f64 / 100.0).round() / 10.0);
+        let path: String = req.path().chars().take(120).collect();
+        let method = req.method().as_str();
+        span.in_scope(|| match (status, crate::configuration::request_log()) {
+            (500.., _) => tracing::error!(method, path, status, ms, "request"),
+            (400..=499, _) => tracing::info!(method, path, status, ms, "request"),
+            (_, RequestLogLevel::Info) => tracing::info!(method, path, status, ms, "request"),
+            (_, RequestLogLevel::Debug) => tracing::debug!(method, path, status, ms, "request"),
+            (_, RequestLogLevel::Off) => {}
+        });
     }
+}
+
+/// The level of successful requests' log lines (`REQUEST_LOG`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLogLevel {
+    Info,
+    Debug,
+    Off,
 }

@@ -12,6 +12,58 @@ pub use timestamp::parse_timestamp;
 
 pub use api_types::Money;
 
+/// Longest id accepted (transaction, customer, subscription, plan), in bytes:
+/// far above any real id, and below what a PostgreSQL index entry can hold
+/// (about 2.7 kB), so both engines accept and refuse the same rows.
+pub const MAX_ID_BYTES: usize = 255;
+
+/// Checks an id's length (ids are never empty here: the caller checks that).
+pub fn check_id(id: &str, column: &str) -> Result<(), String> {
+    if id.len() > MAX_ID_BYTES {
+        let mut cut = 40;
+        while !id.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Err(format!(
+            "column {column:?} is {} bytes long, more than the {MAX_ID_BYTES} an id may have (it starts {:?}…)",
+            id.len(),
+            &id[..cut]
+        ));
+    }
+    Ok(())
+}
+
+/// The transaction dates a run accepts: anything outside is a typo or a
+/// misread format (`12/31/99` read as 2099), and one such row would move the
+/// latest month and empty every default report window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateBounds {
+    pub earliest: chrono::NaiveDateTime,
+    pub latest: chrono::NaiveDateTime,
+}
+
+impl DateBounds {
+    /// From `earliest` (inclusive) to `days_ahead` days after `now`.
+    pub fn new(earliest: chrono::NaiveDate, days_ahead: u32, now: chrono::NaiveDateTime) -> Self {
+        Self {
+            earliest: earliest.and_time(chrono::NaiveTime::MIN),
+            latest: now + chrono::Duration::days(i64::from(days_ahead)),
+        }
+    }
+
+    pub fn check(&self, t: chrono::NaiveDateTime) -> Result<(), String> {
+        if t < self.earliest || t > self.latest {
+            return Err(format!(
+                "{} is outside the plausible range {} to {} (see --earliest-date, --max-days-ahead)",
+                t.format("%Y-%m-%d %H:%M:%S"),
+                self.earliest.format("%Y-%m-%d"),
+                self.latest.format("%Y-%m-%d %H:%M")
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Parses an amount with at most two decimals into exact cents (`"173000"`,
 /// `"12.5"`, `"-0.99"`); binary floating point never touches it. Negative amounts
 /// (refunds) are accepted only when `allow_negative`.
@@ -29,6 +81,26 @@ mod tests {
 
     fn parse_amount_nn(raw: &str) -> Result<Money, String> {
         parse_amount(raw, false)
+    }
+
+    #[test]
+    fn ids_and_dates_have_bounds() {
+        assert!(check_id(&"a".repeat(255), "Customer ID").is_ok());
+        let err = check_id(&"é".repeat(200), "Customer ID").unwrap_err();
+        assert!(err.contains("400 bytes") && err.len() < 200, "{err}");
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let now = day("2026-11-29").and_hms_opt(12, 0, 0).unwrap();
+        let bounds = DateBounds::new(day("2000-01-01"), 1, now);
+        assert!(bounds.check(day("2000-01-01").and_hms_opt(0, 0, 0).unwrap()).is_ok());
+        assert!(bounds.check(now + chrono::Duration::hours(24)).is_ok());
+        assert!(bounds.check(now + chrono::Duration::hours(25)).is_err());
+        assert!(bounds
+            .check(day("1999-12-31").and_hms_opt(23, 59, 59).unwrap())
+            .is_err());
+        assert!(bounds
+            .check(day("2099-12-31").and_hms_opt(0, 0, 0).unwrap())
+            .unwrap_err()
+            .contains("2099-12-31"));
     }
 
     #[test]
@@ -50,4 +122,41 @@ mod tests {
         assert!(parse_amount_nn("").is_err());
         assert!(parse_amount_nn("1e5").is_err());
     }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text: an amount or an explanation, never a panic; an amount
+        /// printed and parsed again is the same amount.
+        #[test]
+        fn amounts_round_trip(cents in any::<i64>(), text in "\\PC{0,30}") {
+            let _ = parse_amount(&text, true);
+            let printed = Money(cents).to_string();
+            prop_assert_eq!(parse_amount(&printed, true).map(|m| m.cents()), Ok(cents));
+        }
+
+        /// Any text: a timestamp or an explanation, never a panic; every
+        /// supported form of a time parses back to that time.
+        #[test]
+        fn timestamps_round_trip(text in "\\PC{0,40}", secs in 946_684_800i64..4_102_444_800, micros in 0u32..1_000_000) {
+            let _ = parse_timestamp(&text);
+            let t = chrono::DateTime::from_timestamp(secs, micros * 1000).unwrap().naive_utc();
+            let whole = t.with_nanosecond(0).unwrap();
+            let minute = whole.with_second(0).unwrap();
+            for (form, want) in [
+                (t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), t),
+                (t.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string(), t),
+                (whole.format("%-m/%-d/%Y %-H:%M:%S").to_string(), whole),
+                (minute.format("%-m/%-d/%y %-H:%M").to_string(), minute),
+            ] {
+                prop_assert_eq!(parse_timestamp(&form), Ok(want), "{}", form);
+            }
+        }
+    }
+
+    use chrono::Timelike;
 }

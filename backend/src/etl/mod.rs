@@ -45,7 +45,7 @@ use crate::entities::etl_run;
 use load::{stored, BindValue, LoadMode, Loader};
 use progress::Progress;
 use read::transactions::{self, Pass2Options, StoredLookup, Transactions};
-use read::{products, users, Inputs};
+use read::{products, users};
 
 /// How a run treats the data already loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,6 +112,10 @@ pub struct IngestOptions {
     pub guard: GuardRails,
     /// Size limits of the input files.
     pub limits: Limits,
+    /// Transaction dates before this day are rejected (`implausible_date`).
+    pub earliest_date: chrono::NaiveDate,
+    /// … and so are dates more than this many days after the run started.
+    pub max_days_ahead: u32,
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
@@ -127,6 +131,8 @@ impl IngestOptions {
             dry_run: false,
             guard: GuardRails::default(),
             limits: Limits::default(),
+            earliest_date: DEFAULT_EARLIEST_DATE,
+            max_days_ahead: 1,
             fail_after_rows: None,
         }
     }
@@ -140,6 +146,12 @@ impl IngestOptions {
     }
 }
 
+/// The earliest transaction date accepted by default.
+pub const DEFAULT_EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
 /// The options as recorded with the run.
 #[derive(Serialize)]
 struct RecordedOptions<'a> {
@@ -147,6 +159,8 @@ struct RecordedOptions<'a> {
     dry_run: bool,
     guard: &'a GuardRails,
     limits: &'a Limits,
+    earliest_date: chrono::NaiveDate,
+    max_days_ahead: u32,
 }
 
 /// The result of a run, also stored as JSON in `etl_run.summary_json`.
@@ -197,7 +211,10 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
     migration::Migrator::up(db, None)
         .await
         .map_err(dbe("applying migrations"))?;
-    // A run still marked running was killed: its transaction rolled back.
+    // Held until the run is recorded: a second ingest waits here.
+    let _lock = load::lock::IngestLock::acquire(db).await?;
+    // A run still marked running was killed (no other ingest runs now): its
+    // transaction rolled back.
     db.execute_unprepared("UPDATE etl_run SET status = 'abandoned' WHERE status = 'running'")
         .await
         .map_err(dbe("marking abandoned runs"))?;
@@ -206,6 +223,8 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
         dry_run: options.dry_run,
         guard: &options.guard,
         limits: &options.limits,
+        earliest_date: options.earliest_date,
+        max_days_ahead: options.max_days_ahead,
     };
     let run = etl_run::ActiveModel {
         started_at: Set(Utc::now().naive_utc()),
@@ -278,18 +297,12 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
 }
 
 /// An append skips a file already ingested (same SHA-256) unless forced:
-/// the run that ingested each of the three files (products, transactions,
-/// users), if any.
-fn already_ingested(inputs: &Inputs, current: &Current, options: &IngestOptions) -> [Option<i64>; 3] {
+/// the run that ingested the file of this checksum, if any.
+fn already_ingested(sha256: &str, current: &Current, options: &IngestOptions) -> Option<i64> {
     if options.mode != Mode::Append || options.force {
-        return [None; 3];
+        return None;
     }
-    let seen = |sha: &str| current.ingested.get(sha).copied();
-    [
-        seen(&inputs.products.sha256),
-        seen(&inputs.scan.sha256),
-        seen(&inputs.users.sha256),
-    ]
+    current.ingested.get(sha256).copied()
 }
 
 async fn run_phases(
@@ -304,29 +317,37 @@ async fn run_phases(
     let reading = read::start(&options.input, run_id, options.limits, progress);
     let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
     let current = current(&mut loader, options.mode).await?;
-    let mut inputs = reading.finish().await?;
-    let seen = already_ingested(&inputs, &current, options);
-    if seen.iter().all(Option::is_some) {
-        loader.rollback().await?;
-        return record_skipped(db, run_id, options, &inputs, seen, &current).await;
+    let (mut products_file, scan, mut users_file) = reading.products_and_scan().await?;
+    let seen_products = already_ingested(&products_file.sha256, &current, options);
+    let seen_transactions = already_ingested(&scan.sha256, &current, options);
+    if seen_products.is_some() && seen_transactions.is_some() {
+        let users = users_file.get().await?;
+        if let Some(seen_users) = already_ingested(&users.sha256, &current, options) {
+            loader.rollback().await?;
+            let seen = [seen_products, seen_transactions, Some(seen_users)];
+            return record_skipped(db, run_id, options, (&products_file, &scan, users), seen, &current).await;
+        }
     }
-    if seen[0].is_some() {
-        inputs.products.skip();
-    }
-    if seen[2].is_some() {
-        inputs.users.skip();
+    if seen_products.is_some() {
+        products_file.skip();
     }
 
     // 2. Reconcile the products, then read the transactions (pass 2) into the
     // load, attributed with the reconciled catalog; then reconcile the customers.
-    let (product_changes, catalog) = reconcile::products(&mut loader, &mut inputs.products, append).await?;
+    let (product_changes, catalog) = reconcile::products(&mut loader, &mut products_file, append).await?;
     loader.write(&product_changes.rows).await?;
-    let (tx_sha, tx_bytes) = (inputs.scan.sha256.clone(), inputs.scan.bytes);
-    let tx = match seen[1] {
+    let (tx_sha, tx_bytes) = (scan.sha256.clone(), scan.bytes);
+    let tx = match seen_transactions {
         Some(_) => Transactions::empty(catalog),
-        None => load_transactions(db, &mut loader, options, run_id, inputs.scan, catalog, progress).await?,
+        None => load_transactions(db, &mut loader, options, run_id, scan, catalog, progress).await?,
     };
-    let customers = reconcile::customers(&mut loader, &tx, &mut inputs.users, append, progress).await?;
+    let users = users_file.get().await?;
+    let seen_users = already_ingested(&users.sha256, &current, options);
+    if seen_users.is_some() {
+        users.skip();
+    }
+    let seen = [seen_products, seen_transactions, seen_users];
+    let customers = reconcile::customers(&mut loader, &tx, users, append, progress).await?;
 
     // 3. Build aggregates.
     let phase = progress.phase("build aggregates", None);
@@ -340,9 +361,9 @@ async fn run_phases(
     let files = vec![
         FileSummary {
             file: products::FILE,
-            sha256: inputs.products.sha256.clone(),
-            bytes: inputs.products.bytes,
-            counts: inputs.products.counts,
+            sha256: products_file.sha256.clone(),
+            bytes: products_file.bytes,
+            counts: products_file.counts,
             same_as_run: seen[0],
         },
         FileSummary {
@@ -354,9 +375,9 @@ async fn run_phases(
         },
         FileSummary {
             file: users::FILE,
-            sha256: inputs.users.sha256.clone(),
-            bytes: inputs.users.bytes,
-            counts: inputs.users.counts,
+            sha256: users.sha256.clone(),
+            bytes: users.bytes,
+            counts: users.counts,
             same_as_run: seen[2],
         },
     ];
@@ -367,13 +388,18 @@ async fn run_phases(
         DataState::default()
     };
     state.customers.add(&customers.totals);
-    state.user_rows_without_name += inputs.users.rows_without_name as i64;
-    state.user_rows_without_email += inputs.users.rows_without_email as i64;
+    state.user_rows_without_name += users.rows_without_name as i64;
+    state.user_rows_without_email += users.rows_without_email as i64;
     state.products += product_changes.new_products;
     state.subscriptions += product_changes.new_subscriptions;
     state.cover(tx.first, tx.last);
+    for (&(currency, _), acc) in &tx.months {
+        state
+            .add_gross(currency.as_str(), acc.gross_cents)
+            .map_err(|e| EtlError::Aborted(format!("{}: {e}", transactions::FILE)))?;
+    }
     let quality = audit::quality(&state, &aggregates.monthly_after);
-    let rejects: [&[rows::RejectedRow]; 3] = [&inputs.products.rejects, &tx.rejects, &inputs.users.rejects];
+    let rejects: [&[rows::RejectedRow]; 3] = [&products_file.rejects, &tx.rejects, &users.rejects];
     let before = audit::totals(&current.state, &current.monthly);
     let after = audit::totals(&state, &aggregates.monthly_after);
     let refusals = guard::check(
@@ -463,6 +489,7 @@ async fn load_transactions(
         Mode::Replace => None,
     };
     let (dir, progress) = (options.input.clone(), progress.clone());
+    let dates = crate::domain::DateBounds::new(options.earliest_date, options.max_days_ahead, Utc::now().naive_utc());
     let pass2 = tokio::task::spawn_blocking(move || {
         let stored = lookup.as_mut().map(|l| l as &mut dyn StoredLookup);
         let options = Pass2Options {
@@ -470,6 +497,7 @@ async fn load_transactions(
             copy,
             stored,
             progress: &progress,
+            dates,
         };
         transactions::load(&dir, &scan, catalog, options, sender)
     });
@@ -529,11 +557,14 @@ async fn record_skipped(
     db: &DatabaseConnection,
     run_id: i64,
     options: &IngestOptions,
-    inputs: &Inputs,
+    (products_file, scan, users): (&products::ProductsFile, &transactions::Scan, &users::Users),
     seen: [Option<i64>; 3],
     current: &Current,
 ) -> Result<RunSummary, EtlError> {
-    let runs: Vec<String> = seen.iter().flatten().map(|r| r.to_string()).collect();
+    let mut runs: Vec<i64> = seen.iter().flatten().copied().collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let runs: Vec<String> = runs.iter().map(ToString::to_string).collect();
     let message = format!(
         "nothing to do: the three files were ingested before (run {}) and their rows are loaded; \
          --force reads them again (rows already loaded are counted, not loaded twice)",
@@ -554,9 +585,9 @@ async fn record_skipped(
         mode: options.mode,
         status: RunStatus::Skipped,
         files: vec![
-            file(products::FILE, &inputs.products.sha256, inputs.products.bytes, seen[0]),
-            file(transactions::FILE, &inputs.scan.sha256, inputs.scan.bytes, seen[1]),
-            file(users::FILE, &inputs.users.sha256, inputs.users.bytes, seen[2]),
+            file(products::FILE, &products_file.sha256, products_file.bytes, seen[0]),
+            file(transactions::FILE, &scan.sha256, scan.bytes, seen[1]),
+            file(users::FILE, &users.sha256, users.bytes, seen[2]),
         ],
         reasons: Vec::new(),
         refusals: Vec::new(),

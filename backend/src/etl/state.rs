@@ -4,6 +4,8 @@
 //! zero; an append adds the difference each customer it touches makes, so the
 //! counts stay exact without reading the customers it does not touch.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -95,9 +97,27 @@ pub struct DataState {
     pub subscriptions: i64,
     pub first_transaction_at: Option<NaiveDateTime>,
     pub latest_transaction_at: Option<NaiveDateTime>,
+    /// Per currency, the sum of the absolute amounts of every transaction
+    /// loaded. Every sum a report computes (over any months, products or
+    /// customers) is at most this, so keeping it within 64 bits keeps every
+    /// report sum exact: a run that would exceed it fails.
+    #[serde(default)]
+    pub gross_cents: BTreeMap<String, i64>,
 }
 
 impl DataState {
+    /// Adds a run's gross volume of `currency`; `Err` when the total no longer fits.
+    pub fn add_gross(&mut self, currency: &str, cents: i64) -> Result<(), String> {
+        let total = self.gross_cents.entry(currency.to_owned()).or_insert(0);
+        *total = total.checked_add(cents).ok_or_else(|| {
+            format!(
+                "the {currency} transactions' absolute amounts add up to more than 64-bit cents can hold \
+                 (about 92 quadrillion): sums of them could not be exact"
+            )
+        })?;
+        Ok(())
+    }
+
     /// Widens the transaction time range by a run's.
     pub fn cover(&mut self, first: Option<NaiveDateTime>, last: Option<NaiveDateTime>) {
         if let Some(f) = first {

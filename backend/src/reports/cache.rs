@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::RwLock;
 
 use super::{ReportContext, ReportError};
@@ -24,8 +24,9 @@ struct Cached {
 }
 
 /// Shared by all workers of the server.
-#[derive(Default)]
 pub struct ReportCache {
+    /// How often the database is asked for a newer run.
+    recheck: Duration,
     inner: RwLock<Option<Cached>>,
     /// Set while one request asks the database for a newer run: the others keep
     /// answering from the cached aggregates meanwhile, instead of all querying at
@@ -35,8 +36,14 @@ pub struct ReportCache {
     first_load: tokio::sync::Mutex<()>,
 }
 
+impl Default for ReportCache {
+    fn default() -> Self {
+        Self::with_recheck(RECHECK)
+    }
+}
+
 /// The id of the latest successful run that changed the data.
-async fn latest_run(db: &DatabaseConnection) -> Result<Option<i64>, ReportError> {
+pub(super) async fn latest_run<C: ConnectionTrait>(db: &C) -> Result<Option<i64>, ReportError> {
     Ok(etl_run::Entity::find()
         .select_only()
         .column(etl_run::Column::Id)
@@ -58,6 +65,16 @@ impl Drop for Refreshing<'_> {
 }
 
 impl ReportCache {
+    /// A cache that asks for a newer run at most once per `recheck`.
+    pub fn with_recheck(recheck: Duration) -> Self {
+        Self {
+            recheck,
+            inner: RwLock::new(None),
+            refreshing: AtomicBool::new(false),
+            first_load: tokio::sync::Mutex::new(()),
+        }
+    }
+
     /// The aggregates of the latest successful run.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         let cached = self
@@ -65,7 +82,7 @@ impl ReportCache {
             .read()
             .await
             .as_ref()
-            .map(|c| (c.ctx.clone(), c.checked.elapsed() < RECHECK));
+            .map(|c| (c.ctx.clone(), c.checked.elapsed() < self.recheck));
         // Whichever of these is set is released when this request is done.
         let _refreshing;
         let _first_load;
@@ -96,10 +113,12 @@ impl ReportCache {
                 }
             }
         }
-        // A newer run (or the first load): read its aggregates, then publish them.
-        let ctx = Arc::new(ReportContext::load(db).await?);
+        // A newer run (or the first load): read its aggregates, then publish
+        // them under the run id read with them.
+        let (run_id, ctx) = ReportContext::load(db).await?;
+        let ctx = Arc::new(ctx);
         *self.inner.write().await = Some(Cached {
-            run_id: latest,
+            run_id,
             checked: Instant::now(),
             ctx: ctx.clone(),
         });

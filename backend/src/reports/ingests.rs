@@ -25,8 +25,10 @@ pub const FILES: [&str; 3] = ["products.csv", "transactions.csv", "users.csv"];
 #[into_params(parameter_in = Query)]
 pub struct IngestListParams {
     /// Runs per page, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// Runs to skip, newest first (default 0).
+    #[param(value_type = Option<u32>, minimum = 0)]
     pub offset: Option<String>,
 }
 
@@ -34,17 +36,34 @@ pub struct IngestListParams {
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RejectionParams {
-    /// Only this file: `products.csv`, `transactions.csv` or `users.csv`.
+    /// Only this file.
+    #[param(value_type = Option<InputFile>)]
     pub file: Option<String>,
     /// Only this reason code, e.g. `invalid_date` (see the run's `reasons`).
+    #[param(pattern = "^[a-z_]{1,64}$", example = "invalid_date")]
     pub reason: Option<String>,
-    /// Rows per page, 1–1000 (default 100); with `format=csv`, 1–1000000
-    /// (default: every matching row, up to 1000000).
+    /// Rows per page, 1–1000 (default 100). With `format=csv` up to 1000000,
+    /// and by default every matching row (up to 1000000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// Rows to skip (default 0).
+    #[param(value_type = Option<u32>, minimum = 0)]
     pub offset: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<super::params::Format>)]
     pub format: Option<String>,
+}
+
+/// An input file of an ingest.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the values of the `file` parameter.
+pub enum InputFile {
+    #[schema(rename = "products.csv")]
+    Products,
+    #[schema(rename = "transactions.csv")]
+    Transactions,
+    #[schema(rename = "users.csv")]
+    Users,
 }
 
 fn offset(raw: Option<&str>) -> Result<u64, ReportError> {

@@ -77,9 +77,12 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
     })
 }
 
-/// `GET /reports/meta`.
-pub fn meta(ctx: &ReportContext) -> Meta {
-    Meta {
+/// `GET /reports/meta`; `NoData` before the first ingest (like every report).
+pub fn meta(ctx: &ReportContext) -> Result<Meta, ReportError> {
+    if ctx.currencies.is_empty() {
+        return Err(ReportError::NoData);
+    }
+    Ok(Meta {
         currencies: ctx
             .currencies
             .iter()
@@ -91,5 +94,5 @@ pub fn meta(ctx: &ReportContext) -> Meta {
             .collect(),
         first_month: ctx.first_month.map(|m| m.to_string()),
         latest_month: ctx.latest_month.map(|m| m.to_string()),
-    }
+    })
 }

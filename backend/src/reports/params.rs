@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use api_types::{QualityReport, UserRow};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, QueryOrder,
+    TransactionTrait,
+};
 
 use super::ReportError;
 use crate::domain::Month;
@@ -18,13 +21,27 @@ pub const MAX_MONTHS: u32 = 36;
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
     /// Number of calendar months, 1–36 (default 6).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub months: Option<String>,
     /// Last month of the window, `YYYY-MM` (default: the month of the latest transaction).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
     pub as_of: Option<String>,
     /// ISO currency code, e.g. `usd` (default: the currency with the most transactions).
+    /// A code the data does not hold answers 400 with the available ones.
+    #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
     pub currency: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
+}
+
+/// The representation of a report (also chosen with `Accept: text/csv`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documents the values of the `format` parameter.
+pub enum Format {
+    Json,
+    Csv,
 }
 
 /// `limit`, validated against a range.
@@ -85,7 +102,34 @@ pub struct ReportContext {
 }
 
 impl ReportContext {
-    pub async fn load(db: &DatabaseConnection) -> Result<Self, ReportError> {
+    /// Everything the reports read, as of one moment: the id of the run whose
+    /// data it is, and the data. The reads share one snapshot, so a load that
+    /// commits meanwhile shows in all of them or in none — on PostgreSQL the
+    /// tables are also locked (shared) first: a replace's new partitions are
+    /// written frozen, visible even to older snapshots, so the swap must not
+    /// happen between two reads.
+    pub async fn load(db: &DatabaseConnection) -> Result<(Option<i64>, Self), ReportError> {
+        let txn = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let txn = db
+                    .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                    .await?;
+                txn.execute_unprepared(
+                    "LOCK TABLE agg_monthly, agg_product_month, agg_customer_spending, dim_user, etl_run, \
+                     etl_run_file IN ACCESS SHARE MODE",
+                )
+                .await?;
+                txn
+            }
+            _ => db.begin().await?,
+        };
+        let run = super::cache::latest_run(&txn).await?;
+        let ctx = Self::read(&txn).await?;
+        txn.commit().await?;
+        Ok((run, ctx))
+    }
+
+    async fn read<C: ConnectionTrait>(db: &C) -> Result<Self, ReportError> {
         let rows = agg_monthly::Entity::find()
             .order_by_asc(agg_monthly::Column::Currency)
             .order_by_asc(agg_monthly::Column::Month)

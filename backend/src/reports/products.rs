@@ -12,14 +12,20 @@ use super::ReportError;
 #[into_params(parameter_in = Query)]
 pub struct TopProductsParams {
     /// Number of products, 1–100 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// First month included, `YYYY-MM` (default: the first month of the data).
+    /// First month included, `YYYY-MM` (default: the first month of the data);
+    /// not after `to`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
     pub from: Option<String>,
     /// Last month included, `YYYY-MM` (default: the latest month of the data).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
     pub to: Option<String>,
     /// ISO currency code (default: the currency with the most transactions).
+    #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
     pub currency: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<super::params::Format>)]
     pub format: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 
 use api_types::{FileCounts, LastIngest, QualityReport};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::params::ReportContext;
 use super::ReportError;
@@ -10,7 +10,7 @@ use crate::entities::{etl_run, etl_run_file};
 
 /// The stored checks of the latest successful run that changed the data
 /// (`None` before the first); read once per ingest by the report cache.
-pub(super) async fn load_quality(db: &DatabaseConnection) -> Result<Option<QualityReport>, ReportError> {
+pub(super) async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport>, ReportError> {
     let Some(run) = etl_run::Entity::find()
         .filter(etl_run::Column::Status.eq("succeeded"))
         .filter(etl_run::Column::DataChanged.eq(true))

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use api_types::{Money, TopUsersReport, UserRow};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::params::{Limit, ReportContext};
 use super::ReportError;
@@ -17,16 +17,19 @@ pub const MAX_TOP_USERS: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct TopUsersParams {
     /// Number of customers, 1–100 (default 5).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// ISO currency code (default: the currency with the most transactions).
+    #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
     pub currency: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<super::params::Format>)]
     pub format: Option<String>,
 }
 
 /// The [`MAX_TOP_USERS`] best customers of one currency, best first; read once
 /// per ingest by the report cache.
-pub(super) async fn load_top_users(db: &DatabaseConnection, currency: &str) -> Result<Vec<UserRow>, ReportError> {
+pub(super) async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Vec<UserRow>, ReportError> {
     // Served by the (currency, total) index: reads only the rows it returns.
     let top = agg_customer_spending::Entity::find()
         .filter(agg_customer_spending::Column::Currency.eq(currency))

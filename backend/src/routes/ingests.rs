@@ -21,7 +21,8 @@ fn run_id(raw: &str) -> Result<i64, ApiError> {
 /// Ingest runs, newest first.
 #[utoipa::path(get, path = "/ingests", tag = "ingests", params(IngestListParams), responses(
     (status = 200, description = "A page of runs, newest first", body = IngestList),
-    (status = 400, description = "Invalid parameter", body = api_types::ApiError)))]
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn list(
     db: web::Data<DatabaseConnection>,
     params: web::Query<IngestListParams>,
@@ -31,22 +32,24 @@ pub async fn list(
 
 /// One run: its files, rejection reasons and what it changed.
 #[utoipa::path(get, path = "/ingests/{id}", tag = "ingests",
-    params(("id" = i64, Path, description = "Run id")),
+    params(("id" = i64, Path, description = "Run id", minimum = 1)),
     responses(
     (status = 200, description = "The run", body = IngestDetail),
     (status = 400, description = "Invalid run id", body = api_types::ApiError),
-    (status = 404, description = "No such run", body = api_types::ApiError)))]
+    (status = 404, description = "No such run", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn detail(db: web::Data<DatabaseConnection>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(ingests::detail(&db, run_id(&id)?).await?))
 }
 
 /// A run's rejected rows (line, reason, the row with e-mail addresses masked).
 #[utoipa::path(get, path = "/ingests/{id}/rejections", tag = "ingests",
-    params(("id" = i64, Path, description = "Run id"), RejectionParams),
+    params(("id" = i64, Path, description = "Run id", minimum = 1), RejectionParams),
     responses(
-    (status = 200, description = "A page of rejected rows (also as text/csv)", body = RejectionList),
+    (status = 200, description = "A page of rejected rows (also as text/csv)", content((RejectionList = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 404, description = "No such run", body = api_types::ApiError)))]
+    (status = 404, description = "No such run", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn rejections(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,

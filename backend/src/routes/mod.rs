@@ -12,22 +12,46 @@ pub use reports::{meta, monthly_transactions, quality, revenue_growth, top_produ
 
 use crate::reports::ToCsv;
 
+/// The paths the API owns: the dashboard's routes never shadow them, and an
+/// unknown path under them is a JSON 404, never the dashboard's page.
+pub const API_PATHS: &[&str] = &["/reports", "/quality", "/ingests", "/health", "/openapi.json", "/docs"];
+
+/// Whether `path` belongs to the API (one of [`API_PATHS`] or below it).
+pub fn is_api_path(path: &str) -> bool {
+    API_PATHS.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// GET, and HEAD answered like GET (actix sends the headers without the body).
+pub fn get() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// A path of the API: another method than its routes' answers a JSON 405
+/// (actix's own would be an empty body).
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(crate::startup::not_found))
+}
+
 /// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reports")
-            .route("/meta", web::get().to(meta))
-            .route("/monthly-transactions", web::get().to(monthly_transactions))
-            .route("/revenue-growth", web::get().to(revenue_growth))
-            .route("/top-products", web::get().to(top_products))
-            .route("/top-users", web::get().to(top_users)),
+            .default_service(web::to(crate::startup::not_found))
+            .service(resource("/meta").route(get().to(meta)))
+            .service(resource("/monthly-transactions").route(get().to(monthly_transactions)))
+            .service(resource("/revenue-growth").route(get().to(revenue_growth)))
+            .service(resource("/top-products").route(get().to(top_products)))
+            .service(resource("/top-users").route(get().to(top_users))),
     )
-    .route("/quality", web::get().to(quality))
-    .route("/ingests", web::get().to(ingests::list))
-    .route("/ingests/{id}", web::get().to(ingests::detail))
-    .route("/ingests/{id}/rejections", web::get().to(ingests::rejections))
-    .route("/health/live", web::get().to(live))
-    .route("/health/ready", web::get().to(ready));
+    .service(resource("/quality").route(get().to(quality)))
+    .service(resource("/ingests").route(get().to(ingests::list)))
+    .service(resource("/ingests/{id}").route(get().to(ingests::detail)))
+    .service(resource("/ingests/{id}/rejections").route(get().to(ingests::rejections)))
+    .service(resource("/health/live").route(get().to(live)))
+    .service(resource("/health/ready").route(get().to(ready)));
 }
 
 /// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
@@ -59,5 +83,28 @@ fn check_format(format: Option<&str>) -> Result<(), crate::error::ApiError> {
             code: "invalid_parameter",
             message: format!("parameter `format` must be json or csv, got {other:?}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_api_path;
+
+    #[test]
+    fn api_paths_and_the_rest() {
+        for p in [
+            "/reports",
+            "/reports/meta",
+            "/quality",
+            "/ingests/3/rejections",
+            "/health/ready",
+            "/docs",
+            "/openapi.json",
+        ] {
+            assert!(is_api_path(p), "{p}");
+        }
+        for p in ["/", "/runs", "/runs/3", "/qualityx", "/reportsx/1", "/index.html"] {
+            assert!(!is_api_path(p), "{p}");
+        }
     }
 }

@@ -13,9 +13,10 @@ pub use crate::reports::{TopProductsParams, TopUsersParams};
 
 /// Average user transaction amount per month.
 #[utoipa::path(get, path = "/reports/monthly-transactions", tag = "reports", params(WindowParams), responses(
-    (status = 200, description = "One row per month of the window (also as text/csv)", body = MonthlyTransactionsReport),
+    (status = 200, description = "One row per month of the window (also as text/csv)", content((MonthlyTransactionsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn monthly_transactions(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
@@ -30,9 +31,10 @@ pub async fn monthly_transactions(
 
 /// Month-over-month revenue growth, declines flagged.
 #[utoipa::path(get, path = "/reports/revenue-growth", tag = "reports", params(WindowParams), responses(
-    (status = 200, description = "One row per month of the window (also as text/csv)", body = RevenueGrowthReport),
+    (status = 200, description = "One row per month of the window (also as text/csv)", content((RevenueGrowthReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn revenue_growth(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
@@ -47,9 +49,10 @@ pub async fn revenue_growth(
 
 /// Products ranked by total sales (revenue allocated by plan amount).
 #[utoipa::path(get, path = "/reports/top-products", tag = "reports", params(TopProductsParams), responses(
-    (status = 200, description = "Ranked products and unattributed revenue (also as text/csv)", body = TopProductsReport),
+    (status = 200, description = "Ranked products and unattributed revenue (also as text/csv)", content((TopProductsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn top_products(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
@@ -64,9 +67,10 @@ pub async fn top_products(
 
 /// Customers ranked by total spending.
 #[utoipa::path(get, path = "/reports/top-users", tag = "reports", params(TopUsersParams), responses(
-    (status = 200, description = "Ranked customers, without e-mail (also as text/csv)", body = TopUsersReport),
+    (status = 200, description = "Ranked customers, without e-mail (also as text/csv)", content((TopUsersReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn top_users(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
@@ -81,16 +85,19 @@ pub async fn top_users(
 
 /// Currencies and the months the data covers (for building filters).
 #[utoipa::path(get, path = "/reports/meta", tag = "reports", responses(
-    (status = 200, description = "What the data holds", body = Meta)))]
+    (status = 200, description = "What the data holds", body = Meta),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn meta(db: web::Data<DatabaseConnection>, cache: web::Data<ReportCache>) -> Result<HttpResponse, ApiError> {
     let ctx = cache.get(&db).await?;
-    Ok(HttpResponse::Ok().json(reports::meta(&ctx)))
+    Ok(HttpResponse::Ok().json(reports::meta(&ctx)?))
 }
 
 /// Data-quality checks of the loaded data.
 #[utoipa::path(get, path = "/quality", tag = "quality", responses(
     (status = 200, description = "Checks from the last successful ingest", body = QualityReport),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError)))]
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn quality(
     db: web::Data<DatabaseConnection>,
     cache: web::Data<ReportCache>,

@@ -200,11 +200,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: &DatabaseConnection) -> Self {
+        Self::spawn_with(db, backend::reports::RECHECK).await
+    }
+
+    /// The app, asking for a newer run at most once per `recheck`.
+    pub async fn spawn_with(db: &DatabaseConnection, recheck: std::time::Duration) -> Self {
         let settings = ServeSettings {
             bind: "127.0.0.1:0".to_owned(),
             cors_origins: vec![],
             static_dir: None,
             workers: Some(1),
+            cache_recheck: recheck,
         };
         let app = Application::build(&settings, db.clone()).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -6,9 +6,11 @@ mod helpers;
 
 mod api_errors;
 mod atomicity;
+mod corpus;
 mod etl_fixtures;
 mod etl_seed;
 mod guard_rails;
+mod hardening;
 mod ingests_api;
 mod logs;
 mod pg_objects;

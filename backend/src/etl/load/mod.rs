@@ -3,6 +3,7 @@
 //! the reads of stored data an append needs in [`stored`].
 
 pub mod encode;
+pub mod lock;
 pub mod postgres;
 pub mod sqlite;
 pub mod stored;
@@ -71,7 +72,7 @@ pub enum Loader {
 }
 
 impl Loader {
-    /// Starts the load; waits while another ingest loads into the same database.
+    /// Starts the load (the caller holds the [`lock::IngestLock`]).
     pub async fn begin(db: &DatabaseConnection, mode: LoadMode) -> Result<Self, EtlError> {
         match db.get_database_backend() {
             DbBackend::Postgres => Ok(Loader::Postgres(

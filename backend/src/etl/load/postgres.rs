@@ -33,9 +33,6 @@ const LOAD: &str = "__load";
 /// Suffix of an append's staging tables (temporary, dropped at commit).
 const STAGE: &str = "__stage";
 
-/// Serializes ingests into one PostgreSQL database (any constant; "revenue").
-const INGEST_LOCK: i64 = 0x0072_6576_656e_7565;
-
 pub struct PgLoader {
     tx: Transaction<'static, Postgres>,
     mode: Mode,
@@ -59,14 +56,8 @@ impl PgLoader {
                 staged: Vec::new(),
             });
         }
-        // A second ingest waits here until this one commits or fails.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(INGEST_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(EtlError::db("waiting for another ingest to finish"))?;
-        // A dry or refused run rolls back to here, keeping the lock while it
-        // removes what the fact table's own connection committed.
+        // A dry or refused run rolls back to here, then removes what the fact
+        // table's own connection committed.
         ddl(&mut tx, "SAVEPOINT load")
             .await
             .map_err(EtlError::db("starting the load"))?;

@@ -22,11 +22,25 @@ pub struct Reading {
     scan: JoinHandle<Result<transactions::Scan, EtlError>>,
 }
 
-/// What was read.
-pub struct Inputs {
-    pub products: products::ProductsFile,
-    pub users: users::Users,
-    pub scan: transactions::Scan,
+/// users.csv, being read or read: the run waits for it only when it needs it
+/// (pass 2 over transactions.csv does not).
+pub enum UsersFile {
+    Reading(JoinHandle<Result<users::Users, EtlError>>),
+    Read(Box<users::Users>),
+}
+
+impl UsersFile {
+    /// The file, once read.
+    pub async fn get(&mut self) -> Result<&mut users::Users, EtlError> {
+        if let UsersFile::Reading(handle) = self {
+            let users = handle.await.map_err(join_error)??;
+            *self = UsersFile::Read(Box::new(users));
+        }
+        match self {
+            UsersFile::Read(users) => Ok(users),
+            UsersFile::Reading(_) => Err(EtlError::Aborted("users.csv was not read".to_owned())),
+        }
+    }
 }
 
 /// Starts reading the three files on blocking threads.
@@ -51,13 +65,14 @@ pub fn start(dir: &Path, run_id: i64, limits: source::Limits, progress: &Progres
 }
 
 impl Reading {
-    /// Waits for the three files (the first error wins).
-    pub async fn finish(self) -> Result<Inputs, EtlError> {
-        Ok(Inputs {
-            products: self.products.await.map_err(join_error)??,
-            users: self.users.await.map_err(join_error)??,
-            scan: self.scan.await.map_err(join_error)??,
-        })
+    /// Waits for products.csv and pass 1 over transactions.csv; users.csv goes
+    /// on being read meanwhile.
+    pub async fn products_and_scan(self) -> Result<(products::ProductsFile, transactions::Scan, UsersFile), EtlError> {
+        Ok((
+            self.products.await.map_err(join_error)??,
+            self.scan.await.map_err(join_error)??,
+            UsersFile::Reading(self.users),
+        ))
     }
 }
 

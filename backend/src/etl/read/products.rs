@@ -82,6 +82,9 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, Etl
             if product.is_empty() {
                 return Err(Reject::new("empty_product", "empty Product"));
             }
+            for (value, column) in [(sub, &COLUMNS[0]), (plan, &COLUMNS[1])] {
+                crate::domain::check_id(value, column.name).map_err(|e| Reject::new("id_too_long", e))?;
+            }
             let amount = parse_amount(amount, false)
                 .map_err(|e| Reject::new("invalid_amount", format!("column \"Amount\": {e}")))?;
             Ok(ProductRow {
@@ -273,6 +276,31 @@ mod tests {
         for total in [1, 7, 99_999, 123_456_789] {
             let parts = allocate(total, &[17_300_000, 4_900, 1_049]);
             assert_eq!(parts.iter().sum::<i64>(), total);
+        }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::allocate;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The parts add up to the total exactly, keep its sign, and each is
+        /// within a cent of its exact proportional share.
+        #[test]
+        fn allocation_is_exact(total in -1_000_000_000_000i64..1_000_000_000_000, amounts in prop::collection::vec(0i64..10_000_000, 1..8)) {
+            let parts = allocate(total, &amounts);
+            prop_assert_eq!(parts.len(), amounts.len());
+            prop_assert_eq!(parts.iter().sum::<i64>(), total);
+            prop_assert!(parts.iter().all(|&p| p == 0 || (p > 0) == (total > 0)), "a share of the other sign: {parts:?}");
+            let weights: Vec<i128> = if amounts.iter().all(|&a| a == 0) { vec![1; amounts.len()] } else { amounts.iter().map(|&a| i128::from(a)).collect() };
+            let sum: i128 = weights.iter().sum();
+            for (p, w) in parts.iter().zip(&weights) {
+                let exact = i128::from(total) * w;
+                let share = i128::from(*p) * sum;
+                prop_assert!((share - exact).abs() < sum, "part {p} of {total} for weight {w}/{sum}");
+            }
         }
     }
 }

@@ -632,3 +632,59 @@ mod tests {
         assert_eq!(excerpt("hi", 5), "hi");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any line splits into fields or is rejected with a reason, never a
+        /// panic; a line without quotes splits into exactly its delimited parts.
+        #[test]
+        fn any_line_splits_or_is_rejected(line in prop::collection::vec(any::<u8>(), 0..200), plain in "[a-z0-9 .,;-]{0,60}") {
+            let mut record = Record::default();
+            if split(&line, b'\t', &mut record).is_ok() {
+                prop_assert!(record.len() >= 1);
+            }
+            let line = plain.replace(',', "\t");
+            split(line.as_bytes(), b'\t', &mut record).unwrap();
+            let fields: Vec<&[u8]> = record.iter().collect();
+            let parts: Vec<&[u8]> = line.as_bytes().split(|&b| b == b'\t').collect();
+            prop_assert_eq!(fields, parts);
+        }
+
+        /// Every data line of any file is passed on exactly once, with its
+        /// line number: the line accounting does not depend on the content.
+        #[test]
+        fn every_line_is_passed_on(lines in prop::collection::vec("[a-z\"\t,]{0,12}", 0..30), eol in prop::sample::select(vec!["\n", "\r\n", "\r"])) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.csv");
+            let mut text = String::from("A\tB");
+            for l in &lines {
+                text.push_str(eol);
+                text.push_str(l);
+            }
+            std::fs::write(&path, &text).unwrap();
+            let cols = [Column { name: "A", aliases: &["a"] }];
+            let mut source = Source::open(&path, &cols, None, Limits::default()).unwrap();
+            let mut seen = Vec::new();
+            let read = for_each_row(&mut source, |row| {
+                seen.push(row.line);
+                Ok(())
+            })
+            .unwrap();
+            let data: Vec<u64> = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, _)| i as u64 + 2)
+                .collect();
+            prop_assert_eq!(read, data.len() as u64);
+            prop_assert_eq!(seen, data);
+            // A last empty line is the file's final line break, not a line.
+            let trailing = u64::from(lines.last().is_some_and(|l| l.is_empty()));
+            prop_assert_eq!(source.blank_lines, lines.len() as u64 - read - trailing);
+        }
+    }
+}

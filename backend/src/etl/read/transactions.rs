@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use crate::domain::{parse_amount, parse_timestamp, Currency, Month};
+use crate::domain::{check_id, parse_amount, parse_timestamp, Currency, DateBounds, Month};
 use crate::etl::counts::Counts;
 use crate::etl::customers::Interner;
 use crate::etl::error::EtlError;
@@ -168,6 +168,8 @@ pub struct MonthAcc {
     pub null_sub_cents: i64,
     pub unknown_sub_transactions: i64,
     pub unknown_sub_cents: i64,
+    /// Σ|amount|: what bounds every sum of these transactions (see `DataState::gross_cents`).
+    pub gross_cents: i64,
 }
 
 /// The result of pass 2: the new transactions, aggregated.
@@ -243,7 +245,7 @@ struct Candidate {
     currency: Currency,
 }
 
-fn parse<'a>(row: &'a RawRow<'_>, p: &[usize]) -> Result<Parsed<'a>, Reject> {
+fn parse<'a>(row: &'a RawRow<'_>, p: &[usize], dates: &DateBounds) -> Result<Parsed<'a>, Reject> {
     let date = row.field(p[0], COLUMNS[0].name)?;
     let id = row.field(p[1], COLUMNS[1].name)?;
     let customer = row.field(p[2], COLUMNS[2].name)?;
@@ -256,8 +258,14 @@ fn parse<'a>(row: &'a RawRow<'_>, p: &[usize]) -> Result<Parsed<'a>, Reject> {
     if customer.is_empty() {
         return Err(Reject::new("empty_customer_id", "empty Customer ID"));
     }
+    for (value, column) in [(id, &COLUMNS[1]), (customer, &COLUMNS[2]), (subscription, &COLUMNS[3])] {
+        check_id(value, column.name).map_err(|e| Reject::new("id_too_long", e))?;
+    }
     let date_utc =
         parse_timestamp(date).map_err(|e| Reject::new("invalid_date", format!("column \"Date (UTC)\": {e}")))?;
+    dates
+        .check(date_utc)
+        .map_err(|e| Reject::new("implausible_date", format!("column \"Date (UTC)\": {e}")))?;
     let total =
         parse_amount(total, true).map_err(|e| Reject::new("invalid_amount", format!("column \"Total\": {e}")))?;
     let currency =
@@ -425,6 +433,7 @@ impl Pass2<'_> {
         let acc = out.months.entry((currency, month)).or_default();
         acc.transactions += 1;
         add_cents(&mut acc.revenue_cents, cents, &cell)?;
+        add_cents(&mut acc.gross_cents, cents.saturating_abs(), &cell)?;
         acc.zero_amount += i64::from(cents == 0);
         if cents < 0 {
             acc.refunds += 1;
@@ -524,6 +533,8 @@ pub struct Pass2Options<'a, 'p> {
     /// Append: the stored data to check against. Replace: `None`.
     pub stored: Option<&'a mut dyn StoredLookup>,
     pub progress: &'p Progress,
+    /// The transaction dates accepted.
+    pub dates: DateBounds,
 }
 
 /// Pass 2: parse, validate, de-duplicate and aggregate, streaming accepted rows
@@ -537,6 +548,7 @@ pub fn load(
 ) -> Result<Transactions, EtlError> {
     let mut source = Source::open(&dir.join(FILE), COLUMNS, None, scan.limits)?;
     let p = source.positions.clone();
+    let dates = options.dates;
     let phase = options.progress.phase("read transactions (pass 2)", Some(scan.rows));
     let mut pass = Pass2 {
         run_id: options.run_id,
@@ -566,11 +578,11 @@ pub fn load(
                 line: row.line,
                 content: content_hash(&row),
                 raw: row.raw_line(),
-                parsed: parse(&row, &p).map(|v| (v.fact.to_owned_row(), v.currency)),
+                parsed: parse(&row, &p, &dates).map(|v| (v.fact.to_owned_row(), v.currency)),
             });
             return Ok(());
         }
-        match parse(&row, &p) {
+        match parse(&row, &p, &dates) {
             Ok(parsed) => pass.submit(&row, parsed),
             Err(reject) => {
                 pass.reject(row.line, reject, row.raw_line());
@@ -674,6 +686,11 @@ mod tests {
             copy: false,
             stored,
             progress: &progress,
+            dates: DateBounds::new(
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+                1,
+                chrono::Utc::now().naive_utc(),
+            ),
         };
         let tx = load(dir.path(), &scan, Catalog::for_append(&[]), options, sender).unwrap();
         let mut rows = Vec::new();

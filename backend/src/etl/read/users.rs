@@ -82,6 +82,7 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
             if id.is_empty() {
                 return Err(Reject::new("empty_customer_id", "empty Customer ID"));
             }
+            crate::domain::check_id(id, COLUMNS[0].name).map_err(|e| Reject::new("id_too_long", e))?;
             Ok((id, name, email))
         })();
         match parsed {

@@ -1,0 +1,105 @@
+//! One ingest at a time per database, held for the whole run — from marking
+//! the runs that a kill left `running` as abandoned, to the run's last record
+//! — so that a second ingest waits (and says so) instead of failing or
+//! taking the first one for dead.
+//!
+//! PostgreSQL: a session advisory lock on a connection of its own, closed
+//! (never returned to the pool) when the ingest ends, so a crash releases it.
+//! SQLite: an exclusive `flock` on `<database file>.ingest-lock`, released by
+//! the operating system when the process ends, however it ends.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+
+use crate::etl::error::EtlError;
+
+/// Serializes ingests into one PostgreSQL database (any constant; "revenue").
+const INGEST_LOCK: i64 = 0x0072_6576_656e_7565;
+
+/// Held while an ingest runs.
+pub enum IngestLock {
+    Postgres(#[allow(dead_code)] sqlx::pool::PoolConnection<sqlx::Postgres>),
+    /// `None` for an in-memory database (no other process can reach it).
+    Sqlite(#[allow(dead_code)] Option<std::fs::File>),
+}
+
+const WAITING: &str = "another ingest is running on this database: waiting for it to finish";
+
+impl IngestLock {
+    pub async fn acquire(db: &DatabaseConnection) -> Result<Self, EtlError> {
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let mut conn = db
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(EtlError::db("connecting for the ingest lock"))?;
+                conn.close_on_drop();
+                let (free,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+                    .bind(INGEST_LOCK)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(EtlError::db("taking the ingest lock"))?;
+                if !free {
+                    tracing::info!("{WAITING}");
+                    let started = std::time::Instant::now();
+                    sqlx::query("SELECT pg_advisory_lock($1)")
+                        .bind(INGEST_LOCK)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(EtlError::db("waiting for another ingest to finish"))?;
+                    tracing::info!(
+                        waited_ms = started.elapsed().as_millis() as u64,
+                        "the other ingest ended"
+                    );
+                }
+                Ok(IngestLock::Postgres(conn))
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                let file = pool.connect_options().get_filename().to_owned();
+                if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+                    return Ok(IngestLock::Sqlite(None));
+                }
+                let mut path = file.into_os_string();
+                path.push(".ingest-lock");
+                let lock = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|source| EtlError::Open {
+                        path: path.clone().into(),
+                        source,
+                    })?;
+                if !flock(&lock, false) {
+                    tracing::info!("{WAITING}");
+                    let started = std::time::Instant::now();
+                    let lock = tokio::task::spawn_blocking(move || flock(&lock, true).then_some(lock))
+                        .await
+                        .map_err(crate::etl::read::join_error)?
+                        .ok_or_else(|| EtlError::Aborted(format!("cannot lock {}", path.to_string_lossy())))?;
+                    tracing::info!(
+                        waited_ms = started.elapsed().as_millis() as u64,
+                        "the other ingest ended"
+                    );
+                    return Ok(IngestLock::Sqlite(Some(lock)));
+                }
+                Ok(IngestLock::Sqlite(Some(lock)))
+            }
+        }
+    }
+}
+
+/// An exclusive `flock`; `wait`: block until it is free. False when it is
+/// held elsewhere (and not waiting), or on error.
+#[allow(unsafe_code)]
+fn flock(file: &std::fs::File, wait: bool) -> bool {
+    use std::os::fd::AsRawFd;
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    // SAFETY: flock on a file descriptor this `File` owns for the call's duration.
+    unsafe { libc::flock(file.as_raw_fd(), op) == 0 }
+}
