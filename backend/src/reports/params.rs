@@ -107,17 +107,20 @@ impl ReportContext {
     /// commits meanwhile shows in all of them or in none — on PostgreSQL the
     /// tables are also locked (shared) first: a replace's new partitions are
     /// written frozen, visible even to older snapshots, so the swap must not
-    /// happen between two reads.
+    /// happen between two reads (the snapshot is taken after the locks).
     pub async fn load(db: &DatabaseConnection) -> Result<(Option<i64>, Self), ReportError> {
         let txn = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let txn = db
                     .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
                     .await?;
-                txn.execute_unprepared(
-                    "LOCK TABLE agg_monthly, agg_product_month, agg_customer_spending, dim_user, etl_run, \
-                     etl_run_file IN ACCESS SHARE MODE",
-                )
+                // In the order a replace takes its exclusive locks (children
+                // first): taken in another order, the two deadlock.
+                let tables: Vec<&str> = crate::etl::tables::STAR.iter().rev().map(|t| t.name).collect();
+                txn.execute_unprepared(&format!(
+                    "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
+                    tables.join(", ")
+                ))
                 .await?;
                 txn
             }

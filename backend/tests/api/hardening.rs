@@ -132,9 +132,42 @@ fn a_huge_line_is_not_held_in_memory() {
     assert!(peak_kib < 200 * 1024, "peak RSS {} MB", peak_kib / 1024);
 }
 
+/// Every figure the reports serve, computed from one read of the data: the
+/// top customers and months of each currency, the products, the checks.
+fn fingerprint(ctx: &backend::reports::ReportContext) -> String {
+    use backend::reports::{self, TopProductsParams, TopUsersParams, WindowParams};
+    let mut out = Vec::new();
+    for (currency, _, _) in &ctx.currencies {
+        let window = WindowParams {
+            months: Some("36".into()),
+            currency: Some(currency.clone()),
+            ..Default::default()
+        };
+        let users = TopUsersParams {
+            limit: Some("100".into()),
+            currency: Some(currency.clone()),
+            ..Default::default()
+        };
+        let products = TopProductsParams {
+            limit: Some("100".into()),
+            currency: Some(currency.clone()),
+            ..Default::default()
+        };
+        out.push(serde_json::to_string(&reports::monthly_transactions(ctx, &window).unwrap()).unwrap());
+        out.push(serde_json::to_string(&reports::top_users(ctx, &users).unwrap()).unwrap());
+        out.push(serde_json::to_string(&reports::top_products(ctx, &products).unwrap()).unwrap());
+    }
+    let mut quality = serde_json::to_value(reports::quality(ctx).unwrap()).unwrap();
+    quality.as_object_mut().unwrap().remove("last_ingest");
+    out.push(quality.to_string());
+    out.join("\n")
+}
+
 /// Every response is computed from one ingest run's data, whatever the timing
-/// of concurrent loads: two servers answer continuously while two different
-/// data sets are loaded alternately; every response equals one of the two
+/// of concurrent loads: while two different data sets are loaded alternately,
+/// reads of everything the reports need run back to back (so that loads
+/// commit in the middle of many of them), and two servers answer
+/// continuously; every read and every response equals one of the two
 /// reference answers.
 async fn responses_never_mix_two_runs(engine: Engine) {
     let a = generated(3_000, 31);
@@ -185,6 +218,34 @@ async fn responses_never_mix_two_runs(engine: Engine) {
             checked
         }));
     }
+    // Reads of the whole report context, back to back.
+    let fingerprints = {
+        let mut refs = Vec::new();
+        for input in [a.path(), b.path()] {
+            let r = TestDb::new(engine).await;
+            r.ingest(input).await.unwrap();
+            refs.push(fingerprint(
+                &backend::reports::ReportContext::load(&r.db).await.unwrap().1,
+            ));
+        }
+        refs
+    };
+    let reader = {
+        let (stop, db) = (stop.clone(), t.db.clone());
+        tokio::spawn(async move {
+            let mut reads = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (_, ctx) = backend::reports::ReportContext::load(&db).await.unwrap();
+                let seen = fingerprint(&ctx);
+                assert!(
+                    seen == fingerprints[0] || seen == fingerprints[1],
+                    "a read mixed two runs: {seen}"
+                );
+                reads += 1;
+            }
+            reads
+        })
+    };
     let mut options_b = IngestOptions::replace(b.path());
     options_b.guard.max_reject_pct = "100".parse().unwrap();
     let mut options_a = options_b.clone();
@@ -202,6 +263,8 @@ async fn responses_never_mix_two_runs(engine: Engine) {
         total += c.await.unwrap();
     }
     assert!(total > 200, "only {total} responses checked");
+    let reads = reader.await.unwrap();
+    assert!(reads > 100, "only {reads} reads checked");
 }
 both!(consistent_reads, responses_never_mix_two_runs);
 
