@@ -32,8 +32,12 @@ for _ in $(seq 1 100); do
 done
 [ -n "${port:-}" ] || { cat "$work/serve.log"; exit 1; }
 
+# Every check but positive_data_acceptance: a currency the data does not hold,
+# or `from` after `to`, is valid by the schema and a 400 by design (the
+# message lists the currencies the data holds).
 timeout 900 "$VENV/bin/st" run "http://127.0.0.1:$port/openapi.json" \
   --checks all \
+  --exclude-checks positive_data_acceptance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \
   --request-timeout 10 \
   --workers 1 \

@@ -28,7 +28,7 @@ pub struct IngestListParams {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// Runs to skip, newest first (default 0).
-    #[param(value_type = Option<u32>, minimum = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
     pub offset: Option<String>,
 }
 
@@ -37,7 +37,7 @@ pub struct IngestListParams {
 #[into_params(parameter_in = Query)]
 pub struct RejectionParams {
     /// Only this file.
-    #[param(value_type = Option<InputFile>)]
+    #[param(value_type = Option<InputFile>, inline)]
     pub file: Option<String>,
     /// Only this reason code, e.g. `invalid_date` (see the run's `reasons`).
     #[param(pattern = "^[a-z_]{1,64}$", example = "invalid_date")]
@@ -47,10 +47,10 @@ pub struct RejectionParams {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// Rows to skip (default 0).
-    #[param(value_type = Option<u32>, minimum = 0)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
     pub offset: Option<String>,
     /// `json` (default) or `csv`.
-    #[param(value_type = Option<super::params::Format>)]
+    #[param(value_type = Option<super::params::Format>, inline)]
     pub format: Option<String>,
 }
 
@@ -67,8 +67,11 @@ pub enum InputFile {
 }
 
 fn offset(raw: Option<&str>) -> Result<u64, ReportError> {
-    parse_int(raw, "offset", 0, 0, u32::MAX).map(u64::from)
+    parse_int(raw, "offset", 0, 0, MAX_OFFSET).map(u64::from)
 }
+
+/// The largest `offset` (the contract's 32-bit integer).
+const MAX_OFFSET: u32 = i32::MAX as u32;
 
 fn rfc3339(t: chrono::NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -204,13 +207,13 @@ pub async fn rejections(
     id: i64,
     params: &RejectionParams,
 ) -> Result<RejectionList, ReportError> {
-    let csv = params.format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("csv"));
+    let csv = params.format.as_deref() == Some("csv");
     let limit = match csv {
         true => parse_int(params.limit.as_deref(), "limit", MAX_CSV_ROWS, 1, MAX_CSV_ROWS)?,
         false => parse_int(params.limit.as_deref(), "limit", 100, 1, 1000)?,
     };
     let offset = offset(params.offset.as_deref())?;
-    let file = params.file.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    let file = super::params::given(params.file.as_deref(), "file")?;
     if let Some(f) = file {
         if !FILES.contains(&f) {
             return Err(ReportError::BadParameter {
@@ -219,7 +222,7 @@ pub async fn rejections(
             });
         }
     }
-    let reason = params.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let reason = super::params::given(params.reason.as_deref(), "reason")?;
     if let Some(r) = reason {
         if r.len() > 64 || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
             return Err(ReportError::BadParameter {

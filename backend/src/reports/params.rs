@@ -31,7 +31,7 @@ pub struct WindowParams {
     #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
     pub currency: Option<String>,
     /// `json` (default) or `csv`.
-    #[param(value_type = Option<Format>)]
+    #[param(value_type = Option<Format>, inline)]
     pub format: Option<String>,
 }
 
@@ -53,6 +53,18 @@ impl Limit {
     }
 }
 
+/// A parameter's value as given; absent is `None`. Given but empty is an
+/// error (the contract types every parameter; leave it out for the default).
+pub(super) fn given<'a>(raw: Option<&'a str>, parameter: &'static str) -> Result<Option<&'a str>, ReportError> {
+    match raw {
+        Some("") => Err(ReportError::BadParameter {
+            parameter,
+            message: format!("parameter `{parameter}` is empty: leave it out for the default"),
+        }),
+        other => Ok(other),
+    }
+}
+
 pub(super) fn parse_int(
     raw: Option<&str>,
     parameter: &'static str,
@@ -60,7 +72,7 @@ pub(super) fn parse_int(
     min: u32,
     max: u32,
 ) -> Result<u32, ReportError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = given(raw, parameter)? else {
         return Ok(default);
     };
     match raw.parse::<u32>() {
@@ -74,7 +86,7 @@ pub(super) fn parse_int(
 
 /// Parses an optional `YYYY-MM` parameter.
 pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<Month>, ReportError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = given(raw, parameter)? else {
         return Ok(None);
     };
     Month::parse(raw).map(Some).ok_or_else(|| ReportError::BadParameter {
@@ -173,7 +185,7 @@ impl ReportContext {
     /// The requested currency (any case), or the one with the most transactions.
     pub fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
         let available = || self.currencies.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
-        match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        match given(raw, "currency")? {
             None => self.currencies.first().map(|c| c.0.clone()).ok_or(ReportError::NoData),
             Some(given) => {
                 let lower = given.to_ascii_lowercase();

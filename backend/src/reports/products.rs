@@ -25,7 +25,7 @@ pub struct TopProductsParams {
     #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
     pub currency: Option<String>,
     /// `json` (default) or `csv`.
-    #[param(value_type = Option<super::params::Format>)]
+    #[param(value_type = Option<super::params::Format>, inline)]
     pub format: Option<String>,
 }
 

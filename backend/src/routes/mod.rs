@@ -56,7 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
 fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: &str, body: &T) -> HttpResponse {
-    let wants_csv = match format.map(str::to_ascii_lowercase).as_deref() {
+    let wants_csv = match format {
         Some("csv") => true,
         Some(_) => false,
         None => req
@@ -77,7 +77,7 @@ fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: 
 
 /// Rejects a `format` other than json/csv.
 fn check_format(format: Option<&str>) -> Result<(), crate::error::ApiError> {
-    match format.map(str::to_ascii_lowercase).as_deref() {
+    match format {
         None | Some("json") | Some("csv") => Ok(()),
         Some(other) => Err(crate::error::ApiError::BadRequest {
             code: "invalid_parameter",
