@@ -97,7 +97,7 @@ pub async fn customers(loader: &mut Loader, ids: &[&str]) -> Result<HashMap<Stri
         .fetch(
             "SELECT u.customer_id, u.customer_name, u.customer_email, u.in_users_file, u.conflicting_name, \
              u.conflicting_email, u.null_subscription, u.unknown_subscription \
-             FROM dim_user u JOIN etl_lookup_keys k ON k.k = u.customer_id",
+             FROM etl_lookup_keys k CROSS JOIN dim_user u WHERE u.customer_id = k.k",
             |r| {
                 Ok(StoredCustomer {
                     customer_id: r.text(0)?,
@@ -116,8 +116,11 @@ pub async fn customers(loader: &mut Loader, ids: &[&str]) -> Result<HashMap<Stri
     let mut by_id: HashMap<String, StoredCustomer> = users.into_iter().map(|u| (u.customer_id.clone(), u)).collect();
     let spending = loader
         .fetch(
+            // The key is (currency, customer_id): looked up once per currency
+            // the data holds (a few), not by scanning every customer.
             "SELECT s.customer_id, s.currency, s.total_spending_cents, s.transactions, s.active_months \
-             FROM agg_customer_spending s JOIN etl_lookup_keys k ON k.k = s.customer_id",
+             FROM etl_lookup_keys k CROSS JOIN (SELECT DISTINCT currency FROM agg_monthly) c \
+             CROSS JOIN agg_customer_spending s WHERE s.currency = c.currency AND s.customer_id = k.k",
             |r| Ok((r.text(0)?, currency(r, 1)?, r.int(2)?, r.int(3)?, r.opt_bytes(4)?)),
         )
         .await?;
@@ -160,7 +163,9 @@ pub async fn products(loader: &mut Loader, subscriptions: &[String]) -> Result<V
     loader.set_lookup_keys(&keys).await?;
     loader
         .fetch(
-            &format!("SELECT {PRODUCT_COLUMNS} FROM dim_product p JOIN etl_lookup_keys k ON k.k = p.subscription_id"),
+            &format!(
+                "SELECT {PRODUCT_COLUMNS} FROM etl_lookup_keys k CROSS JOIN dim_product p WHERE p.subscription_id = k.k"
+            ),
             product,
         )
         .await
