@@ -4,6 +4,7 @@
 #
 #   bench/run.sh            1M and 5M transactions, 3 runs of everything (about 20 minutes on 2 cores)
 #   bench/run.sh --quick    100k transactions, 1 run, short loads (CI: proves the harness works)
+#   BENCH_ONLY=append bench/run.sh   the append measurement alone (added to the results file)
 #
 # Needs: PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432), psql,
 # wrk and GNU time (/usr/bin/time). Results: bench/out/results.tsv and bench/out/report.md.
@@ -28,8 +29,11 @@ for tool in psql wrk /usr/bin/time curl sqlite3; do
 done
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv
-# BENCH_API_ONLY=1 keeps the ETL results of an earlier run and measures the API only.
-if [ "${BENCH_API_ONLY:-0}" != 1 ] || [ ! -f "$RESULTS" ]; then
+# BENCH_API_ONLY=1 (or BENCH_ONLY=append) keeps the results of an earlier run
+# and measures the API (the append) only.
+ONLY=${BENCH_ONLY:-}
+[ "${BENCH_API_ONLY:-0}" = 1 ] && ONLY=api
+if [ -z "$ONLY" ] || [ ! -f "$RESULTS" ]; then
   printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
 fi
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
@@ -49,14 +53,20 @@ timed() {
   echo "$wall $((rss / 1024))"
 }
 
-[ "${BENCH_API_ONLY:-0}" = 1 ] && SIZES=()
-for n in "${SIZES[@]}"; do
-  data=$OUT/data-$n
+generate_data() {
+  local n=$1 data=$OUT/data-$1
   if [ ! -f "$data/.done" ]; then
     read -r wall _ < <(timed "$OUT/gen-$n.log" "$BIN" generate --transactions "$n" --seed 1 --out "$data")
     touch "$data/.done"
     record generate "generate" "$n" 1 "$wall" s
   fi
+}
+
+ETL_SIZES=("${SIZES[@]}")
+[ -n "$ONLY" ] && ETL_SIZES=()
+for n in "${ETL_SIZES[@]}"; do
+  data=$OUT/data-$n
+  generate_data "$n"
   for run in $(seq 1 "$RUNS"); do
     # ETL into PostgreSQL (fresh database: migrations included).
     fresh_db bench_etl
@@ -121,7 +131,10 @@ if [ ! -f "$append_data/.done" ]; then
   "$BIN" generate --transactions $APPEND_ROWS --seed 2 --out "$append_data" >/dev/null
   touch "$append_data/.done"
 fi
-for n in "${SIZES[@]}"; do
+APPEND_SIZES=("${SIZES[@]}")
+[ "$ONLY" = api ] && APPEND_SIZES=()
+for n in "${APPEND_SIZES[@]}"; do
+  generate_data "$n"
   for run in $(seq 1 "$RUNS"); do
     fresh_db bench_append
     DATABASE_URL=$PG/bench_append RUST_LOG=warn "$BIN" ingest --input "$OUT/data-$n" >/dev/null
@@ -138,6 +151,12 @@ for n in "${SIZES[@]}"; do
   done
 done
 rm -f "$OUT"/bench-append.db*
+
+if [ "$ONLY" = append ]; then
+  python3 "$ROOT/bench/report.py" "$RESULTS" >"$OUT/report.md"
+  echo "results: $RESULTS, report: $OUT/report.md"
+  exit 0
+fi
 
 # API: the data set of API_SIZE loaded in PostgreSQL.
 fresh_db bench_api

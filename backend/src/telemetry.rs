@@ -65,10 +65,10 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
         let path: String = req.path().chars().take(120).collect();
         let method = req.method().as_str();
         span.in_scope(|| match (status, crate::configuration::request_log()) {
-            (500.., _) => tracing::error!(method, path, status, ms, "request"),
-            (400..=499, _) => tracing::info!(method, path, status, ms, "request"),
-            (_, RequestLogLevel::Info) => tracing::info!(method, path, status, ms, "request"),
-            (_, RequestLogLevel::Debug) => tracing::debug!(method, path, status, ms, "request"),
+            (500.., _) => tracing::error!(method = %method, path = %path, status, ms, "request"),
+            (400..=499, _) => tracing::info!(method = %method, path = %path, status, ms, "request"),
+            (_, RequestLogLevel::Info) => tracing::info!(method = %method, path = %path, status, ms, "request"),
+            (_, RequestLogLevel::Debug) => tracing::debug!(method = %method, path = %path, status, ms, "request"),
             (_, RequestLogLevel::Off) => {}
         });
     }

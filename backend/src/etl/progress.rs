@@ -113,11 +113,12 @@ impl Drop for Phase {
         }
         let rows = self.rows.load(Ordering::Relaxed);
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        let rss_mb = crate::etl::resident_mb();
         let log = || {
             if rows > 0 {
-                tracing::info!(phase = self.name, elapsed_ms, rows, "phase done");
+                tracing::info!(phase = self.name, elapsed_ms, rows, rss_mb, "phase done");
             } else {
-                tracing::info!(phase = self.name, elapsed_ms, "phase done");
+                tracing::info!(phase = self.name, elapsed_ms, rss_mb, "phase done");
             }
         };
         match &self.bars {

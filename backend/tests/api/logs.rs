@@ -118,3 +118,71 @@ async fn progress_is_logged(engine: crate::helpers::Engine) {
     }
 }
 crate::both!(progress_logs, progress_is_logged);
+
+/// One short line per request, at the level `REQUEST_LOG` sets: the
+/// essentials (method, path, status, duration, request id) well under 200
+/// bytes; none at `off` for successful requests, while errors still log.
+#[test]
+fn request_log_lines_are_short_and_configurable() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", db.path().join("logs.db").display());
+    let ingest = Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args(["ingest", "--input", concat!(env!("CARGO_MANIFEST_DIR"), "/../input")])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(ingest.status.success());
+    for level in ["info", "off"] {
+        let log = db.path().join(format!("serve-{level}.log"));
+        let mut server = Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--static-dir", "/nonexistent"])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "info")
+            .env("REQUEST_LOG", level)
+            .env_remove("LOG_FORMAT")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let port = (0..100)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                text.split("listening on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+            })
+            .expect("the server did not start");
+        let get = |path: &str| {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+            write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        };
+        assert!(get("/reports/top-users?limit=3").starts_with("HTTP/1.1 200"));
+        assert!(get("/reports/top-users?limit=0").starts_with("HTTP/1.1 400"));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(" request ")).collect();
+        let ok: Vec<&&str> = lines.iter().filter(|l| l.contains("status=200")).collect();
+        let bad: Vec<&&str> = lines.iter().filter(|l| l.contains("status=400")).collect();
+        assert_eq!(bad.len(), 1, "a client error logs whatever the level: {text}");
+        match level {
+            "info" => {
+                assert_eq!(ok.len(), 1, "{text}");
+                let line = ok[0];
+                assert!(line.len() < 200, "{} bytes: {line}", line.len());
+                for part in ["method=GET", "path=/reports/top-users", "status=200", "ms=", "req{id="] {
+                    assert!(line.contains(part), "{part} missing: {line}");
+                }
+                assert!(!line.contains("limit=3"), "the query string is not logged: {line}");
+            }
+            _ => assert!(ok.is_empty(), "REQUEST_LOG=off still logged: {text}"),
+        }
+    }
+}
