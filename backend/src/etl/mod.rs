@@ -349,7 +349,14 @@ async fn run_phases(
         users.skip();
     }
     let seen = [seen_products, seen_transactions, seen_users];
-    let customers = reconcile::customers(&mut loader, &tx, users, append, progress).await?;
+    let mut stored_currencies: Vec<crate::domain::Currency> = current
+        .monthly
+        .iter()
+        .filter_map(|r| crate::domain::Currency::parse(r.currency).ok())
+        .collect();
+    stored_currencies.sort_unstable();
+    stored_currencies.dedup();
+    let customers = reconcile::customers(&mut loader, &tx, users, append, &stored_currencies, progress).await?;
 
     // 3. Build aggregates.
     let phase = progress.phase("build aggregates", None);

@@ -317,6 +317,7 @@ pub async fn customers(
     tx: &Transactions,
     users: &mut Users,
     append: bool,
+    stored_currencies: &[Currency],
     progress: &Progress,
 ) -> Result<CustomerChanges, EtlError> {
     let total = tx.customer_ids.len() + users.ids.len();
@@ -348,7 +349,7 @@ pub async fn customers(
         }
         let stored = if append {
             let keys: Vec<&str> = ids.iter().map(|(id, _, _)| *id).collect();
-            stored::customers(loader, &keys).await?
+            stored::customers(loader, &keys, stored_currencies).await?
         } else {
             HashMap::default()
         };

@@ -89,8 +89,13 @@ pub async fn ingested_files(loader: &mut Loader) -> Result<HashMap<String, i64>,
     Ok(rows.into_iter().collect())
 }
 
-/// The stored customers among `ids` (with their spending), by id.
-pub async fn customers(loader: &mut Loader, ids: &[&str]) -> Result<HashMap<String, StoredCustomer>, EtlError> {
+/// The stored customers among `ids` (with their spending in `currencies`, the
+/// currencies the data holds), by id.
+pub async fn customers(
+    loader: &mut Loader,
+    ids: &[&str],
+    currencies: &[Currency],
+) -> Result<HashMap<String, StoredCustomer>, EtlError> {
     let keys: Vec<LookupKey> = ids.iter().map(|id| LookupKey((*id).to_owned())).collect();
     loader.set_lookup_keys(&keys).await?;
     let users = loader
@@ -114,16 +119,28 @@ pub async fn customers(loader: &mut Loader, ids: &[&str]) -> Result<HashMap<Stri
         )
         .await?;
     let mut by_id: HashMap<String, StoredCustomer> = users.into_iter().map(|u| (u.customer_id.clone(), u)).collect();
-    let spending = loader
-        .fetch(
-            // The key is (currency, customer_id): looked up once per currency
-            // the data holds (a few), not by scanning every customer.
-            "SELECT s.customer_id, s.currency, s.total_spending_cents, s.transactions, s.active_months \
-             FROM etl_lookup_keys k CROSS JOIN (SELECT DISTINCT currency FROM agg_monthly) c \
-             CROSS JOIN agg_customer_spending s WHERE s.currency = c.currency AND s.customer_id = k.k",
-            |r| Ok((r.text(0)?, currency(r, 1)?, r.int(2)?, r.int(3)?, r.opt_bytes(4)?)),
-        )
-        .await?;
+    // The key is (currency, customer_id): probed per key and currency (the
+    // currencies are ISO codes, validated, so they can be written inline; a
+    // join with a subquery made PostgreSQL scan every customer instead).
+    let in_list = currencies
+        .iter()
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let spending = if currencies.is_empty() {
+        Vec::new()
+    } else {
+        loader
+            .fetch(
+                &format!(
+                    "SELECT s.customer_id, s.currency, s.total_spending_cents, s.transactions, s.active_months \
+                     FROM etl_lookup_keys k CROSS JOIN agg_customer_spending s \
+                     WHERE s.customer_id = k.k AND s.currency IN ({in_list})"
+                ),
+                |r| Ok((r.text(0)?, currency(r, 1)?, r.int(2)?, r.int(3)?, r.opt_bytes(4)?)),
+            )
+            .await?
+    };
     for (id, currency, cents, transactions, months) in spending {
         let months = months.ok_or_else(|| {
             EtlError::Aborted(format!(
