@@ -9,5 +9,6 @@ if [ -x scripts/build-frontend.sh ]; then
 fi
 cargo build --release -p backend --locked
 BIN="${CARGO_TARGET_DIR:-target}/release/backend"
-"$BIN" ingest --input "${INPUT_DIR:-input}"
-exec "$BIN" serve "$@"
+# The sample (or INPUT_DIR) is loaded into an empty database only: data loaded
+# since — appended exports, say — is never replaced by a restart.
+exec "$BIN" serve --ingest-if-empty "${INPUT_DIR:-input}" "$@"
