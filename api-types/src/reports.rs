@@ -234,10 +234,68 @@ pub struct Freshness {
     pub days_since_latest_transaction: Option<i64>,
 }
 
+/// The quality dimensions of one run, each a percentage (exact ratio, rounded
+/// half-up to two decimals; 100 when its denominator is zero). See the README
+/// for the exact definitions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityScore {
+    /// The mean of the six dimensions (of their exact values, then rounded).
+    pub overall: Percent,
+    /// Customers with both a name and an e-mail, of all customers.
+    pub completeness: Percent,
+    /// Rows not rejected, of the rows read in the three files.
+    pub validity: Percent,
+    /// Transaction rows neither exact duplicates nor sharing an id with
+    /// different content, of the transaction rows read.
+    pub uniqueness: Percent,
+    /// Customers of the users files without conflicting names or e-mails.
+    pub consistency: Percent,
+    /// Loaded transactions with a known subscription and a customer of the
+    /// users files (referential integrity), of the loaded transactions.
+    pub integrity: Percent,
+    /// 100 while the latest transaction is at most the freshness target old
+    /// at the end of the run, falling to 0 at twice that.
+    pub timeliness: Percent,
+}
+
+/// Rows of one run's three files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityRows {
+    /// Rows read.
+    pub processed: i64,
+    /// Rows read and not rejected.
+    pub succeeded: i64,
+    /// Rows rejected.
+    pub failed: i64,
+}
+
+/// A dimension (or the overall score) below its threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityAlert {
+    /// `overall`, `completeness`, `validity`, `uniqueness`, `consistency`,
+    /// `integrity` or `timeliness`.
+    pub dimension: String,
+    pub value: Percent,
+    pub threshold: Percent,
+}
+
 /// `GET /quality`: data-quality checks of the loaded data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityReport {
+    /// The quality dimensions of the run that loaded this data (null for data
+    /// loaded by an older version).
+    #[serde(default)]
+    pub score: Option<QualityScore>,
+    /// That run's rows.
+    #[serde(default)]
+    pub rows: Option<QualityRows>,
+    /// The dimensions below their thresholds at that run.
+    #[serde(default)]
+    pub alerts: Vec<QualityAlert>,
     pub customers: CustomerChecks,
     pub subscriptions: SubscriptionChecks,
     /// Null before the first successful ingest.
@@ -268,6 +326,28 @@ pub struct Meta {
     /// `YYYY-MM` of the first and the latest transaction; null on an empty database.
     pub first_month: Option<String>,
     pub latest_month: Option<String>,
+}
+
+/// One successful run in `GET /quality/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityHistoryRun {
+    pub run_id: i64,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+    /// `replace` or `append`.
+    pub mode: String,
+    pub rows: QualityRows,
+    pub score: QualityScore,
+    #[serde(default)]
+    pub alerts: Vec<QualityAlert>,
+}
+
+/// `GET /quality/history`: the quality of every successful run, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QualityHistory {
+    pub runs: Vec<QualityHistoryRun>,
 }
 
 /// Every error body: a stable snake_case code and a human sentence.

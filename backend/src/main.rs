@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use backend::configuration::DatabaseSettings;
+use backend::etl::kpi::QualityThresholds;
 use backend::etl::{self, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::startup::{Application, ServeSettings};
@@ -65,6 +66,8 @@ enum Command {
         /// Reject transactions dated more than this many days after the run.
         #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1)]
         max_days_ahead: u32,
+        #[command(flatten)]
+        quality: QualityArgs,
     },
     /// Serve the JSON API (and the built dashboard, if present) until SIGINT/SIGTERM.
     Serve {
@@ -113,6 +116,38 @@ enum Command {
         #[arg(long, default_value = "input")]
         out: PathBuf,
     },
+}
+
+/// The quality thresholds of `ingest` (each a percentage, two decimals at most).
+#[derive(clap::Args)]
+struct QualityArgs {
+    /// Minimum overall quality score: below it, a warning and an alert.
+    #[arg(long, env = "MIN_QUALITY_SCORE", default_value = "80", value_name = "PCT")]
+    min_quality_score: Pct,
+    /// Minimum completeness (customers with a name and an e-mail).
+    #[arg(long, env = "MIN_COMPLETENESS", default_value = "90", value_name = "PCT")]
+    min_completeness: Pct,
+    /// Minimum validity (rows not rejected).
+    #[arg(long, env = "MIN_VALIDITY", default_value = "95", value_name = "PCT")]
+    min_validity: Pct,
+    /// Minimum uniqueness (transaction rows not repeated).
+    #[arg(long, env = "MIN_UNIQUENESS", default_value = "99", value_name = "PCT")]
+    min_uniqueness: Pct,
+    /// Minimum consistency (customers without conflicting names or e-mails).
+    #[arg(long, env = "MIN_CONSISTENCY", default_value = "95", value_name = "PCT")]
+    min_consistency: Pct,
+    /// Minimum referential integrity (transactions with a known subscription and customer).
+    #[arg(long, env = "MIN_INTEGRITY", default_value = "90", value_name = "PCT")]
+    min_integrity: Pct,
+    /// Minimum timeliness (freshness of the latest transaction).
+    #[arg(long, env = "MIN_TIMELINESS", default_value = "50", value_name = "PCT")]
+    min_timeliness: Pct,
+    /// Refuse the run (nothing committed, exit 3) when a dimension is below its minimum.
+    #[arg(long, env = "STRICT_QUALITY")]
+    strict_quality: bool,
+    /// The freshness target of the timeliness dimension, in days.
+    #[arg(long, env = "FRESHNESS_SLA_DAYS", default_value_t = 2)]
+    freshness_sla_days: u32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -180,6 +215,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             max_line_bytes,
             earliest_date,
             max_days_ahead,
+            quality,
         } => {
             let options = IngestOptions {
                 input,
@@ -199,6 +235,17 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 },
                 earliest_date,
                 max_days_ahead,
+                quality: QualityThresholds {
+                    overall: quality.min_quality_score,
+                    completeness: quality.min_completeness,
+                    validity: quality.min_validity,
+                    uniqueness: quality.min_uniqueness,
+                    consistency: quality.min_consistency,
+                    integrity: quality.min_integrity,
+                    timeliness: quality.min_timeliness,
+                },
+                strict_quality: quality.strict_quality,
+                freshness_sla_days: quality.freshness_sla_days,
                 fail_after_rows: None,
             };
             let summary = etl::ingest(&db, &options)

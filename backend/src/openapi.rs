@@ -12,6 +12,7 @@ use utoipa::OpenApi;
         crate::routes::reports::top_users,
         crate::routes::reports::meta,
         crate::routes::reports::quality,
+        crate::routes::reports::quality_history,
         crate::routes::ingests::list,
         crate::routes::ingests::detail,
         crate::routes::ingests::rejections,

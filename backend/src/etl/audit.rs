@@ -173,6 +173,10 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
     currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
     let c = &state.customers;
     QualityReport {
+        // The run's dimensions are added by the run (they need its files).
+        score: None,
+        rows: None,
+        alerts: Vec::new(),
         customers: CustomerChecks {
             in_transactions_not_in_users: c.only_in_transactions,
             in_users_without_transactions: c.without_transactions,

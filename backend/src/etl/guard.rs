@@ -18,6 +18,11 @@ impl Pct {
         Pct(bp)
     }
 
+    /// Hundredths of a percent.
+    pub const fn basis_points(self) -> u32 {
+        self.0
+    }
+
     /// Whether `part / whole` is above this percentage.
     pub fn exceeded_by(self, part: u64, whole: u64) -> bool {
         u128::from(part) * 10_000 > u128::from(whole) * u128::from(self.0)
@@ -102,6 +107,12 @@ pub enum Refusal {
         current: u64,
         limit: String,
     },
+    /// With `--strict-quality`: a quality dimension below its minimum.
+    QualityBelowThreshold {
+        dimension: String,
+        value: String,
+        threshold: String,
+    },
 }
 
 impl fmt::Display for Refusal {
@@ -123,6 +134,14 @@ impl fmt::Display for Refusal {
                 "transactions.csv: a replace would keep {new} transactions of the {current} loaded now ({}), \
                  less than --min-keep-pct {limit}",
                 share(*new, *current)
+            ),
+            Refusal::QualityBelowThreshold {
+                dimension,
+                value,
+                threshold,
+            } => write!(
+                f,
+                "quality: {dimension} is {value}%, below its minimum of {threshold}% (--strict-quality)"
             ),
         }
     }

@@ -18,6 +18,7 @@ mod counts;
 pub mod customers;
 mod error;
 pub mod guard;
+pub mod kpi;
 mod load;
 mod months;
 pub mod progress;
@@ -116,6 +117,12 @@ pub struct IngestOptions {
     pub earliest_date: chrono::NaiveDate,
     /// … and so are dates more than this many days after the run started.
     pub max_days_ahead: u32,
+    /// The minimum of each quality dimension: below it, a warning and an alert.
+    pub quality: kpi::QualityThresholds,
+    /// A quality alert refuses the run like a guard rail.
+    pub strict_quality: bool,
+    /// The freshness target of the timeliness dimension, in days.
+    pub freshness_sla_days: u32,
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
@@ -133,6 +140,9 @@ impl IngestOptions {
             limits: Limits::default(),
             earliest_date: DEFAULT_EARLIEST_DATE,
             max_days_ahead: 1,
+            quality: kpi::QualityThresholds::default(),
+            strict_quality: false,
+            freshness_sla_days: 2,
             fail_after_rows: None,
         }
     }
@@ -161,6 +171,9 @@ struct RecordedOptions<'a> {
     limits: &'a Limits,
     earliest_date: chrono::NaiveDate,
     max_days_ahead: u32,
+    quality: &'a kpi::QualityThresholds,
+    strict_quality: bool,
+    freshness_sla_days: u32,
 }
 
 /// The result of a run, also stored as JSON in `etl_run.summary_json`.
@@ -225,6 +238,9 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
         limits: &options.limits,
         earliest_date: options.earliest_date,
         max_days_ahead: options.max_days_ahead,
+        quality: &options.quality,
+        strict_quality: options.strict_quality,
+        freshness_sla_days: options.freshness_sla_days,
     };
     let run = etl_run::ActiveModel {
         started_at: Set(Utc::now().naive_utc()),
@@ -407,15 +423,50 @@ async fn run_phases(
             .add_gross(currency.as_str(), acc.gross_cents)
             .map_err(|e| EtlError::Aborted(format!("{}: {e}", transactions::FILE)))?;
     }
-    let quality = audit::quality(&state, &aggregates.monthly_after);
     let rejects: [&[rows::RejectedRow]; 3] = [&products_file.rejects, &tx.rejects, &users.rejects];
+    let kpis = kpi::KpiCounts {
+        rows_read: files.iter().map(|f| f.counts.read).sum(),
+        rows_rejected: files.iter().map(|f| f.counts.rejected).sum(),
+        tx_read: tx.counts.read,
+        tx_duplicates: tx.counts.duplicates,
+        tx_id_conflicts: tx
+            .rejects
+            .iter()
+            .filter(|r| matches!(r.reason_code, "conflicting_duplicate" | "conflicts_with_loaded"))
+            .count() as u64,
+        customers: state.customers.customers.max(0) as u64,
+        customers_incomplete: state.customers.incomplete.max(0) as u64,
+        users_customers: (state.customers.customers - state.customers.only_in_transactions).max(0) as u64,
+        users_conflicting: state.customers.conflicting.max(0) as u64,
+        tx_loaded: tx.counts.loaded,
+        tx_unreferenced: customers.tx_unreferenced,
+        age_seconds: state
+            .latest_transaction_at
+            .map(|t| (Utc::now().naive_utc() - t).num_seconds()),
+        sla_seconds: i64::from(options.freshness_sla_days) * 86_400,
+    };
+    let mut quality = audit::quality(&state, &aggregates.monthly_after);
+    let score = kpi::score(&kpis);
+    quality.alerts = kpi::alerts(&score, &options.quality);
+    quality.rows = Some(kpi::rows(&kpis));
+    quality.score = Some(score);
+    for a in &quality.alerts {
+        tracing::warn!(run_id, dimension = %a.dimension, value = %a.value, threshold = %a.threshold, "quality below its threshold");
+    }
     let before = audit::totals(&current.state, &current.monthly);
     let after = audit::totals(&state, &aggregates.monthly_after);
-    let refusals = guard::check(
+    let mut refusals = guard::check(
         &files,
         (!append).then_some((tx.counts.loaded, before.transactions.max(0) as u64)),
         &options.guard,
     );
+    if options.strict_quality {
+        refusals.extend(quality.alerts.iter().map(|a| Refusal::QualityBelowThreshold {
+            dimension: a.dimension.clone(),
+            value: a.value.to_string(),
+            threshold: a.threshold.to_string(),
+        }));
+    }
     let status = if !refusals.is_empty() && !options.force {
         RunStatus::Refused
     } else if options.dry_run {

@@ -144,8 +144,9 @@ pub struct RunSpending {
 /// The run's facts about one customer.
 pub struct RunFacts {
     pub spending: Vec<RunSpending>,
-    pub null_subscription: bool,
-    pub unknown_subscription: bool,
+    /// Transactions without a subscription id / with one unknown to the catalog.
+    pub null_subscription_tx: u64,
+    pub unknown_subscription_tx: u64,
 }
 
 /// One customer after the merge.
@@ -247,8 +248,8 @@ pub fn merge(
         in_users_file: s.in_users_file || profile.is_some(),
         conflicting_name,
         conflicting_email,
-        null_subscription: s.null_subscription || facts.is_some_and(|f| f.null_subscription),
-        unknown_subscription: s.unknown_subscription || facts.is_some_and(|f| f.unknown_subscription),
+        null_subscription: s.null_subscription || facts.is_some_and(|f| f.null_subscription_tx > 0),
+        unknown_subscription: s.unknown_subscription || facts.is_some_and(|f| f.unknown_subscription_tx > 0),
     };
     let after = CustomerFlags {
         in_users_file: user.in_users_file,
@@ -289,6 +290,9 @@ pub struct CustomerChanges {
     pub new_active: HashMap<(Currency, Month), i64>,
     /// Customers written (new or changed).
     pub written: u64,
+    /// The run's transactions without a known subscription or whose customer
+    /// is not in the users files (what referential integrity counts).
+    pub tx_unreferenced: u64,
     pub multi_currency_examples: Vec<String>,
 }
 
@@ -304,8 +308,8 @@ fn run_facts(tx: &Transactions, cust: u32, facts: &CustomerFacts) -> RunFacts {
                 months: tx.active_months(cust, s),
             })
             .collect(),
-        null_subscription: facts.null_subscription,
-        unknown_subscription: facts.unknown_subscription,
+        null_subscription_tx: u64::from(facts.null_subscription_tx),
+        unknown_subscription_tx: u64::from(facts.unknown_subscription_tx),
     }
 }
 
@@ -367,6 +371,12 @@ pub async fn customers(
                 }
             });
             let merged = merge(id, stored.get(id), facts.as_ref(), profile)?;
+            if let Some(f) = &facts {
+                out.tx_unreferenced += match merged.user.in_users_file {
+                    true => f.null_subscription_tx + f.unknown_subscription_tx,
+                    false => f.spending.iter().map(|s| s.transactions as u64).sum(),
+                };
+            }
             out.totals.apply(merged.before.as_ref(), &merged.after);
             for &cell in &merged.new_months {
                 *out.new_active.entry(cell).or_default() += 1;
@@ -423,8 +433,8 @@ mod tests {
                 transactions: months.len() as i64,
                 months: m,
             }],
-            null_subscription: false,
-            unknown_subscription: true,
+            null_subscription_tx: 0,
+            unknown_subscription_tx: months.len() as u64,
         }
     }
 

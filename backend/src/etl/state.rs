@@ -27,6 +27,12 @@ pub struct CustomerTotals {
     pub without_email: i64,
     pub conflicting_names: i64,
     pub conflicting_emails: i64,
+    /// Customers without a name or without an e-mail.
+    #[serde(default)]
+    pub incomplete: i64,
+    /// Customers with conflicting names or conflicting e-mails.
+    #[serde(default)]
+    pub conflicting: i64,
 }
 
 /// What counts one customer contributes to [`CustomerTotals`].
@@ -56,6 +62,8 @@ impl CustomerTotals {
             without_email: n(!f.has_email),
             conflicting_names: n(f.conflicting_name),
             conflicting_emails: n(f.conflicting_email),
+            incomplete: n(!f.has_name || !f.has_email),
+            conflicting: n(f.conflicting_name || f.conflicting_email),
         }
     }
 
@@ -70,6 +78,8 @@ impl CustomerTotals {
         self.without_email += sign * o.without_email;
         self.conflicting_names += sign * o.conflicting_names;
         self.conflicting_emails += sign * o.conflicting_emails;
+        self.incomplete += sign * o.incomplete;
+        self.conflicting += sign * o.conflicting;
     }
 
     /// Accounts for one customer changing from `before` (`None`: new) to `after`.

@@ -1,6 +1,8 @@
 //! The same rows as the JSON reports, as CSV.
 
-use api_types::{MonthlyTransactionsReport, RejectionList, RevenueGrowthReport, TopProductsReport, TopUsersReport};
+use api_types::{
+    MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport, TopUsersReport,
+};
 
 /// A report that has a tabular CSV form.
 pub trait ToCsv {
@@ -32,6 +34,55 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+impl ToCsv for QualityHistory {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "run_id",
+            "finished_at",
+            "mode",
+            "rows_processed",
+            "rows_succeeded",
+            "rows_failed",
+            "overall",
+            "completeness",
+            "validity",
+            "uniqueness",
+            "consistency",
+            "integrity",
+            "timeliness",
+            "alerts",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.runs
+            .iter()
+            .map(|r| {
+                let s = &r.score;
+                vec![
+                    r.run_id.to_string(),
+                    r.finished_at.clone(),
+                    r.mode.clone(),
+                    r.rows.processed.to_string(),
+                    r.rows.succeeded.to_string(),
+                    r.rows.failed.to_string(),
+                    s.overall.to_string(),
+                    s.completeness.to_string(),
+                    s.validity.to_string(),
+                    s.uniqueness.to_string(),
+                    s.consistency.to_string(),
+                    s.integrity.to_string(),
+                    s.timeliness.to_string(),
+                    r.alerts
+                        .iter()
+                        .map(|a| a.dimension.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ]
+            })
+            .collect()
     }
 }
 

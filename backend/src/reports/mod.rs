@@ -17,7 +17,7 @@ pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, ReportContext, WindowParams};
 pub use products::{top_products, TopProductsParams};
-pub use quality::quality;
+pub use quality::{history as quality_history, quality, QualityHistoryParams};
 pub use users::{top_users, TopUsersParams};
 
 /// Why a report cannot be produced.

@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/top-users").route(get().to(top_users))),
     )
     .service(resource("/quality").route(get().to(quality)))
+    .service(resource("/quality/history").route(get().to(reports::quality_history)))
     .service(resource("/ingests").route(get().to(ingests::list)))
     .service(resource("/ingests/{id}").route(get().to(ingests::detail)))
     .service(resource("/ingests/{id}/rejections").route(get().to(ingests::rejections)))

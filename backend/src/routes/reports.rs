@@ -105,3 +105,18 @@ pub async fn quality(
     let ctx = cache.get(&db).await?;
     Ok(HttpResponse::Ok().json(reports::quality(&ctx)?))
 }
+
+/// The quality dimensions of every successful run, oldest first.
+#[utoipa::path(get, path = "/quality/history", tag = "quality", params(reports::QualityHistoryParams), responses(
+    (status = 200, description = "One entry per successful run (also as text/csv)", content((api_types::QualityHistory = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "Invalid parameter", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn quality_history(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    params: web::Query<reports::QualityHistoryParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let history = reports::quality_history(&db, &params).await?;
+    Ok(respond(&req, params.format.as_deref(), "quality-history", &history))
+}

@@ -14,6 +14,7 @@ mod hardening;
 mod ingests_api;
 mod logs;
 mod pg_objects;
+mod quality_kpis;
 mod recurring;
 mod reports;
 mod schema;

@@ -152,8 +152,9 @@ impl Spending {
 pub struct CustomerFacts {
     /// One entry per currency (almost always one: kept inline).
     pub spending: SmallVec<[Spending; 1]>,
-    pub null_subscription: bool,
-    pub unknown_subscription: bool,
+    /// Transactions without a subscription id / with one unknown to the catalog.
+    pub null_subscription_tx: u32,
+    pub unknown_subscription_tx: u32,
 }
 
 /// The additive figures of one (currency, month) cell.
@@ -465,13 +466,13 @@ impl Pass2<'_> {
             None => {
                 acc.null_sub_transactions += 1;
                 add_cents(&mut acc.null_sub_cents, cents, &cell)?;
-                facts.null_subscription = true;
+                facts.null_subscription_tx = facts.null_subscription_tx.saturating_add(1);
             }
             Some(sub) => match out.catalog.plans.get(sub) {
                 None => {
                     acc.unknown_sub_transactions += 1;
                     add_cents(&mut acc.unknown_sub_cents, cents, &cell)?;
-                    facts.unknown_subscription = true;
+                    facts.unknown_subscription_tx = facts.unknown_subscription_tx.saturating_add(1);
                 }
                 Some(plans) => {
                     let amounts: Vec<i64> = plans.iter().map(|p| p.amount_cents).collect();

@@ -1,0 +1,242 @@
+//! The quality KPIs of a run: six dimensions and their mean, each an exact
+//! ratio of counts the ETL keeps, served rounded half-up to two decimals
+//! (the README states the definitions exactly as implemented here).
+
+use api_types::{Percent, QualityAlert, QualityRows, QualityScore};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use serde::Serialize;
+
+use super::guard::Pct;
+
+/// The counts a run's dimensions are computed from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KpiCounts {
+    /// Rows read in the three files, and of those rejected.
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    /// transactions.csv: rows read, exact duplicates, rows rejected for sharing
+    /// a transaction id with different content (in the file or with a loaded row).
+    pub tx_read: u64,
+    pub tx_duplicates: u64,
+    pub tx_id_conflicts: u64,
+    /// Customers (`dim_user` rows), and of those without a name or an e-mail.
+    pub customers: u64,
+    pub customers_incomplete: u64,
+    /// Customers of the users files, and of those with conflicting names or e-mails.
+    pub users_customers: u64,
+    pub users_conflicting: u64,
+    /// Transactions the run loaded, and of those without a known subscription
+    /// or whose customer is not in the users files.
+    pub tx_loaded: u64,
+    pub tx_unreferenced: u64,
+    /// Seconds from the latest transaction to the end of the run (`None`: no
+    /// transaction), and the freshness target in seconds.
+    pub age_seconds: Option<i64>,
+    pub sla_seconds: i64,
+}
+
+fn ratio(n: i128, d: i128) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+/// 100 × good / all (100 when there is nothing to count).
+fn share(good: u64, all: u64) -> BigRational {
+    if all == 0 {
+        return ratio(100, 1);
+    }
+    ratio(100 * i128::from(good), i128::from(all))
+}
+
+/// Rounded half-up to hundredths (the values are never negative).
+fn hundredths(x: &BigRational) -> Percent {
+    let scaled = x * ratio(100, 1) + ratio(1, 2);
+    let floor = scaled.floor().to_integer();
+    Percent(i64::try_from(floor).unwrap_or(i64::MAX))
+}
+
+/// The six dimensions and their mean.
+pub fn score(c: &KpiCounts) -> QualityScore {
+    let timeliness = match c.age_seconds {
+        None => ratio(100, 1),
+        Some(_) if c.sla_seconds <= 0 => ratio(100, 1),
+        Some(age) => {
+            let sla = i128::from(c.sla_seconds);
+            // 100 × clamp((2·sla − age) / sla, 0, 1)
+            let x = ratio(2 * sla - i128::from(age), sla);
+            let x = x.max(ratio(0, 1)).min(ratio(1, 1));
+            x * ratio(100, 1)
+        }
+    };
+    let dims = [
+        share(c.customers - c.customers_incomplete.min(c.customers), c.customers),
+        share(c.rows_read - c.rows_rejected.min(c.rows_read), c.rows_read),
+        share(c.tx_read.saturating_sub(c.tx_duplicates + c.tx_id_conflicts), c.tx_read),
+        share(
+            c.users_customers - c.users_conflicting.min(c.users_customers),
+            c.users_customers,
+        ),
+        share(c.tx_loaded - c.tx_unreferenced.min(c.tx_loaded), c.tx_loaded),
+        timeliness,
+    ];
+    let mean = dims.iter().fold(ratio(0, 1), |sum, d| sum + d) / ratio(6, 1);
+    QualityScore {
+        overall: hundredths(&mean),
+        completeness: hundredths(&dims[0]),
+        validity: hundredths(&dims[1]),
+        uniqueness: hundredths(&dims[2]),
+        consistency: hundredths(&dims[3]),
+        integrity: hundredths(&dims[4]),
+        timeliness: hundredths(&dims[5]),
+    }
+}
+
+/// The run's rows.
+pub fn rows(c: &KpiCounts) -> QualityRows {
+    let processed = c.rows_read as i64;
+    let failed = c.rows_rejected as i64;
+    QualityRows {
+        processed,
+        succeeded: processed - failed,
+        failed,
+    }
+}
+
+/// The minimum of each dimension and of the overall score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QualityThresholds {
+    pub overall: Pct,
+    pub completeness: Pct,
+    pub validity: Pct,
+    pub uniqueness: Pct,
+    pub consistency: Pct,
+    pub integrity: Pct,
+    pub timeliness: Pct,
+}
+
+impl Default for QualityThresholds {
+    fn default() -> Self {
+        Self {
+            overall: Pct::from_basis_points(8000),
+            completeness: Pct::from_basis_points(9000),
+            validity: Pct::from_basis_points(9500),
+            uniqueness: Pct::from_basis_points(9900),
+            consistency: Pct::from_basis_points(9500),
+            integrity: Pct::from_basis_points(9000),
+            timeliness: Pct::from_basis_points(5000),
+        }
+    }
+}
+
+/// The dimensions below their thresholds, the overall score first.
+pub fn alerts(score: &QualityScore, t: &QualityThresholds) -> Vec<QualityAlert> {
+    [
+        ("overall", score.overall, t.overall),
+        ("completeness", score.completeness, t.completeness),
+        ("validity", score.validity, t.validity),
+        ("uniqueness", score.uniqueness, t.uniqueness),
+        ("consistency", score.consistency, t.consistency),
+        ("integrity", score.integrity, t.integrity),
+        ("timeliness", score.timeliness, t.timeliness),
+    ]
+    .into_iter()
+    .filter(|(_, value, min)| value.hundredths() < i64::from(min.basis_points()))
+    .map(|(dimension, value, min)| QualityAlert {
+        dimension: dimension.to_owned(),
+        value,
+        threshold: Percent(i64::from(min.basis_points())),
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Percent {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dimensions_are_exact_ratios_rounded_half_up() {
+        let c = KpiCounts {
+            rows_read: 3,
+            rows_rejected: 1,
+            tx_read: 8,
+            tx_duplicates: 1,
+            tx_id_conflicts: 0,
+            customers: 3,
+            customers_incomplete: 0,
+            users_customers: 7,
+            users_conflicting: 1,
+            tx_loaded: 200,
+            tx_unreferenced: 1,
+            age_seconds: Some(3 * 86_400),
+            sla_seconds: 2 * 86_400,
+        };
+        let s = score(&c);
+        assert_eq!(s.validity, p("66.67"));
+        assert_eq!(s.uniqueness, p("87.50"));
+        assert_eq!(s.completeness, p("100.00"));
+        assert_eq!(s.consistency, p("85.71"));
+        assert_eq!(s.integrity, p("99.50"));
+        // 3 days old, target 2: (4 − 3) / 2 = 50%.
+        assert_eq!(s.timeliness, p("50.00"));
+        // Mean of the exact values: (200/3 + 87.5 + 100 + 600/7 + 99.5 + 50) / 6 = 81.5634…
+        assert_eq!(s.overall, p("81.56"));
+        assert_eq!(
+            rows(&c),
+            QualityRows {
+                processed: 3,
+                succeeded: 2,
+                failed: 1
+            }
+        );
+    }
+
+    #[test]
+    fn empty_denominators_are_100_and_timeliness_is_clamped() {
+        let s = score(&KpiCounts {
+            age_seconds: Some(10),
+            sla_seconds: 100,
+            ..Default::default()
+        });
+        assert_eq!(s.overall, p("100.00"));
+        let old = score(&KpiCounts {
+            age_seconds: Some(1_000),
+            sla_seconds: 100,
+            ..Default::default()
+        });
+        assert_eq!(old.timeliness, p("0.00"));
+        // Half-up: 100 × 9,996 / 80,000 = 12.495 exactly → 12.50.
+        let half = score(&KpiCounts {
+            rows_read: 80_000,
+            rows_rejected: 70_004,
+            ..Default::default()
+        });
+        assert_eq!(half.validity, p("12.50"));
+    }
+
+    #[test]
+    fn alerts_name_the_dimensions_below_their_minimum() {
+        let s = score(&KpiCounts {
+            tx_loaded: 10,
+            tx_unreferenced: 2,
+            age_seconds: Some(0),
+            sla_seconds: 1,
+            ..Default::default()
+        });
+        let a = alerts(&s, &QualityThresholds::default());
+        assert_eq!(a.len(), 1);
+        assert_eq!(
+            (a[0].dimension.as_str(), a[0].value, a[0].threshold),
+            ("integrity", p("80.00"), p("90.00"))
+        );
+        // At the threshold exactly: no alert.
+        let exact = QualityThresholds {
+            integrity: Pct::from_basis_points(8000),
+            ..Default::default()
+        };
+        assert!(alerts(&s, &exact).is_empty());
+    }
+}
