@@ -189,6 +189,10 @@ pub struct RunSummary {
     pub refusals: Vec<Refusal>,
     /// Why nothing was done (a skipped run).
     pub message: Option<String>,
+    /// The run's quality dimensions and the ones below their thresholds
+    /// (none for a skipped run).
+    pub quality: Option<api_types::QualityScore>,
+    pub quality_alerts: Vec<api_types::QualityAlert>,
     /// Whether the run changed the data (a succeeded run that found nothing
     /// new changes nothing: the reports and `/quality` stay as they were).
     pub data_changed: bool,
@@ -487,6 +491,8 @@ async fn run_phases(
         reasons: audit::reasons(&rejects),
         refusals,
         message: None,
+        quality: quality.score.clone(),
+        quality_alerts: quality.alerts.clone(),
         data_changed: !append || files.iter().any(|f| f.counts.loaded > 0),
         before,
         after,
@@ -652,6 +658,8 @@ async fn record_skipped(
         reasons: Vec::new(),
         refusals: Vec::new(),
         message: Some(message),
+        quality: None,
+        quality_alerts: Vec::new(),
         data_changed: false,
         before: totals.clone(),
         after: totals,

@@ -93,6 +93,21 @@ impl RunSummary {
                 self.run_id
             );
         }
+        if let Some(q) = &self.quality {
+            let _ = writeln!(
+                out,
+                "\nquality {}%: completeness {}%, validity {}%, uniqueness {}%, consistency {}%, \
+                 integrity {}%, timeliness {}%",
+                q.overall, q.completeness, q.validity, q.uniqueness, q.consistency, q.integrity, q.timeliness
+            );
+            for a in &self.quality_alerts {
+                let _ = writeln!(
+                    out,
+                    "  below its minimum: {} {}% < {}%",
+                    a.dimension, a.value, a.threshold
+                );
+            }
+        }
         if !self.refusals.is_empty() {
             let overridden = self.status != RunStatus::Refused;
             let _ = writeln!(
