@@ -63,6 +63,37 @@ pub struct IngestRun {
     pub files: Vec<IngestFile>,
     /// Why the run failed or was refused, or why it had nothing to do.
     pub error: Option<String>,
+    /// `cli`, or who uploaded the files: `token:<name>` (the token's name) or
+    /// `anonymous` (open mode). Absent for runs recorded before this existed.
+    #[serde(default)]
+    pub requested_by: Option<String>,
+    /// While the run is `running` on the server answering (an upload): what it
+    /// is doing now. Absent otherwise.
+    #[serde(default)]
+    pub progress: Option<IngestProgress>,
+}
+
+/// What a running ingest is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestProgress {
+    /// The phase started last, e.g. `read transactions (pass 2)`, `commit`.
+    pub phase: String,
+    /// Rows the phase has processed so far (0 for a phase that does not count rows).
+    pub rows: u64,
+    /// Since the run started.
+    pub elapsed_ms: u64,
+}
+
+/// `POST /ingests`: the upload was accepted and its run started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestAccepted {
+    pub run_id: i64,
+    /// `running`.
+    pub status: String,
+    /// Where to follow the run: `/ingests/{run_id}` (also the `Location` header).
+    pub href: String,
 }
 
 /// `GET /ingests`: runs, newest first.

@@ -8,7 +8,9 @@
 mod ingests;
 mod money;
 mod reports;
+mod session;
 
 pub use ingests::*;
 pub use money::{Money, ParseMoneyError, Percent};
 pub use reports::*;
+pub use session::*;

@@ -16,14 +16,37 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// `allow`: the methods the path answers (the `Allow` header).
+    #[error("{message}")]
+    MethodNotAllowed { message: String, allow: &'static str },
     #[error("no data has been loaded yet: run `backend ingest` first")]
     NoData,
+    /// No credentials, or credentials that are not (or no longer) valid.
+    /// `invalid_token`: credentials were given (RFC 6750's `error="invalid_token"`).
+    #[error("{message}")]
+    Unauthorized { message: String, invalid_token: bool },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many failed sign-in attempts from this address: try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("internal error")]
     Internal(#[source] DbErr),
+    /// The server's own files (an upload being stored).
+    #[error("internal error while {during}")]
+    Io {
+        during: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An ingest could not be started (the cause is logged, not answered).
+    #[error("the ingest could not be started")]
+    Ingest(String),
 }
 
 impl From<ReportError> for ApiError {
@@ -58,10 +81,15 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::NoData => "no_data",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Unavailable(_) => "database_unavailable",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => "internal_error",
         }
     }
 }
@@ -71,19 +99,42 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::NoData => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = self {
-            tracing::error!(error = %cause, code = self.code(), "request failed");
+        match self {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, code = self.code(), "request failed");
+            }
+            ApiError::Io { source, .. } => tracing::error!(error = %source, "request failed: {self}"),
+            ApiError::Ingest(cause) => tracing::error!(error = %cause, "request failed: {self}"),
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::MethodNotAllowed(_) = self {
-            res.insert_header((actix_web::http::header::ALLOW, "GET, HEAD"));
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => {
+                res.insert_header((actix_web::http::header::ALLOW, *allow));
+            }
+            ApiError::Unauthorized { invalid_token, .. } => {
+                let challenge = match invalid_token {
+                    true => r#"Bearer realm="revenue-analytics", error="invalid_token""#,
+                    false => r#"Bearer realm="revenue-analytics""#,
+                };
+                res.insert_header((actix_web::http::header::WWW_AUTHENTICATE, challenge));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         res.json(api_types::ApiError {
             error: self.code().to_owned(),

@@ -1,6 +1,7 @@
 //! Revenue analytics: the ETL that loads billing exports into a star schema, and
 //! the JSON API that serves reports from it.
 
+pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod db;
@@ -15,3 +16,4 @@ pub mod reports;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod uploads;

@@ -3,13 +3,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use backend::auth::{tokens, AuthSettings, Role};
 use backend::configuration::DatabaseSettings;
 use backend::etl::kpi::QualityThresholds;
 use backend::etl::{self, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::startup::{Application, ServeSettings};
+use backend::uploads::UploadSettings;
 use backend::{db, telemetry};
 use clap::{Parser, Subcommand};
+use std::num::NonZeroU32;
 
 /// Revenue analytics over SaaS billing exports.
 ///
@@ -32,12 +35,14 @@ enum Command {
     /// Exit codes: 0 loaded (or a dry run, or nothing new); 1 failed; 2 bad
     /// arguments; 3 refused by a guard rail. A run that does not exit 0 changed nothing.
     Ingest {
-        /// Folder holding the three export files.
+        /// Folder holding the export files: all three for a replace, any of them
+        /// for an append.
         #[arg(long, default_value = "input")]
         input: PathBuf,
         /// replace: the files are the whole history. append: the files are new
         /// exports, merged into the data loaded (rows already loaded are counted,
-        /// not loaded twice; files ingested before are skipped).
+        /// not loaded twice; files ingested before are skipped; a file absent
+        /// from the folder is not read).
         #[arg(long, value_enum, default_value = "replace")]
         mode: ModeArg,
         /// Load even when a guard rail objects, and (append) read files that were
@@ -47,29 +52,15 @@ enum Command {
         /// Run everything, report what would change, commit nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Refuse the run when more than this share of a file's rows is rejected.
-        #[arg(long, env = "MAX_REJECT_PCT", default_value = "5", value_name = "PCT")]
-        max_reject_pct: Pct,
-        /// Refuse a replace that would keep fewer transactions than this share of
-        /// those loaded now.
-        #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
-        min_keep_pct: Pct,
-        /// Longest header line read, in bytes (a longer first line is not an export).
-        #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
-        max_header_bytes: usize,
-        /// Longest data line, in bytes (a longer line is rejected, not held in memory).
-        #[arg(long, env = "MAX_LINE_BYTES", default_value_t = Limits::default().max_line_bytes)]
-        max_line_bytes: usize,
-        /// Reject transactions dated before this day (YYYY-MM-DD).
-        #[arg(long, env = "EARLIEST_DATE", default_value_t = etl::DEFAULT_EARLIEST_DATE)]
-        earliest_date: chrono::NaiveDate,
-        /// Reject transactions dated more than this many days after the run.
-        #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1)]
-        max_days_ahead: u32,
         #[command(flatten)]
-        quality: QualityArgs,
+        rules: IngestRules,
     },
     /// Serve the JSON API (and the built dashboard, if present) until SIGINT/SIGTERM.
+    ///
+    /// Requests need an API token (see `token`) once one exists; with none, the
+    /// API is open, which is allowed on a loopback address only (or with
+    /// --allow-anonymous). Uploads (`POST /ingests`) run with the ingest rules
+    /// below, as `ingest` does.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
@@ -91,6 +82,29 @@ enum Command {
         /// Ingest this folder before serving if the database holds no data yet.
         #[arg(long)]
         ingest_if_empty: Option<PathBuf>,
+        /// Serve without tokens on a non-loopback address: anyone who reaches it
+        /// reads everything and uploads.
+        #[arg(long, env = "ALLOW_ANONYMOUS")]
+        allow_anonymous: bool,
+        /// How long a dashboard sign-in lasts, in hours.
+        #[arg(long, env = "SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+        session_hours: u64,
+        /// Failed sign-in attempts allowed per client address and minute (then 429).
+        #[arg(long, env = "AUTH_FAILURES_PER_MINUTE", default_value_t = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN))]
+        auth_failures_per_minute: NonZeroU32,
+        /// Largest upload (`POST /ingests`, the files together), in MiB.
+        #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        max_upload_mb: u64,
+        /// Where uploads are stored while their run lasts (default: the system's temporary folder).
+        #[arg(long, env = "UPLOAD_DIR")]
+        upload_dir: Option<PathBuf>,
+        #[command(flatten)]
+        rules: IngestRules,
+    },
+    /// Create, list or revoke the API's tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Show the ingest history, or one run: its files, rejection reasons and
     /// first rejected rows (e-mail addresses masked). Also served at /ingests.
@@ -116,6 +130,91 @@ enum Command {
         #[arg(long, default_value = "input")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it (only this once; the database keeps its hash).
+    Create {
+        /// A name to tell it apart (letters, digits, '.', '-', '_', '@').
+        #[arg(long)]
+        name: String,
+        /// reader: reports, quality, run history. admin: also uploads.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List the tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by name: it stops working, and so do its sessions.
+    Revoke { name: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Reader,
+    Admin,
+}
+
+/// The rules of every ingest, by `ingest` or by an upload to `serve`.
+#[derive(clap::Args)]
+struct IngestRules {
+    /// Refuse the run when more than this share of a file's rows is rejected.
+    #[arg(long, env = "MAX_REJECT_PCT", default_value = "5", value_name = "PCT")]
+    max_reject_pct: Pct,
+    /// Refuse a replace that would keep fewer transactions than this share of
+    /// those loaded now.
+    #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
+    min_keep_pct: Pct,
+    /// Longest header line read, in bytes (a longer first line is not an export).
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
+    max_header_bytes: usize,
+    /// Longest data line, in bytes (a longer line is rejected, not held in memory).
+    #[arg(long, env = "MAX_LINE_BYTES", default_value_t = Limits::default().max_line_bytes)]
+    max_line_bytes: usize,
+    /// Reject transactions dated before this day (YYYY-MM-DD).
+    #[arg(long, env = "EARLIEST_DATE", default_value_t = etl::DEFAULT_EARLIEST_DATE)]
+    earliest_date: chrono::NaiveDate,
+    /// Reject transactions dated more than this many days after the run.
+    #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1)]
+    max_days_ahead: u32,
+    #[command(flatten)]
+    quality: QualityArgs,
+}
+
+impl IngestRules {
+    /// The options of a run of `input` in `mode` under these rules.
+    fn options(&self, input: PathBuf, mode: Mode, force: bool, dry_run: bool) -> IngestOptions {
+        let q = &self.quality;
+        IngestOptions {
+            input,
+            mode,
+            force,
+            dry_run,
+            guard: GuardRails {
+                max_reject_pct: self.max_reject_pct,
+                min_keep_pct: self.min_keep_pct,
+            },
+            limits: Limits {
+                max_header_bytes: self.max_header_bytes,
+                max_line_bytes: self.max_line_bytes,
+            },
+            earliest_date: self.earliest_date,
+            max_days_ahead: self.max_days_ahead,
+            quality: QualityThresholds {
+                overall: q.min_quality_score,
+                completeness: q.min_completeness,
+                validity: q.min_validity,
+                uniqueness: q.min_uniqueness,
+                consistency: q.min_consistency,
+                integrity: q.min_integrity,
+                timeliness: q.min_timeliness,
+            },
+            strict_quality: q.strict_quality,
+            freshness_sla_days: q.freshness_sla_days,
+            fail_after_rows: None,
+            requested_by: "cli".to_owned(),
+        }
+    }
 }
 
 /// The quality thresholds of `ingest` (each a percentage, two decimals at most).
@@ -154,6 +253,15 @@ struct QualityArgs {
 enum ModeArg {
     Replace,
     Append,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(mode: ModeArg) -> Self {
+        match mode {
+            ModeArg::Replace => Mode::Replace,
+            ModeArg::Append => Mode::Append,
+        }
+    }
 }
 
 /// Exit code of a run refused by a guard rail.
@@ -209,45 +317,9 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             mode,
             force,
             dry_run,
-            max_reject_pct,
-            min_keep_pct,
-            max_header_bytes,
-            max_line_bytes,
-            earliest_date,
-            max_days_ahead,
-            quality,
+            rules,
         } => {
-            let options = IngestOptions {
-                input,
-                mode: match mode {
-                    ModeArg::Replace => Mode::Replace,
-                    ModeArg::Append => Mode::Append,
-                },
-                force,
-                dry_run,
-                guard: GuardRails {
-                    max_reject_pct,
-                    min_keep_pct,
-                },
-                limits: Limits {
-                    max_header_bytes,
-                    max_line_bytes,
-                },
-                earliest_date,
-                max_days_ahead,
-                quality: QualityThresholds {
-                    overall: quality.min_quality_score,
-                    completeness: quality.min_completeness,
-                    validity: quality.min_validity,
-                    uniqueness: quality.min_uniqueness,
-                    consistency: quality.min_consistency,
-                    integrity: quality.min_integrity,
-                    timeliness: quality.min_timeliness,
-                },
-                strict_quality: quality.strict_quality,
-                freshness_sla_days: quality.freshness_sla_days,
-                fail_after_rows: None,
-            };
+            let options = rules.options(input, mode.into(), force, dry_run);
             let summary = etl::ingest(&db, &options)
                 .await
                 .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
@@ -264,6 +336,12 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             workers,
             cache_recheck_ms,
             ingest_if_empty,
+            allow_anonymous,
+            session_hours,
+            auth_failures_per_minute,
+            max_upload_mb,
+            upload_dir,
+            rules,
         } => {
             // A database never loaded (or never migrated) serves 404 no_data, not errors.
             {
@@ -293,9 +371,19 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 static_dir: Some(static_dir),
                 workers,
                 cache_recheck: std::time::Duration::from_millis(cache_recheck_ms),
+                auth: AuthSettings {
+                    allow_anonymous,
+                    session_ttl: std::time::Duration::from_secs(session_hours * 3600),
+                    failures_per_minute: auth_failures_per_minute,
+                    ..AuthSettings::default()
+                },
+                upload: UploadSettings {
+                    max_bytes: max_upload_mb << 20,
+                    dir: upload_dir.unwrap_or_else(std::env::temp_dir),
+                    defaults: rules.options(PathBuf::new(), Mode::Replace, false, false),
+                },
             };
-            let app =
-                Application::build(&settings, db).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+            let app = Application::build(&settings, db).await.map_err(|e| e.to_string())?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
             // startup_ms: from main() to accepting connections (database connected,
             // and any --ingest-if-empty load done).
@@ -305,6 +393,33 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 app.port()
             );
             app.run_until_stopped().await.map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { action } => {
+            {
+                use migration::MigratorTrait;
+                migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
+            }
+            match action {
+                TokenAction::Create { name, role } => {
+                    let role = match role {
+                        RoleArg::Reader => Role::Reader,
+                        RoleArg::Admin => Role::Admin,
+                    };
+                    let new = tokens::create(&db, &name, role).await.map_err(|e| e.to_string())?;
+                    print!("{}", tokens::render_new(&new));
+                }
+                TokenAction::List => {
+                    print!(
+                        "{}",
+                        tokens::render_list(&tokens::list(&db).await.map_err(|e| e.to_string())?)
+                    );
+                }
+                TokenAction::Revoke { name } => {
+                    tokens::revoke(&db, &name).await.map_err(|e| e.to_string())?;
+                    println!("revoked the token {name:?}: it and its sessions stop working within a second");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::History { run, limit, rows } => {

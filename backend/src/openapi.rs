@@ -1,10 +1,15 @@
 //! The OpenAPI contract, generated from the handlers and the shared types.
 
-use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::policy::{self, Access};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Revenue analytics API", description = "Revenue reports and data-quality checks over a billing star schema. Money is a decimal string with two decimals; amounts of different currencies are never added."),
+    info(title = "Revenue analytics API", description = "Revenue reports and data-quality checks over a billing star schema. Money is a decimal string with two decimals; amounts of different currencies are never added.\n\nAuthentication: `Authorization: Bearer <token>` (tokens are created with `backend token create`), or the dashboard's session cookie (`POST /session`). A reader token reads everything; an admin token also uploads. With no token at all the API is open (on a loopback address only, unless the server allows it)."),
     paths(
         crate::routes::reports::monthly_transactions,
         crate::routes::reports::revenue_growth,
@@ -14,16 +19,88 @@ use utoipa::OpenApi;
         crate::routes::reports::quality,
         crate::routes::reports::quality_history,
         crate::routes::ingests::list,
+        crate::routes::upload::upload,
         crate::routes::ingests::detail,
         crate::routes::ingests::rejections,
+        crate::routes::session::current,
+        crate::routes::session::sign_in,
+        crate::routes::session::sign_out,
         crate::routes::health::live,
         crate::routes::health::ready,
     ),
-    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "health"))
+    modifiers(&Security),
+    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "session"), (name = "health"))
 )]
 pub struct ApiDoc;
 
 /// The contract as JSON.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// Declares the two ways to authenticate, and puts them (with the 401, 403
+/// and 429 answers) on every operation the access policy protects — from the
+/// policy itself, so that the contract cannot forget an endpoint.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("rak_<64 hex digits>".to_owned());
+        bearer.description = Some("An API token from `backend token create`.".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::session::COOKIE,
+                "The dashboard's session cookie, set by `POST /session`.",
+            ))),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                (actix_web::http::Method::GET, &mut item.get),
+                (actix_web::http::Method::POST, &mut item.post),
+                (actix_web::http::Method::DELETE, &mut item.delete),
+                (actix_web::http::Method::PUT, &mut item.put),
+                (actix_web::http::Method::PATCH, &mut item.patch),
+            ];
+            for (method, operation) in operations {
+                if let (Some(op), Access::Role(_)) = (operation.as_mut(), policy::access(&method, path)) {
+                    protect(op);
+                }
+            }
+        }
+    }
+}
+
+fn protect(op: &mut Operation) {
+    op.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session", Vec::<String>::new()),
+    ]);
+    for (status, description) in [
+        (
+            "401",
+            "Not signed in, or the token or session is invalid, revoked or expired (`WWW-Authenticate: Bearer`)",
+        ),
+        (
+            "403",
+            "The token's role does not allow this (or a cross-site request with the session cookie)",
+        ),
+        ("429", "Too many failed attempts from this address (`Retry-After`)"),
+    ] {
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
+                .build()
+                .into()
+        });
+    }
 }

@@ -9,7 +9,9 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::{Auth, AuthSettings};
 use crate::routes;
+use crate::uploads::{UploadSettings, Uploads};
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -24,6 +26,44 @@ pub struct ServeSettings {
     pub workers: Option<usize>,
     /// How often the report cache asks the database for a newer run.
     pub cache_recheck: std::time::Duration,
+    pub auth: AuthSettings,
+    pub upload: UploadSettings,
+}
+
+impl ServeSettings {
+    /// The defaults, listening on `bind`.
+    pub fn new(bind: impl Into<String>) -> Self {
+        Self {
+            bind: bind.into(),
+            cors_origins: Vec::new(),
+            static_dir: None,
+            workers: None,
+            cache_recheck: crate::reports::RECHECK,
+            auth: AuthSettings::default(),
+            upload: UploadSettings::default(),
+        }
+    }
+}
+
+/// Why the server does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Access(#[from] crate::auth::guard::StartError),
+    #[error("cannot listen on {bind}: {source}")]
+    Listen { bind: String, source: std::io::Error },
+}
+
+/// Whether every address `bind` resolves to is a loopback address.
+fn is_loopback(bind: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    match bind.to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
 }
 
 /// A bound, not yet running server.
@@ -33,9 +73,25 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(settings: &ServeSettings, db: DatabaseConnection) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(&settings.bind)?;
-        let port = listener.local_addr()?.port();
+    /// Checks access control (open mode is refused on a non-loopback address
+    /// unless allowed) before binding, then binds.
+    pub async fn build(settings: &ServeSettings, db: DatabaseConnection) -> Result<Self, StartError> {
+        let auth = Auth::start(
+            db.clone(),
+            settings.auth.clone(),
+            &settings.bind,
+            is_loopback(&settings.bind),
+            &settings.cors_origins,
+        )
+        .await?;
+        let listen = |source| StartError::Listen {
+            bind: settings.bind.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&settings.bind).map_err(listen)?;
+        let port = listener.local_addr().map_err(listen)?.port();
+        let auth = web::Data::new(auth);
+        let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(listen)?);
         let db = web::Data::new(db);
         let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
         let openapi = crate::openapi::document();
@@ -45,7 +101,16 @@ impl Application {
             tracing::info!(dir = %dir.display(), "serving the dashboard at /");
         }
         let mut server = HttpServer::new(move || {
-            let mut cors = Cors::default().allowed_methods(["GET"]).max_age(3600);
+            // Cross-origin callers authenticate with a bearer token (the
+            // session cookie is SameSite=Strict: never sent cross-site).
+            let mut cors = Cors::default()
+                .allowed_methods(["GET", "HEAD", "POST", "DELETE"])
+                .allowed_headers([
+                    actix_web::http::header::AUTHORIZATION,
+                    actix_web::http::header::CONTENT_TYPE,
+                ])
+                .expose_headers([actix_web::http::header::LOCATION])
+                .max_age(3600);
             for origin in &origins {
                 cors = if origin == "*" {
                     cors.allow_any_origin()
@@ -55,11 +120,15 @@ impl Application {
             }
             let openapi = openapi.clone();
             let mut app = App::new()
+                // Innermost: CORS answers preflight requests before access control.
+                .wrap(actix_web::middleware::from_fn(crate::auth::guard::middleware))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
                 .app_data(db.clone())
                 .app_data(cache.clone())
+                .app_data(auth.clone())
+                .app_data(uploads.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {
@@ -98,7 +167,8 @@ impl Application {
             }
             app.default_service(web::to(not_found))
         })
-        .listen(listener)?
+        .listen(listener)
+        .map_err(listen)?
         .shutdown_timeout(10);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
@@ -123,15 +193,17 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpRespons
     Err(unknown_endpoint(&req))
 }
 
-/// 405 for another method on an API path (the API only reads), else 404.
+/// 405 (with `Allow`) for a method a path of the API does not answer, else 404.
 fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
-    use actix_web::http::Method;
-    if routes::is_api_path(req.path()) && ![Method::GET, Method::HEAD].contains(req.method()) {
-        return crate::error::ApiError::MethodNotAllowed(format!(
-            "{} is not allowed on {}: the API answers GET and HEAD",
-            req.method(),
-            req.path()
-        ));
+    if routes::is_api_path(req.path()) {
+        let allow = routes::allowed_methods(req.path());
+        let method = req.method().as_str();
+        if !allow.split(", ").any(|m| m == method) {
+            return crate::error::ApiError::MethodNotAllowed {
+                message: format!("{method} is not allowed on {}: it answers {allow}", req.path()),
+                allow,
+            };
+        }
     }
     crate::error::ApiError::NotFound(format!("no such endpoint: {} {}", req.method(), req.path()))
 }

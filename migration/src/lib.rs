@@ -11,6 +11,7 @@ mod m20261128_000001_star_schema;
 mod m20261128_000002_etl_audit;
 mod m20261128_000003_report_aggregates;
 mod m20261129_000004_recurring_loads;
+mod m20261129_000005_access_control;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_etl_audit::Migration),
             Box::new(m20261128_000003_report_aggregates::Migration),
             Box::new(m20261129_000004_recurring_loads::Migration),
+            Box::new(m20261129_000005_access_control::Migration),
         ]
     }
 }

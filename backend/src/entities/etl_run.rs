@@ -31,6 +31,9 @@ pub struct Model {
     /// The loaded data's cumulative counts after the run (`etl::DataState`), as JSON.
     #[sea_orm(column_type = "Text", nullable)]
     pub state_json: Option<String>,
+    /// `cli`, or `token:<name>` / `anonymous` for a run uploaded through the API.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub requested_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

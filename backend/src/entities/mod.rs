@@ -5,6 +5,9 @@
 pub mod agg_customer_spending;
 pub mod agg_monthly;
 pub mod agg_product_month;
+pub mod api_session_revoked;
+pub mod api_signing_key;
+pub mod api_token;
 pub mod dim_product;
 pub mod dim_user;
 pub mod etl_rejected_row;

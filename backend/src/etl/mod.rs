@@ -43,6 +43,7 @@ pub use read::source::{normalise, Limits};
 pub use state::DataState;
 
 use crate::entities::etl_run;
+pub use load::lock::IngestLock;
 use load::{stored, BindValue, LoadMode, Loader};
 use progress::Progress;
 use read::transactions::{self, Pass2Options, StoredLookup, Transactions};
@@ -126,6 +127,8 @@ pub struct IngestOptions {
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
+    /// Recorded with the run: `cli`, or who uploaded the files.
+    pub requested_by: String,
 }
 
 impl IngestOptions {
@@ -144,6 +147,7 @@ impl IngestOptions {
             strict_quality: false,
             freshness_sla_days: 2,
             fail_after_rows: None,
+            requested_by: "cli".to_owned(),
         }
     }
 
@@ -229,49 +233,82 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
         .await
         .map_err(dbe("applying migrations"))?;
     // Held until the run is recorded: a second ingest waits here.
-    let _lock = load::lock::IngestLock::acquire(db).await?;
-    // A run still marked running was killed (no other ingest runs now): its
-    // transaction rolled back.
-    db.execute_unprepared("UPDATE etl_run SET status = 'abandoned' WHERE status = 'running'")
+    let lock = IngestLock::acquire(db).await?;
+    StartedRun::record(db, options, lock)
+        .await?
+        .execute(db, options, &Progress::for_stderr())
         .await
-        .map_err(dbe("marking abandoned runs"))?;
-    let recorded = RecordedOptions {
-        force: options.force,
-        dry_run: options.dry_run,
-        guard: &options.guard,
-        limits: &options.limits,
-        earliest_date: options.earliest_date,
-        max_days_ahead: options.max_days_ahead,
-        quality: &options.quality,
-        strict_quality: options.strict_quality,
-        freshness_sla_days: options.freshness_sla_days,
-    };
-    let run = etl_run::ActiveModel {
-        started_at: Set(Utc::now().naive_utc()),
-        status: Set(RunStatus::Running.as_str().to_owned()),
-        input_dir: Set(options.input.display().to_string()),
-        mode: Set(options.mode.as_str().to_owned()),
-        options_json: Set(Some(to_json(&recorded))),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(dbe("recording the run"))?;
-    tracing::info!(run_id = run.id, mode = options.mode.as_str(), input = %options.input.display(), "ingest started");
-    match run_phases(db, options, run.id, &Progress::for_stderr()).await {
-        Ok(summary) => {
-            tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
-            Ok(summary)
+}
+
+/// A run recorded as `running`, holding the ingest lock: [`ingest`] in two
+/// steps, for a server that answers with the run's id before it ends.
+pub struct StartedRun {
+    run: etl_run::Model,
+    _lock: IngestLock,
+}
+
+impl StartedRun {
+    /// Records a run of `options` (the database migrated, `lock` taken).
+    pub async fn record(db: &DatabaseConnection, options: &IngestOptions, lock: IngestLock) -> Result<Self, EtlError> {
+        // A run still marked running was killed (no other ingest runs now): its
+        // transaction rolled back.
+        db.execute_unprepared("UPDATE etl_run SET status = 'abandoned' WHERE status = 'running'")
+            .await
+            .map_err(dbe("marking abandoned runs"))?;
+        let recorded = RecordedOptions {
+            force: options.force,
+            dry_run: options.dry_run,
+            guard: &options.guard,
+            limits: &options.limits,
+            earliest_date: options.earliest_date,
+            max_days_ahead: options.max_days_ahead,
+            quality: &options.quality,
+            strict_quality: options.strict_quality,
+            freshness_sla_days: options.freshness_sla_days,
+        };
+        let run = etl_run::ActiveModel {
+            started_at: Set(Utc::now().naive_utc()),
+            status: Set(RunStatus::Running.as_str().to_owned()),
+            input_dir: Set(options.input.display().to_string()),
+            mode: Set(options.mode.as_str().to_owned()),
+            options_json: Set(Some(to_json(&recorded))),
+            requested_by: Set(Some(options.requested_by.clone())),
+            ..Default::default()
         }
-        Err(error) => {
-            let mut failed: etl_run::ActiveModel = run.into();
-            failed.status = Set(RunStatus::Failed.as_str().to_owned());
-            failed.finished_at = Set(Some(Utc::now().naive_utc()));
-            failed.error = Set(Some(error.to_string()));
-            if let Err(e) = failed.update(db).await {
-                tracing::warn!(error = %e, "could not record the failed run");
+        .insert(db)
+        .await
+        .map_err(dbe("recording the run"))?;
+        tracing::info!(run_id = run.id, mode = options.mode.as_str(), input = %options.input.display(), requested_by = %options.requested_by, "ingest started");
+        Ok(Self { run, _lock: lock })
+    }
+
+    pub fn id(&self) -> i64 {
+        self.run.id
+    }
+
+    /// Runs the phases; the lock is released when it returns.
+    pub async fn execute(
+        self,
+        db: &DatabaseConnection,
+        options: &IngestOptions,
+        progress: &Progress,
+    ) -> Result<RunSummary, EtlError> {
+        let run = self.run;
+        match run_phases(db, options, run.id, progress).await {
+            Ok(summary) => {
+                tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
+                Ok(summary)
             }
-            Err(error)
+            Err(error) => {
+                let mut failed: etl_run::ActiveModel = run.into();
+                failed.status = Set(RunStatus::Failed.as_str().to_owned());
+                failed.finished_at = Set(Some(Utc::now().naive_utc()));
+                failed.error = Set(Some(error.to_string()));
+                if let Err(e) = failed.update(db).await {
+                    tracing::warn!(error = %e, "could not record the failed run");
+                }
+                Err(error)
+            }
         }
     }
 }
@@ -334,21 +371,35 @@ async fn run_phases(
     let append = options.mode == Mode::Append;
     // 1. Read: the files are read while the load transaction starts (waiting
     // for any other ingest to finish) and the current data is looked at.
-    let reading = read::start(&options.input, run_id, options.limits, progress);
+    let given = read::Given::find(&options.input, append)?;
+    let reading = read::start(&options.input, given, run_id, options.limits, progress);
     let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
     let current = current(&mut loader, options.mode).await?;
     let (mut products_file, scan, mut users_file) = reading.products_and_scan().await?;
     let seen_products = already_ingested(&products_file.sha256, &current, options);
     let seen_transactions = already_ingested(&scan.sha256, &current, options);
-    if seen_products.is_some() && seen_transactions.is_some() {
+    // A file absent (an append given some of the three) is skipped like one seen before.
+    let skip_products = seen_products.is_some() || !given.products();
+    let skip_transactions = seen_transactions.is_some() || !given.transactions();
+    if skip_products && skip_transactions {
         let users = users_file.get().await?;
-        if let Some(seen_users) = already_ingested(&users.sha256, &current, options) {
+        let seen_users = already_ingested(&users.sha256, &current, options);
+        if seen_users.is_some() || !given.users() {
             loader.rollback().await?;
-            let seen = [seen_products, seen_transactions, Some(seen_users)];
-            return record_skipped(db, run_id, options, (&products_file, &scan, users), seen, &current).await;
+            let seen = [seen_products, seen_transactions, seen_users];
+            return record_skipped(
+                db,
+                run_id,
+                options,
+                (&products_file, &scan, users),
+                given,
+                seen,
+                &current,
+            )
+            .await;
         }
     }
-    if seen_products.is_some() {
+    if skip_products {
         products_file.skip();
     }
 
@@ -359,13 +410,13 @@ async fn run_phases(
     // Written: the catalog is all the run needs of them (18 MB at 5M transactions).
     product_changes.rows = Vec::new();
     let (tx_sha, tx_bytes) = (scan.sha256.clone(), scan.bytes);
-    let tx = match seen_transactions {
-        Some(_) => Transactions::empty(catalog),
-        None => load_transactions(db, &mut loader, options, run_id, scan, catalog, progress).await?,
+    let tx = match skip_transactions {
+        true => Transactions::empty(catalog),
+        false => load_transactions(db, &mut loader, options, run_id, scan, catalog, progress).await?,
     };
     let users = users_file.get().await?;
     let seen_users = already_ingested(&users.sha256, &current, options);
-    if seen_users.is_some() {
+    if seen_users.is_some() || !given.users() {
         users.skip();
     }
     let seen = [seen_products, seen_transactions, seen_users];
@@ -386,8 +437,8 @@ async fn run_phases(
     loader.write(&aggregates.product_months).await?;
     drop(phase);
 
-    // 4. Audit.
-    let files = vec![
+    // 4. Audit (of the files given).
+    let files: Vec<FileSummary> = [
         FileSummary {
             file: products::FILE,
             sha256: products_file.sha256.clone(),
@@ -409,7 +460,11 @@ async fn run_phases(
             counts: users.counts,
             same_as_run: seen[2],
         },
-    ];
+    ]
+    .into_iter()
+    .zip(given.0)
+    .filter_map(|(file, given)| given.then_some(file))
+    .collect();
     audit::check(&files)?;
     let mut state = if append {
         current.state.clone()
@@ -624,6 +679,7 @@ async fn record_skipped(
     run_id: i64,
     options: &IngestOptions,
     (products_file, scan, users): (&products::ProductsFile, &transactions::Scan, &users::Users),
+    given: read::Given,
     seen: [Option<i64>; 3],
     current: &Current,
 ) -> Result<RunSummary, EtlError> {
@@ -631,8 +687,13 @@ async fn record_skipped(
     runs.sort_unstable();
     runs.dedup();
     let runs: Vec<String> = runs.iter().map(ToString::to_string).collect();
+    let what = match given.0.iter().filter(|g| **g).count() {
+        3 => "the three files were",
+        1 => "the file was",
+        _ => "the files were",
+    };
     let message = format!(
-        "nothing to do: the three files were ingested before (run {}) and their rows are loaded; \
+        "nothing to do: {what} ingested before (run {}) and their rows are loaded; \
          --force reads them again (rows already loaded are counted, not loaded twice)",
         runs.join(", ")
     );
@@ -650,11 +711,15 @@ async fn record_skipped(
         run_id,
         mode: options.mode,
         status: RunStatus::Skipped,
-        files: vec![
+        files: [
             file(products::FILE, &products_file.sha256, products_file.bytes, seen[0]),
             file(transactions::FILE, &scan.sha256, scan.bytes, seen[1]),
             file(users::FILE, &users.sha256, users.bytes, seen[2]),
-        ],
+        ]
+        .into_iter()
+        .zip(given.0)
+        .filter_map(|(file, given)| given.then_some(file))
+        .collect(),
         reasons: Vec::new(),
         refusals: Vec::new(),
         message: Some(message),

@@ -7,7 +7,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,6 +20,42 @@ pub const TICK_ROWS: u64 = 16_384;
 pub struct Progress {
     bars: Option<MultiProgress>,
     log_every: Duration,
+    live: Option<Arc<Live>>,
+}
+
+/// What a run is doing now, for the server that runs it (`GET /ingests/{id}`
+/// while an upload runs): the phase started last and its rows so far.
+pub struct Live {
+    started: Instant,
+    phase: Mutex<&'static str>,
+    rows: AtomicU64,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            phase: Mutex::new("starting"),
+            rows: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Live {
+    pub fn snapshot(&self) -> api_types::IngestProgress {
+        api_types::IngestProgress {
+            phase: self.phase.lock().map_or("", |p| *p).to_owned(),
+            rows: self.rows.load(Ordering::Relaxed),
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        }
+    }
+
+    fn start(&self, phase: &'static str) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = phase;
+        }
+        self.rows.store(0, Ordering::Relaxed);
+    }
 }
 
 impl Progress {
@@ -29,11 +65,24 @@ impl Progress {
         Self {
             bars: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
             log_every: crate::configuration::progress_interval(),
+            live: None,
+        }
+    }
+
+    /// Log lines (never bars: a server's stderr is a log), and `live` kept up to date.
+    pub fn for_server(live: Arc<Live>) -> Self {
+        Self {
+            bars: None,
+            log_every: crate::configuration::progress_interval(),
+            live: Some(live),
         }
     }
 
     /// Starts a phase; `total` rows when known.
     pub fn phase(&self, name: &'static str, total: Option<u64>) -> Phase {
+        if let Some(live) = &self.live {
+            live.start(name);
+        }
         let bar = self.bars.as_ref().map(|m| {
             let bar = match total {
                 Some(n) => ProgressBar::new(n).with_style(
@@ -60,6 +109,7 @@ impl Progress {
             log_every: self.log_every,
             bar,
             bars: self.bars.clone(),
+            live: self.live.clone(),
         }
     }
 }
@@ -73,12 +123,21 @@ pub struct Phase {
     log_every: Duration,
     bar: Option<ProgressBar>,
     bars: Option<MultiProgress>,
+    live: Option<Arc<Live>>,
 }
 
 impl Phase {
     /// Rows done so far; call every [`TICK_ROWS`] rows or so.
     pub fn at(&self, rows: u64) {
         self.rows.store(rows, Ordering::Relaxed);
+        if let Some(live) = &self.live {
+            // Phases overlap (the three files are read side by side): the one
+            // counting rows is the one to show.
+            if let Ok(mut p) = live.phase.lock() {
+                *p = self.name;
+            }
+            live.rows.store(rows, Ordering::Relaxed);
+        }
         if let Some(bar) = &self.bar {
             bar.set_position(rows);
             return;

@@ -73,7 +73,8 @@ fn offset(raw: Option<&str>) -> Result<u64, ReportError> {
 /// The largest `offset` (the contract's 32-bit integer).
 const MAX_OFFSET: u32 = i32::MAX as u32;
 
-fn rfc3339(t: chrono::NaiveDateTime) -> String {
+/// A UTC time as RFC 3339 with milliseconds.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -109,6 +110,8 @@ fn run(model: etl_run::Model, files: Vec<IngestFile>) -> IngestRun {
         duration_ms: model.finished_at.map(|f| (f - model.started_at).num_milliseconds()),
         files,
         error: model.error,
+        requested_by: model.requested_by,
+        progress: None,
     }
 }
 

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use super::{check_format, respond};
 use crate::error::ApiError;
 use crate::reports::ingests::{self, IngestListParams, RejectionParams};
+use crate::uploads::Uploads;
 
 fn run_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
@@ -25,9 +26,21 @@ fn run_id(raw: &str) -> Result<i64, ApiError> {
     (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn list(
     db: web::Data<DatabaseConnection>,
+    uploads: web::Data<Uploads>,
     params: web::Query<IngestListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ingests::list(&db, &params).await?))
+    let mut list = ingests::list(&db, &params).await?;
+    for run in &mut list.runs {
+        with_progress(run, &uploads);
+    }
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// A run this server is running: what it does now.
+fn with_progress(run: &mut api_types::IngestRun, uploads: &Uploads) {
+    if run.status == crate::etl::RunStatus::Running.as_str() {
+        run.progress = uploads.progress(run.id);
+    }
 }
 
 /// One run: its files, rejection reasons and what it changed.
@@ -38,8 +51,14 @@ pub async fn list(
     (status = 400, description = "Invalid run id", body = api_types::ApiError),
     (status = 404, description = "No such run", body = api_types::ApiError),
     (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
-pub async fn detail(db: web::Data<DatabaseConnection>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ingests::detail(&db, run_id(&id)?).await?))
+pub async fn detail(
+    db: web::Data<DatabaseConnection>,
+    uploads: web::Data<Uploads>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut detail = ingests::detail(&db, run_id(&id)?).await?;
+    with_progress(&mut detail.run, &uploads);
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 /// A run's rejected rows (line, reason, the row with e-mail addresses masked).

@@ -3,6 +3,8 @@
 pub mod health;
 pub mod ingests;
 pub mod reports;
+pub mod session;
+pub mod upload;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -14,7 +16,25 @@ use crate::reports::ToCsv;
 
 /// The paths the API owns: the dashboard's routes never shadow them, and an
 /// unknown path under them is a JSON 404, never the dashboard's page.
-pub const API_PATHS: &[&str] = &["/reports", "/quality", "/ingests", "/health", "/openapi.json", "/docs"];
+pub const API_PATHS: &[&str] = &[
+    "/reports",
+    "/quality",
+    "/ingests",
+    "/session",
+    "/health",
+    "/openapi.json",
+    "/docs",
+];
+
+/// The methods an API path answers (its 405's `Allow` header): reads
+/// everywhere, plus the upload and the sign-in and sign-out.
+pub fn allowed_methods(path: &str) -> &'static str {
+    match path.trim_end_matches('/') {
+        "/ingests" => "GET, HEAD, POST",
+        "/session" => "GET, HEAD, POST, DELETE",
+        _ => "GET, HEAD",
+    }
+}
 
 /// Whether `path` belongs to the API (one of [`API_PATHS`] or below it).
 pub fn is_api_path(path: &str) -> bool {
@@ -35,7 +55,7 @@ pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(crate::startup::not_found))
 }
 
-/// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/health/*`).
+/// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/session`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reports")
@@ -48,7 +68,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/quality").route(get().to(quality)))
     .service(resource("/quality/history").route(get().to(reports::quality_history)))
-    .service(resource("/ingests").route(get().to(ingests::list)))
+    .service(
+        resource("/ingests")
+            .route(get().to(ingests::list))
+            .route(web::post().to(upload::upload)),
+    )
+    .service(
+        resource("/session")
+            .app_data(session::json_config())
+            .route(get().to(session::current))
+            .route(web::post().to(session::sign_in))
+            .route(web::delete().to(session::sign_out)),
+    )
     .service(resource("/ingests/{id}").route(get().to(ingests::detail)))
     .service(resource("/ingests/{id}/rejections").route(get().to(ingests::rejections)))
     .service(resource("/health/live").route(get().to(live)))

@@ -303,14 +303,12 @@ async fn head_and_methods(engine: Engine) {
     // A server with a dashboard, whose fallback page must not answer API paths.
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(dist.path().join("index.html"), "<html>dashboard</html>").unwrap();
-    let settings = backend::startup::ServeSettings {
-        bind: "127.0.0.1:0".to_owned(),
-        cors_origins: vec![],
-        static_dir: Some(dist.path().to_owned()),
-        workers: Some(1),
-        cache_recheck: backend::reports::RECHECK,
-    };
-    let server = backend::startup::Application::build(&settings, t.db.clone()).unwrap();
+    let mut settings = backend::startup::ServeSettings::new("127.0.0.1:0");
+    settings.static_dir = Some(dist.path().to_owned());
+    settings.workers = Some(1);
+    let server = backend::startup::Application::build(&settings, t.db.clone())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());
     let client = reqwest::Client::new();
@@ -354,6 +352,12 @@ async fn head_and_methods(engine: Engine) {
     assert_eq!(post.status().as_u16(), 405);
     assert_eq!(post.headers()["allow"], "GET, HEAD");
     assert_eq!(post.json::<Value>().await.unwrap()["error"], "method_not_allowed");
+    // Paths that take more than reads say so.
+    for (path, allow) in [("/ingests", "GET, HEAD, POST"), ("/session", "GET, HEAD, POST, DELETE")] {
+        let put = client.put(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(put.status().as_u16(), 405, "PUT {path}");
+        assert_eq!(put.headers()["allow"], allow, "PUT {path}");
+    }
     // The dashboard still answers its own routes.
     let page = client.get(format!("{base}/runs/3")).send().await.unwrap();
     assert!(page.text().await.unwrap().contains("dashboard"));

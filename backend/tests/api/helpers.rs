@@ -205,14 +205,16 @@ impl TestApp {
 
     /// The app, asking for a newer run at most once per `recheck`.
     pub async fn spawn_with(db: &DatabaseConnection, recheck: std::time::Duration) -> Self {
-        let settings = ServeSettings {
-            bind: "127.0.0.1:0".to_owned(),
-            cors_origins: vec![],
-            static_dir: None,
-            workers: Some(1),
-            cache_recheck: recheck,
-        };
-        let app = Application::build(&settings, db.clone()).unwrap();
+        let mut settings = ServeSettings::new("127.0.0.1:0");
+        settings.workers = Some(1);
+        settings.cache_recheck = recheck;
+        Self::spawn_settings(db, settings).await
+    }
+
+    /// The app with `settings` (bound to 127.0.0.1:0 whatever they say).
+    pub async fn spawn_settings(db: &DatabaseConnection, mut settings: ServeSettings) -> Self {
+        settings.bind = "127.0.0.1:0".to_owned();
+        let app = Application::build(&settings, db.clone()).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         Self {

@@ -25,7 +25,19 @@ pub enum IngestLock {
 const WAITING: &str = "another ingest is running on this database: waiting for it to finish";
 
 impl IngestLock {
+    /// Waits for any other ingest to finish.
     pub async fn acquire(db: &DatabaseConnection) -> Result<Self, EtlError> {
+        Self::take(db, true)
+            .await?
+            .ok_or_else(|| EtlError::Aborted("the ingest lock was not taken".to_owned()))
+    }
+
+    /// The lock, or `None` when another ingest (of any process) holds it.
+    pub async fn try_acquire(db: &DatabaseConnection) -> Result<Option<Self>, EtlError> {
+        Self::take(db, false).await
+    }
+
+    async fn take(db: &DatabaseConnection, wait: bool) -> Result<Option<Self>, EtlError> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
                 let mut conn = db
@@ -39,6 +51,9 @@ impl IngestLock {
                     .fetch_one(&mut *conn)
                     .await
                     .map_err(EtlError::db("taking the ingest lock"))?;
+                if !free && !wait {
+                    return Ok(None);
+                }
                 if !free {
                     tracing::info!("{WAITING}");
                     let started = std::time::Instant::now();
@@ -52,13 +67,13 @@ impl IngestLock {
                         "the other ingest ended"
                     );
                 }
-                Ok(IngestLock::Postgres(conn))
+                Ok(Some(IngestLock::Postgres(conn)))
             }
             _ => {
                 let pool = db.get_sqlite_connection_pool();
                 let file = pool.connect_options().get_filename().to_owned();
                 if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
-                    return Ok(IngestLock::Sqlite(None));
+                    return Ok(Some(IngestLock::Sqlite(None)));
                 }
                 let mut path = file.into_os_string();
                 path.push(".ingest-lock");
@@ -72,6 +87,9 @@ impl IngestLock {
                         source,
                     })?;
                 if !flock(&lock, false) {
+                    if !wait {
+                        return Ok(None);
+                    }
                     tracing::info!("{WAITING}");
                     let started = std::time::Instant::now();
                     let lock = tokio::task::spawn_blocking(move || flock(&lock, true).then_some(lock))
@@ -82,9 +100,9 @@ impl IngestLock {
                         waited_ms = started.elapsed().as_millis() as u64,
                         "the other ingest ended"
                     );
-                    return Ok(IngestLock::Sqlite(Some(lock)));
+                    return Ok(Some(IngestLock::Sqlite(Some(lock))));
                 }
-                Ok(IngestLock::Sqlite(Some(lock)))
+                Ok(Some(IngestLock::Sqlite(Some(lock))))
             }
         }
     }

@@ -43,24 +43,84 @@ impl UsersFile {
     }
 }
 
-/// Starts reading the three files on blocking threads.
-pub fn start(dir: &Path, run_id: i64, limits: source::Limits, progress: &Progress) -> Reading {
+/// The three files, in the order of [`Given`]'s flags.
+pub const FILES: [&str; 3] = [products::FILE, transactions::FILE, users::FILE];
+
+/// Which of the three files a run was given: all three for a replace; any of
+/// them (at least one) for an append. An absent file is read as empty and
+/// not listed among the run's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Given(pub [bool; 3]);
+
+impl Given {
+    /// Looks at `dir`: a replace needs all three files (a missing one fails
+    /// when opened, with its path); an append takes those present.
+    pub fn find(dir: &Path, optional: bool) -> Result<Self, EtlError> {
+        if !optional {
+            return Ok(Given([true; 3]));
+        }
+        let present = FILES.map(|f| match std::fs::symlink_metadata(dir.join(f)) {
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+            Ok(_) => true,
+        });
+        if present.iter().any(|p| *p) {
+            return Ok(Given(present));
+        }
+        if !dir.is_dir() {
+            return Err(EtlError::Open {
+                path: dir.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            });
+        }
+        Err(EtlError::Aborted(format!(
+            "{} holds none of {}: an append needs at least one of them",
+            dir.display(),
+            FILES.join(", ")
+        )))
+    }
+
+    pub fn products(self) -> bool {
+        self.0[0]
+    }
+
+    pub fn transactions(self) -> bool {
+        self.0[1]
+    }
+
+    pub fn users(self) -> bool {
+        self.0[2]
+    }
+}
+
+/// Starts reading the files given on blocking threads.
+pub fn start(dir: &Path, given: Given, run_id: i64, limits: source::Limits, progress: &Progress) -> Reading {
     let (d1, d2, d3) = (dir.to_owned(), dir.to_owned(), dir.to_owned());
     let (p1, p2, p3) = (progress.clone(), progress.clone(), progress.clone());
     Reading {
         products: tokio::task::spawn_blocking(move || {
+            if !given.products() {
+                return Ok(products::ProductsFile::default());
+            }
             let phase = p1.phase("read products", None);
             let file = products::read(&d1, run_id, limits)?;
             phase.done(file.counts.read);
             Ok(file)
         }),
         users: tokio::task::spawn_blocking(move || {
+            if !given.users() {
+                return Ok(users::Users::default());
+            }
             let phase = p2.phase("read users", None);
             let users = users::read(&d2, run_id, limits)?;
             phase.done(users.counts.read);
             Ok(users)
         }),
-        scan: tokio::task::spawn_blocking(move || transactions::scan(&d3, limits, &p3)),
+        scan: tokio::task::spawn_blocking(move || {
+            if !given.transactions() {
+                return Ok(transactions::Scan::absent(limits));
+            }
+            transactions::scan(&d3, limits, &p3)
+        }),
     }
 }
 

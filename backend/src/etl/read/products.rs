@@ -39,7 +39,8 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-/// The cleaned rows of products.csv.
+/// The cleaned rows of products.csv (default: an append given no products.csv).
+#[derive(Default)]
 pub struct ProductsFile {
     pub rows: Vec<ProductRow>,
     pub counts: Counts,

@@ -37,6 +37,8 @@ pub struct Customer {
     pub conflicting_email: bool,
 }
 
+/// The cleaned rows of users.csv (default: an append given no users.csv).
+#[derive(Default)]
 pub struct Users {
     /// Customer ids; index `i` is `customers[i]`.
     pub ids: Interner,

@@ -37,6 +37,8 @@ mod tests {
                 ..IngestFile::default()
             }],
             error: error.map(str::to_owned),
+            requested_by: None,
+            progress: None,
         }
     }
 

@@ -1,0 +1,368 @@
+//! Authenticating requests: the middleware every request passes, and the
+//! sign-in and sign-out the `/session` handlers call.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+
+use super::policy::{self, Access};
+use super::session::{self, Claims, SessionError, SessionKey};
+use super::store::{Snapshot, TokenStore};
+use super::{limit::Failures, Principal, Role, Via};
+use crate::entities::api_token;
+use crate::error::ApiError;
+
+/// How often a token's `last_used_at` is written at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Longest credential looked at (a token is 68 characters).
+const MAX_CREDENTIAL: usize = 512;
+
+/// The access-control settings of `serve`.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Serve anonymously (no token exists) on a non-loopback address.
+    pub allow_anonymous: bool,
+    /// How long a dashboard session lasts.
+    pub session_ttl: Duration,
+    /// Failed attempts allowed per client address and minute.
+    pub failures_per_minute: NonZeroU32,
+    /// How often the tokens are read again (a revocation takes effect within it).
+    pub recheck: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            failures_per_minute: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            recheck: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Why the server refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "no API token exists and {bind} is not a loopback address: anyone who can reach it would read \
+         every report and upload data. Create a token first (`backend token create --name NAME --role admin`), \
+         or pass --allow-anonymous to serve openly on purpose"
+    )]
+    AnonymousOnPublicAddress { bind: String },
+    #[error("cannot read the API tokens: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// Access control as the server applies it (shared by its workers).
+pub struct Auth {
+    db: DatabaseConnection,
+    store: TokenStore,
+    key: SessionKey,
+    failures: Failures,
+    settings: AuthSettings,
+    /// Origins allowed to make cookie-authenticated changes besides the server's own.
+    trusted_origins: Vec<String>,
+    touched: Mutex<HashMap<i64, Instant>>,
+}
+
+impl Auth {
+    /// Reads the tokens and the session key (creating it once), and checks
+    /// that open mode is allowed where the server listens (`loopback`).
+    pub async fn start(
+        db: DatabaseConnection,
+        settings: AuthSettings,
+        bind: &str,
+        loopback: bool,
+        cors_origins: &[String],
+    ) -> Result<Self, StartError> {
+        let key = SessionKey::load_or_create(&db).await?;
+        let store = TokenStore::new(db.clone(), settings.recheck);
+        if store.snapshot().await?.open_mode() {
+            if !loopback && !settings.allow_anonymous {
+                return Err(StartError::AnonymousOnPublicAddress { bind: bind.to_owned() });
+            }
+            tracing::warn!(
+                "no API token exists: the API is open to anyone who can reach {bind} (open mode). \
+                 Create one with `backend token create --name NAME --role admin` to require sign-in"
+            );
+        }
+        Ok(Self {
+            db,
+            store,
+            key,
+            failures: Failures::per_minute(settings.failures_per_minute),
+            settings,
+            trusted_origins: cors_origins.iter().filter(|o| *o != "*").cloned().collect(),
+            touched: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The caller of `req`, allowed to do what needs `need`.
+    pub async fn authorize(&self, req: &HttpRequest, need: Role) -> Result<Principal, ApiError> {
+        let principal = match self.identify(req).await? {
+            Some(p) => p,
+            None => {
+                return Err(ApiError::Unauthorized {
+                    message: "sign in: send `Authorization: Bearer <token>` (see `backend token create`)".to_owned(),
+                    invalid_token: false,
+                })
+            }
+        };
+        if principal.role < need {
+            return Err(ApiError::Forbidden(format!(
+                "this needs the {need} role; {} is a {}",
+                principal.name, principal.role
+            )));
+        }
+        Ok(principal)
+    }
+
+    /// Who sent `req`: its bearer token, else its session cookie, else
+    /// anonymous in open mode; `None`: nobody (no credentials, tokens exist).
+    /// Wrong credentials are an error, counted against the client's address.
+    pub async fn identify(&self, req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
+        let bearer = req.headers().get(header::AUTHORIZATION);
+        let cookie = req.cookie(session::COOKIE);
+        if bearer.is_none() && cookie.is_none() {
+            let snapshot = self.snapshot().await?;
+            return Ok(snapshot.open_mode().then(Principal::anonymous));
+        }
+        let ip = client(req);
+        if let Some(wait) = self.failures.blocked(ip) {
+            return Err(too_many(wait));
+        }
+        let snapshot = self.snapshot().await?;
+        let principal = match (bearer, cookie) {
+            (Some(value), _) => {
+                let token = value
+                    .to_str()
+                    .ok()
+                    .filter(|v| v.len() <= MAX_CREDENTIAL)
+                    .and_then(|v| v.split_once(' '))
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim());
+                let Some(token) = token else {
+                    return Err(self.failed(ip, "the Authorization header must be `Bearer <token>`"));
+                };
+                let Some(entry) = snapshot.by_token(token) else {
+                    return Err(self.failed(ip, "invalid or revoked token"));
+                };
+                self.touch(entry.id);
+                Principal {
+                    name: entry.name.clone(),
+                    role: entry.role,
+                    via: Via::Token,
+                }
+            }
+            (None, Some(cookie)) => {
+                let claims = self.session(&snapshot, cookie.value(), ip)?;
+                let Some(entry) = snapshot.active(claims.token_id) else {
+                    return Err(signed_out("the token of this session was revoked: sign in again"));
+                };
+                if !is_safe(req.method()) && !self.same_origin(req) {
+                    return Err(ApiError::Forbidden(
+                        "cross-site request refused: a change made with the session cookie must come from \
+                         the dashboard's own origin"
+                            .to_owned(),
+                    ));
+                }
+                self.touch(entry.id);
+                Principal {
+                    name: entry.name.clone(),
+                    role: entry.role,
+                    via: Via::Session {
+                        id: claims.id,
+                        expires_at: claims.expires_at,
+                    },
+                }
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(principal))
+    }
+
+    /// `POST /session`: exchanges `token` for a session cookie.
+    pub async fn sign_in(
+        &self,
+        req: &HttpRequest,
+        token: &str,
+    ) -> Result<(Principal, actix_web::cookie::Cookie<'static>), ApiError> {
+        let ip = client(req);
+        if let Some(wait) = self.failures.blocked(ip) {
+            return Err(too_many(wait));
+        }
+        // A page of another site must not sign the browser in (login CSRF).
+        if req.headers().contains_key(header::ORIGIN) && !self.same_origin(req) {
+            return Err(ApiError::Forbidden("cross-site sign-in refused".to_owned()));
+        }
+        let snapshot = self.snapshot().await?;
+        let token = token.trim();
+        let Some(entry) = snapshot.by_token(token).filter(|_| token.len() <= MAX_CREDENTIAL) else {
+            return Err(self.failed(ip, "invalid or revoked token"));
+        };
+        let issued = self
+            .key
+            .issue(entry.id, self.settings.session_ttl)
+            .map_err(|e| ApiError::Internal(DbErr::Custom(format!("random generator: {e}"))))?;
+        self.touch(entry.id);
+        tracing::info!(token = %entry.name, role = %entry.role, "signed in");
+        let cookie = session::cookie(issued.value, &issued.claims, is_https(req));
+        let principal = Principal {
+            name: entry.name.clone(),
+            role: entry.role,
+            via: Via::Session {
+                id: issued.claims.id,
+                expires_at: issued.claims.expires_at,
+            },
+        };
+        Ok((principal, cookie))
+    }
+
+    /// `DELETE /session`: ends the request's session (if it has a valid one)
+    /// everywhere, and returns the cookie that deletes it from the browser.
+    pub async fn sign_out(&self, req: &HttpRequest) -> Result<actix_web::cookie::Cookie<'static>, ApiError> {
+        if let Some(cookie) = req.cookie(session::COOKIE) {
+            if let Ok(claims) = self.key.verify(cookie.value()) {
+                if !self.same_origin(req) {
+                    return Err(ApiError::Forbidden("cross-site sign-out refused".to_owned()));
+                }
+                session::revoke(&self.db, &claims).await?;
+                self.store.invalidate().await;
+                tracing::info!("signed out");
+            }
+        }
+        Ok(session::removal(is_https(req)))
+    }
+
+    async fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, ApiError> {
+        self.store.snapshot().await.map_err(ApiError::Unavailable)
+    }
+
+    fn session(&self, snapshot: &Snapshot, value: &str, ip: IpAddr) -> Result<Claims, ApiError> {
+        match self.key.verify(value) {
+            Ok(claims) if snapshot.session_revoked(&claims.id) => Err(signed_out("signed out: sign in again")),
+            Ok(claims) => Ok(claims),
+            Err(SessionError::Expired) => Err(signed_out("the session expired: sign in again")),
+            Err(SessionError::Invalid) => Err(self.failed(ip, "invalid session cookie: sign in again")),
+        }
+    }
+
+    /// A failed attempt: 401, or 429 once the address is over its limit.
+    fn failed(&self, ip: IpAddr, message: &str) -> ApiError {
+        match self.failures.failed(ip) {
+            Some(wait) => too_many(wait),
+            None => ApiError::Unauthorized {
+                message: message.to_owned(),
+                invalid_token: true,
+            },
+        }
+    }
+
+    /// Whether the request comes from a page of this server (or of an origin
+    /// allowed by `--cors-origin`): its `Origin`, else `Sec-Fetch-Site`.
+    fn same_origin(&self, req: &HttpRequest) -> bool {
+        match req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            Some(origin) => {
+                let info = req.connection_info();
+                let own = format!("{}://{}", info.scheme(), info.host());
+                origin.eq_ignore_ascii_case(&own) || self.trusted_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+            }
+            None => req
+                .headers()
+                .get("sec-fetch-site")
+                .is_some_and(|v| v.as_bytes() == b"same-origin"),
+        }
+    }
+
+    /// Records that token `id` was used (at most once per [`TOUCH_EVERY`],
+    /// in the background: a request never waits for it).
+    fn touch(&self, id: i64) {
+        let due = match self.touched.lock() {
+            Ok(mut touched) => {
+                let due = touched.get(&id).is_none_or(|t| t.elapsed() >= TOUCH_EVERY);
+                if due {
+                    touched.insert(id, Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if !due {
+            return;
+        }
+        let db = self.db.clone();
+        actix_web::rt::spawn(async move {
+            let updated = api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, Expr::value(Utc::now().naive_utc()))
+                .filter(api_token::Column::Id.eq(id))
+                .exec(&db)
+                .await;
+            if let Err(e) = updated {
+                tracing::debug!(error = %e, "could not record when a token was last used");
+            }
+        });
+    }
+}
+
+fn signed_out(message: &str) -> ApiError {
+    ApiError::Unauthorized {
+        message: message.to_owned(),
+        invalid_token: true,
+    }
+}
+
+fn too_many(wait: Duration) -> ApiError {
+    ApiError::TooManyRequests {
+        retry_after_secs: wait.as_secs_f64().ceil() as u64,
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+}
+
+fn is_https(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+/// The client's address (the TCP peer; unspecified when unknown, e.g. in tests).
+fn client(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |a| a.ip())
+}
+
+/// The middleware: lets public requests through, authenticates the others
+/// against [`policy::access`] and puts the [`Principal`] in the request.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Access::Role(need) = policy::access(req.method(), req.path()) else {
+        return next.call(req).await;
+    };
+    let Some(auth) = req.app_data::<web::Data<Auth>>().cloned() else {
+        return Ok(req.error_response(ApiError::Internal(DbErr::Custom(
+            "access control is not set up".to_owned(),
+        ))));
+    };
+    match auth.authorize(req.request(), need).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.call(req).await
+        }
+        Err(e) => Ok(req.error_response(e)),
+    }
+}

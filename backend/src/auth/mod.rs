@@ -1,0 +1,135 @@
+//! Access control: API tokens with roles, signed session cookies for the
+//! dashboard, and which endpoint needs which role.
+//!
+//! - [`policy`]: the role each path and method needs. Every API path not made
+//!   public there needs a token: a new endpoint is protected unless opened on
+//!   purpose.
+//! - [`tokens`]: creating, listing and revoking tokens (`backend token …`);
+//!   only a token's SHA-256 is stored, the token is printed once.
+//! - [`store`]: the tokens and signed-out sessions, read from the database at
+//!   most once per recheck interval (a revocation takes effect within it).
+//! - [`session`]: session cookies, signed with a key kept in the database so
+//!   that every server of one database accepts them.
+//! - [`limit`]: failed attempts per client address.
+//! - [`guard`]: the middleware that authenticates each request, and the
+//!   sign-in that the `/session` handlers call.
+//!
+//! With no token at all, the API is open ("open mode"): anonymous callers
+//! have every right. The server allows that on a loopback address only,
+//! unless `--allow-anonymous` says otherwise.
+
+pub mod guard;
+pub mod limit;
+pub mod policy;
+pub mod session;
+pub mod store;
+pub mod tokens;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use guard::{Auth, AuthSettings};
+
+/// What a caller may do; an admin may do everything a reader may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads the reports, quality and run history.
+    Reader,
+    /// Also uploads exports.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "reader" => Ok(Role::Reader),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role {other:?}: use reader or admin")),
+        }
+    }
+}
+
+/// How a caller proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// `Authorization: Bearer <token>`.
+    Token,
+    /// The dashboard's session cookie.
+    Session {
+        id: String,
+        expires_at: chrono::NaiveDateTime,
+    },
+    /// Open mode: no token exists.
+    Anonymous,
+}
+
+/// The authenticated caller of a request (in the request's extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's name, or `anonymous`.
+    pub name: String,
+    pub role: Role,
+    pub via: Via,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Self {
+            name: "anonymous".to_owned(),
+            role: Role::Admin,
+            via: Via::Anonymous,
+        }
+    }
+
+    /// As recorded with an ingest run it asks for.
+    pub fn requested_by(&self) -> String {
+        match self.via {
+            Via::Anonymous => "anonymous".to_owned(),
+            _ => format!("token:{}", self.name),
+        }
+    }
+
+    pub fn info(&self) -> api_types::SessionInfo {
+        let (via, expires_at) = match &self.via {
+            Via::Token => ("token", None),
+            Via::Session { expires_at, .. } => ("session", Some(crate::reports::ingests::rfc3339(*expires_at))),
+            Via::Anonymous => ("anonymous", None),
+        };
+        api_types::SessionInfo {
+            name: self.name.clone(),
+            role: self.role.as_str().to_owned(),
+            via: via.to_owned(),
+            expires_at,
+        }
+    }
+}
+
+/// `n` random bytes from the operating system's generator.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf)?;
+    Ok(buf)
+}
+
+/// SHA-256 of `text`.
+pub(crate) fn sha256(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
+}

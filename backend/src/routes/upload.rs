@@ -1,0 +1,265 @@
+//! `POST /ingests`: upload exports (multipart) and start an ingest.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use sea_orm::DatabaseConnection;
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::etl::{self, IngestLock, Mode, StartedRun};
+use crate::uploads::Uploads;
+
+/// The file parts, in the order of `etl`'s `Given` flags.
+const FILE_PARTS: [&str; 3] = ["products", "transactions", "users"];
+/// The other parts.
+const VALUE_PARTS: [&str; 3] = ["mode", "dry_run", "force"];
+/// Longest value of a non-file part.
+const MAX_VALUE: usize = 64;
+
+/// The form of `POST /ingests` (for the contract).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// products.csv. A replace needs all three files; an append any of them.
+    #[schema(value_type = Option<String>, format = Binary)]
+    products: Option<Vec<u8>>,
+    /// transactions.csv.
+    #[schema(value_type = Option<String>, format = Binary)]
+    transactions: Option<Vec<u8>>,
+    /// users.csv.
+    #[schema(value_type = Option<String>, format = Binary)]
+    users: Option<Vec<u8>>,
+    /// `replace` (the default: the files are the whole history) or `append`.
+    #[schema(pattern = "^(replace|append)$")]
+    mode: Option<String>,
+    /// `true`: run everything, report, change nothing.
+    dry_run: Option<bool>,
+    /// `true`: load even when a guard rail objects (and re-read files ingested before).
+    force: Option<bool>,
+}
+
+/// Uploads exports and starts an ingest with them (admin). The run's id is
+/// answered at once; follow it at `/ingests/{id}` (its `progress` while it
+/// runs, then its result). One ingest at a time: another one running answers
+/// 409. The uploaded files are deleted when the run ends.
+#[utoipa::path(post, path = "/ingests", tag = "ingests",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+    (status = 202, description = "The run started", body = api_types::IngestAccepted,
+        headers(("Location" = String, description = "/ingests/{id}"))),
+    (status = 400, description = "A part missing, unknown or repeated, or an invalid value", body = api_types::ApiError),
+    (status = 401, description = "Not signed in", body = api_types::ApiError),
+    (status = 403, description = "Not an admin (or a cross-site request)", body = api_types::ApiError),
+    (status = 409, description = "Another ingest is running", body = api_types::ApiError),
+    (status = 413, description = "The body is larger than the server's limit", body = api_types::ApiError),
+    (status = 429, description = "Too many failed attempts from this address", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn upload(
+    req: HttpRequest,
+    payload: web::Payload,
+    db: web::Data<DatabaseConnection>,
+    uploads: web::Data<Uploads>,
+    principal: web::ReqData<Principal>,
+) -> Result<HttpResponse, ApiError> {
+    let max = uploads.settings.max_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large(max));
+    }
+    // Before reading anything: a second upload is told at once.
+    let Some(lock) = IngestLock::try_acquire(&db).await.map_err(ingest_error)? else {
+        let which = crate::uploads::running_run(&db)
+            .await
+            .map_or(String::new(), |id| format!(" (run {id})"));
+        return Err(ApiError::Conflict(format!(
+            "another ingest is running{which}: upload again when it has ended"
+        )));
+    };
+    let folder = tempfile::Builder::new()
+        .prefix("revenue-upload-")
+        .tempdir_in(&uploads.settings.dir)
+        .map_err(|e| io_error("creating the upload folder", e))?;
+    let form = receive(&req, payload, folder.path(), max).await?;
+
+    let mut options = uploads.settings.defaults.clone();
+    options.input = folder.path().to_owned();
+    options.mode = form.mode;
+    options.dry_run = form.dry_run;
+    options.force = form.force;
+    options.requested_by = principal.requested_by();
+    let started = StartedRun::record(&db, &options, lock).await.map_err(ingest_error)?;
+    let id = started.id();
+    Arc::clone(&uploads)
+        .spawn(db.get_ref().clone(), started, options, folder)
+        .map_err(|e| io_error("starting the ingest", e))?;
+    let href = format!("/ingests/{id}");
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, href.clone()))
+        .json(api_types::IngestAccepted {
+            run_id: id,
+            status: etl::RunStatus::Running.as_str().to_owned(),
+            href,
+        }))
+}
+
+/// What the form asked for.
+struct Form {
+    mode: Mode,
+    dry_run: bool,
+    force: bool,
+}
+
+/// Streams the parts: files into `dir` (`<part>.csv`), values checked.
+async fn receive(req: &HttpRequest, payload: web::Payload, dir: &Path, max: u64) -> Result<Form, ApiError> {
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut total: u64 = 0;
+    let mut files = [false; 3];
+    let mut values: [Option<String>; 3] = [None, None, None];
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field
+            .name()
+            .ok_or_else(|| bad("invalid_upload", "a part has no name".to_owned()))?
+            .to_owned();
+        if let Some(i) = FILE_PARTS.iter().position(|p| *p == name) {
+            if std::mem::replace(&mut files[i], true) {
+                return Err(bad("invalid_upload", format!("the part `{name}` is given twice")));
+            }
+            let path = dir.join(format!("{name}.csv"));
+            let file = tokio::fs::File::create(&path)
+                .await
+                .map_err(|e| io_error("storing an uploaded file", e))?;
+            let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(malformed)?;
+                total += chunk.len() as u64;
+                if total > max {
+                    return Err(too_large(max));
+                }
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| io_error("storing an uploaded file", e))?;
+            }
+            out.flush().await.map_err(|e| io_error("storing an uploaded file", e))?;
+        } else if let Some(i) = VALUE_PARTS.iter().position(|p| *p == name) {
+            if values[i].is_some() {
+                return Err(bad("invalid_upload", format!("the part `{name}` is given twice")));
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(malformed)?;
+                total += chunk.len() as u64;
+                value.extend_from_slice(&chunk);
+                if value.len() > MAX_VALUE {
+                    return Err(bad("invalid_parameter", format!("the part `{name}` is too long")));
+                }
+            }
+            let value = String::from_utf8(value)
+                .map_err(|_| bad("invalid_parameter", format!("the part `{name}` is not text")))?;
+            values[i] = Some(value.trim().to_owned());
+        } else {
+            return Err(bad(
+                "invalid_upload",
+                format!(
+                    "unknown part `{}`: the parts are {}, {}",
+                    truncate(&name),
+                    FILE_PARTS.join(", "),
+                    VALUE_PARTS.join(", ")
+                ),
+            ));
+        }
+    }
+    let [mode, dry_run, force] = values;
+    let mode = match mode.as_deref() {
+        None | Some("replace") => Mode::Replace,
+        Some("append") => Mode::Append,
+        Some(other) => {
+            return Err(bad(
+                "invalid_parameter",
+                format!("`mode` must be replace or append, got {:?}", truncate(other)),
+            ))
+        }
+    };
+    let missing: Vec<&str> = FILE_PARTS
+        .iter()
+        .zip(files)
+        .filter_map(|(p, given)| (!given).then_some(*p))
+        .collect();
+    match mode {
+        Mode::Replace if !missing.is_empty() => {
+            return Err(bad(
+                "invalid_upload",
+                format!(
+                    "a replace needs the three files: missing {} (an append takes any of them)",
+                    missing.join(", ")
+                ),
+            ))
+        }
+        Mode::Append if missing.len() == FILE_PARTS.len() => {
+            return Err(bad(
+                "invalid_upload",
+                format!("an append needs at least one of the parts {}", FILE_PARTS.join(", ")),
+            ))
+        }
+        _ => {}
+    }
+    Ok(Form {
+        mode,
+        dry_run: flag("dry_run", dry_run.as_deref())?,
+        force: flag("force", force.as_deref())?,
+    })
+}
+
+/// `true`/`false` (also `1`/`0`, and `on`, what an HTML checkbox sends).
+fn flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("false") | Some("0") | Some("off") => Ok(false),
+        Some("true") | Some("1") | Some("on") => Ok(true),
+        Some(other) => Err(bad(
+            "invalid_parameter",
+            format!("`{name}` must be true or false, got {:?}", truncate(other)),
+        )),
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn bad(code: &'static str, message: String) -> ApiError {
+    ApiError::BadRequest { code, message }
+}
+
+fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    bad(
+        "invalid_upload",
+        format!("the body is not a complete multipart/form-data upload: {e}"),
+    )
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "the upload is larger than this server's limit of {} MiB (--max-upload-mb)",
+        max >> 20
+    ))
+}
+
+fn io_error(during: &'static str, e: std::io::Error) -> ApiError {
+    ApiError::Io { during, source: e }
+}
+
+fn ingest_error(e: etl::EtlError) -> ApiError {
+    ApiError::Ingest(e.to_string())
+}

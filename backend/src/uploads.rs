@@ -1,0 +1,137 @@
+//! Ingests started through the API (`POST /ingests`): the upload settings,
+//! the run in progress, and running it in the background.
+//!
+//! The files are streamed into a temporary folder (never held in memory),
+//! the run is recorded and its id answered at once; the run then goes on on
+//! a thread of its own with the same pipeline, guard rails and accounting as
+//! `backend ingest`, and the folder is removed when it ends, however it ends.
+//!
+//! The run's thread drives its futures with a runtime that lives as long as
+//! the server: database connections the pool opens during a run are tied to
+//! the runtime that opened them, and must not die with the run.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use sea_orm::DatabaseConnection;
+
+use crate::etl::progress::{Live, Progress};
+use crate::etl::{self, IngestOptions, StartedRun};
+
+/// How uploads are taken.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// Largest request body, in bytes (the three files together).
+    pub max_bytes: u64,
+    /// Where the temporary folders go.
+    pub dir: PathBuf,
+    /// The options of every uploaded run (guard rails, limits, quality
+    /// thresholds: the same flags as `backend ingest`); the input folder,
+    /// mode, dry run and force are the upload's.
+    pub defaults: IngestOptions,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 1 << 30,
+            dir: std::env::temp_dir(),
+            defaults: IngestOptions::replace(PathBuf::new()),
+        }
+    }
+}
+
+/// The upload side of the server (shared by its workers).
+pub struct Uploads {
+    pub settings: UploadSettings,
+    runtime: IngestRuntime,
+    running: Mutex<Option<(i64, Arc<Live>)>>,
+}
+
+/// The runtime of uploaded runs; shut down without waiting when the server
+/// ends (it may be dropped on an async thread, where waiting is not allowed).
+struct IngestRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for IngestRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Uploads {
+    pub fn new(settings: UploadSettings) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ingest-rt")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            settings,
+            runtime: IngestRuntime(Some(runtime)),
+            running: Mutex::new(None),
+        })
+    }
+
+    /// What run `id` is doing, if this server runs it.
+    pub fn progress(&self, id: i64) -> Option<api_types::IngestProgress> {
+        let running = self.running.lock().ok()?;
+        let (run, live) = running.as_ref()?;
+        (*run == id).then(|| live.snapshot())
+    }
+
+    /// Runs `started` on a thread of its own; `folder` (the uploaded files)
+    /// is removed when the run ends.
+    pub fn spawn(
+        self: &Arc<Self>,
+        db: DatabaseConnection,
+        started: StartedRun,
+        options: IngestOptions,
+        folder: tempfile::TempDir,
+    ) -> std::io::Result<()> {
+        let id = started.id();
+        let live = Arc::new(Live::default());
+        if let Ok(mut running) = self.running.lock() {
+            *running = Some((id, live.clone()));
+        }
+        let uploads = self.clone();
+        let Some(runtime) = self.runtime.0.as_ref().map(|rt| rt.handle().clone()) else {
+            return Err(std::io::Error::other("the ingest runtime is shut down"));
+        };
+        // The run's futures hold database handles that are not `Send` across
+        // their awaits: they are made and driven on the run's thread.
+        let run = move || async move {
+            match started.execute(&db, &options, &Progress::for_server(live)).await {
+                Ok(summary) => tracing::info!(run_id = id, status = summary.status.as_str(), "uploaded run ended"),
+                Err(e) => tracing::error!(run_id = id, error = %e, "uploaded run failed"),
+            }
+            let path = folder.path().to_owned();
+            if let Err(e) = folder.close() {
+                tracing::warn!(run_id = id, folder = %path.display(), error = %e, "cannot remove the uploaded files");
+            }
+            if let Ok(mut running) = uploads.running.lock() {
+                if running.as_ref().is_some_and(|(run, _)| *run == id) {
+                    *running = None;
+                }
+            }
+        };
+        std::thread::Builder::new()
+            .name(format!("ingest-{id}"))
+            .spawn(move || runtime.block_on(run()))?;
+        Ok(())
+    }
+}
+
+/// The run that holds the ingest lock, if it is recorded yet (for a 409's message).
+pub async fn running_run(db: &DatabaseConnection) -> Option<i64> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    crate::entities::etl_run::Entity::find()
+        .filter(crate::entities::etl_run::Column::Status.eq(etl::RunStatus::Running.as_str()))
+        .order_by_desc(crate::entities::etl_run::Column::Id)
+        .one(db)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.id)
+}
