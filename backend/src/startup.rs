@@ -195,17 +195,19 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpRespons
 
 /// 405 (with `Allow`) for a method a path of the API does not answer, else 404.
 fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
+    // A token pasted into a URL is not echoed back.
+    let path = crate::telemetry::redact_tokens(req.path());
     if routes::is_api_path(req.path()) {
         let allow = routes::allowed_methods(req.path());
         let method = req.method().as_str();
         if !allow.split(", ").any(|m| m == method) {
             return crate::error::ApiError::MethodNotAllowed {
-                message: format!("{method} is not allowed on {}: it answers {allow}", req.path()),
+                message: format!("{method} is not allowed on {path}: it answers {allow}"),
                 allow,
             };
         }
     }
-    crate::error::ApiError::NotFound(format!("no such endpoint: {} {}", req.method(), req.path()))
+    crate::error::ApiError::NotFound(format!("no such endpoint: {} {path}", req.method()))
 }
 
 /// A small page that renders the OpenAPI document with Swagger UI when online,

@@ -62,7 +62,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
             .extensions()
             .get::<Started>()
             .map_or(0.0, |s| (s.0.elapsed().as_micros() as f64 / 100.0).round() / 10.0);
-        let path: String = req.path().chars().take(120).collect();
+        let path: String = redact_tokens(req.path()).chars().take(120).collect();
         let method = req.method().as_str();
         span.in_scope(|| match (status, crate::configuration::request_log()) {
             (500.., _) => tracing::error!(method = %method, path = %path, status, ms, "request"),
@@ -74,10 +74,45 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
     }
 }
 
+/// `path` with anything shaped like an API token (`rak_` and hex digits)
+/// masked: a client that puts its token in a URL does not get it logged.
+pub fn redact_tokens(path: &str) -> std::borrow::Cow<'_, str> {
+    let prefix = crate::auth::tokens::PREFIX;
+    if !path.contains(prefix) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(i) = rest.find(prefix) {
+        out.push_str(&rest[..i + prefix.len()]);
+        rest = &rest[i + prefix.len()..];
+        let secret = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        if secret > 0 {
+            out.push_str("***");
+        }
+        rest = &rest[secret..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The level of successful requests' log lines (`REQUEST_LOG`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestLogLevel {
     Info,
     Debug,
     Off,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_tokens;
+
+    #[test]
+    fn tokens_in_paths_are_masked() {
+        assert_eq!(redact_tokens("/reports/meta"), "/reports/meta");
+        assert_eq!(redact_tokens("/x/rak_0123abcd/y"), "/x/rak_***/y");
+        assert_eq!(redact_tokens("/rak_ab/rak_cd"), "/rak_***/rak_***");
+        assert_eq!(redact_tokens("/rak_"), "/rak_");
+    }
 }

@@ -211,8 +211,11 @@ impl TestApp {
         Self::spawn_settings(db, settings).await
     }
 
-    /// The app with `settings` (bound to 127.0.0.1:0 whatever they say).
+    /// The app with `settings` (bound to 127.0.0.1:0 whatever they say), on
+    /// the database migrated (as `serve` does).
     pub async fn spawn_settings(db: &DatabaseConnection, mut settings: ServeSettings) -> Self {
+        use migration::MigratorTrait;
+        migration::Migrator::up(db, None).await.unwrap();
         settings.bind = "127.0.0.1:0".to_owned();
         let app = Application::build(&settings, db.clone()).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());

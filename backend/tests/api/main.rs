@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod api_errors;
 mod atomicity;
 mod corpus;
@@ -19,3 +20,4 @@ mod recurring;
 mod reports;
 mod schema;
 mod secrets;
+mod upload;

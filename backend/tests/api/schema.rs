@@ -50,6 +50,13 @@ async fn entities_match_schema(engine: Engine) {
         &["c1\tAnn\tann@x.test"],
     );
     t.ingest(dir.path()).await.unwrap();
+    // … and the access-control tables: a token, the session key, a signed-out session.
+    backend::auth::tokens::create(&t.db, "schema", backend::auth::Role::Reader)
+        .await
+        .unwrap();
+    let key = backend::auth::session::SessionKey::load_or_create(&t.db).await.unwrap();
+    let issued = key.issue(1, std::time::Duration::from_secs(60)).unwrap();
+    backend::auth::session::revoke(&t.db, &issued.claims).await.unwrap();
     let mut mismatches = BTreeMap::new();
     macro_rules! check {
         ($($m:ident),+) => {$(
@@ -71,7 +78,10 @@ async fn entities_match_schema(engine: Engine) {
         agg_customer_spending,
         etl_run,
         etl_run_file,
-        etl_rejected_row
+        etl_rejected_row,
+        api_token,
+        api_signing_key,
+        api_session_revoked
     );
     assert!(
         mismatches.is_empty(),
