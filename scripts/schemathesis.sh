@@ -23,7 +23,12 @@ work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export DATABASE_URL="sqlite://$work/st.db?mode=rwc"
 "$BIN" ingest --input input >/dev/null
-REQUEST_LOG=off "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$work/serve.log" 2>&1 &
+# An admin token: protected operations are called with it, and schemathesis
+# checks that each one refuses the same request without it (ignored_auth).
+token=$("$BIN" token create --name schemathesis --role admin 2>/dev/null | grep -o 'rak_[0-9a-f]*')
+# The fuzzer's wrong sign-ins must not get 127.0.0.1 blocked for the rest of the run.
+REQUEST_LOG=off AUTH_FAILURES_PER_MINUTE=1000000 \
+  "$BIN" serve --bind 127.0.0.1:0 --static-dir /nonexistent >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
@@ -40,6 +45,7 @@ timeout 900 "$VENV/bin/st" run "http://127.0.0.1:$port/openapi.json" \
   --exclude-checks positive_data_acceptance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \
   --request-timeout 10 \
+  --header "Authorization: Bearer $token" \
   --workers 1 \
   --no-color
 if grep -qiE 'panicked|internal error' "$work/serve.log"; then

@@ -37,10 +37,12 @@ pub struct UploadForm {
     /// `replace` (the default: the files are the whole history) or `append`.
     #[schema(pattern = "^(replace|append)$")]
     mode: Option<String>,
-    /// `true`: run everything, report, change nothing.
-    dry_run: Option<bool>,
+    /// `true`: run everything, report, change nothing (also `1`/`on`; `false`, `0`, `off`).
+    #[schema(value_type = Option<String>, pattern = "^(true|false|1|0|on|off)$")]
+    dry_run: Option<String>,
     /// `true`: load even when a guard rail objects (and re-read files ingested before).
-    force: Option<bool>,
+    #[schema(value_type = Option<String>, pattern = "^(true|false|1|0|on|off)$")]
+    force: Option<String>,
 }
 
 /// Uploads exports and starts an ingest with them (admin). The run's id is
