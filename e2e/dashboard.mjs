@@ -30,7 +30,7 @@ try {
   await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#growth canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#products canvas[data-drawn="true"]', { timeout: 30000 });
-  await page.waitForSelector('#quality .kpi', { timeout: 30000 });
+  await page.waitForSelector('#quality-summary .score-value', { timeout: 30000 });
   await page.waitForSelector('#users tbody tr', { timeout: 30000 });
   for (const title of ['Average transaction amount per month', 'Top products by total sales', 'Monthly revenue growth', 'Top customers', 'Data quality']) {
     check(await page.getByRole('heading', { name: title }).count() === 1, `section "${title}" shown`);
@@ -41,6 +41,11 @@ try {
   check(/Not attributable to a product/.test(await page.locator('#products .note').textContent()), 'unattributed revenue noted');
   check((await page.locator('#users tbody tr').count()) > 0, 'top customers table filled');
   check(!(await page.locator('body').textContent()).includes('@'), 'no e-mail address on the page');
+  // The quality counts moved to their own page; a teaser with the score links there.
+  const quality = await page.evaluate(async () => (await fetch('/quality')).json());
+  check((await page.locator('#quality').count()) === 0 && (await page.locator('.kpi').count()) === 0, 'the quality counts are no longer on the reports page');
+  check((await page.locator('#quality-summary-score').textContent()) === `${quality.score.overall}%`, `reports page teaser shows the overall score (${quality.score.overall}%)`);
+  check(await page.locator('#quality-summary a').getAttribute('href') === '/data-quality', 'the teaser links to the quality page');
 
   // Canvas pixels: not blank, and the growth chart uses red for declines and green for growth.
   const colours = await page.evaluate(() => {
@@ -270,10 +275,216 @@ try {
   await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n, history.runs.length);
   check(true, '"Previous" returns to the first page');
 
+  // ---- Data quality: reached through the navigation, from the reports page.
+  // Pixel counts of one canvas: per predicate, optionally along one line (CSS px).
+  const canvasPixels = (sel, preds, line) => page.evaluate(({ sel, preds, line }) => {
+    const c = document.querySelector(sel);
+    const dpr = c.width / c.getBoundingClientRect().width;
+    const fns = Object.fromEntries(Object.entries(preds).map(([k, src]) => [k, new Function('r', 'g', 'b', `return ${src};`)]));
+    let x0 = 0, x1 = c.width, y0 = 0, y1 = c.height;
+    if (line) { x0 = Math.floor(line.x0 * dpr); x1 = Math.ceil(line.x1 * dpr); y0 = Math.round(line.y * dpr); y1 = y0 + 1; }
+    const d = c.getContext('2d').getImageData(x0, y0, x1 - x0, y1 - y0).data;
+    const counts = Object.fromEntries(Object.keys(fns).map((k) => [k, 0]));
+    for (let i = 0; i < d.length; i += 4) for (const [k, f] of Object.entries(fns)) if (f(d[i], d[i + 1], d[i + 2])) counts[k]++;
+    return counts;
+  }, { sel, preds, line });
+  const RED = 'r > 180 && g < 110 && b < 110';
+  const GREEN = 'g > 130 && r < 90 && b < 140';
+  const BLUE = 'b > 180 && r < 140 && g < 180';
+  const near = ([R, G, B]) => `Math.abs(r - ${R}) <= 10 && Math.abs(g - ${G}) <= 10 && Math.abs(b - ${B}) <= 10`;
+  const plotArea = async (sel) => (await page.locator(sel).getAttribute('data-plot-area')).split(' ').map(Number);
+  const drawnQuality = async () => {
+    for (const id of ['dimensions', 'trend', 'rows']) await page.waitForSelector(`#${id} canvas[data-drawn="true"]`, { timeout: 30000 });
+    await page.waitForSelector('#quality .kpi', { timeout: 30000 });
+  };
+  const qualityNow = await page.evaluate(async () => (await fetch('/quality')).json());
+  const qHistory = (await page.evaluate(async () => (await fetch('/quality/history')).json())).runs;
+  const latestRun = qHistory[qHistory.length - 1];
+  check(qHistory.length >= 3, `the quality history has runs to chart (${qHistory.map((r) => r.run_id)})`);
+
+  await page.goto(`${base}/`, { waitUntil: 'load' });
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  await page.evaluate(() => { window.__stillTheSamePage = true; });
+  const navQuality = page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Data quality' });
+  check(await navQuality.getAttribute('href') === '/data-quality', 'nav link "Data quality" is a real link to /data-quality');
+  await navQuality.click();
+  await drawnQuality();
+  check(new URL(page.url()).pathname === '/data-quality', `URL after the nav link: ${page.url()}`);
+  check(await page.evaluate(() => window.__stillTheSamePage === true), 'the quality nav link navigates inside the app (no reload)');
+  check(await navQuality.getAttribute('aria-current') === 'page', 'nav marks the quality page as current');
+  check(await page.title() === 'Data quality · Revenue analytics', `page title: ${await page.title()}`);
+  for (const title of ['Quality score', 'Alerts', 'Dimensions', 'Rows per run', 'Quality over time', 'Checks of the loaded data']) {
+    check(await page.getByRole('heading', { name: title, exact: true }).count() === 1, `quality section "${title}" shown`);
+  }
+  check((await page.locator('.error-banner').count()) === 0, 'no error banner on the quality page');
+
+  // The score, its change since the run before, the rows of its run.
+  check((await page.locator('#overall-score').textContent()) === `${qualityNow.score.overall}%`, `overall score = /quality score.overall (${qualityNow.score.overall}%)`);
+  const hundredths = (p) => Math.round(parseFloat(p) * 100);
+  const before = qHistory.filter((r) => r.run_id < qualityNow.last_ingest.run_id).at(-1);
+  let expectedChange = 'first run';
+  if (before) {
+    const d = hundredths(qualityNow.score.overall) - hundredths(before.score.overall);
+    expectedChange = `${d > 0 ? '+' : d < 0 ? '-' : '±'}${(Math.abs(d) / 100).toFixed(2)} points since run ${before.run_id}`;
+  }
+  check((await page.locator('#score-change').textContent()) === expectedChange, `score change: ${expectedChange}`);
+  const rowTexts = await page.locator('#run-rows .kpi-value').allTextContents();
+  const r = qualityNow.rows;
+  check(rowTexts.join('/') === [r.processed, r.succeeded, r.failed].map((n) => n.toLocaleString('en-US')).join('/'), `rows processed/succeeded/failed: ${rowTexts.join(' / ')}`);
+
+  // Alerts in words, one per alert of the latest run.
+  const alertTexts = await page.locator('#alerts li .alert-text').allTextContents();
+  const expectedAlerts = qualityNow.alerts.map((a) => `${a.dimension === 'overall' ? 'the overall score' : a.dimension} ${a.value}% is below its minimum of ${a.threshold}%`);
+  check(alertTexts.length === expectedAlerts.length && expectedAlerts.every((t) => alertTexts.includes(t)), `alerts listed: ${alertTexts.join(' | ')}`);
+
+  // The six dimension bars, row by row in their colour: red below the minimum, green otherwise.
+  const six = ['completeness', 'validity', 'uniqueness', 'consistency', 'integrity', 'timeliness'];
+  const alerted = new Set(qualityNow.alerts.map((a) => a.dimension));
+  check(six.some((d) => alerted.has(d)), `the latest run has dimension alerts (${[...alerted]})`);
+  const [dl, dt, dr, db] = await plotArea('#dimensions canvas');
+  const bars = [];
+  for (const [i, dim] of six.entries()) {
+    const y = dt + (db - dt) * (i + 0.5) / six.length;
+    const px = await canvasPixels('#dimensions canvas', { red: RED, green: GREEN }, { x0: dl, x1: dr, y });
+    const ok = alerted.has(dim) ? px.red >= 3 && px.green === 0 : px.green >= 20 && px.red === 0;
+    bars.push(`${dim} ${alerted.has(dim) ? 'red' : 'green'} (${px.red} red, ${px.green} green px)`);
+    check(ok, `dimension bar: ${bars.at(-1)}`);
+  }
+  const dimBox = await page.locator('#dimensions canvas').boundingBox();
+  await page.mouse.move(dimBox.x + dl + 4, dimBox.y + dt + (db - dt) * 4.5 / six.length);
+  const dimTip = await page.locator('#dimensions .tooltip').textContent({ timeout: 5000 }).catch(() => '');
+  const integrityAlert = qualityNow.alerts.find((a) => a.dimension === 'integrity');
+  check(dimTip.includes(`Integrity: ${qualityNow.score.integrity}%`) && (!integrityAlert || dimTip.includes(`Below its minimum of ${integrityAlert.threshold}%`)), `dimension tooltip: ${dimTip}`);
+  await page.mouse.move(0, 0);
+  await page.locator('#dimensions .card-actions button').click();
+  check((await page.locator('#dimensions tbody tr').count()) === 7, 'dimensions data table: overall and six dimensions');
+  const integrityRow = await page.locator('#dimensions tr[data-dimension="integrity"]').textContent();
+  check(integrityRow.includes(`${qualityNow.score.integrity}%`), `dimensions table row: ${integrityRow}`);
+  await page.locator('#dimensions .card-actions button').click();
+  await page.waitForSelector('#dimensions canvas[data-drawn="true"]');
+  check((await page.locator('#dimensions a[download]').getAttribute('href')) === '/quality/history?limit=1&format=csv', 'dimensions CSV link');
+
+  // The trend: pixels in at least two series' colours (taken from the legend), a tooltip with every value.
+  const seriesColours = await page.locator('#trend .legend-item .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor.match(/\d+/g).slice(0, 3).map(Number)));
+  check(seriesColours.length === 7, `trend legend names 7 series (${seriesColours.length})`);
+  const seriesPx = await canvasPixels('#trend canvas', Object.fromEntries(seriesColours.map((c, i) => [i, near(c)])));
+  const drawnSeries = Object.values(seriesPx).filter((n) => n > 40).length;
+  check(drawnSeries >= 2, `trend draws several series (${drawnSeries} colours with pixels: ${Object.values(seriesPx)})`);
+  const [tl, tt, tr, tb] = await plotArea('#trend canvas');
+  const trendBox = await page.locator('#trend canvas').boundingBox();
+  const n = qHistory.length;
+  await page.mouse.move(trendBox.x + tl + (tr - tl) * (n - 0.5) / n, trendBox.y + (tt + tb) / 2);
+  const trendTip = await page.locator('#trend .tooltip').textContent({ timeout: 5000 }).catch(() => '');
+  const tipValues = [`Run ${latestRun.run_id}`, `Overall: ${latestRun.score.overall}%`, ...six.map((d) => `${d[0].toUpperCase()}${d.slice(1)}: ${latestRun.score[d]}%`)];
+  check(tipValues.every((v) => trendTip.includes(v)), `trend tooltip of the nearest run: ${trendTip}`);
+  await page.mouse.move(0, 0);
+  await page.locator('#trend .card-actions button').click();
+  check((await page.locator('#trend tbody tr').count()) === qHistory.length, `trend data table: one row per run (${qHistory.length})`);
+  await page.locator('#trend .card-actions button').click();
+  check((await page.locator('#trend a[download]').getAttribute('href')).startsWith('/quality/history?'), 'trend CSV link');
+  const trendCsv = await page.evaluate(async () => (await fetch('/quality/history?limit=100&format=csv')).text());
+  check(trendCsv.trim().split('\n').length === qHistory.length + 1, 'the history CSV has one line per run');
+
+  // Rows per run: blue and green bars, a tooltip with the counts, a data table.
+  await page.waitForSelector('#trend canvas[data-drawn="true"]');
+  const rowsPx = await canvasPixels('#rows canvas', { blue: BLUE, green: GREEN, red: RED });
+  const anyFailed = qHistory.some((x) => x.rows.failed > 0);
+  check(rowsPx.blue > 200 && rowsPx.green > 200 && (!anyFailed || rowsPx.red > 0), `rows chart drawn (${rowsPx.blue} blue, ${rowsPx.green} green, ${rowsPx.red} red px)`);
+  const [rl, rt, rr, rb] = await plotArea('#rows canvas');
+  const rowsBox = await page.locator('#rows canvas').boundingBox();
+  await page.mouse.move(rowsBox.x + rl + (rr - rl) * 0.5 / n, rowsBox.y + (rt + rb) / 2);
+  const rowsTip = await page.locator('#rows .tooltip').textContent({ timeout: 5000 }).catch(() => '');
+  check(rowsTip.includes(`Run ${qHistory[0].run_id}`) && rowsTip.includes(`Processed: ${qHistory[0].rows.processed.toLocaleString('en-US')}`), `rows tooltip: ${rowsTip}`);
+  await page.mouse.move(0, 0);
+  await page.locator('#rows .card-actions button').click();
+  check((await page.locator('#rows tbody tr').count()) === qHistory.length, 'rows data table: one row per run');
+  await page.locator('#rows .card-actions button').click();
+
+  // The counts that used to be on the reports page.
+  check((await page.locator('#quality .kpi').count()) >= 8, `the quality counts panel (${await page.locator('#quality .kpi').count()} figures)`);
+  check((await page.locator('#quality').textContent()).includes('Customers only in transactions'), 'the counts panel names its checks');
+
+  // Dark theme: the bars are redrawn on a dark background, still red and green.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(300);
+  const darkBg = await page.evaluate(() => Array.from(document.querySelector('#dimensions canvas').getContext('2d').getImageData(2, 2, 1, 1).data.slice(0, 3)));
+  const darkPx = await canvasPixels('#dimensions canvas', { red: RED, green: GREEN });
+  check(darkBg.every((v) => v < 60) && darkPx.red > 100 && darkPx.green > 100, `dark theme redraws the dimensions (background ${darkBg}, ${darkPx.red} red, ${darkPx.green} green px)`);
+  if (shots) {
+    await page.screenshot({ path: join(shots, 'quality-dark.png'), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  if (shots) {
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(shots, 'quality-light.png'), fullPage: true });
+  }
+
+  // Back and forward between the reports, the runs and the quality page.
+  const navIngestsAgain = page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Ingests' });
+  await navIngestsAgain.click();
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname === '/data-quality');
+  await drawnQuality();
+  check((await page.locator('#overall-score').textContent()) === `${qualityNow.score.overall}%`, 'back from /runs: the quality page again, charts drawn');
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname === '/');
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  check(true, 'back again: the reports page');
+  await page.goForward();
+  await page.waitForFunction(() => location.pathname === '/data-quality');
+  await drawnQuality();
+  check(true, 'forward: the quality page');
+  await page.goForward();
+  await page.waitForFunction(() => location.pathname === '/runs');
+  await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+  check(await page.evaluate(() => window.__stillTheSamePage === true), 'forward again: /runs, all without a reload');
+
+  // A deep link.
+  await page.goto(`${base}/data-quality`, { waitUntil: 'load' });
+  await drawnQuality();
+  check((await page.locator('#overall-score').textContent()) === `${qualityNow.score.overall}%` && await navQuality.getAttribute('aria-current') === 'page', 'a deep link to /data-quality opens the quality page');
+
+  // A single run: "first run", and the trend still shows its points.
+  const isHistory = (url) => url.pathname === '/quality/history';
+  const isQuality = (url) => url.pathname === '/quality';
+  await page.route(isHistory, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ runs: [{ ...latestRun, run_id: qualityNow.last_ingest.run_id }] }) }));
+  await page.goto(`${base}/data-quality`, { waitUntil: 'load' });
+  await drawnQuality();
+  check((await page.locator('#score-change').textContent()) === 'first run', 'one run in the history: "first run"');
+  const overallColour = seriesColours[0];
+  const single = await canvasPixels('#trend canvas', { overall: near(overallColour), any: seriesColours.map(near).join(' || ') });
+  check(single.overall > 20 && single.any > 60, `a single run draws points (${single.overall} px of the overall colour, ${single.any} of any series)`);
+  await page.locator('#trend .card-actions button').click();
+  check((await page.locator('#trend tbody tr').count()) === 1, 'a single run: one table row');
+  await page.unroute(isHistory);
+
+  // The history fails: its sections show the error and retry; the score stays.
+  await page.route(isHistory, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"database_unavailable","message":"the database is unavailable"}' }));
+  await page.goto(`${base}/data-quality`, { waitUntil: 'load' });
+  await page.waitForSelector('#trend .error-banner', { timeout: 30000 });
+  const trendBanner = await page.locator('#trend .error-banner').textContent();
+  check(trendBanner.includes('quality history') && trendBanner.includes('503'), `trend error banner: ${trendBanner}`);
+  check((await page.locator('#overall-score').textContent()) === `${qualityNow.score.overall}%`, 'the score shows without the history');
+  await page.unroute(isHistory);
+  await page.locator('#trend .error-banner button').click();
+  await drawnQuality();
+  check((await page.locator('#score-change').textContent()) === expectedChange, 'retry loads the history (trend drawn, change shown)');
+
+  // Before the first ingest: empty states, not errors.
+  await page.route(isQuality, (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"no_data","message":"no data has been loaded yet"}' }));
+  await page.route(isHistory, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"runs":[]}' }));
+  await page.goto(`${base}/data-quality`, { waitUntil: 'load' });
+  await page.waitForSelector('#score .empty', { timeout: 30000 });
+  check((await page.locator('#score .empty').textContent()).includes('No quality figures yet') && (await page.locator('.error-banner').count()) === 0, 'no data yet: empty states, no error banner');
+  check((await page.locator('#trend .empty').count()) === 1 && (await page.locator('canvas').count()) === 0, 'no data yet: no charts');
+  await page.unroute(isQuality);
+  await page.unroute(isHistory);
+
   // The new pages in light and dark, and on a phone: no sideways scrolling there.
   const visit = async (path, name) => {
     await page.goto(`${base}${path}`, { waitUntil: 'load' });
-    await page.waitForSelector('#runs tbody tr, #rejections tbody tr', { timeout: 30000 });
+    await page.waitForSelector('#runs tbody tr, #rejections tbody tr, #trend canvas[data-drawn="true"]', { timeout: 30000 });
     if (shots) {
       await page.waitForTimeout(200);
       await page.screenshot({ path: join(shots, name), fullPage: true });
@@ -288,7 +499,7 @@ try {
     await page.emulateMedia({ colorScheme: 'light' });
   }
   await page.setViewportSize({ width: 390, height: 900 });
-  for (const [path, name] of [['/runs', 'runs-phone.png'], [`/runs/${target.id}`, 'run-phone.png']]) {
+  for (const [path, name] of [['/runs', 'runs-phone.png'], [`/runs/${target.id}`, 'run-phone.png'], ['/data-quality', 'quality-phone.png']]) {
     await visit(path, name);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     const clipped = await page.evaluate(() => [...document.querySelectorAll('.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1).length);
@@ -299,6 +510,10 @@ try {
   // No dashboard route shadows the API.
   const api = await page.evaluate(async () => (await fetch('/quality')).headers.get('content-type'));
   check(api.includes('application/json'), '/quality is still the API');
+  const historyType = await page.evaluate(async () => (await fetch('/quality/history')).headers.get('content-type'));
+  check(historyType.includes('application/json'), '/quality/history is still the API');
+  const pageType = await page.evaluate(async () => (await fetch('/data-quality')).headers.get('content-type'));
+  check(pageType.includes('text/html'), '/data-quality is the dashboard');
   for (const path of ['/ingests', `/ingests/1`, '/ingests/1/rejections']) {
     const type = await page.evaluate(async (p) => (await fetch(p)).headers.get('content-type'), path);
     check(type.includes('application/json'), `${path} is still the API`);

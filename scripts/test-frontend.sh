@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Dashboard tests in a real headless Chromium (Debian's; never a downloaded one):
 # builds the dashboard, serves it with the API on a random port over a fresh
-# SQLite database loaded from input/ (plus a small append with rejected rows, so
-# the run history has something to show), and drives it with playwright-core.
+# SQLite database loaded from input/ (plus two small appends, one with rejected
+# rows, so the run history and the quality trend have something to show), and
+# drives it with playwright-core.
 #   SCREENSHOT_DIR  when set, the e2e saves screenshots of every page there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,29 @@ crlf() { sed 's/$/\r/'; }
 # history, then loaded with a looser one.
 "$BIN" ingest --mode append --input "$fixture" >/dev/null 2>&1 || true
 "$BIN" ingest --mode append --input "$fixture" --max-reject-pct 50 >/dev/null
+
+# A third run of different quality, so the quality page has a trend: a product
+# sent again, a repeated transaction (uniqueness), one on an unknown
+# subscription (integrity), a customer under another name (consistency). It
+# rejects no row: the e2e takes the newest run with rejections to be the one above.
+third="$work/third"
+mkdir -p "$third"
+{
+  printf 'subscription ID\tPlan\tProduct\tInterval\tAmount\tStatus\n'
+  printf 'sub_e2e0000001\tE2E Starter monthly\tE2E Starter\tmonth\t1900\tactive\n'
+} | crlf >"$third/products.csv"
+{
+  printf 'Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency\n'
+  printf '7/1/24 09:00\ttxn_e2e_third1\tcus_e2e000001\tsub_e2e0000001\t19.00\tusd\n'
+  printf '7/1/24 09:00\ttxn_e2e_third1\tcus_e2e000001\tsub_e2e0000001\t19.00\tusd\n'
+  printf '7/2/24 09:00\ttxn_e2e_third2\tcus_e2e000002\tsub_e2e_unknown\t29.00\tusd\n'
+  printf '7/3/24 09:00\ttxn_e2e_third3\tcus_e2e000003\tsub_e2e0000001\t19.00\tusd\n'
+} | crlf >"$third/transactions.csv"
+{
+  printf 'Customer ID\tCustomer Name\tCustomer Email\n'
+  printf 'cus_e2e000001\tSomeone Else\te2e.customer1@example.com\n'
+} | crlf >"$third/users.csv"
+"$BIN" ingest --mode append --input "$third" >/dev/null
 "$BIN" serve --bind 127.0.0.1:0 --static-dir frontend/dist >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do

@@ -1,7 +1,7 @@
 //! Every HTTP call of the dashboard, through gloo-net, typed with the shared API types.
 
 use api_types::{
-    ApiError, IngestDetail, IngestList, Meta, MonthlyTransactionsReport, QualityReport, RejectionList,
+    ApiError, IngestDetail, IngestList, Meta, MonthlyTransactionsReport, QualityHistory, QualityReport, RejectionList,
     RevenueGrowthReport, TopProductsReport, TopUsersReport,
 };
 use gloo_net::http::Request;
@@ -14,22 +14,37 @@ use crate::state::{RejectionQuery, RunsQuery, ViewState};
 pub struct FetchError {
     pub what: &'static str,
     pub message: String,
+    /// The API's error code (`no_data`), when it answered with one.
+    pub code: Option<String>,
+}
+
+impl FetchError {
+    /// The API has nothing to report yet (no successful ingest): an empty
+    /// state rather than a failure.
+    pub fn is_no_data(&self) -> bool {
+        self.code.as_deref() == Some("no_data")
+    }
 }
 
 async fn get<T: DeserializeOwned>(what: &'static str, url: String) -> Result<T, FetchError> {
-    let fail = |message: String| FetchError { what, message };
+    let fail = |message: String| FetchError {
+        what,
+        message,
+        code: None,
+    };
     let res = Request::get(&url)
         .send()
         .await
         .map_err(|e| fail(format!("network error: {e}")))?;
     if !res.ok() {
         let status = res.status();
-        let detail = res
-            .json::<ApiError>()
-            .await
-            .map(|e| e.message)
-            .unwrap_or_else(|_| res.status_text());
-        return Err(fail(format!("HTTP {status}: {detail}")));
+        return Err(match res.json::<ApiError>().await {
+            Ok(e) => FetchError {
+                code: Some(e.error),
+                ..fail(format!("HTTP {status}: {}", e.message))
+            },
+            Err(_) => fail(format!("HTTP {status}: {}", res.status_text())),
+        });
     }
     res.json::<T>()
         .await
@@ -74,6 +89,23 @@ pub async fn top_users(view: &ViewState) -> Result<TopUsersReport, FetchError> {
 
 pub async fn quality() -> Result<QualityReport, FetchError> {
     get("data quality", "/quality".into()).await
+}
+
+/// The runs the quality page charts: the API's latest ones, oldest first.
+pub const QUALITY_HISTORY_RUNS: u32 = 100;
+
+/// The quality of the latest successful runs, oldest first.
+pub async fn quality_history() -> Result<QualityHistory, FetchError> {
+    get("quality history", quality_history_url(QUALITY_HISTORY_RUNS)).await
+}
+
+fn quality_history_url(limit: u32) -> String {
+    format!("/quality/history?limit={limit}")
+}
+
+/// The CSV of the quality of the latest `limit` runs.
+pub fn quality_history_csv_url(limit: u32) -> String {
+    csv_url("/quality/history", &format!("limit={limit}"))
 }
 
 /// A page of the run history, newest first.
@@ -124,6 +156,12 @@ pub fn csv_url(path: &str, query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quality_history_urls() {
+        assert_eq!(quality_history_url(100), "/quality/history?limit=100");
+        assert_eq!(quality_history_csv_url(1), "/quality/history?limit=1&format=csv");
+    }
 
     #[test]
     fn rejection_urls_carry_the_filter() {

@@ -6,12 +6,14 @@ use yew_router::prelude::*;
 use crate::components::nav::NavLink;
 use crate::pages::ingests::{RunPage, RunsPage};
 use crate::pages::not_found::NotFound;
+use crate::pages::quality::QualityPage;
 use crate::pages::reports::ReportsPage;
 
-/// The dashboard's paths. The API owns `/reports/*`, `/quality`, `/ingests*`,
+/// The dashboard's paths. The API owns `/reports/*`, `/quality*`, `/ingests*`,
 /// `/health/*`, `/openapi.json` and `/docs`: no route may start like those (the
 /// server answers them before the dashboard is ever loaded, so a shadowing
-/// route would work when followed in the app and break on reload).
+/// route would work when followed in the app and break on reload). Hence the
+/// quality page lives at `/data-quality`.
 #[derive(Debug, Clone, PartialEq, Eq, Routable)]
 pub enum Route {
     #[at("/")]
@@ -20,6 +22,8 @@ pub enum Route {
     Runs,
     #[at("/runs/:id")]
     Run { id: i64 },
+    #[at("/data-quality")]
+    Quality,
     #[not_found]
     #[at("/not-found")]
     NotFound,
@@ -30,6 +34,7 @@ fn switch(route: Route) -> Html {
         Route::Reports => html! { <ReportsPage /> },
         Route::Runs => html! { <RunsPage /> },
         Route::Run { id } => html! { <RunPage {id} /> },
+        Route::Quality => html! { <QualityPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -43,6 +48,7 @@ pub fn App() -> Html {
                 <nav class="nav" aria-label="Pages">
                     <NavLink to={Route::Reports}>{ "Reports" }</NavLink>
                     <NavLink to={Route::Runs}>{ "Ingests" }</NavLink>
+                    <NavLink to={Route::Quality}>{ "Data quality" }</NavLink>
                 </nav>
             </header>
             <Switch<Route> render={switch} />
@@ -63,16 +69,18 @@ mod tests {
             ("/", Route::Reports),
             ("/runs", Route::Runs),
             ("/runs/7", Route::Run { id: 7 }),
+            ("/data-quality", Route::Quality),
         ] {
             assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
             assert_eq!(route.to_path(), path);
         }
         assert_eq!(Route::recognize("/runs/"), Some(Route::Runs));
+        assert_eq!(Route::recognize("/data-quality/"), Some(Route::Quality));
     }
 
     #[test]
     fn unknown_paths_are_not_found() {
-        for path in ["/runs/abc", "/runs/7/extra", "/nothing-here"] {
+        for path in ["/runs/abc", "/runs/7/extra", "/nothing-here", "/data-quality/extra"] {
             assert_eq!(Route::recognize(path), Some(Route::NotFound), "{path}");
         }
     }
@@ -83,6 +91,7 @@ mod tests {
             "/reports/meta",
             "/reports/monthly-transactions",
             "/quality",
+            "/quality/history",
             "/ingests",
             "/ingests/7",
             "/ingests/7/rejections",

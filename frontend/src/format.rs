@@ -93,6 +93,15 @@ pub fn signed_money(delta: Money, currency: &str) -> String {
     }
 }
 
+/// A change of a percentage in points, with its sign: `"+13.17"`, `"-1.00"`, `"±0.00"`.
+pub fn signed_points(delta: Percent) -> String {
+    match delta.hundredths() {
+        0 => "±0.00".to_owned(),
+        h if h > 0 => format!("+{delta}"),
+        _ => delta.to_string(),
+    }
+}
+
 /// A run's duration: `"15 ms"`, `"2.4 s"`, `"3 min 05 s"`; `"–"` while unknown.
 pub fn duration(ms: Option<i64>) -> String {
     match ms {
@@ -185,6 +194,10 @@ mod tests {
         assert_eq!(signed_money(Money(51300), "usd"), "+$513.00");
         assert_eq!(signed_money(Money(-250), "eur"), "-€2.50");
         assert_eq!(signed_money(Money(0), "usd"), "±0");
+        assert_eq!(signed_points(Percent(1317)), "+13.17");
+        assert_eq!(signed_points(Percent(-100)), "-1.00");
+        assert_eq!(signed_points(Percent(-5)), "-0.05");
+        assert_eq!(signed_points(Percent(0)), "±0.00");
         assert_eq!(duration(None), "–");
         assert_eq!(duration(Some(15)), "15 ms");
         assert_eq!(duration(Some(2_450)), "2.4 s");

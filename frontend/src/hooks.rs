@@ -32,6 +32,30 @@ pub struct FetchStatus {
     pub retry: Callback<()>,
 }
 
+/// One request's state as props: a page fetches a response once and hands it
+/// to every section that shows part of it.
+#[derive(Clone, PartialEq)]
+pub struct Fetched<T> {
+    pub status: FetchStatus,
+    pub data: Option<Rc<T>>,
+}
+
+impl<T> Fetched<T> {
+    /// The API had nothing to report yet (see [`FetchError::is_no_data`]).
+    pub fn no_data(&self) -> bool {
+        self.status.error.as_ref().is_some_and(FetchError::is_no_data)
+    }
+
+    /// The status to show: "no data yet" is an empty section, not an error.
+    pub fn shown_status(&self) -> FetchStatus {
+        if self.no_data() {
+            FetchStatus::default()
+        } else {
+            self.status.clone()
+        }
+    }
+}
+
 /// The result of [`use_fetch`].
 pub struct UseFetchHandle<T> {
     state: UseStateHandle<Fetch<T>>,
@@ -56,6 +80,14 @@ impl<T> UseFetchHandle<T> {
                 _ => None,
             },
             retry: self.retry.clone(),
+        }
+    }
+
+    /// The state as props (see [`Fetched`]).
+    pub fn fetched(&self) -> Fetched<T> {
+        Fetched {
+            status: self.status(),
+            data: self.data(),
         }
     }
 }

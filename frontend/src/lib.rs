@@ -1,8 +1,8 @@
 //! The revenue dashboard: a Yew single-page app over the revenue API.
 //!
 //! Logic that can be tested natively (formatting, URL state, routes, chart
-//! drawing and tooltip lookup, run summaries) lives in plain modules;
-//! components only wire them to the DOM.
+//! drawing and tooltip lookup, run summaries, quality scores) lives in plain
+//! modules; components only wire them to the DOM.
 
 pub mod api;
 pub mod app;
@@ -12,4 +12,5 @@ pub mod format;
 pub mod hooks;
 pub mod ingests;
 pub mod pages;
+pub mod quality;
 pub mod state;

@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Bar, Mapping, Theme};
+use super::{slot_label, Bar, Mapping, Theme};
 
 /// Draws `bars` with a value axis labelled by `y_format`; `scale` is the device
 /// pixel ratio (fonts and margins grow with it).
@@ -53,14 +53,7 @@ pub fn draw<DB: DrawingBackend>(
         .bold_line_style(theme.grid)
         .axis_style(theme.grid)
         .x_labels(n)
-        .x_label_formatter(&|x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x: &f64| slot_label(&labels, *x))
         .y_labels(6)
         .y_label_formatter(&|y: &f64| y_format(*y))
         .label_style(font)
@@ -81,15 +74,7 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(err)?;
     }
     root.present().map_err(err)?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    Ok(Mapping {
-        left: xr.start,
-        right: xr.end - 1,
-        top: yr.start,
-        bottom: yr.end - 1,
-        bars: bars.len(),
-        horizontal: false,
-    })
+    Ok(Mapping::of_plot(chart.plotting_area(), bars.len(), false))
 }
 
 #[cfg(test)]

@@ -68,15 +68,7 @@ pub fn draw<DB: DrawingBackend>(
         }))
         .map_err(err)?;
     root.present().map_err(err)?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    Ok(Mapping {
-        left: xr.start,
-        right: xr.end - 1,
-        top: yr.start,
-        bottom: yr.end - 1,
-        bars: bars.len(),
-        horizontal: true,
-    })
+    Ok(Mapping::of_plot(chart.plotting_area(), bars.len(), true))
 }
 
 #[cfg(test)]

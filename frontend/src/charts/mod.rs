@@ -4,12 +4,17 @@
 //! text comes from the API's exact decimal strings.
 
 pub mod bars;
+pub mod grouped_bars;
 pub mod hbars;
+pub mod lines;
+pub mod score_bars;
 #[cfg(test)]
 pub mod testing;
 
 use api_types::Percent;
-use plotters::style::RGBColor;
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::style::{RGBColor, TextStyle};
 
 /// Colours of the light or dark theme.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,6 +25,9 @@ pub struct Theme {
     pub primary: RGBColor,
     pub growth: RGBColor,
     pub decline: RGBColor,
+    /// Lines of a multi-series chart, none of them red or green (those mean
+    /// "below" and "at or above its minimum" elsewhere on the page).
+    pub series: [RGBColor; 6],
 }
 
 impl Theme {
@@ -30,6 +38,14 @@ impl Theme {
         primary: RGBColor(59, 106, 220),
         growth: RGBColor(22, 150, 80),
         decline: RGBColor(214, 40, 40),
+        series: [
+            RGBColor(230, 126, 34),
+            RGBColor(142, 68, 173),
+            RGBColor(23, 150, 160),
+            RGBColor(214, 51, 132),
+            RGBColor(140, 100, 60),
+            RGBColor(170, 150, 20),
+        ],
     };
     pub const DARK: Theme = Theme {
         background: RGBColor(24, 27, 34),
@@ -38,6 +54,14 @@ impl Theme {
         primary: RGBColor(110, 150, 255),
         growth: RGBColor(60, 200, 120),
         decline: RGBColor(255, 90, 90),
+        series: [
+            RGBColor(255, 160, 70),
+            RGBColor(190, 130, 240),
+            RGBColor(60, 205, 215),
+            RGBColor(255, 110, 180),
+            RGBColor(180, 190, 205),
+            RGBColor(225, 200, 60),
+        ],
     };
 }
 
@@ -66,7 +90,46 @@ pub fn growth_color(growth: Option<Percent>, complete: bool, theme: &Theme) -> R
     }
 }
 
-/// Where the bars of a chart are, in backend pixels.
+/// A colour for text drawn on `fill`: near-black or white, whichever contrasts more (WCAG).
+pub fn text_on(fill: RGBColor) -> RGBColor {
+    const DARK: RGBColor = RGBColor(20, 22, 28);
+    const WHITE: RGBColor = RGBColor(255, 255, 255);
+    let lum = |c: RGBColor| {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
+    };
+    let l = lum(fill);
+    if (lum(WHITE) + 0.05) / (l + 0.05) >= (l + 0.05) / (lum(DARK) + 0.05) {
+        WHITE
+    } else {
+        DARK
+    }
+}
+
+/// `#rrggbb`, for HTML legends that must match the canvas.
+pub fn css(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+/// A quality dimension's bar: green at or above its minimum, red below it (it has an alert).
+pub fn threshold_color(below_minimum: bool, theme: &Theme) -> RGBColor {
+    if below_minimum {
+        theme.decline
+    } else {
+        theme.growth
+    }
+}
+
+/// Where the bars of a chart are, in backend pixels. Line and grouped charts
+/// use it too: one slot per x position (a run), so the slot under the mouse
+/// is the nearest point.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Mapping {
     /// Plot area: x from `left` to `right`, y from `top` to `bottom`.
@@ -80,6 +143,23 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// The slots of a chart's plot area (`chart.plotting_area()`).
+    pub fn of_plot<DB: DrawingBackend, CT: CoordTranslate>(
+        plot: &DrawingArea<DB, CT>,
+        bars: usize,
+        horizontal: bool,
+    ) -> Mapping {
+        let (xr, yr) = plot.get_pixel_range();
+        Mapping {
+            left: xr.start,
+            right: xr.end - 1,
+            top: yr.start,
+            bottom: yr.end - 1,
+            bars,
+            horizontal,
+        }
+    }
+
     /// The bar under the pixel `(x, y)`, if any.
     pub fn index_at(&self, x: i32, y: i32) -> Option<usize> {
         if self.bars == 0 || x < self.left || x > self.right || y < self.top || y > self.bottom {
@@ -95,6 +175,44 @@ impl Mapping {
         }
         let i = ((pos - start) as i64 * self.bars as i64 / (len as i64 + 1)) as usize;
         Some(i.min(self.bars - 1))
+    }
+}
+
+/// The labels of slots side by side, thinned so that they do not overlap:
+/// every k-th is kept, counted from the last (the newest run is always
+/// named), the others are empty.
+pub fn sparse_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    font: &TextStyle,
+    scale: f64,
+) -> Vec<String> {
+    let (width, _) = root.dim_in_pixel();
+    let widest = labels
+        .iter()
+        .map(|l| root.estimate_text_size(l, font).map_or(0, |(w, _)| w))
+        .max()
+        .unwrap_or(0);
+    let step = ((labels.len() as f64 * (f64::from(widest) + 12.0 * scale)) / f64::from(width.max(1)) * 1.25)
+        .ceil()
+        .max(1.0) as usize;
+    let mut shown: Vec<String> = labels
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, l)| if k % step == 0 { l.clone() } else { String::new() })
+        .collect();
+    shown.reverse();
+    shown
+}
+
+/// The label at mesh position `x`: a slot's label at whole positions, nothing between them.
+pub fn slot_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
     }
 }
 
@@ -119,6 +237,28 @@ mod tests {
         assert_eq!(growth_color(None, true, &t), t.grid);
         assert_eq!(growth_color(Some(Percent(-1)), false, &t), faded(t.decline, &t));
         assert_ne!(faded(t.decline, &t), t.decline);
+    }
+
+    #[test]
+    fn quality_colours() {
+        for t in [Theme::LIGHT, Theme::DARK] {
+            assert_eq!(threshold_color(true, &t), t.decline);
+            assert_eq!(threshold_color(false, &t), t.growth);
+            // The trend's lines never look like "below" or "at or above".
+            assert!(!t.series.contains(&t.decline) && !t.series.contains(&t.growth) && !t.series.contains(&t.primary));
+        }
+        assert_eq!(text_on(Theme::LIGHT.decline), RGBColor(255, 255, 255));
+        assert_eq!(text_on(Theme::DARK.growth), RGBColor(20, 22, 28));
+        assert_eq!(css(RGBColor(59, 106, 220)), "#3b6adc");
+    }
+
+    #[test]
+    fn labels_of_slots() {
+        let labels: Vec<String> = ["Jan", "Feb"].map(String::from).to_vec();
+        assert_eq!(slot_label(&labels, 1.0), "Feb");
+        assert_eq!(slot_label(&labels, 0.5), "");
+        assert_eq!(slot_label(&labels, -1.0), "");
+        assert_eq!(slot_label(&labels, 2.0), "");
     }
 
     #[test]

@@ -1,17 +1,54 @@
 //! A canvas that draws a chart at the screen's pixel density, redraws on
-//! resize, and shows a tooltip for the bar under the mouse.
+//! resize, and shows a tooltip for the bar (or run) under the mouse.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::RGBColor;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use crate::charts::grouped_bars::{self, Group};
+use crate::charts::lines::{self, Series};
+use crate::charts::score_bars::{self, ScoreBar};
 use crate::charts::{bars, hbars, Bar, Mapping, Theme};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ChartKind {
-    Vertical,
-    Horizontal,
+/// A chart and its data: what [`ChartCanvas`] draws, with one of the `charts` modules.
+#[derive(Clone, PartialEq)]
+pub enum Chart {
+    /// One vertical bar per month.
+    Vertical { bars: Vec<Bar>, axis: Axis },
+    /// Ranked horizontal bars, largest on top.
+    Horizontal { bars: Vec<Bar>, axis: Axis },
+    /// Percentages on a 0–100% axis, with their minimums.
+    Scores(Vec<ScoreBar>),
+    /// Percentages across runs.
+    Lines { x_labels: Vec<String>, series: Vec<Series> },
+    /// Several values per run side by side, series `k` in `colors[k]`.
+    Grouped {
+        groups: Vec<Group>,
+        colors: Vec<RGBColor>,
+        axis: Axis,
+    },
+}
+
+impl Chart {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        theme: &Theme,
+        scale: f64,
+    ) -> Result<Mapping, String> {
+        match self {
+            Chart::Vertical { bars, axis } => bars::draw(root, bars, theme, scale, &|v| axis.format(v)),
+            Chart::Horizontal { bars, axis } => hbars::draw(root, bars, theme, scale, &|v| axis.format(v)),
+            Chart::Scores(bars) => score_bars::draw(root, bars, theme, scale),
+            Chart::Lines { x_labels, series } => lines::draw(root, x_labels, series, theme, scale),
+            Chart::Grouped { groups, colors, axis } => {
+                grouped_bars::draw(root, groups, colors, theme, scale, &|v| axis.format(v))
+            }
+        }
+    }
 }
 
 /// How the value axis is labelled.
@@ -19,12 +56,33 @@ pub enum ChartKind {
 pub enum Axis {
     Money(String),
     Percent,
+    /// Counts of rows: `"800"`, `"12k"`, `"1.5M"`.
+    Count,
 }
 
 impl Axis {
     pub fn format(&self, v: f64) -> String {
         match self {
             Axis::Percent => format!("{v:.0}%"),
+            Axis::Count => {
+                // One decimal below ten thousands or millions, none when it is zero.
+                let short = |x: f64, unit: &str| {
+                    let text = if x.abs() < 10.0 {
+                        format!("{x:.1}")
+                    } else {
+                        format!("{x:.0}")
+                    };
+                    format!("{}{unit}", text.strip_suffix(".0").unwrap_or(&text))
+                };
+                let a = v.abs();
+                if a >= 1e6 {
+                    short(v / 1e6, "M")
+                } else if a >= 1e3 {
+                    short(v / 1e3, "k")
+                } else {
+                    format!("{v:.0}")
+                }
+            }
             Axis::Money(currency) => {
                 let symbol = crate::format::currency_symbol(currency);
                 let a = v.abs();
@@ -43,11 +101,9 @@ impl Axis {
 
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
-    pub kind: ChartKind,
-    pub bars: Vec<Bar>,
-    /// One tooltip text per bar.
+    pub chart: Chart,
+    /// One tooltip text per bar (per run of a line or grouped chart).
     pub tooltips: Vec<String>,
-    pub axis: Axis,
     pub label: AttrValue,
     pub dark: bool,
     /// Changes when the window is resized.
@@ -60,23 +116,25 @@ fn device_pixel_ratio() -> f64 {
     web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0)
 }
 
+/// Where the tooltip goes: beside the mouse, on the side with more room.
+#[derive(Clone, Copy, PartialEq)]
+struct Tip {
+    x: f64,
+    y: f64,
+    width: f64,
+    index: usize,
+}
+
 #[component]
 pub fn ChartCanvas(props: &ChartProps) -> Html {
     let canvas_ref = use_node_ref();
     let mapping = use_mut_ref(Mapping::default);
-    let tooltip = use_state(|| None::<(f64, f64, usize)>);
+    let tooltip = use_state(|| None::<Tip>);
     {
         let canvas_ref = canvas_ref.clone();
         let mapping = mapping.clone();
-        let (kind, bars, axis, dark, epoch, height) = (
-            props.kind,
-            props.bars.clone(),
-            props.axis.clone(),
-            props.dark,
-            props.epoch,
-            props.height,
-        );
-        use_effect_with((bars.clone(), dark, epoch, axis.clone()), move |_| {
+        let (chart, dark, epoch, height) = (props.chart.clone(), props.dark, props.epoch, props.height);
+        use_effect_with((chart, dark, epoch), move |(chart, dark, _)| {
             if let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() {
                 let dpr = device_pixel_ratio();
                 let css_width = canvas
@@ -88,17 +146,15 @@ pub fn ChartCanvas(props: &ChartProps) -> Html {
                 canvas.set_width((css_width * dpr) as u32);
                 canvas.set_height((f64::from(height) * dpr) as u32);
                 let _ = canvas.set_attribute("style", &format!("width:{css_width}px;height:{height}px"));
-                let theme = if dark { Theme::DARK } else { Theme::LIGHT };
+                let theme = if *dark { Theme::DARK } else { Theme::LIGHT };
                 if let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) {
-                    let root = backend.into_drawing_area();
-                    let fmt = move |v: f64| axis.format(v);
-                    let drawn = match kind {
-                        ChartKind::Vertical => bars::draw(&root, &bars, &theme, dpr, &fmt),
-                        ChartKind::Horizontal => hbars::draw(&root, &bars, &theme, dpr, &fmt),
-                    };
-                    match drawn {
+                    match chart.draw(&backend.into_drawing_area(), &theme, dpr) {
                         Ok(m) => {
                             *mapping.borrow_mut() = m;
+                            // The plot area in CSS pixels: where a test (or a
+                            // reader of the DOM) finds the bars and runs.
+                            let area = [m.left, m.top, m.right, m.bottom].map(|v| format!("{:.1}", f64::from(v) / dpr));
+                            let _ = canvas.set_attribute("data-plot-area", &area.join(" "));
                             let _ = canvas.set_attribute("data-drawn", "true");
                         }
                         Err(e) => {
@@ -113,26 +169,69 @@ pub fn ChartCanvas(props: &ChartProps) -> Html {
     let onmousemove = {
         let tooltip = tooltip.clone();
         let mapping = mapping.clone();
+        let canvas_ref = canvas_ref.clone();
         Callback::from(move |e: MouseEvent| {
             let dpr = device_pixel_ratio();
             let (x, y) = (f64::from(e.offset_x()), f64::from(e.offset_y()));
+            let width = canvas_ref
+                .cast::<HtmlCanvasElement>()
+                .map_or(0.0, |c| f64::from(c.client_width()));
             let hit = mapping.borrow().index_at((x * dpr) as i32, (y * dpr) as i32);
-            tooltip.set(hit.map(|i| (x, y, i)));
+            tooltip.set(hit.map(|index| Tip { x, y, width, index }));
         })
     };
     let onmouseleave = {
         let tooltip = tooltip.clone();
         Callback::from(move |_: MouseEvent| tooltip.set(None))
     };
-    let tip = tooltip.and_then(|(x, y, i)| props.tooltips.get(i).map(|t| (x, y, t.clone())));
+    let tip = tooltip.and_then(|t| props.tooltips.get(t.index).map(|text| (t, text.clone())));
     html! {
         <div class="chart">
             <canvas ref={canvas_ref} role="img" aria-label={props.label.clone()} {onmousemove} {onmouseleave}></canvas>
-            if let Some((x, y, text)) = tip {
-                <div class="tooltip" role="tooltip" style={format!("left:{}px;top:{}px", x + 12.0, y + 12.0)}>
+            if let Some((t, text)) = tip {
+                <div class="tooltip" role="tooltip" style={tip_position(t)}>
                     { for text.lines().map(|l| html! { <div>{ l }</div> }) }
                 </div>
             }
         </div>
+    }
+}
+
+/// Right of the mouse in the left half of the chart, left of it in the right
+/// half, so that a wide tooltip never runs off a narrow screen.
+fn tip_position(t: Tip) -> String {
+    if t.width > 0.0 && t.x > t.width / 2.0 {
+        format!("right:{}px;top:{}px", t.width - t.x + 12.0, t.y + 12.0)
+    } else {
+        format!("left:{}px;top:{}px", t.x + 12.0, t.y + 12.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels() {
+        assert_eq!(Axis::Count.format(800.0), "800");
+        assert_eq!(Axis::Count.format(2_500.0), "2.5k");
+        assert_eq!(Axis::Count.format(1_000.0), "1k");
+        assert_eq!(Axis::Count.format(10_000.0), "10k");
+        assert_eq!(Axis::Count.format(12_000.0), "12k");
+        assert_eq!(Axis::Count.format(1_500_000.0), "1.5M");
+        assert_eq!(Axis::Percent.format(40.0), "40%");
+        assert_eq!(Axis::Money("usd".into()).format(12_500.0), "$12k");
+    }
+
+    #[test]
+    fn tooltips_stay_on_the_side_with_room() {
+        let at = |x| Tip {
+            x,
+            y: 10.0,
+            width: 400.0,
+            index: 0,
+        };
+        assert_eq!(tip_position(at(50.0)), "left:62px;top:22px");
+        assert_eq!(tip_position(at(350.0)), "right:62px;top:22px");
     }
 }

@@ -5,6 +5,7 @@ pub mod chart_canvas;
 pub mod ingests;
 pub mod nav;
 pub mod pager;
+pub mod quality;
 pub mod reports;
 pub mod section;
 

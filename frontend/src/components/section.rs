@@ -99,6 +99,7 @@ mod tests {
                 error: Some(FetchError {
                     what: "ingest runs",
                     message: "HTTP 503: the database is unavailable".into(),
+                    code: Some("database_unavailable".into()),
                 }),
                 ..FetchStatus::default()
             };

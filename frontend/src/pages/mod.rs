@@ -3,4 +3,5 @@
 
 pub mod ingests;
 pub mod not_found;
+pub mod quality;
 pub mod reports;

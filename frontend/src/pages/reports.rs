@@ -8,7 +8,7 @@ use crate::components::reports::controls::ReportControls;
 use crate::components::reports::growth::GrowthSection;
 use crate::components::reports::monthly::MonthlySection;
 use crate::components::reports::products::ProductsSection;
-use crate::components::reports::quality::QualitySection;
+use crate::components::reports::quality::QualitySummary;
 use crate::components::reports::users::UsersSection;
 use crate::hooks::{use_prefers_dark, use_query, use_resize_epoch, use_title};
 use crate::state::ViewState;
@@ -31,7 +31,7 @@ pub fn ReportsPage() -> Html {
                 <ProductsSection view={view.clone()} {dark} {epoch} />
                 <GrowthSection view={view.clone()} {dark} {epoch} />
                 <UsersSection {view} />
-                <QualitySection />
+                <QualitySummary />
             </div>
         </main>
     }

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use super::{incomplete_note, ChartSectionProps};
 use crate::api;
 use crate::charts::{growth_color, Bar, Theme};
-use crate::components::chart_canvas::{Axis, ChartCanvas, ChartKind};
+use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
 use crate::components::section::Section;
 use crate::format::{money, month_label, month_short, percent};
 use crate::hooks::use_fetch;
@@ -59,7 +59,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
         .collect();
     html! {
         <>
-            <ChartCanvas kind={ChartKind::Vertical} {bars} tooltips={tips} axis={Axis::Percent}
+            <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Percent }} tooltips={tips}
                 label="Month-over-month revenue growth" {dark} {epoch} />
             <p class="legend"><span class="swatch up"></span>{ "Growth " }<span class="swatch down"></span>{ "Decline" }</p>
             { incomplete_note(r.months.iter().any(|m| !m.complete)) }

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use super::{incomplete_note, ChartSectionProps};
 use crate::api;
 use crate::charts::{faded, Bar, Theme};
-use crate::components::chart_canvas::{Axis, ChartCanvas, ChartKind};
+use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
 use crate::components::section::Section;
 use crate::format::{count, money, month_label, month_short};
 use crate::hooks::use_fetch;
@@ -71,7 +71,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
         .collect();
     html! {
         <>
-            <ChartCanvas kind={ChartKind::Vertical} {bars} tooltips={tips} axis={Axis::Money(r.currency.clone())}
+            <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Money(r.currency.clone()) }} tooltips={tips}
                 label="Average transaction amount per month" {dark} {epoch} />
             { incomplete_note(r.months.iter().any(|m| !m.complete && m.transactions > 0)) }
         </>

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use super::ChartSectionProps;
 use crate::api;
 use crate::charts::{Bar, Theme};
-use crate::components::chart_canvas::{Axis, ChartCanvas, ChartKind};
+use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
 use crate::components::section::Section;
 use crate::format::{count, money, percent, share};
 use crate::hooks::use_fetch;
@@ -73,7 +73,7 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
                     <div class="kpi-sub">{ format!("{} · {} of attributed revenue", money(top.total_sales, c), share(top.share_pct)) }</div>
                 </div>
             }
-            <ChartCanvas kind={ChartKind::Horizontal} {bars} tooltips={tips} axis={Axis::Money(c.clone())}
+            <ChartCanvas chart={Chart::Horizontal { bars, axis: Axis::Money(c.clone()) }} tooltips={tips}
                 label="Products ranked by total sales" {dark} {epoch} height={320} />
             <p class="note">
                 { format!("Ranking covers {} of attributed revenue. Not attributable to a product: {} (no subscription: {}, subscription not in products: {}), out of {} total.",

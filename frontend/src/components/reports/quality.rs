@@ -1,81 +1,70 @@
-//! Data quality: what the loaded data lacks or does not reconcile, and the last ingest.
+//! A teaser of the data-quality page: the overall score of the latest run
+//! that loaded data, its alerts, and the way to the details.
 
-use api_types::{QualityReport, SubscriptionCheck};
+use api_types::QualityReport;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::Route;
 use crate::components::section::Section;
-use crate::format::{count, money, share, timestamp};
 use crate::hooks::use_fetch;
+use crate::quality::Dimension;
 
 #[component]
-pub fn QualitySection() -> Html {
-    let report = use_fetch((), |()| api::quality());
+pub fn QualitySummary() -> Html {
+    let report = use_fetch((), |()| api::quality()).fetched();
     html! {
-        <Section id="quality" title="Data quality" status={report.status()}>
-            { report.data().map(|q| body(&q)).unwrap_or_default() }
+        <Section id="quality-summary" title="Data quality" status={report.shown_status()} empty={report.no_data()}
+            empty_text={AttrValue::from("No quality figures yet: every ingest measures them.")}>
+            { report.data.as_ref().map(|q| summary(q)).unwrap_or_default() }
         </Section>
     }
 }
 
-fn kpi(label: &str, value: String, sub: Option<String>) -> Html {
+fn summary(q: &QualityReport) -> Html {
+    let below = q
+        .alerts
+        .iter()
+        .filter(|a| a.dimension != Dimension::Overall.key())
+        .count();
+    let alerts = match below {
+        0 => "Every dimension at or above its minimum".to_owned(),
+        1 => "1 dimension below its minimum".to_owned(),
+        n => format!("{n} dimensions below their minimum"),
+    };
     html! {
-        <div class="kpi">
-            <div class="kpi-label">{ label.to_owned() }</div>
-            <div class="kpi-value">{ value }</div>
-            if let Some(s) = sub { <div class="kpi-sub">{ s }</div> }
+        <div class="teaser">
+            if let Some(s) = &q.score {
+                <div>
+                    <div class="kpi-label">{ "Overall score" }</div>
+                    <div class={classes!("score-value", "small", Dimension::Overall.alert(&q.alerts).is_some().then_some("below"))}
+                        id="quality-summary-score">{ format!("{}%", s.overall) }</div>
+                    <div class={classes!("kpi-sub", (below > 0).then_some("warn"))}>{ alerts }</div>
+                </div>
+            }
+            <Link<Route> to={Route::Quality} classes="link">{ "Dimensions, trend and checks →" }</Link<Route>>
         </div>
     }
 }
 
-fn amounts(c: &SubscriptionCheck) -> String {
-    c.amount
-        .iter()
-        .filter(|(_, m)| m.cents() != 0)
-        .map(|(cur, m)| {
-            format!(
-                "{} ({} of {} revenue)",
-                money(*m, cur),
-                share(c.share_of_revenue_pct.get(cur).copied()),
-                cur.to_uppercase()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::quality::fixtures::report;
+    use crate::components::ssr::render;
 
-fn body(q: &QualityReport) -> Html {
-    let ns = &q.subscriptions.null_subscription;
-    let us = &q.subscriptions.unknown_subscription;
-    html! {
-        <>
-            <div class="kpis">
-                { kpi("Customers only in transactions", count(q.customers.in_transactions_not_in_users), Some("missing from users file".into())) }
-                { kpi("Customers without transactions", count(q.customers.in_users_without_transactions), Some("in users file only".into())) }
-                { kpi("No subscription id", format!("{} transactions", count(ns.transactions)), Some(format!("{} customers · {}", count(ns.customers), amounts(ns)))) }
-                { kpi("Unknown subscription id", format!("{} transactions", count(us.transactions)), Some(format!("{} customers · {}", count(us.customers), amounts(us)))) }
-                { kpi("Zero-amount transactions", count(q.zero_amount.transactions), None) }
-                { kpi("Refunds", count(q.refunds.transactions), Some(q.refunds.amount.iter().map(|(c, m)| money(*m, c)).collect::<Vec<_>>().join(" · "))) }
-                { kpi("Customers without name", count(q.completeness.customers_without_name), Some(format!("{} with conflicting names", count(q.completeness.customers_with_conflicting_names)))) }
-                { kpi("Latest transaction", q.freshness.latest_transaction_at.as_deref().map_or("–".into(), timestamp),
-                    q.freshness.days_since_latest_transaction.map(|d| format!("{d} days ago"))) }
-            </div>
-            if let Some(last) = &q.last_ingest {
-                <div class="table-wrap"><table>
-                    <caption>
-                        { "Last ingest (" }
-                        <Link<Route> to={Route::Run { id: last.run_id }}>{ format!("run {}", last.run_id) }</Link<Route>>
-                        { format!(", {})", timestamp(&last.finished_at)) }
-                    </caption>
-                    <thead><tr><th>{"File"}</th><th class="num">{"Read"}</th><th class="num">{"Loaded"}</th><th class="num">{"Duplicates"}</th><th class="num">{"Rejected"}</th></tr></thead>
-                    <tbody>{ for last.files.iter().map(|f| html! {
-                        <tr><td>{ f.file.clone() }</td><td class="num">{ count(f.read) }</td><td class="num">{ count(f.loaded) }</td><td class="num">{ count(f.duplicates) }</td>
-                        <td class={classes!("num", (f.rejected > 0).then_some("warn"))}>{ count(f.rejected) }</td></tr>
-                    }) }</tbody>
-                </table></div>
-            }
-        </>
+    #[tokio::test]
+    async fn the_score_and_a_link_to_the_quality_page() {
+        let html = render(|| summary(&report())).await;
+        assert!(
+            html.contains(">78.57%<") && html.contains(r#"href="/data-quality""#),
+            "{html}"
+        );
+        assert!(html.contains("1 dimension below its minimum"), "{html}");
+        assert!(
+            !html.contains(r#"class="kpi""#),
+            "the counts live on the quality page: {html}"
+        );
     }
 }

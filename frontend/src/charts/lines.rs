@@ -1,0 +1,177 @@
+//! Line chart on a fixed 0–100% axis: one line per series across the x
+//! positions (runs, in time order), a dot at every point so that a single
+//! run, or a series hidden under another, still shows.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{slot_label, sparse_labels, Mapping, Theme};
+
+/// One line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub color: RGBColor,
+    /// One value (0–100) per x position.
+    pub values: Vec<f64>,
+    /// Drawn thicker and last (on top): the headline series.
+    pub bold: bool,
+}
+
+/// Draws `series` over the x positions named by `x_labels`; `scale` is the
+/// device pixel ratio. The mapping has one slot per x position.
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x_labels: &[String],
+    series: &[Series],
+    theme: &Theme,
+    scale: f64,
+) -> Result<Mapping, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&theme.background).map_err(err)?;
+    let px = |v: f64| (v * scale).round() as u32;
+    let n = x_labels.len().max(1);
+    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
+    let shown = sparse_labels(root, x_labels, &font, scale);
+    let mut chart = ChartBuilder::on(root)
+        .margin(px(8.0))
+        .margin_right(px(16.0))
+        .x_label_area_size(px(26.0))
+        .y_label_area_size(px(48.0))
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..100.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.grid)
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
+        .y_labels(6)
+        .y_label_formatter(&|y: &f64| format!("{y:.0}%"))
+        .label_style(font)
+        .draw()
+        .map_err(err)?;
+    let mut order: Vec<&Series> = series.iter().collect();
+    order.sort_by_key(|s| s.bold);
+    for s in order {
+        let points = || {
+            s.values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, v.clamp(0.0, 100.0)))
+        };
+        let (line, dot) = if s.bold { (3.0, 4.0) } else { (2.0, 3.0) };
+        if s.values.len() > 1 {
+            chart
+                .draw_series(LineSeries::new(points(), s.color.stroke_width(px(line))))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(points().map(|p| Circle::new(p, px(dot), s.color.filled())))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(Mapping::of_plot(chart.plotting_area(), x_labels.len(), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::testing::Recorder;
+
+    fn series(name: &str, color: RGBColor, values: &[f64], bold: bool) -> Series {
+        Series {
+            name: name.into(),
+            color,
+            values: values.to_vec(),
+            bold,
+        }
+    }
+
+    fn labels(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("#{i}")).collect()
+    }
+
+    /// The x of slot `i` of `n`, and the y of `value`, in backend pixels.
+    fn at(m: &Mapping, i: usize, n: usize, value: f64) -> (i32, i32) {
+        let slot = f64::from(m.right - m.left + 1) / n as f64;
+        let x = f64::from(m.left) + slot * (i as f64 + 0.5);
+        let y = f64::from(m.bottom) - (f64::from(m.bottom - m.top) * value / 100.0);
+        (x.round() as i32, y.round() as i32)
+    }
+
+    fn near(rec: &Recorder, (x, y): (i32, i32), color: RGBColor) -> bool {
+        (-2..=2).any(|dx| (-2..=2).any(|dy| rec.pixel(x + dx, y + dy) == color))
+    }
+
+    #[test]
+    fn every_series_in_its_colour_through_its_points() {
+        let t = Theme::LIGHT;
+        let data = vec![
+            series("Overall", t.primary, &[60.0, 80.0, 70.0], true),
+            series("Integrity", t.series[4], &[10.0, 100.0, 66.0], false),
+        ];
+        let rec = Recorder::new(600, 300);
+        let m = draw(&rec.clone().into_drawing_area(), &labels(3), &data, &t, 1.0).unwrap();
+        assert_eq!(m.bars, 3);
+        for s in &data {
+            assert!(rec.count(s.color) > 100, "{} drawn: {} px", s.name, rec.count(s.color));
+            for (i, v) in s.values.iter().enumerate() {
+                assert!(near(&rec, at(&m, i, 3, *v), s.color), "{} point {i}", s.name);
+            }
+        }
+        // Between two points the line passes through their midpoint.
+        let (x0, y0) = at(&m, 0, 3, 10.0);
+        let (x1, y1) = at(&m, 1, 3, 100.0);
+        assert!(near(&rec, ((x0 + x1) / 2, (y0 + y1) / 2), t.series[4]));
+        // The nearest run of a mouse position.
+        assert_eq!(m.index_at(at(&m, 2, 3, 0.0).0 - 10, m.top + 5), Some(2));
+        assert_eq!(m.index_at(m.left, m.top), Some(0));
+        assert!(rec.texts().iter().any(|l| l == "#3") && rec.texts().iter().any(|l| l == "100%"));
+    }
+
+    #[test]
+    fn a_single_run_draws_a_point_per_series() {
+        let t = Theme::DARK;
+        let data = vec![
+            series("Overall", t.primary, &[78.57], true),
+            series("Timeliness", t.series[5], &[0.0], false),
+        ];
+        let rec = Recorder::new(400, 260);
+        let m = draw(&rec.clone().into_drawing_area(), &labels(1), &data, &t, 1.0).unwrap();
+        assert_eq!(m.bars, 1);
+        for s in &data {
+            let p = at(&m, 0, 1, s.values[0]);
+            assert!(near(&rec, p, s.color), "{} at {p:?}", s.name);
+            // A dot, not a line across the chart.
+            let drawn = rec.count(s.color);
+            assert!((10..200).contains(&drawn), "{}: {drawn} px", s.name);
+        }
+        assert_eq!(m.index_at(m.right, m.bottom), Some(0));
+    }
+
+    #[test]
+    fn crowded_runs_name_the_newest_and_skip_some() {
+        for (width, runs) in [(300, 40), (900, 100), (390, 99)] {
+            let rec = Recorder::new(width, 200);
+            let series = vec![series("Overall", Theme::LIGHT.primary, &vec![50.0; runs], true)];
+            draw(
+                &rec.clone().into_drawing_area(),
+                &labels(runs),
+                &series,
+                &Theme::LIGHT,
+                1.0,
+            )
+            .unwrap();
+            let shown: Vec<String> = rec.texts().into_iter().filter(|t| t.starts_with('#')).collect();
+            assert!(shown.contains(&format!("#{runs}")), "{shown:?}");
+            // Labels of up to 4 characters (28 px here) with room between them.
+            assert!(
+                shown.len() > 1 && shown.len() <= width as usize / 28,
+                "{width}: {shown:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The six dimensions of the latest run that loaded data as bars: green at
+//! or above their minimum, red below it, with the minimum marked.
+
+use api_types::QualityReport;
+use yew::prelude::*;
+
+use super::{theme, ReportChartProps, NO_DATA};
+use crate::api;
+use crate::charts::score_bars::ScoreBar;
+use crate::charts::{threshold_color, Theme};
+use crate::components::chart_canvas::{Chart, ChartCanvas};
+use crate::components::section::Section;
+use crate::quality::{bar_text, pct_f64, Dimension};
+
+#[component]
+pub fn DimensionsSection(props: &ReportChartProps) -> Html {
+    let report = &props.report;
+    let scored = report.data.as_ref().filter(|q| q.score.is_some());
+    let empty = report.no_data() || (report.data.is_some() && scored.is_none());
+    let (chart, table) = match scored {
+        Some(q) => (chart(q, &theme(props.dark), props.dark, props.epoch), Some(table(q))),
+        None => (html! {}, None),
+    };
+    // `/quality` has no CSV; the history's latest run is the same run unless
+    // a later run found nothing new to load.
+    let csv = api::quality_history_csv_url(1);
+    html! {
+        <Section id="dimensions" title="Dimensions" subtitle={AttrValue::from("Share of the rows or customers passing each check")}
+            status={report.shown_status()} {empty} empty_text={AttrValue::from(NO_DATA)} {table} csv_href={AttrValue::from(csv)}>
+            { chart }
+        </Section>
+    }
+}
+
+fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let Some(s) = &q.score else { return html! {} };
+    let bars: Vec<ScoreBar> = Dimension::SIX
+        .iter()
+        .map(|d| {
+            let alert = d.alert(&q.alerts);
+            ScoreBar {
+                label: d.label().to_owned(),
+                value: pct_f64(d.of(s)),
+                text: bar_text(d.of(s), alert),
+                threshold: alert.map(|a| pct_f64(a.threshold)),
+                color: threshold_color(alert.is_some(), theme),
+            }
+        })
+        .collect();
+    let tips: Vec<String> = Dimension::SIX
+        .iter()
+        .map(|d| {
+            let status = match d.alert(&q.alerts) {
+                Some(a) => format!("Below its minimum of {}%", a.threshold),
+                None => "At or above its minimum".to_owned(),
+            };
+            format!("{}: {}%\nShare of {}\n{status}", d.label(), d.of(s), d.meaning())
+        })
+        .collect();
+    html! {
+        <>
+            <ChartCanvas chart={Chart::Scores(bars)} tooltips={tips} label="Quality dimensions of the latest run, in percent" {dark} {epoch} height={260} />
+            <p class="legend">
+                <span class="legend-item"><span class="swatch up"></span>{ "At or above its minimum" }</span>
+                <span class="legend-item"><span class="swatch down"></span>{ "Below its minimum" }</span>
+                <span class="legend-item"><span class="swatch marker"></span>{ "The minimum" }</span>
+            </p>
+        </>
+    }
+}
+
+fn table(q: &QualityReport) -> Html {
+    let Some(s) = &q.score else { return html! {} };
+    html! {
+        <div class="table-wrap"><table>
+            <thead><tr><th>{"Dimension"}</th><th class="num">{"Score"}</th><th>{"Minimum"}</th><th>{"Measures"}</th></tr></thead>
+            <tbody>{ for Dimension::ALL.iter().map(|d| {
+                let alert = d.alert(&q.alerts);
+                html! {
+                    <tr data-dimension={d.key()}>
+                        <th scope="row">{ d.label() }</th>
+                        <td class={classes!("num", alert.is_some().then_some("warn"))}>{ format!("{}%", d.of(s)) }</td>
+                        <td>{ alert.map_or("met".to_owned(), |a| format!("{}%, not met", a.threshold)) }</td>
+                        <td>{ d.meaning() }</td>
+                    </tr>
+                }
+            }) }</tbody>
+        </table></div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::quality::fixtures::report;
+    use crate::components::ssr::render;
+
+    #[tokio::test]
+    async fn the_table_marks_the_dimensions_below_their_minimum() {
+        let html = render(|| table(&report())).await;
+        assert!(
+            html.contains(r#"<td class="num warn">12.50%</td><td>90.00%, not met</td>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<td class="num">86.21%</td><td>met</td>"#), "{html}");
+        assert_eq!(html.matches("<tr data-dimension").count(), 7);
+    }
+}

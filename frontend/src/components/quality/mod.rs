@@ -1,0 +1,180 @@
+//! The data-quality page's sections. The page fetches `/quality` and
+//! `/quality/history` once and hands both to the sections as [`Fetched`]
+//! props, so the score, the bars and the alerts always describe the same run.
+
+pub mod alerts;
+pub mod checks;
+pub mod dimensions;
+pub mod rows;
+pub mod score;
+pub mod trend;
+
+use api_types::{QualityHistory, QualityHistoryRun, QualityReport};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::charts::Theme;
+use crate::format::timestamp;
+use crate::hooks::Fetched;
+
+/// What a section shows before the first ingest (`/quality` answers `no_data`).
+const NO_DATA: &str = "No quality figures yet: every ingest (backend ingest) measures them.";
+
+/// A section that shows part of `/quality`.
+#[derive(Properties, PartialEq)]
+pub struct ReportProps {
+    pub report: Fetched<QualityReport>,
+}
+
+/// A chart of `/quality`.
+#[derive(Properties, PartialEq)]
+pub struct ReportChartProps {
+    pub report: Fetched<QualityReport>,
+    /// Dark colours (the system theme).
+    pub dark: bool,
+    /// Changes when the window is resized.
+    pub epoch: u32,
+}
+
+/// A chart of `/quality/history`.
+#[derive(Properties, PartialEq)]
+pub struct HistoryChartProps {
+    pub history: Fetched<QualityHistory>,
+    pub dark: bool,
+    pub epoch: u32,
+}
+
+fn theme(dark: bool) -> Theme {
+    if dark {
+        Theme::DARK
+    } else {
+        Theme::LIGHT
+    }
+}
+
+/// A run on a chart's axis: `"#3"`.
+fn run_label(run: &QualityHistoryRun) -> String {
+    format!("#{}", run.run_id)
+}
+
+/// A run at the head of a tooltip: `"Run 3 · 2 Nov 2024 09:15 UTC · append"`.
+fn run_heading(run: &QualityHistoryRun) -> String {
+    format!("Run {} · {} · {}", run.run_id, timestamp(&run.finished_at), run.mode)
+}
+
+/// A run's first cells in a table of runs: a link to its page, its mode, when it finished.
+fn run_cells(run: &QualityHistoryRun) -> Html {
+    html! {
+        <>
+            <th scope="row" data-label="Run">
+                <Link<Route> to={Route::Run { id: run.run_id }}>{ format!("Run {}", run.run_id) }</Link<Route>>
+                { format!(" ({})", run.mode) }
+            </th>
+            <td data-label="Finished">{ timestamp(&run.finished_at) }</td>
+        </>
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::rc::Rc;
+
+    use api_types::{
+        Completeness, CustomerChecks, Freshness, LastIngest, Percent, QualityAlert, QualityHistory, QualityHistoryRun,
+        QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks, ZeroAmount,
+    };
+
+    use crate::api::FetchError;
+    use crate::hooks::{FetchStatus, Fetched};
+
+    pub fn loaded<T>(data: T) -> Fetched<T> {
+        Fetched {
+            status: FetchStatus::default(),
+            data: Some(Rc::new(data)),
+        }
+    }
+
+    pub fn failed<T>(code: &str) -> Fetched<T> {
+        Fetched {
+            status: FetchStatus {
+                error: Some(FetchError {
+                    what: "data quality",
+                    message: format!("HTTP 404: {code}"),
+                    code: Some(code.into()),
+                }),
+                ..FetchStatus::default()
+            },
+            data: None,
+        }
+    }
+
+    pub fn alert(dimension: &str, value: i64, threshold: i64) -> QualityAlert {
+        QualityAlert {
+            dimension: dimension.into(),
+            value: Percent(value),
+            threshold: Percent(threshold),
+        }
+    }
+
+    pub fn score(overall: i64, integrity: i64) -> QualityScore {
+        QualityScore {
+            overall: Percent(overall),
+            completeness: Percent(10_000),
+            validity: Percent(8_621),
+            uniqueness: Percent(10_000),
+            consistency: Percent(8_524),
+            integrity: Percent(integrity),
+            timeliness: Percent(0),
+        }
+    }
+
+    pub fn run(run_id: i64, overall: i64, failed: i64) -> QualityHistoryRun {
+        QualityHistoryRun {
+            run_id,
+            finished_at: "2024-11-02T09:15:05Z".into(),
+            mode: if run_id == 1 { "replace" } else { "append" }.into(),
+            rows: QualityRows {
+                processed: 10_075,
+                succeeded: 10_075 - failed,
+                failed,
+            },
+            score: score(overall, 1_250),
+            alerts: vec![alert("integrity", 1_250, 9_000)],
+        }
+    }
+
+    pub fn history(runs: Vec<QualityHistoryRun>) -> QualityHistory {
+        QualityHistory { runs }
+    }
+
+    /// `/quality` after run 3, with the integrity and overall alerts.
+    pub fn report() -> QualityReport {
+        QualityReport {
+            score: Some(score(7_857, 1_250)),
+            rows: Some(QualityRows {
+                processed: 10_075,
+                succeeded: 10_071,
+                failed: 4,
+            }),
+            alerts: vec![alert("overall", 7_857, 8_000), alert("integrity", 1_250, 9_000)],
+            customers: CustomerChecks {
+                in_transactions_not_in_users: 2,
+                in_users_without_transactions: 1,
+                total: 630,
+                multi_currency: 0,
+            },
+            subscriptions: SubscriptionChecks::default(),
+            last_ingest: Some(LastIngest {
+                run_id: 3,
+                finished_at: "2024-11-02T09:15:05Z".into(),
+                files: Vec::new(),
+            }),
+            completeness: Completeness::default(),
+            zero_amount: ZeroAmount::default(),
+            refunds: Refunds::default(),
+            currencies: Vec::new(),
+            freshness: Freshness::default(),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The overall score and each dimension across runs, oldest first.
+
+use api_types::QualityHistory;
+use yew::prelude::*;
+
+use super::{run_cells, run_heading, run_label, theme, HistoryChartProps};
+use crate::api;
+use crate::charts::lines::Series;
+use crate::charts::{css, Theme};
+use crate::components::chart_canvas::{Chart, ChartCanvas};
+use crate::components::section::Section;
+use crate::quality::{pct_f64, Dimension};
+
+#[component]
+pub fn TrendSection(props: &HistoryChartProps) -> Html {
+    let history = &props.history;
+    let empty = history.data.as_ref().is_some_and(|h| h.runs.is_empty());
+    let (chart, table) = match &history.data {
+        Some(h) if !h.runs.is_empty() => (chart(h, &theme(props.dark), props.dark, props.epoch), Some(table(h))),
+        _ => (html! {}, None),
+    };
+    let csv = api::quality_history_csv_url(api::QUALITY_HISTORY_RUNS);
+    html! {
+        <Section id="trend" title="Quality over time"
+            subtitle={AttrValue::from(format!("Every successful run, oldest first (the latest {})", api::QUALITY_HISTORY_RUNS))}
+            status={history.status.clone()} {empty} empty_text={AttrValue::from("No successful run yet: each ingest adds a point here.")}
+            {table} csv_href={AttrValue::from(csv)}>
+            { chart }
+        </Section>
+    }
+}
+
+/// The colour of a dimension's line: the overall score in the primary colour.
+pub fn series_color(d: Dimension, theme: &Theme) -> plotters::style::RGBColor {
+    match Dimension::SIX.iter().position(|x| *x == d) {
+        Some(i) => theme.series[i],
+        None => theme.primary,
+    }
+}
+
+fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let series: Vec<Series> = Dimension::ALL
+        .iter()
+        .map(|d| Series {
+            name: d.label().to_owned(),
+            color: series_color(*d, theme),
+            values: h.runs.iter().map(|r| pct_f64(d.of(&r.score))).collect(),
+            bold: *d == Dimension::Overall,
+        })
+        .collect();
+    let tips: Vec<String> = h
+        .runs
+        .iter()
+        .map(|r| {
+            let mut tip = run_heading(r);
+            for d in Dimension::ALL {
+                tip.push_str(&format!("\n{}: {}%", d.label(), d.of(&r.score)));
+                if let Some(a) = d.alert(&r.alerts) {
+                    tip.push_str(&format!(" (below {}%)", a.threshold));
+                }
+            }
+            tip
+        })
+        .collect();
+    let x_labels = h.runs.iter().map(run_label).collect();
+    html! {
+        <>
+            <ChartCanvas chart={Chart::Lines { x_labels, series }} tooltips={tips}
+                label="Overall quality score and each dimension per run, in percent" {dark} {epoch} height={300} />
+            <p class="legend series-legend">
+                { for Dimension::ALL.iter().map(|d| html! {
+                    <span class="legend-item" data-series={d.key()}>
+                        <span class={classes!("swatch", "line", (*d == Dimension::Overall).then_some("bold"))}
+                            style={format!("background:{}", css(series_color(*d, theme)))}></span>
+                        { d.label() }
+                    </span>
+                }) }
+            </p>
+        </>
+    }
+}
+
+fn table(h: &QualityHistory) -> Html {
+    html! {
+        <div class="table-wrap"><table class="stack">
+            <thead><tr>
+                <th>{"Run"}</th><th>{"Finished"}</th>
+                { for Dimension::ALL.iter().map(|d| html! { <th class="num">{ d.label() }</th> }) }
+            </tr></thead>
+            <tbody>{ for h.runs.iter().rev().map(|r| html! {
+                <tr data-run={r.run_id.to_string()}>
+                    { run_cells(r) }
+                    { for Dimension::ALL.iter().map(|d| html! {
+                        <td class={classes!("num", d.alert(&r.alerts).is_some().then_some("warn"))} data-label={d.label()}>{ format!("{}%", d.of(&r.score)) }</td>
+                    }) }
+                </tr>
+            }) }</tbody>
+        </table></div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::quality::fixtures::{history, run};
+    use crate::components::ssr::render;
+
+    #[tokio::test]
+    async fn one_row_per_run_newest_first_alerts_marked() {
+        let html = render(|| table(&history(vec![run(1, 6_540, 0), run(3, 7_857, 4)]))).await;
+        assert_eq!(html.matches("<tr data-run").count(), 2);
+        assert!(html.find(r#"data-run="3""#) < html.find(r#"data-run="1""#), "{html}");
+        assert!(
+            html.contains(r#"<td data-label="Integrity" class="num warn">12.50%</td>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<td data-label="Overall" class="num">78.57%</td>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn each_dimension_has_its_own_colour() {
+        for t in [Theme::LIGHT, Theme::DARK] {
+            let colours: Vec<_> = Dimension::ALL.iter().map(|d| series_color(*d, &t)).collect();
+            for (i, c) in colours.iter().enumerate() {
+                assert!(!colours[..i].contains(c), "{c:?} twice");
+            }
+            assert_eq!(series_color(Dimension::Overall, &t), t.primary);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The quality page's logic, testable natively: the dimensions and their
+//! names, which of them are below their minimum, the overall score's change
+//! since the run before, and the alerts as sentences.
+
+use api_types::{Percent, QualityAlert, QualityHistoryRun, QualityScore};
+
+/// What `GET /quality` scores, in the order the page lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Overall,
+    Completeness,
+    Validity,
+    Uniqueness,
+    Consistency,
+    Integrity,
+    Timeliness,
+}
+
+impl Dimension {
+    /// The six dimensions the overall score is the mean of.
+    pub const SIX: [Dimension; 6] = [
+        Dimension::Completeness,
+        Dimension::Validity,
+        Dimension::Uniqueness,
+        Dimension::Consistency,
+        Dimension::Integrity,
+        Dimension::Timeliness,
+    ];
+
+    /// The overall score, then the six.
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Overall,
+        Dimension::Completeness,
+        Dimension::Validity,
+        Dimension::Uniqueness,
+        Dimension::Consistency,
+        Dimension::Integrity,
+        Dimension::Timeliness,
+    ];
+
+    /// The API's name (`QualityAlert::dimension`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Dimension::Overall => "overall",
+            Dimension::Completeness => "completeness",
+            Dimension::Validity => "validity",
+            Dimension::Uniqueness => "uniqueness",
+            Dimension::Consistency => "consistency",
+            Dimension::Integrity => "integrity",
+            Dimension::Timeliness => "timeliness",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Dimension::Overall => "Overall",
+            Dimension::Completeness => "Completeness",
+            Dimension::Validity => "Validity",
+            Dimension::Uniqueness => "Uniqueness",
+            Dimension::Consistency => "Consistency",
+            Dimension::Integrity => "Integrity",
+            Dimension::Timeliness => "Timeliness",
+        }
+    }
+
+    /// What the percentage counts (the API's definitions, shortened).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Dimension::Overall => "the mean of the six dimensions",
+            Dimension::Completeness => "customers with both a name and an e-mail",
+            Dimension::Validity => "rows read and not rejected",
+            Dimension::Uniqueness => "transaction rows not repeated",
+            Dimension::Consistency => "customers without conflicting names or e-mails",
+            Dimension::Integrity => "transactions with a known subscription and customer",
+            Dimension::Timeliness => "freshness of the latest transaction",
+        }
+    }
+
+    pub fn of(self, s: &QualityScore) -> Percent {
+        match self {
+            Dimension::Overall => s.overall,
+            Dimension::Completeness => s.completeness,
+            Dimension::Validity => s.validity,
+            Dimension::Uniqueness => s.uniqueness,
+            Dimension::Consistency => s.consistency,
+            Dimension::Integrity => s.integrity,
+            Dimension::Timeliness => s.timeliness,
+        }
+    }
+
+    /// The dimension the API calls `key`.
+    pub fn from_key(key: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.key() == key)
+    }
+
+    /// The alert of this dimension among a run's alerts: it was below its minimum.
+    pub fn alert(self, alerts: &[QualityAlert]) -> Option<&QualityAlert> {
+        alerts.iter().find(|a| a.dimension == self.key())
+    }
+}
+
+/// A percentage as a number, to place pixels (never to show).
+pub fn pct_f64(p: Percent) -> f64 {
+    p.hundredths() as f64 / 100.0
+}
+
+/// The overall score against the run before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreChange {
+    /// No earlier run in the history.
+    FirstRun,
+    /// `delta` percentage points since run `since`.
+    Since { delta: Percent, since: i64 },
+}
+
+/// How the overall score `overall` of run `run_id` differs from the latest
+/// run before it in `history`. `/quality` describes the last run that changed
+/// the data, which need not be the newest in the history (a run with nothing
+/// new to load is listed too), so the run before is looked up by id rather
+/// than taken as the history's second-to-last.
+pub fn score_change(run_id: i64, overall: Percent, history: &[QualityHistoryRun]) -> ScoreChange {
+    history
+        .iter()
+        .filter(|r| r.run_id < run_id)
+        .max_by_key(|r| r.run_id)
+        .map_or(ScoreChange::FirstRun, |before| ScoreChange::Since {
+            delta: Percent(overall.hundredths() - before.score.overall.hundredths()),
+            since: before.run_id,
+        })
+}
+
+impl ScoreChange {
+    /// `"+13.17 points since run 1"`, `"first run"`.
+    pub fn describe(self) -> String {
+        match self {
+            ScoreChange::FirstRun => "first run".to_owned(),
+            ScoreChange::Since { delta, since } => {
+                format!("{} points since run {since}", crate::format::signed_points(delta))
+            }
+        }
+    }
+
+    /// Whether the score fell.
+    pub fn fell(self) -> bool {
+        matches!(self, ScoreChange::Since { delta, .. } if delta.is_negative())
+    }
+
+    /// Whether the score rose.
+    pub fn rose(self) -> bool {
+        matches!(self, ScoreChange::Since { delta, .. } if delta.hundredths() > 0)
+    }
+}
+
+/// `"integrity 12.50% is below its minimum of 90.00%"`.
+pub fn alert_sentence(a: &QualityAlert) -> String {
+    let what = if a.dimension == Dimension::Overall.key() {
+        "the overall score"
+    } else {
+        a.dimension.as_str()
+    };
+    format!("{what} {}% is below its minimum of {}%", a.value, a.threshold)
+}
+
+/// What a dimension's bar says: its value, and the minimum it misses.
+pub fn bar_text(value: Percent, alert: Option<&QualityAlert>) -> String {
+    match alert {
+        Some(a) => format!("{value}% (min {}%)", a.threshold),
+        None => format!("{value}%"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::quality::fixtures::{alert, score};
+
+    fn run(run_id: i64, overall: i64) -> QualityHistoryRun {
+        crate::components::quality::fixtures::run(run_id, overall, 0)
+    }
+
+    #[test]
+    fn change_since_the_run_before() {
+        let history = [run(1, 6_540), run(3, 7_857)];
+        assert_eq!(
+            score_change(3, Percent(7_857), &history),
+            ScoreChange::Since {
+                delta: Percent(1_317),
+                since: 1
+            }
+        );
+        assert_eq!(
+            score_change(3, Percent(7_857), &history).describe(),
+            "+13.17 points since run 1"
+        );
+        assert_eq!(score_change(1, Percent(6_540), &history), ScoreChange::FirstRun);
+        assert_eq!(score_change(1, Percent(6_540), &history).describe(), "first run");
+        assert_eq!(score_change(1, Percent(6_540), &[]), ScoreChange::FirstRun);
+    }
+
+    #[test]
+    fn a_later_run_that_loaded_nothing_is_not_the_one_before() {
+        // Run 4 changed no data: /quality still describes run 3.
+        let history = [run(1, 7_000), run(3, 6_900), run(4, 6_800)];
+        let change = score_change(3, Percent(6_900), &history);
+        assert_eq!(
+            change,
+            ScoreChange::Since {
+                delta: Percent(-100),
+                since: 1
+            }
+        );
+        assert!(change.fell());
+        assert_eq!(change.describe(), "-1.00 points since run 1");
+        let same = score_change(4, Percent(6_900), &history);
+        assert_eq!(same.describe(), "±0.00 points since run 3");
+        assert!(!same.fell() && !same.rose());
+        assert!(score_change(3, Percent(7_100), &history).rose());
+    }
+
+    #[test]
+    fn dimensions_read_their_score_and_their_alert() {
+        let s = score(7_857, 1_250);
+        assert_eq!(Dimension::Overall.of(&s), Percent(7_857));
+        assert_eq!(Dimension::Integrity.of(&s), Percent(1_250));
+        assert_eq!(Dimension::SIX.len() + 1, Dimension::ALL.len());
+        for d in Dimension::ALL {
+            assert_eq!(Dimension::from_key(d.key()), Some(d));
+        }
+        assert_eq!(Dimension::from_key("Integrity"), None);
+        let alerts = [alert("overall", 7_857, 8_000), alert("integrity", 1_250, 9_000)];
+        assert!(Dimension::Integrity.alert(&alerts).is_some());
+        assert!(Dimension::Overall.alert(&alerts).is_some());
+        assert!(Dimension::Validity.alert(&alerts).is_none());
+        assert_eq!(pct_f64(Percent(8_621)), 86.21);
+    }
+
+    #[test]
+    fn alerts_in_words() {
+        assert_eq!(
+            alert_sentence(&alert("integrity", 1_250, 9_000)),
+            "integrity 12.50% is below its minimum of 90.00%"
+        );
+        assert_eq!(
+            alert_sentence(&alert("overall", 7_857, 8_000)),
+            "the overall score 78.57% is below its minimum of 80.00%"
+        );
+        assert_eq!(
+            bar_text(Percent(1_250), Some(&alert("integrity", 1_250, 9_000))),
+            "12.50% (min 90.00%)"
+        );
+        assert_eq!(bar_text(Percent(10_000), None), "100.00%");
+    }
+}
