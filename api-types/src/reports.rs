@@ -296,6 +296,9 @@ pub struct QualityReport {
     /// The dimensions below their thresholds at that run.
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
+    /// The minimums that run checked each dimension against (`--min-*`).
+    #[serde(default)]
+    pub thresholds: Option<QualityScore>,
     pub customers: CustomerChecks,
     pub subscriptions: SubscriptionChecks,
     /// Null before the first successful ingest.

@@ -177,6 +177,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         score: None,
         rows: None,
         alerts: Vec::new(),
+        thresholds: None,
         customers: CustomerChecks {
             in_transactions_not_in_users: c.only_in_transactions,
             in_users_without_transactions: c.without_transactions,

@@ -129,6 +129,20 @@ impl Default for QualityThresholds {
 }
 
 /// The dimensions below their thresholds, the overall score first.
+/// The thresholds, dimension by dimension, as served with the score.
+pub fn thresholds(t: &QualityThresholds) -> QualityScore {
+    let p = |min: Pct| Percent(i64::from(min.basis_points()));
+    QualityScore {
+        overall: p(t.overall),
+        completeness: p(t.completeness),
+        validity: p(t.validity),
+        uniqueness: p(t.uniqueness),
+        consistency: p(t.consistency),
+        integrity: p(t.integrity),
+        timeliness: p(t.timeliness),
+    }
+}
+
 pub fn alerts(score: &QualityScore, t: &QualityThresholds) -> Vec<QualityAlert> {
     [
         ("overall", score.overall, t.overall),

@@ -507,6 +507,7 @@ async fn run_phases(
     let mut quality = audit::quality(&state, &aggregates.monthly_after);
     let score = kpi::score(&kpis);
     quality.alerts = kpi::alerts(&score, &options.quality);
+    quality.thresholds = Some(kpi::thresholds(&options.quality));
     quality.rows = Some(kpi::rows(&kpis));
     quality.score = Some(score);
     for a in &quality.alerts {

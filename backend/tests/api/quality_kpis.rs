@@ -97,6 +97,12 @@ async fn dimensions_of_a_handwritten_export(engine: Engine) {
     .map(String::from)
     .collect();
     assert_eq!(alerts, expected);
+    // The minimums the run used are served with the score.
+    assert_eq!(
+        q["thresholds"],
+        serde_json::json!({"overall": "80.00", "completeness": "90.00", "validity": "95.00",
+            "uniqueness": "99.00", "consistency": "95.00", "integrity": "90.00", "timeliness": "50.00"})
+    );
     // The same data, default freshness target: 2024 is long past it.
     let mut stale = options.clone();
     stale.freshness_sla_days = 2;
