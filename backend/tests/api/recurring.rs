@@ -66,10 +66,34 @@ pub fn split_by_month(dir: &Path, first: impl Fn(u32) -> bool) -> [tempfile::Tem
     parts
 }
 
+/// How much of `/quality` a comparison looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// Everything it serves.
+    Whole,
+    /// Without `last_ingest` (the run's id and times, not its data).
+    WithoutTheRun,
+    /// Also without the figures of what the run read (its rows, the score
+    /// and alerts of its files): an append reads less than a replace of the
+    /// same data.
+    DataOnly,
+}
+
+/// Removes from a `/quality` body what `keep` leaves out.
+pub fn strip(quality: &mut Value, keep: Quality) {
+    let fields: &[&str] = match keep {
+        Quality::Whole => &[],
+        Quality::WithoutTheRun => &["last_ingest"],
+        Quality::DataOnly => &["last_ingest", "rows", "score", "alerts"],
+    };
+    for field in fields {
+        quality.as_object_mut().unwrap().remove(*field);
+    }
+}
+
 /// Every report (each currency, several windows, JSON and CSV) and `/quality`
-/// as served; `/quality` without `last_ingest` (the run, not the data) unless
-/// `with_run`.
-pub async fn every_response(app: &TestApp, with_run: bool) -> Vec<(String, String)> {
+/// as served, the latter reduced to `keep`.
+pub async fn every_response(app: &TestApp, keep: Quality) -> Vec<(String, String)> {
     let meta = app.json("/reports/meta").await;
     let currencies: Vec<String> = meta["currencies"]
         .as_array()
@@ -102,13 +126,7 @@ pub async fn every_response(app: &TestApp, with_run: bool) -> Vec<(String, Strin
         out.push((path, res.text().await.unwrap()));
     }
     let mut quality: Value = app.json("/quality").await;
-    if !with_run {
-        // The run's own figures: its rows, and the score of what it read
-        // (an append reads less than a replace of the same data).
-        for per_run in ["last_ingest", "rows", "score", "alerts"] {
-            quality.as_object_mut().unwrap().remove(per_run);
-        }
-    }
+    strip(&mut quality, keep);
     out.push(("/quality".to_owned(), quality.to_string()));
     out
 }
@@ -138,8 +156,8 @@ async fn append_equals_replace_of_everything(engine: Engine) {
         );
         let replaced = TestDb::new(engine).await;
         replaced.ingest(all.path()).await.unwrap();
-        let a = every_response(&TestApp::spawn(&appended.db).await, false).await;
-        let b = every_response(&TestApp::spawn(&replaced.db).await, false).await;
+        let a = every_response(&TestApp::spawn(&appended.db).await, Quality::DataOnly).await;
+        let b = every_response(&TestApp::spawn(&replaced.db).await, Quality::DataOnly).await;
         assert_same(&a, &b, &format!("append vs replace of {}", input.display()));
         // The stored rows agree too, not only what is served.
         for sql in [
@@ -173,7 +191,7 @@ async fn append_is_idempotent(engine: Engine) {
     t.ingest(first.path()).await.unwrap();
     t.append(second.path()).await.unwrap();
     let app = TestApp::spawn(&t.db).await;
-    let before = every_response(&app, true).await;
+    let before = every_response(&app, Quality::Whole).await;
     let counts = (
         t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
         t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
@@ -197,9 +215,9 @@ async fn append_is_idempotent(engine: Engine) {
     assert_eq!(again.files[2].counts.loaded, 0, "users: nothing new");
 
     tokio::time::sleep(backend::reports::RECHECK + Duration::from_millis(200)).await;
-    assert_same(&before, &every_response(&app, true).await, "after appending again");
+    assert_same(&before, &every_response(&app, Quality::Whole).await, "after appending again");
     let fresh = TestApp::spawn(&t.db).await;
-    assert_same(&before, &every_response(&fresh, true).await, "a fresh server");
+    assert_same(&before, &every_response(&fresh, Quality::Whole).await, "a fresh server");
     assert_eq!(
         counts,
         (
