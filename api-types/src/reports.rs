@@ -353,10 +353,26 @@ pub struct QualityHistory {
     pub runs: Vec<QualityHistoryRun>,
 }
 
-/// Every error body: a stable snake_case code and a human sentence.
+/// Every error body: an RFC 9457 problem (`application/problem+json`) that
+/// also keeps this API's first fields, a stable snake_case code (`error`) and
+/// the sentence (`message`, the same as `detail`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
+    /// A URI naming the kind of problem: `urn:revenue-analytics:problem:<error>`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// A short summary of the kind of problem (the same for every `error` code).
+    #[serde(default)]
+    pub title: String,
+    /// The HTTP status code.
+    #[serde(default)]
+    pub status: u16,
+    /// What went wrong with this request.
+    #[serde(default)]
+    pub detail: String,
+    /// The stable code, e.g. `invalid_parameter`, `no_data`, `unauthorized`.
     pub error: String,
+    /// = `detail` (kept for clients written before the problem fields).
     pub message: String,
 }

@@ -1,6 +1,8 @@
 //! API errors, mapped to HTTP statuses and JSON bodies in one place.
 //!
-//! Every error body is `{"error": "<code>", "message": "<sentence>"}`. Server
+//! Every error body is an RFC 9457 problem (`application/problem+json`:
+//! `type`, `title`, `status`, `detail`) that keeps the API's first fields,
+//! `{"error": "<code>", "message": "<sentence>"}`. Server
 //! faults are logged with their cause and answered with an opaque message: no
 //! SQL, stack traces or connection strings reach a client.
 
@@ -9,6 +11,9 @@ use actix_web::{HttpResponse, ResponseError};
 use sea_orm::DbErr;
 
 use crate::reports::ReportError;
+
+/// The media type of every error body (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -136,9 +141,16 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        res.json(api_types::ApiError {
+        let status = self.status_code();
+        let body = api_types::ApiError {
+            kind: format!("urn:revenue-analytics:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
             error: self.code().to_owned(),
             message: self.to_string(),
-        })
+        };
+        res.content_type(PROBLEM_JSON)
+            .body(serde_json::to_string(&body).unwrap_or_default())
     }
 }

@@ -28,7 +28,7 @@ use crate::auth::policy::{self, Access};
         crate::routes::health::live,
         crate::routes::health::ready,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &Problems),
     tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "session"), (name = "health"))
 )]
 pub struct ApiDoc;
@@ -94,7 +94,7 @@ fn protect(op: &mut Operation) {
             ResponseBuilder::new()
                 .description(description)
                 .content(
-                    "application/json",
+                    crate::error::PROBLEM_JSON,
                     ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("ApiError")))
                         .build(),
@@ -102,5 +102,37 @@ fn protect(op: &mut Operation) {
                 .build()
                 .into()
         });
+    }
+}
+
+/// Error answers are `application/problem+json` (RFC 9457): the handlers
+/// declare their error bodies; this gives every 4xx and 5xx that media type.
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.head,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let utoipa::openapi::RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let Some(content) = response.content.shift_remove("application/json") {
+                        response.content.insert(crate::error::PROBLEM_JSON.to_owned(), content);
+                    }
+                }
+            }
+        }
     }
 }

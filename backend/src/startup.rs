@@ -124,6 +124,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::middleware))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
+                .wrap(actix_web::middleware::from_fn(crate::telemetry::request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
                 .app_data(db.clone())
                 .app_data(cache.clone())
@@ -142,7 +143,8 @@ impl Application {
                     let doc = openapi.clone();
                     async move { HttpResponse::Ok().json(doc) }
                 })))
-                .service(routes::resource("/docs").route(routes::get().to(docs)));
+                .service(routes::resource("/docs").route(routes::get().to(routes::docs::root)))
+                .service(routes::resource("/docs/{file:.*}").route(routes::get().to(routes::docs::file)));
             if let Some(dir) = &static_dir {
                 let index = dir.join("index.html");
                 // Unknown paths outside the API fall back to the dashboard's index page.
@@ -209,20 +211,3 @@ fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
     }
     crate::error::ApiError::NotFound(format!("no such endpoint: {} {path}", req.method()))
 }
-
-/// A small page that renders the OpenAPI document with Swagger UI when online,
-/// and links the raw contract otherwise.
-async fn docs() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(DOCS_HTML)
-}
-
-const DOCS_HTML: &str = r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Revenue analytics API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><p style="font-family:sans-serif">The contract: <a href="/openapi.json">/openapi.json</a></p>
-<div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>if (window.SwaggerUIBundle) SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
-</body></html>"##;

@@ -28,22 +28,65 @@ pub fn init(default_filter: &str) {
 /// When a request started (in its extensions), for its duration.
 struct Started(std::time::Instant);
 
-/// The root span of every request — just a short request id, so that what a
-/// handler logs can be tied to its request — and one compact line when it
-/// ends: method, path (no query string), status, duration. Successful
-/// requests log at the level of `REQUEST_LOG` (`info`, `debug` or `off`),
-/// client errors at info, server errors always, with their cause.
+/// The id of a request: the client's `X-Request-Id` when it is a reasonable
+/// one (1–64 characters: letters, digits, `.`, `_`, `-`, `:`), else 16 random
+/// hex digits. It is in every log line of the request (its span) and in the
+/// response's `X-Request-Id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The header carrying it both ways.
+pub const REQUEST_ID: &str = "x-request-id";
+
+impl RequestId {
+    fn of(request: &actix_web::dev::ServiceRequest) -> Self {
+        let given = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| {
+                (1..=64).contains(&v.len())
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
+            });
+        match given {
+            Some(id) => Self(id.to_owned()),
+            None => Self(format!(
+                "{:016x}",
+                getrandom::u64().unwrap_or_else(|_| fastrand::u64(..))
+            )),
+        }
+    }
+}
+
+/// Returns the request's id in `X-Request-Id` (every response, errors included).
+pub async fn request_id_header<B: actix_web::body::MessageBody + 'static>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<actix_web::dev::ServiceResponse<B>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().cloned();
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id.0).ok()) {
+        res.headers_mut()
+            .insert(actix_web::http::header::HeaderName::from_static(REQUEST_ID), value);
+    }
+    Ok(res)
+}
+
+/// The root span of every request — its id, so that every line a handler
+/// logs carries it — and one compact line when it ends: method, path (no
+/// query string), status, duration. Successful requests log at the level of
+/// `REQUEST_LOG` (`info`, `debug` or `off`), client errors at info, server
+/// errors always, with their cause.
 pub struct RequestLog;
 
 impl tracing_actix_web::RootSpanBuilder for RequestLog {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
         request.extensions_mut().insert(Started(std::time::Instant::now()));
-        let id = request
-            .extensions()
-            .get::<tracing_actix_web::RequestId>()
-            .map(|id| id.to_string().chars().take(8).collect::<String>())
-            .unwrap_or_default();
-        tracing::info_span!("req", id = %id)
+        let id = RequestId::of(request);
+        let span = tracing::info_span!("req", id = %id.0);
+        request.extensions_mut().insert(id);
+        span
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(

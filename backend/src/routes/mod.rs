@@ -1,5 +1,6 @@
 //! Thin HTTP handlers: parse parameters, call a report, pick JSON or CSV.
 
+pub mod docs;
 pub mod health;
 pub mod ingests;
 pub mod reports;

@@ -1,4 +1,4 @@
-//! Errors are JSON with a code, a sentence and the right status.
+//! Errors are RFC 9457 problems with a code, a sentence and the right status.
 
 use serde_json::Value;
 
@@ -7,7 +7,17 @@ use crate::helpers::{realistic_input, Engine, TestApp, TestDb};
 async fn error(app: &TestApp, path: &str, status: u16) -> (String, String) {
     let res = app.get(path).await;
     assert_eq!(res.status().as_u16(), status, "GET {path}");
+    assert_eq!(res.headers()["content-type"], "application/problem+json", "GET {path}");
     let body: Value = res.json().await.unwrap();
+    // The problem fields, consistent with the API's own.
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["detail"], body["message"], "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:revenue-analytics:problem:{}", body["error"].as_str().unwrap()),
+        "{body}"
+    );
+    assert!(!body["title"].as_str().unwrap().is_empty(), "{body}");
     (
         body["error"].as_str().unwrap().to_owned(),
         body["message"].as_str().unwrap().to_owned(),

@@ -343,7 +343,7 @@ async fn head_and_methods(engine: Engine) {
                 res.headers()["content-type"]
                     .to_str()
                     .unwrap()
-                    .starts_with("application/json"),
+                    .starts_with("application/problem+json"),
                 "{path} head={head}: the dashboard answered"
             );
         }

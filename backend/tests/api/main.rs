@@ -14,6 +14,7 @@ mod guard_rails;
 mod hardening;
 mod ingests_api;
 mod logs;
+mod operations;
 mod pg_objects;
 mod quality_kpis;
 mod recurring;
