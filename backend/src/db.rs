@@ -15,22 +15,71 @@ pub struct ConnectError {
     pub message: String,
 }
 
-/// Opens a pool. SQLite files get WAL, so readers keep reading during an ingest.
-pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, ConnectError> {
+/// Connections the pool of one process holds at most.
+pub const POOL_SIZE: u32 = 16;
+
+fn options(settings: &DatabaseSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(settings.url().expose_secret().to_owned());
     options
-        .max_connections(16)
+        .max_connections(POOL_SIZE)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let fail = |e: sea_orm::DbErr| ConnectError {
+    options
+}
+
+fn failed(settings: &DatabaseSettings) -> impl Fn(sea_orm::DbErr) -> ConnectError + '_ {
+    |e| ConnectError {
         url: settings.redacted(),
         message: scrub(&e.to_string(), settings),
-    };
-    let db = Database::connect(options).await.map_err(fail)?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL").await.map_err(fail)?;
     }
+}
+
+/// Opens a pool, connecting now (the commands: they need the database at once).
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, ConnectError> {
+    let db = Database::connect(options(settings)).await.map_err(failed(settings))?;
+    prepare(&db).await.map_err(failed(settings))?;
     Ok(db)
+}
+
+/// A pool that connects on first use and again after the database went away
+/// (the server: it starts, and goes on, without its database). Fails only on
+/// a URL it cannot use.
+pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnection, ConnectError> {
+    let mut options = options(settings);
+    options.connect_lazy(true);
+    Database::connect(options).await.map_err(failed(settings))
+}
+
+/// What a database needs once per process: SQLite files get WAL, so readers
+/// keep reading during an ingest (it is stored in the file: idempotent).
+pub async fn prepare(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(())
+}
+
+/// Whether `e` says the database could not be reached (down, starting,
+/// refusing connections, the connection lost), rather than that it refused
+/// a statement: worth retrying later, and a 503, not a 500.
+pub fn is_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 57: the server is shutting down, starting, or ended the session;
+        // 08: connection exceptions.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
 }

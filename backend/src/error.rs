@@ -40,6 +40,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// The server is waiting for its database (not reached yet, or gone).
+    #[error("the database is unavailable{}: the server is waiting for it, try again shortly", down_for_s.map(|s| format!(" (for {s} s)")).unwrap_or_default())]
+    NotReady { down_for_s: Option<u64> },
     #[error("internal error")]
     Internal(#[source] DbErr),
     /// The server's own files (an upload being stored).
@@ -75,7 +78,7 @@ impl From<ReportError> for ApiError {
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError::Unavailable(e),
+            e if crate::db::is_unreachable(&e) => ApiError::Unavailable(e),
             other => ApiError::Internal(other),
         }
     }
@@ -93,7 +96,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::Unavailable(_) => "database_unavailable",
+            ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => "internal_error",
         }
     }
@@ -110,7 +113,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +141,11 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs } => {
                 res.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // The watch over the database tries again within this.
+            ApiError::NotReady { .. } | ApiError::Unavailable(_) => {
+                let seconds = crate::readiness::LAST_RETRY.as_secs().max(1);
+                res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
             }
             _ => {}
         }

@@ -12,6 +12,7 @@ pub mod etl;
 pub mod generate;
 pub mod memory;
 pub mod openapi;
+pub mod readiness;
 pub mod reports;
 pub mod routes;
 pub mod startup;

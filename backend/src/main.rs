@@ -308,9 +308,16 @@ fn fail(message: &str) -> ExitCode {
 
 async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, String> {
     telemetry::init("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn");
-    let settings = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
+    let database = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
+    let settings = &database;
     tracing::info!(database = %settings.redacted(), "using database");
-    let db = db::connect(&settings).await.map_err(|e| e.to_string())?;
+    // The server starts without its database and waits for it; the other
+    // commands need it at once.
+    let db = match command {
+        Command::Serve { .. } => db::connect_lazy(&settings).await,
+        _ => db::connect(&settings).await,
+    }
+    .map_err(|e| e.to_string())?;
     match command {
         Command::Ingest {
             input,
@@ -343,28 +350,6 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             upload_dir,
             rules,
         } => {
-            // A database never loaded (or never migrated) serves 404 no_data, not errors.
-            {
-                use migration::MigratorTrait;
-                migration::Migrator::up(&db, None)
-                    .await
-                    .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
-            }
-            if let Some(input) = ingest_if_empty {
-                use sea_orm::{EntityTrait, PaginatorTrait};
-                let runs = backend::entities::etl_run::Entity::find()
-                    .count(&db)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if runs == 0 {
-                    let summary = etl::ingest(&db, &IngestOptions::replace(input))
-                        .await
-                        .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
-                    if summary.status != RunStatus::Succeeded {
-                        return Err(format!("the initial ingest did not load:\n{}", summary.render()));
-                    }
-                }
-            }
             let settings = ServeSettings {
                 bind,
                 cors_origins,
@@ -382,8 +367,13 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                     dir: upload_dir.unwrap_or_else(std::env::temp_dir),
                     defaults: rules.options(PathBuf::new(), Mode::Replace, false, false),
                 },
+                // A database never loaded (or never migrated) serves 404 no_data, not errors.
+                migrate: true,
+                ingest_if_empty: ingest_if_empty.map(IngestOptions::replace),
             };
-            let app = Application::build(&settings, db).await.map_err(|e| e.to_string())?;
+            let app = Application::build(&settings, db)
+                .await
+                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
             // startup_ms: from main() to accepting connections (database connected,
             // and any --ingest-if-empty load done).
@@ -392,7 +382,9 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 "listening on http://{host}:{}",
                 app.port()
             );
-            app.run_until_stopped().await.map_err(|e| e.to_string())?;
+            app.run_until_stopped()
+                .await
+                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { action } => {

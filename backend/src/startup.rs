@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{Auth, AuthSettings};
+use crate::readiness::{Preparation, Readiness};
 use crate::routes;
 use crate::uploads::{UploadSettings, Uploads};
 
@@ -28,6 +29,10 @@ pub struct ServeSettings {
     pub cache_recheck: std::time::Duration,
     pub auth: AuthSettings,
     pub upload: UploadSettings,
+    /// Apply pending migrations once the database answers.
+    pub migrate: bool,
+    /// Ingest this when the database holds no run yet.
+    pub ingest_if_empty: Option<crate::etl::IngestOptions>,
 }
 
 impl ServeSettings {
@@ -41,6 +46,8 @@ impl ServeSettings {
             cache_recheck: crate::reports::RECHECK,
             auth: AuthSettings::default(),
             upload: UploadSettings::default(),
+            migrate: true,
+            ingest_if_empty: None,
         }
     }
 }
@@ -52,6 +59,24 @@ pub enum StartError {
     Access(#[from] crate::auth::guard::StartError),
     #[error("cannot listen on {bind}: {source}")]
     Listen { bind: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[source] sea_orm::DbErr),
+    #[error("{0}")]
+    InitialIngest(String),
+}
+
+impl StartError {
+    /// The database could not be reached: the server waits for it rather
+    /// than stopping.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StartError::Access(e) => e.is_unreachable(),
+            StartError::Database(e) | StartError::Migration(e) => crate::db::is_unreachable(e),
+            StartError::Listen { .. } | StartError::InitialIngest(_) => false,
+        }
+    }
 }
 
 /// Whether every address `bind` resolves to is a loopback address.
@@ -70,28 +95,51 @@ fn is_loopback(bind: &str) -> bool {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The watch over the database (see [`crate::readiness`]).
+    watch: tokio::task::JoinHandle<()>,
+    fatal: crate::readiness::Fatal,
 }
 
 impl Application {
-    /// Checks access control (open mode is refused on a non-loopback address
-    /// unless allowed) before binding, then binds.
+    /// Binds, and prepares the database if it answers (migrations, the
+    /// access check, `ingest_if_empty`): a failure there that waiting does
+    /// not cure (open mode on a non-loopback address, a failed migration) is
+    /// returned before anything listens. A database that does not answer is
+    /// waited for: the server starts, answering 503 where it needs it.
     pub async fn build(settings: &ServeSettings, db: DatabaseConnection) -> Result<Self, StartError> {
-        let auth = Auth::start(
+        let auth = web::Data::new(Auth::new(
             db.clone(),
             settings.auth.clone(),
             &settings.bind,
             is_loopback(&settings.bind),
             &settings.cors_origins,
-        )
-        .await?;
+        ));
+        let preparation = Preparation {
+            migrate: settings.migrate,
+            ingest_if_empty: settings.ingest_if_empty.clone(),
+            auth: auth.clone(),
+        };
+        let readiness = std::sync::Arc::new(Readiness::default());
+        let prepared = match crate::readiness::ping(&db).await {
+            Ok(()) => match preparation.run(&db).await {
+                Ok(()) => true,
+                Err(e) if e.is_unreachable() => false,
+                Err(e) => return Err(e),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the database does not answer: starting anyway, waiting for it");
+                false
+            }
+        };
         let listen = |source| StartError::Listen {
             bind: settings.bind.clone(),
             source,
         };
         let listener = TcpListener::bind(&settings.bind).map_err(listen)?;
         let port = listener.local_addr().map_err(listen)?.port();
-        let auth = web::Data::new(auth);
+        let ready = web::Data::from(readiness.clone());
         let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(listen)?);
+        let pool = db.clone();
         let db = web::Data::new(db);
         let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
         let openapi = crate::openapi::document();
@@ -122,6 +170,8 @@ impl Application {
             let mut app = App::new()
                 // Innermost: CORS answers preflight requests before access control.
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::middleware))
+                // Before access control, which reads the tokens from the database.
+                .wrap(actix_web::middleware::from_fn(crate::readiness::gate))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::request_id_header))
@@ -130,6 +180,7 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(auth.clone())
                 .app_data(uploads.clone())
+                .app_data(ready.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {
@@ -176,9 +227,21 @@ impl Application {
             server = server.workers(workers);
         }
         // SIGINT/SIGTERM trigger a graceful shutdown (actix-web's default signal handling).
+        let server = server.run();
+        let fatal = crate::readiness::Fatal::default();
+        let watch = tokio::spawn(crate::readiness::watch(
+            readiness,
+            pool,
+            preparation,
+            prepared,
+            server.handle(),
+            fatal.clone(),
+        ));
         Ok(Self {
             port,
-            server: server.run(),
+            server,
+            watch,
+            fatal,
         })
     }
 
@@ -186,8 +249,16 @@ impl Application {
         self.port
     }
 
+    /// Serves until SIGINT/SIGTERM, or until the database's preparation
+    /// fails for a reason that waiting does not cure (that reason is the error).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.watch.abort();
+        let fatal = self.fatal.lock().ok().and_then(|mut f| f.take());
+        match fatal {
+            Some(reason) => Err(std::io::Error::other(reason)),
+            None => served,
+        }
     }
 }
 

@@ -66,11 +66,25 @@ pub enum StartError {
     Database(#[from] DbErr),
 }
 
+impl StartError {
+    /// Whether waiting for the database may help (it could not be reached),
+    /// as opposed to a refusal that stands.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StartError::Database(e) if crate::db::is_unreachable(e))
+    }
+}
+
 /// Access control as the server applies it (shared by its workers).
 pub struct Auth {
     db: DatabaseConnection,
     store: TokenStore,
-    key: SessionKey,
+    /// Read (or created) on first use: the server starts without its database.
+    key: tokio::sync::OnceCell<SessionKey>,
+    /// Open mode may serve anonymous callers here (a loopback address, or
+    /// `--allow-anonymous`).
+    open_allowed: bool,
+    /// The address served, for the refusal's message.
+    bind: String,
     failures: Failures,
     settings: AuthSettings,
     /// Origins allowed to make cookie-authenticated changes besides the server's own.
@@ -79,35 +93,51 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Reads the tokens and the session key (creating it once), and checks
-    /// that open mode is allowed where the server listens (`loopback`).
-    pub async fn start(
+    /// Access control for a server listening on `bind` (`loopback`: every
+    /// address it resolves to is a loopback one). Reads nothing yet: see
+    /// [`Auth::check_open_mode`].
+    pub fn new(
         db: DatabaseConnection,
         settings: AuthSettings,
         bind: &str,
         loopback: bool,
         cors_origins: &[String],
-    ) -> Result<Self, StartError> {
-        let key = SessionKey::load_or_create(&db).await?;
-        let store = TokenStore::new(db.clone(), settings.recheck);
-        if store.snapshot().await?.open_mode() {
-            if !loopback && !settings.allow_anonymous {
-                return Err(StartError::AnonymousOnPublicAddress { bind: bind.to_owned() });
-            }
-            tracing::warn!(
-                "no API token exists: the API is open to anyone who can reach {bind} (open mode). \
-                 Create one with `backend token create --name NAME --role admin` to require sign-in"
-            );
-        }
-        Ok(Self {
+    ) -> Self {
+        Self {
+            store: TokenStore::new(db.clone(), settings.recheck),
             db,
-            store,
-            key,
+            key: tokio::sync::OnceCell::new(),
+            open_allowed: loopback || settings.allow_anonymous,
+            bind: bind.to_owned(),
             failures: Failures::per_minute(settings.failures_per_minute),
             settings,
             trusted_origins: cors_origins.iter().filter(|o| *o != "*").cloned().collect(),
             touched: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// Refuses open mode (no token exists) where it is not allowed, and warns
+    /// where it is; reads the session key (creating it once). Run when the
+    /// database is first reached, before any request is served.
+    pub async fn check_open_mode(&self) -> Result<(), StartError> {
+        self.key().await.map_err(StartError::Database)?;
+        if self.store.snapshot().await?.open_mode() {
+            if !self.open_allowed {
+                return Err(StartError::AnonymousOnPublicAddress {
+                    bind: self.bind.clone(),
+                });
+            }
+            tracing::warn!(
+                "no API token exists: the API is open to anyone who can reach {} (open mode). \
+                 Create one with `backend token create --name NAME --role admin` to require sign-in",
+                self.bind
+            );
+        }
+        Ok(())
+    }
+
+    async fn key(&self) -> Result<&SessionKey, DbErr> {
+        self.key.get_or_try_init(|| SessionKey::load_or_create(&self.db)).await
     }
 
     /// The caller of `req`, allowed to do what needs `need`.
@@ -138,7 +168,9 @@ impl Auth {
         let cookie = req.cookie(session::COOKIE);
         if bearer.is_none() && cookie.is_none() {
             let snapshot = self.snapshot().await?;
-            return Ok(snapshot.open_mode().then(Principal::anonymous));
+            // Open mode where it is not allowed (every token row deleted
+            // since the start) serves nobody.
+            return Ok((snapshot.open_mode() && self.open_allowed).then(Principal::anonymous));
         }
         let ip = client(req);
         if let Some(wait) = self.failures.blocked(ip) {
@@ -168,7 +200,7 @@ impl Auth {
                 }
             }
             (None, Some(cookie)) => {
-                let claims = self.session(&snapshot, cookie.value(), ip)?;
+                let claims = self.session(&snapshot, cookie.value(), ip).await?;
                 let Some(entry) = snapshot.active(claims.token_id) else {
                     return Err(signed_out("the token of this session was revoked: sign in again"));
                 };
@@ -214,7 +246,8 @@ impl Auth {
             return Err(self.failed(ip, "invalid or revoked token"));
         };
         let issued = self
-            .key
+            .key()
+            .await?
             .issue(entry.id, self.settings.session_ttl)
             .map_err(|e| ApiError::Internal(DbErr::Custom(format!("random generator: {e}"))))?;
         self.touch(entry.id);
@@ -235,7 +268,7 @@ impl Auth {
     /// everywhere, and returns the cookie that deletes it from the browser.
     pub async fn sign_out(&self, req: &HttpRequest) -> Result<actix_web::cookie::Cookie<'static>, ApiError> {
         if let Some(cookie) = req.cookie(session::COOKIE) {
-            if let Ok(claims) = self.key.verify(cookie.value()) {
+            if let Ok(claims) = self.key().await?.verify(cookie.value()) {
                 if !self.same_origin(req) {
                     return Err(ApiError::Forbidden("cross-site sign-out refused".to_owned()));
                 }
@@ -251,8 +284,8 @@ impl Auth {
         self.store.snapshot().await.map_err(ApiError::Unavailable)
     }
 
-    fn session(&self, snapshot: &Snapshot, value: &str, ip: IpAddr) -> Result<Claims, ApiError> {
-        match self.key.verify(value) {
+    async fn session(&self, snapshot: &Snapshot, value: &str, ip: IpAddr) -> Result<Claims, ApiError> {
+        match self.key().await?.verify(value) {
             Ok(claims) if snapshot.session_revoked(&claims.id) => Err(signed_out("signed out: sign in again")),
             Ok(claims) => Ok(claims),
             Err(SessionError::Expired) => Err(signed_out("the session expired: sign in again")),

@@ -1,7 +1,7 @@
 //! Liveness (the process answers) and readiness (the database answers).
 
 use actix_web::{web, HttpResponse};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 use crate::error::ApiError;
 
@@ -16,6 +16,6 @@ pub async fn live() -> HttpResponse {
     (status = 200, description = "The database answers"),
     (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
 pub async fn ready(db: web::Data<DatabaseConnection>) -> Result<HttpResponse, ApiError> {
-    db.execute_unprepared("SELECT 1").await.map_err(ApiError::Unavailable)?;
+    crate::readiness::ping(&db).await.map_err(ApiError::Unavailable)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

@@ -25,6 +25,7 @@ pub const API_PATHS: &[&str] = &[
     "/health",
     "/openapi.json",
     "/docs",
+    "/metrics",
 ];
 
 /// The methods an API path answers (its 405's `Allow` header): reads
@@ -39,10 +40,23 @@ pub fn allowed_methods(path: &str) -> &'static str {
 
 /// Whether `path` belongs to the API (one of [`API_PATHS`] or below it).
 pub fn is_api_path(path: &str) -> bool {
-    API_PATHS.iter().any(|p| {
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    API_PATHS.iter().any(|p| under(path, p))
+}
+
+/// API paths answered without the database: the process's liveness, the
+/// contract and its documentation, the metrics.
+const WITHOUT_DATABASE: &[&str] = &["/health/live", "/openapi.json", "/docs", "/metrics"];
+
+/// Whether answering `path` needs the database (while it does not answer,
+/// such a path answers 503 at once: see [`crate::readiness`]).
+pub fn needs_database(path: &str) -> bool {
+    is_api_path(path) && !WITHOUT_DATABASE.iter().any(|p| under(path, p))
+}
+
+/// `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// GET, and HEAD answered like GET (actix sends the headers without the body).

@@ -128,3 +128,108 @@ async fn errors_are_problems_in_the_contract() {
         assert!(schema["properties"].get(field).is_some(), "{field}: {schema}");
     }
 }
+
+/// Runs `sql` on the PostgreSQL server as its administrator.
+async fn admin(sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url().unwrap())
+        .await
+        .unwrap();
+    admin.execute_unprepared(sql).await.unwrap();
+    admin.close().await.unwrap();
+}
+
+/// Polls `path` until it answers `status` (at most 20 s).
+async fn until(app: &TestApp, path: &str, status: u16) -> reqwest::Response {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let res = app.get(path).await;
+        if res.status().as_u16() == status {
+            return res;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} still answers {} instead of {status}",
+            res.status()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A 503 of a server waiting for its database, naming no server.
+async fn unavailable(res: reqwest::Response, url: &str) {
+    assert_eq!(res.status().as_u16(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "database_unavailable", "{body}");
+    assert!(!body.to_string().contains(url), "{body}");
+}
+
+/// `serve` starts while its database refuses connections, answers 503 where
+/// the database is needed (and 200 where it is not), prepares the database
+/// (migrations) once it is let in, and serves; when the database goes away
+/// later it answers 503 again, and serves again when it is back — the same
+/// process throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_for_its_database() {
+    use backend::startup::{Application, ServeSettings};
+    if crate::helpers::postgres_admin_url().is_none() {
+        return;
+    }
+    let t = TestDb::new(Engine::Postgres).await;
+    let name = {
+        let row = t.rows("SELECT current_database() AS name").await;
+        row[0].try_get::<String>("", "name").unwrap()
+    };
+    let lock_out = || async {
+        admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+        admin(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await;
+    };
+    lock_out().await;
+
+    let db = backend::db::connect_lazy(&t.settings).await.unwrap();
+    let mut settings = ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    let started = std::time::Instant::now();
+    let app = Application::build(&settings, db).await.unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let app = {
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+        }
+    };
+    let url = t.settings.redacted();
+    for path in ["/health/ready", "/reports/meta", "/quality", "/ingests", "/session"] {
+        unavailable(app.get(path).await, &url).await;
+    }
+    for path in ["/health/live", "/openapi.json", "/docs/"] {
+        assert_eq!(app.get(path).await.status().as_u16(), 200, "{path}");
+    }
+
+    // Let in: the server migrates the database and serves (nothing loaded yet).
+    admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    until(&app, "/health/ready", 200).await;
+    let res = app.get("/reports/meta").await;
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"], "no_data");
+    t.ingest(&realistic_input()).await.unwrap();
+    let meta = until(&app, "/reports/meta", 200).await.text().await.unwrap();
+
+    // Gone while serving, then back.
+    lock_out().await;
+    unavailable(until(&app, "/health/ready", 503).await, &url).await;
+    unavailable(until(&app, "/reports/top-users", 503).await, &url).await;
+    admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    until(&app, "/health/ready", 200).await;
+    assert_eq!(until(&app, "/reports/meta", 200).await.text().await.unwrap(), meta);
+}

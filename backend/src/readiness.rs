@@ -1,0 +1,201 @@
+//! A server that waits for its database: it starts whether or not the
+//! database answers, answers 503 on `/health/ready` and on every endpoint that
+//! needs the database while it does not, prepares it (migrations, the access
+//! check, an initial ingest) as soon as it answers, and notices when it goes
+//! away and comes back — no restart needed.
+//!
+//! One task per server watches the database: until it is prepared, it retries
+//! the preparation with a growing pause ([`FIRST_RETRY`] doubling up to
+//! [`LAST_RETRY`]); then it pings the database every [`PING_EVERY`].
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::etl::{IngestOptions, RunStatus};
+use crate::startup::StartError;
+
+/// How often a ready server checks that its database still answers.
+pub const PING_EVERY: Duration = Duration::from_secs(1);
+/// The first pause before trying an unreachable database again.
+pub const FIRST_RETRY: Duration = Duration::from_millis(250);
+/// The longest pause between two tries.
+pub const LAST_RETRY: Duration = Duration::from_secs(5);
+/// How long one ping may take before the database counts as unreachable.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether the database answers, as the requests see it (shared by the workers).
+#[derive(Default)]
+pub struct Readiness {
+    ready: AtomicBool,
+    /// Failed tries since the database last answered.
+    failures: AtomicU32,
+    /// When the database stopped answering (or the server started without it).
+    down_since: Mutex<Option<Instant>>,
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    fn up(&self) {
+        if !self.ready.swap(true, Ordering::AcqRel) {
+            if let Some(since) = self.down_since.lock().ok().and_then(|mut d| d.take()) {
+                tracing::info!(
+                    after_s = since.elapsed().as_secs(),
+                    "the database answers again: serving"
+                );
+            }
+        }
+        self.failures.store(0, Ordering::Relaxed);
+    }
+
+    fn down(&self, error: &dyn std::fmt::Display) {
+        let was_ready = self.ready.swap(false, Ordering::AcqRel);
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Ok(mut since) = self.down_since.lock() {
+            since.get_or_insert_with(Instant::now);
+        }
+        // The first failure, then every tenth: a long outage does not flood the logs.
+        if was_ready || failures % 10 == 1 {
+            tracing::warn!(
+                error = %error,
+                tries = failures,
+                "the database does not answer: 503 on the endpoints that need it, retrying"
+            );
+        }
+    }
+
+    /// The answer of an endpoint that needs the database while it is down.
+    fn unavailable(&self) -> ApiError {
+        ApiError::NotReady {
+            down_for_s: self
+                .down_since
+                .lock()
+                .ok()
+                .and_then(|d| d.map(|s| s.elapsed().as_secs())),
+        }
+    }
+}
+
+/// What a server does with its database once it answers, before serving from it.
+pub struct Preparation {
+    /// Apply pending migrations (`serve` does; so a never-migrated database
+    /// answers 404 `no_data`, not errors).
+    pub migrate: bool,
+    /// Ingest this when the database holds no run yet (`--ingest-if-empty`).
+    pub ingest_if_empty: Option<IngestOptions>,
+    pub auth: web::Data<Auth>,
+}
+
+impl Preparation {
+    /// Prepares `db`; an unreachable database is an error that
+    /// [`StartError::is_unreachable`] recognises.
+    pub async fn run(&self, db: &DatabaseConnection) -> Result<(), StartError> {
+        crate::db::prepare(db).await.map_err(StartError::Database)?;
+        if self.migrate {
+            use migration::MigratorTrait;
+            migration::Migrator::up(db, None).await.map_err(StartError::Migration)?;
+        }
+        self.auth.check_open_mode().await?;
+        if let Some(options) = &self.ingest_if_empty {
+            use sea_orm::{EntityTrait, PaginatorTrait};
+            let runs = crate::entities::etl_run::Entity::find()
+                .count(db)
+                .await
+                .map_err(StartError::Database)?;
+            if runs == 0 {
+                // On a thread of its own, as uploads run: the ingest's future
+                // is not `Send` (and it would hold a worker for its duration).
+                let (db, options, runtime) = (db.clone(), options.clone(), tokio::runtime::Handle::current());
+                let summary = tokio::task::spawn_blocking(move || runtime.block_on(crate::etl::ingest(&db, &options)))
+                    .await
+                    .map_err(|e| StartError::InitialIngest(format!("the initial ingest stopped: {e}")))?
+                    .map_err(|e| StartError::InitialIngest(e.to_string()))?;
+                if summary.status != RunStatus::Succeeded {
+                    return Err(StartError::InitialIngest(format!(
+                        "the initial ingest did not load:\n{}",
+                        summary.render()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the database answers a trivial query within [`PING_TIMEOUT`].
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match tokio::time::timeout(PING_TIMEOUT, db.execute_unprepared("SELECT 1")).await {
+        Ok(answer) => answer.map(|_| ()),
+        Err(_) => Err(DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)),
+    }
+}
+
+/// Why a server stopped on its own (its preparation failed for a reason that
+/// waiting does not cure), for `run_until_stopped` to report.
+pub type Fatal = Arc<Mutex<Option<String>>>;
+
+/// The watch over the database of one server (see the module's documentation).
+/// `prepared`: the preparation already succeeded at start.
+pub async fn watch(
+    readiness: Arc<Readiness>,
+    db: DatabaseConnection,
+    preparation: Preparation,
+    mut prepared: bool,
+    server: ServerHandle,
+    fatal: Fatal,
+) {
+    let mut pause = FIRST_RETRY;
+    loop {
+        let result = if prepared {
+            ping(&db).await.map_err(StartError::Database)
+        } else {
+            preparation.run(&db).await
+        };
+        match result {
+            Ok(()) => {
+                prepared = true;
+                readiness.up();
+                pause = FIRST_RETRY;
+                tokio::time::sleep(PING_EVERY).await;
+            }
+            Err(e) if e.is_unreachable() => {
+                readiness.down(&e);
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LAST_RETRY);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serve: stopping");
+                if let Ok(mut f) = fatal.lock() {
+                    *f = Some(e.to_string());
+                }
+                server.stop(true).await;
+                return;
+            }
+        }
+    }
+}
+
+/// The middleware: while the database does not answer, an endpoint that
+/// needs it answers 503 at once (instead of waiting for a connection).
+pub async fn gate(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if crate::routes::needs_database(req.path()) {
+        if let Some(readiness) = req.app_data::<web::Data<Readiness>>() {
+            if !readiness.is_ready() {
+                let e = readiness.unavailable();
+                return Ok(req.error_response(e));
+            }
+        }
+    }
+    next.call(req).await
+}
