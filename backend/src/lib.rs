@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod etl;
 pub mod generate;
+pub mod health_probe;
 pub mod memory;
 pub mod openapi;
 pub mod readiness;

@@ -118,6 +118,18 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
         rows: u32,
     },
+    /// Ask a running server whether it is ready (`GET /health/ready`): exit 0
+    /// if it answers 200, else 1 with why. For container health checks (no
+    /// curl needed in the image); reads no database.
+    Healthcheck {
+        /// The server's address, as given to `serve --bind` (0.0.0.0 and :: are
+        /// asked on the loopback address).
+        #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
     /// Write deterministic sample exports in the real export's format and quirks.
     Generate {
         /// Number of transactions (users.csv gets one row per transaction).
@@ -291,6 +303,12 @@ fn main() -> ExitCode {
             Err(e) => fail(&format!("cannot write to {}: {e}", out.display())),
         };
     }
+    if let Command::Healthcheck { bind, timeout } = &cli.command {
+        return match backend::health_probe::ready(bind, std::time::Duration::from_secs(*timeout)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.to_string()),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
@@ -422,6 +440,6 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             print!("{}", backend::cli::history(&db, run, limit, rows).await?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Generate { .. } => Ok(ExitCode::SUCCESS),
+        Command::Generate { .. } | Command::Healthcheck { .. } => Ok(ExitCode::SUCCESS),
     }
 }
