@@ -12,6 +12,7 @@ pub mod etl;
 pub mod generate;
 pub mod health_probe;
 pub mod memory;
+pub mod monitoring;
 pub mod openapi;
 pub mod readiness;
 pub mod reports;

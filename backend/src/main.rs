@@ -98,6 +98,11 @@ enum Command {
         /// Where uploads are stored while their run lasts (default: the system's temporary folder).
         #[arg(long, env = "UPLOAD_DIR")]
         upload_dir: Option<PathBuf>,
+        /// Serve the Prometheus metrics on this address, without access control
+        /// (a monitoring network's), instead of at /metrics of the main address
+        /// (where they need a reader token).
+        #[arg(long, env = "METRICS_BIND")]
+        metrics_bind: Option<String>,
         #[command(flatten)]
         rules: IngestRules,
     },
@@ -366,6 +371,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             auth_failures_per_minute,
             max_upload_mb,
             upload_dir,
+            metrics_bind,
             rules,
         } => {
             let settings = ServeSettings {
@@ -388,6 +394,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 // A database never loaded (or never migrated) serves 404 no_data, not errors.
                 migrate: true,
                 ingest_if_empty: ingest_if_empty.map(IngestOptions::replace),
+                metrics_bind,
             };
             let app = Application::build(&settings, db)
                 .await

@@ -33,6 +33,9 @@ pub struct ServeSettings {
     pub migrate: bool,
     /// Ingest this when the database holds no run yet.
     pub ingest_if_empty: Option<crate::etl::IngestOptions>,
+    /// Serve `/metrics` on this address (without access control: a private
+    /// network's) instead of on the main listener (with it).
+    pub metrics_bind: Option<String>,
 }
 
 impl ServeSettings {
@@ -48,6 +51,7 @@ impl ServeSettings {
             upload: UploadSettings::default(),
             migrate: true,
             ingest_if_empty: None,
+            metrics_bind: None,
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct Application {
     /// The watch over the database (see [`crate::readiness`]).
     watch: tokio::task::JoinHandle<()>,
     fatal: crate::readiness::Fatal,
+    /// The `--metrics-bind` listener, and its port.
+    metrics: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -142,9 +148,14 @@ impl Application {
         let pool = db.clone();
         let db = web::Data::new(db);
         let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
+        let metrics = match &settings.metrics_bind {
+            Some(bind) => Some(metrics_server(bind, pool.clone(), cache.clone(), ready.clone())?),
+            None => None,
+        };
         let openapi = crate::openapi::document();
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
+        let metrics_here = settings.metrics_bind.is_none();
         if let Some(dir) = &static_dir {
             tracing::info!(dir = %dir.display(), "serving the dashboard at /");
         }
@@ -175,6 +186,7 @@ impl Application {
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::request_id_header))
+                .wrap(actix_web::middleware::from_fn(crate::monitoring::record))
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
                 .app_data(db.clone())
                 .app_data(cache.clone())
@@ -196,6 +208,9 @@ impl Application {
                 })))
                 .service(routes::resource("/docs").route(routes::get().to(routes::docs::root)))
                 .service(routes::resource("/docs/{file:.*}").route(routes::get().to(routes::docs::file)));
+            if metrics_here {
+                app = app.service(routes::resource("/metrics").route(routes::get().to(crate::monitoring::metrics)));
+            }
             if let Some(dir) = &static_dir {
                 let index = dir.join("index.html");
                 // Unknown paths outside the API fall back to the dashboard's index page.
@@ -242,6 +257,7 @@ impl Application {
             server,
             watch,
             fatal,
+            metrics,
         })
     }
 
@@ -249,10 +265,23 @@ impl Application {
         self.port
     }
 
+    /// The port of the `--metrics-bind` listener.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until SIGINT/SIGTERM, or until the database's preparation
     /// fails for a reason that waiting does not cure (that reason is the error).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
         let served = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         self.watch.abort();
         let fatal = self.fatal.lock().ok().and_then(|mut f| f.take());
         match fatal {
@@ -260,6 +289,37 @@ impl Application {
             None => served,
         }
     }
+}
+
+/// The `--metrics-bind` listener: `/metrics` only, without access control.
+fn metrics_server(
+    bind: &str,
+    db: DatabaseConnection,
+    cache: web::Data<crate::reports::ReportCache>,
+    ready: web::Data<Readiness>,
+) -> Result<(Server, u16), StartError> {
+    let listen = |source| StartError::Listen {
+        bind: bind.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).map_err(listen)?;
+    let port = listener.local_addr().map_err(listen)?.port();
+    let db = web::Data::new(db);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(cache.clone())
+            .app_data(ready.clone())
+            .route("/metrics", routes::get().to(crate::monitoring::metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(listen)?
+    .shutdown_timeout(5)
+    .run();
+    tracing::info!("metrics on http://{bind}/metrics");
+    Ok((server, port))
 }
 
 pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {

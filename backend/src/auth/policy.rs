@@ -33,10 +33,7 @@ pub fn access(method: &Method, path: &str) -> Access {
 }
 
 fn under_any(path: &str, prefixes: &[&str]) -> bool {
-    prefixes.iter().any(|p| {
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    prefixes.iter().any(|p| crate::routes::under(path, p))
 }
 
 #[cfg(test)]
@@ -58,6 +55,7 @@ mod tests {
             (Method::GET, "/ingests/3/rejections", reader),
             (Method::POST, "/ingests", admin),
             (Method::DELETE, "/ingests/3", admin),
+            (Method::GET, "/metrics", reader),
             (Method::GET, "/health/ready", Access::Public),
             (Method::GET, "/openapi.json", Access::Public),
             (Method::GET, "/docs", Access::Public),

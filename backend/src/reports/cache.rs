@@ -75,6 +75,16 @@ impl ReportCache {
         }
     }
 
+    /// What is cached, without asking the database: the run it is the data
+    /// of, how long ago it was last confirmed to be the latest, and the data.
+    pub async fn peek(&self) -> Option<(Option<i64>, Duration, Arc<ReportContext>)> {
+        self.inner
+            .read()
+            .await
+            .as_ref()
+            .map(|c| (c.run_id, c.checked.elapsed(), c.ctx.clone()))
+    }
+
     /// The aggregates of the latest successful run.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         let cached = self

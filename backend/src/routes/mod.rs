@@ -54,7 +54,7 @@ pub fn needs_database(path: &str) -> bool {
 }
 
 /// `path` is `prefix` or below it.
-fn under(path: &str, prefix: &str) -> bool {
+pub fn under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }

@@ -1,6 +1,8 @@
 //! What an operator relies on: the API documentation offline, request ids,
 //! RFC 9457 problems in the contract.
 
+use serde_json::Value;
+
 use crate::helpers::{realistic_input, Engine, TestApp, TestDb};
 
 /// Every `src="…"`/`href="…"` value and CSS `url(…)` in `text`.
@@ -232,4 +234,207 @@ async fn waits_for_its_database() {
     admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     until(&app, "/health/ready", 200).await;
     assert_eq!(until(&app, "/reports/meta", 200).await.text().await.unwrap(), meta);
+}
+
+/// The samples of a scrape: name, labels, value.
+type Samples = Vec<(String, Vec<(String, String)>, f64)>;
+
+/// A scrape, parsed by a Prometheus text-format parser (it must accept it),
+/// and its samples.
+fn scrape(text: &str) -> Samples {
+    if let Err(e) = openmetrics_parser::prometheus::parse_prometheus(text) {
+        panic!("not Prometheus text: {e:?}\n{text}");
+    }
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let (name, labels) = series.split_once('{').unwrap_or((series, ""));
+        // `k="v",k2="v2"}`: values are quoted (and ours hold no quotes).
+        let labels = labels
+            .trim_end_matches('}')
+            .split("\",")
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once("=\"").unwrap();
+                (k.to_owned(), v.trim_end_matches('"').to_owned())
+            })
+            .collect();
+        let value = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse().unwrap(),
+        };
+        out.push((name.to_owned(), labels, value));
+    }
+    out
+}
+
+/// The sum of the samples named `metric` with these `labels` (0 when none).
+fn sample(scrape: &Samples, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape
+        .iter()
+        .filter(|(name, l, _)| {
+            name == metric && labels.iter().all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+        })
+        .map(|(_, _, v)| v)
+        .sum()
+}
+
+/// `/metrics` parses as Prometheus text; its counters move with requests
+/// (labelled by route template, never by raw path) and with ingests (runs,
+/// rows by file and outcome, as the run history says); the data's figures
+/// (last ingest, latest transaction, the cache, the pool) are there.
+async fn metrics_move(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let get = |app: &TestApp| {
+        let url = format!("{}/metrics", app.address);
+        let client = app.client.clone();
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain"));
+            scrape(&res.text().await.unwrap())
+        }
+    };
+    let before = get(&app).await;
+    for _ in 0..3 {
+        app.get("/reports/meta").await;
+    }
+    let run: Value = app.json("/ingests?limit=1").await;
+    let id = run["runs"][0]["id"].as_i64().unwrap();
+    app.get(&format!("/ingests/{id}")).await;
+    app.get(&format!("/ingests/{}", id + 1000)).await;
+    let after = get(&app).await;
+    let requests = |s: &Samples, route: &str, status: &str| {
+        sample(
+            s,
+            "http_requests_total",
+            &[("route", route), ("method", "GET"), ("status", status)],
+        )
+    };
+    // Other tests' servers in this process count too: at least ours.
+    assert!(requests(&after, "/reports/meta", "200") - requests(&before, "/reports/meta", "200") >= 3.0);
+    assert!(requests(&after, "/ingests/{id}", "200") - requests(&before, "/ingests/{id}", "200") >= 1.0);
+    assert!(requests(&after, "/ingests/{id}", "404") - requests(&before, "/ingests/{id}", "404") >= 1.0);
+    assert!(
+        sample(
+            &after,
+            "http_request_duration_seconds_count",
+            &[("route", "/reports/meta"), ("method", "GET")]
+        ) >= 3.0
+    );
+    for (_, labels, _) in &after {
+        for (k, v) in labels {
+            assert!(
+                k != "route" || !v.chars().any(|c| c.is_ascii_digit()),
+                "a raw path as a label: {v}"
+            );
+        }
+    }
+
+    let quality: Value = app.json("/quality").await;
+    let runs = |s: &Samples, mode: &str| {
+        sample(
+            s,
+            "revenue_ingest_runs_total",
+            &[("mode", mode), ("status", "succeeded")],
+        )
+    };
+    assert_eq!(runs(&after, "replace"), 1.0);
+    assert_eq!(sample(&after, "revenue_database_up", &[]), 1.0);
+    assert_eq!(sample(&after, "revenue_db_pool_max_connections", &[]), 16.0);
+    assert!(sample(&after, "revenue_db_pool_connections", &[("state", "idle")]) >= 0.0);
+    let latest = chrono::DateTime::parse_from_rfc3339(quality["freshness"]["latest_transaction_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp() as f64;
+    assert_eq!(
+        sample(&after, "revenue_latest_transaction_timestamp_seconds", &[]),
+        latest
+    );
+    let finished = chrono::DateTime::parse_from_rfc3339(run["runs"][0]["finished_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis() as f64
+        / 1000.0;
+    assert!((sample(&after, "revenue_last_successful_ingest_timestamp_seconds", &[]) - finished).abs() < 1.0);
+    assert!(sample(&after, "revenue_report_cache_age_seconds", &[]) < 60.0);
+    assert_eq!(sample(&after, "revenue_report_cache_run", &[]), id as f64);
+    for file in run["runs"][0]["files"].as_array().unwrap() {
+        let name = file["file"].as_str().unwrap();
+        for (outcome, field) in [("read", "read"), ("loaded", "loaded"), ("rejected", "rejected")] {
+            assert_eq!(
+                sample(
+                    &after,
+                    "revenue_ingest_rows_total",
+                    &[("file", name), ("outcome", outcome)]
+                ),
+                file[field].as_f64().unwrap(),
+                "{name} {outcome}"
+            );
+        }
+    }
+
+    // An append moves the run and row counters.
+    let more = crate::helpers::fixture(&[], &["1/5/24 10:00\ttxn_metrics_1\tcus_metrics_1\t\t12.00\tusd"], &[]);
+    // Only a new transactions file (an append reads the files it is given).
+    std::fs::remove_file(more.path().join("products.csv")).unwrap();
+    std::fs::remove_file(more.path().join("users.csv")).unwrap();
+    t.append(more.path()).await.unwrap();
+    let appended = get(&app).await;
+    assert_eq!(runs(&appended, "append"), 1.0);
+    assert_eq!(
+        sample(
+            &appended,
+            "revenue_ingest_rows_total",
+            &[("file", "transactions.csv"), ("outcome", "loaded")]
+        ),
+        sample(
+            &after,
+            "revenue_ingest_rows_total",
+            &[("file", "transactions.csv"), ("outcome", "loaded")]
+        ) + 1.0
+    );
+}
+crate::both!(metrics, metrics_move);
+
+/// `/metrics` needs a reader once tokens exist; `--metrics-bind` serves it
+/// on its own address, without a token, and the main address no longer does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_access_and_own_listener() {
+    use backend::auth::Role;
+    use backend::startup::{Application, ServeSettings};
+    let t = TestDb::new(Engine::Sqlite).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let reader = crate::access::token(&t, "prometheus", Role::Reader).await;
+    let app = crate::access::app(&t).await;
+    assert_eq!(app.get("/metrics").await.status().as_u16(), 401);
+    let res = app.get_as("/metrics", &reader).await;
+    assert_eq!(res.status().as_u16(), 200);
+    scrape(&res.text().await.unwrap());
+
+    let mut settings = ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    settings.metrics_bind = Some("127.0.0.1:0".to_owned());
+    let server = Application::build(&settings, t.db.clone()).await.unwrap();
+    let (port, metrics_port) = (server.port(), server.metrics_port().unwrap());
+    tokio::spawn(server.run_until_stopped());
+    let client = reqwest::Client::new();
+    let own = client
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    let s = scrape(&own.text().await.unwrap());
+    assert_eq!(sample(&s, "revenue_database_up", &[]), 1.0);
+    let main = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status().as_u16(), 404);
 }

@@ -215,7 +215,11 @@ async fn append_is_idempotent(engine: Engine) {
     assert_eq!(again.files[2].counts.loaded, 0, "users: nothing new");
 
     tokio::time::sleep(backend::reports::RECHECK + Duration::from_millis(200)).await;
-    assert_same(&before, &every_response(&app, Quality::Whole).await, "after appending again");
+    assert_same(
+        &before,
+        &every_response(&app, Quality::Whole).await,
+        "after appending again",
+    );
     let fresh = TestApp::spawn(&t.db).await;
     assert_same(&before, &every_response(&fresh, Quality::Whole).await, "a fresh server");
     assert_eq!(
