@@ -259,7 +259,9 @@ fn pool(db: &DatabaseConnection) -> (u32, usize) {
     }
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: the metrics in the Prometheus text format (names in the README).
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format (0.0.4)", content_type = "text/plain", body = String)))]
 pub async fn metrics(
     db: web::Data<DatabaseConnection>,
     cache: web::Data<ReportCache>,

@@ -27,9 +27,10 @@ use crate::auth::policy::{self, Access};
         crate::routes::session::sign_out,
         crate::routes::health::live,
         crate::routes::health::ready,
+        crate::monitoring::metrics,
     ),
     modifiers(&Security, &Problems),
-    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "session"), (name = "health"))
+    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "session"), (name = "health"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
