@@ -100,6 +100,8 @@ pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<
 /// customers per currency and the stored quality checks — all small, whatever
 /// the number of transactions.
 pub struct ReportContext {
+    /// The ingest run whose data this is (`None`: nothing loaded yet).
+    pub run: Option<i64>,
     pub rows: Vec<agg_monthly::Model>,
     /// Revenue per currency, month and product (a few rows per product and month).
     pub product_rows: Vec<agg_product_month::Model>,
@@ -139,7 +141,10 @@ impl ReportContext {
             _ => db.begin().await?,
         };
         let run = super::cache::latest_run(&txn).await?;
-        let ctx = Self::read(&txn).await?;
+        let ctx = Self {
+            run,
+            ..Self::read(&txn).await?
+        };
         txn.commit().await?;
         Ok((run, ctx))
     }
@@ -172,6 +177,7 @@ impl ReportContext {
             top_users.insert(currency.clone(), super::users::load_top_users(db, currency).await?);
         }
         Ok(Self {
+            run: None,
             rows,
             product_rows,
             currencies,

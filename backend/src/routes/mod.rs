@@ -101,6 +101,94 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/health/ready").route(get().to(ready)));
 }
 
+/// The validator of a view of the cached data: a weak `ETag` from the data
+/// version (the ingest run) and the request (path, query, `Accept`; and the
+/// day for views that count days up to now). Weak, because the same view is
+/// sent compressed in several ways.
+pub struct Tag(String);
+
+/// What a view depends on besides the data and the request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Depends {
+    DataOnly,
+    /// It counts days up to today (`/quality`'s freshness).
+    Today,
+}
+
+impl Tag {
+    /// The tag, when data is loaded.
+    pub fn of(req: &HttpRequest, ctx: &crate::reports::ReportContext, depends: Depends) -> Option<Self> {
+        use sha2::Digest;
+        let run = ctx.run?;
+        let mut h = sha2::Sha256::new();
+        for part in [
+            req.path(),
+            req.query_string(),
+            req.headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        if depends == Depends::Today {
+            h.update(chrono::Utc::now().date_naive().to_string().as_bytes());
+        }
+        let digest = hex::encode(&h.finalize()[..8]);
+        Some(Self(format!("W/\"r{run}-{digest}\"")))
+    }
+
+    /// 304 when the request's `If-None-Match` holds this tag (or `*`): the
+    /// client's copy is current, nothing is computed.
+    pub fn not_modified(&self, req: &HttpRequest) -> Option<HttpResponse> {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::IF_NONE_MATCH)?
+            .to_str()
+            .ok()?;
+        let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+        let mine = weak(&self.0);
+        given
+            .split(',')
+            .any(|t| t.trim() == "*" || weak(t) == mine)
+            .then(|| self.on(HttpResponse::NotModified().finish()))
+    }
+
+    /// `res` with the tag, and the rule that a client must revalidate it.
+    pub fn on(&self, mut res: HttpResponse) -> HttpResponse {
+        use actix_web::http::header::{HeaderValue, CACHE_CONTROL, ETAG, VARY};
+        let headers = res.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&self.0) {
+            headers.insert(ETAG, v);
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL_VALUE));
+        headers.append(VARY, HeaderValue::from_static("accept"));
+        res
+    }
+}
+
+/// Reports may be kept by the browser (not shared caches: they need a
+/// token), and checked again before each use — a 304 when unchanged.
+const CACHE_CONTROL_VALUE: &str = "private, no-cache";
+
+/// Answers a view of the cached data: 304 when the client's copy is current,
+/// else `compute`'s answer with the tag.
+pub fn conditional(
+    req: &HttpRequest,
+    ctx: &crate::reports::ReportContext,
+    depends: Depends,
+    compute: impl FnOnce() -> Result<HttpResponse, crate::error::ApiError>,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    let Some(tag) = Tag::of(req, ctx, depends) else {
+        return compute();
+    };
+    if let Some(res) = tag.not_modified(req) {
+        return Ok(res);
+    }
+    compute().map(|res| tag.on(res))
+}
+
 /// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
 fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: &str, body: &T) -> HttpResponse {
     let wants_csv = match format {

@@ -6,13 +6,14 @@ use api_types::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, respond};
+use super::{check_format, conditional, respond, Depends};
 use crate::error::ApiError;
 use crate::reports::{self, ReportCache, WindowParams};
 pub use crate::reports::{TopProductsParams, TopUsersParams};
 
 /// Average user transaction amount per month.
 #[utoipa::path(get, path = "/reports/monthly-transactions", tag = "reports", params(WindowParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "One row per month of the window (also as text/csv)", content((MonthlyTransactionsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError),
@@ -25,12 +26,15 @@ pub async fn monthly_transactions(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    let report = reports::monthly_transactions(&ctx, &params)?;
-    Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
+    conditional(&req, &ctx, Depends::DataOnly, || {
+        let report = reports::monthly_transactions(&ctx, &params)?;
+        Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
+    })
 }
 
 /// Month-over-month revenue growth, declines flagged.
 #[utoipa::path(get, path = "/reports/revenue-growth", tag = "reports", params(WindowParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "One row per month of the window (also as text/csv)", content((RevenueGrowthReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError),
@@ -43,12 +47,15 @@ pub async fn revenue_growth(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    let report = reports::revenue_growth(&ctx, &params)?;
-    Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
+    conditional(&req, &ctx, Depends::DataOnly, || {
+        let report = reports::revenue_growth(&ctx, &params)?;
+        Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
+    })
 }
 
 /// Products ranked by total sales (revenue allocated by plan amount).
 #[utoipa::path(get, path = "/reports/top-products", tag = "reports", params(TopProductsParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "Ranked products and unattributed revenue (also as text/csv)", content((TopProductsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError),
@@ -61,12 +68,15 @@ pub async fn top_products(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    let report = reports::top_products(&ctx, &params)?;
-    Ok(respond(&req, params.format.as_deref(), "top-products", &report))
+    conditional(&req, &ctx, Depends::DataOnly, || {
+        let report = reports::top_products(&ctx, &params)?;
+        Ok(respond(&req, params.format.as_deref(), "top-products", &report))
+    })
 }
 
 /// Customers ranked by total spending.
 #[utoipa::path(get, path = "/reports/top-users", tag = "reports", params(TopUsersParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "Ranked customers, without e-mail (also as text/csv)", content((TopUsersReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError),
@@ -79,31 +89,44 @@ pub async fn top_users(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    let report = reports::top_users(&ctx, &params)?;
-    Ok(respond(&req, params.format.as_deref(), "top-users", &report))
+    conditional(&req, &ctx, Depends::DataOnly, || {
+        let report = reports::top_users(&ctx, &params)?;
+        Ok(respond(&req, params.format.as_deref(), "top-users", &report))
+    })
 }
 
 /// Currencies and the months the data covers (for building filters).
 #[utoipa::path(get, path = "/reports/meta", tag = "reports", responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "What the data holds", body = Meta),
     (status = 404, description = "No data loaded yet", body = api_types::ApiError),
     (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
-pub async fn meta(db: web::Data<DatabaseConnection>, cache: web::Data<ReportCache>) -> Result<HttpResponse, ApiError> {
-    let ctx = cache.get(&db).await?;
-    Ok(HttpResponse::Ok().json(reports::meta(&ctx)?))
-}
-
-/// Data-quality checks of the loaded data.
-#[utoipa::path(get, path = "/quality", tag = "quality", responses(
-    (status = 200, description = "Checks from the last successful ingest", body = QualityReport),
-    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
-pub async fn quality(
+pub async fn meta(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     cache: web::Data<ReportCache>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = cache.get(&db).await?;
-    Ok(HttpResponse::Ok().json(reports::quality(&ctx)?))
+    conditional(&req, &ctx, Depends::DataOnly, || {
+        Ok(HttpResponse::Ok().json(reports::meta(&ctx)?))
+    })
+}
+
+/// Data-quality checks of the loaded data.
+#[utoipa::path(get, path = "/quality", tag = "quality", responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
+    (status = 200, description = "Checks from the last successful ingest", body = QualityReport),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn quality(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = cache.get(&db).await?;
+    conditional(&req, &ctx, Depends::Today, || {
+        Ok(HttpResponse::Ok().json(reports::quality(&ctx)?))
+    })
 }
 
 /// The quality dimensions of every successful run, oldest first.

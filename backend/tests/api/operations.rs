@@ -438,3 +438,73 @@ async fn metrics_access_and_own_listener() {
         .unwrap();
     assert_eq!(main.status().as_u16(), 404);
 }
+
+/// Reports carry a weak `ETag` of the data version and the request, with
+/// `Cache-Control: private, no-cache`; `If-None-Match` with it answers 304
+/// (no body) until an ingest changes the data.
+async fn etags(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let app = TestApp::spawn_with(&t.db, std::time::Duration::ZERO).await;
+    let get = |path: &str, accept: Option<&str>, tag: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.address));
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        if let Some(t) = tag {
+            req = req.header("if-none-match", t);
+        }
+        req.send()
+    };
+    let etag = |res: &reqwest::Response| res.headers()["etag"].to_str().unwrap().to_owned();
+    let run = app.json("/ingests?limit=1").await["runs"][0]["id"].as_i64().unwrap();
+    let mut tags = std::collections::HashSet::new();
+    for path in [
+        "/reports/meta",
+        "/reports/top-users?limit=5",
+        "/reports/top-users?limit=6",
+        "/reports/top-products",
+        "/reports/monthly-transactions?months=6",
+        "/reports/revenue-growth",
+        "/quality",
+    ] {
+        let res = get(path, None, None).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let tag = etag(&res);
+        assert!(tag.starts_with(&format!("W/\"r{run}-")), "{path}: {tag}");
+        assert_eq!(res.headers()["cache-control"], "private, no-cache");
+        assert!(tags.insert(tag.clone()), "{path}: the same tag as another request");
+        let again = get(path, None, Some(&tag)).await.unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert_eq!(etag(&again), tag);
+        assert!(again.bytes().await.unwrap().is_empty());
+        // A list of tags, one of them current; a strong form of the same tag.
+        let listed = format!("W/\"r0-0\", {tag}");
+        assert_eq!(get(path, None, Some(&listed)).await.unwrap().status().as_u16(), 304);
+        let strong = tag.trim_start_matches("W/");
+        assert_eq!(get(path, None, Some(strong)).await.unwrap().status().as_u16(), 304);
+        assert_eq!(
+            get(path, None, Some("W/\"r0-0\"")).await.unwrap().status().as_u16(),
+            200
+        );
+    }
+    // The CSV of a report is another representation: another tag.
+    let csv = get("/reports/top-users?limit=5", Some("text/csv"), None).await.unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(tags.insert(etag(&csv)));
+    // Errors carry no tag.
+    let bad = get("/reports/top-users?limit=0", None, None).await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(bad.headers().get("etag").is_none());
+
+    // New data: the old tag no longer matches.
+    let old = etag(&get("/reports/top-users?limit=5", None, None).await.unwrap());
+    let more = crate::helpers::fixture(&[], &["1/5/24 10:00\ttxn_etag_1\tcus_etag_1\t\t12.00\tusd"], &[]);
+    std::fs::remove_file(more.path().join("products.csv")).unwrap();
+    std::fs::remove_file(more.path().join("users.csv")).unwrap();
+    t.append(more.path()).await.unwrap();
+    let res = get("/reports/top-users?limit=5", None, Some(&old)).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(etag(&res).starts_with(&format!("W/\"r{}-", run + 1)), "{}", etag(&res));
+}
+crate::both!(etag, etags);
