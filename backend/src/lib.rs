@@ -1,6 +1,7 @@
 //! Revenue analytics: the ETL that loads billing exports into a star schema, and
 //! the JSON API that serves reports from it.
 
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod configuration;

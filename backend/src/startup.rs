@@ -156,9 +156,12 @@ impl Application {
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
         let metrics_here = settings.metrics_bind.is_none();
-        if let Some(dir) = &static_dir {
+        let precompressed = static_dir.as_ref().map(|dir| {
             tracing::info!(dir = %dir.display(), "serving the dashboard at /");
-        }
+            let p = std::sync::Arc::new(crate::assets::Precompressed::new(dir.clone()));
+            tokio::spawn(p.clone().warm());
+            web::Data::from(p)
+        });
         let mut server = HttpServer::new(move || {
             // Cross-origin callers authenticate with a bearer token (the
             // session cookie is SameSite=Strict: never sent cross-site).
@@ -227,6 +230,13 @@ impl Application {
                         Ok(actix_web::dev::ServiceResponse::new(req, res))
                     }
                 });
+                if let Some(p) = &precompressed {
+                    app = app.app_data(p.clone()).service(
+                        web::resource("/{file}")
+                            .guard(actix_web::guard::fn_guard(crate::assets::Precompressed::applies))
+                            .route(routes::get().to(precompressed_file)),
+                    );
+                }
                 app = app.service(
                     actix_files::Files::new("/", dir)
                         .index_file("index.html")
@@ -288,6 +298,17 @@ impl Application {
             Some(reason) => Err(std::io::Error::other(reason)),
             None => served,
         }
+    }
+}
+
+/// A dashboard file compressed ahead (see [`crate::assets`]).
+async fn precompressed_file(
+    req: actix_web::HttpRequest,
+    files: web::Data<crate::assets::Precompressed>,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    match files.respond(&req).await {
+        Some(res) => Ok(res),
+        None => Err(unknown_endpoint(&req)),
     }
 }
 

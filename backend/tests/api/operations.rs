@@ -508,3 +508,89 @@ async fn etags(engine: Engine) {
     assert!(etag(&res).starts_with(&format!("W/\"r{}-", run + 1)), "{}", etag(&res));
 }
 crate::both!(etag, etags);
+
+/// The dashboard's WebAssembly goes out in Brotli, zstd or gzip as the
+/// browser prefers, each compressed once (at start) and then served from
+/// memory; without an accepted encoding, as it is. API answers are
+/// compressed on the fly in the same three encodings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression() {
+    use std::io::Read;
+    let t = TestDb::new(Engine::Sqlite).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<!doctype html><title>x</title>").unwrap();
+    let wasm: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 97 * 31).to_le_bytes()).collect();
+    std::fs::write(dist.path().join("frontend-0123abcd_bg.wasm"), &wasm).unwrap();
+    let mut settings = backend::startup::ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    settings.static_dir = Some(dist.path().to_owned());
+    let app = TestApp::spawn_settings(&t.db, settings).await;
+    let fetch = |path: &str, accept: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.address));
+        if let Some(a) = accept {
+            req = req.header("accept-encoding", a);
+        }
+        req.send()
+    };
+    let decode = |encoding: &str, body: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        match encoding {
+            "br" => brotli::BrotliDecompress(&mut &body[..], &mut out).unwrap(),
+            "zstd" => out = zstd::decode_all(body).unwrap(),
+            "gzip" => {
+                flate2::read::GzDecoder::new(body).read_to_end(&mut out).unwrap();
+            }
+            other => panic!("{other}"),
+        }
+        out
+    };
+    let compressions = |encoding: &'static str| {
+        let app = &app;
+        async move {
+            let text = app.get("/metrics").await.text().await.unwrap();
+            sample(
+                &scrape(&text),
+                "revenue_static_compressions_total",
+                &[("encoding", encoding)],
+            )
+        }
+    };
+    for (accept, encoding) in [
+        ("gzip, deflate, br, zstd", "br"),
+        ("zstd, gzip", "zstd"),
+        ("gzip", "gzip"),
+    ] {
+        for round in 0..3 {
+            let res = fetch("/frontend-0123abcd_bg.wasm", Some(accept)).await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            assert_eq!(res.headers()["content-encoding"], encoding);
+            assert_eq!(res.headers()["content-type"], "application/wasm");
+            assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+            let body = res.bytes().await.unwrap();
+            assert!(body.len() < wasm.len() / 4, "{encoding}: {} bytes", body.len());
+            assert_eq!(decode(encoding, &body), wasm, "{encoding}");
+            // Compressed once, whatever the number of requests.
+            assert_eq!(compressions(encoding).await, 1.0, "{encoding}, request {round}");
+        }
+    }
+    let plain = fetch("/frontend-0123abcd_bg.wasm", None).await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap(), wasm);
+    assert_eq!(
+        fetch("/frontend-ffff_bg.wasm", Some("br"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    // The API, on the fly.
+    for encoding in ["br", "zstd", "gzip"] {
+        let res = fetch("/reports/top-users?limit=50", Some(encoding)).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.headers()["content-encoding"], encoding);
+        let body = decode(encoding, &res.bytes().await.unwrap());
+        let _: Value = serde_json::from_slice(&body).unwrap();
+    }
+}
