@@ -47,7 +47,8 @@ impl Readiness {
         self.ready.load(Ordering::Acquire)
     }
 
-    fn up(&self) {
+    /// The database answers (and is prepared).
+    pub fn up(&self) {
         if !self.ready.swap(true, Ordering::AcqRel) {
             if let Some(since) = self.down_since.lock().ok().and_then(|mut d| d.take()) {
                 tracing::info!(

@@ -137,6 +137,10 @@ impl Application {
                 false
             }
         };
+        if prepared {
+            // Ready from the first request (not only once the watch has run).
+            readiness.up();
+        }
         let listen = |source| StartError::Listen {
             bind: settings.bind.clone(),
             source,
