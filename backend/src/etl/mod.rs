@@ -244,7 +244,7 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
 /// steps, for a server that answers with the run's id before it ends.
 pub struct StartedRun {
     run: etl_run::Model,
-    _lock: IngestLock,
+    lock: IngestLock,
 }
 
 impl StartedRun {
@@ -279,7 +279,7 @@ impl StartedRun {
         .await
         .map_err(dbe("recording the run"))?;
         tracing::info!(run_id = run.id, mode = options.mode.as_str(), input = %options.input.display(), requested_by = %options.requested_by, "ingest started");
-        Ok(Self { run, _lock: lock })
+        Ok(Self { run, lock })
     }
 
     pub fn id(&self) -> i64 {
@@ -293,8 +293,9 @@ impl StartedRun {
         options: &IngestOptions,
         progress: &Progress,
     ) -> Result<RunSummary, EtlError> {
-        let run = self.run;
-        match run_phases(db, options, run.id, progress).await {
+        let (run, lock) = (self.run, self.lock);
+        let result = run_phases(db, options, run.id, progress).await;
+        let result = match result {
             Ok(summary) => {
                 tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
                 Ok(summary)
@@ -309,7 +310,9 @@ impl StartedRun {
                 }
                 Err(error)
             }
-        }
+        };
+        lock.release().await;
+        result
     }
 }
 

@@ -250,7 +250,7 @@ async fn one_at_a_time(engine: Engine) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "conflict");
     assert!(body["message"].as_str().unwrap().contains("another ingest is running"));
-    drop(lock);
+    lock.release().await;
     let res = app
         .upload(&admin, form(users.path(), &["users"], &[("mode", "append")]))
         .await;
@@ -259,7 +259,12 @@ async fn one_at_a_time(engine: Engine) {
     // While the upload's run holds the lock, the CLI waits for it; after, it may run.
     let run = app.finished(&admin, id).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
-    assert!(backend::etl::IngestLock::try_acquire(&t.db).await.unwrap().is_some());
+    // The run is recorded as finished a moment before its lock is released.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while backend::etl::IngestLock::try_acquire(&t.db).await.unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the upload's run kept the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     emptied(uploads.path()).await;
 }
 both!(conflict, one_at_a_time);

@@ -108,6 +108,24 @@ impl IngestLock {
     }
 }
 
+impl IngestLock {
+    /// Releases the lock now. Dropping it also releases it, but on
+    /// PostgreSQL only once the closing connection's session ends — a moment
+    /// later, when an upload right after this ingest would find it still held.
+    pub async fn release(self) {
+        if let IngestLock::Postgres(mut conn) = self {
+            if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(INGEST_LOCK)
+                .execute(&mut *conn)
+                .await
+            {
+                // Closing the connection (on drop) releases it anyway.
+                tracing::debug!(error = %e, "could not release the ingest lock at once");
+            }
+        }
+    }
+}
+
 /// An exclusive `flock`; `wait`: block until it is free. False when it is
 /// held elsewhere (and not waiting), or on error.
 #[allow(unsafe_code)]
