@@ -82,10 +82,13 @@ impl Encoding {
     }
 }
 
+/// One file's copy in one encoding, made once.
+type Copy = Arc<OnceCell<Bytes>>;
+
 /// The compressed copies, made on first request (or by [`Precompressed::warm`]).
 pub struct Precompressed {
     dir: PathBuf,
-    copies: Mutex<HashMap<(String, Encoding), Arc<OnceCell<Bytes>>>>,
+    copies: Mutex<HashMap<(String, Encoding), Copy>>,
 }
 
 impl Precompressed {

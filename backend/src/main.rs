@@ -332,13 +332,12 @@ fn fail(message: &str) -> ExitCode {
 async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, String> {
     telemetry::init("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn");
     let database = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
-    let settings = &database;
-    tracing::info!(database = %settings.redacted(), "using database");
+    tracing::info!(database = %database.redacted(), "using database");
     // The server starts without its database and waits for it; the other
     // commands need it at once.
     let db = match command {
-        Command::Serve { .. } => db::connect_lazy(&settings).await,
-        _ => db::connect(&settings).await,
+        Command::Serve { .. } => db::connect_lazy(&database).await,
+        _ => db::connect(&database).await,
     }
     .map_err(|e| e.to_string())?;
     match command {
@@ -352,7 +351,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             let options = rules.options(input, mode.into(), force, dry_run);
             let summary = etl::ingest(&db, &options)
                 .await
-                .map_err(|e| backend::configuration::scrub(&e.to_string(), &settings))?;
+                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
             print!("{}", summary.render());
             Ok(match summary.status {
                 RunStatus::Refused => ExitCode::from(EXIT_REFUSED),
