@@ -89,6 +89,7 @@ impl Uploads {
         started: StartedRun,
         options: IngestOptions,
         folder: tempfile::TempDir,
+        cache: Arc<crate::reports::ReportCache>,
     ) -> std::io::Result<()> {
         let id = started.id();
         let live = Arc::new(Live::default());
@@ -103,7 +104,10 @@ impl Uploads {
         // their awaits: they are made and driven on the run's thread.
         let run = move || async move {
             match started.execute(&db, &options, &Progress::for_server(live)).await {
-                Ok(summary) => tracing::info!(run_id = id, status = summary.status.as_str(), "uploaded run ended"),
+                Ok(summary) => {
+                    tracing::info!(run_id = id, status = summary.status.as_str(), "uploaded run ended");
+                    cache.expire().await;
+                }
                 Err(e) => tracing::error!(run_id = id, error = %e, "uploaded run failed"),
             }
             let path = folder.path().to_owned();

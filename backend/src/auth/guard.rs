@@ -177,6 +177,12 @@ impl Auth {
             return Err(too_many(wait));
         }
         let snapshot = self.snapshot().await?;
+        // In open mode no session can be valid (no token exists to sign in
+        // with): a cookie left by another server of this host is ignored,
+        // not an error the browser cannot get out of.
+        if bearer.is_none() && snapshot.open_mode() && self.open_allowed {
+            return Ok(Some(Principal::anonymous()));
+        }
         let principal = match (bearer, cookie) {
             (Some(value), _) => {
                 let token = value

@@ -85,6 +85,17 @@ impl ReportCache {
             .map(|c| (c.run_id, c.checked.elapsed(), c.ctx.clone()))
     }
 
+    /// Asks the database again on the next request (an ingest of this
+    /// process committed: its uploader should see it at once, not within
+    /// the recheck interval).
+    pub async fn expire(&self) {
+        if let Some(c) = self.inner.write().await.as_mut() {
+            if let Some(past) = Instant::now().checked_sub(self.recheck) {
+                c.checked = past;
+            }
+        }
+    }
+
     /// The aggregates of the latest successful run.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         let cached = self

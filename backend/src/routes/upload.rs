@@ -67,6 +67,7 @@ pub async fn upload(
     payload: web::Payload,
     db: web::Data<DatabaseConnection>,
     uploads: web::Data<Uploads>,
+    cache: web::Data<crate::reports::ReportCache>,
     principal: web::ReqData<Principal>,
 ) -> Result<HttpResponse, ApiError> {
     let max = uploads.settings.max_bytes;
@@ -101,7 +102,7 @@ pub async fn upload(
     let started = StartedRun::record(&db, &options, lock).await.map_err(ingest_error)?;
     let id = started.id();
     Arc::clone(&uploads)
-        .spawn(db.get_ref().clone(), started, options, folder)
+        .spawn(db.get_ref().clone(), started, options, folder, cache.into_inner())
         .map_err(|e| io_error("starting the ingest", e))?;
     let href = format!("/ingests/{id}");
     Ok(HttpResponse::Accepted()

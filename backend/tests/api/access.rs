@@ -259,6 +259,16 @@ async fn open_mode_on_loopback(engine: Engine) {
         app.get_as("/reports/meta", "rak_nope").await.status(),
         StatusCode::UNAUTHORIZED
     );
+    // A session cookie of another server of this host is ignored (no session
+    // is valid here), not refused.
+    let stale = app
+        .client
+        .get(format!("{}/reports/meta", app.address))
+        .header("cookie", "ra_session=v1.1.abc.9999999999.bad")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::OK);
     // The first token ends open mode on the running server.
     token(&t, "first", Role::Reader).await;
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -401,3 +401,37 @@ async fn append_some_files(engine: Engine) {
     assert!(err.to_string().contains("products.csv"), "{err}");
 }
 both!(append_subset, append_some_files);
+
+/// The server that ran an upload serves its data from the next request,
+/// however long its report cache would otherwise wait to look again.
+async fn uploader_sees_its_data(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let admin = token(&t, "admin", Role::Admin).await;
+    let uploads = tempfile::tempdir().unwrap();
+    let mut settings = ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    settings.cache_recheck = Duration::from_secs(3600);
+    settings.upload.dir = uploads.path().to_owned();
+    let app = TestApp::spawn_settings(&t.db, settings).await;
+    let before: Value = app.get_as("/reports/meta", &admin).await.json().await.unwrap();
+    let later = fixture(&[], &["12/30/24 10:00\ttxn_later_1\tcus_later_1\t\t12.00\tusd"], &[]);
+    let res = app
+        .upload(&admin, form(later.path(), &["transactions"], &[("mode", "append")]))
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let id = res.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
+    assert_eq!(app.finished(&admin, id).await["status"], "succeeded");
+    // The run is recorded as finished a moment before the cache is told.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let after: Value = app.get_as("/reports/meta", &admin).await.json().await.unwrap();
+        if after["latest_month"] == "2024-12" {
+            break;
+        }
+        assert_eq!(before["latest_month"], after["latest_month"]);
+        assert!(std::time::Instant::now() < deadline, "the uploader serves the old data");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+both!(uploader_sees_its_data, uploader_sees_its_data);
