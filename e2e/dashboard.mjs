@@ -1,11 +1,15 @@
 // End-to-end test of the dashboard in a real headless Chromium.
-// Usage: node e2e/dashboard.mjs http://127.0.0.1:PORT
+// Usage: node e2e/dashboard.mjs http://127.0.0.1:PORT [http://127.0.0.1:AUTH_PORT]
+// The first server is in open mode (no token exists). The second, when given,
+// has tokens: E2E_READER_TOKEN and E2E_ADMIN_TOKEN, and E2E_UPLOAD_DIR holds
+// the three export files an admin uploads to it.
 import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const base = process.argv[2];
+const authBase = process.argv[3];
 const shots = process.env.SCREENSHOT_DIR;
 let failures = 0;
 const check = (ok, what) => {
@@ -13,7 +17,8 @@ const check = (ok, what) => {
   if (!ok) failures++;
 };
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
+// A browser of its own per server: cookies are shared by every port of a host.
+const launch = () => chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-')), {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -21,6 +26,7 @@ const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   viewport: { width: 1280, height: 1600 },
   deviceScaleFactor: 2,
 });
+const context = await launch();
 const page = context.pages()[0] ?? await context.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
@@ -36,6 +42,9 @@ try {
     check(await page.getByRole('heading', { name: title }).count() === 1, `section "${title}" shown`);
   }
   check((await page.locator('.error-banner').count()) === 0, 'no error banner');
+  // Open mode: nobody to sign out, a discreet note instead; everyone is an admin.
+  check((await page.locator('#open-mode').textContent()) === 'open mode: no tokens exist, everyone has full rights', 'open mode is noted in the header');
+  check((await page.locator('#sign-out').count()) === 0 && (await page.locator('#sign-in').count()) === 0, 'open mode: no sign-in, no sign-out');
   const top = (await page.locator('#top-product').textContent())?.trim();
   check(!!top && top.length > 0, `headline product: ${top}`);
   check(/Not attributable to a product/.test(await page.locator('#products .note').textContent()), 'unattributed revenue noted');
@@ -147,6 +156,7 @@ try {
   check(await page.evaluate(() => window.__stillTheSamePage === true), 'the nav link navigates inside the app (no reload)');
   check(await navIngests.getAttribute('aria-current') === 'page', 'nav marks the runs page as current');
   check(await page.getByRole('heading', { name: 'Ingest runs' }).count() === 1, 'runs page heading');
+  check((await page.locator('#upload-form input[type="file"]').count()) === 3, 'open mode: the upload form (everyone is an admin)');
   const history = await page.evaluate(async () => (await (await fetch('/ingests')).json()));
   check((await page.locator('#runs tbody tr').count()) === history.runs.length, `one row per run (${history.runs.length})`);
   const ids = await page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.run)));
@@ -525,8 +535,210 @@ try {
 } finally {
   await context.close();
 }
+
+if (authBase) {
+  await authChecks();
+}
+
 if (failures > 0) {
   console.log(`${failures} check(s) failed`);
   process.exit(1);
 }
 console.log('dashboard e2e: all checks passed');
+
+// ---- A server with tokens: the sign-in, roles, the sign-out, the upload.
+async function authChecks() {
+  const reader = process.env.E2E_READER_TOKEN;
+  const admin = process.env.E2E_ADMIN_TOKEN;
+  const uploadDir = process.env.E2E_UPLOAD_DIR;
+  const ctx = await launch();
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const api = (path) => page.evaluate(async (p) => {
+    const res = await fetch(p);
+    return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : null };
+  }, path);
+  const signIn = async (token) => {
+    await page.locator('#token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  try {
+    check(/^rak_[0-9a-f]{64}$/.test(reader ?? '') && /^rak_[0-9a-f]{64}$/.test(admin ?? ''), 'auth: the CLI printed a reader and an admin token');
+
+    // The API documentation works offline: every request to another host is refused.
+    const host = new URL(authBase).host;
+    const elsewhere = [];
+    await page.route((url) => url.host !== host, (route) => { elsewhere.push(route.request().url()); return route.abort(); });
+    await page.goto(`${authBase}/docs`, { waitUntil: 'load' });
+    await page.waitForSelector('.opblock-summary-path', { timeout: 30000 });
+    await page.getByText('/reports/top-users', { exact: true }).first().waitFor({ timeout: 30000 });
+    check(new URL(page.url()).pathname === '/docs/', `/docs redirects to ${new URL(page.url()).pathname}`);
+    const operations = await page.locator('.opblock-summary-path').allTextContents();
+    check(operations.some((p) => p.includes('/reports/top-users')) && operations.some((p) => p.includes('/ingests')), `Swagger UI lists the operations offline (${operations.length}; requests elsewhere refused: ${elsewhere.length})`);
+    await page.unrouteAll();
+
+    // Nobody signed in: the sign-in page, the reports refused.
+    await page.goto(`${authBase}/runs`, { waitUntil: 'load' });
+    await page.waitForSelector('#sign-in', { timeout: 30000 });
+    check((await page.locator('#sign-in-notice').count()) === 0, 'first visit: the sign-in page, with no notice');
+    check((await page.getByRole('navigation', { name: 'Pages' }).count()) === 0 && (await page.locator('#runs, #upload').count()) === 0, 'nothing but the sign-in before it');
+    check((await api('/reports/meta')).status === 401, 'the API answers 401 without a session');
+    check((await page.locator('#token').getAttribute('type')) === 'password', 'the token field is a password field');
+    if (shots) await page.screenshot({ path: join(shots, 'auth-signin.png'), fullPage: true });
+
+    // A wrong token: the API's message, still signed out, the field emptied.
+    await signIn(`rak_${'0'.repeat(64)}`);
+    await page.waitForSelector('#sign-in-error', { timeout: 30000 });
+    const wrong = await page.locator('#sign-in-error').textContent();
+    check(wrong.includes('invalid or revoked token'), `a wrong token shows the API's message: ${wrong}`);
+    check((await page.locator('#token').inputValue()) === '' && (await page.locator('#user').count()) === 0, 'a wrong token: the field is emptied, nobody signed in');
+
+    // The reader: reports, no upload controls, a session cookie the page cannot read.
+    await signIn(reader);
+    await page.waitForSelector('#user', { timeout: 30000 });
+    check((await page.locator('#user .user-name').textContent()) === 'e2e-reader' && (await page.locator('#user-role').textContent()) === 'reader', 'the header names the reader and the role');
+    check(new URL(page.url()).pathname === '/runs', 'after the sign-in: the page asked for');
+    await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+    check((await page.locator('#upload, input[type="file"]').count()) === 0, 'a reader sees no upload controls');
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Reports' }).click();
+    await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+    await page.waitForSelector('#users tbody tr', { timeout: 30000 });
+    check((await page.locator('.error-banner').count()) === 0, 'the reader sees the reports, without errors');
+    check((await page.locator('#upload, input[type="file"]').count()) === 0, 'no upload controls on the reports page either');
+    const secrets = await page.evaluate(() => ({ cookie: document.cookie, storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }), html: document.documentElement.outerHTML }));
+    check(!secrets.cookie.includes('ra_session'), `document.cookie has no session cookie (HttpOnly): "${secrets.cookie}"`);
+    check(![reader, admin].some((t) => secrets.storage.includes(t) || secrets.html.includes(t)), 'the token is in neither storage nor the page');
+    const cookies = await ctx.cookies(authBase);
+    const session = cookies.find((c) => c.name === 'ra_session');
+    check(!!session && session.httpOnly && session.sameSite === 'Strict', `the browser holds the session cookie: HttpOnly, SameSite=${session?.sameSite}`);
+    const forbidden = await page.evaluate(async () => {
+      const form = new FormData();
+      form.append('transactions', new Blob(['x']), 'transactions.csv');
+      form.append('mode', 'append');
+      return (await fetch('/ingests', { method: 'POST', body: form })).status;
+    });
+    check(forbidden === 403, `the API refuses a reader's upload (${forbidden})`);
+    if (shots) await page.screenshot({ path: join(shots, 'auth-reader.png'), fullPage: true });
+
+    // A session that ends while the page is open (a report answers 401): the
+    // sign-in page, saying why in the API's words.
+    const isTopUsers = (url) => url.pathname === '/reports/top-users';
+    await page.route(isTopUsers, (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', headers: { 'www-authenticate': 'Bearer realm="revenue-analytics", error="invalid_token"' },
+      body: JSON.stringify({ type: 'urn:revenue-analytics:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'the session expired: sign in again', error: 'unauthorized', message: 'the session expired: sign in again' }) }));
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#sign-in-notice', { timeout: 30000 });
+    check((await page.locator('#sign-in-notice').textContent()) === 'the session expired: sign in again', 'a 401 while signed in: the sign-in page says the session expired');
+    await page.unroute(isTopUsers);
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('#users tbody tr', { timeout: 30000 });
+    check((await page.locator('#user-role').textContent()) === 'reader', 'the cookie still valid: a reload is signed in again');
+
+    // Sign out: back to the sign-in, which says so; the session no longer works.
+    await page.locator('#sign-out').click();
+    await page.waitForSelector('#sign-in', { timeout: 30000 });
+    check((await page.locator('#sign-in-notice').textContent()) === 'You signed out.', 'signing out returns to the sign-in, which says so');
+    check((await api('/session')).status === 401 && !(await ctx.cookies(authBase)).some((c) => c.name === 'ra_session'), 'signed out: the cookie is gone, /session answers 401');
+
+    // The admin: the upload form on the runs page.
+    await page.goto(`${authBase}/runs`, { waitUntil: 'load' });
+    await page.waitForSelector('#sign-in', { timeout: 30000 });
+    await signIn(admin);
+    await page.waitForSelector('#upload-form', { timeout: 30000 });
+    check((await page.locator('#user-role').textContent()) === 'admin', 'the header names the admin role');
+    await page.waitForSelector('#runs tbody tr', { timeout: 30000 });
+    const runsBefore = (await api('/ingests')).body.runs.map((r) => r.id);
+    check((await page.locator('#upload-form input[type="file"]').count()) === 3 && (await page.locator('#upload-mode').inputValue()) === 'replace' && !(await page.locator('#upload-dry-run').isChecked()), 'the admin sees three files, replace mode, no dry run');
+
+    // Replace needs the three files: told before anything is sent.
+    await page.setInputFiles('#upload-products', join(uploadDir, 'products.csv'));
+    await page.locator('#upload-submit').click();
+    await page.waitForSelector('#upload-invalid', { timeout: 5000 });
+    check((await page.locator('#upload-invalid').textContent()).includes('A replace needs the three files'), 'a replace with one file is refused in the form');
+
+    // The API's refusals (another ingest running, too large) are shown in its words.
+    const isUpload = (url) => url.pathname === '/ingests';
+    for (const [status, error, message] of [[409, 'conflict', 'another ingest is running (run 1): upload again when it has ended'], [413, 'payload_too_large', "the upload is larger than this server's limit of 1 MiB (--max-upload-mb)"]]) {
+      await page.route(isUpload, (route) => route.request().method() === 'POST'
+        ? route.fulfill({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: `urn:revenue-analytics:problem:${error}`, title: 'x', status, detail: message, error, message }) })
+        : route.continue());
+      await page.setInputFiles('#upload-transactions', join(uploadDir, 'transactions.csv'));
+      await page.setInputFiles('#upload-users', join(uploadDir, 'users.csv'));
+      await page.locator('#upload-submit').click();
+      await page.waitForSelector(`#upload-error[data-status="${status}"]`, { timeout: 30000 });
+      const text = await page.locator('#upload-error').textContent();
+      check(text.includes(message), `HTTP ${status} shown: ${text}`);
+      await page.unroute(isUpload);
+    }
+
+    // The real upload: three files, replace. Record every status line shown on the way.
+    await page.evaluate(() => {
+      window.__uploadSteps = [];
+      new MutationObserver(() => {
+        const s = document.querySelector('#upload-status');
+        if (s && window.__uploadSteps.at(-1) !== s.textContent) window.__uploadSteps.push(s.textContent);
+      }).observe(document.querySelector('#upload'), { subtree: true, childList: true, characterData: true });
+    });
+    await page.locator('#upload-submit').click();
+    // The form while it works (the run may be over before the picture is taken).
+    await page.waitForSelector('#upload-status, #upload-result', { timeout: 30000 });
+    if (shots) await page.screenshot({ path: join(shots, 'auth-admin-upload.png'), fullPage: true });
+    await page.waitForSelector('#upload-result', { timeout: 180000 });
+    const result = await page.locator('#upload-result').getAttribute('data-status');
+    const steps = await page.evaluate(() => window.__uploadSteps);
+    check(result === 'succeeded', `the uploaded run succeeded (${await page.locator('#upload-result').textContent()})`);
+    check(steps.length > 0, `the form showed its progress: ${steps.join(' | ')}`);
+    const runId = Number((await page.locator('#upload-result a').getAttribute('href')).split('/').pop());
+    const detail = (await api(`/ingests/${runId}`)).body;
+    const loaded = detail.files.reduce((n, f) => n + f.loaded, 0);
+    const rejected = detail.files.reduce((n, f) => n + f.rejected, 0);
+    check(!runsBefore.includes(runId) && detail.status === 'succeeded' && detail.mode === 'replace' && detail.requested_by === 'token:e2e-admin', `run ${runId}: a replace by token:e2e-admin (${detail.status})`);
+    check((await page.locator('#upload-result').textContent()).includes(`${loaded.toLocaleString('en-US')} rows loaded, ${rejected.toLocaleString('en-US')} rejected`), `the result shows the rows loaded and rejected (${loaded}, ${rejected})`);
+    check(detail.files.map((f) => f.file).sort().join() === 'products.csv,transactions.csv,users.csv', 'the run read the three files');
+    // The run list follows at once (the data version rose): no reload.
+    await page.waitForSelector(`#runs tr[data-run="${runId}"] .badge.good`, { timeout: 30000 });
+    check(true, 'the run history lists the new run without a reload');
+    if (shots) await page.screenshot({ path: join(shots, 'auth-upload-done.png'), fullPage: true });
+
+    // The figures shown afterwards are the API's (fetched in the page, with the cookie).
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Reports' }).click();
+    await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+    await page.waitForSelector('#users tbody tr', { timeout: 30000 });
+    const jsonOf = async (sel) => (await api((await page.locator(`${sel} a[download]`).getAttribute('href')).replace(/[?&]format=csv/, ''))).body;
+    const users = await jsonOf('#users');
+    const shownUsers = await page.locator('#users tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    const plain = (t) => t.replace(/[^0-9.-]/g, '');
+    check(shownUsers.length === users.users.length && users.users.every((u, i) => shownUsers[i][1] === u.customer_id && plain(shownUsers[i][3]) === u.total_spending && plain(shownUsers[i][4]) === String(u.transactions)),
+      `top customers = the API's (${users.users.length} rows, first ${users.users[0]?.customer_id} ${users.users[0]?.total_spending}; shown first: ${shownUsers[0]?.join(' / ')})`);
+    const products = await jsonOf('#products');
+    const topShown = await page.locator('#top-product').textContent();
+    check(topShown === products.products[0].product, `top product = the API's (${products.products[0].product}; shown: ${topShown})`);
+    await page.locator('#monthly .card-actions button').click();
+    const monthly = await jsonOf('#monthly');
+    check((await page.locator('#monthly tbody tr').count()) === monthly.months.length, `monthly table: one row per month of the API (${monthly.months.length})`);
+    const quality = (await api('/quality')).body;
+    check(quality.last_ingest.run_id === runId, `/quality describes the uploaded run (${quality.last_ingest.run_id})`);
+    const scoreShown = await page.locator('#quality-summary-score').textContent();
+    check(scoreShown === `${quality.score.overall}%`, `the quality card shows the uploaded run's score (${quality.score.overall}%; shown: ${scoreShown})`);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Data quality' }).click();
+    await page.waitForSelector('#dimensions canvas[data-drawn="true"]', { timeout: 30000 });
+    await page.locator('#dimensions .card-actions button').click();
+    const minimums = await page.locator('#dimensions td.minimum').allTextContents();
+    const dims = ['overall', 'completeness', 'validity', 'uniqueness', 'consistency', 'integrity', 'timeliness'];
+    check(!!quality.thresholds && minimums.length === 7 && dims.every((d, i) => minimums[i].startsWith(`${quality.thresholds[d]}%`)), `every dimension's minimum from /quality's thresholds: ${minimums.join(' | ')}`);
+    check(!(await page.evaluate(() => document.cookie)).includes('ra_session'), 'still no session cookie in document.cookie');
+
+    // A session cookie the open-mode server does not know (cookies ignore ports): it is dropped, and that server opens.
+    if (base) {
+      await page.goto(`${base}/`, { waitUntil: 'load' });
+      await page.waitForSelector('#open-mode, #sign-in', { timeout: 30000 });
+      check((await page.locator('#open-mode').count()) === 1, 'another server on this host with a foreign cookie: open mode, not a dead-end sign-in');
+    }
+    check(errors.length === 0, `auth: no page errors ${errors.join(' | ')}`);
+  } catch (e) {
+    console.log(`FAIL auth: ${e}`);
+    failures++;
+  } finally {
+    await ctx.close();
+  }
+}

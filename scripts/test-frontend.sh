@@ -3,7 +3,10 @@
 # builds the dashboard, serves it with the API on a random port over a fresh
 # SQLite database loaded from input/ (plus two small appends, one with rejected
 # rows, so the run history and the quality trend have something to show), and
-# drives it with playwright-core.
+# drives it with playwright-core. That server has no token (open mode); a second
+# one, on another random port over its own database, has a reader and an admin
+# token: the e2e signs in with each and the admin uploads the real export
+# (../shared/seed-input/ when present beside the checkout, else input/).
 #   SCREENSHOT_DIR  when set, the e2e saves screenshots of every page there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +22,7 @@ cargo build -p backend --locked
 
 BIN="${CARGO_TARGET_DIR:-target}/debug/backend"
 work=$(mktemp -d)
-trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${server:-}" "${auth_server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export DATABASE_URL="sqlite://$work/e2e.db?mode=rwc"
 "$BIN" ingest --input input >/dev/null
 
@@ -76,13 +79,40 @@ mkdir -p "$third"
   printf 'cus_e2e000001\tSomeone Else\te2e.customer1@example.com\n'
 } | crlf >"$third/users.csv"
 "$BIN" ingest --mode append --input "$third" >/dev/null
+# The port a server in the background printed in its log.
+port_of() {
+  local log=$1 port=""
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$log" >&2; return 1; }
+  echo "$port"
+}
+
 "$BIN" serve --bind 127.0.0.1:0 --static-dir frontend/dist >"$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "${port:-}" ] || { cat "$work/serve.log"; exit 1; }
+port=$(port_of "$work/serve.log")
 curl -fsS "http://127.0.0.1:$port/" | grep -q 'frontend' || { echo "dashboard not served at /"; exit 1; }
-PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 node e2e/dashboard.mjs "http://127.0.0.1:$port"
+
+# The server with tokens: its own database, holding the small third export (so
+# the reader has reports to see) until the admin uploads the real one.
+auth_db="sqlite://$work/auth.db?mode=rwc"
+DATABASE_URL="$auth_db" "$BIN" ingest --input "$third" >/dev/null
+token_of() { DATABASE_URL="$auth_db" "$BIN" token create --name "$1" --role "$2" | grep -o 'rak_[0-9a-f]\{64\}' | head -1; }
+reader_token=$(token_of e2e-reader reader)
+admin_token=$(token_of e2e-admin admin)
+[ -n "$reader_token" ] && [ -n "$admin_token" ] || { echo "backend token create printed no token"; exit 1; }
+upload_dir=input
+[ -d ../shared/seed-input ] && upload_dir=../shared/seed-input
+DATABASE_URL="$auth_db" "$BIN" serve --bind 127.0.0.1:0 --static-dir frontend/dist >"$work/auth-serve.log" 2>&1 &
+auth_server=$!
+auth_port=$(port_of "$work/auth-serve.log")
+
+E2E_READER_TOKEN="$reader_token" E2E_ADMIN_TOKEN="$admin_token" E2E_UPLOAD_DIR="$(cd "$upload_dir" && pwd)" \
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 node e2e/dashboard.mjs "http://127.0.0.1:$port" "http://127.0.0.1:$auth_port"
+# No token in either server's log.
+if grep -l -e "$reader_token" -e "$admin_token" "$work/serve.log" "$work/auth-serve.log"; then
+  echo "FAIL a token appears in a server log"; exit 1
+fi

@@ -1,54 +1,145 @@
-//! Every HTTP call of the dashboard, through gloo-net, typed with the shared API types.
+//! Every HTTP call of the dashboard, typed with the shared API types: through
+//! gloo-net, except the upload, which needs the upload progress only
+//! `XMLHttpRequest` reports ([`upload`]).
+
+pub mod upload;
 
 use api_types::{
     ApiError, IngestDetail, IngestList, Meta, MonthlyTransactionsReport, QualityHistory, QualityReport, RejectionList,
-    RevenueGrowthReport, TopProductsReport, TopUsersReport,
+    RevenueGrowthReport, SessionInfo, SessionRequest, TopProductsReport, TopUsersReport,
 };
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 
 use crate::state::{RejectionQuery, RunsQuery, ViewState};
 
 /// A failed request, described for the error banner.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchError {
     pub what: &'static str,
     pub message: String,
     /// The API's error code (`no_data`), when it answered with one.
     pub code: Option<String>,
+    /// The HTTP status, when the API answered at all.
+    pub status: Option<u16>,
+    /// A 401 that refused the credentials sent (`WWW-Authenticate: …
+    /// error="invalid_token"`): a session that expired or was ended, rather
+    /// than no credentials at all.
+    pub credentials_refused: bool,
 }
 
 impl FetchError {
+    /// A failure before any answer (network, or a response that is not the API's).
+    pub fn new(what: &'static str, message: String) -> Self {
+        Self {
+            what,
+            message,
+            ..Self::default()
+        }
+    }
+
+    /// An error answer: `HTTP 409: another ingest is running`, with the API's
+    /// code when the body is the API's error (`body` is the response text).
+    pub fn from_answer(what: &'static str, status: u16, status_text: &str, body: Option<&str>) -> Self {
+        let api = body.and_then(|b| serde_json::from_str::<ApiError>(b).ok());
+        let (message, code) = match api {
+            Some(e) => (format!("HTTP {status}: {}", e.message), Some(e.error)),
+            None => (format!("HTTP {status}: {status_text}"), None),
+        };
+        Self {
+            what,
+            message,
+            code,
+            status: Some(status),
+            credentials_refused: false,
+        }
+    }
+
+    /// Takes note of the answer's `WWW-Authenticate` header (RFC 6750).
+    pub fn with_challenge(mut self, challenge: Option<&str>) -> Self {
+        self.credentials_refused =
+            self.is_unauthorized() && challenge.is_some_and(|c| c.contains(r#"error="invalid_token""#));
+        self
+    }
+
     /// The API has nothing to report yet (no successful ingest): an empty
     /// state rather than a failure.
     pub fn is_no_data(&self) -> bool {
         self.code.as_deref() == Some("no_data")
     }
+
+    /// Not signed in, or no longer (the session expired, the token was revoked):
+    /// the dashboard shows its sign-in page.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == Some(401)
+    }
+
+    /// The API's own sentence, without the `HTTP 401: ` prefix (for forms that
+    /// show it as a sentence of their own).
+    pub fn api_message(&self) -> &str {
+        self.status
+            .and_then(|s| self.message.strip_prefix(&format!("HTTP {s}: ")))
+            .unwrap_or(&self.message)
+    }
+}
+
+/// Sends `request`; an error answer becomes a [`FetchError`].
+async fn send(what: &'static str, request: Result<Request, gloo_net::Error>) -> Result<Response, FetchError> {
+    let network = |e: gloo_net::Error| FetchError::new(what, format!("network error: {e}"));
+    let res = request.map_err(network)?.send().await.map_err(network)?;
+    if res.ok() {
+        return Ok(res);
+    }
+    let challenge = res.headers().get("www-authenticate");
+    let body = res.text().await.ok();
+    Err(
+        FetchError::from_answer(what, res.status(), &res.status_text(), body.as_deref())
+            .with_challenge(challenge.as_deref()),
+    )
+}
+
+async fn json<T: DeserializeOwned>(what: &'static str, res: Response) -> Result<T, FetchError> {
+    res.json::<T>()
+        .await
+        .map_err(|e| FetchError::new(what, format!("unexpected response: {e}")))
 }
 
 async fn get<T: DeserializeOwned>(what: &'static str, url: String) -> Result<T, FetchError> {
-    let fail = |message: String| FetchError {
-        what,
-        message,
-        code: None,
-    };
-    let res = Request::get(&url)
-        .send()
-        .await
-        .map_err(|e| fail(format!("network error: {e}")))?;
-    if !res.ok() {
-        let status = res.status();
-        return Err(match res.json::<ApiError>().await {
-            Ok(e) => FetchError {
-                code: Some(e.error),
-                ..fail(format!("HTTP {status}: {}", e.message))
-            },
-            Err(_) => fail(format!("HTTP {status}: {}", res.status_text())),
-        });
+    let res = send(what, Request::get(&url).build()).await?;
+    json(what, res).await
+}
+
+/// Who is calling: a session, or anonymous in open mode; 401 when nobody is signed in.
+///
+/// A session cookie the API refuses (expired, ended, or set by another server
+/// on this host: cookies do not keep ports apart) is deleted and the question
+/// asked again, so that an open server is found open and a sign-in starts
+/// clean; the first answer still says why.
+pub async fn session() -> Result<SessionInfo, FetchError> {
+    match get("the sign-in", "/session".into()).await {
+        Err(refused) if refused.credentials_refused => {
+            sign_out().await?;
+            match get("the sign-in", "/session".into()).await {
+                Err(again) if again.is_unauthorized() => Err(refused),
+                again => again,
+            }
+        }
+        answer => answer,
     }
-    res.json::<T>()
+}
+
+/// Exchanges an API token for a session cookie (HttpOnly: the dashboard never
+/// sees it; the browser sends it with every request of this origin).
+pub async fn sign_in(token: String) -> Result<SessionInfo, FetchError> {
+    let res = send("the sign-in", Request::post("/session").json(&SessionRequest { token })).await?;
+    json("the sign-in", res).await
+}
+
+/// Ends the session and deletes its cookie.
+pub async fn sign_out() -> Result<(), FetchError> {
+    send("the sign-out", Request::delete("/session").build())
         .await
-        .map_err(|e| fail(format!("unexpected response: {e}")))
+        .map(|_| ())
 }
 
 pub async fn meta() -> Result<Meta, FetchError> {
@@ -156,6 +247,41 @@ pub fn csv_url(path: &str, query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_keep_the_api_message_and_status() {
+        let body = r#"{"error":"unauthorized","message":"invalid or revoked token"}"#;
+        let e = FetchError::from_answer("the sign-in", 401, "Unauthorized", Some(body));
+        assert_eq!(e.message, "HTTP 401: invalid or revoked token");
+        assert_eq!(e.api_message(), "invalid or revoked token");
+        assert_eq!(e.code.as_deref(), Some("unauthorized"));
+        assert!(e.is_unauthorized() && !e.is_no_data());
+        // Not the API's body (a proxy's page): the status text.
+        let e = FetchError::from_answer("reports", 502, "Bad Gateway", Some("<html>"));
+        assert_eq!((e.message.as_str(), e.code), ("HTTP 502: Bad Gateway", None));
+        let e = FetchError::new("reports", "network error: offline".into());
+        assert_eq!(e.api_message(), "network error: offline");
+        assert!(!e.is_unauthorized());
+    }
+
+    #[test]
+    fn problem_bodies_parse_and_refused_credentials_are_told_apart() {
+        // RFC 9457 with this API's own fields kept.
+        let body = r#"{"type":"urn:revenue-analytics:problem:unauthorized","title":"Unauthorized","status":401,
+            "detail":"the session expired: sign in again","error":"unauthorized","message":"the session expired: sign in again"}"#;
+        let expired = FetchError::from_answer("reports", 401, "Unauthorized", Some(body))
+            .with_challenge(Some(r#"Bearer realm="revenue-analytics", error="invalid_token""#));
+        assert!(expired.credentials_refused);
+        assert_eq!(expired.api_message(), "the session expired: sign in again");
+        let none_sent = FetchError::from_answer("reports", 401, "Unauthorized", Some(body))
+            .with_challenge(Some(r#"Bearer realm="revenue-analytics""#));
+        assert!(!none_sent.credentials_refused);
+        // Only a 401 refuses credentials.
+        let conflict = FetchError::from_answer("the upload", 409, "Conflict", None)
+            .with_challenge(Some(r#"error="invalid_token""#));
+        assert!(!conflict.credentials_refused);
+        assert_eq!(conflict.api_message(), "Conflict");
+    }
 
     #[test]
     fn quality_history_urls() {

@@ -14,6 +14,7 @@ use yew_router::prelude::*;
 use yew_router::query::Raw;
 
 use crate::api::FetchError;
+use crate::session::SessionContext;
 
 /// The state of one request.
 #[derive(Clone, PartialEq)]
@@ -92,8 +93,9 @@ impl<T> UseFetchHandle<T> {
     }
 }
 
-/// Runs `fetch(deps)` when the component mounts, whenever `deps` change, and
-/// when the returned handle's retry is called.
+/// Runs `fetch(deps)` when the component mounts, whenever `deps` change, when
+/// the returned handle's retry is called, and when an upload changed the data
+/// ([`SessionContext`]'s data version). A 401 signs the dashboard out.
 #[hook]
 pub fn use_fetch<T, D, F, Fut>(deps: D, fetch: F) -> UseFetchHandle<T>
 where
@@ -104,9 +106,11 @@ where
 {
     let state = use_state(|| Fetch::Loading);
     let attempt = use_state(|| 0u32);
+    let session = use_context::<SessionContext>();
+    let data_version = session.as_ref().map_or(0, |s| s.state.data_version);
     {
         let state = state.clone();
-        use_effect_with((deps, *attempt), move |(deps, _)| {
+        use_effect_with((deps, *attempt, data_version), move |(deps, _, _)| {
             if !matches!(*state, Fetch::Loading) {
                 state.set(Fetch::Loading);
             }
@@ -119,6 +123,9 @@ where
             spawn_local(async move {
                 let result = request.await;
                 if live.get() {
+                    if let (Err(e), Some(session)) = (&result, &session) {
+                        session.failed(e);
+                    }
                     state.set(match result {
                         Ok(v) => Fetch::Loaded(Rc::new(v)),
                         Err(e) => Fetch::Failed(e),

@@ -2,7 +2,7 @@
 //! names, which of them are below their minimum, the overall score's change
 //! since the run before, and the alerts as sentences.
 
-use api_types::{Percent, QualityAlert, QualityHistoryRun, QualityScore};
+use api_types::{Percent, QualityAlert, QualityHistoryRun, QualityReport, QualityScore};
 
 /// What `GET /quality` scores, in the order the page lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +99,61 @@ impl Dimension {
     }
 }
 
+/// A dimension of a run against its minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub value: Percent,
+    /// The minimum the run checked it against; unknown for data loaded by a
+    /// server that did not report its thresholds, unless an alert names it.
+    pub minimum: Option<Percent>,
+    pub below: bool,
+}
+
+impl Dimension {
+    /// This dimension of `q` (scored `s`) against its minimum: `/quality`'s
+    /// `thresholds`, else the one its alert names.
+    pub fn standing(self, s: &QualityScore, q: &QualityReport) -> Standing {
+        let value = self.of(s);
+        let alert = self.alert(&q.alerts);
+        let minimum = q.thresholds.as_ref().map(|t| self.of(t)).or(alert.map(|a| a.threshold));
+        Standing {
+            value,
+            minimum,
+            below: alert.is_some() || minimum.is_some_and(|m| value.hundredths() < m.hundredths()),
+        }
+    }
+}
+
+impl Standing {
+    /// What a dimension's bar says: its value, and the minimum it misses.
+    pub fn bar_text(self) -> String {
+        match self.minimum {
+            Some(m) if self.below => format!("{}% (min {m}%)", self.value),
+            _ => format!("{}%", self.value),
+        }
+    }
+
+    /// The minimum column of the dimensions table: `"95.00%, met"`.
+    pub fn minimum_text(self) -> String {
+        match (self.minimum, self.below) {
+            (Some(m), true) => format!("{m}%, not met"),
+            (Some(m), false) => format!("{m}%, met"),
+            (None, true) => "not met".to_owned(),
+            (None, false) => "–".to_owned(),
+        }
+    }
+
+    /// The last line of a bar's tooltip.
+    pub fn tooltip_line(self) -> String {
+        match (self.minimum, self.below) {
+            (Some(m), true) => format!("Below its minimum of {m}%"),
+            (Some(m), false) => format!("At or above its minimum of {m}%"),
+            (None, true) => "Below its minimum".to_owned(),
+            (None, false) => "No minimum reported".to_owned(),
+        }
+    }
+}
+
 /// A percentage as a number, to place pixels (never to show).
 pub fn pct_f64(p: Percent) -> f64 {
     p.hundredths() as f64 / 100.0
@@ -161,18 +216,10 @@ pub fn alert_sentence(a: &QualityAlert) -> String {
     format!("{what} {}% is below its minimum of {}%", a.value, a.threshold)
 }
 
-/// What a dimension's bar says: its value, and the minimum it misses.
-pub fn bar_text(value: Percent, alert: Option<&QualityAlert>) -> String {
-    match alert {
-        Some(a) => format!("{value}% (min {}%)", a.threshold),
-        None => format!("{value}%"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::quality::fixtures::{alert, score};
+    use crate::components::quality::fixtures::{alert, report, score, thresholds};
 
     fn run(run_id: i64, overall: i64) -> QualityHistoryRun {
         crate::components::quality::fixtures::run(run_id, overall, 0)
@@ -244,10 +291,53 @@ mod tests {
             alert_sentence(&alert("overall", 7_857, 8_000)),
             "the overall score 78.57% is below its minimum of 80.00%"
         );
+    }
+
+    #[test]
+    fn every_dimension_has_its_minimum_from_the_thresholds() {
+        let q = report();
+        let s = score(7_857, 1_250);
+        let integrity = Dimension::Integrity.standing(&s, &q);
         assert_eq!(
-            bar_text(Percent(1_250), Some(&alert("integrity", 1_250, 9_000))),
-            "12.50% (min 90.00%)"
+            integrity,
+            Standing {
+                value: Percent(1_250),
+                minimum: Some(Percent(9_000)),
+                below: true
+            }
         );
-        assert_eq!(bar_text(Percent(10_000), None), "100.00%");
+        assert_eq!(integrity.bar_text(), "12.50% (min 90.00%)");
+        assert_eq!(integrity.minimum_text(), "90.00%, not met");
+        assert_eq!(integrity.tooltip_line(), "Below its minimum of 90.00%");
+        // Not alerted, yet its minimum is known: from the thresholds.
+        let validity = Dimension::Validity.standing(&s, &q);
+        assert_eq!(validity.minimum, Some(Percent(8_000)));
+        assert!(!validity.below);
+        assert_eq!(validity.bar_text(), "86.21%");
+        assert_eq!(validity.minimum_text(), "80.00%, met");
+        assert_eq!(validity.tooltip_line(), "At or above its minimum of 80.00%");
+        // A value under its threshold is below it even without an alert.
+        let stricter = QualityReport {
+            thresholds: Some(QualityScore {
+                validity: Percent(9_500),
+                ..thresholds()
+            }),
+            ..report()
+        };
+        assert!(Dimension::Validity.standing(&s, &stricter).below);
+    }
+
+    #[test]
+    fn without_thresholds_only_the_alerts_name_a_minimum() {
+        let q = QualityReport {
+            thresholds: None,
+            ..report()
+        };
+        let s = score(7_857, 1_250);
+        assert_eq!(Dimension::Integrity.standing(&s, &q).minimum, Some(Percent(9_000)));
+        let validity = Dimension::Validity.standing(&s, &q);
+        assert_eq!((validity.minimum, validity.below), (None, false));
+        assert_eq!(validity.minimum_text(), "–");
+        assert_eq!(validity.tooltip_line(), "No minimum reported");
     }
 }

@@ -1,6 +1,5 @@
 //! Horizontal bars on a fixed 0–100% axis, one per quality dimension, each
-//! labelled with its value and, when it is below its minimum, marked at that
-//! minimum.
+//! labelled with its value and marked at its minimum.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -8,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{text_on, Mapping, Theme};
 
-/// One bar: a percentage, and the minimum it misses (if it does).
+/// One bar: a percentage and its minimum.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreBar {
     pub label: String,
@@ -16,7 +15,7 @@ pub struct ScoreBar {
     pub value: f64,
     /// What the bar says, from the API's exact decimals (`"86.21% (min 95.00%)"`).
     pub text: String,
-    /// Where the minimum is drawn, 0–100; `None` at or above it.
+    /// Where the minimum is drawn, 0–100; `None` when it is not known.
     pub threshold: Option<f64>,
     pub color: RGBColor,
 }
@@ -94,10 +93,18 @@ pub fn draw<DB: DrawingBackend>(
         let (w, h) = (w as i32, h as i32);
         let anchor = Pos::new(HPos::Left, VPos::Center);
         if x_end - x0 >= w + 2 * pad {
-            // Inside the bar's end, in a colour readable on the bar.
+            // Inside the bar's end, in a colour readable on the bar; before
+            // the minimum's marker when the marker would cross it.
+            let marker = b
+                .threshold
+                .map(|t| chart.backend_coord(&(t.clamp(0.0, 100.0), row_y(i))).0);
+            let right = match marker {
+                Some(m) if m < x_end && m > x_end - w - 2 * pad && m - x0 >= w + 2 * pad => m,
+                _ => x_end,
+            };
             let on_bar = text_on(b.color);
             let style = font.clone().color(&on_bar).pos(anchor);
-            root.draw(&Text::new(b.text.clone(), (x_end - pad - w, y), style))
+            root.draw(&Text::new(b.text.clone(), (right - pad - w, y), style))
                 .map_err(err)?;
         } else {
             // Beside the bar, on a patch of background so a minimum's marker
@@ -171,6 +178,18 @@ mod tests {
         assert!(
             marker.iter().any(|&x| (f64::from(x) - at).abs() <= 2.0),
             "{marker:?} near {at}"
+        );
+        // The label of a bar past its minimum ends before the marker, not across it.
+        let mut met = bar("Completeness", 100.0, Some(90.0), t.growth);
+        met.text = "100.00%".into();
+        let one = Recorder::new(600, 240);
+        let m = draw(&one.clone().into_drawing_area(), &[met], &t, 1.0).unwrap();
+        let marker_x = f64::from(m.left) + f64::from(m.right - m.left + 1) * 0.9;
+        let (x, _) = one.text_at("100.00%").unwrap();
+        let text_end = f64::from(x + 7 * 7);
+        assert!(
+            text_end < marker_x - 2.0,
+            "text ends at {text_end}, the marker is at {marker_x}"
         );
         let texts = rec.texts();
         for label in ["Completeness", "100.00%", "12.50% (min 90.00%)", "0.00% (min 50.00%)"] {

@@ -6,8 +6,8 @@ use std::rc::Rc;
 use plotters::style::RGBColor;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 
-/// Width, height, pixels (row-major) and every text drawn.
-type Canvas = (u32, u32, Vec<RGBColor>, Vec<String>);
+/// Width, height, pixels (row-major) and every text drawn, with where.
+type Canvas = (u32, u32, Vec<RGBColor>, Vec<(String, BackendCoord)>);
 
 #[derive(Clone)]
 pub struct Recorder {
@@ -33,7 +33,11 @@ impl Recorder {
         self.inner.borrow().2.iter().filter(|p| **p == c).count()
     }
     pub fn texts(&self) -> Vec<String> {
-        self.inner.borrow().3.clone()
+        self.inner.borrow().3.iter().map(|(t, _)| t.clone()).collect()
+    }
+    /// Where `text` was drawn first (its anchor point).
+    pub fn text_at(&self, text: &str) -> Option<BackendCoord> {
+        self.inner.borrow().3.iter().find(|(t, _)| t == text).map(|(_, at)| *at)
     }
 }
 
@@ -71,9 +75,9 @@ impl DrawingBackend for Recorder {
         &mut self,
         text: &str,
         _: &S,
-        _: BackendCoord,
+        at: BackendCoord,
     ) -> Result<(), DrawingErrorKind<NoError>> {
-        self.inner.borrow_mut().3.push(text.to_owned());
+        self.inner.borrow_mut().3.push((text.to_owned(), at));
         Ok(())
     }
     fn estimate_text_size<S: BackendTextStyle>(

@@ -8,6 +8,7 @@ pub mod pager;
 pub mod quality;
 pub mod reports;
 pub mod section;
+pub mod session;
 
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -30,16 +31,23 @@ pub(crate) mod ssr {
     #[derive(Properties, PartialEq)]
     struct HostProps {
         view: Html,
+        path: &'static str,
     }
 
     #[component]
     fn Host(props: &HostProps) -> Html {
-        html! { <Router history={AnyHistory::from(MemoryHistory::new())}>{ props.view.clone() }</Router> }
+        let history = AnyHistory::from(MemoryHistory::with_entries([props.path]));
+        html! { <Router {history}>{ props.view.clone() }</Router> }
     }
 
     /// The HTML of `view`, inside a router (links need one).
     pub async fn render(view: impl FnOnce() -> Html + Send + 'static) -> String {
-        yew::ServerRenderer::<Host>::with_props(move || HostProps { view: view() })
+        render_at("/", view).await
+    }
+
+    /// The HTML of `view`, inside a router at `path`.
+    pub async fn render_at(path: &'static str, view: impl FnOnce() -> Html + Send + 'static) -> String {
+        yew::ServerRenderer::<Host>::with_props(move || HostProps { view: view(), path })
             .render()
             .await
     }

@@ -100,6 +100,8 @@ mod tests {
                     what: "ingest runs",
                     message: "HTTP 503: the database is unavailable".into(),
                     code: Some("database_unavailable".into()),
+                    status: Some(503),
+                    credentials_refused: false,
                 }),
                 ..FetchStatus::default()
             };

@@ -1,5 +1,5 @@
-//! The ingest pages: the run history (`/runs?offset=`) and one run
-//! (`/runs/{id}?file=&reason=&offset=`).
+//! The ingest pages: the run history (`/runs?offset=`), with the upload form
+//! for admins, and one run (`/runs/{id}?file=&reason=&offset=`).
 
 use std::rc::Rc;
 
@@ -15,10 +15,12 @@ use crate::components::ingests::reasons::reasons_table;
 use crate::components::ingests::rejected_rows::RejectedRows;
 use crate::components::ingests::runs_table::runs_table;
 use crate::components::ingests::summary::run_summary;
+use crate::components::ingests::upload::UploadSection;
 use crate::components::pager::{pager, Paging};
 use crate::components::section::Section;
 use crate::hooks::{use_fetch, use_query, use_title};
 use crate::ingests::RunStatus;
+use crate::session::SessionContext;
 use crate::state::{RejectionQuery, RunsQuery};
 
 #[component]
@@ -27,17 +29,22 @@ pub fn RunsPage() -> Html {
     let (query, push_query) = use_query(Route::Runs);
     let query = RunsQuery::from_query(&query);
     let list = use_fetch(query, api::ingests);
+    // Readers never see the form (the API would refuse them anyway).
+    let admin = use_context::<SessionContext>().is_some_and(|s| s.is_admin());
     let data = list.data();
     let empty = data.as_ref().is_some_and(|l| l.runs.is_empty());
     let empty_text = if query.offset > 0 {
         "No runs on this page."
     } else {
-        "No ingest runs yet: each load of the export files (backend ingest) is listed here."
+        "No ingest runs yet: each load of the export files (backend ingest, or an upload) is listed here."
     };
     let on_page = push_query.reform(|offset: u64| RunsQuery { offset }.to_query());
     html! {
         <main class="page">
             <div class="grid">
+                if admin {
+                    <UploadSection />
+                }
                 <Section id="runs" title="Ingest runs" subtitle={AttrValue::from("Every load of the export files, newest first")}
                     status={list.status()} {empty} empty_text={AttrValue::from(empty_text)}>
                     if let Some(l) = data {
@@ -113,5 +120,45 @@ fn sections(run: Rc<IngestDetail>, query: RejectionQuery, on_query: Callback<Rej
             </Section>
             <RejectedRows {run} {query} {on_query} />
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use api_types::SessionInfo;
+    use yew::prelude::*;
+
+    use super::RunsPage;
+    use crate::components::ssr::render_at;
+    use crate::session::{Session, SessionContext, SignIn};
+
+    fn runs_page_for(role: &'static str) -> Html {
+        let user = SessionInfo {
+            name: "alice".into(),
+            role: role.into(),
+            via: "session".into(),
+            expires_at: None,
+        };
+        let context = SessionContext {
+            state: Rc::new(Session {
+                sign_in: SignIn::SignedIn(Rc::new(user.into())),
+                ..Session::default()
+            }),
+            dispatch: Callback::noop(),
+        };
+        html! { <ContextProvider<SessionContext> {context}><RunsPage /></ContextProvider<SessionContext>> }
+    }
+
+    #[tokio::test]
+    async fn only_admins_see_the_upload_form() {
+        let html = render_at("/runs", || runs_page_for("admin")).await;
+        assert!(
+            html.contains(r#"id="upload-form""#) && html.contains(r#"id="runs""#),
+            "{html}"
+        );
+        let html = render_at("/runs", || runs_page_for("reader")).await;
+        assert!(!html.contains("upload") && html.contains(r#"id="runs""#), "{html}");
     }
 }

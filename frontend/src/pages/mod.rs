@@ -1,7 +1,9 @@
 //! One module per page of [`crate::app::Route`]: a page reads its URL state and
-//! lays out its sections.
+//! lays out its sections. The sign-in page stands in for any of them while
+//! nobody is signed in.
 
 pub mod ingests;
 pub mod not_found;
 pub mod quality;
 pub mod reports;
+pub mod sign_in;

@@ -1,7 +1,7 @@
 //! The ingest pages' pieces: the run list, a run's summary, files, changes and
 //! rejection reasons as views of data already fetched (plain functions: a
-//! component per table would only add code to the wasm), and the rejected-rows
-//! section, a component that fetches its own pages.
+//! component per table would only add code to the wasm), the rejected-rows
+//! section, a component that fetches its own pages, and the upload form.
 
 pub mod changes;
 pub mod files;
@@ -10,6 +10,7 @@ pub mod rejected_rows;
 pub mod runs_table;
 pub mod status_badge;
 pub mod summary;
+pub mod upload;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! The six dimensions of the latest run that loaded data as bars: green at
-//! or above their minimum, red below it, with the minimum marked.
+//! or above their minimum, red below it, with every minimum marked (the
+//! run's `thresholds`).
 
 use api_types::QualityReport;
 use yew::prelude::*;
@@ -10,7 +11,7 @@ use crate::charts::score_bars::ScoreBar;
 use crate::charts::{threshold_color, Theme};
 use crate::components::chart_canvas::{Chart, ChartCanvas};
 use crate::components::section::Section;
-use crate::quality::{bar_text, pct_f64, Dimension};
+use crate::quality::{pct_f64, Dimension};
 
 #[component]
 pub fn DimensionsSection(props: &ReportChartProps) -> Html {
@@ -37,23 +38,20 @@ fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
     let bars: Vec<ScoreBar> = Dimension::SIX
         .iter()
         .map(|d| {
-            let alert = d.alert(&q.alerts);
+            let standing = d.standing(s, q);
             ScoreBar {
                 label: d.label().to_owned(),
-                value: pct_f64(d.of(s)),
-                text: bar_text(d.of(s), alert),
-                threshold: alert.map(|a| pct_f64(a.threshold)),
-                color: threshold_color(alert.is_some(), theme),
+                value: pct_f64(standing.value),
+                text: standing.bar_text(),
+                threshold: standing.minimum.map(pct_f64),
+                color: threshold_color(standing.below, theme),
             }
         })
         .collect();
     let tips: Vec<String> = Dimension::SIX
         .iter()
         .map(|d| {
-            let status = match d.alert(&q.alerts) {
-                Some(a) => format!("Below its minimum of {}%", a.threshold),
-                None => "At or above its minimum".to_owned(),
-            };
+            let status = d.standing(s, q).tooltip_line();
             format!("{}: {}%\nShare of {}\n{status}", d.label(), d.of(s), d.meaning())
         })
         .collect();
@@ -75,12 +73,12 @@ fn table(q: &QualityReport) -> Html {
         <div class="table-wrap"><table>
             <thead><tr><th>{"Dimension"}</th><th class="num">{"Score"}</th><th>{"Minimum"}</th><th>{"Measures"}</th></tr></thead>
             <tbody>{ for Dimension::ALL.iter().map(|d| {
-                let alert = d.alert(&q.alerts);
+                let standing = d.standing(s, q);
                 html! {
                     <tr data-dimension={d.key()}>
                         <th scope="row">{ d.label() }</th>
-                        <td class={classes!("num", alert.is_some().then_some("warn"))}>{ format!("{}%", d.of(s)) }</td>
-                        <td>{ alert.map_or("met".to_owned(), |a| format!("{}%, not met", a.threshold)) }</td>
+                        <td class={classes!("num", standing.below.then_some("warn"))}>{ format!("{}%", standing.value) }</td>
+                        <td class="minimum">{ standing.minimum_text() }</td>
                         <td>{ d.meaning() }</td>
                     </tr>
                 }
@@ -99,10 +97,15 @@ mod tests {
     async fn the_table_marks_the_dimensions_below_their_minimum() {
         let html = render(|| table(&report())).await;
         assert!(
-            html.contains(r#"<td class="num warn">12.50%</td><td>90.00%, not met</td>"#),
+            html.contains(r#"<td class="num warn">12.50%</td><td class="minimum">90.00%, not met</td>"#),
             "{html}"
         );
-        assert!(html.contains(r#"<td class="num">86.21%</td><td>met</td>"#), "{html}");
+        // Every dimension with its minimum, met or not.
+        assert!(
+            html.contains(r#"<td class="num">86.21%</td><td class="minimum">80.00%, met</td>"#),
+            "{html}"
+        );
         assert_eq!(html.matches("<tr data-dimension").count(), 7);
+        assert_eq!(html.matches(r#"<td class="minimum">"#).count(), 7);
     }
 }

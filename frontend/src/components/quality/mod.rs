@@ -102,6 +102,8 @@ pub(crate) mod fixtures {
                     what: "data quality",
                     message: format!("HTTP 404: {code}"),
                     code: Some(code.into()),
+                    status: Some(404),
+                    credentials_refused: false,
                 }),
                 ..FetchStatus::default()
             },
@@ -125,6 +127,20 @@ pub(crate) mod fixtures {
             uniqueness: Percent(10_000),
             consistency: Percent(8_524),
             integrity: Percent(integrity),
+            timeliness: Percent(0),
+        }
+    }
+
+    /// The minimums of [`report`]'s run: only the overall score and
+    /// integrity miss theirs (its alerts).
+    pub fn thresholds() -> QualityScore {
+        QualityScore {
+            overall: Percent(8_000),
+            completeness: Percent(9_000),
+            validity: Percent(8_000),
+            uniqueness: Percent(9_900),
+            consistency: Percent(8_000),
+            integrity: Percent(9_000),
             timeliness: Percent(0),
         }
     }
@@ -158,7 +174,7 @@ pub(crate) mod fixtures {
                 failed: 4,
             }),
             alerts: vec![alert("overall", 7_857, 8_000), alert("integrity", 1_250, 9_000)],
-            thresholds: None,
+            thresholds: Some(thresholds()),
             customers: CustomerChecks {
                 in_transactions_not_in_users: 2,
                 in_users_without_transactions: 1,
