@@ -103,6 +103,11 @@ enum Command {
         /// (where they need a reader token).
         #[arg(long, env = "METRICS_BIND")]
         metrics_bind: Option<String>,
+        /// Read the reports from this database (a PostgreSQL streaming-replication
+        /// standby of DATABASE_URL), e.g. to spread readers over replicas.
+        /// Ingests, uploads, sign-ins and migrations still go to DATABASE_URL.
+        #[arg(long, env = "READ_DATABASE_URL", hide_env_values = true)]
+        read_database_url: Option<String>,
         #[command(flatten)]
         rules: IngestRules,
     },
@@ -371,8 +376,17 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             max_upload_mb,
             upload_dir,
             metrics_bind,
+            read_database_url,
             rules,
         } => {
+            let reads = match read_database_url {
+                Some(url) => {
+                    let replica = DatabaseSettings::from_url(url.into()).map_err(|e| e.to_string())?;
+                    tracing::info!(database = %replica.redacted(), "reading the reports from");
+                    Some(db::connect_lazy(&replica).await.map_err(|e| e.to_string())?)
+                }
+                None => None,
+            };
             let settings = ServeSettings {
                 bind,
                 cors_origins,
@@ -395,7 +409,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 ingest_if_empty: ingest_if_empty.map(IngestOptions::replace),
                 metrics_bind,
             };
-            let app = Application::build(&settings, db)
+            let app = Application::build_with_reads(&settings, db, reads)
                 .await
                 .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);

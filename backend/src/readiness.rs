@@ -134,6 +134,15 @@ impl Preparation {
     }
 }
 
+/// Whether every pool's database answers (the primary, and the standby the
+/// reports read from if there is one).
+pub async fn ping_all(pools: &[DatabaseConnection]) -> Result<(), DbErr> {
+    for pool in pools {
+        ping(pool).await?;
+    }
+    Ok(())
+}
+
 /// Whether the database answers a trivial query within [`PING_TIMEOUT`].
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     match tokio::time::timeout(PING_TIMEOUT, db.execute_unprepared("SELECT 1")).await {
@@ -150,7 +159,7 @@ pub type Fatal = Arc<Mutex<Option<String>>>;
 /// `prepared`: the preparation already succeeded at start.
 pub async fn watch(
     readiness: Arc<Readiness>,
-    db: DatabaseConnection,
+    pools: Vec<DatabaseConnection>,
     preparation: Preparation,
     mut prepared: bool,
     server: ServerHandle,
@@ -158,14 +167,18 @@ pub async fn watch(
 ) {
     let mut pause = FIRST_RETRY;
     loop {
-        let result = if prepared {
-            ping(&db).await.map_err(StartError::Database)
-        } else {
-            preparation.run(&db).await
-        };
+        // The first pool is the primary: the one prepared (once).
+        let Some(primary) = pools.first() else { return };
+        let mut result = Ok(());
+        if !prepared {
+            result = preparation.run(primary).await;
+            prepared = result.is_ok();
+        }
+        if result.is_ok() {
+            result = ping_all(&pools).await.map_err(StartError::Database);
+        }
         match result {
             Ok(()) => {
-                prepared = true;
                 readiness.up();
                 pause = FIRST_RETRY;
                 tokio::time::sleep(PING_EVERY).await;

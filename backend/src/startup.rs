@@ -56,6 +56,12 @@ impl ServeSettings {
     }
 }
 
+/// The database ingests (and uploads, sign-outs, the session key) write to.
+/// The reports read the pool registered as `web::Data<DatabaseConnection>`:
+/// the same database, or a streaming-replication standby of it
+/// (`--read-database-url`).
+pub struct Primary(pub DatabaseConnection);
+
 /// Why the server does not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -113,6 +119,16 @@ impl Application {
     /// returned before anything listens. A database that does not answer is
     /// waited for: the server starts, answering 503 where it needs it.
     pub async fn build(settings: &ServeSettings, db: DatabaseConnection) -> Result<Self, StartError> {
+        Self::build_with_reads(settings, db, None).await
+    }
+
+    /// [`Application::build`], the reports read from `reads` (a standby of
+    /// `db`) when given; `db` is still written to, and still needed.
+    pub async fn build_with_reads(
+        settings: &ServeSettings,
+        db: DatabaseConnection,
+        reads: Option<DatabaseConnection>,
+    ) -> Result<Self, StartError> {
         let auth = web::Data::new(Auth::new(
             db.clone(),
             settings.auth.clone(),
@@ -126,7 +142,8 @@ impl Application {
             auth: auth.clone(),
         };
         let readiness = std::sync::Arc::new(Readiness::default());
-        let prepared = match crate::readiness::ping(&db).await {
+        let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
+        let prepared = match crate::readiness::ping_all(&pools).await {
             Ok(()) => match preparation.run(&db).await {
                 Ok(()) => true,
                 Err(e) if e.is_unreachable() => false,
@@ -149,6 +166,8 @@ impl Application {
         let port = listener.local_addr().map_err(listen)?.port();
         let ready = web::Data::from(readiness.clone());
         let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(listen)?);
+        let primary = web::Data::new(Primary(db.clone()));
+        let db = reads.unwrap_or(db);
         let pool = db.clone();
         let db = web::Data::new(db);
         let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
@@ -196,6 +215,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::monitoring::record))
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
                 .app_data(db.clone())
+                .app_data(primary.clone())
                 .app_data(cache.clone())
                 .app_data(auth.clone())
                 .app_data(uploads.clone())
@@ -260,7 +280,7 @@ impl Application {
         let fatal = crate::readiness::Fatal::default();
         let watch = tokio::spawn(crate::readiness::watch(
             readiness,
-            pool,
+            pools,
             preparation,
             prepared,
             server.handle(),

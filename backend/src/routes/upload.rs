@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use sea_orm::DatabaseConnection;
 use tokio::io::AsyncWriteExt;
 
 use crate::auth::Principal;
@@ -65,7 +64,7 @@ pub struct UploadForm {
 pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
-    db: web::Data<DatabaseConnection>,
+    primary: web::Data<crate::startup::Primary>,
     uploads: web::Data<Uploads>,
     cache: web::Data<crate::reports::ReportCache>,
     principal: web::ReqData<Principal>,
@@ -78,9 +77,11 @@ pub async fn upload(
     if declared.is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
+    // Ingests write to the primary (the reports may be read from a standby).
+    let db = &primary.0;
     // Before reading anything: a second upload is told at once.
-    let Some(lock) = IngestLock::try_acquire(&db).await.map_err(ingest_error)? else {
-        let which = crate::uploads::running_run(&db)
+    let Some(lock) = IngestLock::try_acquire(db).await.map_err(ingest_error)? else {
+        let which = crate::uploads::running_run(db)
             .await
             .map_or(String::new(), |id| format!(" (run {id})"));
         return Err(ApiError::Conflict(format!(
@@ -99,10 +100,10 @@ pub async fn upload(
     options.dry_run = form.dry_run;
     options.force = form.force;
     options.requested_by = principal.requested_by();
-    let started = StartedRun::record(&db, &options, lock).await.map_err(ingest_error)?;
+    let started = StartedRun::record(db, &options, lock).await.map_err(ingest_error)?;
     let id = started.id();
     Arc::clone(&uploads)
-        .spawn(db.get_ref().clone(), started, options, folder, cache.into_inner())
+        .spawn(db.clone(), started, options, folder, cache.into_inner())
         .map_err(|e| io_error("starting the ingest", e))?;
     let href = format!("/ingests/{id}");
     Ok(HttpResponse::Accepted()

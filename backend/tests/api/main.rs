@@ -19,6 +19,7 @@ mod operations;
 mod pg_objects;
 mod quality_kpis;
 mod recurring;
+mod replica;
 mod reports;
 mod schema;
 mod secrets;
