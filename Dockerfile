@@ -31,6 +31,8 @@ COPY api-types api-types
 COPY backend backend
 COPY migration migration
 COPY frontend frontend
+# A workspace member (the cost-curve chart): cargo needs every member's manifest.
+COPY bench/chart bench/chart
 COPY scripts/build-frontend.sh scripts/build-frontend.sh
 
 # The dashboard, into /src/frontend/dist (outside the cached target directory).
