@@ -87,9 +87,13 @@ impl DatabaseSettings {
         Self::from_url(SecretString::from(format!("sqlite://{}?mode=rwc", path.display())))
     }
 
-    /// Settings for an explicit URL.
+    /// Settings for an explicit URL. A SQLite file URL without a `mode` gets
+    /// `mode=rwc`: the file is created on first use, as with the default
+    /// database, instead of "unable to open database file".
     pub fn from_url(url: SecretString) -> Result<Self, ConfigError> {
-        let settings = Self { url };
+        let settings = Self {
+            url: SecretString::from(migration::with_create_mode(url.expose_secret())),
+        };
         settings.engine()?;
         Ok(settings)
     }
@@ -161,6 +165,23 @@ pub fn scrub(message: &str, settings: &DatabaseSettings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_files_are_created_unless_a_mode_says_otherwise() {
+        let url = |u: &str| {
+            DatabaseSettings::from_url(SecretString::from(u.to_owned()))
+                .unwrap()
+                .url()
+                .expose_secret()
+                .to_owned()
+        };
+        assert_eq!(url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db?mode=rwc");
+        assert_eq!(url("sqlite://data/a.db"), "sqlite://data/a.db?mode=rwc");
+        assert_eq!(url("sqlite:a.db?cache=shared"), "sqlite:a.db?cache=shared&mode=rwc");
+        assert_eq!(url("sqlite:///tmp/a.db?mode=ro"), "sqlite:///tmp/a.db?mode=ro");
+        assert_eq!(url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(url("postgres://h/db"), "postgres://h/db");
+    }
 
     #[test]
     fn redacts_password() {

@@ -48,7 +48,8 @@ impl MigratorTrait for Migrator {
 /// Makes `DATABASE_URL` usable by SeaORM's migration CLI: reads `DATABASE_URL_FILE`
 /// when set, and falls back to the embedded SQLite file (creating `data/`).
 pub fn resolve_database_url_env() -> Result<(), String> {
-    if std::env::var_os("DATABASE_URL").is_some() {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        std::env::set_var("DATABASE_URL", with_create_mode(url.trim()));
         return Ok(());
     }
     if let Some(file) = std::env::var_os("DATABASE_URL_FILE") {
@@ -58,7 +59,7 @@ pub fn resolve_database_url_env() -> Result<(), String> {
                 std::path::Path::new(&file).display()
             )
         })?;
-        std::env::set_var("DATABASE_URL", url.trim());
+        std::env::set_var("DATABASE_URL", with_create_mode(url.trim()));
         return Ok(());
     }
     let path = std::path::Path::new(DEFAULT_SQLITE_PATH);
@@ -67,4 +68,22 @@ pub fn resolve_database_url_env() -> Result<(), String> {
     }
     std::env::set_var("DATABASE_URL", format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"));
     Ok(())
+}
+
+/// `url` with `mode=rwc` added when it is a SQLite file URL without a mode:
+/// the file is created on first use (as the default database is) instead of
+/// failing with "unable to open database file".
+pub fn with_create_mode(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return url.to_owned();
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let has_mode = query.split('&').any(|p| p.starts_with("mode="));
+    if has_mode || path.contains(":memory:") || path.trim_start_matches('/').is_empty() {
+        return url.to_owned();
+    }
+    match query {
+        "" => format!("sqlite:{path}?mode=rwc"),
+        q => format!("sqlite:{path}?{q}&mode=rwc"),
+    }
 }
