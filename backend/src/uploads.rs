@@ -41,9 +41,61 @@ impl Default for UploadSettings {
     }
 }
 
+/// The folder of this server's uploads under the upload directory:
+/// `revenue-uploads-*`, holding a `.lock` file locked (`flock`) as long as the
+/// server runs. A server starting sweeps the folders whose lock is free: the
+/// uploads of a server killed mid-run, which nothing else would remove.
+struct Area {
+    dir: tempfile::TempDir,
+    _lock: std::fs::File,
+}
+
+const AREA_PREFIX: &str = "revenue-uploads-";
+
+impl Area {
+    fn open(parent: &std::path::Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(parent)?;
+        sweep(parent);
+        let dir = tempfile::Builder::new().prefix(AREA_PREFIX).tempdir_in(parent)?;
+        let lock = std::fs::File::create(dir.path().join(".lock"))?;
+        if !crate::etl::flock(&lock, false) {
+            return Err(std::io::Error::other("cannot lock the upload folder"));
+        }
+        Ok(Self { dir, _lock: lock })
+    }
+}
+
+/// Removes the upload folders of servers that are gone (see [`Area`]). A
+/// folder without its lock file yet is left alone for a minute: its server
+/// may be creating it.
+fn sweep(parent: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(AREA_PREFIX));
+        if !ours || !path.is_dir() {
+            continue;
+        }
+        let stale = match std::fs::File::open(path.join(".lock")) {
+            Ok(lock) => crate::etl::flock(&lock, false),
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 60)),
+        };
+        if stale {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => tracing::info!(folder = %path.display(), "removed the uploads of a server that is gone"),
+                Err(e) => tracing::warn!(folder = %path.display(), error = %e, "cannot remove old uploads"),
+            }
+        }
+    }
+}
+
 /// The upload side of the server (shared by its workers).
 pub struct Uploads {
     pub settings: UploadSettings,
+    area: Area,
     runtime: IngestRuntime,
     running: Mutex<Option<(i64, Arc<Live>)>>,
 }
@@ -68,10 +120,18 @@ impl Uploads {
             .enable_all()
             .build()?;
         Ok(Self {
+            area: Area::open(&settings.dir)?,
             settings,
             runtime: IngestRuntime(Some(runtime)),
             running: Mutex::new(None),
         })
+    }
+
+    /// A new folder for one upload's files (removed when the value is dropped).
+    pub fn folder(&self) -> std::io::Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix("upload-")
+            .tempdir_in(self.area.dir.path())
     }
 
     /// What run `id` is doing, if this server runs it.

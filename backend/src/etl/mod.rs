@@ -43,6 +43,7 @@ pub use read::source::{normalise, Limits};
 pub use state::DataState;
 
 use crate::entities::etl_run;
+pub(crate) use load::lock::flock;
 pub use load::lock::IngestLock;
 use load::{stored, BindValue, LoadMode, Loader};
 use progress::Progress;

@@ -88,9 +88,8 @@ pub async fn upload(
             "another ingest is running{which}: upload again when it has ended"
         )));
     };
-    let folder = tempfile::Builder::new()
-        .prefix("revenue-upload-")
-        .tempdir_in(&uploads.settings.dir)
+    let folder = uploads
+        .folder()
         .map_err(|e| io_error("creating the upload folder", e))?;
     let form = receive(&req, payload, folder.path(), max).await?;
 

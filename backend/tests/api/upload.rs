@@ -77,14 +77,68 @@ impl TestApp {
 
 /// Waits until `dir` is empty (the upload's folder removed after its run).
 async fn emptied(dir: &Path) {
+    // The server's own folder (`revenue-uploads-*`, with its lock file) stays
+    // while it runs; nothing else may.
+    let left = || -> Vec<std::path::PathBuf> {
+        let mut left = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()) {
+            let area = e.file_name().to_str().unwrap().starts_with("revenue-uploads-");
+            if !area {
+                left.push(e.path());
+                continue;
+            }
+            for inner in std::fs::read_dir(e.path()).unwrap().map(|e| e.unwrap()) {
+                if inner.file_name() != ".lock" {
+                    left.push(inner.path());
+                }
+            }
+        }
+        left
+    };
     for _ in 0..100 {
-        if std::fs::read_dir(dir).unwrap().next().is_none() {
+        if left().is_empty() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    panic!("uploaded files left behind: {left:?}");
+    panic!("uploaded files left behind: {:?}", left());
+}
+
+/// A server starting removes the upload folders of servers that are gone
+/// (their lock is free: killed mid-upload), never those of a running one.
+#[tokio::test]
+async fn uploads_of_a_dead_server_are_swept() {
+    use std::os::fd::AsRawFd;
+    let t = TestDb::new(Engine::Sqlite).await;
+    let uploads = tempfile::tempdir().unwrap();
+    let dead = uploads.path().join("revenue-uploads-dead");
+    std::fs::create_dir_all(dead.join("upload-x")).unwrap();
+    std::fs::write(dead.join(".lock"), "").unwrap();
+    std::fs::write(dead.join("upload-x/transactions.csv"), "half an upload").unwrap();
+    let alive = uploads.path().join("revenue-uploads-alive");
+    std::fs::create_dir_all(alive.join("upload-y")).unwrap();
+    let lock = std::fs::File::create(alive.join(".lock")).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: flock on a file descriptor `lock` owns for the test's duration.
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    assert!(locked);
+    let other = uploads.path().join("not-ours");
+    std::fs::create_dir_all(&other).unwrap();
+
+    let _app = server(&t, uploads.path(), 1 << 20).await;
+    assert!(!dead.exists(), "the dead server's uploads are still there");
+    assert!(
+        alive.join("upload-y").exists(),
+        "a running server's uploads were removed"
+    );
+    assert!(other.exists(), "a folder that is not ours was removed");
+    let own: Vec<_> = std::fs::read_dir(uploads.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("revenue-uploads-") && n != "revenue-uploads-alive")
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    drop(lock);
 }
 
 /// The real export uploaded gives the same run and the same reports as the CLI.

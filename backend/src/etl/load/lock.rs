@@ -129,7 +129,7 @@ impl IngestLock {
 /// An exclusive `flock`; `wait`: block until it is free. False when it is
 /// held elsewhere (and not waiting), or on error.
 #[allow(unsafe_code)]
-fn flock(file: &std::fs::File, wait: bool) -> bool {
+pub(crate) fn flock(file: &std::fs::File, wait: bool) -> bool {
     use std::os::fd::AsRawFd;
     let op = if wait {
         libc::LOCK_EX
