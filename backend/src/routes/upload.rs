@@ -137,6 +137,14 @@ async fn receive(req: &HttpRequest, payload: web::Payload, dir: &Path, max: u64)
             if std::mem::replace(&mut files[i], true) {
                 return Err(bad("invalid_upload", format!("the part `{name}` is given twice")));
             }
+            // A file, as browsers and `curl -F name=@file` send it: a text
+            // value under this name is a mistake, not an export.
+            if field.content_disposition().and_then(|cd| cd.get_filename()).is_none() {
+                return Err(bad(
+                    "invalid_upload",
+                    format!("the part `{name}` must be a file (with a filename, e.g. curl -F {name}=@{name}.csv)"),
+                ));
+            }
             let path = dir.join(format!("{name}.csv"));
             let file = tokio::fs::File::create(&path)
                 .await

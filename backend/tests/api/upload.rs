@@ -250,6 +250,10 @@ async fn bad_forms(engine: Engine) {
             "`users` is given twice",
         ),
         (
+            form(&input, &["products", "transactions"], &[]).part("users", Part::text("0.0")),
+            "the part `users` must be a file",
+        ),
+        (
             form(&input, &all, &[("mode", "merge")]),
             "`mode` must be replace or append",
         ),
