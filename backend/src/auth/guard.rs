@@ -166,22 +166,23 @@ impl Auth {
     pub async fn identify(&self, req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
         let bearer = req.headers().get(header::AUTHORIZATION);
         let cookie = req.cookie(session::COOKIE);
-        if bearer.is_none() && cookie.is_none() {
-            let snapshot = self.snapshot().await?;
-            // Open mode where it is not allowed (every token row deleted
-            // since the start) serves nobody.
-            return Ok((snapshot.open_mode() && self.open_allowed).then(Principal::anonymous));
+        let snapshot = self.snapshot().await?;
+        if bearer.is_none() {
+            // Open mode (where allowed: not after every token row was deleted
+            // on a public address) serves anyone without a token. No session
+            // can be valid then (no token to sign in with): a cookie left by
+            // another server of this host is ignored, not an error the browser
+            // cannot get out of.
+            if snapshot.open_mode() && self.open_allowed {
+                return Ok(Some(Principal::anonymous()));
+            }
+            if cookie.is_none() {
+                return Ok(None);
+            }
         }
         let ip = client(req);
         if let Some(wait) = self.failures.blocked(ip) {
             return Err(too_many(wait));
-        }
-        let snapshot = self.snapshot().await?;
-        // In open mode no session can be valid (no token exists to sign in
-        // with): a cookie left by another server of this host is ignored,
-        // not an error the browser cannot get out of.
-        if bearer.is_none() && snapshot.open_mode() && self.open_allowed {
-            return Ok(Some(Principal::anonymous()));
         }
         let principal = match (bearer, cookie) {
             (Some(value), _) => {
