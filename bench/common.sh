@@ -1,6 +1,10 @@
 # shellcheck shell=bash
-# Helpers shared by bench/run.sh and bench/curve.sh (sourced; needs $BIN, $OUT
-# and a `record kind name size run value unit` function).
+# Helpers shared by bench/run.sh and bench/curve.sh (sourced; needs $ROOT,
+# $OUT and a `record kind name size run value unit` function; sets $BIN).
+
+# The release build of the backend, as $BIN.
+cargo build --release -p backend --locked 2>&1 | tail -1
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
 
 # /usr/bin/time -v → wall seconds and peak RSS in MB.
 timed() {
@@ -18,5 +22,20 @@ generate_data() {
     read -r wall _ < <(timed "$OUT/gen-$n.log" "$BIN" generate --transactions "$n" --seed 1 --out "$data")
     touch "$data/.done"
     record generate "generate" "$n" 1 "$wall" s
+  fi
+}
+
+# wrk's latency (`512.00us`, `3.2ms`, `1.1s`) in milliseconds.
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
+
+# The input of the append measurements: APPEND_ROWS new transactions (another
+# seed: new ids, customers and subscriptions shared with the loaded data,
+# every month touched), in $append_data.
+APPEND_ROWS=10000
+append_data=$OUT/data-append-$APPEND_ROWS
+append_input() {
+  if [ ! -f "$append_data/.done" ]; then
+    "$BIN" generate --transactions $APPEND_ROWS --seed 2 --out "$append_data" >/dev/null
+    touch "$append_data/.done"
   fi
 }

@@ -28,8 +28,6 @@ RESULTS=$OUT/curve.tsv
 printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-cargo build --release -p backend --locked 2>&1 | tail -1
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
 # shellcheck source=bench/copy_limit.sh
 . "$ROOT/bench/copy_limit.sh"
 # shellcheck source=bench/common.sh
@@ -38,16 +36,10 @@ for tool in psql wrk /usr/bin/time curl; do
   command -v "$tool" >/dev/null || { echo "needs $tool (bench/run.sh installs it)" >&2; exit 1; }
 done
 
-APPEND_ROWS=10000
-append_data=$OUT/data-append-$APPEND_ROWS
-if [ ! -f "$append_data/.done" ]; then
-  "$BIN" generate --transactions $APPEND_ROWS --seed 2 --out "$append_data" >/dev/null
-  touch "$append_data/.done"
-fi
+append_input
 
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null || true' EXIT
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
 
 for n in "${SIZES[@]}"; do
   generate_data "$n"

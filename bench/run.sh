@@ -38,8 +38,6 @@ if [ -z "$ONLY" ] || [ ! -f "$RESULTS" ]; then
 fi
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-cargo build --release -p backend --locked 2>&1 | tail -1
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/backend
 # shellcheck source=bench/copy_limit.sh
 . "$ROOT/bench/copy_limit.sh"
 
@@ -105,16 +103,10 @@ SQL
   done
 done
 
-# Append: APPEND_ROWS new transactions (another seed: new ids, customers and
-# subscriptions shared with the loaded data, every month touched) onto each
-# size, after a replace of that size (untimed). Compared with the replace of
-# the same size above (report.py: append / replace).
-APPEND_ROWS=10000
-append_data=$OUT/data-append-$APPEND_ROWS
-if [ ! -f "$append_data/.done" ]; then
-  "$BIN" generate --transactions $APPEND_ROWS --seed 2 --out "$append_data" >/dev/null
-  touch "$append_data/.done"
-fi
+# Append: APPEND_ROWS new transactions (common.sh) onto each size, after a
+# replace of that size (untimed). Compared with the replace of the same size
+# above (report.py: append / replace).
+append_input
 APPEND_SIZES=("${SIZES[@]}")
 [ "$ONLY" = api ] && APPEND_SIZES=()
 for n in "${APPEND_SIZES[@]}"; do
@@ -179,7 +171,6 @@ for run in 1 2 3; do
   if [ "$run" != 3 ]; then kill $server; wait $server 2>/dev/null || true; fi
 done
 ENDPOINTS=("/reports/monthly-transactions" "/reports/revenue-growth" "/reports/top-products" "/reports/top-users" "/reports/meta" "/quality")
-to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
 # Each cell $RUNS times, the rounds one after another (a transient stall of the
 # shared machine then hits one sample of a cell, not all of them): medians reported.
 for run in $(seq 1 "$RUNS"); do
