@@ -12,6 +12,10 @@ mod m20261128_000002_etl_audit;
 mod m20261128_000003_report_aggregates;
 mod m20261129_000004_recurring_loads;
 mod m20261129_000005_access_control;
+mod m20261129_000006_month_partitions;
+mod pg;
+
+pub mod fact_partitions;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 
@@ -41,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_report_aggregates::Migration),
             Box::new(m20261129_000004_recurring_loads::Migration),
             Box::new(m20261129_000005_access_control::Migration),
+            Box::new(m20261129_000006_month_partitions::Migration),
         ]
     }
 }

@@ -16,7 +16,9 @@
 //!   every load. (SQLite replaces rows inside one transaction: nothing to keep.)
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::pg::{exec, keys, plain_indexes};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -168,46 +170,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
-}
-
-/// (name, definition) of a table's primary key and unique constraints.
-async fn keys(manager: &SchemaManager<'_>, table: &str) -> Result<Vec<(String, String)>, DbErr> {
-    let rows = manager
-        .get_connection()
-        .query_all(sea_orm_migration::sea_orm::Statement::from_string(
-            DbBackend::Postgres,
-            format!(
-                "SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint \
-                 WHERE conrelid = '{table}'::regclass AND contype IN ('p', 'u') ORDER BY conname"
-            ),
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "name")?, r.try_get("", "def")?)))
-        .collect()
-}
-
-/// Plain (non-constraint) indexes of a table: (name, definition).
-async fn plain_indexes(manager: &SchemaManager<'_>, table: &str) -> Result<Vec<(String, String)>, DbErr> {
-    let rows = manager
-        .get_connection()
-        .query_all(sea_orm_migration::sea_orm::Statement::from_string(
-            DbBackend::Postgres,
-            format!(
-                "SELECT indexname::text AS name, indexdef AS def FROM pg_indexes i \
-                 WHERE schemaname = current_schema() AND tablename = '{table}' \
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname \
-                                 AND c.conrelid = '{table}'::regclass) ORDER BY indexname"
-            ),
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "name")?, r.try_get("", "def")?)))
-        .collect()
 }
 
 /// Each replaced table becomes `PARTITION BY LIST (key)` with its existing rows

@@ -1,22 +1,24 @@
 //! Loads into PostgreSQL.
 //!
-//! Every table of [`STAR`] is a partitioned table with one `DEFAULT` partition,
-//! `<table>__data` (migration `m20261129_000004`). The tables themselves — and
-//! with them GRANTs, views, comments and policies that users add — are never
-//! dropped or renamed.
+//! Every table of [`STAR`] is a partitioned table: the fact table by month
+//! (migration `m20261129_000006`, [`migration::fact_partitions`]), the others
+//! with one `DEFAULT` partition, `<table>__data` (migration `m20261129_000004`).
+//! The tables themselves — and with them GRANTs, views, comments and policies
+//! that users add — are never dropped or renamed.
 //!
-//! **Replace**: rows are `COPY`ed into fresh `<table>__load` tables without
-//! indexes (the fact table on a connection of its own, so its primary key is
-//! built while customers and aggregates are written); their keys and indexes
-//! are built from the parents' definitions; then, in one transaction, the old
-//! partitions are detached and dropped and the load tables attached in their
-//! place (attaching the facts validates their foreign key). Readers see the
-//! previous data until the commit; a failure before it leaves at most an
-//! orphan `fct_transaction__load`, dropped by the next run.
+//! **Replace**: rows are `COPY`ed into fresh load tables without indexes:
+//! `<table>__load`, and one `fct_transaction__load_YYYY_MM` per month (on a
+//! connection of their own, so their keys are built while customers and
+//! aggregates are written). Their keys and indexes are built from the parents'
+//! definitions; then, in one transaction, the old partitions are dropped and
+//! the load tables attached in their place (attaching the months validates
+//! their foreign key). Readers see the previous data until the commit; a
+//! failure before it leaves at most orphan month tables, dropped by the next run.
 //!
 //! **Append**: rows are `COPY`ed into temporary `<table>__stage` tables, then
 //! merged into the tables by each table's [`Append`](crate::etl::tables::Append)
-//! rule, in one transaction.
+//! rule, in one transaction; the months the new transactions fall in get
+//! their partitions first, so the merge writes only those partitions.
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
@@ -25,7 +27,9 @@ use super::encode::{copy_binary, copy_text};
 use super::{BindValue, LoadMode, Step};
 use crate::etl::error::EtlError;
 use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::domain::Month;
 use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use migration::fact_partitions::{self as months, YearMonth};
 use migration::DATA_PARTITION_SUFFIX as DATA;
 
 /// Suffix of a replace's new tables until they are attached.
@@ -141,10 +145,11 @@ impl PgLoader {
         Ok(())
     }
 
-    /// Transactions in binary COPY format (without the stream's header and trailer).
-    pub async fn write_facts(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
+    /// Transactions of `month` in binary COPY format (without the stream's
+    /// header and trailer).
+    pub async fn write_facts(&mut self, month: Month, bytes: Vec<u8>) -> Result<(), EtlError> {
         if let Mode::Replace { facts } = &mut self.mode {
-            return facts.send(bytes).await;
+            return facts.send(month, bytes).await;
         }
         let table = self.target(FACTS, FactRow::COLUMNS)?;
         let sql = format!(
@@ -229,6 +234,11 @@ impl PgLoader {
                     let Some(sql) = table.merge_sql(columns, &format!("{}{STAGE}", table.name)) else {
                         continue;
                     };
+                    if table.name == FACTS.name {
+                        let step = Step::start("create the partitions of new months");
+                        let created = add_month_partitions(&mut tx).await?;
+                        step.done(Some(created));
+                    }
                     let step = Step::start(format!("merge into {}", table.name));
                     let rows = timed(&mut tx, &sql, "merging the new rows").await?;
                     step.done(Some(rows));
@@ -249,13 +259,10 @@ impl PgLoader {
         if let Mode::Replace { facts } = mode {
             // Its result does not matter: whatever it committed is dropped below.
             let _ = facts.finish().await;
-            sqlx::raw_sql(&format!(
-                "ROLLBACK TO SAVEPOINT load; DROP TABLE IF EXISTS {}{LOAD}",
-                FACTS.name
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(EtlError::db("discarding the load"))?;
+            ddl(&mut tx, "ROLLBACK TO SAVEPOINT load")
+                .await
+                .map_err(EtlError::db("discarding the load"))?;
+            drop_month_load_tables(&mut tx).await?;
             return tx.commit().await.map_err(EtlError::db("discarding the load"));
         }
         tx.rollback().await.map_err(EtlError::db("discarding the load"))
@@ -301,15 +308,15 @@ async fn timed(conn: &mut PgConnection, sql: &str, during: &'static str) -> Resu
 }
 
 /// The fact table's load, on its own connection and transaction: `COPY` of the
-/// batches as they come, then its keys, then commit (only when told the load is
-/// complete: a run that stops half-way rolls it back).
+/// batches as they come into one table per month, then their keys, then commit
+/// (only when told the load is complete: a run that stops half-way rolls it back).
 pub struct FactLoad {
     sender: mpsc::Sender<FactMessage>,
-    task: tokio::task::JoinHandle<Result<(), EtlError>>,
+    task: tokio::task::JoinHandle<Result<Vec<YearMonth>, EtlError>>,
 }
 
 enum FactMessage {
-    Copy(Vec<u8>),
+    Copy(Month, Vec<u8>),
     Finish,
 }
 
@@ -320,62 +327,83 @@ impl FactLoad {
         Self { sender, task }
     }
 
-    async fn run(pool: PgPool, mut receiver: mpsc::Receiver<FactMessage>) -> Result<(), EtlError> {
-        let facts = FACTS.name;
+    /// Loads the months' tables; the months loaded, in the order met.
+    async fn run(pool: PgPool, mut receiver: mpsc::Receiver<FactMessage>) -> Result<Vec<YearMonth>, EtlError> {
+        let stopped = || EtlError::Aborted("the load stopped before the last transaction".to_owned());
         let mut tx = begin_keyed(&pool).await?;
-        for stmt in [
-            format!("DROP TABLE IF EXISTS {facts}{LOAD}"),
-            format!("CREATE TABLE {facts}{LOAD} (LIKE {facts} INCLUDING DEFAULTS)"),
-        ] {
-            ddl(&mut tx, &stmt)
-                .await
-                .map_err(EtlError::db("creating load tables"))?;
-        }
-        // One COPY for all the batches. FREEZE (the table is new in this
-        // transaction): rows are written frozen and the pages marked all-visible,
-        // so the first scans (the foreign-key check, analysts' queries) and
-        // autovacuum need not revisit and rewrite every page afterwards.
-        let sql = format!(
-            "COPY {facts}{LOAD} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)",
-            FactRow::COLUMNS.join(", ")
-        );
-        let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
-        let mut header = Vec::new();
-        copy_binary::start(&mut header);
-        copy.send(header).await.map_err(EtlError::db("sending COPY data"))?;
+        drop_month_load_tables(&mut tx).await?;
+        let mut loaded: Vec<YearMonth> = Vec::new();
+        let mut rows = 0;
+        let mut next = receiver.recv().await;
         loop {
-            match receiver.recv().await {
-                Some(FactMessage::Copy(bytes)) => {
-                    copy.send(bytes).await.map_err(EtlError::db("sending COPY data"))?;
-                }
+            let (month, bytes) = match next {
+                Some(FactMessage::Copy(month, bytes)) => (month, bytes),
                 Some(FactMessage::Finish) => break,
-                None => {
-                    let _ = copy.abort("the load stopped").await;
-                    return Err(EtlError::Aborted(
-                        "the load stopped before the last transaction".to_owned(),
-                    ));
-                }
+                None => return Err(stopped()),
+            };
+            let ym = (month.year(), month.month());
+            let table = months::month_load_table(ym);
+            if !loaded.contains(&ym) {
+                // The CHECK lets the swap attach the table without scanning it.
+                let sql = format!(
+                    "CREATE TABLE {table} (LIKE {facts} INCLUDING DEFAULTS, CONSTRAINT {table}_month {check})",
+                    facts = FACTS.name,
+                    check = months::month_check(ym)
+                );
+                ddl(&mut tx, &sql)
+                    .await
+                    .map_err(EtlError::db("creating load tables"))?;
+                loaded.push(ym);
             }
+            // One COPY while the batches are of this month: exports are mostly
+            // in time order. FREEZE (the table is new in this transaction):
+            // rows are written frozen and the pages marked all-visible, so the
+            // first scans (the foreign-key check, analysts' queries) and
+            // autovacuum need not revisit and rewrite every page afterwards.
+            let sql = format!(
+                "COPY {table} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)",
+                FactRow::COLUMNS.join(", ")
+            );
+            let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+            let mut data = Vec::with_capacity(bytes.len() + 32);
+            copy_binary::start(&mut data);
+            data.extend_from_slice(&bytes);
+            copy.send(data).await.map_err(EtlError::db("sending COPY data"))?;
+            next = loop {
+                match receiver.recv().await {
+                    Some(FactMessage::Copy(m, bytes)) if m == month => {
+                        copy.send(bytes).await.map_err(EtlError::db("sending COPY data"))?;
+                    }
+                    other => break other,
+                }
+            };
+            if next.is_none() {
+                let _ = copy.abort("the load stopped").await;
+                return Err(stopped());
+            }
+            let mut trailer = Vec::new();
+            copy_binary::finish(&mut trailer);
+            copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
+            rows += copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
         }
-        let mut trailer = Vec::new();
-        copy_binary::finish(&mut trailer);
-        copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
-        let rows = copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
-        let step = Step::start(format!("build the keys of {facts}"));
-        build_keys(&mut tx, FACTS).await?;
+        let step = Step::start(format!("build the keys of {} ({} months)", FACTS.name, loaded.len()));
+        for &month in &loaded {
+            let table = months::month_load_table(month);
+            build_keys(&mut tx, FACTS, &table, |index| months::partition_index_name(&table, index)).await?;
+        }
         tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
         step.done(Some(rows));
-        Ok(())
+        Ok(loaded)
     }
 
-    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
-        if self.sender.send(FactMessage::Copy(bytes)).await.is_ok() {
+    async fn send(&mut self, month: Month, bytes: Vec<u8>) -> Result<(), EtlError> {
+        if self.sender.send(FactMessage::Copy(month, bytes)).await.is_ok() {
             return Ok(());
         }
         // The load only stops early on an error: report it.
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
+            Ok(Ok(_)) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
             Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
         }
     }
@@ -387,18 +415,153 @@ impl FactLoad {
         }
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(_)) => Ok(()),
             Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
         }
     }
 
-    /// Waits for the keys and the commit.
-    async fn finish(self) -> Result<(), EtlError> {
+    /// Waits for the keys and the commit; the months loaded.
+    async fn finish(self) -> Result<Vec<YearMonth>, EtlError> {
         drop(self.sender);
         self.task
             .await
             .map_err(|e| EtlError::Aborted(format!("the fact table's load failed: {e}")))?
     }
+}
+
+/// Drops the month tables a replace left behind (killed after its fact
+/// connection committed, or discarded): only one ingest runs at a time, so
+/// none of them is in use.
+async fn drop_month_load_tables(conn: &mut PgConnection) -> Result<(), EtlError> {
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT relname::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace \
+         AND relkind = 'r' AND starts_with(relname, $1) ORDER BY 1",
+    )
+    .bind(months::LOAD_PREFIX)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(EtlError::db("finding load tables"))?;
+    // An older version's single load table too.
+    let mut sql = format!("DROP TABLE IF EXISTS {}{LOAD}", FACTS.name);
+    for (table,) in tables {
+        sql.push_str(", ");
+        sql.push_str(&table);
+    }
+    ddl(conn, &sql).await.map_err(EtlError::db("dropping load tables"))
+}
+
+/// The partitions of the fact table (the default one included).
+async fn fact_partitions(conn: &mut PgConnection) -> Result<Vec<String>, EtlError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = to_regclass($1) ORDER BY 1",
+    )
+    .bind(FACTS.name)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(EtlError::db("reading the fact table's partitions"))?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+/// Gives each index of `partition` attached to a parent index its name,
+/// [`months::partition_index_name`].
+async fn name_partition_indexes(conn: &mut PgConnection, partition: &str) -> Result<(), EtlError> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(months::PARTITION_INDEXES_SQL)
+        .bind(partition)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(EtlError::db("reading indexes"))?;
+    for (index, parent) in indexes {
+        let wanted = months::partition_index_name(partition, &parent);
+        if index != wanted {
+            timed(conn, &format!("ALTER INDEX {index} RENAME TO {wanted}"), "renaming keys").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Append: creates the partition of each month of the staged transactions
+/// that has none, moving into it the rows of that month that the default
+/// partition held (written there by someone else: loads never do). The number
+/// of partitions created.
+async fn add_month_partitions(conn: &mut PgConnection) -> Result<u64, EtlError> {
+    let facts = FACTS.name;
+    let staged: Vec<(i32, i32)> = sqlx::query_as(&format!(
+        "SELECT DISTINCT CAST(EXTRACT(YEAR FROM date_utc) AS INT), CAST(EXTRACT(MONTH FROM date_utc) AS INT) \
+         FROM {facts}{STAGE} ORDER BY 1, 2"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(EtlError::db("reading the months of the new transactions"))?;
+    let existing = fact_partitions(conn).await?;
+    let has_default = existing.iter().any(|p| p == months::DEFAULT_PARTITION);
+    let mut created = 0;
+    for (year, month) in staged {
+        let ym = (year, month as u32);
+        let partition = months::month_partition(ym);
+        if existing.contains(&partition) {
+            continue;
+        }
+        let (from, to) = months::month_bounds(ym);
+        timed(
+            conn,
+            &format!(
+                "CREATE TABLE {partition} (LIKE {facts} INCLUDING DEFAULTS, CONSTRAINT {partition}_month {})",
+                months::month_check(ym)
+            ),
+            "creating a month's partition",
+        )
+        .await?;
+        if has_default {
+            timed(
+                conn,
+                &format!(
+                    "WITH moved AS (DELETE FROM {default} WHERE date_utc >= {from} AND date_utc < {to} RETURNING *) \
+                     INSERT INTO {partition} SELECT * FROM moved",
+                    default = months::DEFAULT_PARTITION
+                ),
+                "moving rows out of the default partition",
+            )
+            .await?;
+        }
+        build_keys(conn, FACTS, &partition, |index| months::partition_index_name(&partition, index)).await?;
+        attach_month(conn, &partition, ym).await?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// Attaches a month's table (holding the `CHECK` [`months::month_check`],
+/// named `<table>_month` when it was created) as the partition `partition`,
+/// which validates its foreign key; the check is dropped once it is attached.
+async fn attach_month(conn: &mut PgConnection, partition: &str, month: YearMonth) -> Result<(), EtlError> {
+    timed(
+        conn,
+        &format!(
+            "ALTER TABLE {} ATTACH PARTITION {partition} {}",
+            FACTS.name,
+            months::month_partition_bound(month)
+        ),
+        "attaching the new data and validating foreign keys",
+    )
+    .await?;
+    let check: Vec<(String,)> = sqlx::query_as(
+        "SELECT conname::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c' \
+         AND conname LIKE '%\\_month'",
+    )
+    .bind(partition)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(EtlError::db("reading constraints"))?;
+    for (name,) in check {
+        timed(
+            conn,
+            &format!("ALTER TABLE {partition} DROP CONSTRAINT {name}"),
+            "dropping the month's check",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The primary key and unique constraints of a table, as (name, definition).
@@ -428,25 +591,30 @@ async fn plain_indexes(conn: &mut PgConnection, table: &str) -> Result<Vec<(Stri
     .map_err(EtlError::db("reading indexes"))
 }
 
-/// Builds the table's keys and indexes on its load table, each named
-/// `<name>__load` until the swap; attaching the partition then adopts them
-/// instead of building them again.
-async fn build_keys(conn: &mut PgConnection, table: &Table) -> Result<(), EtlError> {
+/// Builds the keys and indexes of the partitioned `table` on `target`, a table
+/// to be attached to it, each named `name(<the parent's key or index>)`:
+/// attaching the partition then adopts them instead of building them again.
+async fn build_keys(
+    conn: &mut PgConnection,
+    table: &Table,
+    target: &str,
+    name: impl Fn(&str) -> String,
+) -> Result<(), EtlError> {
     let t = table.name;
-    for (name, def) in key_constraints(conn, t).await? {
-        let sql = format!("ALTER TABLE {t}{LOAD} ADD CONSTRAINT {name}{LOAD} {def}");
+    for (key, def) in key_constraints(conn, t).await? {
+        let sql = format!("ALTER TABLE {target} ADD CONSTRAINT {} {def}", name(&key));
         timed(conn, &sql, "building keys").await?;
     }
-    for (name, def) in plain_indexes(conn, t).await? {
-        // `CREATE [UNIQUE] INDEX name ON ONLY schema.t USING …` → the load table.
+    for (index, def) in plain_indexes(conn, t).await? {
+        // `CREATE [UNIQUE] INDEX name ON ONLY schema.t USING …` → the target.
         let (head, rest) = def
-            .split_once(&format!(" INDEX {name} ON "))
+            .split_once(&format!(" INDEX {index} ON "))
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
         let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
         let (_, using) = rest
             .split_once(" USING ")
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
-        let sql = format!("{head} INDEX {name}{LOAD} ON {t}{LOAD} USING {using}");
+        let sql = format!("{head} INDEX {} ON {target} USING {using}", name(&index));
         timed(conn, &sql, "building indexes").await?;
     }
     Ok(())
@@ -464,17 +632,20 @@ async fn rename_indexes(conn: &mut PgConnection, table: &Table) -> Result<(), Et
     Ok(())
 }
 
-/// Replaces each table's partition by its load table: keys, indexes and
-/// statistics are built on the load tables first (while the fact table's key is
-/// built on its own connection); then the old partitions are detached and
-/// dropped, children first (a referenced partition can only be detached once
-/// nothing references it), and the load tables attached, parents first (the
-/// facts' foreign key is validated against the new customers).
+/// Replaces each table's partitions by its load tables: keys, indexes and
+/// statistics are built on the load tables first (while the months' keys are
+/// built on the fact table's own connection); then the old partitions are
+/// detached and dropped, children first (a referenced partition can only be
+/// detached once nothing references it), and the load tables attached,
+/// parents first (the facts' foreign key is validated against the new
+/// customers), the fact table's default partition last (attaching a month
+/// while it exists would scan it).
 async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> {
     let small: Vec<&Table> = STAR.iter().copied().filter(|t| t.name != FACTS.name).collect();
     let step = Step::start("build the keys and indexes of the other tables");
     for table in &small {
-        build_keys(conn, table).await?;
+        let load = format!("{}{LOAD}", table.name);
+        build_keys(conn, table, &load, |index| format!("{index}{LOAD}")).await?;
     }
     step.done(None);
     // Fresh tables have no statistics, and the planner needs them for analysts'
@@ -488,10 +659,13 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     timed(conn, &format!("ANALYZE {analyze}"), "analyzing the new tables").await?;
     step.done(None);
     let step = Step::start(format!("wait for the keys of {}", FACTS.name));
-    facts.finish().await?;
+    let loaded = facts.finish().await?;
     step.done(None);
     let step = Step::start("detach and drop the previous data");
-    for table in STAR.iter().rev() {
+    for partition in fact_partitions(conn).await? {
+        timed(conn, &format!("DROP TABLE {partition}"), "dropping the previous data").await?;
+    }
+    for table in small.iter().rev() {
         let t = table.name;
         timed(
             conn,
@@ -502,12 +676,9 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         timed(conn, &format!("DROP TABLE {t}{DATA}"), "dropping the previous data").await?;
     }
     step.done(None);
-    for table in STAR {
+    for table in &small {
         let t = table.name;
-        let step = Step::start(match table.name == FACTS.name {
-            true => format!("attach the new {t} (validates its foreign key)"),
-            false => format!("attach the new {t}"),
-        });
+        let step = Step::start(format!("attach the new {t}"));
         timed(
             conn,
             &format!("ALTER TABLE {t}{LOAD} RENAME TO {t}{DATA}"),
@@ -517,11 +688,39 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         timed(
             conn,
             &format!("ALTER TABLE {t} ATTACH PARTITION {t}{DATA} DEFAULT"),
-            "attaching the new data and validating foreign keys",
+            "attaching the new data",
         )
         .await?;
         rename_indexes(conn, table).await?;
         step.done(None);
     }
+    let step = Step::start(format!(
+        "attach the {} months of {} (validates their foreign key)",
+        loaded.len(),
+        FACTS.name
+    ));
+    for month in loaded {
+        let partition = months::month_partition(month);
+        timed(
+            conn,
+            &format!("ALTER TABLE {} RENAME TO {partition}", months::month_load_table(month)),
+            "renaming the load tables",
+        )
+        .await?;
+        attach_month(conn, &partition, month).await?;
+        name_partition_indexes(conn, &partition).await?;
+    }
+    timed(
+        conn,
+        &format!(
+            "CREATE TABLE {} PARTITION OF {} DEFAULT",
+            months::DEFAULT_PARTITION,
+            FACTS.name
+        ),
+        "creating the default partition",
+    )
+    .await?;
+    name_partition_indexes(conn, months::DEFAULT_PARTITION).await?;
+    step.done(None);
     Ok(())
 }

@@ -318,9 +318,10 @@ struct Pass2<'a> {
     /// Append only: the stored data, and the rows waiting to be looked up in it.
     stored: Option<&'a mut dyn StoredLookup>,
     pending: Vec<Candidate>,
-    /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread.
+    /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread,
+    /// one buffer per month (a replace writes each month's partition itself).
     copy: bool,
-    bytes: Vec<u8>,
+    months: Vec<MonthBuffer>,
     batch: Vec<FactRow>,
     batch_rows: u64,
     sender: mpsc::Sender<FactBatch>,
@@ -328,6 +329,13 @@ struct Pass2<'a> {
 
 /// Bytes of COPY data per batch.
 const COPY_BATCH_BYTES: usize = 256 << 10;
+
+/// A month's rows encoded for COPY, not sent yet.
+struct MonthBuffer {
+    month: Month,
+    bytes: Vec<u8>,
+    rows: u64,
+}
 
 impl Pass2<'_> {
     fn reject(&mut self, line: u64, reject: Reject, raw_line: String) {
@@ -505,13 +513,32 @@ impl Pass2<'_> {
         }
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
-        self.batch_rows += 1;
         if self.copy {
-            copy_binary::fact(&mut self.bytes, &fact);
-            if self.bytes.len() >= COPY_BATCH_BYTES {
-                self.flush()?;
+            // Exports are mostly in time order: the month is nearly always the last one.
+            let at = match self.months.iter().rposition(|b| b.month == month) {
+                Some(at) => at,
+                None => {
+                    self.months.push(MonthBuffer {
+                        month,
+                        bytes: Vec::with_capacity(COPY_BATCH_BYTES + 4096),
+                        rows: 0,
+                    });
+                    self.months.len() - 1
+                }
+            };
+            let buffer = &mut self.months[at];
+            copy_binary::fact(&mut buffer.bytes, &fact);
+            buffer.rows += 1;
+            if buffer.bytes.len() >= COPY_BATCH_BYTES {
+                let full = self.months.swap_remove(at);
+                self.send(FactBatch::Copy {
+                    month: full.month,
+                    bytes: full.bytes,
+                    rows: full.rows,
+                })?;
             }
         } else {
+            self.batch_rows += 1;
             self.batch.push(fact.to_owned_row());
             if self.batch.len() >= BATCH {
                 self.flush()?;
@@ -520,19 +547,24 @@ impl Pass2<'_> {
         Ok(())
     }
 
+    /// Sends what is buffered: every month's rows (COPY), or the batch of rows.
     fn flush(&mut self) -> Result<(), EtlError> {
+        for buffer in std::mem::take(&mut self.months) {
+            self.send(FactBatch::Copy {
+                month: buffer.month,
+                bytes: buffer.bytes,
+                rows: buffer.rows,
+            })?;
+        }
         if self.batch_rows == 0 {
             return Ok(());
         }
-        let rows = std::mem::take(&mut self.batch_rows);
-        let batch = if self.copy {
-            FactBatch::Copy {
-                bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(COPY_BATCH_BYTES + 4096)),
-                rows,
-            }
-        } else {
-            FactBatch::Rows(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)))
-        };
+        self.batch_rows = 0;
+        let batch = FactBatch::Rows(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)));
+        self.send(batch)
+    }
+
+    fn send(&mut self, batch: FactBatch) -> Result<(), EtlError> {
         self.sender
             .blocking_send(batch)
             .map_err(|_| EtlError::Aborted("the database loader stopped".to_owned()))
@@ -570,7 +602,7 @@ pub fn load(
         stored: options.stored,
         pending: Vec::new(),
         copy: options.copy,
-        bytes: Vec::with_capacity(if options.copy { COPY_BATCH_BYTES + 4096 } else { 0 }),
+        months: Vec::new(),
         batch: Vec::new(),
         batch_rows: 0,
         sender,

@@ -1,0 +1,132 @@
+//! The names and bounds of the fact table's month partitions on PostgreSQL
+//! (migration `m20261129_000006`), shared by the migration and the loads so
+//! that both make the same objects.
+//!
+//! `fct_transaction` is `PARTITION BY RANGE (date_utc)`: one partition per
+//! month, `fct_transaction__2024_01` holding `[2024-01-01, 2024-02-01)`,
+//! created when a load first meets the month, and the `DEFAULT` partition
+//! `fct_transaction__default` for rows of a month without one (a load never
+//! puts rows there; an append that creates the month moves them in).
+//!
+//! A partition's index attached to the parent's index `X` is named
+//! `<partition>_X` (shortened with a hash when that passes PostgreSQL's 63
+//! bytes), whichever path made it: the migration, a replace (built on the load
+//! table, renamed with it) or an append (built by `ATTACH`).
+
+/// The partitioned fact table.
+pub const FACTS: &str = "fct_transaction";
+/// Its `DEFAULT` partition.
+pub const DEFAULT_PARTITION: &str = "fct_transaction__default";
+/// Prefix of a replace's month tables until they are attached
+/// (`fct_transaction__load_2024_01`); a run killed after they were committed
+/// leaves them behind, and the next run drops them.
+pub const LOAD_PREFIX: &str = "fct_transaction__load_";
+
+/// PostgreSQL's limit on identifiers, in bytes.
+const MAX_IDENTIFIER: usize = 63;
+
+/// A month as (year, month 1–12).
+pub type YearMonth = (i32, u32);
+
+/// `fct_transaction__2024_01`.
+pub fn month_partition((year, month): YearMonth) -> String {
+    format!("{FACTS}__{year:04}_{month:02}")
+}
+
+/// `fct_transaction__load_2024_01`: a replace's table for the month.
+pub fn month_load_table((year, month): YearMonth) -> String {
+    format!("{LOAD_PREFIX}{year:04}_{month:02}")
+}
+
+/// The month after.
+pub fn next_month((year, month): YearMonth) -> YearMonth {
+    if month >= 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    }
+}
+
+/// The month's range as SQL timestamp literals: `('2024-01-01 00:00:00',
+/// '2024-02-01 00:00:00')`, the bounds `FROM … TO …` of its partition.
+pub fn month_bounds(month: YearMonth) -> (String, String) {
+    let literal = |(y, m): YearMonth| format!("'{y:04}-{m:02}-01 00:00:00'");
+    (literal(month), literal(next_month(month)))
+}
+
+/// `FOR VALUES FROM (…) TO (…)` of the month's partition.
+pub fn month_partition_bound(month: YearMonth) -> String {
+    let (from, to) = month_bounds(month);
+    format!("FOR VALUES FROM ({from}) TO ({to})")
+}
+
+/// The `CHECK` that lets `ATTACH PARTITION` skip scanning a month's table: it
+/// implies the partition bound (rows are checked as they are written instead).
+pub fn month_check(month: YearMonth) -> String {
+    let (from, to) = month_bounds(month);
+    format!("CHECK (date_utc >= {from} AND date_utc < {to})")
+}
+
+/// The name of a partition's index attached to the parent's index `parent_index`.
+pub fn partition_index_name(partition: &str, parent_index: &str) -> String {
+    let name = format!("{partition}_{parent_index}");
+    if name.len() <= MAX_IDENTIFIER {
+        return name;
+    }
+    // FNV-1a: stable across versions and platforms (the name is stored).
+    let hash = parent_index
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{partition}_{hash:016x}")
+}
+
+/// (index, its parent index) for every index of `partition` (a regclass text)
+/// attached to an index of the partitioned table: what
+/// [`partition_index_name`] renames.
+pub const PARTITION_INDEXES_SQL: &str = "SELECT ci.relname::text, pi.relname::text \
+     FROM pg_index x JOIN pg_class ci ON ci.oid = x.indexrelid \
+     JOIN pg_inherits i ON i.inhrelid = x.indexrelid JOIN pg_class pi ON pi.oid = i.inhparent \
+     WHERE x.indrelid = to_regclass($1) ORDER BY 1";
+
+/// The months of the fact table's month partitions, parsed from their names.
+pub fn month_of_partition(name: &str) -> Option<YearMonth> {
+    let rest = name.strip_prefix(FACTS)?.strip_prefix("__")?;
+    let (y, m) = rest.split_once('_')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let month: u32 = m.parse().ok()?;
+    (1..=12).contains(&month).then_some((y.parse().ok()?, month))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_bounds() {
+        assert_eq!(month_partition((2024, 1)), "fct_transaction__2024_01");
+        assert_eq!(month_load_table((2024, 12)), "fct_transaction__load_2024_12");
+        assert_eq!(
+            month_partition_bound((2024, 12)),
+            "FOR VALUES FROM ('2024-12-01 00:00:00') TO ('2025-01-01 00:00:00')"
+        );
+        assert_eq!(month_of_partition("fct_transaction__2024_12"), Some((2024, 12)));
+        assert_eq!(month_of_partition(DEFAULT_PARTITION), None);
+        assert_eq!(month_of_partition("fct_transaction__load_2024_12"), None);
+        assert_eq!(month_of_partition("fct_transaction__2024_13"), None);
+    }
+
+    #[test]
+    fn index_names_fit_postgres() {
+        assert_eq!(
+            partition_index_name("fct_transaction__2024_01", "fct_transaction_pkey"),
+            "fct_transaction__2024_01_fct_transaction_pkey"
+        );
+        let long = "an_index_name_an_analyst_chose_that_is_rather_long";
+        let a = partition_index_name("fct_transaction__load_2024_01", long);
+        let b = partition_index_name("fct_transaction__load_2024_01", &format!("{long}_too"));
+        assert!(a.len() <= MAX_IDENTIFIER && b.len() <= MAX_IDENTIFIER);
+        assert_ne!(a, b);
+    }
+}

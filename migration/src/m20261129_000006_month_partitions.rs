@@ -1,0 +1,209 @@
+//! PostgreSQL: `fct_transaction` partitioned by month (see [`crate::fact_partitions`]).
+//!
+//! Until now the fact table was `PARTITION BY LIST (transaction_id)` with one
+//! `DEFAULT` partition (migration 4), so every append grew one heap and one
+//! primary-key index holding the whole history. Partitioned by the transaction
+//! time, an append writes only the partitions of the months it touches, and a
+//! month's data can be read, archived or dropped on its own.
+//!
+//! A partitioning strategy cannot be changed in place, so the table is rebuilt:
+//! the rows are copied into the new table's partitions (one pass, before its
+//! keys are built in bulk), and GRANTs, comments and the indexes users added
+//! are carried over. Views on the table are bound to the old table: the
+//! migration refuses, naming them, rather than drop them.
+//!
+//! The primary key becomes `(transaction_id, date_utc)`: a unique key of a
+//! partitioned table must include the partition key. The ETL keeps
+//! `transaction_id` unique on its own (a replace de-duplicates the file, an
+//! append looks every id up among the stored rows first); SCALING.md says what
+//! this means for a distributed table.
+//!
+//! SQLite keeps its plain table: nothing to do.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::fact_partitions::{
+    month_partition, month_partition_bound, partition_index_name, DEFAULT_PARTITION, FACTS, PARTITION_INDEXES_SQL,
+};
+use crate::pg::{exec, keys, pairs, plain_indexes};
+use crate::DATA_PARTITION_SUFFIX;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const FOREIGN_KEY: &str = "fk_fct_transaction_customer";
+const PRIMARY_KEY: &str = "fct_transaction_pkey";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let carried = Carried::take(manager).await?;
+        let old = format!("{FACTS}__by_transaction_id");
+        exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
+        exec(
+            manager,
+            &format!(
+                "CREATE TABLE {FACTS} (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS) PARTITION BY RANGE (date_utc)"
+            ),
+        )
+        .await?;
+        let months = pairs(
+            manager,
+            &format!("SELECT DISTINCT to_char(date_utc, 'YYYY'), to_char(date_utc, 'MM') FROM {old}"),
+        )
+        .await?;
+        let mut partitions = Vec::with_capacity(months.len() + 1);
+        for (year, month) in months {
+            let month = match (year.parse(), month.parse()) {
+                (Ok(y), Ok(m)) => (y, m),
+                _ => return Err(DbErr::Migration(format!("unexpected month {year}-{month}"))),
+            };
+            let partition = month_partition(month);
+            exec(
+                manager,
+                &format!(
+                    "CREATE TABLE {partition} PARTITION OF {FACTS} {}",
+                    month_partition_bound(month)
+                ),
+            )
+            .await?;
+            partitions.push(partition);
+        }
+        exec(
+            manager,
+            &format!("CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {FACTS} DEFAULT"),
+        )
+        .await?;
+        partitions.push(DEFAULT_PARTITION.to_owned());
+        // Into partitions without indexes yet: the keys are then built in bulk.
+        exec(manager, &format!("INSERT INTO {FACTS} SELECT * FROM {old}")).await?;
+        exec(manager, &format!("DROP TABLE {old}")).await?;
+        exec(
+            manager,
+            &format!("ALTER TABLE {FACTS} ADD CONSTRAINT {PRIMARY_KEY} PRIMARY KEY (transaction_id, date_utc)"),
+        )
+        .await?;
+        carried.restore(manager).await?;
+        for partition in partitions {
+            name_partition_indexes(manager, &partition, |parent| {
+                partition_index_name(&partition, parent)
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Back to migration 4's table: `PARTITION BY LIST (transaction_id)` with
+    /// the rows in its `DEFAULT` partition `fct_transaction__data`.
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let carried = Carried::take(manager).await?;
+        let old = format!("{FACTS}__by_month");
+        let data = format!("{FACTS}{DATA_PARTITION_SUFFIX}");
+        exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
+        for sql in [
+            format!("CREATE TABLE {FACTS} (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS) PARTITION BY LIST (transaction_id)"),
+            format!("CREATE TABLE {data} PARTITION OF {FACTS} DEFAULT"),
+            format!("INSERT INTO {FACTS} SELECT * FROM {old}"),
+            format!("DROP TABLE {old}"),
+            format!("ALTER TABLE {FACTS} ADD CONSTRAINT {PRIMARY_KEY} PRIMARY KEY (transaction_id)"),
+        ] {
+            exec(manager, &sql).await?;
+        }
+        carried.restore(manager).await?;
+        name_partition_indexes(manager, &data, |parent| format!("{parent}{DATA_PARTITION_SUFFIX}")).await
+    }
+}
+
+/// What the rebuilt fact table keeps from the old one besides its rows: the
+/// statements that grant, comment and index it again (its primary key and
+/// foreign key are the migration's own).
+struct Carried {
+    statements: Vec<String>,
+}
+
+impl Carried {
+    /// Reads them from the table, then drops what would clash with the new
+    /// table (keys and index names), leaving the old table bare of them.
+    async fn take(manager: &SchemaManager<'_>) -> Result<Self, DbErr> {
+        let views = pairs(
+            manager,
+            &format!(
+                "SELECT DISTINCT v.oid::regclass::text, '' FROM pg_depend d \
+                 JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class \
+                 WHERE d.classid = 'pg_rewrite'::regclass AND v.oid <> d.refobjid AND d.refobjid IN \
+                   (SELECT '{FACTS}'::regclass UNION ALL \
+                    SELECT inhrelid FROM pg_inherits WHERE inhparent = '{FACTS}'::regclass) \
+                 ORDER BY 1"
+            ),
+        )
+        .await?;
+        if !views.is_empty() {
+            let names: Vec<String> = views.into_iter().map(|(v, _)| v).collect();
+            return Err(DbErr::Migration(format!(
+                "{FACTS} is rebuilt (partitioned by month), and views depend on it: {}. \
+                 Save their definitions (pg_get_viewdef), drop them, run the migration, then create them again",
+                names.join(", ")
+            )));
+        }
+        let mut statements: Vec<String> = pairs(
+            manager,
+            &format!(
+                "SELECT format('GRANT %s ON {FACTS} TO %s%s', a.privilege_type, \
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, \
+                   CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '' \
+                 FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a \
+                 WHERE c.oid = '{FACTS}'::regclass AND a.grantee <> c.relowner \
+                 UNION ALL \
+                 SELECT format('COMMENT ON TABLE {FACTS} IS %L', d), '' \
+                 FROM obj_description('{FACTS}'::regclass, 'pg_class') d WHERE d IS NOT NULL"
+            ),
+        )
+        .await?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+        statements.push(format!(
+            "ALTER TABLE {FACTS} ADD CONSTRAINT {FOREIGN_KEY} FOREIGN KEY (customer_id) REFERENCES dim_user (customer_id)"
+        ));
+        exec(manager, &format!("ALTER TABLE {FACTS} DROP CONSTRAINT IF EXISTS {FOREIGN_KEY}")).await?;
+        for (name, _) in keys(manager, FACTS).await? {
+            exec(manager, &format!("ALTER TABLE {FACTS} DROP CONSTRAINT {name}")).await?;
+        }
+        for (name, def) in plain_indexes(manager, FACTS).await? {
+            exec(manager, &format!("DROP INDEX {name}")).await?;
+            // `… ON ONLY public.t USING …` would index the parent alone.
+            statements.push(def.replacen(" ON ONLY ", " ON ", 1));
+        }
+        Ok(Self { statements })
+    }
+
+    async fn restore(self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        for sql in self.statements {
+            exec(manager, &sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Renames each index of `partition` attached to a parent index to `name(parent)`.
+async fn name_partition_indexes(
+    manager: &SchemaManager<'_>,
+    partition: &str,
+    name: impl Fn(&str) -> String,
+) -> Result<(), DbErr> {
+    let sql = PARTITION_INDEXES_SQL.replace("$1", &format!("'{partition}'"));
+    for (index, parent) in pairs(manager, &sql).await? {
+        let wanted = name(&parent);
+        if index != wanted {
+            exec(manager, &format!("ALTER INDEX {index} RENAME TO {wanted}")).await?;
+        }
+    }
+    Ok(())
+}
