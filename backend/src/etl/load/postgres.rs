@@ -386,7 +386,7 @@ impl FactLoad {
             copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
             rows += copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
         }
-        let step = Step::start(format!("build the keys of {} ({} months)", FACTS.name, loaded.len()));
+        let step = Step::start(format!("build the keys of {}'s months", FACTS.name));
         for &month in &loaded {
             let table = months::month_load_table(month);
             build_keys(&mut tx, FACTS, &table, |index| months::partition_index_name(&table, index)).await?;
@@ -694,11 +694,7 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         rename_indexes(conn, table).await?;
         step.done(None);
     }
-    let step = Step::start(format!(
-        "attach the {} months of {} (validates their foreign key)",
-        loaded.len(),
-        FACTS.name
-    ));
+    let step = Step::start(format!("attach the months of {} (validates their foreign key)", FACTS.name));
     for month in loaded {
         let partition = months::month_partition(month);
         timed(
