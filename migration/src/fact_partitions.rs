@@ -74,9 +74,9 @@ pub fn partition_index_name(partition: &str, parent_index: &str) -> String {
         return name;
     }
     // FNV-1a: stable across versions and platforms (the name is stored).
-    let hash = parent_index
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = parent_index.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("{partition}_{hash:016x}")
 }
 

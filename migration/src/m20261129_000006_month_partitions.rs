@@ -89,10 +89,7 @@ impl MigrationTrait for Migration {
         .await?;
         carried.restore(manager).await?;
         for partition in partitions {
-            name_partition_indexes(manager, &partition, |parent| {
-                partition_index_name(&partition, parent)
-            })
-            .await?;
+            name_partition_indexes(manager, &partition, |parent| partition_index_name(&partition, parent)).await?;
         }
         Ok(())
     }
@@ -172,7 +169,11 @@ impl Carried {
         statements.push(format!(
             "ALTER TABLE {FACTS} ADD CONSTRAINT {FOREIGN_KEY} FOREIGN KEY (customer_id) REFERENCES dim_user (customer_id)"
         ));
-        exec(manager, &format!("ALTER TABLE {FACTS} DROP CONSTRAINT IF EXISTS {FOREIGN_KEY}")).await?;
+        exec(
+            manager,
+            &format!("ALTER TABLE {FACTS} DROP CONSTRAINT IF EXISTS {FOREIGN_KEY}"),
+        )
+        .await?;
         for (name, _) in keys(manager, FACTS).await? {
             exec(manager, &format!("ALTER TABLE {FACTS} DROP CONSTRAINT {name}")).await?;
         }

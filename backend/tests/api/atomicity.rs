@@ -62,7 +62,7 @@ async fn failure_mid_load_keeps_previous_data(engine: Engine) {
     if engine == Engine::Postgres {
         // The fact table's own load connection rolled back too.
         assert_eq!(
-            t.scalar_i64("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_load'")
+            t.scalar_i64("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE '%\\_\\_load%'")
                 .await,
             0
         );

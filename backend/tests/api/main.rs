@@ -16,6 +16,7 @@ mod hardening;
 mod ingests_api;
 mod logs;
 mod operations;
+mod partitions;
 mod pg_objects;
 mod quality_kpis;
 mod recurring;

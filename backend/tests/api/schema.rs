@@ -92,7 +92,7 @@ both!(entities, entities_match_schema);
 
 /// Every constraint and index, by name and definition (PostgreSQL), or the
 /// schema's SQL (SQLite).
-async fn schema_objects(t: &TestDb) -> Vec<String> {
+pub(crate) async fn schema_objects(t: &TestDb) -> Vec<String> {
     let sql = match t.engine {
         Engine::Postgres => {
             "SELECT d FROM (\

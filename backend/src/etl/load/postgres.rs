@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 
 use super::encode::{copy_binary, copy_text};
 use super::{BindValue, LoadMode, Step};
+use crate::domain::Month;
 use crate::etl::error::EtlError;
 use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
-use crate::domain::Month;
 use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
 use migration::fact_partitions::{self as months, YearMonth};
 use migration::DATA_PARTITION_SUFFIX as DATA;
@@ -350,9 +350,7 @@ impl FactLoad {
                     facts = FACTS.name,
                     check = months::month_check(ym)
                 );
-                ddl(&mut tx, &sql)
-                    .await
-                    .map_err(EtlError::db("creating load tables"))?;
+                ddl(&mut tx, &sql).await.map_err(EtlError::db("creating load tables"))?;
                 loaded.push(ym);
             }
             // One COPY while the batches are of this month: exports are mostly
@@ -389,7 +387,10 @@ impl FactLoad {
         let step = Step::start(format!("build the keys of {}'s months", FACTS.name));
         for &month in &loaded {
             let table = months::month_load_table(month);
-            build_keys(&mut tx, FACTS, &table, |index| months::partition_index_name(&table, index)).await?;
+            build_keys(&mut tx, FACTS, &table, |index| {
+                months::partition_index_name(&table, index)
+            })
+            .await?;
         }
         tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
         step.done(Some(rows));
@@ -474,7 +475,12 @@ async fn name_partition_indexes(conn: &mut PgConnection, partition: &str) -> Res
     for (index, parent) in indexes {
         let wanted = months::partition_index_name(partition, &parent);
         if index != wanted {
-            timed(conn, &format!("ALTER INDEX {index} RENAME TO {wanted}"), "renaming keys").await?;
+            timed(
+                conn,
+                &format!("ALTER INDEX {index} RENAME TO {wanted}"),
+                "renaming keys",
+            )
+            .await?;
         }
     }
     Ok(())
@@ -524,7 +530,10 @@ async fn add_month_partitions(conn: &mut PgConnection) -> Result<u64, EtlError> 
             )
             .await?;
         }
-        build_keys(conn, FACTS, &partition, |index| months::partition_index_name(&partition, index)).await?;
+        build_keys(conn, FACTS, &partition, |index| {
+            months::partition_index_name(&partition, index)
+        })
+        .await?;
         attach_month(conn, &partition, ym).await?;
         created += 1;
     }
@@ -694,7 +703,10 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         rename_indexes(conn, table).await?;
         step.done(None);
     }
-    let step = Step::start(format!("attach the months of {} (validates their foreign key)", FACTS.name));
+    let step = Step::start(format!(
+        "attach the months of {} (validates their foreign key)",
+        FACTS.name
+    ));
     for month in loaded {
         let partition = months::month_partition(month);
         timed(
