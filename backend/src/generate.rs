@@ -36,6 +36,21 @@ const LAST: &[&str] = &[
 pub struct GenerateOptions {
     pub transactions: u64,
     pub seed: u64,
+    /// The first day of the transactions, which spread evenly over `days` days.
+    pub from: NaiveDate,
+    pub days: u32,
+}
+
+impl Default for GenerateOptions {
+    /// 5,000 transactions from January 1st to October 31st 2024.
+    fn default() -> Self {
+        Self {
+            transactions: 5000,
+            seed: 42,
+            from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            days: 304,
+        }
+    }
 }
 
 /// Writes products.csv, transactions.csv and users.csv into `out`.
@@ -94,10 +109,9 @@ pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
         "Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency\r\n"
     )?;
     write!(users, "Customer ID\tCustomer Name\tCustomer Email\r\n")?;
-    let start = NaiveDate::from_ymd_opt(2024, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .unwrap_or_default();
-    let span_minutes = 60 * 24 * 304; // Jan 1st to Oct 31st
+    let start = options.from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    // Plus up to an hour of jitter per row (the last rows may pass the last day).
+    let span_minutes = 60 * 24 * u64::from(options.days.max(1));
     for i in 0..n {
         let c = rng.u64(0..customers);
         let minutes = i * span_minutes / n.max(1) + rng.u64(0..60);

@@ -151,6 +151,12 @@ enum Command {
         /// Output folder (created if missing).
         #[arg(long, default_value = "input")]
         out: PathBuf,
+        /// The first day of the transactions (YYYY-MM-DD).
+        #[arg(long, default_value = "2024-01-01")]
+        from: chrono::NaiveDate,
+        /// The days they spread over.
+        #[arg(long, default_value_t = 304)]
+        days: u32,
     },
 }
 
@@ -297,6 +303,8 @@ fn main() -> ExitCode {
         transactions,
         seed,
         out,
+        from,
+        days,
     } = &cli.command
     {
         return match generate(
@@ -304,6 +312,8 @@ fn main() -> ExitCode {
             GenerateOptions {
                 transactions: *transactions,
                 seed: *seed,
+                from: *from,
+                days: *days,
             },
         ) {
             Ok(()) => {

@@ -26,6 +26,7 @@ async fn failure_mid_load_keeps_previous_data(engine: Engine) {
         backend::generate::GenerateOptions {
             transactions: 700,
             seed: 7,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -40,6 +41,7 @@ async fn failure_mid_load_keeps_previous_data(engine: Engine) {
         backend::generate::GenerateOptions {
             transactions: 20_000,
             seed: 8,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -98,6 +100,7 @@ async fn killed_process_keeps_previous_data(engine: Engine) {
         backend::generate::GenerateOptions {
             transactions: 400_000,
             seed: 9,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -13,7 +13,15 @@ use crate::recurring::{every_response, strip, Quality};
 
 fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    backend::generate::generate(dir.path(), backend::generate::GenerateOptions { transactions, seed }).unwrap();
+    backend::generate::generate(
+        dir.path(),
+        backend::generate::GenerateOptions {
+            transactions,
+            seed,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     dir
 }
 

@@ -54,6 +54,7 @@ async fn progress_is_logged(engine: crate::helpers::Engine) {
         backend::generate::GenerateOptions {
             transactions: 150_000,
             seed: 5,
+            ..Default::default()
         },
     )
     .unwrap();

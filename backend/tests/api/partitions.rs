@@ -346,6 +346,7 @@ async fn killed_after_the_months_were_committed() {
         backend::generate::GenerateOptions {
             transactions: 50_000,
             seed: 11,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -178,7 +178,15 @@ both!(append_equals_replace, append_equals_replace_of_everything);
 
 fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), GenerateOptions { transactions, seed }).unwrap();
+    generate(
+        dir.path(),
+        GenerateOptions {
+            transactions,
+            seed,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     dir
 }
 

@@ -261,6 +261,7 @@ async fn a_new_ingest_is_served_within_a_second() {
         GenerateOptions {
             transactions: 300,
             seed: 1,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -269,6 +270,7 @@ async fn a_new_ingest_is_served_within_a_second() {
         GenerateOptions {
             transactions: 500,
             seed: 2,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -347,6 +347,7 @@ async fn dry_runs_appends_and_progress(engine: Engine) {
         backend::generate::GenerateOptions {
             transactions: 2000,
             seed: 9,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -397,6 +398,7 @@ async fn dry_runs_appends_and_progress(engine: Engine) {
         backend::generate::GenerateOptions {
             transactions: 150_000,
             seed: 3,
+            ..Default::default()
         },
     )
     .unwrap();
