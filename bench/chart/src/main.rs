@@ -1,6 +1,8 @@
-//! `cargo run -p bench-chart -- bench/out/curve.tsv docs/cost-curve.png`:
-//! the cost curve measured by `bench/curve.sh`, drawn with plotters — the
-//! medians of each measurement against the number of transactions.
+//! `cargo run -p bench-chart -- bench/out/curve.tsv,bench/out/partitions.tsv docs/cost-curve.png`:
+//! the cost curve measured by `bench/curve.sh` (and `bench/partitions.sh`:
+//! the month-partitioned fact table against the single one), drawn with
+//! plotters — the medians of each measurement against the number of
+//! transactions. Inputs are comma-separated.
 //!
 //! Four panels: load time (PostgreSQL, SQLite, PostgreSQL's COPY limit),
 //! the ratio of the PostgreSQL load to that limit, appending 10,000
@@ -89,7 +91,7 @@ fn panel(
         .y_desc(y_label)
         .label_style(("sans-serif", 14))
         .draw()?;
-    for (label, colour, points) in lines {
+    for (label, colour, points) in lines.iter().filter(|(_, _, p)| !p.is_empty()) {
         let colour = *colour;
         chart
             .draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))?
@@ -109,7 +111,7 @@ fn panel(
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let input = args.get(1).map_or("bench/out/curve.tsv", String::as_str);
+    let inputs = args.get(1).map_or("bench/out/curve.tsv", String::as_str);
     let output = args.get(2).map_or("docs/cost-curve.png", String::as_str);
     let font = args
         .get(3)
@@ -123,7 +125,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
         .map_err(|_| format!("{font} is not a font"))?;
 
-    let s = read(input)?;
+    let mut s = Samples::new();
+    for input in inputs.split(',') {
+        for (key, by_size) in read(input)? {
+            let entry = s.entry(key).or_default();
+            for (size, values) in by_size {
+                entry.entry(size).or_default().extend(values);
+            }
+        }
+    }
     let pg = series(&s, "etl", "postgres");
     let copy = series(&s, "copy", "postgres");
     let ratio: Vec<(f64, f64)> = pg
@@ -159,8 +169,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         "Append 10,000 transactions",
         "seconds",
         &[
-            ("PostgreSQL", blue, series(&s, "append", "postgres")),
-            ("SQLite", orange, series(&s, "append", "sqlite")),
+            ("PostgreSQL, every month", blue, series(&s, "append", "postgres")),
+            ("SQLite, every month", orange, series(&s, "append", "sqlite")),
+            (
+                "PostgreSQL, a new month, one fact table",
+                grey,
+                series(&s, "append_new_month", "single"),
+            ),
+            (
+                "PostgreSQL, a new month, month partitions",
+                green,
+                series(&s, "append_new_month", "partitioned"),
+            ),
         ],
     )?;
     panel(

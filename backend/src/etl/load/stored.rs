@@ -188,7 +188,7 @@ pub async fn products(loader: &mut Loader, subscriptions: &[String]) -> Result<V
         .await
 }
 
-const FACT_COLUMNS: &str = "transaction_id, date_utc, customer_id, subscription_id, total_cents, currency";
+const FACT_COLUMNS: &str = "f.transaction_id, f.date_utc, f.customer_id, f.subscription_id, f.total_cents, f.currency";
 
 fn fact(r: &dyn CellReader) -> Result<FactRow, sqlx::Error> {
     Ok(FactRow {
@@ -278,9 +278,16 @@ impl PassLookup {
 impl StoredLookup for PassLookup {
     fn transactions(&mut self, ids: &[&str]) -> Result<HashMap<String, FactRow>, EtlError> {
         let rows = self.rows(
-            &format!("SELECT {FACT_COLUMNS} FROM fct_transaction WHERE transaction_id = ANY($1)"),
+            // One index probe per key and partition (the fact table is
+            // partitioned by month): as `transaction_id = ANY($1)`, the planner
+            // scanned every month's partition whole once partitions were about
+            // 100 times larger than the batch (10 times slower at 5M rows).
             &format!(
-                "SELECT {FACT_COLUMNS} FROM fct_transaction WHERE transaction_id IN (SELECT value FROM json_each($1))"
+                "SELECT {FACT_COLUMNS} FROM unnest($1::text[]) AS k(id) \
+                 JOIN fct_transaction f ON f.transaction_id = k.id"
+            ),
+            &format!(
+                "SELECT {FACT_COLUMNS} FROM fct_transaction f WHERE f.transaction_id IN (SELECT value FROM json_each($1))"
             ),
             ids,
             fact,
