@@ -85,9 +85,10 @@ async fn leftover_load_tables(t: &TestDb) -> i64 {
 }
 
 /// An append writes only the partitions of the months it touches: a new month
-/// gets its partition (with the keys and foreign key of the others), a month
-/// already loaded gets its rows, and every other month's pages stay exactly as
-/// the replace wrote them (all frozen: nothing rewrote them).
+/// gets its partition (with the keys and foreign key of the others, and the
+/// rows of that month someone had inserted into the default partition), a
+/// month already loaded gets its rows, and every other month's pages stay
+/// exactly as the replace wrote them (all frozen: nothing rewrote them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_writes_only_the_months_it_touches() {
     if postgres_admin_url().is_none() {
@@ -119,6 +120,13 @@ async fn an_append_writes_only_the_months_it_touches() {
     );
     std::fs::remove_file(next.path().join("products.csv")).unwrap();
     std::fs::remove_file(next.path().join("users.csv")).unwrap();
+    // A row of a month without a partition, inserted by hand: the default partition holds it.
+    t.db.execute_unprepared(&format!(
+        "INSERT INTO fct_transaction VALUES ('by_hand', '2024-11-15 10:00:00', '{customer}', NULL, 500, 'usd')"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction__default").await, 1);
     t.append(next.path()).await.unwrap();
 
     let after = partitions(&t).await;
@@ -128,13 +136,14 @@ async fn an_append_writes_only_the_months_it_touches() {
             assert_eq!(*rows, before_rows + 1);
             assert!(unfrozen_pages(&t, name).await > 0, "October was written");
         } else if name == "fct_transaction__2024_11" {
-            assert_eq!(*rows, 2);
+            assert_eq!(*rows, 3, "two appended, one moved out of the default partition");
         } else {
             assert_eq!((name, rows), (before_name, before_rows));
             assert_eq!(unfrozen_pages(&t, name).await, 0, "{name} was rewritten");
         }
     }
-    assert!(after.iter().any(|(p, n)| p == "fct_transaction__2024_11" && *n == 2));
+    assert!(after.iter().any(|(p, n)| p == "fct_transaction__2024_11" && *n == 3));
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction__default").await, 0);
     assert_eq!(
         t.scalar_i64(
             "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'fct_transaction__2024_11'::regclass \
