@@ -8,9 +8,11 @@
 //!
 //! A partitioning strategy cannot be changed in place, so the table is rebuilt:
 //! the rows are copied into the new table's partitions (one pass, before its
-//! keys are built in bulk), and GRANTs, comments and the indexes users added
-//! are carried over. Views on the table are bound to the old table: the
-//! migration refuses, naming them, rather than drop them.
+//! keys are built in bulk), and its owner, GRANTs, comment and the indexes
+//! users added are carried over. What it cannot carry faithfully — views
+//! (bound to the old table), row-level security and policies, triggers,
+//! constraints users added, column grants, publications — makes it refuse,
+//! naming them, rather than drop them silently.
 //!
 //! The primary key becomes `(transaction_id, date_utc)`: a unique key of a
 //! partitioned table must include the partition key. The ETL keeps
@@ -24,7 +26,8 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::fact_partitions::{
-    month_partition, month_partition_bound, partition_index_name, DEFAULT_PARTITION, FACTS, PARTITION_INDEXES_SQL,
+    month_partition, month_partition_bound, partition_index_name, quote_ident, DEFAULT_PARTITION, FACTS,
+    PARTITION_INDEXES_SQL,
 };
 use crate::pg::{exec, keys, pairs, plain_indexes};
 use crate::DATA_PARTITION_SUFFIX;
@@ -123,6 +126,9 @@ impl MigrationTrait for Migration {
 /// foreign key are the migration's own).
 struct Carried {
     statements: Vec<String>,
+    /// The table's owner, given the new table and its partitions (a load
+    /// running as the owner drops and attaches partitions).
+    owner: String,
 }
 
 impl Carried {
@@ -141,12 +147,36 @@ impl Carried {
             ),
         )
         .await?;
-        if !views.is_empty() {
-            let names: Vec<String> = views.into_iter().map(|(v, _)| v).collect();
+        let mut blockers: Vec<String> = views.into_iter().map(|(v, _)| format!("view {v}")).collect();
+        blockers.extend(
+            pairs(
+                manager,
+                &format!(
+                    "SELECT 'row-level security', '' FROM pg_class \
+                       WHERE oid = '{FACTS}'::regclass AND (relrowsecurity OR relforcerowsecurity) \
+                     UNION ALL SELECT 'policy ' || polname, '' FROM pg_policy WHERE polrelid = '{FACTS}'::regclass \
+                     UNION ALL SELECT 'trigger ' || tgname, '' FROM pg_trigger \
+                       WHERE tgrelid = '{FACTS}'::regclass AND NOT tgisinternal \
+                     UNION ALL SELECT 'constraint ' || conname, '' FROM pg_constraint \
+                       WHERE conrelid = '{FACTS}'::regclass AND conparentid = 0 \
+                       AND conname NOT IN ('{PRIMARY_KEY}', '{FOREIGN_KEY}') \
+                     UNION ALL SELECT 'column grant on ' || attname, '' FROM pg_attribute \
+                       WHERE attrelid = '{FACTS}'::regclass AND attacl IS NOT NULL \
+                     UNION ALL SELECT 'publication ' || p.pubname, '' FROM pg_publication_rel r \
+                       JOIN pg_publication p ON p.oid = r.prpubid WHERE r.prrelid = '{FACTS}'::regclass \
+                     ORDER BY 1"
+                ),
+            )
+            .await?
+            .into_iter()
+            .map(|(b, _)| b),
+        );
+        if !blockers.is_empty() {
             return Err(DbErr::Migration(format!(
-                "{FACTS} is rebuilt (partitioned by month), and views depend on it: {}. \
-                 Save their definitions (pg_get_viewdef), drop them, run the migration, then create them again",
-                names.join(", ")
+                "{FACTS} is rebuilt (partitioned by month), and the migration cannot carry over: {}. \
+                 Save their definitions, drop them, run the migration, then create them again \
+                 (GRANTs, the comment, the owner and indexes are carried over)",
+                blockers.join(", ")
             )));
         }
         let mut statements: Vec<String> = pairs(
@@ -175,19 +205,40 @@ impl Carried {
         )
         .await?;
         for (name, _) in keys(manager, FACTS).await? {
-            exec(manager, &format!("ALTER TABLE {FACTS} DROP CONSTRAINT {name}")).await?;
+            exec(
+                manager,
+                &format!("ALTER TABLE {FACTS} DROP CONSTRAINT {}", quote_ident(&name)),
+            )
+            .await?;
         }
         for (name, def) in plain_indexes(manager, FACTS).await? {
-            exec(manager, &format!("DROP INDEX {name}")).await?;
+            exec(manager, &format!("DROP INDEX {}", quote_ident(&name))).await?;
             // `… ON ONLY public.t USING …` would index the parent alone.
             statements.push(def.replacen(" ON ONLY ", " ON ", 1));
         }
-        Ok(Self { statements })
+        let owner = pairs(
+            manager,
+            &format!("SELECT quote_ident(pg_get_userbyid(relowner)), '' FROM pg_class WHERE oid = '{FACTS}'::regclass"),
+        )
+        .await?
+        .into_iter()
+        .map(|(o, _)| o)
+        .next()
+        .ok_or_else(|| DbErr::Migration(format!("{FACTS} has no owner")))?;
+        Ok(Self { statements, owner })
     }
 
     async fn restore(self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         for sql in self.statements {
             exec(manager, &sql).await?;
+        }
+        let partitions = pairs(
+            manager,
+            &format!("SELECT inhrelid::regclass::text, '' FROM pg_inherits WHERE inhparent = '{FACTS}'::regclass"),
+        )
+        .await?;
+        for table in std::iter::once(FACTS.to_owned()).chain(partitions.into_iter().map(|(p, _)| p)) {
+            exec(manager, &format!("ALTER TABLE {table} OWNER TO {}", self.owner)).await?;
         }
         Ok(())
     }
@@ -203,7 +254,11 @@ async fn name_partition_indexes(
     for (index, parent) in pairs(manager, &sql).await? {
         let wanted = name(&parent);
         if index != wanted {
-            exec(manager, &format!("ALTER INDEX {index} RENAME TO {wanted}")).await?;
+            exec(
+                manager,
+                &format!("ALTER INDEX {} RENAME TO {}", quote_ident(&index), quote_ident(&wanted)),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -309,8 +309,9 @@ async fn the_migration_carries_existing_data_over() {
         .unwrap();
 }
 
-/// Views are bound to the table the migration rebuilds: it refuses, naming
-/// them, and changes nothing (PostgreSQL migrations run in one transaction).
+/// Views are bound to the table the migration rebuilds, and row-level
+/// security and policies would be lost with it: it refuses, naming them, and
+/// changes nothing (PostgreSQL migrations run in one transaction).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_migration_refuses_views_on_the_fact_table() {
     if postgres_admin_url().is_none() {
@@ -324,7 +325,10 @@ async fn the_migration_refuses_views_on_the_fact_table() {
         .await
         .unwrap();
     let err = migration::Migrator::up(&t.db, None).await.unwrap_err().to_string();
-    assert!(err.contains("usd_facts") && err.contains("views depend on it"), "{err}");
+    assert!(
+        err.contains("view usd_facts") && err.contains("cannot carry over"),
+        "{err}"
+    );
     assert_eq!(facts_digest(&t).await, digest);
     assert_eq!(
         partitions(&t).await,
@@ -332,6 +336,24 @@ async fn the_migration_refuses_views_on_the_fact_table() {
         "nothing changed"
     );
     t.db.execute_unprepared("DROP VIEW usd_facts").await.unwrap();
+    // Row-level security and its policy would be lost with the old table.
+    t.db.execute_unprepared(
+        "ALTER TABLE fct_transaction ENABLE ROW LEVEL SECURITY; \
+         CREATE POLICY usd_only ON fct_transaction USING (currency = 'usd')",
+    )
+    .await
+    .unwrap();
+    let err = migration::Migrator::up(&t.db, None).await.unwrap_err().to_string();
+    assert!(
+        err.contains("row-level security") && err.contains("policy usd_only"),
+        "{err}"
+    );
+    assert_eq!(facts_digest(&t).await, digest);
+    t.db.execute_unprepared(
+        "DROP POLICY usd_only ON fct_transaction; ALTER TABLE fct_transaction DISABLE ROW LEVEL SECURITY",
+    )
+    .await
+    .unwrap();
     migration::Migrator::up(&t.db, None).await.unwrap();
     assert_eq!(facts_digest(&t).await, digest);
 }
