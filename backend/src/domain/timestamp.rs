@@ -15,6 +15,13 @@ pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, String> {
         parse_iso(text)
     };
     let parsed = parsed.and_then(|t| t.with_nanosecond(t.nanosecond() / 1000 * 1000));
+    // A leap second (`23:59:60`, nanoseconds past 1e9 in chrono) is the next
+    // second's start, as PostgreSQL stores it: one instant everywhere, so its
+    // month is the month its row is stored in.
+    let parsed = parsed.and_then(|t| match t.nanosecond().checked_sub(1_000_000_000) {
+        Some(ns) => t.with_nanosecond(ns).map(|t| t + chrono::Duration::seconds(1)),
+        None => Some(t),
+    });
     parsed.ok_or_else(|| {
         format!(
             "unrecognised date {raw:?} (expected M/D/YY H:MM, M/D/YYYY H:MM[:SS] or ISO 8601 such as 2024-01-31T07:00:00Z)"
@@ -109,6 +116,13 @@ mod tests {
         assert_eq!(ts("2024-03-01T10:15:30+02:00"), "2024-03-01 08:15:30");
         assert_eq!(ts("2024-03-01T01:15:30-0100"), "2024-03-01 02:15:30");
         assert_eq!(ts("2024-03-01T23:30+01:00"), "2024-03-01 22:30:00");
+    }
+
+    #[test]
+    fn a_leap_second_is_the_next_second() {
+        assert_eq!(ts("2016-12-31T23:59:60Z"), "2017-01-01 00:00:00");
+        let t = parse_timestamp("2016-12-31T23:59:60.5Z").unwrap();
+        assert_eq!(t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(), "2017-01-01 00:00:00.500");
     }
 
     #[test]
