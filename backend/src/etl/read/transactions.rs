@@ -322,6 +322,8 @@ struct Pass2<'a> {
     /// one buffer per month (a replace writes each month's partition itself).
     copy: bool,
     months: Vec<MonthBuffer>,
+    /// Bytes held in `months`, at most [`COPY_BUFFERED_BYTES`].
+    buffered: usize,
     batch: Vec<FactRow>,
     batch_rows: u64,
     sender: mpsc::Sender<FactBatch>,
@@ -329,6 +331,11 @@ struct Pass2<'a> {
 
 /// Bytes of COPY data per batch.
 const COPY_BATCH_BYTES: usize = 256 << 10;
+
+/// Bytes of COPY data held for all months together: past it, the fullest
+/// month is sent (an export in random time order over many months would
+/// otherwise hold up to a batch per month).
+const COPY_BUFFERED_BYTES: usize = if cfg!(test) { 8 << 10 } else { 16 << 20 };
 
 /// A month's rows encoded for COPY, not sent yet.
 struct MonthBuffer {
@@ -520,17 +527,32 @@ impl Pass2<'_> {
                 None => {
                     self.months.push(MonthBuffer {
                         month,
-                        bytes: Vec::with_capacity(COPY_BATCH_BYTES + 4096),
+                        // Grown as needed: a month with few rows holds little.
+                        bytes: Vec::new(),
                         rows: 0,
                     });
                     self.months.len() - 1
                 }
             };
             let buffer = &mut self.months[at];
+            let before = buffer.bytes.len();
             copy_binary::fact(&mut buffer.bytes, &fact);
             buffer.rows += 1;
-            if buffer.bytes.len() >= COPY_BATCH_BYTES {
+            self.buffered += buffer.bytes.len() - before;
+            let full = if buffer.bytes.len() >= COPY_BATCH_BYTES {
+                Some(at)
+            } else if self.buffered > COPY_BUFFERED_BYTES {
+                self.months
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, b)| b.bytes.len())
+                    .map(|(i, _)| i)
+            } else {
+                None
+            };
+            if let Some(at) = full {
                 let full = self.months.swap_remove(at);
+                self.buffered -= full.bytes.len();
                 self.send(FactBatch::Copy {
                     month: full.month,
                     bytes: full.bytes,
@@ -549,6 +571,7 @@ impl Pass2<'_> {
 
     /// Sends what is buffered: every month's rows (COPY), or the batch of rows.
     fn flush(&mut self) -> Result<(), EtlError> {
+        self.buffered = 0;
         for buffer in std::mem::take(&mut self.months) {
             self.send(FactBatch::Copy {
                 month: buffer.month,
@@ -603,6 +626,7 @@ pub fn load(
         pending: Vec::new(),
         copy: options.copy,
         months: Vec::new(),
+        buffered: 0,
         batch: Vec::new(),
         batch_rows: 0,
         sender,
@@ -746,6 +770,56 @@ mod tests {
             }
         }
         (tx, rows)
+    }
+
+    /// COPY batches (PostgreSQL): rows in random time order over 24 months,
+    /// more than the months' buffers may hold together (8 KiB under test):
+    /// each batch holds one month's rows, and every row is sent once.
+    #[test]
+    fn copy_batches_are_by_month_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency");
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut per_month: HashMap<Month, u64> = HashMap::default();
+        for i in 0..3000 {
+            let (year, month) = (2022 + rng.i32(0..2), rng.u32(1..=12));
+            *per_month.entry(Month::new(year, month).unwrap()).or_default() += 1;
+            text.push_str(&format!(
+                "\r\n{month}/{}/{year} 7:00\tt{i}\tc1\t\t1.00\tusd",
+                rng.u32(1..=28)
+            ));
+        }
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        let progress = Progress::for_stderr();
+        let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
+        let (sender, mut receiver) = mpsc::channel(100_000);
+        let options = Pass2Options {
+            run_id: 1,
+            copy: true,
+            stored: None,
+            progress: &progress,
+            dates: DateBounds::new(
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+                1,
+                chrono::Utc::now().naive_utc(),
+            ),
+        };
+        load(dir.path(), &scan, Catalog::for_append(&[]), options, sender).unwrap();
+        let mut sent: HashMap<Month, u64> = HashMap::default();
+        let mut batches = 0;
+        while let Ok(batch) = receiver.try_recv() {
+            let FactBatch::Copy { month, bytes, rows } = batch else {
+                panic!("a batch of rows in COPY mode")
+            };
+            assert!(bytes.len() <= COPY_BATCH_BYTES + 4096);
+            *sent.entry(month).or_default() += rows;
+            batches += 1;
+        }
+        assert_eq!(sent, per_month);
+        assert!(
+            batches > per_month.len(),
+            "the cap sent months early: {batches} batches"
+        );
     }
 
     fn fact(id: &str, date: &str, cents: i64) -> FactRow {
