@@ -80,6 +80,12 @@ pub fn partition_index_name(partition: &str, parent_index: &str) -> String {
     format!("{partition}_{hash:016x}")
 }
 
+/// `name` as a quoted SQL identifier (names read from the catalog may hold
+/// capitals or quotes).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// (index, its parent index) for every index of `partition` (a regclass text)
 /// attached to an index of the partitioned table: what
 /// [`partition_index_name`] renames.
@@ -88,10 +94,23 @@ pub const PARTITION_INDEXES_SQL: &str = "SELECT ci.relname::text, pi.relname::te
      JOIN pg_inherits i ON i.inhrelid = x.indexrelid JOIN pg_class pi ON pi.oid = i.inhparent \
      WHERE x.indrelid = to_regclass($1) ORDER BY 1";
 
-/// The months of the fact table's month partitions, parsed from their names.
+/// The month of a month partition, parsed from its name.
 pub fn month_of_partition(name: &str) -> Option<YearMonth> {
-    let rest = name.strip_prefix(FACTS)?.strip_prefix("__")?;
+    parse_month(name.strip_prefix(FACTS)?.strip_prefix("__")?)
+}
+
+/// The month of a replace's month table ([`month_load_table`]), parsed from
+/// its name: `None` for any other table, a user's `fct_transaction__load_x` too.
+pub fn month_of_load_table(name: &str) -> Option<YearMonth> {
+    parse_month(name.strip_prefix(LOAD_PREFIX)?)
+}
+
+/// `YYYY_MM`.
+fn parse_month(rest: &str) -> Option<YearMonth> {
     let (y, m) = rest.split_once('_')?;
+    if !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     if y.len() != 4 || m.len() != 2 {
         return None;
     }
@@ -115,6 +134,9 @@ mod tests {
         assert_eq!(month_of_partition(DEFAULT_PARTITION), None);
         assert_eq!(month_of_partition("fct_transaction__load_2024_12"), None);
         assert_eq!(month_of_partition("fct_transaction__2024_13"), None);
+        assert_eq!(month_of_load_table("fct_transaction__load_2024_12"), Some((2024, 12)));
+        assert_eq!(month_of_load_table("fct_transaction__load_audit"), None);
+        assert_eq!(month_of_load_table("fct_transaction__load_2024_1x"), None);
     }
 
     #[test]

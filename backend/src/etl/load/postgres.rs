@@ -432,7 +432,8 @@ impl FactLoad {
 
 /// Drops the month tables a replace left behind (killed after its fact
 /// connection committed, or discarded): only one ingest runs at a time, so
-/// none of them is in use.
+/// none of them is in use. Only names a replace makes (a user's
+/// `fct_transaction__load_audit` stays).
 async fn drop_month_load_tables(conn: &mut PgConnection) -> Result<(), EtlError> {
     let tables: Vec<(String,)> = sqlx::query_as(
         "SELECT relname::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace \
@@ -444,7 +445,10 @@ async fn drop_month_load_tables(conn: &mut PgConnection) -> Result<(), EtlError>
     .map_err(EtlError::db("finding load tables"))?;
     // An older version's single load table too.
     let mut sql = format!("DROP TABLE IF EXISTS {}{LOAD}", FACTS.name);
-    for (table,) in tables {
+    for (table,) in tables
+        .into_iter()
+        .filter(|(t,)| months::month_of_load_table(t).is_some())
+    {
         sql.push_str(", ");
         sql.push_str(&table);
     }
@@ -477,7 +481,11 @@ async fn name_partition_indexes(conn: &mut PgConnection, partition: &str) -> Res
         if index != wanted {
             timed(
                 conn,
-                &format!("ALTER INDEX {index} RENAME TO {wanted}"),
+                &format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    months::quote_ident(&index),
+                    months::quote_ident(&wanted)
+                ),
                 "renaming keys",
             )
             .await?;
