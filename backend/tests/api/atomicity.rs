@@ -104,19 +104,7 @@ async fn killed_process_keeps_previous_data(engine: Engine) {
         },
     )
     .unwrap();
-    let url = {
-        use secrecy::ExposeSecret;
-        t.settings.url().expose_secret().to_owned()
-    };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-        .args(["ingest", "--input"])
-        .arg(big.path())
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = t.spawn_ingest("replace", big.path());
     // Wait until the load transaction is writing transactions: PostgreSQL shows the
     // COPY in pg_stat_activity; SQLite's write-ahead log grows.
     let start = Instant::now();

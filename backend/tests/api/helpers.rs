@@ -138,6 +138,21 @@ impl TestDb {
         Ok(summary)
     }
 
+    /// A real `backend ingest --mode <mode>` process on this database, its
+    /// output discarded (the tests that kill one mid-load).
+    pub fn spawn_ingest(&self, mode: &str, input: &Path) -> std::process::Child {
+        use secrecy::ExposeSecret;
+        std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["ingest", "--mode", mode, "--input"])
+            .arg(input)
+            .env("DATABASE_URL", self.settings.url().expose_secret())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// Any run, whatever it ends with.
     pub async fn run(&self, options: &IngestOptions) -> Result<RunSummary, etl::EtlError> {
         etl::ingest(&self.db, options).await

@@ -388,19 +388,7 @@ async fn killed_after_the_months_were_committed() {
         .execute_unprepared("LOCK TABLE fct_transaction IN ACCESS SHARE MODE")
         .await
         .unwrap();
-    let url = {
-        use secrecy::ExposeSecret;
-        t.settings.url().expose_secret().to_owned()
-    };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-        .args(["ingest", "--input"])
-        .arg(big.path())
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = t.spawn_ingest("replace", big.path());
     let start = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;

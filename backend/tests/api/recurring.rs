@@ -348,21 +348,7 @@ async fn killed_append_keeps_previous_data(engine: Engine) {
         t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
     );
     let big = generated(300_000, 22);
-    let url = {
-        use secrecy::ExposeSecret;
-        t.settings.url().expose_secret().to_owned()
-    };
-    let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-            .args(["ingest", "--mode", "append", "--input"])
-            .arg(big.path())
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || t.spawn_ingest("append", big.path());
     let mut child = spawn();
     // Kill it once it is writing: PostgreSQL shows a COPY into a staging
     // table; SQLite's write-ahead log grows.
