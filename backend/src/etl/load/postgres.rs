@@ -542,16 +542,16 @@ async fn add_month_partitions(conn: &mut PgConnection) -> Result<u64, EtlError> 
             months::partition_index_name(&partition, index)
         })
         .await?;
-        attach_month(conn, &partition, ym).await?;
+        attach_month(conn, &partition, ym, &format!("{partition}_month")).await?;
         created += 1;
     }
     Ok(created)
 }
 
-/// Attaches a month's table (holding the `CHECK` [`months::month_check`],
-/// named `<table>_month` when it was created) as the partition `partition`,
-/// which validates its foreign key; the check is dropped once it is attached.
-async fn attach_month(conn: &mut PgConnection, partition: &str, month: YearMonth) -> Result<(), EtlError> {
+/// Attaches a month's table as the partition `partition` (which validates
+/// its foreign key), then drops `check`, the [`months::month_check`] it was
+/// created with so that the attach need not scan it.
+async fn attach_month(conn: &mut PgConnection, partition: &str, month: YearMonth, check: &str) -> Result<(), EtlError> {
     timed(
         conn,
         &format!(
@@ -562,22 +562,12 @@ async fn attach_month(conn: &mut PgConnection, partition: &str, month: YearMonth
         "attaching the new data and validating foreign keys",
     )
     .await?;
-    let check: Vec<(String,)> = sqlx::query_as(
-        "SELECT conname::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c' \
-         AND conname LIKE '%\\_month'",
+    timed(
+        conn,
+        &format!("ALTER TABLE {partition} DROP CONSTRAINT {check}"),
+        "dropping the month's check",
     )
-    .bind(partition)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(EtlError::db("reading constraints"))?;
-    for (name,) in check {
-        timed(
-            conn,
-            &format!("ALTER TABLE {partition} DROP CONSTRAINT {name}"),
-            "dropping the month's check",
-        )
-        .await?;
-    }
+    .await?;
     Ok(())
 }
 
@@ -723,7 +713,8 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
             "renaming the load tables",
         )
         .await?;
-        attach_month(conn, &partition, month).await?;
+        let check = format!("{}_month", months::month_load_table(month));
+        attach_month(conn, &partition, month, &check).await?;
         name_partition_indexes(conn, &partition).await?;
     }
     timed(
