@@ -139,6 +139,15 @@ mod props {
             prop_assert_eq!(parse_amount(&printed, true).map(|m| m.cents()), Ok(cents));
         }
 
+        /// Text near the accepted forms (digits, separators, signs, a
+        /// multi-byte letter) reaches the parsers' inner branches, which
+        /// arbitrary text almost never does: still never a panic.
+        #[test]
+        fn timestamp_like_text_never_panics(text in "[0-9T:+/ .Zzé\\-ⶠ]{0,30}", amount in "[0-9$€.,\\- ()ⶠ]{0,20}") {
+            let _ = parse_timestamp(&text);
+            let _ = parse_amount(&amount, true);
+        }
+
         /// Any text: a timestamp or an explanation, never a panic; every
         /// supported form of a time parses back to that time.
         #[test]

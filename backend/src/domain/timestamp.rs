@@ -69,7 +69,9 @@ fn parse_iso(text: &str) -> Option<NaiveDateTime> {
     if let Some(pos) = text[t_pos..].rfind(['+', '-']).map(|p| p + t_pos) {
         let with_colon = {
             let (head, off) = text.split_at(pos);
-            if off.len() == 5 && !off.contains(':') {
+            // Byte slicing below: only on ASCII, so a multi-byte
+            // character is a rejection, never a panic.
+            if off.len() == 5 && off.is_ascii() && !off.contains(':') {
                 format!("{head}{}:{}", &off[..3], &off[3..])
             } else {
                 text.clone()
@@ -136,6 +138,8 @@ mod tests {
             "2024-03-01",
             "1/1/124 7:00",
             "1/1/24 25:00",
+            "T+0ⶠ",
+            "2024-03-01T10:00+0ⶠ",
         ] {
             let err = parse_timestamp(bad).unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
