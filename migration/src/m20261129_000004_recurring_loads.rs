@@ -18,6 +18,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
+use crate::fact_partitions::quote_ident as q;
 use crate::pg::{exec, keys, plain_indexes};
 
 #[derive(DeriveMigrationName)]
@@ -189,14 +190,22 @@ async fn partition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         for (name, _) in &constraints {
             exec(
                 manager,
-                &format!("ALTER TABLE {data} RENAME CONSTRAINT {name} TO {name}{DATA_PARTITION_SUFFIX}"),
+                &format!(
+                    "ALTER TABLE {data} RENAME CONSTRAINT {} TO {}",
+                    q(name),
+                    q(&format!("{name}{DATA_PARTITION_SUFFIX}"))
+                ),
             )
             .await?;
         }
         for (name, _) in &indexes {
             exec(
                 manager,
-                &format!("ALTER INDEX {name} RENAME TO {name}{DATA_PARTITION_SUFFIX}"),
+                &format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    q(name),
+                    q(&format!("{name}{DATA_PARTITION_SUFFIX}"))
+                ),
             )
             .await?;
         }
@@ -208,7 +217,11 @@ async fn partition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         )
         .await?;
         for (name, def) in &constraints {
-            exec(manager, &format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}")).await?;
+            exec(
+                manager,
+                &format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", q(name)),
+            )
+            .await?;
         }
         // Created after the attach: PostgreSQL then adopts the partition's
         // equivalent index instead of building another.
@@ -243,14 +256,22 @@ async fn unpartition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         for (name, _) in &constraints {
             exec(
                 manager,
-                &format!("ALTER TABLE {table} RENAME CONSTRAINT {name}{DATA_PARTITION_SUFFIX} TO {name}"),
+                &format!(
+                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
+                    q(&format!("{name}{DATA_PARTITION_SUFFIX}")),
+                    q(name)
+                ),
             )
             .await?;
         }
         for (name, _) in &indexes {
             exec(
                 manager,
-                &format!("ALTER INDEX {name}{DATA_PARTITION_SUFFIX} RENAME TO {name}"),
+                &format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    q(&format!("{name}{DATA_PARTITION_SUFFIX}")),
+                    q(name)
+                ),
             )
             .await?;
         }

@@ -27,6 +27,9 @@ async fn grants_views_and_comments_survive_loads() {
         "COMMENT ON TABLE fct_transaction IS 'one row per billing transaction'".to_owned(),
         "COMMENT ON COLUMN dim_user.customer_name IS 'as in the last users file'".to_owned(),
         "CREATE INDEX analyst_tx_by_date ON fct_transaction (date_utc)".to_owned(),
+        // Names the catalog must quote, on the fact table and a small one.
+        r#"CREATE INDEX "Analyst Tx By Currency" ON fct_transaction (currency)"#.to_owned(),
+        r#"CREATE INDEX "UsersByName" ON dim_user (customer_name)"#.to_owned(),
     ] {
         t.db.execute_unprepared(&sql)
             .await
@@ -95,6 +98,27 @@ async fn grants_views_and_comments_survive_loads() {
         )
         .await,
         partitions
+    );
+    assert_eq!(
+        t.scalar_i64(
+            "SELECT COUNT(*) FROM pg_inherits i JOIN pg_index x ON x.indrelid = i.inhrelid \
+             JOIN pg_class c ON c.oid = x.indexrelid \
+             WHERE i.inhparent = 'fct_transaction'::regclass AND c.relname LIKE '%Analyst Tx By Currency%'"
+        )
+        .await,
+        partitions
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('Analyst Tx By Currency', 'UsersByName')")
+            .await,
+        2,
+        "the parents' indexes keep their names"
+    );
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'UsersByName__data'")
+            .await,
+        1,
+        "dim_user's data partition has the index under the usual suffix"
     );
     t.db.execute_unprepared(&format!(
         "DROP VIEW monthly_usd, big_spenders; REVOKE ALL ON fct_transaction, dim_user, agg_monthly FROM {role}; DROP ROLE {role}"

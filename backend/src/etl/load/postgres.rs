@@ -609,19 +609,27 @@ async fn build_keys(
 ) -> Result<(), EtlError> {
     let t = table.name;
     for (key, def) in key_constraints(conn, t).await? {
-        let sql = format!("ALTER TABLE {target} ADD CONSTRAINT {} {def}", name(&key));
+        let sql = format!(
+            "ALTER TABLE {target} ADD CONSTRAINT {} {def}",
+            months::quote_ident(&name(&key))
+        );
         timed(conn, &sql, "building keys").await?;
     }
     for (index, def) in plain_indexes(conn, t).await? {
         // `CREATE [UNIQUE] INDEX name ON ONLY schema.t USING …` → the target.
-        let (head, rest) = def
-            .split_once(&format!(" INDEX {index} ON "))
+        // The catalog quotes a name only where it must ("Mixed Case").
+        let (head, rest) = [index.clone(), months::quote_ident(&index)]
+            .iter()
+            .find_map(|name| def.split_once(&format!(" INDEX {name} ON ")))
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
         let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
         let (_, using) = rest
             .split_once(" USING ")
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
-        let sql = format!("{head} INDEX {} ON {target} USING {using}", name(&index));
+        let sql = format!(
+            "{head} INDEX {} ON {target} USING {using}",
+            months::quote_ident(&name(&index))
+        );
         timed(conn, &sql, "building indexes").await?;
     }
     Ok(())
@@ -633,7 +641,11 @@ async fn rename_indexes(conn: &mut PgConnection, table: &Table) -> Result<(), Et
     let mut names: Vec<String> = key_constraints(conn, t).await?.into_iter().map(|(n, _)| n).collect();
     names.extend(plain_indexes(conn, t).await?.into_iter().map(|(n, _)| n));
     for name in names {
-        let sql = format!("ALTER INDEX IF EXISTS {name}{LOAD} RENAME TO {name}{DATA}");
+        let sql = format!(
+            "ALTER INDEX IF EXISTS {} RENAME TO {}",
+            months::quote_ident(&format!("{name}{LOAD}")),
+            months::quote_ident(&format!("{name}{DATA}"))
+        );
         timed(conn, &sql, "renaming keys").await?;
     }
     Ok(())
