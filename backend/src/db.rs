@@ -61,6 +61,21 @@ pub async fn prepare(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     Ok(())
 }
 
+/// Whether `e` is a statement cancelled by a conflict with other work, which
+/// the same statement later would not meet: a serialization failure (what a
+/// hot standby raises when it cancels a read that holds up its replay) or a
+/// deadlock.
+pub fn is_conflict(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(db)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db))) => {
+            db.code().is_some_and(|c| c == "40001" || c == "40P01")
+        }
+        _ => false,
+    }
+}
+
 /// Whether `e` says the database could not be reached (down, starting,
 /// refusing connections, the connection lost), rather than that it refused
 /// a statement: worth retrying later, and a 503, not a 500.

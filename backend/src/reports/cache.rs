@@ -107,13 +107,14 @@ impl ReportCache {
         // Whichever of these is set is released when this request is done.
         let _refreshing;
         let _first_load;
-        match cached {
+        let previous = match cached {
             Some((ctx, true)) => return Ok(ctx),
             Some((ctx, false)) => {
                 if self.refreshing.swap(true, Ordering::AcqRel) {
                     return Ok(ctx);
                 }
                 _refreshing = Refreshing(&self.refreshing);
+                Some(ctx)
             }
             // Nothing cached yet: the first request loads, the others wait for it.
             None => {
@@ -121,8 +122,28 @@ impl ReportCache {
                 if let Some(c) = self.inner.read().await.as_ref() {
                     return Ok(c.ctx.clone());
                 }
+                None
             }
+        };
+        match self.refresh(db).await {
+            // The read was cancelled by a conflict, not refused: a hot standby
+            // replaying a replace's table swap cancels the reads that hold it
+            // up (at once with `max_standby_streaming_delay = 0`). The previous
+            // run is complete, so it answers; the next request asks again.
+            Err(ReportError::Database(e)) if crate::db::is_conflict(&e) => match previous {
+                Some(ctx) => {
+                    tracing::warn!(error = %e, "reading the latest run was cancelled; answering from the previous run");
+                    Ok(ctx)
+                }
+                None => Err(ReportError::Database(e)),
+            },
+            refreshed => refreshed,
         }
+    }
+
+    /// Reads the latest run's aggregates unless they are the cached ones, and
+    /// caches them.
+    async fn refresh(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         // The run id first: if a run commits meanwhile, the next check reloads.
         let latest = latest_run(db).await?;
         {

@@ -387,6 +387,61 @@ async fn head_ready_when_the_database_is_down() {
     assert_eq!(head.status().as_u16(), 503);
 }
 
+/// A refresh of the report cache cancelled by a conflict (what a hot standby
+/// raises when a read holds up its replay: SQLSTATE 40001, made here by a
+/// view over the run history that raises it) is answered from the previous
+/// run; any other failure is still an error, and so is a conflict with
+/// nothing cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_refresh_answers_from_the_previous_run() {
+    use sea_orm::ConnectionTrait;
+    if crate::helpers::postgres_admin_url().is_none() {
+        return;
+    }
+    let t = TestDb::new(Engine::Postgres).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let recheck = Duration::from_millis(50);
+    let app = TestApp::spawn_with(&t.db, recheck).await;
+    let before = app.get("/reports/meta").await;
+    assert_eq!(before.status().as_u16(), 200);
+    let before = before.text().await.unwrap();
+    let raising = |code: &str| {
+        format!(
+            "CREATE OR REPLACE FUNCTION refused() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN \
+             RAISE EXCEPTION 'canceling statement due to conflict with recovery' USING ERRCODE = '{code}'; END $$"
+        )
+    };
+    for sql in [
+        raising("40001"),
+        "ALTER TABLE etl_run RENAME TO etl_run_kept".to_owned(),
+        "CREATE VIEW etl_run AS SELECT * FROM etl_run_kept WHERE refused()".to_owned(),
+    ] {
+        t.db.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    for _ in 0..3 {
+        tokio::time::sleep(recheck * 2).await;
+        let res = app.get("/reports/meta").await;
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.text().await.unwrap(), before);
+    }
+    // Nothing cached: the conflict is the answer.
+    let fresh = TestApp::spawn_with(&t.db, recheck).await;
+    assert_eq!(fresh.get("/reports/meta").await.status().as_u16(), 500);
+    // Another failure than a conflict is not hidden behind the cache.
+    t.db.execute_unprepared(&raising("XX000")).await.unwrap();
+    tokio::time::sleep(recheck * 2).await;
+    assert_eq!(app.get("/reports/meta").await.status().as_u16(), 500);
+    t.db.execute_unprepared("DROP VIEW etl_run; DROP FUNCTION refused(); ALTER TABLE etl_run_kept RENAME TO etl_run")
+        .await
+        .unwrap();
+    tokio::time::sleep(recheck * 2).await;
+    let res = app.get("/reports/meta").await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.text().await.unwrap(), before);
+}
+
 /// CSV exports neutralise spreadsheet formulas, and keep numbers as they are.
 async fn csv_formulas_are_neutralised(engine: Engine) {
     let t = TestDb::new(engine).await;
