@@ -435,3 +435,85 @@ async fn killed_after_the_months_were_committed() {
         1
     );
 }
+
+/// While a load waits for a long reader (an analyst's open transaction over
+/// the fact table) to let it swap or attach, other readers are not queued
+/// behind it: each read answers within about one lock try (1 s), where a
+/// plain lock request would hold every reader until the long one ends. The
+/// load goes through once the long reader ends. Both a new month's append
+/// (it attaches a partition, locking the default one) and a replace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_reader_does_not_queue_the_others_behind_a_load() {
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    let t = TestDb::new(Engine::Postgres).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let new_month = fixture(&[], &["1/15/25 10:00\ttxn_lock_1\tcus_lock_1\t\t12.00\tusd"], &[]);
+    std::fs::remove_file(new_month.path().join("products.csv")).unwrap();
+    std::fs::remove_file(new_month.path().join("users.csv")).unwrap();
+    let mut append = IngestOptions::append(new_month.path());
+    append.guard.max_reject_pct = "100".parse().unwrap();
+    let mut replace = IngestOptions::replace(realistic_input());
+    replace.guard.max_reject_pct = "100".parse().unwrap();
+
+    for (what, options) in [("append", append), ("replace", replace)] {
+        let holder = t.db.begin().await.unwrap();
+        holder
+            .execute_unprepared("SELECT COUNT(*) FROM fct_transaction")
+            .await
+            .unwrap();
+        // The load and the readers, side by side in this task (the ingest's
+        // future is not `Send` enough to be spawned).
+        let ended = std::sync::atomic::AtomicBool::new(false);
+        let is_ended = || ended.load(std::sync::atomic::Ordering::SeqCst);
+        let load = async {
+            let summary = backend::etl::ingest(&t.db, &options).await;
+            ended.store(true, std::sync::atomic::Ordering::SeqCst);
+            summary
+        };
+        let readers = async {
+            let start = Instant::now();
+            while t
+                .scalar_i64(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND backend_type = 'client backend'",
+                )
+                .await
+                == 0
+            {
+                assert!(!is_ended(), "{what}: the load ended without waiting for the reader");
+                assert!(start.elapsed() < Duration::from_secs(120), "{what}: the load never waited");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Readers come and go while the load waits.
+            let sampling = Instant::now();
+            while sampling.elapsed() < Duration::from_secs(4) {
+                tokio::time::timeout(
+                    Duration::from_secs(3),
+                    t.scalar_i64("SELECT COUNT(*) FROM fct_transaction"),
+                )
+                .await
+                .unwrap_or_else(|_| panic!("{what}: a reader queued behind the waiting load"));
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            assert!(!is_ended(), "{what}: the load did not wait for the long reader");
+            holder.commit().await.unwrap();
+        };
+        let (summary, ()) = tokio::time::timeout(Duration::from_secs(240), async { tokio::join!(load, readers) })
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the load did not end once the long reader had"));
+        let summary = summary.unwrap();
+        assert_eq!(
+            summary.status,
+            backend::etl::RunStatus::Succeeded,
+            "{what}: {}",
+            summary.render()
+        );
+    }
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction WHERE transaction_id = 'txn_lock_1'")
+            .await,
+        0,
+        "the replace after the append holds the realistic data alone"
+    );
+}

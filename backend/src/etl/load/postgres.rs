@@ -19,6 +19,10 @@
 //! merged into the tables by each table's [`Append`](crate::etl::tables::Append)
 //! rule, in one transaction; the months the new transactions fall in get
 //! their partitions first, so the merge writes only those partitions.
+//!
+//! The exclusive locks of the swap, and of attaching a new month, are taken
+//! by [`lock_exclusively`], which waits for the sessions using the tables
+//! without queueing the readers that come after.
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
@@ -295,6 +299,65 @@ async fn ddl(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).persistent(false).execute(conn).await.map(|_| ())
 }
 
+/// How long one try to lock tables exclusively waits for the sessions using them.
+const LOCK_TRY: &str = "1s";
+/// The pause between two tries, in which the readers that queued behind a try run.
+const LOCK_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Locks `tables` (with their partitions) in ACCESS EXCLUSIVE mode, the lock
+/// the DDL that follows takes anyway, without making readers queue behind the
+/// wait. A lock request waits for the sessions using a table, and every
+/// reader that comes after it waits behind it: one analyst's long query would
+/// stall every report until it ended. So each try waits at most [`LOCK_TRY`];
+/// a try that times out is rolled back to its savepoint (giving up its place
+/// in the queue), and after [`LOCK_PAUSE`] the next one starts. It tries
+/// until it has the locks, as long as the sessions in the way keep them.
+async fn lock_exclusively(conn: &mut PgConnection, tables: &[&str]) -> Result<(), EtlError> {
+    const DURING: &str = "locking the tables to swap";
+    let (previous,): (String,) = sqlx::query_as("SELECT current_setting('lock_timeout')")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(EtlError::db(DURING))?;
+    let list = tables.join(", ");
+    let started = std::time::Instant::now();
+    let mut next_warning = std::time::Duration::from_secs(10);
+    loop {
+        ddl(conn, "SAVEPOINT lock_try").await.map_err(EtlError::db(DURING))?;
+        ddl(conn, &format!("SET LOCAL lock_timeout = '{LOCK_TRY}'"))
+            .await
+            .map_err(EtlError::db(DURING))?;
+        match ddl(conn, &format!("LOCK TABLE {list} IN ACCESS EXCLUSIVE MODE")).await {
+            Ok(()) => {
+                ddl(conn, "RELEASE SAVEPOINT lock_try")
+                    .await
+                    .map_err(EtlError::db(DURING))?;
+                sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+                    .bind(&previous)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(EtlError::db(DURING))?;
+                return Ok(());
+            }
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                // Also undoes the SET LOCAL.
+                ddl(conn, "ROLLBACK TO SAVEPOINT lock_try")
+                    .await
+                    .map_err(EtlError::db(DURING))?;
+                if started.elapsed() >= next_warning {
+                    tracing::warn!(
+                        tables = %list,
+                        waited_s = started.elapsed().as_secs(),
+                        "other sessions are using the tables to swap; trying again (their readers are not held up)"
+                    );
+                    next_warning += std::time::Duration::from_secs(30);
+                }
+                tokio::time::sleep(LOCK_PAUSE).await;
+            }
+            Err(e) => return Err(EtlError::db(DURING)(e)),
+        }
+    }
+}
+
 /// One statement, logged with its duration at debug level; the rows it affected.
 async fn timed(conn: &mut PgConnection, sql: &str, during: &'static str) -> Result<u64, EtlError> {
     let started = std::time::Instant::now();
@@ -516,6 +579,10 @@ async fn add_month_partitions(conn: &mut PgConnection) -> Result<u64, EtlError> 
         if existing.contains(&partition) {
             continue;
         }
+        if has_default && created == 0 {
+            // Attaching a month locks the default partition exclusively.
+            lock_exclusively(conn, &[months::DEFAULT_PARTITION]).await?;
+        }
         let (from, to) = months::month_bounds(ym);
         timed(
             conn,
@@ -679,6 +746,10 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     step.done(None);
     let step = Step::start(format!("wait for the keys of {}", FACTS.name));
     let loaded = facts.finish().await?;
+    step.done(None);
+    let step = Step::start("wait for the sessions reading the tables");
+    let star: Vec<&str> = STAR.iter().map(|t| t.name).collect();
+    lock_exclusively(conn, &star).await?;
     step.done(None);
     let step = Step::start("detach and drop the previous data");
     for partition in fact_partitions(conn).await? {
