@@ -200,10 +200,13 @@ struct IngestRules {
     #[arg(long, env = "MAX_LINE_BYTES", default_value_t = Limits::default().max_line_bytes)]
     max_line_bytes: usize,
     /// Reject transactions dated before this day (YYYY-MM-DD).
-    #[arg(long, env = "EARLIEST_DATE", default_value_t = etl::DEFAULT_EARLIEST_DATE)]
+    #[arg(long, env = "EARLIEST_DATE", default_value_t = etl::DEFAULT_EARLIEST_DATE,
+          value_parser = backend::domain::parse_earliest_date)]
     earliest_date: chrono::NaiveDate,
-    /// Reject transactions dated more than this many days after the run.
-    #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1)]
+    /// Reject transactions dated more than this many days after the run (at
+    /// most 36500).
+    #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(backend::domain::MAX_DAYS_AHEAD)))]
     max_days_ahead: u32,
     #[command(flatten)]
     quality: QualityArgs,

@@ -42,12 +42,41 @@ pub struct DateBounds {
     pub latest: chrono::NaiveDateTime,
 }
 
+/// The years a transaction may have: a month's partition is named and
+/// bounded by a four-digit year (`fct_transaction__2024_01`).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// The most `--max-days-ahead` may say (a century).
+pub const MAX_DAYS_AHEAD: u32 = 36_500;
+
+/// An `--earliest-date`: a day (YYYY-MM-DD) of a year in [`YEARS`].
+pub fn parse_earliest_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    use chrono::Datelike;
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| format!("{text:?}: {e} (expected YYYY-MM-DD)"))?;
+    if !YEARS.contains(&day.year()) {
+        return Err(format!("{text:?}: the year must be 0001 to 9999"));
+    }
+    Ok(day)
+}
+
 impl DateBounds {
-    /// From `earliest` (inclusive) to `days_ahead` days after `now`.
+    /// From `earliest` (inclusive) to `days_ahead` days after `now`, never
+    /// outside [`YEARS`] (the command line refuses such bounds; this keeps
+    /// other callers from overflowing the date arithmetic).
     pub fn new(earliest: chrono::NaiveDate, days_ahead: u32, now: chrono::NaiveDateTime) -> Self {
+        let first = chrono::NaiveDate::from_ymd_opt(*YEARS.start(), 1, 1)
+            .unwrap_or(chrono::NaiveDate::MIN)
+            .and_time(chrono::NaiveTime::MIN);
+        let last = chrono::NaiveDate::from_ymd_opt(*YEARS.end(), 12, 31)
+            .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+            .unwrap_or(chrono::NaiveDateTime::MAX);
+        let latest = chrono::Duration::try_days(i64::from(days_ahead))
+            .and_then(|ahead| now.checked_add_signed(ahead))
+            .map_or(last, |t| t.min(last));
         Self {
-            earliest: earliest.and_time(chrono::NaiveTime::MIN),
-            latest: now + chrono::Duration::days(i64::from(days_ahead)),
+            earliest: earliest.and_time(chrono::NaiveTime::MIN).clamp(first, last),
+            latest,
         }
     }
 
@@ -101,6 +130,20 @@ mod tests {
             .check(day("2099-12-31").and_hms_opt(0, 0, 0).unwrap())
             .unwrap_err()
             .contains("2099-12-31"));
+    }
+
+    #[test]
+    fn date_bounds_stay_within_four_digit_years() {
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let now = day("2026-11-29").and_hms_opt(12, 0, 0).unwrap();
+        let wide = DateBounds::new(chrono::NaiveDate::MIN, u32::MAX, now);
+        assert_eq!(wide.earliest.to_string(), "0001-01-01 00:00:00");
+        assert_eq!(wide.latest.to_string(), "9999-12-31 23:59:59.999999");
+        assert_eq!(parse_earliest_date("2000-01-01"), Ok(day("2000-01-01")));
+        for bad in ["0000-12-31", "+10000-01-01", "-0001-01-01", "2000-13-01", "yesterday"] {
+            let err = parse_earliest_date(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
     }
 
     #[test]

@@ -442,6 +442,31 @@ async fn a_cancelled_refresh_answers_from_the_previous_run() {
     assert_eq!(res.text().await.unwrap(), before);
 }
 
+/// Date bounds that would leave four-digit years (or overflow the date
+/// arithmetic) are refused on the command line, before anything is read.
+#[test]
+fn date_bounds_outside_four_digit_years_are_refused() {
+    for (flag, value, why) in [
+        ("--max-days-ahead", "4294967295", "36500"),
+        ("--max-days-ahead", "36501", "36500"),
+        ("--earliest-date", "0000-12-31", "0001 to 9999"),
+        ("--earliest-date", "+10000-01-01", "0001 to 9999"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["ingest", flag, value, "--input", "/nonexistent"])
+            .env("DATABASE_URL", "sqlite::memory:")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(why),
+            "{flag} {value}: {stderr}"
+        );
+    }
+}
+
 /// CSV exports neutralise spreadsheet formulas, and keep numbers as they are.
 async fn csv_formulas_are_neutralised(engine: Engine) {
     let t = TestDb::new(engine).await;
