@@ -92,6 +92,12 @@ enum Command {
         /// Failed sign-in attempts allowed per client address and minute (then 429).
         #[arg(long, env = "AUTH_FAILURES_PER_MINUTE", default_value_t = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN))]
         auth_failures_per_minute: NonZeroU32,
+        /// A reverse proxy (address or network, repeatable, or comma-separated
+        /// in the variable) whose X-Forwarded-For names the client: failed
+        /// sign-ins are then limited per client, not per proxy.
+        #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',',
+              value_parser = backend::auth::guard::parse_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
         /// Largest upload (`POST /ingests`, the files together), in MiB.
         #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
         max_upload_mb: u64,
@@ -386,6 +392,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             allow_anonymous,
             session_hours,
             auth_failures_per_minute,
+            trusted_proxies,
             max_upload_mb,
             upload_dir,
             metrics_bind,
@@ -410,6 +417,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                     allow_anonymous,
                     session_ttl: std::time::Duration::from_secs(session_hours * 3600),
                     failures_per_minute: auth_failures_per_minute,
+                    trusted_proxies,
                     ..AuthSettings::default()
                 },
                 upload: UploadSettings {

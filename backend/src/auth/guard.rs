@@ -40,6 +40,10 @@ pub struct AuthSettings {
     pub failures_per_minute: NonZeroU32,
     /// How often the tokens are read again (a revocation takes effect within it).
     pub recheck: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` says who the client is. Empty:
+    /// the header is ignored (anyone could write it) and the client is the
+    /// TCP peer, so behind a proxy every client would share its limit.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AuthSettings {
@@ -49,6 +53,7 @@ impl Default for AuthSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             failures_per_minute: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             recheck: Duration::from_secs(1),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -180,7 +185,7 @@ impl Auth {
                 return Ok(None);
             }
         }
-        let ip = client(req);
+        let ip = self.client(req);
         if let Some(wait) = self.failures.blocked(ip) {
             return Err(too_many(wait));
         }
@@ -239,7 +244,7 @@ impl Auth {
         req: &HttpRequest,
         token: &str,
     ) -> Result<(Principal, actix_web::cookie::Cookie<'static>), ApiError> {
-        let ip = client(req);
+        let ip = self.client(req);
         if let Some(wait) = self.failures.blocked(ip) {
             return Err(too_many(wait));
         }
@@ -313,6 +318,20 @@ impl Auth {
 
     /// Whether the request comes from a page of this server (or of an origin
     /// allowed by `--cors-origin`): its `Origin`, else `Sec-Fetch-Site`.
+    /// The client's address, as [`client_address`] finds it (unspecified
+    /// when the peer is unknown, e.g. in tests).
+    fn client(&self, req: &HttpRequest) -> IpAddr {
+        let Some(peer) = req.peer_addr() else {
+            return IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+        };
+        // A value that is not text is no address: it ends the walk.
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .map(|v| v.to_str().unwrap_or("?"));
+        client_address(peer.ip(), forwarded, &self.settings.trusted_proxies)
+    }
+
     fn same_origin(&self, req: &HttpRequest) -> bool {
         match req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
             Some(origin) => {
@@ -378,10 +397,42 @@ fn is_https(req: &HttpRequest) -> bool {
     req.connection_info().scheme() == "https"
 }
 
-/// The client's address (the TCP peer; unspecified when unknown, e.g. in tests).
-fn client(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |a| a.ip())
+/// A `--trusted-proxy`: a network (`10.0.0.0/8`) or one address (`10.0.0.7`).
+pub fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a network such as 10.0.0.0/8"))
+}
+
+/// The client's address, given the TCP peer, the `X-Forwarded-For` values in
+/// the order received, and the trusted proxies. A peer that is not a trusted
+/// proxy is the client. Otherwise the list is read from the right (each
+/// proxy appends the address it saw) past the trusted proxies: the first
+/// other address is the client. An entry that is not an address ends the
+/// walk at the last trusted one, since only trusted hops are believed.
+pub fn client_address<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a str>, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).collect();
+    let mut nearest = peer;
+    for hop in hops.iter().rev() {
+        let hop = hop.trim();
+        let parsed = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|a| a.ip()));
+        let Ok(ip) = parsed.map(|ip| ip.to_canonical()) else {
+            return nearest;
+        };
+        if !is_trusted(&ip) {
+            return ip;
+        }
+        nearest = ip;
+    }
+    nearest
 }
 
 /// The middleware: lets public requests through, authenticates the others
@@ -404,5 +455,56 @@ pub async fn middleware(
             next.call(req).await
         }
         Err(e) => Ok(req.error_response(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| parse_proxy(t).unwrap()).collect();
+        client_address(peer.parse().unwrap(), forwarded.iter().copied(), &trusted).to_string()
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_says_otherwise() {
+        // Nobody trusted: the header is anyone's to write.
+        assert_eq!(client("198.51.100.9", &["203.0.113.5"], &[]), "198.51.100.9");
+        // A peer that is not a trusted proxy: its header is ignored.
+        assert_eq!(
+            client("198.51.100.9", &["203.0.113.5"], &["10.0.0.0/8"]),
+            "198.51.100.9"
+        );
+        // A trusted proxy: the address it saw.
+        assert_eq!(client("10.0.0.2", &["203.0.113.5"], &["10.0.0.0/8"]), "203.0.113.5");
+        // What the client wrote itself comes first and is not believed; the
+        // chain of trusted proxies is walked from the right.
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4, 203.0.113.5, 10.0.0.3"], &["10.0.0.0/8"]),
+            "203.0.113.5"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["1.2.3.4", "203.0.113.5,10.0.0.3"], &["10.0.0.0/8"]),
+            "203.0.113.5"
+        );
+        // Ports and IPv6, and an IPv4 peer written as IPv6.
+        assert_eq!(client("10.0.0.2", &["203.0.113.5:4711"], &["10.0.0.2"]), "203.0.113.5");
+        assert_eq!(client("10.0.0.2", &["[2001:db8::7]:443"], &["10.0.0.2"]), "2001:db8::7");
+        assert_eq!(
+            client("::ffff:10.0.0.2", &["203.0.113.5"], &["10.0.0.2"]),
+            "203.0.113.5"
+        );
+        // Junk, or no header, stops at the last trusted hop.
+        assert_eq!(client("10.0.0.2", &["203.0.113.5, junk"], &["10.0.0.0/8"]), "10.0.0.2");
+        assert_eq!(
+            client("10.0.0.2", &["203.0.113.5, 10.0.0.3, junk"], &["10.0.0.0/8"]),
+            "10.0.0.2"
+        );
+        assert_eq!(client("10.0.0.2", &[], &["10.0.0.0/8"]), "10.0.0.2");
+        // Every hop trusted: the farthest one.
+        assert_eq!(client("10.0.0.2", &["10.0.0.9"], &["10.0.0.0/8"]), "10.0.0.9");
+        assert!(parse_proxy("10.0.0.0/33").is_err());
+        assert!(parse_proxy("proxy.local").unwrap_err().contains("proxy.local"));
     }
 }

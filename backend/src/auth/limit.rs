@@ -4,8 +4,10 @@
 //! request — a right guess included — until the wait is over, so that
 //! guessing tokens is no faster than the limit.
 //!
-//! The address is the TCP peer's. Behind a reverse proxy every client shares
-//! the proxy's address; the proxy should then limit by client itself.
+//! The address is the TCP peer's, or, from a proxy given with
+//! `--trusted-proxy`, the client its `X-Forwarded-For` names
+//! ([`client_address`](super::guard::client_address)); behind a proxy not
+//! declared, every client shares the proxy's limit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

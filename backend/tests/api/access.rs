@@ -244,6 +244,51 @@ async fn failures_are_limited(engine: Engine) {
 }
 both!(failure_limit, failures_are_limited);
 
+/// Behind a trusted reverse proxy the limit applies to each client its
+/// X-Forwarded-For names; without one configured, the header is ignored
+/// (a client could write any address there to escape the limit).
+async fn failures_are_limited_per_client_behind_a_proxy(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let admin = token(&t, "admin", Role::Admin).await;
+    let mut settings = ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    settings.auth.failures_per_minute = std::num::NonZeroU32::new(3).unwrap();
+    let direct = TestApp::spawn_settings(&t.db, settings.clone()).await;
+    settings.auth.trusted_proxies = vec![backend::auth::guard::parse_proxy("127.0.0.1").unwrap()];
+    let proxied = TestApp::spawn_settings(&t.db, settings).await;
+    let attempt = |app: &TestApp, from: &'static str, token: String| {
+        app.client
+            .get(format!("{}/quality", app.address))
+            .bearer_auth(token)
+            .header("X-Forwarded-For", from)
+            .send()
+    };
+    for app in [&direct, &proxied] {
+        // The burst of three failures, then the one over it.
+        for expected in [401, 401, 401, 429] {
+            let res = attempt(app, "203.0.113.5", "rak_wrong".to_owned()).await.unwrap();
+            assert_eq!(res.status().as_u16(), expected);
+        }
+        let res = attempt(app, "203.0.113.5", admin.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Another client: blocked too where the header is not believed (all the
+    // attempts came from one peer), let in behind the trusted proxy.
+    let other = |app| attempt(app, "198.51.100.7", admin.clone());
+    assert_eq!(other(&direct).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    // (404: authorized, and nothing is loaded yet.)
+    assert_eq!(other(&proxied).await.unwrap().status(), StatusCode::NOT_FOUND);
+    // A forged address in front of the proxy's own entry changes nothing.
+    let res = attempt(&proxied, "198.51.100.7, 203.0.113.5", admin.clone())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+both!(
+    failure_limit_behind_proxy,
+    failures_are_limited_per_client_behind_a_proxy
+);
+
 /// No token at all on a loopback address: everything is open, and says so.
 async fn open_mode_on_loopback(engine: Engine) {
     let t = TestDb::new(engine).await;
