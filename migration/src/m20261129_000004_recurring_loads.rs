@@ -18,7 +18,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::fact_partitions::quote_ident as q;
+use crate::fact_partitions::{quote_ident as q, suffixed};
 use crate::pg::{exec, keys, plain_indexes};
 
 #[derive(DeriveMigrationName)]
@@ -193,7 +193,7 @@ async fn partition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 &format!(
                     "ALTER TABLE {data} RENAME CONSTRAINT {} TO {}",
                     q(name),
-                    q(&format!("{name}{DATA_PARTITION_SUFFIX}"))
+                    q(&suffixed(name, DATA_PARTITION_SUFFIX))
                 ),
             )
             .await?;
@@ -204,7 +204,7 @@ async fn partition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 &format!(
                     "ALTER INDEX {} RENAME TO {}",
                     q(name),
-                    q(&format!("{name}{DATA_PARTITION_SUFFIX}"))
+                    q(&suffixed(name, DATA_PARTITION_SUFFIX))
                 ),
             )
             .await?;
@@ -258,7 +258,7 @@ async fn unpartition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 manager,
                 &format!(
                     "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
-                    q(&format!("{name}{DATA_PARTITION_SUFFIX}")),
+                    q(&suffixed(name, DATA_PARTITION_SUFFIX)),
                     q(name)
                 ),
             )
@@ -269,7 +269,7 @@ async fn unpartition_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 manager,
                 &format!(
                     "ALTER INDEX {} RENAME TO {}",
-                    q(&format!("{name}{DATA_PARTITION_SUFFIX}")),
+                    q(&suffixed(name, DATA_PARTITION_SUFFIX)),
                     q(name)
                 ),
             )

@@ -117,7 +117,10 @@ impl MigrationTrait for Migration {
             exec(manager, &sql).await?;
         }
         carried.restore(manager).await?;
-        name_partition_indexes(manager, &data, |parent| format!("{parent}{DATA_PARTITION_SUFFIX}")).await
+        name_partition_indexes(manager, &data, |parent| {
+            crate::fact_partitions::suffixed(parent, DATA_PARTITION_SUFFIX)
+        })
+        .await
     }
 }
 

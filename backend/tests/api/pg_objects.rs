@@ -7,6 +7,9 @@ use sea_orm::ConnectionTrait;
 use crate::helpers::{postgres_admin_url, realistic_input, Engine, TestDb};
 use crate::recurring::split_by_month;
 
+/// An index name of 63 bytes, PostgreSQL's longest.
+const LONG: &str = "analyst_users_by_email_for_the_quarterly_churn_review_dashboard";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grants_views_and_comments_survive_loads() {
     if postgres_admin_url().is_none() {
@@ -30,6 +33,10 @@ async fn grants_views_and_comments_survive_loads() {
         // Names the catalog must quote, on the fact table and a small one.
         r#"CREATE INDEX "Analyst Tx By Currency" ON fct_transaction (currency)"#.to_owned(),
         r#"CREATE INDEX "UsersByName" ON dim_user (customer_name)"#.to_owned(),
+        // Names of PostgreSQL's full 63 bytes, given and made up by it: with
+        // a suffix they would be cut back to themselves.
+        format!("CREATE INDEX {LONG} ON dim_user (customer_email)"),
+        "CREATE INDEX ON agg_customer_spending (customer_id, currency, total_spending_cents, transactions)".to_owned(),
     ] {
         t.db.execute_unprepared(&sql)
             .await
@@ -120,6 +127,24 @@ async fn grants_views_and_comments_survive_loads() {
         1,
         "dim_user's data partition has the index under the usual suffix"
     );
+    assert_eq!(LONG.len(), 63);
+    for (table, columns) in [
+        ("dim_user", "(customer_email)"),
+        (
+            "agg_customer_spending",
+            "(customer_id, currency, total_spending_cents, transactions)",
+        ),
+    ] {
+        assert_eq!(
+            t.scalar_i64(&format!(
+                "SELECT COUNT(*) FROM pg_indexes WHERE tablename IN ('{table}', '{table}__data') \
+                 AND indexdef LIKE '%USING btree {columns}'"
+            ))
+            .await,
+            2,
+            "{table}: the index on the table and on its data partition"
+        );
+    }
     t.db.execute_unprepared(&format!(
         "DROP VIEW monthly_usd, big_spenders; REVOKE ALL ON fct_transaction, dim_user, agg_monthly FROM {role}; DROP ROLE {role}"
     ))

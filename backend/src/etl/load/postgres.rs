@@ -339,10 +339,12 @@ async fn lock_exclusively(conn: &mut PgConnection, tables: &[&str]) -> Result<()
                 return Ok(());
             }
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
-                // Also undoes the SET LOCAL.
-                ddl(conn, "ROLLBACK TO SAVEPOINT lock_try")
-                    .await
-                    .map_err(EtlError::db(DURING))?;
+                // Also undoes the SET LOCAL. Released too: savepoints left
+                // open would nest one level deeper per try, and past 64
+                // subtransactions every snapshot of the server slows down.
+                for sql in ["ROLLBACK TO SAVEPOINT lock_try", "RELEASE SAVEPOINT lock_try"] {
+                    ddl(conn, sql).await.map_err(EtlError::db(DURING))?;
+                }
                 if started.elapsed() >= next_warning {
                     tracing::warn!(
                         tables = %list,
@@ -710,8 +712,8 @@ async fn rename_indexes(conn: &mut PgConnection, table: &Table) -> Result<(), Et
     for name in names {
         let sql = format!(
             "ALTER INDEX IF EXISTS {} RENAME TO {}",
-            months::quote_ident(&format!("{name}{LOAD}")),
-            months::quote_ident(&format!("{name}{DATA}"))
+            months::quote_ident(&months::suffixed(&name, LOAD)),
+            months::quote_ident(&months::suffixed(&name, DATA))
         );
         timed(conn, &sql, "renaming keys").await?;
     }
@@ -731,7 +733,7 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     let step = Step::start("build the keys and indexes of the other tables");
     for table in &small {
         let load = format!("{}{LOAD}", table.name);
-        build_keys(conn, table, &load, |index| format!("{index}{LOAD}")).await?;
+        build_keys(conn, table, &load, |index| months::suffixed(index, LOAD)).await?;
     }
     step.done(None);
     // Fresh tables have no statistics, and the planner needs them for analysts'
@@ -748,7 +750,9 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     let loaded = facts.finish().await?;
     step.done(None);
     let step = Step::start("wait for the sessions reading the tables");
-    let star: Vec<&str> = STAR.iter().map(|t| t.name).collect();
+    // Children first: the order of the report cache's shared locks
+    // (`ReportContext::load`), else the two could deadlock.
+    let star: Vec<&str> = STAR.iter().rev().map(|t| t.name).collect();
     lock_exclusively(conn, &star).await?;
     step.done(None);
     let step = Step::start("detach and drop the previous data");
