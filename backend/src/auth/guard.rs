@@ -324,11 +324,7 @@ impl Auth {
         let Some(peer) = req.peer_addr() else {
             return IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
         };
-        // A value that is not text is no address: it ends the walk.
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .map(|v| v.to_str().unwrap_or("?"));
+        let forwarded = req.headers().get_all("x-forwarded-for").map(|v| v.as_bytes());
         client_address(peer.ip(), forwarded, &self.settings.trusted_proxies)
     }
 
@@ -411,16 +407,19 @@ pub fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
 /// proxy appends the address it saw) past the trusted proxies: the first
 /// other address is the client. An entry that is not an address ends the
 /// walk at the last trusted one, since only trusted hops are believed.
-pub fn client_address<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a str>, trusted: &[ipnet::IpNet]) -> IpAddr {
+pub fn client_address<'a>(peer: IpAddr, forwarded: impl Iterator<Item = &'a [u8]>, trusted: &[ipnet::IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).collect();
+    // Split as bytes: a proxy appends to what the client sent in the same
+    // value, so bytes that are not text in the client's part must not spoil
+    // the proxy's entry (they are an entry that is no address).
+    let hops: Vec<&[u8]> = forwarded.flat_map(|value| value.split(|&b| b == b',')).collect();
     let mut nearest = peer;
     for hop in hops.iter().rev() {
-        let hop = hop.trim();
+        let hop = std::str::from_utf8(hop).unwrap_or("?").trim();
         let parsed = hop
             .parse::<IpAddr>()
             .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|a| a.ip()));
@@ -464,7 +463,7 @@ mod tests {
 
     fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
         let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| parse_proxy(t).unwrap()).collect();
-        client_address(peer.parse().unwrap(), forwarded.iter().copied(), &trusted).to_string()
+        client_address(peer.parse().unwrap(), forwarded.iter().map(|f| f.as_bytes()), &trusted).to_string()
     }
 
     #[test]
@@ -502,6 +501,15 @@ mod tests {
             "10.0.0.2"
         );
         assert_eq!(client("10.0.0.2", &[], &["10.0.0.0/8"]), "10.0.0.2");
+        // Bytes that are not text in the client's part of a value do not
+        // spoil the proxy's entry after them.
+        let value = [&b"\xff, "[..], b"203.0.113.5"].concat();
+        let trusted = [parse_proxy("10.0.0.0/8").unwrap()];
+        let peer = "10.0.0.2".parse().unwrap();
+        assert_eq!(
+            client_address(peer, [&value[..]].into_iter(), &trusted).to_string(),
+            "203.0.113.5"
+        );
         // Every hop trusted: the farthest one.
         assert_eq!(client("10.0.0.2", &["10.0.0.9"], &["10.0.0.0/8"]), "10.0.0.9");
         assert!(parse_proxy("10.0.0.0/33").is_err());
