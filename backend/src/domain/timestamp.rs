@@ -19,7 +19,10 @@ pub fn parse_timestamp(raw: &str) -> Result<NaiveDateTime, String> {
     // second's start, as PostgreSQL stores it: one instant everywhere, so its
     // month is the month its row is stored in.
     let parsed = parsed.and_then(|t| match t.nanosecond().checked_sub(1_000_000_000) {
-        Some(ns) => t.with_nanosecond(ns).map(|t| t + chrono::Duration::seconds(1)),
+        // Checked: chrono's last representable second has no next one.
+        Some(ns) => t
+            .with_nanosecond(ns)
+            .and_then(|t| t.checked_add_signed(chrono::Duration::seconds(1))),
         None => Some(t),
     });
     parsed.ok_or_else(|| {
@@ -140,6 +143,7 @@ mod tests {
             "1/1/24 25:00",
             "T+0ⶠ",
             "2024-03-01T10:00+0ⶠ",
+            "+262142-12-31T23:59:60Z",
         ] {
             let err = parse_timestamp(bad).unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
