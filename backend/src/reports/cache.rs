@@ -129,10 +129,14 @@ impl ReportCache {
             // The read was cancelled by a conflict, not refused: a hot standby
             // replaying a replace's table swap cancels the reads that hold it
             // up (at once with `max_standby_streaming_delay = 0`). The previous
-            // run is complete, so it answers; the next request asks again.
+            // run is complete, so it answers; the next request after the
+            // recheck interval asks again (not every request meanwhile).
             Err(ReportError::Database(e)) if crate::db::is_conflict(&e) => match previous {
                 Some(ctx) => {
                     tracing::warn!(error = %e, "reading the latest run was cancelled; answering from the previous run");
+                    if let Some(c) = self.inner.write().await.as_mut() {
+                        c.checked = Instant::now();
+                    }
                     Ok(ctx)
                 }
                 None => Err(ReportError::Database(e)),
