@@ -437,6 +437,24 @@ async fn metrics_access_and_own_listener() {
         .await
         .unwrap();
     assert_eq!(main.status().as_u16(), 404);
+
+    // The database gone: the metrics listener still answers, and says so
+    // once the readiness probe has noticed.
+    t.db.clone().close().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = client
+            .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        if sample(&scrape(&res.text().await.unwrap()), "revenue_database_up", &[]) == 0.0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "revenue_database_up stayed 1");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Reports carry a weak `ETag` of the data version and the request, with
