@@ -66,13 +66,15 @@ pub async fn prepare(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
 /// hot standby raises when it cancels a read that holds up its replay) or a
 /// deadlock.
 pub fn is_conflict(e: &sea_orm::DbErr) -> bool {
+    matches!(sqlx_error(e), Some(sqlx::Error::Database(db)) if db.code().is_some_and(|c| c == "40001" || c == "40P01"))
+}
+
+/// The driver's error under a statement's failure, if that is what `e` is.
+fn sqlx_error(e: &sea_orm::DbErr) -> Option<&sqlx::Error> {
     use sea_orm::{DbErr, RuntimeErr};
     match e {
-        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(db)))
-        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(db))) => {
-            db.code().is_some_and(|c| c == "40001" || c == "40P01")
-        }
-        _ => false,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 
@@ -80,11 +82,12 @@ pub fn is_conflict(e: &sea_orm::DbErr) -> bool {
 /// refusing connections, the connection lost), rather than that it refused
 /// a statement: worth retrying later, and a 503, not a 500.
 pub fn is_unreachable(e: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    let sqlx = match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
+    use sea_orm::DbErr;
+    if matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    let Some(sqlx) = sqlx_error(e) else {
+        return false;
     };
     match sqlx {
         sqlx::Error::Io(_)

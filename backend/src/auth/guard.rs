@@ -316,8 +316,6 @@ impl Auth {
         }
     }
 
-    /// Whether the request comes from a page of this server (or of an origin
-    /// allowed by `--cors-origin`): its `Origin`, else `Sec-Fetch-Site`.
     /// The client's address, as [`client_address`] finds it (unspecified
     /// when the peer is unknown, e.g. in tests).
     fn client(&self, req: &HttpRequest) -> IpAddr {
@@ -328,6 +326,8 @@ impl Auth {
         client_address(peer.ip(), forwarded, &self.settings.trusted_proxies)
     }
 
+    /// Whether the request comes from a page of this server (or of an origin
+    /// allowed by `--cors-origin`): its `Origin`, else `Sec-Fetch-Site`.
     fn same_origin(&self, req: &HttpRequest) -> bool {
         match req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
             Some(origin) => {

@@ -313,7 +313,7 @@ const LOCK_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 /// in the queue), and after [`LOCK_PAUSE`] the next one starts. It tries
 /// until it has the locks, as long as the sessions in the way keep them.
 async fn lock_exclusively(conn: &mut PgConnection, tables: &[&str]) -> Result<(), EtlError> {
-    const DURING: &str = "locking the tables to swap";
+    const DURING: &str = "locking tables exclusively";
     let (previous,): (String,) = sqlx::query_as("SELECT current_setting('lock_timeout')")
         .fetch_one(&mut *conn)
         .await
@@ -349,7 +349,7 @@ async fn lock_exclusively(conn: &mut PgConnection, tables: &[&str]) -> Result<()
                     tracing::warn!(
                         tables = %list,
                         waited_s = started.elapsed().as_secs(),
-                        "other sessions are using the tables to swap; trying again (their readers are not held up)"
+                        "other sessions are using the tables to lock; trying again (their readers are not held up)"
                     );
                     next_warning += std::time::Duration::from_secs(30);
                 }
