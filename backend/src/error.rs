@@ -32,6 +32,9 @@ pub enum ApiError {
     Unauthorized { message: String, invalid_token: bool },
     #[error("{0}")]
     Forbidden(String),
+    /// The `Host` is not one this server answers for (DNS rebinding).
+    #[error("{0}")]
+    MisdirectedRequest(String),
     #[error("too many failed sign-in attempts from this address: try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::NoData => "no_data",
             ApiError::Unauthorized { .. } => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::MisdirectedRequest(_) => "unknown_host",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -110,6 +114,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -71,6 +71,12 @@ enum Command {
         /// `*` for any). Default: same origin only.
         #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
         cors_origins: Vec<String>,
+        /// A host name the server answers for besides its own addresses and
+        /// localhost (repeat or comma-separate; `*.example.com` for every name
+        /// below example.com; `*` for any). Requests naming another host in
+        /// `Host` are refused with 421 (DNS rebinding).
+        #[arg(long = "allowed-host", env = "ALLOWED_HOSTS", value_delimiter = ',')]
+        allowed_hosts: Vec<String>,
         /// The built dashboard to serve at `/` (output of `trunk build --release`).
         #[arg(long, env = "STATIC_DIR", default_value = "frontend/dist")]
         static_dir: PathBuf,
@@ -387,6 +393,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
         Command::Serve {
             bind,
             cors_origins,
+            allowed_hosts,
             static_dir,
             workers,
             cache_recheck_ms,
@@ -409,9 +416,11 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 }
                 None => None,
             };
+            let allowed_hosts = backend::auth::site::AllowedHosts::from_names(&allowed_hosts)?;
             let settings = ServeSettings {
                 bind,
                 cors_origins,
+                allowed_hosts,
                 static_dir: Some(static_dir),
                 workers,
                 cache_recheck: std::time::Duration::from_millis(cache_recheck_ms),

@@ -21,6 +21,8 @@ pub struct ServeSettings {
     pub bind: String,
     /// Origins allowed to call the API from another origin; empty: same origin only.
     pub cors_origins: Vec<String>,
+    /// Host names answered besides the server's addresses and `localhost`.
+    pub allowed_hosts: crate::auth::site::AllowedHosts,
     /// The built dashboard (`trunk build --release` output), served at `/` when present.
     pub static_dir: Option<PathBuf>,
     /// HTTP worker threads (default: one per core).
@@ -44,6 +46,7 @@ impl ServeSettings {
         Self {
             bind: bind.into(),
             cors_origins: Vec::new(),
+            allowed_hosts: crate::auth::site::AllowedHosts::Own,
             static_dir: None,
             workers: None,
             cache_recheck: crate::reports::RECHECK,
@@ -129,12 +132,18 @@ impl Application {
         db: DatabaseConnection,
         reads: Option<DatabaseConnection>,
     ) -> Result<Self, StartError> {
+        let site = crate::auth::site::Site::new(
+            &settings.bind,
+            settings.allowed_hosts.clone(),
+            settings.auth.trusted_proxies.clone(),
+            &settings.cors_origins,
+        );
         let auth = web::Data::new(Auth::new(
             db.clone(),
             settings.auth.clone(),
             &settings.bind,
             is_loopback(&settings.bind),
-            &settings.cors_origins,
+            site.clone(),
         ));
         let preparation = Preparation {
             migrate: settings.migrate,
@@ -172,9 +181,18 @@ impl Application {
         let db = web::Data::new(db);
         let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
         let metrics = match &settings.metrics_bind {
-            Some(bind) => Some(metrics_server(bind, pool.clone(), cache.clone(), ready.clone())?),
+            Some(bind) => {
+                let site = crate::auth::site::Site::new(
+                    bind,
+                    settings.allowed_hosts.clone(),
+                    settings.auth.trusted_proxies.clone(),
+                    &[],
+                );
+                Some(metrics_server(bind, site, pool.clone(), cache.clone(), ready.clone())?)
+            }
             None => None,
         };
+        let site = web::Data::new(site);
         let openapi = crate::openapi::document();
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
@@ -211,6 +229,8 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::readiness::gate))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors)
+                // Before CORS and everything else: a rebound name gets nothing.
+                .wrap(actix_web::middleware::from_fn(crate::auth::site::check_host))
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::request_id_header))
                 .wrap(actix_web::middleware::from_fn(crate::monitoring::record))
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
@@ -220,6 +240,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(uploads.clone())
                 .app_data(ready.clone())
+                .app_data(site.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {
@@ -339,6 +360,7 @@ async fn precompressed_file(
 /// The `--metrics-bind` listener: `/metrics` only, without access control.
 fn metrics_server(
     bind: &str,
+    site: crate::auth::site::Site,
     db: DatabaseConnection,
     cache: web::Data<crate::reports::ReportCache>,
     ready: web::Data<Readiness>,
@@ -350,8 +372,11 @@ fn metrics_server(
     let listener = TcpListener::bind(bind).map_err(listen)?;
     let port = listener.local_addr().map_err(listen)?.port();
     let db = web::Data::new(db);
+    let site = web::Data::new(site);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::auth::site::check_host))
+            .app_data(site.clone())
             .app_data(db.clone())
             .app_data(cache.clone())
             .app_data(ready.clone())

@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::policy::{self, Access};
 use super::session::{self, Claims, SessionError, SessionKey};
+use super::site::{Sender, Site};
 use super::store::{Snapshot, TokenStore};
 use super::{limit::Failures, Principal, Role, Via};
 use crate::entities::api_token;
@@ -92,8 +93,8 @@ pub struct Auth {
     bind: String,
     failures: Failures,
     settings: AuthSettings,
-    /// Origins allowed to make cookie-authenticated changes besides the server's own.
-    trusted_origins: Vec<String>,
+    /// The server's own origin and proxies: who sent a request.
+    site: Site,
     touched: Mutex<HashMap<i64, Instant>>,
 }
 
@@ -101,13 +102,7 @@ impl Auth {
     /// Access control for a server listening on `bind` (`loopback`: every
     /// address it resolves to is a loopback one). Reads nothing yet: see
     /// [`Auth::check_open_mode`].
-    pub fn new(
-        db: DatabaseConnection,
-        settings: AuthSettings,
-        bind: &str,
-        loopback: bool,
-        cors_origins: &[String],
-    ) -> Self {
+    pub fn new(db: DatabaseConnection, settings: AuthSettings, bind: &str, loopback: bool, site: Site) -> Self {
         Self {
             store: TokenStore::new(db.clone(), settings.recheck),
             db,
@@ -116,7 +111,7 @@ impl Auth {
             bind: bind.to_owned(),
             failures: Failures::per_minute(settings.failures_per_minute),
             settings,
-            trusted_origins: cors_origins.iter().filter(|o| *o != "*").cloned().collect(),
+            site,
             touched: Mutex::new(HashMap::new()),
         }
     }
@@ -179,6 +174,17 @@ impl Auth {
             // another server of this host is ignored, not an error the browser
             // cannot get out of.
             if snapshot.open_mode() && self.open_allowed {
+                // Open mode trusts the network position, which every page the
+                // user's browser opens shares: another site's page must not
+                // change anything (no Origin at all: a client that is not a
+                // browser, such as curl).
+                if !is_safe(req.method()) && self.site.sender(req) == Sender::OtherSite {
+                    return Err(ApiError::Forbidden(
+                        "cross-site request refused: with no API token (open mode) a change must come from the \
+                         dashboard's own origin, or from a client that is not a browser"
+                            .to_owned(),
+                    ));
+                }
                 return Ok(Some(Principal::anonymous()));
             }
             if cookie.is_none() {
@@ -216,7 +222,8 @@ impl Auth {
                 let Some(entry) = snapshot.active(claims.token_id) else {
                     return Err(signed_out("the token of this session was revoked: sign in again"));
                 };
-                if !is_safe(req.method()) && !self.same_origin(req) {
+                // The cookie is ambient: only a page of our own may use it to change things.
+                if !is_safe(req.method()) && self.site.sender(req) != Sender::SameOrigin {
                     return Err(ApiError::Forbidden(
                         "cross-site request refused: a change made with the session cookie must come from \
                          the dashboard's own origin"
@@ -249,7 +256,7 @@ impl Auth {
             return Err(too_many(wait));
         }
         // A page of another site must not sign the browser in (login CSRF).
-        if req.headers().contains_key(header::ORIGIN) && !self.same_origin(req) {
+        if self.site.sender(req) == Sender::OtherSite {
             return Err(ApiError::Forbidden("cross-site sign-in refused".to_owned()));
         }
         let snapshot = self.snapshot().await?;
@@ -264,7 +271,7 @@ impl Auth {
             .map_err(|e| ApiError::Internal(DbErr::Custom(format!("random generator: {e}"))))?;
         self.touch(entry.id);
         tracing::info!(token = %entry.name, role = %entry.role, "signed in");
-        let cookie = session::cookie(issued.value, &issued.claims, is_https(req));
+        let cookie = session::cookie(issued.value, &issued.claims, self.site.is_https(req));
         let principal = Principal {
             name: entry.name.clone(),
             role: entry.role,
@@ -281,7 +288,7 @@ impl Auth {
     pub async fn sign_out(&self, req: &HttpRequest) -> Result<actix_web::cookie::Cookie<'static>, ApiError> {
         if let Some(cookie) = req.cookie(session::COOKIE) {
             if let Ok(claims) = self.key().await?.verify(cookie.value()) {
-                if !self.same_origin(req) {
+                if self.site.sender(req) != Sender::SameOrigin {
                     return Err(ApiError::Forbidden("cross-site sign-out refused".to_owned()));
                 }
                 session::revoke(&self.db, &claims).await?;
@@ -289,7 +296,7 @@ impl Auth {
                 tracing::info!("signed out");
             }
         }
-        Ok(session::removal(is_https(req)))
+        Ok(session::removal(self.site.is_https(req)))
     }
 
     async fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, ApiError> {
@@ -323,23 +330,7 @@ impl Auth {
             return IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
         };
         let forwarded = req.headers().get_all("x-forwarded-for").map(|v| v.as_bytes());
-        client_address(peer.ip(), forwarded, &self.settings.trusted_proxies)
-    }
-
-    /// Whether the request comes from a page of this server (or of an origin
-    /// allowed by `--cors-origin`): its `Origin`, else `Sec-Fetch-Site`.
-    fn same_origin(&self, req: &HttpRequest) -> bool {
-        match req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            Some(origin) => {
-                let info = req.connection_info();
-                let own = format!("{}://{}", info.scheme(), info.host());
-                origin.eq_ignore_ascii_case(&own) || self.trusted_origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
-            }
-            None => req
-                .headers()
-                .get("sec-fetch-site")
-                .is_some_and(|v| v.as_bytes() == b"same-origin"),
-        }
+        client_address(peer.ip(), forwarded, self.site.trusted_proxies())
     }
 
     /// Records that token `id` was used (at most once per [`TOUCH_EVERY`],
@@ -387,10 +378,6 @@ fn too_many(wait: Duration) -> ApiError {
 
 fn is_safe(method: &Method) -> bool {
     [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
-}
-
-fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
 }
 
 /// A `--trusted-proxy`: a network (`10.0.0.0/8`) or one address (`10.0.0.7`).

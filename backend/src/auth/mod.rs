@@ -13,6 +13,9 @@
 //! - [`limit`]: failed attempts per client address.
 //! - [`guard`]: the middleware that authenticates each request, and the
 //!   sign-in that the `/session` handlers call.
+//! - [`site`]: which host a request addressed (refused unless the server
+//!   answers for it: DNS rebinding) and which page sent it (cross-site changes
+//!   refused with the cookie and in open mode).
 //!
 //! With no token at all, the API is open ("open mode"): anonymous callers
 //! have every right. The server allows that on a loopback address only,
@@ -22,6 +25,7 @@ pub mod guard;
 pub mod limit;
 pub mod policy;
 pub mod session;
+pub mod site;
 pub mod store;
 pub mod tokens;
 

@@ -9,6 +9,7 @@ mod api_errors;
 mod atomicity;
 mod containers;
 mod corpus;
+mod cross_site;
 mod etl_fixtures;
 mod etl_seed;
 mod guard_rails;
