@@ -148,7 +148,10 @@ async fn memory_stays_flat_without_scrapes(engine: Engine) {
     );
     // Enough requests that the old growth (~16 bytes each) stands out of
     // the allocator's noise (its heap grows by 128 KiB steps).
-    assert!(sent >= 40_000, "only {sent} requests in {seconds:.1} s: too few to measure");
+    assert!(
+        sent >= 40_000,
+        "only {sent} requests in {seconds:.1} s: too few to measure"
+    );
     assert!(
         grown < sent * 4 + 256 * 1024,
         "the resident size grew by {grown} bytes over {sent} requests ({} a request)",
@@ -157,3 +160,177 @@ async fn memory_stays_flat_without_scrapes(engine: Engine) {
 }
 
 crate::both!(memory_flat, memory_stays_flat_without_scrapes);
+
+/// The values the labels of `/metrics` may take, from the code: the known
+/// methods and `other`; the route templates (the OpenAPI document's, the
+/// documentation's) and `static`, `unmatched`; the status codes HTTP names
+/// and the classes; the modes, statuses and files of runs and `other`.
+struct ClosedSets {
+    methods: Vec<String>,
+    routes: Vec<String>,
+    statuses: Vec<String>,
+    modes: Vec<String>,
+    run_statuses: Vec<String>,
+    files: Vec<String>,
+}
+
+impl ClosedSets {
+    fn new() -> Self {
+        use backend::etl::{Mode, RunStatus};
+        use backend::monitoring::{METHODS, OTHER};
+        let with_other =
+            |known: Vec<&str>| -> Vec<String> { known.into_iter().chain([OTHER]).map(str::to_owned).collect() };
+        let mut routes: Vec<String> = backend::openapi::document().paths.paths.keys().cloned().collect();
+        routes.extend(["/openapi.json", "/docs", "/docs/{file:.*}", "static", "unmatched"].map(str::to_owned));
+        let statuses = (100..1000u16)
+            .filter_map(|c| actix_web::http::StatusCode::from_u16(c).ok())
+            .filter(|s| s.canonical_reason().is_some())
+            .map(|s| s.as_str().to_owned())
+            .chain((1..=9).map(|class| format!("{class}xx")))
+            .collect();
+        Self {
+            methods: with_other(METHODS.to_vec()),
+            routes,
+            statuses,
+            modes: with_other(Mode::ALL.map(Mode::as_str).to_vec()),
+            run_statuses: with_other(RunStatus::ALL.map(RunStatus::as_str).to_vec()),
+            files: with_other(backend::etl::FILES.to_vec()),
+        }
+    }
+
+    /// The set a label's values come from.
+    fn of(&self, metric: &str, label: &str) -> Option<&[String]> {
+        let set = match (metric, label) {
+            (m, "method") if m.starts_with("http_") => &self.methods,
+            (m, "route") if m.starts_with("http_") => &self.routes,
+            (m, "status") if m.starts_with("http_") => &self.statuses,
+            (m, "mode") if m.starts_with("revenue_ingest_") => &self.modes,
+            (m, "status") if m.starts_with("revenue_ingest_") => &self.run_statuses,
+            (m, "file") if m.starts_with("revenue_ingest_") => &self.files,
+            _ => return None,
+        };
+        Some(set)
+    }
+
+    /// The most series of HTTP requests there can be.
+    fn max_request_series(&self) -> usize {
+        self.routes.len() * self.methods.len() * self.statuses.len()
+    }
+}
+
+/// The series of `http_requests_total` (one per label set).
+fn request_series(samples: &crate::operations::Samples) -> usize {
+    samples
+        .iter()
+        .filter(|(name, _, _)| name == "http_requests_total")
+        .count()
+}
+
+/// A thousand made-up methods and a thousand distinct paths (unknown, under
+/// `/reports/`, `/ingests/{id}`, `/docs/`), and runs whose mode, status and
+/// file names this code never writes: `/metrics` keeps to the closed sets
+/// and grows by a few series, not thousands (it grew by one a method).
+async fn metrics_series_are_bounded(engine: Engine) {
+    use backend::entities::{etl_run, etl_run_file};
+    use sea_orm::{ActiveModelTrait, Set};
+    let t = TestDb::new(engine).await;
+    let app = crate::helpers::TestApp::spawn(&t.db).await;
+    let at = chrono::Utc::now().naive_utc();
+    for i in 0..50 {
+        let run = etl_run::ActiveModel {
+            started_at: Set(at),
+            finished_at: Set(Some(at)),
+            status: Set(if i % 2 == 0 {
+                "succeeded".to_owned()
+            } else {
+                format!("status_{i}")
+            }),
+            input_dir: Set("/tmp".to_owned()),
+            mode: Set(format!("mode_{i}")),
+            data_changed: Set(false),
+            ..Default::default()
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+        etl_run_file::ActiveModel {
+            run_id: Set(run.id),
+            file: Set(format!("file_{i}.csv")),
+            sha256: Set(format!("{i:064}")),
+            bytes: Set(1),
+            rows_read: Set(1),
+            rows_loaded: Set(1),
+            rows_duplicate: Set(0),
+            rows_rejected: Set(0),
+            rows_already_loaded: Set(0),
+            same_as_run: Set(None),
+        }
+        .insert(&t.db)
+        .await
+        .unwrap();
+    }
+    let scrape = |app: &crate::helpers::TestApp| {
+        let (client, url) = (app.client.clone(), format!("{}/metrics", app.address));
+        async move {
+            let res = client.get(url).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            let text = res.text().await.unwrap();
+            (text.len(), crate::operations::scrape(&text))
+        }
+    };
+    let (_, before) = scrape(&app).await;
+
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let (client, address) = (app.client.clone(), app.address.clone());
+            tokio::spawn(async move {
+                for i in (task..1000).step_by(8) {
+                    let method = reqwest::Method::from_bytes(format!("M{i:04}X").as_bytes()).unwrap();
+                    let made_up = ["/nowhere", "/reports/meta", "/ingests/1", "/session"][i % 4];
+                    client
+                        .request(method, format!("{address}{made_up}"))
+                        .send()
+                        .await
+                        .unwrap();
+                    let path = match i % 5 {
+                        0 => format!("/x{i}"),
+                        1 => format!("/reports/x{i}"),
+                        2 => format!("/ingests/{i}"),
+                        3 => format!("/ingests/{i}/x{i}"),
+                        _ => format!("/docs/x{i}"),
+                    };
+                    client.get(format!("{address}{path}")).send().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let (size, after) = scrape(&app).await;
+
+    let sets = ClosedSets::new();
+    for (name, labels, _) in &after {
+        for (label, value) in labels {
+            if let Some(set) = sets.of(name, label) {
+                assert!(set.contains(value), "{name}: {label}=\"{value}\" is not one of {set:?}");
+            }
+        }
+    }
+    let series = request_series(&after);
+    eprintln!(
+        "{} request series before the flood, {series} after; /metrics is {size} bytes",
+        request_series(&before)
+    );
+    assert!(series <= sets.max_request_series());
+    // The flood of 2,000 distinct requests: a few new series (its routes
+    // and statuses, with `other`), where it was one a method or path.
+    assert!(
+        series - request_series(&before) < 64,
+        "{} series before, {series} after ({size} bytes)",
+        request_series(&before)
+    );
+    assert!(size < 256 * 1024, "/metrics is {size} bytes");
+}
+
+crate::both!(metrics_bounded, metrics_series_are_bounded);
