@@ -334,3 +334,38 @@ async fn metrics_series_are_bounded(engine: Engine) {
 }
 
 crate::both!(metrics_bounded, metrics_series_are_bounded);
+
+/// Behind a trusted proxy, a client that takes a new IPv6 address of its
+/// /64 for each guess is still one client: its guesses are limited, and its
+/// neighbours in other networks are not.
+async fn an_ipv6_client_is_its_network(engine: Engine) {
+    use backend::auth::Role;
+    use backend::startup::ServeSettings;
+    let t = TestDb::new(engine).await;
+    let admin = crate::access::token(&t, "admin", Role::Admin).await;
+    let mut settings = ServeSettings::new("127.0.0.1:0");
+    settings.workers = Some(1);
+    settings.auth.failures_per_minute = std::num::NonZeroU32::new(3).unwrap();
+    settings.auth.trusted_proxies = vec![backend::auth::guard::parse_proxy("127.0.0.1").unwrap()];
+    let app = crate::helpers::TestApp::spawn_settings(&t.db, settings).await;
+    let attempt = |from: String, token: &str| {
+        app.client
+            .get(format!("{}/quality", app.address))
+            .bearer_auth(token)
+            .header("X-Forwarded-For", from)
+            .send()
+    };
+    for (i, expected) in [401, 401, 401, 429].into_iter().enumerate() {
+        let res = attempt(format!("2001:db8:7:7::{:x}", i + 1), "rak_wrong")
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), expected, "guess {i}");
+    }
+    let res = attempt("2001:db8:7:7:abcd::1".to_owned(), &admin).await.unwrap();
+    assert_eq!(res.status().as_u16(), 429, "a right guess from the same /64 waits too");
+    // Another /64: authorized (404: nothing is loaded).
+    let res = attempt("2001:db8:7:8::1".to_owned(), &admin).await.unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}
+
+crate::both!(ipv6_network_limit, an_ipv6_client_is_its_network);
