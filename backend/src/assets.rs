@@ -113,23 +113,39 @@ impl Precompressed {
     /// The copy of `name` in `encoding`, compressing it once (off the
     /// request threads); `None` when there is no such file.
     async fn copy(&self, name: &str, encoding: Encoding) -> Option<Bytes> {
+        let key = (name.to_owned(), encoding);
         let cell = {
             let mut copies = self.copies.lock().ok()?;
-            copies.entry((name.to_owned(), encoding)).or_default().clone()
+            copies.entry(key.clone()).or_default().clone()
         };
         let path = self.dir.join(name);
-        cell.get_or_try_init(|| async move {
-            let data = tokio::fs::read(&path).await.map_err(|_| ())?;
-            let compressed = web::block(move || encoding.compress(&data))
-                .await
-                .map_err(|_| ())?
-                .map_err(|_| ())?;
-            metrics::counter!("revenue_static_compressions_total", "encoding" => encoding.token()).increment(1);
-            Ok::<_, ()>(Bytes::from(compressed))
-        })
-        .await
-        .ok()
-        .cloned()
+        let copy = cell
+            .get_or_try_init(|| async move {
+                let data = tokio::fs::read(&path).await.map_err(|_| ())?;
+                let compressed = web::block(move || encoding.compress(&data))
+                    .await
+                    .map_err(|_| ())?
+                    .map_err(|_| ())?;
+                metrics::counter!("revenue_static_compressions_total", "encoding" => encoding.token()).increment(1);
+                Ok::<_, ()>(Bytes::from(compressed))
+            })
+            .await
+            .ok()
+            .cloned();
+        if copy.is_none() {
+            // Anyone may ask for `/any-name.js`: a name without a file is
+            // forgotten, or the map would keep every name ever asked for
+            // (and a file that could not be read is tried again next time).
+            if let Ok(mut copies) = self.copies.lock() {
+                if copies
+                    .get(&key)
+                    .is_some_and(|c| Arc::ptr_eq(c, &cell) && !c.initialized())
+                {
+                    copies.remove(&key);
+                }
+            }
+        }
+        copy
     }
 
     /// Compresses every file compressed ahead, in every encoding (at start,
@@ -188,7 +204,22 @@ impl Precompressed {
 
 #[cfg(test)]
 mod tests {
-    use super::Encoding;
+    use super::{Encoding, Precompressed};
+
+    /// Names without a file (anyone may ask for them) leave nothing behind;
+    /// a file's copies are kept.
+    #[actix_web::test]
+    async fn only_files_that_exist_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app-1a2b.js"), "console.log(1)".repeat(100)).unwrap();
+        let files = Precompressed::new(dir.path().to_path_buf());
+        for i in 0..1000 {
+            assert!(files.copy(&format!("made-up-{i}.js"), Encoding::Brotli).await.is_none());
+        }
+        assert!(files.copy("app-1a2b.js", Encoding::Gzip).await.is_some());
+        let kept = files.copies.lock().unwrap().len();
+        assert_eq!(kept, 1, "{kept} names kept");
+    }
 
     #[test]
     fn the_best_accepted_encoding() {

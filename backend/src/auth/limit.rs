@@ -7,10 +7,19 @@
 //! The address is the TCP peer's, or, from a proxy given with
 //! `--trusted-proxy`, the client its `X-Forwarded-For` names
 //! ([`client_address`](super::guard::client_address)); behind a proxy not
-//! declared, every client shares the proxy's limit.
+//! declared, every client shares the proxy's limit. An IPv6 client is its
+//! /64 network: a host is routinely given a whole /64, and counted per
+//! address it could take a new one for each guess.
+//!
+//! What is remembered is bounded whatever clients do: the clients that
+//! failed lately (swept every [`SWEEP_EVERY`]), at most [`MAX_TRACKED`] of
+//! them. Past that many, the failures of every client count together
+//! against one shared allowance, and once it is spent every authenticated
+//! request waits: under so wide an attack the limit holds for all rather
+//! than memory growing with each new address.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -18,13 +27,42 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// Blocked addresses kept before the expired ones are swept.
-const SWEEP_AT: usize = 10_000;
+/// Most clients whose failures are remembered at once (some 50 bytes each
+/// in the limiter, as many again when blocked).
+pub const MAX_TRACKED: usize = 50_000;
+
+/// How often the clients whose failures have refilled are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// How often at most a full table is swept (each sweep reads all of it).
+const SWEEP_FULL_EVERY: Duration = Duration::from_secs(1);
+
+/// Whose failures count together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Client {
+    /// An IPv4 address, or an IPv6 /64 network.
+    Net(IpAddr),
+    /// Every client, while [`MAX_TRACKED`] others are remembered.
+    Shared,
+}
+
+impl Client {
+    fn of(ip: IpAddr) -> Self {
+        Client::Net(match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+            v4 => v4,
+        })
+    }
+}
 
 pub struct Failures {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: DefaultKeyedRateLimiter<Client>,
     clock: DefaultClock,
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    blocked: Mutex<HashMap<Client, Instant>>,
+    swept: Mutex<Instant>,
 }
 
 impl Failures {
@@ -33,33 +71,75 @@ impl Failures {
             limiter: RateLimiter::keyed(Quota::per_minute(n)),
             clock: DefaultClock::default(),
             blocked: Mutex::new(HashMap::new()),
+            swept: Mutex::new(Instant::now()),
         }
     }
 
-    /// How long `ip` is still blocked, if it is.
+    /// Whether the table is full: failures count against [`Client::Shared`].
+    fn full(&self) -> bool {
+        self.limiter.len() >= MAX_TRACKED
+    }
+
+    /// How long `ip` is still blocked, if it is (everyone is while the table
+    /// is full and the shared allowance spent).
     pub fn blocked(&self, ip: IpAddr) -> Option<Duration> {
         let blocked = self.blocked.lock().ok()?;
-        let until = *blocked.get(&ip)?;
-        until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
+        let now = Instant::now();
+        let left = |client: &Client| {
+            let until = *blocked.get(client)?;
+            until.checked_duration_since(now).filter(|d| !d.is_zero())
+        };
+        left(&Client::of(ip)).or_else(|| left(&Client::Shared).filter(|_| self.full()))
     }
 
     /// Counts a failure of `ip`: `Some(wait)` when that one was over the limit
     /// (the address is now blocked for `wait`).
     pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
-        let Err(not_until) = self.limiter.check_key(&ip) else {
+        self.sweep();
+        let client = match self.full() {
+            true => Client::Shared,
+            false => Client::of(ip),
+        };
+        let Err(not_until) = self.limiter.check_key(&client) else {
             return None;
         };
         let wait = not_until.wait_time_from(self.clock.now()).max(Duration::from_secs(1));
         if let Ok(mut blocked) = self.blocked.lock() {
-            if blocked.len() >= SWEEP_AT {
-                let now = Instant::now();
-                blocked.retain(|_, until| *until > now);
-                self.limiter.retain_recent();
-            }
-            blocked.insert(ip, Instant::now() + wait);
+            blocked.insert(client, Instant::now() + wait);
         }
-        tracing::warn!(client = %ip, wait_s = wait.as_secs(), "too many failed authentication attempts: blocking the address");
+        match client {
+            Client::Net(_) => {
+                tracing::warn!(client = %ip, wait_s = wait.as_secs(), "too many failed authentication attempts: blocking the address")
+            }
+            Client::Shared => tracing::warn!(
+                client = %ip,
+                wait_s = wait.as_secs(),
+                "too many failed authentication attempts from more than {MAX_TRACKED} addresses: \
+                 blocking every authenticated request"
+            ),
+        }
         Some(wait)
+    }
+
+    /// Forgets the clients whose failures have refilled and whose block is
+    /// over: every [`SWEEP_EVERY`], or [`SWEEP_FULL_EVERY`] while the table
+    /// is full. A request never waits for another's sweep.
+    fn sweep(&self) {
+        let Ok(mut swept) = self.swept.try_lock() else {
+            return;
+        };
+        let every = if self.full() { SWEEP_FULL_EVERY } else { SWEEP_EVERY };
+        if swept.elapsed() < every {
+            return;
+        }
+        *swept = Instant::now();
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+        if let Ok(mut blocked) = self.blocked.lock() {
+            let now = Instant::now();
+            blocked.retain(|_, until| *until > now);
+            blocked.shrink_to_fit();
+        }
     }
 }
 
@@ -83,5 +163,46 @@ mod tests {
         assert!(f.blocked(a).is_some());
         assert!(f.blocked(b).is_none());
         assert_eq!(f.failed(b), None);
+    }
+
+    /// A new address for each guess within one IPv6 /64 is one client.
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        let f = Failures::per_minute(NonZeroU32::new(3).unwrap());
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for i in 1..=3 {
+            assert_eq!(f.failed(ip(&format!("2001:db8:1:2::{i}"))), None);
+        }
+        assert!(f.failed(ip("2001:db8:1:2:ffff::4")).is_some());
+        assert!(f.blocked(ip("2001:db8:1:2::99")).is_some());
+        assert!(f.blocked(ip("2001:db8:1:3::1")).is_none());
+        // An IPv4 address written as IPv6 is that address.
+        for _ in 0..3 {
+            assert_eq!(f.failed(ip("192.0.2.1")), None);
+        }
+        assert!(f.failed(ip("::ffff:192.0.2.1")).is_some());
+        assert!(f.blocked(ip("192.0.2.2")).is_none());
+    }
+
+    /// One failure from each of more addresses than are remembered: the
+    /// table stops at its bound, and past it the failures of all count
+    /// together (and block all once over the limit).
+    #[test]
+    fn what_is_remembered_is_bounded() {
+        let f = Failures::per_minute(NonZeroU32::new(3).unwrap());
+        let v4 = |i: usize| IpAddr::from(u32::try_from(0x0a00_0000 + i).unwrap().to_be_bytes());
+        for i in 0..MAX_TRACKED {
+            assert_eq!(f.failed(v4(i)), None);
+        }
+        for i in 0..MAX_TRACKED {
+            let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1));
+            let _ = f.failed(v6);
+        }
+        assert!(f.limiter.len() <= MAX_TRACKED + 1, "{} clients", f.limiter.len());
+        assert!(f.blocked.lock().unwrap().len() <= 1);
+        // The shared allowance is spent: everyone waits, a client the table
+        // holds as a new one.
+        assert!(f.blocked(v4(0)).is_some());
+        assert!(f.blocked("198.51.100.1".parse().unwrap()).is_some());
     }
 }

@@ -40,6 +40,8 @@ pub use counts::Counts;
 pub use error::EtlError;
 pub use guard::{GuardRails, Pct, Refusal};
 pub use read::source::{normalise, Limits};
+/// The names of the input files, the only ones a run records.
+pub use read::FILES;
 pub use state::DataState;
 
 use crate::entities::etl_run;
@@ -61,6 +63,9 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode (what a run records is one of these).
+    pub const ALL: [Mode; 2] = [Mode::Replace, Mode::Append];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Replace => "replace",
@@ -89,6 +94,17 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every status (what a run records is one of these).
+    pub const ALL: [RunStatus; 7] = [
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Refused,
+        RunStatus::DryRun,
+        RunStatus::Skipped,
+        RunStatus::Abandoned,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",

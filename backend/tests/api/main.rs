@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod api_errors;
 mod atomicity;
+mod bounded;
 mod containers;
 mod corpus;
 mod cross_site;

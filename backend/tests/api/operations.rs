@@ -237,11 +237,11 @@ async fn waits_for_its_database() {
 }
 
 /// The samples of a scrape: name, labels, value.
-type Samples = Vec<(String, Vec<(String, String)>, f64)>;
+pub(crate) type Samples = Vec<(String, Vec<(String, String)>, f64)>;
 
 /// A scrape, parsed by a Prometheus text-format parser (it must accept it),
 /// and its samples.
-fn scrape(text: &str) -> Samples {
+pub(crate) fn scrape(text: &str) -> Samples {
     if let Err(e) = openmetrics_parser::prometheus::parse_prometheus(text) {
         panic!("not Prometheus text: {e:?}\n{text}");
     }
