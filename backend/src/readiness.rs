@@ -96,6 +96,9 @@ pub struct Preparation {
     /// Ingest this when the database holds no run yet (`--ingest-if-empty`).
     pub ingest_if_empty: Option<IngestOptions>,
     pub auth: web::Data<Auth>,
+    /// Where failed runs keep their records while the database refuses them
+    /// (see [`crate::etl::record`]): recorded once it takes writes.
+    pub pending_runs: Option<std::path::PathBuf>,
 }
 
 impl Preparation {
@@ -106,6 +109,14 @@ impl Preparation {
         if self.migrate {
             use migration::MigratorTrait;
             migration::Migrator::up(db, None).await.map_err(StartError::Migration)?;
+        }
+        if let Some(dir) = &self.pending_runs {
+            match crate::etl::record::apply_pending(db, dir).await {
+                Ok(_) => {}
+                Err(e) if crate::db::is_unreachable(&e) => return Err(StartError::Database(e)),
+                // Kept for the next start: no reason not to serve.
+                Err(e) => tracing::warn!(error = %e, "cannot record the failures kept in {}", dir.display()),
+            }
         }
         self.auth.check_open_mode().await?;
         if let Some(options) = &self.ingest_if_empty {

@@ -140,6 +140,7 @@ impl Application {
             migrate: settings.migrate,
             ingest_if_empty: settings.ingest_if_empty.clone(),
             auth: auth.clone(),
+            pending_runs: settings.upload.defaults.recording.pending_dir.clone(),
         };
         let readiness = std::sync::Arc::new(Readiness::default());
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();

@@ -22,6 +22,7 @@ mod quality_kpis;
 mod recurring;
 mod replica;
 mod reports;
+mod run_records;
 mod schema;
 mod secrets;
 mod upload;
