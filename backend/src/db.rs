@@ -1,4 +1,7 @@
-//! Connecting to the configured database.
+//! Connecting to the configured database, and what a process must know
+//! about it: whether it is reachable, and whether it takes writes ([`writes`]).
+
+pub mod writes;
 
 use std::time::Duration;
 
@@ -52,11 +55,20 @@ pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnect
     Database::connect(options).await.map_err(failed(settings))
 }
 
+pub use writes::{is_read_only, Writes};
+
 /// What a database needs once per process: SQLite files get WAL, so readers
-/// keep reading during an ingest (it is stored in the file: idempotent).
+/// keep reading during an ingest (it is stored in the file: idempotent). A
+/// read-only file keeps its journal mode: it is served for reads as it is.
 pub async fn prepare(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        match db.execute_unprepared("PRAGMA journal_mode = WAL").await {
+            Ok(_) => {}
+            Err(e) if is_read_only(&e) => {
+                tracing::info!("the SQLite database is read-only: its journal mode stays as it is");
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

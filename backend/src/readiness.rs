@@ -7,6 +7,10 @@
 //! One task per server watches the database: until it is prepared, it retries
 //! the preparation with a growing pause ([`FIRST_RETRY`] doubling up to
 //! [`LAST_RETRY`]); then it pings the database every [`PING_EVERY`].
+//!
+//! A database that takes no writes (read-only) is served for reads, the
+//! readiness answer saying that writes are unavailable, and tried again every
+//! ping until it takes them.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +23,7 @@ use actix_web::web;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::auth::Auth;
+use crate::db::Writes;
 use crate::error::ApiError;
 use crate::etl::{IngestOptions, RunStatus};
 use crate::startup::StartError;
@@ -40,11 +45,38 @@ pub struct Readiness {
     failures: AtomicU32,
     /// When the database stopped answering (or the server started without it).
     down_since: Mutex<Option<Instant>>,
+    /// Why the database takes no writes; `None` while it does.
+    read_only: Mutex<Option<String>>,
 }
 
 impl Readiness {
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Records whether the database takes writes (logging when that changes).
+    pub fn set_writes(&self, writes: &Writes) {
+        let Ok(mut read_only) = self.read_only.lock() else {
+            return;
+        };
+        match writes {
+            Writes::Available => {
+                if read_only.take().is_some() {
+                    tracing::info!("the database takes writes again: uploads are accepted");
+                }
+            }
+            Writes::Unavailable(why) => {
+                if read_only.is_none() {
+                    tracing::warn!(reason = %why, "the database takes no writes: serving the reports read-only, refusing uploads");
+                }
+                *read_only = Some(why.clone());
+            }
+        }
+    }
+
+    /// Why the database takes no writes; `None` while it does.
+    pub fn read_only(&self) -> Option<String> {
+        self.read_only.lock().ok().and_then(|r| r.clone())
     }
 
     /// The database answers (and is prepared).
@@ -102,15 +134,31 @@ pub struct Preparation {
 }
 
 impl Preparation {
-    /// Prepares `db`; an unreachable database is an error that
+    /// Prepares `db`, and says whether it takes writes (a read-only database
+    /// is served for reads); an unreachable database is an error that
     /// [`StartError::is_unreachable`] recognises.
-    pub async fn run(&self, db: &DatabaseConnection) -> Result<(), StartError> {
+    pub async fn run(&self, db: &DatabaseConnection) -> Result<Writes, StartError> {
         crate::db::prepare(db).await.map_err(StartError::Database)?;
+        let writes = crate::db::writes::writes(db).await.map_err(StartError::Database)?;
         if self.migrate {
             use migration::MigratorTrait;
-            migration::Migrator::up(db, None).await.map_err(StartError::Migration)?;
+            match &writes {
+                Writes::Available => migration::Migrator::up(db, None).await.map_err(StartError::Migration)?,
+                // Served as it is, if its schema is this version's.
+                Writes::Unavailable(why) => {
+                    let pending = crate::db::writes::pending_migrations(db)
+                        .await
+                        .map_err(StartError::Database)?;
+                    if !pending.is_empty() {
+                        return Err(StartError::ReadOnlyUnmigrated {
+                            why: why.clone(),
+                            pending: pending.len(),
+                        });
+                    }
+                }
+            }
         }
-        if let Some(dir) = &self.pending_runs {
+        if let (Writes::Available, Some(dir)) = (&writes, &self.pending_runs) {
             match crate::etl::record::apply_pending(db, dir).await {
                 Ok(_) => {}
                 Err(e) if crate::db::is_unreachable(&e) => return Err(StartError::Database(e)),
@@ -141,7 +189,7 @@ impl Preparation {
                 }
             }
         }
-        Ok(())
+        Ok(writes)
     }
 }
 
@@ -182,11 +230,23 @@ pub async fn watch(
         let Some(primary) = pools.first() else { return };
         let mut result = Ok(());
         if !prepared {
-            result = preparation.run(primary).await;
+            result = preparation
+                .run(primary)
+                .await
+                .map(|writes| readiness.set_writes(&writes));
             prepared = result.is_ok();
         }
         if result.is_ok() {
             result = ping_all(&pools).await.map_err(StartError::Database);
+        }
+        if result.is_ok() && readiness.read_only().is_some() {
+            // Read-only until it takes writes again (permissions fixed, a
+            // standby promoted): then uploads are accepted, no restart needed.
+            match crate::db::writes::writes(primary).await {
+                Ok(writes) => readiness.set_writes(&writes),
+                // The next ping says whether the database is gone.
+                Err(e) => tracing::debug!(error = %e, "cannot tell whether the database takes writes"),
+            }
         }
         match result {
             Ok(()) => {

@@ -75,6 +75,9 @@ pub enum StartError {
     Migration(#[source] sea_orm::DbErr),
     #[error("{0}")]
     InitialIngest(String),
+    /// A read-only database is served as it is, but not in an older schema.
+    #[error("{why}, and {pending} migration(s) are pending: apply them once with write access (`migration up`, or `serve` on a writable database), then it can be served read-only")]
+    ReadOnlyUnmigrated { why: String, pending: usize },
 }
 
 impl StartError {
@@ -84,7 +87,7 @@ impl StartError {
         match self {
             StartError::Access(e) => e.is_unreachable(),
             StartError::Database(e) | StartError::Migration(e) => crate::db::is_unreachable(e),
-            StartError::Listen { .. } | StartError::InitialIngest(_) => false,
+            StartError::Listen { .. } | StartError::InitialIngest(_) | StartError::ReadOnlyUnmigrated { .. } => false,
         }
     }
 }
@@ -146,7 +149,10 @@ impl Application {
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
         let prepared = match crate::readiness::ping_all(&pools).await {
             Ok(()) => match preparation.run(&db).await {
-                Ok(()) => true,
+                Ok(writes) => {
+                    readiness.set_writes(&writes);
+                    true
+                }
                 Err(e) if e.is_unreachable() => false,
                 Err(e) => return Err(e),
             },

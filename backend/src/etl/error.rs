@@ -23,6 +23,8 @@ pub enum EtlError {
         column: &'static str,
         found: String,
     },
+    #[error("the database is read-only, and an ingest writes (even a dry run records its run): {0}")]
+    ReadOnly(String),
     #[error("database error while {during}: {message}")]
     Database { during: &'static str, message: String },
     #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {already_loaded} already loaded + {duplicates} duplicates + {rejected} rejected")]

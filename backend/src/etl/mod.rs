@@ -239,6 +239,13 @@ fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
 /// recorded in `etl_run`.
 pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<RunSummary, EtlError> {
     use migration::MigratorTrait;
+    // Said plainly, before anything else refuses to write for its own reason.
+    if let crate::db::Writes::Unavailable(why) = crate::db::writes::writes(db)
+        .await
+        .map_err(dbe("checking that the database takes writes"))?
+    {
+        return Err(EtlError::ReadOnly(why));
+    }
     migration::Migrator::up(db, None)
         .await
         .map_err(dbe("applying migrations"))?;

@@ -9,6 +9,7 @@ mod api_errors;
 mod atomicity;
 mod containers;
 mod corpus;
+mod database_faults;
 mod etl_fixtures;
 mod etl_seed;
 mod guard_rails;
