@@ -46,6 +46,10 @@ pub enum ApiError {
     /// The database takes no writes (read-only); reads are still served.
     #[error("{0}: the reports are served, but nothing is written (uploads and sign-outs are refused) until it takes writes again")]
     ReadOnly(String),
+    /// The server's SQLite file was deleted or replaced under it (see
+    /// [`crate::db::file`]): it serves nothing until it is restarted.
+    #[error("{0}")]
+    DatabaseFileChanged(String),
     #[error("internal error")]
     Internal(#[source] DbErr),
     /// The server's own files (an upload being stored).
@@ -102,6 +106,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
             ApiError::ReadOnly(_) => "database_read_only",
+            ApiError::DatabaseFileChanged(_) => "database_file_changed",
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => "internal_error",
         }
     }
@@ -118,9 +123,10 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) | ApiError::NotReady { .. } | ApiError::ReadOnly(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::NotReady { .. }
+            | ApiError::ReadOnly(_)
+            | ApiError::DatabaseFileChanged(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -8,9 +8,12 @@
 //! the preparation with a growing pause ([`FIRST_RETRY`] doubling up to
 //! [`LAST_RETRY`]); then it pings the database every [`PING_EVERY`].
 //!
-//! A database that takes no writes (read-only) is served for reads, the
-//! readiness answer saying that writes are unavailable, and tried again every
-//! ping until it takes them.
+//! It also watches what a ping cannot see: a SQLite file deleted or replaced
+//! under the server (the connections it holds still answer, from the old
+//! file: see [`crate::db::file`]) makes it not ready, with that reason, until
+//! the path leads to the same file again; and a database that takes no writes
+//! (read-only) is served for reads, the readiness answer saying that writes
+//! are unavailable, and tried again every ping until it takes them.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,6 +26,7 @@ use actix_web::web;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::auth::Auth;
+use crate::db::file::{FileChange, PinnedFile};
 use crate::db::Writes;
 use crate::error::ApiError;
 use crate::etl::{IngestOptions, RunStatus};
@@ -45,6 +49,10 @@ pub struct Readiness {
     failures: AtomicU32,
     /// When the database stopped answering (or the server started without it).
     down_since: Mutex<Option<Instant>>,
+    /// The SQLite file served, as it was once prepared (none on PostgreSQL).
+    file: Mutex<Option<PinnedFile>>,
+    /// What became of it, while the path does not lead to it.
+    file_change: Mutex<Option<FileChange>>,
     /// Why the database takes no writes; `None` while it does.
     read_only: Mutex<Option<String>>,
 }
@@ -52,6 +60,48 @@ pub struct Readiness {
 impl Readiness {
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Pins the SQLite file of `db` (once; nothing for PostgreSQL).
+    pub fn pin(&self, db: &DatabaseConnection) {
+        let Some(path) = crate::db::file::sqlite_path(db) else {
+            return;
+        };
+        let Ok(mut file) = self.file.lock() else { return };
+        if file.is_some() {
+            return;
+        }
+        match PinnedFile::pin(&path) {
+            Ok(pinned) => *file = Some(pinned),
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot look at the SQLite database file"),
+        }
+    }
+
+    /// Whether the pinned file is still at its path; when it is not, the
+    /// server stops serving from it (not ready) and says why.
+    pub fn check_file(&self) -> Result<(), ApiError> {
+        let change = {
+            let Ok(file) = self.file.lock() else { return Ok(()) };
+            let Some(pinned) = file.as_ref() else { return Ok(()) };
+            match pinned.check() {
+                Ok(()) => return Ok(()),
+                Err(change) => {
+                    let known = self.file_change.lock().ok().and_then(|c| *c);
+                    if known != Some(change) {
+                        tracing::error!(file = %pinned.path().display(), "{}: 503 on the endpoints that need the database", change.explain());
+                    }
+                    change
+                }
+            }
+        };
+        self.ready.store(false, Ordering::Release);
+        if let Ok(mut c) = self.file_change.lock() {
+            *c = Some(change);
+        }
+        if let Ok(mut since) = self.down_since.lock() {
+            since.get_or_insert_with(Instant::now);
+        }
+        Err(ApiError::DatabaseFileChanged(change.explain()))
     }
 
     /// Records whether the database takes writes (logging when that changes).
@@ -81,6 +131,11 @@ impl Readiness {
 
     /// The database answers (and is prepared).
     pub fn up(&self) {
+        if let Ok(mut change) = self.file_change.lock() {
+            if change.take().is_some() {
+                tracing::info!("the SQLite database file is back at its path: serving");
+            }
+        }
         if !self.ready.swap(true, Ordering::AcqRel) {
             if let Some(since) = self.down_since.lock().ok().and_then(|mut d| d.take()) {
                 tracing::info!(
@@ -110,6 +165,9 @@ impl Readiness {
 
     /// The answer of an endpoint that needs the database while it is down.
     fn unavailable(&self) -> ApiError {
+        if let Some(change) = self.file_change.lock().ok().and_then(|c| *c) {
+            return ApiError::DatabaseFileChanged(change.explain());
+        }
         ApiError::NotReady {
             down_for_s: self
                 .down_since
@@ -237,6 +295,13 @@ pub async fn watch(
             prepared = result.is_ok();
         }
         if result.is_ok() {
+            readiness.pin(primary);
+            // Not pinged while its file is gone: a new connection would
+            // create an empty database at the path.
+            if readiness.check_file().is_err() {
+                tokio::time::sleep(PING_EVERY).await;
+                continue;
+            }
             result = ping_all(&pools).await.map_err(StartError::Database);
         }
         if result.is_ok() && readiness.read_only().is_some() {

@@ -25,6 +25,8 @@ pub enum EtlError {
     },
     #[error("the database is read-only, and an ingest writes (even a dry run records its run): {0}")]
     ReadOnly(String),
+    #[error("the SQLite database file was deleted, moved or replaced while the run ran: nothing was committed (it would have gone into a file no one reads any more)")]
+    DatabaseFileMoved,
     #[error("database error while {during}: {message}")]
     Database { during: &'static str, message: String },
     #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {already_loaded} already loaded + {duplicates} duplicates + {rejected} rejected")]

@@ -59,7 +59,7 @@ pub struct UploadForm {
     (status = 409, description = "Another ingest is running", body = api_types::ApiError),
     (status = 413, description = "The body is larger than the server's limit", body = api_types::ApiError),
     (status = 429, description = "Too many failed attempts from this address", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable (`database_unavailable`), or takes no writes (`database_read_only`)", body = api_types::ApiError)),
+    (status = 503, description = "The database is unreachable (`database_unavailable`), takes no writes (`database_read_only`), or its SQLite file was deleted or replaced (`database_file_changed`)", body = api_types::ApiError)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(
     req: HttpRequest,
@@ -81,7 +81,8 @@ pub async fn upload(
     // Ingests write to the primary (the reports may be read from a standby).
     let db = &primary.0;
     // Before reading anything: a database that cannot take the run says so
-    // at once (read-only), rather than accepting the upload.
+    // at once (its file gone, or read-only), rather than accepting the upload.
+    readiness.check_file()?;
     let writes = crate::db::writes::writes(db).await?;
     readiness.set_writes(&writes);
     if let crate::db::Writes::Unavailable(why) = writes {

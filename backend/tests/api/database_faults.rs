@@ -1,4 +1,5 @@
-//! A database that is not what the server took it for: a read-only database.
+//! A database that is not what the server took it for: a SQLite file deleted
+//! or replaced under a running server, and a read-only database.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -59,6 +60,110 @@ async fn serve(db: sea_orm::DatabaseConnection, uploads: &Path) -> Result<TestAp
         address,
         client: reqwest::Client::new(),
     })
+}
+
+/// The SQLite file deleted (moved away) under a running server: readiness,
+/// reads and uploads answer 503 `database_file_changed` within seconds (not
+/// 200 from the unlinked file), and no empty database is created at the
+/// path; the same file moved back serves again; another file moved in its
+/// place is refused the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_deleted_or_replaced_under_the_server() {
+    let t = TestDb::new(Engine::Sqlite).await;
+    let input = generated(500, 21);
+    t.ingest(input.path()).await.unwrap();
+    let admin = token(&t, "admin", Role::Admin).await;
+    let uploads = tempfile::tempdir().unwrap();
+    // Connected as `serve` connects: to a file that exists.
+    let db = backend::db::connect_lazy(&t.settings).await.unwrap();
+    let app = serve(db, uploads.path()).await.unwrap();
+    let ready = until(&app, &admin, "/health/ready", 200).await;
+    assert_eq!(ready["writable"], true, "{ready}");
+    let meta = until(&app, &admin, "/reports/meta", 200).await;
+
+    let path = t.dir.path().join("test.db");
+    let aside = t.dir.path().join("aside.db");
+    std::fs::rename(&path, &aside).unwrap();
+    let body = until(&app, &admin, "/health/ready", 503).await;
+    assert_eq!(body["error"], "database_file_changed", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("restart"), "{body}");
+    assert!(!body.to_string().contains(&*t.dir.path().to_string_lossy()), "{body}");
+    let body = until(&app, &admin, "/reports/meta", 503).await;
+    assert_eq!(body["error"], "database_file_changed", "{body}");
+    let res = app.post_upload(&admin, upload_form(input.path(), &[])).await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "database_file_changed");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!path.exists(), "the server created a new database where its file was");
+
+    // The same file back: served again.
+    std::fs::rename(&aside, &path).unwrap();
+    until(&app, &admin, "/health/ready", 200).await;
+    assert_eq!(until(&app, &admin, "/reports/meta", 200).await, meta);
+
+    // Another file in its place (a copy: another inode).
+    std::fs::copy(&path, &aside).unwrap();
+    std::fs::rename(&aside, &path).unwrap();
+    let body = until(&app, &admin, "/reports/meta", 503).await;
+    assert_eq!(body["error"], "database_file_changed", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("replaced"), "{body}");
+}
+
+/// A run whose SQLite file is deleted while it loads fails, saying so,
+/// instead of committing into the unlinked file and reporting success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_run_into_a_deleted_file_fails() {
+    let t = TestDb::new(Engine::Sqlite).await;
+    let small = generated(500, 22);
+    t.ingest(small.path()).await.unwrap();
+    let big = generated(150_000, 23);
+    // Connected as the CLI connects: to a file that exists.
+    let db = backend::db::connect(&t.settings).await.unwrap();
+    let options = IngestOptions::replace(big.path());
+    // The run's future is not `Send`: on a thread of its own, as uploads run.
+    let run = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(etl::ingest(&db, &options))
+    });
+    // Deleted once the run is loading: recorded `running`, and holding the
+    // write lock (its load transaction is open).
+    let mut probe = {
+        use sqlx::Connection;
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.dir.path().join("test.db").display()))
+            .await
+            .unwrap()
+    };
+    sqlx::raw_sql("PRAGMA busy_timeout = 0")
+        .execute(&mut probe)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let running = t
+            .scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'running'")
+            .await
+            > 0;
+        if running {
+            match sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut probe).await {
+                Ok(_) => {
+                    sqlx::raw_sql("ROLLBACK").execute(&mut probe).await.unwrap();
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(!run.is_finished(), "the run ended before it loaded anything");
+        assert!(Instant::now() < deadline, "the run did not start loading");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    std::fs::remove_file(t.dir.path().join("test.db")).unwrap();
+    let result = tokio::task::spawn_blocking(move || run.join().unwrap()).await.unwrap();
+    match result {
+        Ok(summary) => panic!("the run reported {:?} into a deleted file", summary.status),
+        Err(e) => assert!(e.to_string().contains("deleted, moved or replaced"), "{e}"),
+    }
 }
 
 /// The same database as `t`, read-only: `?mode=ro` (SQLite; with
