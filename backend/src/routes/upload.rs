@@ -283,6 +283,14 @@ fn io_error(during: &'static str, e: std::io::Error) -> ApiError {
 fn ingest_error(e: etl::EtlError) -> ApiError {
     match e {
         etl::EtlError::ReadOnly(why) => ApiError::ReadOnly(why),
+        // The lock file's path is the server's business: logged, not answered.
+        e @ etl::EtlError::Lock { .. } => {
+            tracing::error!(error = %e, "cannot take the ingest lock");
+            ApiError::ReadOnly(
+                "the ingest lock file cannot be created beside the SQLite database (is its folder read-only?)"
+                    .to_owned(),
+            )
+        }
         e => ApiError::Ingest(e.to_string()),
     }
 }

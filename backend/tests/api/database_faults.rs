@@ -1,5 +1,6 @@
 //! A database that is not what the server took it for: a SQLite file deleted
-//! or replaced under a running server, and a read-only database.
+//! or replaced under a running server, a read-only database, and the same
+//! database reached by another name (the ingest lock still holds).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use backend::auth::Role;
 use backend::configuration::DatabaseSettings;
 use backend::etl::{self, IngestOptions};
 use backend::startup::{Application, ServeSettings};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use crate::access::token;
@@ -294,3 +295,61 @@ async fn sqlite_file_without_write_permission() {
     let res = app.post_upload(&admin, upload_form(input.path(), &[])).await;
     assert_eq!(res.status().as_u16(), 503);
 }
+
+/// A CLI `--dry-run` holds the ingest lock as any run does: an upload while
+/// it runs answers 409 on both engines — on SQLite also when the CLI reaches
+/// the database through another name (a symbolic link to the file).
+async fn dry_run_blocks_uploads(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let small = generated(500, 26);
+    t.ingest(small.path()).await.unwrap();
+    let admin = token(&t, "admin", Role::Admin).await;
+    let uploads = tempfile::tempdir().unwrap();
+    let app = serve(t.db.clone(), uploads.path()).await.unwrap();
+    let url = match engine {
+        Engine::Sqlite => {
+            let link = t.dir.path().join("link.db");
+            std::os::unix::fs::symlink(t.dir.path().join("test.db"), &link).unwrap();
+            DatabaseSettings::sqlite_file(&link)
+                .unwrap()
+                .url()
+                .expose_secret()
+                .to_owned()
+        }
+        Engine::Postgres => t.settings.url().expose_secret().to_owned(),
+    };
+    let big = generated(150_000, 27);
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args(["ingest", "--dry-run", "--force", "--input"])
+        .arg(big.path())
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while t
+        .scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'running'")
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the dry run did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let res = app
+        .post_upload(&admin, upload_form(small.path(), &[("force", "true")]))
+        .await;
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "conflict");
+    let done = tokio::task::spawn_blocking(move || cli.wait().unwrap()).await.unwrap();
+    assert!(done.success());
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'dry_run'")
+            .await,
+        1
+    );
+}
+both!(dry_run_lock, dry_run_blocks_uploads);
