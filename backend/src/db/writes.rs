@@ -27,10 +27,7 @@ fn sqlite_code(e: &sqlx::Error) -> Option<i64> {
 
 /// Whether `e` is the database refusing a write because it is read-only.
 pub fn is_read_only(e: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
-        return false;
-    };
-    is_read_only_sqlx(e)
+    super::sqlx_error(e).is_some_and(is_read_only_sqlx)
 }
 
 fn is_read_only_sqlx(e: &sqlx::Error) -> bool {
