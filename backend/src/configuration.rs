@@ -17,6 +17,24 @@ pub fn progress_interval() -> std::time::Duration {
     std::time::Duration::from_millis(ms.max(1))
 }
 
+/// Where a run keeps the record of its failure while the database refuses it
+/// (`PENDING_RUNS_DIR`, default `data/pending-runs` under the working
+/// directory, beside the default database): see [`crate::etl::record`].
+pub fn pending_runs_dir() -> PathBuf {
+    std::env::var_os("PENDING_RUNS_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("data/pending-runs"), PathBuf::from)
+}
+
+/// How long `backend ingest` goes on trying to record a failure the database
+/// refuses before it exits (`RUN_RECORD_WAIT_SECS`, default 10).
+pub fn record_wait() -> std::time::Duration {
+    std::env::var("RUN_RECORD_WAIT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(crate::etl::record::DEFAULT_WAIT, std::time::Duration::from_secs)
+}
+
 /// The level of successful requests' log lines: `REQUEST_LOG` = `info`
 /// (default), `debug` or `off`. Read once.
 pub fn request_log() -> crate::telemetry::RequestLogLevel {

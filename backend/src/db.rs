@@ -1,4 +1,9 @@
-//! Connecting to the configured database.
+//! Connecting to the configured database, and what a process must know
+//! about it: whether it is reachable, whether it takes writes ([`writes`]),
+//! and whether a SQLite file is still the one opened ([`file`]).
+
+pub mod file;
+pub mod writes;
 
 use std::time::Duration;
 
@@ -19,14 +24,30 @@ pub struct ConnectError {
 pub const POOL_SIZE: u32 = 16;
 
 fn options(settings: &DatabaseSettings) -> ConnectOptions {
-    let mut options = ConnectOptions::new(settings.url().expose_secret().to_owned());
+    let url = settings.url().expose_secret();
+    let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(POOL_SIZE)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if existing_sqlite_file(url) {
+        // Never created again by this process: a connection opened after the
+        // file was deleted fails, instead of starting an empty database at
+        // its path that would then be served (or loaded into) as the data.
+        options.map_sqlx_sqlite_opts(|o| o.create_if_missing(false));
+    }
     options
+}
+
+/// Whether `url` names a SQLite file that exists.
+fn existing_sqlite_file(url: &str) -> bool {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") {
+        return false;
+    }
+    sqlx::sqlite::SqliteConnectOptions::from_str(url).is_ok_and(|o| o.get_filename().is_file())
 }
 
 fn failed(settings: &DatabaseSettings) -> impl Fn(sea_orm::DbErr) -> ConnectError + '_ {
@@ -52,11 +73,20 @@ pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnect
     Database::connect(options).await.map_err(failed(settings))
 }
 
+pub use writes::{is_read_only, Writes};
+
 /// What a database needs once per process: SQLite files get WAL, so readers
-/// keep reading during an ingest (it is stored in the file: idempotent).
+/// keep reading during an ingest (it is stored in the file: idempotent). A
+/// read-only file keeps its journal mode: it is served for reads as it is.
 pub async fn prepare(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        match db.execute_unprepared("PRAGMA journal_mode = WAL").await {
+            Ok(_) => {}
+            Err(e) if is_read_only(&e) => {
+                tracing::info!("the SQLite database is read-only: its journal mode stays as it is");
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

@@ -46,6 +46,13 @@ pub enum ApiError {
     /// The server is waiting for its database (not reached yet, or gone).
     #[error("the database is unavailable{}: the server is waiting for it, try again shortly", down_for_s.map(|s| format!(" (for {s} s)")).unwrap_or_default())]
     NotReady { down_for_s: Option<u64> },
+    /// The database takes no writes (read-only); reads are still served.
+    #[error("{0}: the reports are served, but nothing is written (uploads and sign-outs are refused) until it takes writes again")]
+    ReadOnly(String),
+    /// The server's SQLite file was deleted or replaced under it (see
+    /// [`crate::db::file`]): it serves nothing until it is restarted.
+    #[error("{0}")]
+    DatabaseFileChanged(String),
     #[error("internal error")]
     Internal(#[source] DbErr),
     /// The server's own files (an upload being stored).
@@ -82,6 +89,7 @@ impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
             e if crate::db::is_unreachable(&e) => ApiError::Unavailable(e),
+            e if crate::db::is_read_only(&e) => ApiError::ReadOnly("the database is read-only".to_owned()),
             other => ApiError::Internal(other),
         }
     }
@@ -101,6 +109,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
+            ApiError::ReadOnly(_) => "database_read_only",
+            ApiError::DatabaseFileChanged(_) => "database_file_changed",
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => "internal_error",
         }
     }
@@ -118,7 +128,10 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) | ApiError::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_)
+            | ApiError::NotReady { .. }
+            | ApiError::ReadOnly(_)
+            | ApiError::DatabaseFileChanged(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use backend::auth::{tokens, AuthSettings, Role};
 use backend::configuration::DatabaseSettings;
 use backend::etl::kpi::QualityThresholds;
-use backend::etl::{self, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
+use backend::etl::{self, FailureRecording, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::startup::{Application, ServeSettings};
 use backend::uploads::UploadSettings;
@@ -257,8 +257,19 @@ impl IngestRules {
             strict_quality: q.strict_quality,
             freshness_sla_days: q.freshness_sla_days,
             fail_after_rows: None,
+            panic_after_rows: None,
             requested_by: "cli".to_owned(),
+            recording: recording(),
         }
+    }
+}
+
+/// Where a failed run keeps its record while the database refuses it, and
+/// how long the CLI tries (a server's uploads try in the background instead).
+fn recording() -> FailureRecording {
+    FailureRecording {
+        pending_dir: Some(backend::configuration::pending_runs_dir()),
+        wait: Some(backend::configuration::record_wait()),
     }
 }
 
@@ -438,7 +449,10 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 },
                 // A database never loaded (or never migrated) serves 404 no_data, not errors.
                 migrate: true,
-                ingest_if_empty: ingest_if_empty.map(IngestOptions::replace),
+                ingest_if_empty: ingest_if_empty.map(|dir| IngestOptions {
+                    recording: recording(),
+                    ..IngestOptions::replace(dir)
+                }),
                 metrics_bind,
             };
             let app = Application::build_with_reads(&settings, db, reads)

@@ -7,6 +7,13 @@
 //! One task per server watches the database: until it is prepared, it retries
 //! the preparation with a growing pause ([`FIRST_RETRY`] doubling up to
 //! [`LAST_RETRY`]); then it pings the database every [`PING_EVERY`].
+//!
+//! It also watches what a ping cannot see: a SQLite file deleted or replaced
+//! under the server (the connections it holds still answer, from the old
+//! file: see [`crate::db::file`]) makes it not ready, with that reason, until
+//! the path leads to the same file again; and a database that takes no writes
+//! (read-only) is served for reads, the readiness answer saying that writes
+//! are unavailable, and tried again every ping until it takes them.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +26,8 @@ use actix_web::web;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::auth::Auth;
+use crate::db::file::{FileChange, PinnedFile};
+use crate::db::Writes;
 use crate::error::ApiError;
 use crate::etl::{IngestOptions, RunStatus};
 use crate::startup::StartError;
@@ -40,6 +49,12 @@ pub struct Readiness {
     failures: AtomicU32,
     /// When the database stopped answering (or the server started without it).
     down_since: Mutex<Option<Instant>>,
+    /// The SQLite file served, as it was once prepared (none on PostgreSQL).
+    file: Mutex<Option<PinnedFile>>,
+    /// What became of it, while the path does not lead to it.
+    file_change: Mutex<Option<FileChange>>,
+    /// Why the database takes no writes; `None` while it does.
+    read_only: Mutex<Option<String>>,
 }
 
 impl Readiness {
@@ -47,8 +62,80 @@ impl Readiness {
         self.ready.load(Ordering::Acquire)
     }
 
+    /// Pins the SQLite file of `db` (once; nothing for PostgreSQL).
+    pub fn pin(&self, db: &DatabaseConnection) {
+        let Some(path) = crate::db::file::sqlite_path(db) else {
+            return;
+        };
+        let Ok(mut file) = self.file.lock() else { return };
+        if file.is_some() {
+            return;
+        }
+        match PinnedFile::pin(&path) {
+            Ok(pinned) => *file = Some(pinned),
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot look at the SQLite database file"),
+        }
+    }
+
+    /// Whether the pinned file is still at its path; when it is not, the
+    /// server stops serving from it (not ready) and says why.
+    pub fn check_file(&self) -> Result<(), ApiError> {
+        let change = {
+            let Ok(file) = self.file.lock() else { return Ok(()) };
+            let Some(pinned) = file.as_ref() else { return Ok(()) };
+            match pinned.check() {
+                Ok(()) => return Ok(()),
+                Err(change) => {
+                    let known = self.file_change.lock().ok().and_then(|c| *c);
+                    if known != Some(change) {
+                        tracing::error!(file = %pinned.path().display(), "{}: 503 on the endpoints that need the database", change.explain());
+                    }
+                    change
+                }
+            }
+        };
+        self.ready.store(false, Ordering::Release);
+        if let Ok(mut c) = self.file_change.lock() {
+            *c = Some(change);
+        }
+        if let Ok(mut since) = self.down_since.lock() {
+            since.get_or_insert_with(Instant::now);
+        }
+        Err(ApiError::DatabaseFileChanged(change.explain()))
+    }
+
+    /// Records whether the database takes writes (logging when that changes).
+    pub fn set_writes(&self, writes: &Writes) {
+        let Ok(mut read_only) = self.read_only.lock() else {
+            return;
+        };
+        match writes {
+            Writes::Available => {
+                if read_only.take().is_some() {
+                    tracing::info!("the database takes writes again: uploads are accepted");
+                }
+            }
+            Writes::Unavailable(why) => {
+                if read_only.is_none() {
+                    tracing::warn!(reason = %why, "the database takes no writes: serving the reports read-only, refusing uploads");
+                }
+                *read_only = Some(why.clone());
+            }
+        }
+    }
+
+    /// Why the database takes no writes; `None` while it does.
+    pub fn read_only(&self) -> Option<String> {
+        self.read_only.lock().ok().and_then(|r| r.clone())
+    }
+
     /// The database answers (and is prepared).
     pub fn up(&self) {
+        if let Ok(mut change) = self.file_change.lock() {
+            if change.take().is_some() {
+                tracing::info!("the SQLite database file is back at its path: serving");
+            }
+        }
         if !self.ready.swap(true, Ordering::AcqRel) {
             if let Some(since) = self.down_since.lock().ok().and_then(|mut d| d.take()) {
                 tracing::info!(
@@ -78,6 +165,9 @@ impl Readiness {
 
     /// The answer of an endpoint that needs the database while it is down.
     fn unavailable(&self) -> ApiError {
+        if let Some(change) = self.file_change.lock().ok().and_then(|c| *c) {
+            return ApiError::DatabaseFileChanged(change.explain());
+        }
         ApiError::NotReady {
             down_for_s: self
                 .down_since
@@ -96,16 +186,43 @@ pub struct Preparation {
     /// Ingest this when the database holds no run yet (`--ingest-if-empty`).
     pub ingest_if_empty: Option<IngestOptions>,
     pub auth: web::Data<Auth>,
+    /// Where failed runs keep their records while the database refuses them
+    /// (see [`crate::etl::record`]): recorded once it takes writes.
+    pub pending_runs: Option<std::path::PathBuf>,
 }
 
 impl Preparation {
-    /// Prepares `db`; an unreachable database is an error that
+    /// Prepares `db`, and says whether it takes writes (a read-only database
+    /// is served for reads); an unreachable database is an error that
     /// [`StartError::is_unreachable`] recognises.
-    pub async fn run(&self, db: &DatabaseConnection) -> Result<(), StartError> {
+    pub async fn run(&self, db: &DatabaseConnection) -> Result<Writes, StartError> {
         crate::db::prepare(db).await.map_err(StartError::Database)?;
+        let writes = crate::db::writes::writes(db).await.map_err(StartError::Database)?;
         if self.migrate {
             use migration::MigratorTrait;
-            migration::Migrator::up(db, None).await.map_err(StartError::Migration)?;
+            match &writes {
+                Writes::Available => migration::Migrator::up(db, None).await.map_err(StartError::Migration)?,
+                // Served as it is, if its schema is this version's.
+                Writes::Unavailable(why) => {
+                    let pending = crate::db::writes::pending_migrations(db)
+                        .await
+                        .map_err(StartError::Database)?;
+                    if !pending.is_empty() {
+                        return Err(StartError::ReadOnlyUnmigrated {
+                            why: why.clone(),
+                            pending: pending.len(),
+                        });
+                    }
+                }
+            }
+        }
+        if let (Writes::Available, Some(dir)) = (&writes, &self.pending_runs) {
+            match crate::etl::record::apply_pending(db, dir).await {
+                Ok(_) => {}
+                Err(e) if crate::db::is_unreachable(&e) => return Err(StartError::Database(e)),
+                // Kept for the next start: no reason not to serve.
+                Err(e) => tracing::warn!(error = %e, "cannot record the failures kept in {}", dir.display()),
+            }
         }
         self.auth.check_open_mode().await?;
         if let Some(options) = &self.ingest_if_empty {
@@ -130,7 +247,7 @@ impl Preparation {
                 }
             }
         }
-        Ok(())
+        Ok(writes)
     }
 }
 
@@ -171,11 +288,30 @@ pub async fn watch(
         let Some(primary) = pools.first() else { return };
         let mut result = Ok(());
         if !prepared {
-            result = preparation.run(primary).await;
+            result = preparation
+                .run(primary)
+                .await
+                .map(|writes| readiness.set_writes(&writes));
             prepared = result.is_ok();
         }
         if result.is_ok() {
+            readiness.pin(primary);
+            // Not pinged while its file is gone: a new connection would
+            // create an empty database at the path.
+            if readiness.check_file().is_err() {
+                tokio::time::sleep(PING_EVERY).await;
+                continue;
+            }
             result = ping_all(&pools).await.map_err(StartError::Database);
+        }
+        if result.is_ok() && readiness.read_only().is_some() {
+            // Read-only until it takes writes again (permissions fixed, a
+            // standby promoted): then uploads are accepted, no restart needed.
+            match crate::db::writes::writes(primary).await {
+                Ok(writes) => readiness.set_writes(&writes),
+                // The next ping says whether the database is gone.
+                Err(e) => tracing::debug!(error = %e, "cannot tell whether the database takes writes"),
+            }
         }
         match result {
             Ok(()) => {

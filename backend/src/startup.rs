@@ -78,6 +78,9 @@ pub enum StartError {
     Migration(#[source] sea_orm::DbErr),
     #[error("{0}")]
     InitialIngest(String),
+    /// A read-only database is served as it is, but not in an older schema.
+    #[error("{why}, and {pending} migration(s) are pending: apply them once with write access (`migration up`, or `serve` on a writable database), then it can be served read-only")]
+    ReadOnlyUnmigrated { why: String, pending: usize },
 }
 
 impl StartError {
@@ -87,7 +90,7 @@ impl StartError {
         match self {
             StartError::Access(e) => e.is_unreachable(),
             StartError::Database(e) | StartError::Migration(e) => crate::db::is_unreachable(e),
-            StartError::Listen { .. } | StartError::InitialIngest(_) => false,
+            StartError::Listen { .. } | StartError::InitialIngest(_) | StartError::ReadOnlyUnmigrated { .. } => false,
         }
     }
 }
@@ -149,12 +152,16 @@ impl Application {
             migrate: settings.migrate,
             ingest_if_empty: settings.ingest_if_empty.clone(),
             auth: auth.clone(),
+            pending_runs: settings.upload.defaults.recording.pending_dir.clone(),
         };
         let readiness = std::sync::Arc::new(Readiness::default());
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
         let prepared = match crate::readiness::ping_all(&pools).await {
             Ok(()) => match preparation.run(&db).await {
-                Ok(()) => true,
+                Ok(writes) => {
+                    readiness.set_writes(&writes);
+                    true
+                }
                 Err(e) if e.is_unreachable() => false,
                 Err(e) => return Err(e),
             },

@@ -142,24 +142,35 @@ impl Uploads {
     }
 
     /// Runs `started` on a thread of its own; `folder` (the uploaded files)
-    /// is removed when the run ends.
+    /// is removed when the run ends. A run that fails and whose failure the
+    /// database refuses goes on trying to record it in the background (the
+    /// server lives on): see [`crate::etl::record`].
     pub fn spawn(
         self: &Arc<Self>,
         db: DatabaseConnection,
         started: StartedRun,
-        options: IngestOptions,
+        mut options: IngestOptions,
         folder: tempfile::TempDir,
         cache: Arc<crate::reports::ReportCache>,
     ) -> std::io::Result<()> {
         let id = started.id();
+        options.recording.wait = None;
+        // Recorded if the run cannot even start (it would stay `running`).
+        let mut unstarted = started.failure(String::new());
+        let recording = options.recording.clone();
+        let Some(runtime) = self.runtime.0.as_ref().map(|rt| rt.handle().clone()) else {
+            unstarted.error = "the run could not be started: the server is shutting down".to_owned();
+            if let Ok(here) = tokio::runtime::Handle::try_current() {
+                record_unstarted(&here, db, unstarted, recording);
+            }
+            return Err(std::io::Error::other("the ingest runtime is shut down"));
+        };
         let live = Arc::new(Live::default());
         if let Ok(mut running) = self.running.lock() {
             *running = Some((id, live.clone()));
         }
         let uploads = self.clone();
-        let Some(runtime) = self.runtime.0.as_ref().map(|rt| rt.handle().clone()) else {
-            return Err(std::io::Error::other("the ingest runtime is shut down"));
-        };
+        let record_db = db.clone();
         // The run's futures hold database handles that are not `Send` across
         // their awaits: they are made and driven on the run's thread.
         let run = move || async move {
@@ -180,11 +191,34 @@ impl Uploads {
                 }
             }
         };
-        std::thread::Builder::new()
+        let thread = runtime.clone();
+        let spawned = std::thread::Builder::new()
             .name(format!("ingest-{id}"))
-            .spawn(move || runtime.block_on(run()))?;
+            .spawn(move || thread.block_on(run()));
+        if let Err(e) = spawned {
+            unstarted.error = format!("the run could not be started: {e}");
+            record_unstarted(&runtime, record_db, unstarted, recording);
+            if let Ok(mut running) = self.running.lock() {
+                *running = None;
+            }
+            return Err(e);
+        }
         Ok(())
     }
+}
+
+/// Records the failure of a run that could not be started, on `runtime`.
+fn record_unstarted(
+    runtime: &tokio::runtime::Handle,
+    db: DatabaseConnection,
+    failed: etl::FailedRun,
+    recording: etl::FailureRecording,
+) {
+    runtime.spawn(async move {
+        if let Err(first) = etl::record::try_once(&db, &failed).await {
+            etl::record::after_refusal(&db, failed, first, &recording).await;
+        }
+    });
 }
 
 /// The run that holds the ingest lock, if it is recorded yet (for a 409's message).

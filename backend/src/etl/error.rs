@@ -23,6 +23,14 @@ pub enum EtlError {
         column: &'static str,
         found: String,
     },
+    #[error(
+        "{path}: cannot create the ingest lock file beside the SQLite database (is its folder read-only?): {source}"
+    )]
+    Lock { path: PathBuf, source: std::io::Error },
+    #[error("the database is read-only, and an ingest writes (even a dry run records its run): {0}")]
+    ReadOnly(String),
+    #[error("the SQLite database file was deleted, moved or replaced while the run ran: nothing was committed (it would have gone into a file no one reads any more)")]
+    DatabaseFileMoved,
     #[error("database error while {during}: {message}")]
     Database { during: &'static str, message: String },
     #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {already_loaded} already loaded + {duplicates} duplicates + {rejected} rejected")]

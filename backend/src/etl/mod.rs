@@ -24,6 +24,7 @@ mod months;
 pub mod progress;
 mod read;
 mod reconcile;
+pub mod record;
 mod render;
 pub mod rows;
 mod state;
@@ -32,7 +33,7 @@ pub mod tables;
 use std::path::PathBuf;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde::Serialize;
 
 pub use audit::{FileSummary, ReasonCount, Totals};
@@ -40,8 +41,12 @@ pub use counts::Counts;
 pub use error::EtlError;
 pub use guard::{GuardRails, Pct, Refusal};
 pub use read::source::{normalise, Limits};
+<<<<<<< HEAD
 /// The names of the input files, the only ones a run records.
 pub use read::FILES;
+=======
+pub use record::{FailedRun, FailureRecording};
+>>>>>>> h/runs
 pub use state::DataState;
 
 use crate::entities::etl_run;
@@ -144,8 +149,13 @@ pub struct IngestOptions {
     /// Test hook: fail the run after this many transactions were written, to
     /// prove that a failed load leaves the previous data intact.
     pub fail_after_rows: Option<u64>,
+    /// Test hook: panic there instead, to prove that a run that panics still
+    /// ends recorded.
+    pub panic_after_rows: Option<u64>,
     /// Recorded with the run: `cli`, or who uploaded the files.
     pub requested_by: String,
+    /// What a failed run does when the database refuses its record.
+    pub recording: FailureRecording,
 }
 
 impl IngestOptions {
@@ -164,7 +174,9 @@ impl IngestOptions {
             strict_quality: false,
             freshness_sla_days: 2,
             fail_after_rows: None,
+            panic_after_rows: None,
             requested_by: "cli".to_owned(),
+            recording: FailureRecording::default(),
         }
     }
 
@@ -246,11 +258,24 @@ fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
 /// recorded in `etl_run`.
 pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<RunSummary, EtlError> {
     use migration::MigratorTrait;
+    // Said plainly, before anything else refuses to write for its own reason.
+    if let crate::db::Writes::Unavailable(why) = crate::db::writes::writes(db)
+        .await
+        .map_err(dbe("checking that the database takes writes"))?
+    {
+        return Err(EtlError::ReadOnly(why));
+    }
     migration::Migrator::up(db, None)
         .await
         .map_err(dbe("applying migrations"))?;
     // Held until the run is recorded: a second ingest waits here.
     let lock = IngestLock::acquire(db).await?;
+    // Failures of earlier runs that their database refused to record.
+    if let Some(dir) = &options.recording.pending_dir {
+        record::apply_pending(db, dir)
+            .await
+            .map_err(dbe("recording the failures of earlier runs"))?;
+    }
     StartedRun::record(db, options, lock)
         .await?
         .execute(db, options, &Progress::for_stderr())
@@ -268,10 +293,8 @@ impl StartedRun {
     /// Records a run of `options` (the database migrated, `lock` taken).
     pub async fn record(db: &DatabaseConnection, options: &IngestOptions, lock: IngestLock) -> Result<Self, EtlError> {
         // A run still marked running was killed (no other ingest runs now): its
-        // transaction rolled back.
-        db.execute_unprepared("UPDATE etl_run SET status = 'abandoned' WHERE status = 'running'")
-            .await
-            .map_err(dbe("marking abandoned runs"))?;
+        // transaction rolled back. Said so where readers look for why.
+        abandoned(db).await?;
         let recorded = RecordedOptions {
             force: options.force,
             dry_run: options.dry_run,
@@ -303,34 +326,80 @@ impl StartedRun {
         self.run.id
     }
 
-    /// Runs the phases; the lock is released when it returns.
+    /// The record of this run failing now with `error` (for a run that
+    /// cannot even be started: see [`record`]).
+    pub fn failure(&self, error: String) -> FailedRun {
+        FailedRun::now(self.run.id, self.run.started_at, error)
+    }
+
+    /// Runs the phases; the lock is released when it returns. A run that
+    /// fails ends recorded as failed, with its error, as
+    /// `options.recording` says (see [`record`]).
     pub async fn execute(
         self,
         db: &DatabaseConnection,
         options: &IngestOptions,
         progress: &Progress,
     ) -> Result<RunSummary, EtlError> {
+        use futures_util::FutureExt;
         let (run, lock) = (self.run, self.lock);
-        let result = run_phases(db, options, run.id, progress).await;
-        let result = match result {
+        // A panic (a bug) ends the run like an error: recorded, the lock
+        // released. What the run held is dropped on the way (its load
+        // transaction rolls back), so nothing half-done is used afterwards.
+        let result = std::panic::AssertUnwindSafe(run_phases(db, options, run.id, progress))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(EtlError::Aborted(format!(
+                    "internal error (a bug, please report it): {what}"
+                )))
+            });
+        match result {
             Ok(summary) => {
                 tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
+                lock.release().await;
                 Ok(summary)
             }
             Err(error) => {
-                let mut failed: etl_run::ActiveModel = run.into();
-                failed.status = Set(RunStatus::Failed.as_str().to_owned());
-                failed.finished_at = Set(Some(Utc::now().naive_utc()));
-                failed.error = Set(Some(error.to_string()));
-                if let Err(e) = failed.update(db).await {
-                    tracing::warn!(error = %e, "could not record the failed run");
+                let failed = FailedRun::now(run.id, run.started_at, error.to_string());
+                // Recorded before the lock is released when the database takes
+                // it; tried again after, so no other ingest waits for that.
+                let refused = record::try_once(db, &failed).await.err();
+                lock.release().await;
+                if let Some(first) = refused {
+                    record::after_refusal(db, failed, first, &options.recording).await;
                 }
                 Err(error)
             }
-        };
-        lock.release().await;
-        result
+        }
     }
+}
+
+/// What `abandoned` runs say in their `error`.
+pub const ABANDONED: &str = "the run stopped without recording its end (its process was killed, or lost its \
+     database and could not record why): nothing it wrote was committed";
+
+/// Marks the runs left `running` as abandoned (the caller holds the ingest lock).
+async fn abandoned(db: &DatabaseConnection) -> Result<(), EtlError> {
+    use sea_orm::sea_query::{Expr, Func};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let running = etl_run::Column::Status.eq(RunStatus::Running.as_str());
+    etl_run::Entity::update_many()
+        .col_expr(etl_run::Column::Status, Expr::value(RunStatus::Abandoned.as_str()))
+        .col_expr(
+            etl_run::Column::Error,
+            Func::coalesce([Expr::col(etl_run::Column::Error).into(), Expr::val(ABANDONED).into()]).into(),
+        )
+        .filter(running)
+        .exec(db)
+        .await
+        .map_err(dbe("marking abandoned runs"))?;
+    Ok(())
 }
 
 /// Resident memory of this process (Linux; 0 elsewhere), for the phase log.
@@ -651,6 +720,9 @@ async fn load_transactions(
             return Err(EtlError::Aborted(format!(
                 "forced failure after {written} transactions (test hook)"
             )));
+        }
+        if options.panic_after_rows.is_some_and(|limit| written >= limit) {
+            panic!("forced panic after {written} transactions (test hook)");
         }
     }
     let tx = pass2.await.map_err(read::join_error)??;

@@ -59,7 +59,7 @@ pub struct UploadForm {
     (status = 409, description = "Another ingest is running", body = api_types::ApiError),
     (status = 413, description = "The body is larger than the server's limit", body = api_types::ApiError),
     (status = 429, description = "Too many failed attempts from this address", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable", body = api_types::ApiError)),
+    (status = 503, description = "The database is unreachable (`database_unavailable`), takes no writes (`database_read_only`), or its SQLite file was deleted or replaced (`database_file_changed`)", body = api_types::ApiError)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(
     req: HttpRequest,
@@ -68,6 +68,7 @@ pub async fn upload(
     uploads: web::Data<Uploads>,
     cache: web::Data<crate::reports::ReportCache>,
     principal: web::ReqData<Principal>,
+    readiness: web::Data<crate::readiness::Readiness>,
 ) -> Result<HttpResponse, ApiError> {
     let max = uploads.settings.max_bytes;
     let declared = req
@@ -79,7 +80,15 @@ pub async fn upload(
     }
     // Ingests write to the primary (the reports may be read from a standby).
     let db = &primary.0;
-    // Before reading anything: a second upload is told at once.
+    // Before reading anything: a database that cannot take the run says so
+    // at once (its file gone, or read-only), rather than accepting the upload.
+    readiness.check_file()?;
+    let writes = crate::db::writes::writes(db).await?;
+    readiness.set_writes(&writes);
+    if let crate::db::Writes::Unavailable(why) = writes {
+        return Err(ApiError::ReadOnly(why));
+    }
+    // A second upload is told at once.
     let Some(lock) = IngestLock::try_acquire(db).await.map_err(ingest_error)? else {
         let which = crate::uploads::running_run(db)
             .await
@@ -272,5 +281,16 @@ fn io_error(during: &'static str, e: std::io::Error) -> ApiError {
 }
 
 fn ingest_error(e: etl::EtlError) -> ApiError {
-    ApiError::Ingest(e.to_string())
+    match e {
+        etl::EtlError::ReadOnly(why) => ApiError::ReadOnly(why),
+        // The lock file's path is the server's business: logged, not answered.
+        e @ etl::EtlError::Lock { .. } => {
+            tracing::error!(error = %e, "cannot take the ingest lock");
+            ApiError::ReadOnly(
+                "the ingest lock file cannot be created beside the SQLite database (is its folder read-only?)"
+                    .to_owned(),
+            )
+        }
+        e => ApiError::Ingest(e.to_string()),
+    }
 }

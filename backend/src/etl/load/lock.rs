@@ -5,7 +5,8 @@
 //!
 //! PostgreSQL: a session advisory lock on a connection of its own, closed
 //! (never returned to the pool) when the ingest ends, so a crash releases it.
-//! SQLite: an exclusive `flock` on `<database file>.ingest-lock`, released by
+//! SQLite: an exclusive `flock` on `<database file>.ingest-lock` (beside the
+//! file its path resolves to, whatever name a process gives it), released by
 //! the operating system when the process ends, however it ends.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
@@ -70,11 +71,13 @@ impl IngestLock {
                 Ok(Some(IngestLock::Postgres(conn)))
             }
             _ => {
-                let pool = db.get_sqlite_connection_pool();
-                let file = pool.connect_options().get_filename().to_owned();
-                if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+                let Some(file) = crate::db::file::sqlite_path(db) else {
                     return Ok(Some(IngestLock::Sqlite(None)));
-                }
+                };
+                // The same database reached by another name (a symbolic link,
+                // a relative path from elsewhere) must take the same lock: the
+                // lock file goes beside the file the name resolves to.
+                let file = std::fs::canonicalize(&file).unwrap_or(file);
                 let mut path = file.into_os_string();
                 path.push(".ingest-lock");
                 let lock = std::fs::OpenOptions::new()
@@ -82,7 +85,7 @@ impl IngestLock {
                     .truncate(false)
                     .write(true)
                     .open(&path)
-                    .map_err(|source| EtlError::Open {
+                    .map_err(|source| EtlError::Lock {
                         path: path.clone().into(),
                         source,
                     })?;

@@ -47,6 +47,7 @@ impl SqliteLoader {
             .await
             .map_err(EtlError::db("configuring the load connection"))?;
         begin_immediate(&mut conn).await?;
+        ensure_in_place(&mut conn).await?;
         let mut loader = Self {
             conn,
             mode,
@@ -209,6 +210,8 @@ impl SqliteLoader {
         if !violations.is_empty() {
             return Err(EtlError::Aborted(format!("foreign key violations in {violations:?}")));
         }
+        // Just before the commit: the file may have gone while the run ran.
+        ensure_in_place(&mut self.conn).await?;
         let step = Step::start("commit");
         self.raw("COMMIT", "committing the load").await?;
         step.done(None);
@@ -303,6 +306,35 @@ async fn begin_immediate(conn: &mut SqliteConnection) -> Result<(), EtlError> {
         .execute(&mut *conn)
         .await
         .map_err(EtlError::db("configuring the load connection"))?;
+    Ok(())
+}
+
+/// Fails when the database file `conn` has open is no longer at its path
+/// (deleted, renamed, or replaced since it was opened): a commit would go into
+/// a file no one reads any more and be reported as loaded. SQLite itself
+/// refuses such writes only in rollback-journal mode, not in WAL mode.
+#[allow(unsafe_code)]
+async fn ensure_in_place(conn: &mut SqliteConnection) -> Result<(), EtlError> {
+    use rusqlite::ffi;
+    let mut handle = conn
+        .lock_handle()
+        .await
+        .map_err(EtlError::db("locking the load connection"))?;
+    let mut moved: std::os::raw::c_int = 0;
+    // SAFETY: while `handle` lives, sqlx's worker thread makes no calls on this
+    // connection; the call writes one int into `moved`, which outlives it.
+    let rc = unsafe {
+        ffi::sqlite3_file_control(
+            handle.as_raw_handle().as_ptr(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_HAS_MOVED,
+            (&mut moved as *mut std::os::raw::c_int).cast(),
+        )
+    };
+    // Not SQLITE_OK: a database without a file (in memory), nothing to check.
+    if rc == ffi::SQLITE_OK && moved != 0 {
+        return Err(EtlError::DatabaseFileMoved);
+    }
     Ok(())
 }
 
