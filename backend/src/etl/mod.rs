@@ -519,9 +519,13 @@ async fn run_phases(
     }
     let before = audit::totals(&current.state, &current.monthly);
     let after = audit::totals(&state, &aggregates.monthly_after);
+    // A replace is judged on every figure of the data it would leave; an
+    // append only adds (see guard::check).
+    let figures_before = guard::Figures::of(&current.state, &current.monthly);
+    let figures_after = guard::Figures::of(&state, &aggregates.monthly_after);
     let mut refusals = guard::check(
         &files,
-        (!append).then_some((tx.counts.loaded, before.transactions.max(0) as u64)),
+        (!append).then_some((&figures_before, &figures_after)),
         &options.guard,
     );
     if options.strict_quality {
