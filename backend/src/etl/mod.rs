@@ -345,6 +345,17 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
                     .to_owned(),
             ))
         }
+        // A replace is judged on what it would keep (guard rails): without a
+        // recorded state, the dimensions are counted from the tables.
+        _ if stored::has_data(loader).await? => {
+            let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
+            let mut state = DataState::default();
+            state.customers.customers = customers;
+            state.customers.without_name = without_name;
+            state.customers.without_email = without_email;
+            state.products = products;
+            state
+        }
         _ => DataState::default(),
     };
     Ok(Current {
