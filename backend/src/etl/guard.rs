@@ -108,7 +108,7 @@ pub struct CurrencyFigures {
 }
 
 /// The figures of the data a replace is judged on: what is loaded now, and
-/// what the run would leave. Each comes from one file (see [`KEPT`]).
+/// what the run would leave. Each comes from one file (see `KEPT`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
     pub transactions: u64,
@@ -142,13 +142,36 @@ impl Figures {
     }
 }
 
-/// The counted figures a replace must keep, each with the file it comes from
-/// and its name in messages: the one list to add a figure to.
-const KEPT: [(&str, &str, fn(&Figures) -> u64); 4] = [
-    (transactions::FILE, "transactions", |f| f.transactions),
-    (users::FILE, "customers with a name", |f| f.customers_with_name),
-    (users::FILE, "customers with an e-mail", |f| f.customers_with_email),
-    (products::FILE, "products", |f| f.products),
+/// A counted figure a replace must keep: the file it comes from, its name
+/// in messages, and where to find it.
+struct Kept {
+    file: &'static str,
+    figure: &'static str,
+    value: fn(&Figures) -> u64,
+}
+
+/// The counted figures a replace must keep: the one list to add a figure to.
+const KEPT: [Kept; 4] = [
+    Kept {
+        file: transactions::FILE,
+        figure: "transactions",
+        value: |f| f.transactions,
+    },
+    Kept {
+        file: users::FILE,
+        figure: "customers with a name",
+        value: |f| f.customers_with_name,
+    },
+    Kept {
+        file: users::FILE,
+        figure: "customers with an e-mail",
+        value: |f| f.customers_with_email,
+    },
+    Kept {
+        file: products::FILE,
+        figure: "products",
+        value: |f| f.products,
+    },
 ];
 
 /// Why a run is refused. Each message names the file, the figures and the
@@ -320,7 +343,7 @@ pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails
         return out;
     }
     let limit = rails.min_keep_pct.to_string();
-    for (file, figure, value) in KEPT {
+    for Kept { file, figure, value } in KEPT {
         let (b, a) = (value(before), value(after));
         // An empty database (or figure) is no baseline.
         if b > 0 && rails.min_keep_pct.not_reached_by(a, b) {
