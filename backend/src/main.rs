@@ -200,11 +200,13 @@ enum RoleArg {
 /// The rules of every ingest, by `ingest` or by an upload to `serve`.
 #[derive(clap::Args)]
 struct IngestRules {
-    /// Refuse the run when more than this share of a file's rows is rejected.
+    /// Refuse the run when more than this share of a file's rows is rejected
+    /// (each file; its rows counted once repeated rows are set aside).
     #[arg(long, env = "MAX_REJECT_PCT", default_value = "5", value_name = "PCT")]
     max_reject_pct: Pct,
-    /// Refuse a replace that would keep fewer transactions than this share of
-    /// those loaded now.
+    /// Refuse a replace that would keep less than this share of the
+    /// transactions, customers with a name or an e-mail, products, or any
+    /// currency's revenue loaded now (0: off).
     #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
     min_keep_pct: Pct,
     /// Longest header line read, in bytes (a longer first line is not an export).

@@ -1,12 +1,17 @@
 //! Guard rails: the checks that refuse a run before anything is committed,
 //! when its files look like a broken export rather than new data.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use api_types::Money;
 use serde::Serialize;
 
 use super::audit::FileSummary;
+use super::read::{products, transactions, users};
+use super::rows::MonthlyRow;
+use super::state::DataState;
 
 /// A percentage with two decimals, as hundredths of a percent (`5` → 500):
 /// compared with exact integer arithmetic.
@@ -23,14 +28,15 @@ impl Pct {
         self.0
     }
 
-    /// Whether `part / whole` is above this percentage.
-    pub fn exceeded_by(self, part: u64, whole: u64) -> bool {
-        u128::from(part) * 10_000 > u128::from(whole) * u128::from(self.0)
+    /// Whether `part / whole` is above this percentage (exact: 128-bit products).
+    pub fn exceeded_by(self, part: impl Into<i128>, whole: impl Into<i128>) -> bool {
+        part.into() * 10_000 > whole.into() * i128::from(self.0)
     }
 
-    /// Whether `part / whole` is below this percentage.
-    pub fn not_reached_by(self, part: u64, whole: u64) -> bool {
-        u128::from(part) * 10_000 < u128::from(whole) * u128::from(self.0)
+    /// Whether `part / whole` is below this percentage (exact; a negative
+    /// `part` of a positive `whole` is below any percentage but 0).
+    pub fn not_reached_by(self, part: impl Into<i128>, whole: impl Into<i128>) -> bool {
+        part.into() * 10_000 < whole.into() * i128::from(self.0)
     }
 }
 
@@ -74,9 +80,12 @@ impl FromStr for Pct {
 /// The limits a run must stay within.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct GuardRails {
-    /// Largest share of a file's rows that may be rejected.
+    /// Largest share of a file's rows that may be rejected (counted once
+    /// repeated rows are set aside).
     pub max_reject_pct: Pct,
-    /// A replace must keep at least this share of the transactions loaded now.
+    /// A replace must keep at least this share of each figure of the data
+    /// loaded now: transactions, customers with a name, customers with an
+    /// e-mail, products, and each currency's revenue.
     pub min_keep_pct: Pct,
 }
 
@@ -89,22 +98,117 @@ impl Default for GuardRails {
     }
 }
 
-/// Why a run is refused.
+/// One currency's share of the data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CurrencyFigures {
+    pub transactions: u64,
+    /// Net revenue (refunds deducted), in the integer unit the amounts are
+    /// stored in: a ratio within one currency does not depend on that unit.
+    pub revenue: i64,
+}
+
+/// The figures of the data a replace is judged on: what is loaded now, and
+/// what the run would leave. Each comes from one file (see `KEPT`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub transactions: u64,
+    pub customers_with_name: u64,
+    pub customers_with_email: u64,
+    /// `dim_product` rows: one per (subscription, plan).
+    pub products: u64,
+    /// Per currency, never added together.
+    pub currencies: BTreeMap<String, CurrencyFigures>,
+}
+
+impl Figures {
+    /// The figures of the data `state` and its monthly cells describe.
+    pub fn of(state: &DataState, monthly: &[MonthlyRow]) -> Self {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let c = &state.customers;
+        let mut currencies: BTreeMap<String, CurrencyFigures> = BTreeMap::new();
+        for row in monthly {
+            let e = currencies.entry(row.currency.to_owned()).or_default();
+            e.transactions = e.transactions.saturating_add(count(row.transactions));
+            // Within the currency's gross volume, which a run keeps inside 64 bits.
+            e.revenue = e.revenue.saturating_add(row.revenue_cents);
+        }
+        Self {
+            transactions: currencies.values().map(|c| c.transactions).sum(),
+            customers_with_name: count(c.customers - c.without_name),
+            customers_with_email: count(c.customers - c.without_email),
+            products: count(state.products),
+            currencies,
+        }
+    }
+}
+
+/// A counted figure a replace must keep: the file it comes from, its name
+/// in messages, and where to find it.
+struct Kept {
+    file: &'static str,
+    figure: &'static str,
+    value: fn(&Figures) -> u64,
+}
+
+/// The counted figures a replace must keep: the one list to add a figure to.
+const KEPT: [Kept; 4] = [
+    Kept {
+        file: transactions::FILE,
+        figure: "transactions",
+        value: |f| f.transactions,
+    },
+    Kept {
+        file: users::FILE,
+        figure: "customers with a name",
+        value: |f| f.customers_with_name,
+    },
+    Kept {
+        file: users::FILE,
+        figure: "customers with an e-mail",
+        value: |f| f.customers_with_email,
+    },
+    Kept {
+        file: products::FILE,
+        figure: "products",
+        value: |f| f.products,
+    },
+];
+
+/// Why a run is refused. Each message names the file, the figures and the
+/// setting that would let the run through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Refusal {
     NoDataRows {
         file: &'static str,
     },
+    /// More rejected rows than `--max-reject-pct` of the file's distinct rows.
     TooManyRejects {
         file: &'static str,
         rejected: u64,
         read: u64,
+        /// Rows repeating an earlier row of the file (`duplicates`): set
+        /// aside, so that copies of one row count as that one row.
+        repeated: u64,
         limit: String,
     },
-    TooFewTransactions {
-        new: u64,
-        current: u64,
+    /// A replace would keep less than `--min-keep-pct` of a figure.
+    TooFewKept {
+        file: &'static str,
+        figure: &'static str,
+        before: u64,
+        after: u64,
+        limit: String,
+    },
+    /// A replace would keep less than `--min-keep-pct` of a currency's
+    /// revenue, or none of its transactions.
+    RevenueNotKept {
+        file: &'static str,
+        currency: String,
+        before: Money,
+        after: Money,
+        /// The currency's transactions after the run (0: it disappears).
+        transactions_after: u64,
         limit: String,
     },
     /// With `--strict-quality`: a quality dimension below its minimum.
@@ -115,26 +219,68 @@ pub enum Refusal {
     },
 }
 
+/// How every message ends: what lets the run through.
+const FORCE: &str = "--force loads it anyway";
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::NoDataRows { file } => write!(f, "{file}: the file has no data rows (rule: no empty files)"),
+            Refusal::NoDataRows { file } => {
+                write!(f, "{file}: the file has no data rows (rule: no empty files); {FORCE}")
+            }
             Refusal::TooManyRejects {
                 file,
                 rejected,
                 read,
+                repeated,
+                limit,
+            } => {
+                let distinct = read.saturating_sub(*repeated);
+                write!(
+                    f,
+                    "{file}: {rejected} of {distinct} rows rejected ({})",
+                    share(*rejected, distinct)
+                )?;
+                if *repeated > 0 {
+                    write!(
+                        f,
+                        " once the {repeated} rows repeating an earlier row are set aside ({read} read)"
+                    )?;
+                }
+                write!(f, ", more than --max-reject-pct {limit}; {FORCE}")
+            }
+            Refusal::TooFewKept {
+                file,
+                figure,
+                before,
+                after,
                 limit,
             } => write!(
                 f,
-                "{file}: {rejected} of {read} rows rejected ({}), more than --max-reject-pct {limit}",
-                share(*rejected, *read)
+                "{file}: a replace would leave {after} of the {before} {figure} loaded now ({} kept), \
+                 less than --min-keep-pct {limit}; {FORCE}",
+                share(*after, *before)
             ),
-            Refusal::TooFewTransactions { new, current, limit } => write!(
-                f,
-                "transactions.csv: a replace would keep {new} transactions of the {current} loaded now ({}), \
-                 less than --min-keep-pct {limit}",
-                share(*new, *current)
-            ),
+            Refusal::RevenueNotKept {
+                file,
+                currency,
+                before,
+                after,
+                transactions_after,
+                limit,
+            } => {
+                write!(
+                    f,
+                    "{file}: a replace would leave {} of the {} {currency} revenue loaded now (",
+                    amount(currency, *after),
+                    amount(currency, *before),
+                )?;
+                match transactions_after {
+                    0 => write!(f, "no {currency} transaction left")?,
+                    _ => write!(f, "{} kept", share(after.0, before.0))?,
+                }
+                write!(f, "), less than --min-keep-pct {limit}; {FORCE}")
+            }
             Refusal::QualityBelowThreshold {
                 dimension,
                 value,
@@ -147,38 +293,83 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// An amount of `currency` as stored, for messages (the one place that
+/// formats one).
+fn amount(_currency: &str, value: Money) -> String {
+    value.to_string()
+}
+
 /// `part / whole` as a percentage with two decimals (for messages).
-fn share(part: u64, whole: u64) -> String {
-    if whole == 0 {
+fn share(part: impl Into<i128>, whole: impl Into<i128>) -> String {
+    let (part, whole) = (part.into(), whole.into());
+    if whole <= 0 {
         return "n/a".to_owned();
     }
-    let hundredths = (u128::from(part) * 10_000 + u128::from(whole) / 2) / u128::from(whole);
-    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+    // Rounded half away from zero (a negative part: refunds exceeding revenue).
+    let abs = (part.unsigned_abs() * 10_000 + whole.unsigned_abs() / 2) / whole.unsigned_abs();
+    let sign = if part < 0 && abs > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}%", abs / 100, abs % 100)
 }
 
 /// The rules a run breaks (none: it may commit). `files` are the files the run
-/// read (not those skipped as already ingested); `replace` carries the new
-/// and the current number of transactions of a replace.
-pub fn check(files: &[FileSummary], replace: Option<(u64, u64)>, rails: &GuardRails) -> Vec<Refusal> {
+/// read (not those skipped as already ingested); `replace` carries the figures
+/// of the data loaded now and of what a replace would leave (an append adds to
+/// the data, so the min-keep rules do not apply to it).
+pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails: &GuardRails) -> Vec<Refusal> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.same_as_run.is_none()) {
-        if f.counts.read == 0 {
+        let c = &f.counts;
+        // Judged on the file's distinct rows: 10,000 copies of one accepted row
+        // and 100 rejected rows are 100 of 101, not 100 of 10,100. Rejected rows
+        // are each counted: each is a row lost.
+        let distinct = c.read.saturating_sub(c.duplicates);
+        if c.read == 0 {
             out.push(Refusal::NoDataRows { file: f.file });
-        } else if rails.max_reject_pct.exceeded_by(f.counts.rejected, f.counts.read) {
+        } else if rails.max_reject_pct.exceeded_by(c.rejected, distinct) {
             out.push(Refusal::TooManyRejects {
                 file: f.file,
-                rejected: f.counts.rejected,
-                read: f.counts.read,
+                rejected: c.rejected,
+                read: c.read,
+                repeated: c.duplicates,
                 limit: rails.max_reject_pct.to_string(),
             });
         }
     }
-    if let Some((new, current)) = replace {
-        if current > 0 && rails.min_keep_pct.not_reached_by(new, current) {
-            out.push(Refusal::TooFewTransactions {
-                new,
-                current,
-                limit: rails.min_keep_pct.to_string(),
+    let Some((before, after)) = replace else {
+        return out;
+    };
+    // 0 turns the rule off (a negative revenue left would be below even 0%).
+    if rails.min_keep_pct == Pct(0) {
+        return out;
+    }
+    let limit = rails.min_keep_pct.to_string();
+    for Kept { file, figure, value } in KEPT {
+        let (b, a) = (value(before), value(after));
+        // An empty database (or figure) is no baseline.
+        if b > 0 && rails.min_keep_pct.not_reached_by(a, b) {
+            out.push(Refusal::TooFewKept {
+                file,
+                figure,
+                before: b,
+                after: a,
+                limit: limit.clone(),
+            });
+        }
+    }
+    for (currency, b) in &before.currencies {
+        let a = after.currencies.get(currency).copied().unwrap_or_default();
+        // A currency whose revenue is not positive (refunds only) has no
+        // revenue to keep; it is still refused to vanish altogether.
+        let gone = b.transactions > 0 && a.transactions == 0;
+        let shrunk = b.revenue > 0 && rails.min_keep_pct.not_reached_by(a.revenue, b.revenue);
+        if gone || shrunk {
+            out.push(Refusal::RevenueNotKept {
+                file: transactions::FILE,
+                currency: currency.clone(),
+                before: Money(b.revenue),
+                after: Money(a.revenue),
+                transactions_after: a.transactions,
+                limit: limit.clone(),
             });
         }
     }
@@ -227,7 +418,7 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(
             r[0].to_string(),
-            "t: 6 of 100 rows rejected (6.00%), more than --max-reject-pct 5%"
+            "t: 6 of 100 rows rejected (6.00%), more than --max-reject-pct 5%; --force loads it anyway"
         );
         assert_eq!(
             check(&[file("t", 0, 0)], None, &rails),
@@ -237,9 +428,115 @@ mod tests {
         let mut skipped = file("t", 0, 0);
         skipped.same_as_run = Some(3);
         assert!(check(&[skipped], None, &rails).is_empty());
-        // Replace: keeping exactly half is allowed, less is not; an empty database is not a baseline.
-        assert!(check(&[], Some((50, 100)), &rails).is_empty());
-        assert_eq!(check(&[], Some((49, 100)), &rails).len(), 1);
-        assert!(check(&[], Some((0, 0)), &rails).is_empty());
+    }
+
+    #[test]
+    fn repeated_rows_count_once() {
+        let rails = GuardRails::default();
+        // 10,000 copies of one accepted row and 100 rejected rows: 100 of 101.
+        let mut copies = file("t", 10_100, 100);
+        copies.counts.loaded = 1;
+        copies.counts.duplicates = 9_999;
+        let r = check(&[copies], None, &rails);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(
+            r[0].to_string(),
+            "t: 100 of 101 rows rejected (99.01%) once the 9999 rows repeating an earlier row are set aside \
+             (10100 read), more than --max-reject-pct 5%; --force loads it anyway"
+        );
+        // 5 rejected of 100 distinct rows, whatever the copies, stays allowed.
+        let mut at_limit = file("t", 1_095, 5);
+        at_limit.counts.loaded = 95;
+        at_limit.counts.duplicates = 995;
+        assert!(check(&[at_limit], None, &rails).is_empty());
+    }
+
+    fn figures(transactions: u64, names: u64, emails: u64, products: u64, currencies: &[(&str, u64, i64)]) -> Figures {
+        Figures {
+            transactions,
+            customers_with_name: names,
+            customers_with_email: emails,
+            products,
+            currencies: currencies
+                .iter()
+                .map(|&(c, transactions, revenue)| (c.to_owned(), CurrencyFigures { transactions, revenue }))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_replace_keeps_every_figure() {
+        let rails = GuardRails::default();
+        let before = figures(100, 40, 50, 20, &[("usd", 90, 10_000), ("eur", 10, 1_000)]);
+        // Keeping exactly half of everything is allowed.
+        let half = figures(50, 20, 25, 10, &[("usd", 45, 5_000), ("eur", 5, 500)]);
+        assert!(check(&[], Some((&before, &half)), &rails).is_empty());
+        // One below half, figure by figure: each refused on its own, naming its file.
+        let cases: [(Figures, &str); 6] = [
+            (figures(49, 20, 25, 10, &[("usd", 44, 5_000), ("eur", 5, 500)]), "transactions.csv: a replace would leave 49 of the 100 transactions loaded now (49.00% kept)"),
+            (figures(50, 19, 25, 10, &[("usd", 45, 5_000), ("eur", 5, 500)]), "users.csv: a replace would leave 19 of the 40 customers with a name loaded now (47.50% kept)"),
+            (figures(50, 20, 24, 10, &[("usd", 45, 5_000), ("eur", 5, 500)]), "users.csv: a replace would leave 24 of the 50 customers with an e-mail loaded now (48.00% kept)"),
+            (figures(50, 20, 25, 9, &[("usd", 45, 5_000), ("eur", 5, 500)]), "products.csv: a replace would leave 9 of the 20 products loaded now (45.00% kept)"),
+            (figures(50, 20, 25, 10, &[("usd", 45, 5_000), ("eur", 5, 499)]), "transactions.csv: a replace would leave 4.99 of the 10.00 eur revenue loaded now (49.90% kept)"),
+            (figures(50, 20, 25, 10, &[("usd", 50, 9_000)]), "transactions.csv: a replace would leave 0.00 of the 10.00 eur revenue loaded now (no eur transaction left)"),
+        ];
+        for (after, message) in cases {
+            let r = check(&[], Some((&before, &after)), &rails);
+            assert_eq!(r.len(), 1, "{r:?}");
+            let text = r[0].to_string();
+            assert!(text.starts_with(message), "{text}");
+            assert!(
+                text.ends_with(", less than --min-keep-pct 50%; --force loads it anyway"),
+                "{text}"
+            );
+        }
+        // Refunds wiping out a currency's revenue; a currency of refunds only
+        // has no revenue to keep, but may not vanish.
+        let refunds = figures(100, 40, 50, 20, &[("usd", 90, 10_000), ("eur", 10, -300)]);
+        let negative = figures(100, 40, 50, 20, &[("usd", 90, -1), ("eur", 10, -900)]);
+        let r = check(&[], Some((&refunds, &negative)), &rails);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(
+            r[0].to_string()
+                .contains("-0.01 of the 100.00 usd revenue loaded now (-0.01% kept)"),
+            "{}",
+            r[0]
+        );
+        let gone = figures(90, 40, 50, 20, &[("usd", 90, 10_000)]);
+        assert_eq!(check(&[], Some((&refunds, &gone)), &rails).len(), 1);
+        // An empty database is no baseline; 0% turns the rule off.
+        assert!(check(&[], Some((&Figures::default(), &Figures::default())), &rails).is_empty());
+        let off = GuardRails {
+            min_keep_pct: Pct(0),
+            ..rails
+        };
+        assert!(check(&[], Some((&before, &Figures::default())), &off).is_empty());
+        // An append is not judged on what it keeps.
+        assert!(check(&[], None, &rails).is_empty());
+    }
+
+    #[test]
+    fn figures_keep_currencies_apart() {
+        let mut state = DataState::default();
+        state.customers.customers = 10;
+        state.customers.without_name = 3;
+        state.customers.without_email = 1;
+        state.products = 4;
+        let row = |currency: &'static str, month: &str, transactions: i64, revenue_cents: i64| MonthlyRow {
+            currency,
+            month: month.into(),
+            transactions,
+            revenue_cents,
+            ..Default::default()
+        };
+        let f = Figures::of(
+            &state,
+            &[
+                row("usd", "2024-01", 3, 500),
+                row("eur", "2024-01", 1, 7),
+                row("usd", "2024-02", 2, -100),
+            ],
+        );
+        assert_eq!(f, figures(6, 7, 9, 4, &[("eur", 1, 7), ("usd", 5, 400)]));
     }
 }

@@ -430,6 +430,17 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
                     .to_owned(),
             ))
         }
+        // A replace is judged on what it would keep (guard rails): without a
+        // recorded state, the dimensions are counted from the tables.
+        _ if stored::has_data(loader).await? => {
+            let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
+            let mut state = DataState::default();
+            state.customers.customers = customers;
+            state.customers.without_name = without_name;
+            state.customers.without_email = without_email;
+            state.products = products;
+            state
+        }
         _ => DataState::default(),
     };
     Ok(Current {
@@ -604,9 +615,13 @@ async fn run_phases(
     }
     let before = audit::totals(&current.state, &current.monthly);
     let after = audit::totals(&state, &aggregates.monthly_after);
+    // A replace is judged on every figure of the data it would leave; an
+    // append only adds (see guard::check).
+    let figures_before = guard::Figures::of(&current.state, &current.monthly);
+    let figures_after = guard::Figures::of(&state, &aggregates.monthly_after);
     let mut refusals = guard::check(
         &files,
-        (!append).then_some((tx.counts.loaded, before.transactions.max(0) as u64)),
+        (!append).then_some((&figures_before, &figures_after)),
         &options.guard,
     );
     if options.strict_quality {

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::read::{products, users};
 use super::{RunStatus, RunSummary, Totals};
 
 /// `12345678` → `12,345,678`.
@@ -41,6 +42,24 @@ fn months(t: &Totals) -> String {
     }
 }
 
+/// `part / whole` with two decimals, e.g. `86.90%`.
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "n/a".to_owned();
+    }
+    let hundredths = (u128::from(part) * 10_000 + u128::from(whole) / 2) / u128::from(whole);
+    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+}
+
+/// What a repeated row of `file` is, and what became of it.
+fn repeats(file: &str) -> &'static str {
+    match file {
+        products::FILE => "repeat the (subscription, plan) of an earlier row: the last one wins",
+        users::FILE => "repeat the customer of an earlier row: merged into one customer",
+        _ => "repeat an earlier row exactly: dropped",
+    }
+}
+
 impl RunSummary {
     /// The report printed at the end of `backend ingest`.
     pub fn render(&self) -> String {
@@ -75,6 +94,29 @@ impl RunSummary {
                         f.file, c.read, c.loaded, c.already_loaded, c.duplicates, c.rejected
                     );
                 }
+            }
+        }
+        let repeated: Vec<_> = self
+            .files
+            .iter()
+            .filter(|f| f.same_as_run.is_none() && f.counts.duplicates > 0)
+            .collect();
+        if !repeated.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nrepeated rows (each kept once; the guard rails count them once):"
+            );
+            for f in repeated {
+                let c = &f.counts;
+                let _ = writeln!(
+                    out,
+                    "  {:<18} {} of {} rows ({}) {}",
+                    f.file,
+                    grouped(c.duplicates as i64),
+                    grouped(c.read as i64),
+                    percent(c.duplicates, c.read),
+                    repeats(f.file)
+                );
             }
         }
         if !self.reasons.is_empty() {
@@ -119,7 +161,7 @@ impl RunSummary {
                 let _ = writeln!(out, "  {r}");
             }
             if !overridden {
-                let _ = writeln!(out, "  check the files; --force loads them anyway");
+                let _ = writeln!(out, "  check the files first");
             }
         }
         if self.status != RunStatus::Skipped {
@@ -137,12 +179,15 @@ impl RunSummary {
             );
             let _ = writeln!(out, "  {:<16}{}", "customers", change(b.customers, a.customers));
             let _ = writeln!(out, "  {:<16}{}", "products", change(b.products, a.products));
-            for (currency, revenue) in &a.revenue {
-                let before = b.revenue.get(currency).map_or(0, |m| m.0);
-                let line = if before == revenue.0 {
+            // Every currency of either side: one a replace drops shows as → 0.00.
+            let currencies: std::collections::BTreeSet<&String> = b.revenue.keys().chain(a.revenue.keys()).collect();
+            for currency in currencies {
+                let before = b.revenue.get(currency).copied().unwrap_or(api_types::Money::ZERO);
+                let revenue = a.revenue.get(currency).copied().unwrap_or(api_types::Money::ZERO);
+                let line = if before == revenue {
                     format!("{revenue:>12}   (unchanged)")
                 } else {
-                    format!("{:>12} → {revenue}", api_types::Money(before))
+                    format!("{before:>12} → {revenue}")
                 };
                 let _ = writeln!(out, "  {:<16}{line}", format!("revenue {currency}"));
             }

@@ -1,10 +1,12 @@
 //! Guard rails, dry runs and the run history: a run that looks like a broken
 //! export is refused before anything is committed, and every run is recorded.
 
-use backend::etl::{IngestOptions, Mode, RunStatus};
+use backend::etl::{IngestOptions, Mode, RunStatus, RunSummary};
 
 use crate::both;
-use crate::helpers::{fixture, realistic_input, Engine, TestDb, TX_HEADER, USERS_HEADER};
+use crate::helpers::{
+    fixture, money, raw_transactions, realistic_input, Engine, TestDb, PRODUCTS_HEADER, TX_HEADER, USERS_HEADER,
+};
 
 /// What a reader sees: counts and sums of every table a run writes.
 async fn snapshot(t: &TestDb) -> Vec<i64> {
@@ -13,6 +15,8 @@ async fn snapshot(t: &TestDb) -> Vec<i64> {
         "SELECT COUNT(*) FROM fct_transaction",
         "SELECT COALESCE(CAST(SUM(total_cents) AS BIGINT), 0) FROM fct_transaction",
         "SELECT COUNT(*) FROM dim_user",
+        "SELECT COUNT(*) FROM dim_user WHERE customer_name <> ''",
+        "SELECT COUNT(*) FROM dim_user WHERE customer_email <> ''",
         "SELECT COUNT(*) FROM dim_product",
         "SELECT COUNT(*) FROM agg_monthly",
         "SELECT COALESCE(CAST(SUM(revenue_cents) AS BIGINT), 0) FROM agg_monthly",
@@ -35,6 +39,12 @@ fn with_file(name: &str, content: &str) -> tempfile::TempDir {
 
 /// Asserts a run was refused for `rule`, changed nothing, and is in the history.
 async fn assert_refused(t: &TestDb, options: &IngestOptions, rule: &str, before: &[i64]) -> i64 {
+    assert_refused_for(t, options, &[rule], before).await.run_id
+}
+
+/// Asserts a run was refused for each of `rules` (each the start of one
+/// refusal's message), changed nothing, and is in the history with them.
+async fn assert_refused_for(t: &TestDb, options: &IngestOptions, rules: &[&str], before: &[i64]) -> RunSummary {
     let s = t.run(options).await.unwrap();
     assert_eq!(s.status, RunStatus::Refused, "{}", s.render());
     let text = s
@@ -43,15 +53,61 @@ async fn assert_refused(t: &TestDb, options: &IngestOptions, rule: &str, before:
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    assert!(text.contains(rule), "{text}");
+    for rule in rules {
+        assert!(text.contains(rule), "{rule}\nnot in: {text}");
+    }
     assert_eq!(snapshot(t).await, before, "a refused run changed the data");
     let recorded = t
         .rows(&format!("SELECT status, error FROM etl_run WHERE id = {}", s.run_id))
         .await;
     assert_eq!(recorded[0].try_get::<String>("", "status").unwrap(), "refused");
     let error: String = recorded[0].try_get("", "error").unwrap();
-    assert!(error.contains(rule), "{error}");
-    s.run_id
+    for rule in rules {
+        assert!(error.contains(rule), "{error}");
+    }
+    s
+}
+
+/// The message of `s`'s refusal starting with `start`, which must name the
+/// setting that lets the run through.
+fn refusal(s: &RunSummary, start: &str) -> String {
+    let text = s
+        .refusals
+        .iter()
+        .map(ToString::to_string)
+        .find(|r| r.starts_with(start))
+        .unwrap_or_else(|| panic!("no refusal {start:?} in {:?}", s.refusals));
+    assert!(
+        text.ends_with(", less than --min-keep-pct 50%; --force loads it anyway")
+            || text.ends_with(", more than --max-reject-pct 5%; --force loads it anyway"),
+        "{text}"
+    );
+    text
+}
+
+/// `options` with `--force`, which must commit.
+async fn forced(t: &TestDb, options: &IngestOptions) -> RunSummary {
+    let mut options = options.clone();
+    options.force = true;
+    let s = t.run(&options).await.unwrap();
+    assert_eq!(s.status, RunStatus::Succeeded, "{}", s.render());
+    assert!(
+        s.render().contains("guard rails overridden by --force"),
+        "{}",
+        s.render()
+    );
+    s
+}
+
+/// The data lines of `file` of the realistic input (CRLF or LF endings).
+fn data_lines(file: &str) -> Vec<String> {
+    std::fs::read_to_string(realistic_input().join(file))
+        .unwrap()
+        .split('\n')
+        .skip(1)
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 async fn guard_rails_refuse_broken_exports(engine: Engine) {
@@ -139,12 +195,19 @@ async fn force_overrides_the_guard_rails(engine: Engine) {
     options.force = true;
     let s = t.run(&options).await.unwrap();
     assert_eq!(s.status, RunStatus::Succeeded, "{}", s.render());
+    // 50% rejected, and less than half kept of every figure and currency.
+    let rules: Vec<String> = s
+        .refusals
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap()["rule"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(
-        s.refusals.len(),
-        2,
-        "50% rejected and less than half kept: {:?}",
-        s.refusals
+        rules.iter().filter(|r| *r == "too_many_rejects").count(),
+        1,
+        "{rules:?}"
     );
+    assert_eq!(rules.iter().filter(|r| *r == "too_few_kept").count(), 4, "{rules:?}");
+    assert!(rules.iter().any(|r| r == "revenue_not_kept"), "{rules:?}");
     assert!(
         s.render().contains("guard rails overridden by --force"),
         "{}",
@@ -213,3 +276,207 @@ async fn dry_run_changes_nothing(engine: Engine) {
     assert_eq!(s.files[1].counts.loaded, 2);
 }
 both!(dry_run, dry_run_changes_nothing);
+
+/// A replace with a one-row users.csv would keep one customer's name and
+/// e-mail: refused, unless forced.
+async fn a_replace_keeps_names_and_emails(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let before = snapshot(&t).await;
+    let (names, emails) = (before[3], before[4]);
+    assert!(names > 100 && emails > 100, "{before:?}");
+    let tiny = with_file(
+        "users.csv",
+        &format!("{USERS_HEADER}\r\ncus_tiny\tTiny\ttiny@x.test\r\n"),
+    );
+    let options = IngestOptions::replace(tiny.path());
+    let name_rule = format!("users.csv: a replace would leave 1 of the {names} customers with a name loaded now");
+    let email_rule = format!("users.csv: a replace would leave 1 of the {emails} customers with an e-mail loaded now");
+    let s = assert_refused_for(&t, &options, &[&name_rule, &email_rule], &before).await;
+    refusal(&s, &name_rule);
+    refusal(&s, &email_rule);
+    assert_eq!(s.refusals.len(), 2, "only users.csv shrank: {:?}", s.refusals);
+    // The same, forced: loaded, as asked.
+    forced(&t, &options).await;
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM dim_user WHERE customer_name <> ''")
+            .await,
+        1
+    );
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, before[0]);
+}
+both!(tiny_users, a_replace_keeps_names_and_emails);
+
+/// A replace with a one-row products.csv would keep one product.
+async fn a_replace_keeps_products(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let before = snapshot(&t).await;
+    let products = before[5];
+    assert!(products > 10, "{before:?}");
+    let tiny = with_file(
+        "products.csv",
+        &format!("{PRODUCTS_HEADER}\r\nsub_tiny\tBase\tTiny\tmonth\t100\tactive\r\n"),
+    );
+    let options = IngestOptions::replace(tiny.path());
+    let rule = format!("products.csv: a replace would leave 1 of the {products} products loaded now");
+    let s = assert_refused_for(&t, &options, &[&rule], &before).await;
+    refusal(&s, &rule);
+    assert_eq!(s.refusals.len(), 1, "{:?}", s.refusals);
+    // Data loaded by an older version, which recorded no state: the
+    // dimensions are counted from the tables.
+    use sea_orm::ConnectionTrait;
+    t.db.execute_unprepared("UPDATE etl_run SET state_json = NULL")
+        .await
+        .unwrap();
+    assert_refused_for(&t, &options, &[&rule], &before).await;
+    forced(&t, &options).await;
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM dim_product").await, 1);
+}
+both!(tiny_products, a_replace_keeps_products);
+
+/// A replace that keeps every transaction but most of one currency's revenue
+/// (every EUR amount made 0.01), or drops the currency: refused per currency.
+async fn a_replace_keeps_each_currencys_revenue(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let before = snapshot(&t).await;
+    // Independently of the ETL: the EUR rows of the raw file and the EUR revenue stored.
+    let eur_rows = raw_transactions(&realistic_input())
+        .iter()
+        .filter(|r| r.4 == "eur")
+        .count() as i64;
+    let eur_revenue = t
+        .scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly WHERE currency = 'eur'")
+        .await;
+    assert!(
+        eur_rows > 0 && eur_revenue > 2 * eur_rows,
+        "{eur_rows} rows, {eur_revenue}"
+    );
+    let rewrite = |keep_eur: bool| {
+        let lines: Vec<String> = data_lines("transactions.csv")
+            .into_iter()
+            .filter_map(|line| {
+                let mut f: Vec<&str> = line.split('\t').collect();
+                if f[5] != "eur" {
+                    return Some(line);
+                }
+                keep_eur.then(|| {
+                    f[4] = "0.01";
+                    f.join("\t")
+                })
+            })
+            .collect();
+        with_file(
+            "transactions.csv",
+            &format!("{TX_HEADER}\r\n{}\r\n", lines.join("\r\n")),
+        )
+    };
+    let cheap = rewrite(true);
+    let options = IngestOptions::replace(cheap.path());
+    let rule = format!(
+        "transactions.csv: a replace would leave {} of the {} eur revenue loaded now (",
+        money(eur_rows),
+        money(eur_revenue)
+    );
+    let s = assert_refused_for(&t, &options, &[&rule], &before).await;
+    assert!(refusal(&s, &rule).contains("% kept)"), "{:?}", s.refusals);
+    assert_eq!(s.refusals.len(), 1, "every transaction is kept: {:?}", s.refusals);
+    assert_eq!(s.after.transactions, before[0]);
+    // The currency gone altogether: the extreme case, named as such.
+    let gone = rewrite(false);
+    let rule = format!(
+        "transactions.csv: a replace would leave 0.00 of the {} eur revenue loaded now (no eur transaction left)",
+        money(eur_revenue)
+    );
+    let s = assert_refused_for(&t, &IngestOptions::replace(gone.path()), &[&rule], &before).await;
+    refusal(&s, &rule);
+    assert!(
+        s.render().contains(&format!("{} → 0.00", money(eur_revenue))),
+        "{}",
+        s.render()
+    );
+    forced(&t, &options).await;
+    assert_eq!(
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly WHERE currency = 'eur'")
+            .await,
+        eur_rows
+    );
+}
+both!(revenue, a_replace_keeps_each_currencys_revenue);
+
+/// Files made of repeated rows are judged on their distinct rows: a
+/// products.csv of copies of one row is one product; an append of 4,000
+/// copies of one transaction and 100 bad rows rejects 100 of 101 rows.
+async fn repeated_rows_count_once(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    t.ingest(&realistic_input()).await.unwrap();
+    let before = snapshot(&t).await;
+    let products = data_lines("products.csv");
+    let n = products.len();
+    let copies = with_file(
+        "products.csv",
+        &format!(
+            "{PRODUCTS_HEADER}\r\n{}\r\n",
+            vec![products[0].as_str(); n].join("\r\n")
+        ),
+    );
+    let options = IngestOptions::replace(copies.path());
+    let rule = format!(
+        "products.csv: a replace would leave 1 of the {} products loaded now",
+        before[5]
+    );
+    let s = assert_refused_for(&t, &options, &[&rule], &before).await;
+    refusal(&s, &rule);
+    // Counted and reported: in the summary, and per file with the run.
+    let text = s.render();
+    assert!(text.contains("repeated rows"), "{text}");
+    assert!(
+        text.contains(&format!("{} of {} rows", grouped(n - 1), grouped(n))),
+        "{text}"
+    );
+    let stored = t
+        .scalar_i64(&format!(
+            "SELECT rows_duplicate FROM etl_run_file WHERE run_id = {} AND file = 'products.csv'",
+            s.run_id
+        ))
+        .await;
+    assert_eq!(stored, n as i64 - 1);
+
+    // An append: 4,000 copies of one new transaction, 100 rows with bad dates.
+    let mut lines = vec!["1/2/24 7:00\ttxn_copied\tcus_copied\t\t1.00\tusd"; 4_000];
+    let bad: Vec<String> = (0..100)
+        .map(|i| format!("31/31/24 7:00\tbad{i}\tcus_copied\t\t1.00\tusd"))
+        .collect();
+    lines.extend(bad.iter().map(String::as_str));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("transactions.csv"),
+        format!("{TX_HEADER}\r\n{}\r\n", lines.join("\r\n")),
+    )
+    .unwrap();
+    let append = IngestOptions::append(dir.path());
+    let rule = "transactions.csv: 100 of 101 rows rejected (99.01%) once the 3999 rows repeating an earlier row \
+                are set aside (4100 read), more than --max-reject-pct 5%; --force loads it anyway";
+    assert_refused_for(&t, &append, &[rule], &before).await;
+    let s = forced(&t, &append).await;
+    assert_eq!(s.files[0].counts.loaded, 1, "{}", s.render());
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        before[0] + 1
+    );
+}
+both!(repeated_rows, repeated_rows_count_once);
+
+/// `12345` → `12,345`, as the summary prints counts.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
