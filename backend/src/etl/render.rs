@@ -138,11 +138,15 @@ impl RunSummary {
             let _ = writeln!(out, "  {:<16}{}", "customers", change(b.customers, a.customers));
             let _ = writeln!(out, "  {:<16}{}", "products", change(b.products, a.products));
             for (currency, revenue) in &a.revenue {
-                let before = b.revenue.get(currency).map_or(0, |m| m.0);
-                let line = if before == revenue.0 {
+                let before = b
+                    .revenue
+                    .get(currency)
+                    .copied()
+                    .unwrap_or(api_types::Money::zero(revenue.exponent()));
+                let line = if before == *revenue {
                     format!("{revenue:>12}   (unchanged)")
                 } else {
-                    format!("{:>12} → {revenue}", api_types::Money(before))
+                    format!("{before:>12} → {revenue}")
                 };
                 let _ = writeln!(out, "  {:<16}{line}", format!("revenue {currency}"));
             }
