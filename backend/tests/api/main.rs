@@ -15,6 +15,7 @@ mod guard_rails;
 mod hardening;
 mod ingests_api;
 mod logs;
+mod minor_units;
 mod operations;
 mod partitions;
 mod pg_objects;
