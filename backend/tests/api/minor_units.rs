@@ -210,7 +210,13 @@ async fn one(t: &TestDb, sql: &str) -> i64 {
 async fn facts(t: &TestDb) -> Vec<i64> {
     let mut out = Vec::new();
     for id in ["t1", "t2", "t4", "t6"] {
-        out.push(one(t, &format!("SELECT total_cents FROM fct_transaction WHERE transaction_id = '{id}'")).await);
+        out.push(
+            one(
+                t,
+                &format!("SELECT total_cents FROM fct_transaction WHERE transaction_id = '{id}'"),
+            )
+            .await,
+        );
     }
     out
 }
@@ -292,7 +298,11 @@ async fn migration_converts_stored_amounts(engine: Engine) {
     assert_eq!(facts(&t).await, [100_000, 250_100, 1234, 1999]);
     assert_eq!(product_months(&t).await, [33_400, 33_300, 33_300]);
     assert_eq!(
-        one(&t, "SELECT MIN(amount_cents) FROM dim_product WHERE subscription_id = 's_jpy'").await,
+        one(
+            &t,
+            "SELECT MIN(amount_cents) FROM dim_product WHERE subscription_id = 's_jpy'"
+        )
+        .await,
         100_000
     );
     assert_eq!((gross(&t, "jpy").await, gross(&t, "kwd").await), (350_100, 1234));
@@ -320,12 +330,20 @@ async fn migration_converts_stored_amounts(engine: Engine) {
     assert_eq!(facts(&t).await, [1000, 2501, 12_340, 1999]);
     assert_eq!(product_months(&t).await, [334, 333, 333]);
     assert_eq!(
-        one(&t, "SELECT MIN(amount_cents) FROM dim_product WHERE subscription_id = 's_jpy'").await,
+        one(
+            &t,
+            "SELECT MIN(amount_cents) FROM dim_product WHERE subscription_id = 's_jpy'"
+        )
+        .await,
         1_000_000
     );
     assert_eq!((gross(&t, "jpy").await, gross(&t, "kwd").await), (3501, 12_340));
     assert_eq!(
-        one(&t, "SELECT CAST(exponent AS BIGINT) FROM currency_minor_unit WHERE currency = 'jpy'").await,
+        one(
+            &t,
+            "SELECT CAST(exponent AS BIGINT) FROM currency_minor_unit WHERE currency = 'jpy'"
+        )
+        .await,
         0
     );
     let migrated = served(&TestApp::spawn(&t.db).await, run).await;
