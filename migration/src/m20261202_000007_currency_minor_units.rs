@@ -32,7 +32,9 @@
 //! once. The table lists the currencies whose amounts are not in hundredths.
 //!
 //! `down` converts back, and stops (changing nothing) if an amount has a
-//! digit that hundredths cannot hold (12.345 dinars, a plan of 1.005).
+//! digit that hundredths cannot hold (12.345 dinars, a plan of 1.005); the
+//! product shares of 3-decimal currencies, split in fils, are split again in
+//! hundredths.
 
 use std::collections::BTreeMap;
 
@@ -126,7 +128,7 @@ impl MigrationTrait for Migration {
             Scale::Times(10),
         )
         .await?;
-        resplit_product_months(&txn, &whole).await?;
+        resplit_product_months(&txn, &whole, 100).await?;
         scale(&txn, PLAN_AMOUNTS.0, PLAN_AMOUNTS.1, None, Scale::Times(10)).await?;
         convert_state(&txn, Direction::Up).await?;
         let marker = SchemaManager::new(&txn);
@@ -156,13 +158,19 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let (whole, thousandths) = (codes(0), codes(3));
-        for &(table, column) in MONEY.iter().chain([&PRODUCT_MONTHS]) {
+        for &(table, column) in MONEY {
             check_divisible(&txn, table, column, Some(&thousandths), 10).await?;
+        }
+        for &(table, column) in MONEY.iter().chain([&PRODUCT_MONTHS]) {
             check_fits(&txn, table, column, Some(&whole), 100).await?;
         }
         check_divisible(&txn, PLAN_AMOUNTS.0, PLAN_AMOUNTS.1, None, 10).await?;
-        for &(table, column) in MONEY.iter().chain([&PRODUCT_MONTHS]) {
+        for &(table, column) in MONEY {
             scale(&txn, table, column, Some(&thousandths), Scale::Divide(10)).await?;
+        }
+        // Split in fils, a month's product shares are split again in hundredths.
+        resplit_product_months(&txn, &thousandths, 10).await?;
+        for &(table, column) in MONEY.iter().chain([&PRODUCT_MONTHS]) {
             scale(&txn, table, column, Some(&whole), Scale::Times(100)).await?;
         }
         scale(&txn, PLAN_AMOUNTS.0, PLAN_AMOUNTS.1, None, Scale::Divide(10)).await?;
@@ -329,11 +337,12 @@ async fn scale(
     Ok(())
 }
 
-/// `agg_product_month` of whole-unit currencies: each month's shares, in
-/// hundredths, become whole units that add up to the month's total (itself
-/// whole: the sum of whole transactions), the leftover units going to the
-/// largest remainders (ties: the product first by name).
-async fn resplit_product_months(txn: &DatabaseTransaction, whole: &[&str]) -> Result<(), DbErr> {
+/// `agg_product_month` of `currencies`: each month's shares are divided by
+/// `divisor` (hundredths to whole yen; fils to hundredths of a dinar for
+/// `down`) so that they add up to the month's total divided (itself exact:
+/// the sum of the transactions, each checked), the leftover units going to
+/// the largest remainders (ties: the product first by name).
+async fn resplit_product_months(txn: &DatabaseTransaction, currencies: &[&str], divisor: i64) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
     let (table, column) = PRODUCT_MONTHS;
     let rows = txn
@@ -347,7 +356,7 @@ async fn resplit_product_months(txn: &DatabaseTransaction, whole: &[&str]) -> Re
                         Alias::new(column),
                     ])
                     .from(Alias::new(table))
-                    .cond_where(of_currencies(Some(whole)))
+                    .cond_where(of_currencies(Some(currencies)))
                     .order_by(Alias::new("currency"), Order::Asc)
                     .order_by(Alias::new("month"), Order::Asc)
                     .order_by(Alias::new("product"), Order::Asc),
@@ -363,8 +372,8 @@ async fn resplit_product_months(txn: &DatabaseTransaction, whole: &[&str]) -> Re
             .push((row.try_get_by_index(2)?, row.try_get_by_index(3)?));
     }
     for ((currency, month), shares) in months {
-        let hundredths: Vec<i64> = shares.iter().map(|s| s.1).collect();
-        for ((product, _), units) in shares.iter().zip(to_whole_units(&hundredths)) {
+        let values: Vec<i64> = shares.iter().map(|s| s.1).collect();
+        for ((product, _), units) in shares.iter().zip(divide_keeping_total(&values, divisor)) {
             txn.execute(
                 backend.build(
                     Query::update()
@@ -381,25 +390,26 @@ async fn resplit_product_months(txn: &DatabaseTransaction, whole: &[&str]) -> Re
     Ok(())
 }
 
-/// Hundredths → whole units, largest remainder: the parts add up to the
-/// total's whole units (rounded half away from zero if it had a fraction),
-/// each within one unit of its exact value.
-fn to_whole_units(hundredths: &[i64]) -> Vec<i64> {
-    let total: i128 = hundredths.iter().map(|&h| i128::from(h)).sum();
+/// `values / divisor` by largest remainder: the parts add up to the total
+/// divided (rounded half away from zero if inexact), each within one unit of
+/// its exact value.
+fn divide_keeping_total(values: &[i64], divisor: i64) -> Vec<i64> {
+    let d = i128::from(divisor);
+    let total: i128 = values.iter().map(|&v| i128::from(v)).sum();
     let target = {
-        let (q, r) = (total.div_euclid(100), total.rem_euclid(100));
-        if r > 50 || (r == 50 && total > 0) {
+        let (q, r) = (total.div_euclid(d), total.rem_euclid(d));
+        if 2 * r > d || (2 * r == d && total > 0) {
             q + 1
         } else {
             q
         }
     };
-    let mut parts: Vec<i128> = hundredths.iter().map(|&h| i128::from(h).div_euclid(100)).collect();
-    let mut order: Vec<usize> = (0..hundredths.len()).collect();
+    let mut parts: Vec<i128> = values.iter().map(|&v| i128::from(v).div_euclid(d)).collect();
+    let mut order: Vec<usize> = (0..values.len()).collect();
     // Largest remainder first; the sort is stable, so ties keep the product order.
-    order.sort_by_key(|&i| std::cmp::Reverse(hundredths[i].rem_euclid(100)));
+    order.sort_by_key(|&i| std::cmp::Reverse(values[i].rem_euclid(divisor)));
     let mut leftover = target - parts.iter().sum::<i128>();
-    for &i in order.iter().cycle().take(hundredths.len() * 2) {
+    for &i in order.iter().cycle().take(values.len() * 2) {
         if leftover == 0 {
             break;
         }
@@ -490,14 +500,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whole_units_keep_the_total() {
-        assert_eq!(to_whole_units(&[33_334, 33_333, 33_333]), vec![334, 333, 333]);
-        assert_eq!(to_whole_units(&[150_000]), vec![1500]);
-        assert_eq!(to_whole_units(&[-33_334, -33_333, -33_333]), vec![-334, -333, -333]);
-        assert_eq!(to_whole_units(&[50, 50]), vec![1, 0]);
-        assert_eq!(to_whole_units(&[]), Vec::<i64>::new());
-        let parts = to_whole_units(&[125, 125, 50]);
-        assert_eq!(parts.iter().sum::<i64>(), 3);
+    fn divisions_keep_the_total() {
+        assert_eq!(
+            divide_keeping_total(&[33_334, 33_333, 33_333], 100),
+            vec![334, 333, 333]
+        );
+        assert_eq!(divide_keeping_total(&[150_000], 100), vec![1500]);
+        assert_eq!(
+            divide_keeping_total(&[-33_334, -33_333, -33_333], 100),
+            vec![-334, -333, -333]
+        );
+        assert_eq!(divide_keeping_total(&[50, 50], 100), vec![1, 0]);
+        assert_eq!(divide_keeping_total(&[], 100), Vec::<i64>::new());
+        assert_eq!(divide_keeping_total(&[125, 125, 50], 100).iter().sum::<i64>(), 3);
+        // Fils to hundredths of a dinar (down): 3334 + 3333 + 3333 fils.
+        assert_eq!(divide_keeping_total(&[3334, 3333, 3333], 10), vec![334, 333, 333]);
     }
 
     #[test]
