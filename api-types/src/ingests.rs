@@ -41,6 +41,13 @@ pub struct DataTotals {
     pub latest_month: Option<String>,
 }
 
+impl DataTotals {
+    /// Each amount with its currency's exponent (see [`crate::rescale_per_currency`]).
+    pub fn rescale_money(&mut self, exponent_of: &dyn Fn(&str) -> u8) {
+        crate::rescale_per_currency(&mut self.revenue, exponent_of);
+    }
+}
+
 /// One ingest run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

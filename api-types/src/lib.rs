@@ -2,8 +2,10 @@
 //! it and documents it in OpenAPI) and the dashboard (which deserialises it), so
 //! the two cannot drift apart.
 //!
-//! Money is carried as integer hundredths ([`Money`]) and serialised as a decimal
-//! string with exactly two decimals: exact to the cent, no binary floating point.
+//! Money is carried as integer minor units of its currency with the currency's
+//! ISO 4217 exponent ([`Money`]) and serialised as a decimal string with exactly
+//! that many decimals (`"1234.50"` usd, `"1500"` jpy, `"12.345"` kwd): exact to
+//! the minor unit, no binary floating point.
 
 mod ingests;
 mod money;
@@ -11,6 +13,6 @@ mod reports;
 mod session;
 
 pub use ingests::*;
-pub use money::{Money, ParseMoneyError, Percent};
+pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError, Percent};
 pub use reports::*;
 pub use session::*;

@@ -311,6 +311,18 @@ pub struct QualityReport {
     pub freshness: Freshness,
 }
 
+impl QualityReport {
+    /// Each amount with its currency's exponent (see [`crate::rescale_per_currency`]).
+    pub fn rescale_money(&mut self, exponent_of: &dyn Fn(&str) -> u8) {
+        crate::rescale_per_currency(&mut self.subscriptions.null_subscription.amount, exponent_of);
+        crate::rescale_per_currency(&mut self.subscriptions.unknown_subscription.amount, exponent_of);
+        crate::rescale_per_currency(&mut self.refunds.amount, exponent_of);
+        for c in &mut self.currencies {
+            c.revenue = crate::rescaled(c.revenue, &c.currency, exponent_of);
+        }
+    }
+}
+
 /// Totals of one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

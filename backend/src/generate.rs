@@ -121,13 +121,8 @@ pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
         } else {
             sub_id(c, rng.u64(0..subs_per_customer(c)))
         };
-        let total = match rng.u32(0..1000) {
-            0 => format!("-{}.{:02}", rng.u64(5..3000), rng.u32(0..100)),
-            1..=30 => "0".to_owned(),
-            31..=400 => format!("{}", rng.u64(5..3000)),
-            _ => format!("{}.{:02}", rng.u64(5..3000), rng.u32(0..100)),
-        };
         let currency = if c % 400 == 7 { "eur" } else { "usd" };
+        let total = total(&mut rng, crate::domain::exponent_of(currency));
         let sep = if i > 0 { "\r\n" } else { "" };
         write!(
             tx,
@@ -153,6 +148,46 @@ pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
     users.flush()
 }
 
+/// A transaction's total with the currency's own decimals (`exponent`: 2 for
+/// usd and eur): mostly positive, some whole, a few zeros and refunds.
+fn total(rng: &mut fastrand::Rng, exponent: u8) -> String {
+    let decimals = |rng: &mut fastrand::Rng| match exponent {
+        0 => String::new(),
+        e => {
+            let width = usize::from(e);
+            format!(".{:0width$}", rng.u32(0..10u32.pow(u32::from(e))))
+        }
+    };
+    match rng.u32(0..1000) {
+        0 => format!("-{}{}", rng.u64(5..3000), decimals(rng)),
+        1..=30 => "0".to_owned(),
+        31..=400 => format!("{}", rng.u64(5..3000)),
+        _ => format!("{}{}", rng.u64(5..3000), decimals(rng)),
+    }
+}
+
 fn writer(path: &Path) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Totals parse in their currency: as many decimals as its minor unit.
+    #[test]
+    fn totals_have_the_currencys_decimals() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        for exponent in [0u8, 2, 3] {
+            for _ in 0..200 {
+                let text = total(&mut rng, exponent);
+                let decimals = text.split_once('.').map_or(0, |(_, f)| f.len());
+                assert!(
+                    decimals == 0 || decimals == usize::from(exponent),
+                    "{text} at {exponent}"
+                );
+                assert!(crate::domain::parse_amount(&text, exponent, true).is_ok(), "{text}");
+            }
+        }
+    }
 }

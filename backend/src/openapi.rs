@@ -9,7 +9,7 @@ use crate::auth::policy::{self, Access};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Revenue analytics API", description = "Revenue reports and data-quality checks over a billing star schema. Money is a decimal string with two decimals; amounts of different currencies are never added.\n\nAuthentication: `Authorization: Bearer <token>` (tokens are created with `backend token create`), or the dashboard's session cookie (`POST /session`). A reader token reads everything; an admin token also uploads. With no token at all the API is open (on a loopback address only, unless the server allows it)."),
+    info(title = "Revenue analytics API", description = "Revenue reports and data-quality checks over a billing star schema. Money is a decimal string with as many decimals as its currency's ISO 4217 minor unit (2 for usd, 0 for jpy, 3 for kwd); amounts of different currencies are never added.\n\nAuthentication: `Authorization: Bearer <token>` (tokens are created with `backend token create`), or the dashboard's session cookie (`POST /session`). A reader token reads everything; an admin token also uploads. With no token at all the API is open (on a loopback address only, unless the server allows it)."),
     paths(
         crate::routes::reports::monthly_transactions,
         crate::routes::reports::revenue_growth,

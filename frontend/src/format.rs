@@ -31,7 +31,8 @@ pub fn currency_symbol(code: &str) -> String {
     }
 }
 
-/// `"$2,451,305.12"`, `"-$11,146.41"`.
+/// `"$2,451,305.12"`, `"-$11,146.41"`, `"¥1,500"`, `"KWD 12.345"`: the
+/// currency's own decimals, as the API wrote them.
 pub fn money(amount: Money, currency: &str) -> String {
     let text = group_digits(&amount.to_string());
     let symbol = currency_symbol(currency);
@@ -86,7 +87,7 @@ pub fn signed_count(n: i64) -> String {
 
 /// A change of money with its sign: `"+$513.00"`, `"-€2.50"`, `"±0"`.
 pub fn signed_money(delta: Money, currency: &str) -> String {
-    match delta.cents() {
+    match delta.minor() {
         0 => "±0".to_owned(),
         c if c > 0 => format!("+{}", money(delta, currency)),
         _ => money(delta, currency),
@@ -173,10 +174,12 @@ mod tests {
 
     #[test]
     fn money_and_percent() {
-        assert_eq!(money(Money(245130512), "usd"), "$2,451,305.12");
-        assert_eq!(money(Money(-1114641), "usd"), "-$11,146.41");
-        assert_eq!(money(Money(100), "eur"), "€1.00");
-        assert_eq!(money(Money(100), "chf"), "CHF 1.00");
+        assert_eq!(money(Money::new(245130512, 2), "usd"), "$2,451,305.12");
+        assert_eq!(money(Money::new(-1114641, 2), "usd"), "-$11,146.41");
+        assert_eq!(money(Money::new(100, 2), "eur"), "€1.00");
+        assert_eq!(money(Money::new(100, 2), "chf"), "CHF 1.00");
+        assert_eq!(money(Money::new(1_234_500, 0), "jpy"), "¥1,234,500");
+        assert_eq!(money(Money::new(-12_345, 3), "kwd"), "-KWD 12.345");
         assert_eq!(percent(Some(Percent(3176))), "+31.76%");
         assert_eq!(percent(Some(Percent(-3585))), "-35.85%");
         assert_eq!(percent(Some(Percent(0))), "0.00%");
@@ -191,9 +194,10 @@ mod tests {
         assert_eq!(signed_count(18), "+18");
         assert_eq!(signed_count(-1500), "-1,500");
         assert_eq!(signed_count(0), "±0");
-        assert_eq!(signed_money(Money(51300), "usd"), "+$513.00");
-        assert_eq!(signed_money(Money(-250), "eur"), "-€2.50");
-        assert_eq!(signed_money(Money(0), "usd"), "±0");
+        assert_eq!(signed_money(Money::new(51300, 2), "usd"), "+$513.00");
+        assert_eq!(signed_money(Money::new(-250, 2), "eur"), "-€2.50");
+        assert_eq!(signed_money(Money::new(0, 2), "usd"), "±0");
+        assert_eq!(signed_money(Money::new(1_500, 0), "jpy"), "+¥1,500");
         assert_eq!(signed_points(Percent(1317)), "+13.17");
         assert_eq!(signed_points(Percent(-100)), "-1.00");
         assert_eq!(signed_points(Percent(-5)), "-0.05");

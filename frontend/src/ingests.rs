@@ -136,8 +136,11 @@ pub struct CurrencyChange {
 }
 
 impl CurrencyChange {
-    pub fn delta(&self) -> Money {
-        Money(self.after.map_or(0, Money::cents) - self.before.map_or(0, Money::cents))
+    /// `after - before`, exact (absent counts as zero); `None` only if the
+    /// difference passes 64 bits, which the server's bound on sums rules out.
+    pub fn delta(&self) -> Option<Money> {
+        let zero = Money::zero(self.after.or(self.before).map_or(2, Money::exponent));
+        self.after.unwrap_or(zero).checked_sub(self.before.unwrap_or(zero))
     }
 }
 
@@ -233,11 +236,15 @@ mod tests {
     #[test]
     fn revenue_is_compared_per_currency() {
         let before = DataTotals {
-            revenue: [("usd".to_owned(), Money(10_000))].into(),
+            revenue: [("usd".to_owned(), Money::new(10_000, 2))].into(),
             ..DataTotals::default()
         };
         let after = DataTotals {
-            revenue: [("eur".to_owned(), Money(500)), ("usd".to_owned(), Money(12_500))].into(),
+            revenue: [
+                ("eur".to_owned(), Money::new(500, 2)),
+                ("usd".to_owned(), Money::new(12_500, 2)),
+            ]
+            .into(),
             ..DataTotals::default()
         };
         let changes = revenue_changes(&before, &after);
@@ -247,16 +254,23 @@ mod tests {
                 CurrencyChange {
                     currency: "eur".into(),
                     before: None,
-                    after: Some(Money(500))
+                    after: Some(Money::new(500, 2))
                 },
                 CurrencyChange {
                     currency: "usd".into(),
-                    before: Some(Money(10_000)),
-                    after: Some(Money(12_500))
+                    before: Some(Money::new(10_000, 2)),
+                    after: Some(Money::new(12_500, 2))
                 },
             ]
         );
-        assert_eq!(changes[0].delta(), Money(500));
-        assert_eq!(changes[1].delta(), Money(2_500));
+        assert_eq!(changes[0].delta(), Some(Money::new(500, 2)));
+        assert_eq!(changes[1].delta(), Some(Money::new(2_500, 2)));
+        // Whole yen: the change keeps the currency's decimals.
+        let yen = CurrencyChange {
+            currency: "jpy".into(),
+            before: Some(Money::new(1_500, 0)),
+            after: None,
+        };
+        assert_eq!(yen.delta().map(|d| d.to_string()).as_deref(), Some("-1500"));
     }
 }

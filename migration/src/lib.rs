@@ -1,9 +1,11 @@
 //! Star-schema migrations, written with SeaORM's schema builders so that one set
 //! serves PostgreSQL and SQLite unchanged.
 //!
-//! Money is stored as `BIGINT` hundredths of the currency unit (`*_cents`):
-//! SQLite has no exact decimal type (a `DECIMAL` column has REAL affinity), and
-//! integers are exact, compact and fast to sum on both engines.
+//! Money is stored as `BIGINT` minor units of the row's currency (`*_cents`:
+//! cents of usd, whole yen, thousandths of a Kuwaiti dinar; hundredths of every
+//! currency before `m20261202_000007`): SQLite has no exact decimal type (a
+//! `DECIMAL` column has REAL affinity), and integers are exact, compact and
+//! fast to sum on both engines.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -13,11 +15,13 @@ mod m20261128_000003_report_aggregates;
 mod m20261129_000004_recurring_loads;
 mod m20261129_000005_access_control;
 mod m20261129_000006_month_partitions;
+mod m20261202_000007_currency_minor_units;
 mod pg;
 
 pub mod fact_partitions;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
+pub use m20261202_000007_currency_minor_units::MINOR_UNITS;
 
 /// A text column holding an identifier. On PostgreSQL it uses the "C" collation:
 /// ids are opaque, byte order is the right order for them, and keys on them
@@ -46,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_recurring_loads::Migration),
             Box::new(m20261129_000005_access_control::Migration),
             Box::new(m20261129_000006_month_partitions::Migration),
+            Box::new(m20261202_000007_currency_minor_units::Migration),
         ]
     }
 }

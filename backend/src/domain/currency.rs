@@ -1,24 +1,53 @@
-//! ISO 4217 currency codes, stored lowercase as in the export (`usd`, `eur`).
+//! ISO 4217 currencies, stored lowercase as in the export (`usd`, `eur`), each
+//! with its minor unit: the number of decimals an amount of it has (2 for the
+//! dollar's cents, 0 for the yen, 3 for the Kuwaiti dinar's fils).
+//!
+//! The codes and exponents come from the `iso_currency` crate (ISO's own
+//! table, maintained upstream) rather than a list kept here.
 
 use std::fmt;
+use std::sync::LazyLock;
 
-/// Active ISO 4217 codes; anything else in the input is a rejected row.
-const ISO_4217: &[&str] = &[
-    "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt", "bgn", "bhd", "bif",
-    "bmd", "bnd", "bob", "brl", "bsd", "btn", "bwp", "byn", "bzd", "cad", "cdf", "chf", "clp", "cny", "cop", "crc",
-    "cup", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp", "ern", "etb", "eur", "fjd", "fkp", "gbp", "gel", "ghs",
-    "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg", "huf", "idr", "ils", "inr", "iqd", "irr", "isk", "jmd",
-    "jod", "jpy", "kes", "kgs", "khr", "kmf", "kpw", "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl",
-    "lyd", "mad", "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mru", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad",
-    "ngn", "nio", "nok", "npr", "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd",
-    "rub", "rwf", "sar", "sbd", "scr", "sdg", "sek", "sgd", "shp", "sle", "sos", "srd", "ssp", "stn", "svc", "syp",
-    "szl", "thb", "tjs", "tmt", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "ves",
-    "vnd", "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw", "zwl",
-];
-
-/// A known ISO 4217 currency, lowercase.
+/// A currency a transaction can be paid in, lowercase, with its ISO 4217 exponent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency(&'static str);
+pub struct Currency {
+    code: &'static str,
+    exponent: u8,
+}
+
+/// Codes withdrawn from ISO 4217 (and so from the crate) that earlier
+/// versions accepted, with their exponent: exports keep historical
+/// transactions, and a reload must not reject what loaded before.
+/// `ang` (Netherlands Antillean guilder) was replaced by `xcg` in 2025.
+const WITHDRAWN: &[(&str, u8)] = &[("ang", 2)];
+
+/// The exponent of amounts stored for a code this table does not know: only
+/// data loaded by an older version can have one, and those amounts were
+/// stored in hundredths.
+pub const LEGACY_EXPONENT: u8 = 2;
+
+/// Every accepted currency, sorted by code. Fund codes (`bov`, `clf`, …) and
+/// special codes (precious metals, `xdr`, `xts`, `xxx`) are not currencies a
+/// customer pays in and have no or an unusual minor unit: they are refused,
+/// as they were before the table came from the crate.
+static TABLE: LazyLock<Vec<Currency>> = LazyLock::new(|| {
+    // The crate has no list without its `iterator` feature (and strum):
+    // ISO numeric codes are three digits, so every currency has one below 1000.
+    let mut table: Vec<Currency> = (0..1000u16)
+        .filter_map(iso_currency::Currency::from_numeric)
+        .filter(|c| !c.is_fund() && !c.is_special())
+        .filter_map(|c| {
+            let exponent = u8::try_from(c.exponent()?).ok()?;
+            // The code lives as long as the table: leaked once, ~180 three-byte strings.
+            let code: &'static str = Box::leak(c.code().to_ascii_lowercase().into_boxed_str());
+            Some(Currency { code, exponent })
+        })
+        .chain(WITHDRAWN.iter().map(|&(code, exponent)| Currency { code, exponent }))
+        .collect();
+    table.sort_unstable();
+    table.dedup_by_key(|c| c.code);
+    table
+});
 
 impl Currency {
     /// Accepts any case and surrounding spaces: `"USD"`, `" eur"`.
@@ -32,21 +61,47 @@ impl Currency {
         } else {
             trimmed
         };
-        ISO_4217
-            .binary_search(&code)
+        TABLE
+            .binary_search_by(|c| c.code.cmp(code))
             .ok()
-            .map(|i| Currency(ISO_4217[i]))
+            .map(|i| TABLE[i])
             .ok_or_else(|| format!("unknown currency code {raw:?} (expected an ISO 4217 code such as usd or eur)"))
     }
 
     pub fn as_str(self) -> &'static str {
-        self.0
+        self.code
     }
+
+    /// The number of decimals of the currency's minor unit (ISO 4217).
+    pub fn exponent(self) -> u8 {
+        self.exponent
+    }
+
+    /// `minor` units of this currency as an amount.
+    pub fn money(self, minor: i64) -> api_types::Money {
+        api_types::Money::new(minor, self.exponent)
+    }
+
+    /// Every accepted currency, sorted by code.
+    pub fn all() -> &'static [Currency] {
+        &TABLE
+    }
+}
+
+/// The exponent of a stored currency code: its ISO 4217 exponent, or
+/// [`LEGACY_EXPONENT`] for a code no longer in the table.
+pub fn exponent_of(code: &str) -> u8 {
+    Currency::parse(code).map_or(LEGACY_EXPONENT, Currency::exponent)
+}
+
+/// `minor` units of the stored currency `code` as an amount.
+pub fn money_of(code: &str, minor: i64) -> api_types::Money {
+    api_types::Money::new(minor, exponent_of(code))
 }
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.code)
     }
 }
 
@@ -60,6 +115,73 @@ mod tests {
         assert_eq!(Currency::parse(" EUR ").unwrap().as_str(), "eur");
         assert!(Currency::parse("xyz").unwrap_err().contains("\"xyz\""));
         assert!(Currency::parse("").is_err());
-        assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]), "list sorted, no repeats");
+        // Funds, metals and test codes are no currency of payment.
+        for code in ["xau", "xxx", "xts", "xdr", "bov", "clf", "uyw"] {
+            assert!(Currency::parse(code).is_err(), "{code}");
+        }
+        assert!(
+            Currency::all().windows(2).all(|w| w[0].code < w[1].code),
+            "sorted, no repeats"
+        );
+    }
+
+    #[test]
+    fn exponents_are_iso_4217_minor_units() {
+        for (code, exponent) in [
+            ("usd", 2),
+            ("eur", 2),
+            ("jpy", 0),
+            ("krw", 0),
+            ("xof", 0),
+            ("isk", 0),
+            ("kwd", 3),
+            ("bhd", 3),
+            ("omr", 3),
+            ("jod", 3),
+            ("tnd", 3),
+            ("lyd", 3),
+            ("iqd", 3),
+            ("ang", 2),
+        ] {
+            assert_eq!(Currency::parse(code).unwrap().exponent(), exponent, "{code}");
+        }
+        assert_eq!(exponent_of("jpy"), 0);
+        assert_eq!(exponent_of("zzz"), LEGACY_EXPONENT);
+        assert_eq!(money_of("kwd", 12_345).to_string(), "12.345");
+    }
+
+    /// Every code the hand-kept list of earlier versions accepted still parses:
+    /// data that loaded before loads again.
+    #[test]
+    fn the_codes_accepted_before_are_still_accepted() {
+        const BEFORE: &[&str] = &[
+            "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt", "bgn", "bhd",
+            "bif", "bmd", "bnd", "bob", "brl", "bsd", "btn", "bwp", "byn", "bzd", "cad", "cdf", "chf", "clp", "cny",
+            "cop", "crc", "cup", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp", "ern", "etb", "eur", "fjd", "fkp",
+            "gbp", "gel", "ghs", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg", "huf", "idr", "ils", "inr",
+            "iqd", "irr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "kpw", "krw", "kwd", "kyd", "kzt",
+            "lak", "lbp", "lkr", "lrd", "lsl", "lyd", "mad", "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mru", "mur",
+            "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok", "npr", "nzd", "omr", "pab", "pen", "pgk",
+            "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar", "sbd", "scr", "sdg", "sek", "sgd",
+            "shp", "sle", "sos", "srd", "ssp", "stn", "svc", "syp", "szl", "thb", "tjs", "tmt", "tnd", "top", "try",
+            "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "ves", "vnd", "vuv", "wst", "xaf", "xcd", "xof",
+            "xpf", "yer", "zar", "zmw", "zwl",
+        ];
+        let missing: Vec<&str> = BEFORE.iter().copied().filter(|c| Currency::parse(c).is_err()).collect();
+        assert!(missing.is_empty(), "no longer accepted: {missing:?}");
+    }
+
+    /// The migration that converted stored amounts to minor units lists the
+    /// currencies whose exponent is not 2: if an upgrade of the crate changes
+    /// an exponent, stored amounts of that currency are in the old unit and a
+    /// new migration must convert them.
+    #[test]
+    fn the_migration_converted_every_currency_whose_exponent_is_not_two() {
+        let now: Vec<(&str, u8)> = Currency::all()
+            .iter()
+            .filter(|c| c.exponent != LEGACY_EXPONENT)
+            .map(|c| (c.code, c.exponent))
+            .collect();
+        assert_eq!(now, migration::MINOR_UNITS);
     }
 }

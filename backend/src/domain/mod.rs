@@ -5,12 +5,12 @@ mod month;
 mod personal;
 mod timestamp;
 
-pub use currency::Currency;
+pub use currency::{exponent_of, money_of, Currency, LEGACY_EXPONENT};
 pub use month::Month;
 pub use personal::mask_emails;
 pub use timestamp::parse_timestamp;
 
-pub use api_types::Money;
+pub use api_types::{Money, ParseMoneyError};
 
 /// Longest id accepted (transaction, customer, subscription, plan), in bytes:
 /// far above any real id, and below what a PostgreSQL index entry can hold
@@ -93,23 +93,50 @@ impl DateBounds {
     }
 }
 
-/// Parses an amount with at most two decimals into exact cents (`"173000"`,
-/// `"12.5"`, `"-0.99"`); binary floating point never touches it. Negative amounts
-/// (refunds) are accepted only when `allow_negative`.
-pub fn parse_amount(raw: &str, allow_negative: bool) -> Result<Money, String> {
+/// Why an amount was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("negative amount {0:?}")]
+    Negative(String),
+    #[error(transparent)]
+    Parse(#[from] ParseMoneyError),
+}
+
+impl AmountError {
+    /// The rejection's reason code: an amount with more decimals than its
+    /// currency has is told apart from one that is no amount at all.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::Parse(ParseMoneyError::TooManyDecimals { .. }) => "too_many_decimals",
+            _ => "invalid_amount",
+        }
+    }
+}
+
+/// Parses an amount of a currency with `exponent` decimals into exact minor
+/// units (`"173000"`, `"12.5"`, `"-0.99"`); binary floating point never
+/// touches it. More decimals than `exponent` are refused unless they are
+/// zeros. Negative amounts (refunds) are accepted only when `allow_negative`.
+pub fn parse_amount(raw: &str, exponent: u8, allow_negative: bool) -> Result<Money, AmountError> {
     let text = raw.trim();
     if text.starts_with('-') && !allow_negative {
-        return Err(format!("negative amount {raw:?}"));
+        return Err(AmountError::Negative(raw.to_owned()));
     }
-    text.parse::<Money>().map_err(|e| e.to_string())
+    Ok(Money::parse(text, exponent)?)
 }
+
+/// Decimals of a plan's amount (products.csv `Amount`): the file names no
+/// currency, so plan amounts are kept in thousandths, enough for every
+/// currency's minor unit (a test checks it). They only weigh a transaction's
+/// split across its plans: the scale cancels out.
+pub const PLAN_AMOUNT_EXPONENT: u8 = 3;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_amount_nn(raw: &str) -> Result<Money, String> {
-        parse_amount(raw, false)
+    fn parse_amount_nn(raw: &str) -> Result<Money, AmountError> {
+        parse_amount(raw, 2, false)
     }
 
     #[test]
@@ -148,22 +175,70 @@ mod tests {
 
     #[test]
     fn refunds_only_where_allowed() {
-        assert_eq!(parse_amount("-624.8", true).unwrap().cents(), -62480);
-        assert!(parse_amount("-624.8", false).is_err());
-        assert!(parse_amount("-", true).is_err());
+        assert_eq!(parse_amount("-624.8", 2, true).unwrap().minor(), -62480);
+        assert!(parse_amount("-624.8", 2, false).is_err());
+        assert!(parse_amount("-", 2, true).is_err());
     }
 
     #[test]
     fn amounts() {
-        assert_eq!(parse_amount_nn("173000").unwrap().cents(), 17_300_000);
-        assert_eq!(parse_amount_nn(" 12.5 ").unwrap().cents(), 1250);
-        assert_eq!(parse_amount_nn("0").unwrap().cents(), 0);
-        assert_eq!(parse_amount_nn("0.01").unwrap().cents(), 1);
-        assert!(parse_amount_nn("-1.00").unwrap_err().contains("negative"));
-        assert!(parse_amount_nn("1.001").is_err());
-        assert!(parse_amount_nn("abc").is_err());
-        assert!(parse_amount_nn("").is_err());
-        assert!(parse_amount_nn("1e5").is_err());
+        assert_eq!(parse_amount_nn("173000").unwrap().minor(), 17_300_000);
+        assert_eq!(parse_amount_nn(" 12.5 ").unwrap().minor(), 1250);
+        assert_eq!(parse_amount_nn("0").unwrap().minor(), 0);
+        assert_eq!(parse_amount_nn("0.01").unwrap().minor(), 1);
+        assert!(parse_amount_nn("-1.00").unwrap_err().to_string().contains("negative"));
+        assert_eq!(parse_amount_nn("1.001").unwrap_err().reason_code(), "too_many_decimals");
+        for bad in ["abc", "", "1e5", "1,000.00"] {
+            assert_eq!(
+                parse_amount_nn(bad).unwrap_err().reason_code(),
+                "invalid_amount",
+                "{bad:?}"
+            );
+        }
+    }
+
+    /// Each currency's own minor unit: whole yen, thousandths of a dinar.
+    #[test]
+    fn amounts_per_exponent() {
+        let parse = |raw: &str, code: &str| {
+            let currency = Currency::parse(code).unwrap();
+            parse_amount(raw, currency.exponent(), true).map(|m| (m.minor(), m.to_string()))
+        };
+        assert_eq!(parse("1500", "jpy"), Ok((1500, "1500".into())));
+        assert_eq!(parse("1500.00", "jpy"), Ok((1500, "1500".into())), "zeros lose nothing");
+        assert_eq!(parse("-20", "jpy"), Ok((-20, "-20".into())));
+        assert_eq!(parse("12.345", "kwd"), Ok((12_345, "12.345".into())));
+        assert_eq!(parse("12.34", "kwd"), Ok((12_340, "12.340".into())));
+        assert_eq!(parse("0.001", "bhd"), Ok((1, "0.001".into())));
+        assert_eq!(parse("12.34", "usd"), Ok((1234, "12.34".into())));
+        let too_precise = |raw: &str, code: &str| {
+            let currency = Currency::parse(code).unwrap();
+            let err = parse_amount(raw, currency.exponent(), true).unwrap_err();
+            (err.reason_code(), err.to_string())
+        };
+        assert_eq!(
+            too_precise("1500.50", "jpy"),
+            (
+                "too_many_decimals",
+                "\"1500.50\" has 1 decimal, more than the 0 of the currency's minor unit".into()
+            )
+        );
+        assert_eq!(too_precise("12.3456", "kwd").0, "too_many_decimals");
+        assert_eq!(too_precise("12.345", "usd").0, "too_many_decimals");
+        // Overflow is judged in the currency's unit: 10^16 dinars are 10^19 fils.
+        assert_eq!(parse("9223372036854775807", "jpy").map(|m| m.0), Ok(i64::MAX));
+        assert_eq!(too_precise("9223372036854775808", "jpy").0, "invalid_amount");
+        assert_eq!(too_precise("10000000000000000", "kwd").0, "invalid_amount");
+        assert!(too_precise("10000000000000000", "kwd").1.contains("too large"));
+        assert_eq!(
+            parse("1000000000000000", "kwd").map(|m| m.0),
+            Ok(1_000_000_000_000_000_000)
+        );
+    }
+
+    #[test]
+    fn plan_amounts_hold_every_minor_unit() {
+        assert!(Currency::all().iter().all(|c| c.exponent() <= PLAN_AMOUNT_EXPONENT));
     }
 }
 
@@ -177,9 +252,11 @@ mod props {
         /// printed and parsed again is the same amount.
         #[test]
         fn amounts_round_trip(cents in any::<i64>(), text in "\\PC{0,30}") {
-            let _ = parse_amount(&text, true);
-            let printed = Money(cents).to_string();
-            prop_assert_eq!(parse_amount(&printed, true).map(|m| m.cents()), Ok(cents));
+            for exponent in [0, 2, 3] {
+                let _ = parse_amount(&text, exponent, true);
+                let printed = Money::new(cents, exponent).to_string();
+                prop_assert_eq!(parse_amount(&printed, exponent, true).map(|m| m.minor()), Ok(cents));
+            }
         }
 
         /// Text near the accepted forms (digits, separators, signs, a
@@ -188,7 +265,7 @@ mod props {
         #[test]
         fn timestamp_like_text_never_panics(text in "[0-9T:+/ .Zzé\\-ⶠ]{0,30}", amount in "[0-9$€.,\\- ()ⶠ]{0,20}") {
             let _ = parse_timestamp(&text);
-            let _ = parse_amount(&amount, true);
+            let _ = parse_amount(&amount, 3, true);
         }
 
         /// Any text: a timestamp or an explanation, never a panic; every

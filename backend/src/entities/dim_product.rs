@@ -13,6 +13,8 @@ pub struct Model {
     pub product: String,
     #[sea_orm(column_type = "Text")]
     pub interval: String,
+    /// Thousandths of the plan's currency unit, whatever the currency (the
+    /// file names none): a weight for splitting a transaction across plans.
     pub amount_cents: i64,
     #[sea_orm(column_type = "Text")]
     pub status: String,

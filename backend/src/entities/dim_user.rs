@@ -15,7 +15,7 @@ pub struct Model {
     /// The currency the customer pays in most often; `None` without transactions.
     #[sea_orm(column_type = "Text", nullable)]
     pub currency: Option<String>,
-    /// Total in `currency` only, in cents.
+    /// Total in `currency` only, in its minor units.
     pub total_spending_cents: i64,
     pub transactions: i64,
     pub in_users_file: bool,

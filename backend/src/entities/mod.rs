@@ -1,6 +1,9 @@
 //! SeaORM entities of the star schema, the report aggregates and the ETL audit
 //! trail. They mirror the migrations; `tests/api/schema.rs` checks them against
-//! the live schema on both engines. Money columns are integer cents.
+//! the live schema on both engines. Money columns (`*_cents`, a name kept from
+//! when every currency had cents) hold integer minor units of the row's
+//! currency: cents of usd, whole yen, thousandths of a Kuwaiti dinar (ISO 4217
+//! exponents); `dim_product.amount_cents` holds thousandths of any currency.
 
 pub mod agg_customer_spending;
 pub mod agg_monthly;

@@ -40,7 +40,7 @@ fn row(currency: Currency, month: Month, acc: &MonthAcc, active: i64) -> Monthly
 fn add(total: &mut MonthlyRow, delta: &MonthlyRow) -> Result<(), EtlError> {
     let overflow = || {
         EtlError::Aborted(format!(
-            "the {} figures of {} exceed the range of 64-bit cents",
+            "the {} figures of {} exceed the range of 64-bit minor units (cents)",
             total.currency, total.month
         ))
     };

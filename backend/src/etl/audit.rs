@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Completeness, CurrencySummary, CustomerChecks, Freshness, Money, Percent, QualityReport, Refunds,
-    SubscriptionCheck, SubscriptionChecks, ZeroAmount,
+    Completeness, CurrencySummary, CustomerChecks, Freshness, Percent, QualityReport, Refunds, SubscriptionCheck,
+    SubscriptionChecks, ZeroAmount,
 };
 use serde::Serialize;
 
+use crate::domain::money_of;
 use crate::etl::counts::Counts;
 use crate::etl::error::EtlError;
 use crate::etl::load::Loader;
@@ -106,11 +107,12 @@ pub use api_types::DataTotals as Totals;
 /// The totals of the data described by `state` and its monthly cells.
 pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
     {
-        let mut revenue: BTreeMap<String, Money> = BTreeMap::new();
+        let mut cents: BTreeMap<&str, i64> = BTreeMap::new();
         for r in monthly {
-            let e = revenue.entry(r.currency.to_owned()).or_insert(Money::ZERO);
-            *e = Money(e.0.saturating_add(r.revenue_cents));
+            let e = cents.entry(r.currency).or_default();
+            *e = e.saturating_add(r.revenue_cents);
         }
+        let revenue = cents.into_iter().map(|(c, v)| (c.to_owned(), money_of(c, v))).collect();
         Totals {
             transactions: monthly.iter().map(|r| r.transactions).sum(),
             customers: state.customers.customers,
@@ -136,6 +138,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
     let mut unknown_cents: BTreeMap<&str, i64> = BTreeMap::new();
     let mut zero = 0;
     let mut refunds = Refunds::default();
+    let mut refund_cents: BTreeMap<&str, i64> = BTreeMap::new();
     for r in monthly {
         let c = r.currency;
         let e = revenue.entry(c).or_default();
@@ -148,15 +151,18 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         zero += r.zero_amount_transactions;
         refunds.transactions += r.refund_transactions;
         if r.refund_transactions > 0 {
-            let e = refunds.amount.entry(c.to_owned()).or_insert(Money::ZERO);
-            *e = Money(e.0 + r.refund_cents);
+            *refund_cents.entry(c).or_default() += r.refund_cents;
         }
     }
+    refunds.amount = refund_cents
+        .into_iter()
+        .map(|(c, v)| (c.to_owned(), money_of(c, v)))
+        .collect();
     null_sub.customers = state.customers.null_subscription;
     unknown_sub.customers = state.customers.unknown_subscription;
     for (check, cents) in [(&mut null_sub, &null_cents), (&mut unknown_sub, &unknown_cents)] {
         for (&currency, &c) in cents {
-            check.amount.insert(currency.to_owned(), Money(c));
+            check.amount.insert(currency.to_owned(), money_of(currency, c));
             if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
                 check.share_of_revenue_pct.insert(currency.to_owned(), p);
             }
@@ -167,7 +173,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         .map(|(c, &(n, cents))| CurrencySummary {
             currency: (*c).to_owned(),
             transactions: n,
-            revenue: Money(cents),
+            revenue: money_of(c, cents),
         })
         .collect();
     currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
@@ -254,7 +260,10 @@ mod tests {
         };
         let q = quality(&DataState::default(), &[row("usd", 4, 1000, 1), row("eur", 9, 300, 0)]);
         assert_eq!(q.currencies[0].currency, "eur");
-        assert_eq!(q.subscriptions.null_subscription.amount["usd"], Money(500));
+        assert_eq!(
+            q.subscriptions.null_subscription.amount["usd"],
+            api_types::Money::new(500, 2)
+        );
         assert_eq!(
             q.subscriptions.null_subscription.share_of_revenue_pct["eur"].to_string(),
             "50.00"

@@ -272,12 +272,11 @@ impl fmt::Display for Refusal {
                 write!(
                     f,
                     "{file}: a replace would leave {} of the {} {currency} revenue loaded now (",
-                    amount(currency, *after),
-                    amount(currency, *before),
+                    after, before,
                 )?;
                 match transactions_after {
                     0 => write!(f, "no {currency} transaction left")?,
-                    _ => write!(f, "{} kept", share(after.0, before.0))?,
+                    _ => write!(f, "{} kept", share(after.minor(), before.minor()))?,
                 }
                 write!(f, "), less than --min-keep-pct {limit}; {FORCE}")
             }
@@ -291,12 +290,6 @@ impl fmt::Display for Refusal {
             ),
         }
     }
-}
-
-/// An amount of `currency` as stored, for messages (the one place that
-/// formats one).
-fn amount(_currency: &str, value: Money) -> String {
-    value.to_string()
 }
 
 /// `part / whole` as a percentage with two decimals (for messages).
@@ -366,8 +359,8 @@ pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails
             out.push(Refusal::RevenueNotKept {
                 file: transactions::FILE,
                 currency: currency.clone(),
-                before: Money(b.revenue),
-                after: Money(a.revenue),
+                before: crate::domain::money_of(currency, b.revenue),
+                after: crate::domain::money_of(currency, a.revenue),
                 transactions_after: a.transactions,
                 limit: limit.clone(),
             });

@@ -41,12 +41,9 @@ pub use counts::Counts;
 pub use error::EtlError;
 pub use guard::{GuardRails, Pct, Refusal};
 pub use read::source::{normalise, Limits};
-<<<<<<< HEAD
 /// The names of the input files, the only ones a run records.
 pub use read::FILES;
-=======
 pub use record::{FailedRun, FailureRecording};
->>>>>>> h/runs
 pub use state::DataState;
 
 use crate::entities::etl_run;

@@ -179,11 +179,17 @@ impl RunSummary {
             );
             let _ = writeln!(out, "  {:<16}{}", "customers", change(b.customers, a.customers));
             let _ = writeln!(out, "  {:<16}{}", "products", change(b.products, a.products));
-            // Every currency of either side: one a replace drops shows as → 0.00.
+            // Every currency of either side: one a replace drops shows as → 0.
             let currencies: std::collections::BTreeSet<&String> = b.revenue.keys().chain(a.revenue.keys()).collect();
             for currency in currencies {
-                let before = b.revenue.get(currency).copied().unwrap_or(api_types::Money::ZERO);
-                let revenue = a.revenue.get(currency).copied().unwrap_or(api_types::Money::ZERO);
+                let exponent = a
+                    .revenue
+                    .get(currency)
+                    .or(b.revenue.get(currency))
+                    .map_or(2, |m| m.exponent());
+                let zero = api_types::Money::zero(exponent);
+                let before = b.revenue.get(currency).copied().unwrap_or(zero);
+                let revenue = a.revenue.get(currency).copied().unwrap_or(zero);
                 let line = if before == revenue {
                     format!("{revenue:>12}   (unchanged)")
                 } else {

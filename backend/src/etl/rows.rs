@@ -82,6 +82,8 @@ pub struct ProductRow {
     pub plan: String,
     pub product: String,
     pub interval: String,
+    /// The plan's amount in thousandths of its currency unit (products.csv
+    /// names no currency; see `domain::PLAN_AMOUNT_EXPONENT`).
     pub amount_cents: i64,
     pub status: String,
 }

@@ -121,7 +121,7 @@ impl DataState {
         let total = self.gross_cents.entry(currency.to_owned()).or_insert(0);
         *total = total.checked_add(cents).ok_or_else(|| {
             format!(
-                "the {currency} transactions' absolute amounts add up to more than 64-bit cents can hold \
+                "the {currency} transactions' absolute amounts add up to more than 64-bit minor units (cents) can hold \
                  (about 92 quadrillion): sums of them could not be exact"
             )
         })?;

@@ -199,8 +199,15 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<IngestDetail, Re
                 ..r
             })
             .collect(),
-        before: summary.before,
-        after: summary.after,
+        // Runs of earlier versions stored two decimals for every currency.
+        before: summary.before.map(|mut t| {
+            t.rescale_money(&crate::domain::exponent_of);
+            t
+        }),
+        after: summary.after.map(|mut t| {
+            t.rescale_money(&crate::domain::exponent_of);
+            t
+        }),
     })
 }
 

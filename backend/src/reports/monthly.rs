@@ -1,12 +1,14 @@
 //! Monthly average transaction amount, revenue growth, and the data's metadata.
 
 use api_types::{
-    CurrencySummary, Meta, Money, MonthlyTransactionsReport, MonthlyTransactionsRow, Percent, RevenueGrowthReport,
+    CurrencySummary, Meta, MonthlyTransactionsReport, MonthlyTransactionsRow, Percent, RevenueGrowthReport,
     RevenueGrowthRow,
 };
 
 use super::params::{ReportContext, WindowParams};
 use super::ReportError;
+use crate::domain::exponent_of;
+use api_types::Money;
 
 /// `GET /reports/monthly-transactions`.
 pub fn monthly_transactions(
@@ -15,6 +17,8 @@ pub fn monthly_transactions(
 ) -> Result<MonthlyTransactionsReport, ReportError> {
     let currency = ctx.currency(params.currency.as_deref())?;
     let window = ctx.window(params)?;
+    let exponent = exponent_of(&currency);
+    let money = |minor| Money::new(minor, exponent);
     let months = window
         .iter()
         .map(|month| {
@@ -25,9 +29,9 @@ pub fn monthly_transactions(
                 month: month.to_string(),
                 transactions,
                 active_customers: active,
-                revenue: Money(revenue),
-                avg_transaction_amount: Money(revenue).div_round(transactions).unwrap_or(Money::ZERO),
-                avg_amount_per_customer: Money(revenue).div_round(active).unwrap_or(Money::ZERO),
+                revenue: money(revenue),
+                avg_transaction_amount: money(revenue).div_round(transactions).unwrap_or(money(0)),
+                avg_amount_per_customer: money(revenue).div_round(active).unwrap_or(money(0)),
                 complete: ctx.complete(month),
             }
         })
@@ -49,6 +53,8 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
             .map_or(0, |(_, r)| r.revenue_cents)
     };
     let first = ctx.of_currency(&currency).map(|(m, _)| m).min();
+    let exponent = exponent_of(&currency);
+    let money = |minor| Money::new(minor, exponent);
     let months = window
         .iter()
         .map(|month| {
@@ -62,8 +68,8 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
             let growth = previous.and_then(|p| Percent::growth(revenue, p));
             RevenueGrowthRow {
                 month: month.to_string(),
-                revenue: Money(revenue),
-                previous_revenue: previous.map(Money),
+                revenue: money(revenue),
+                previous_revenue: previous.map(money),
                 growth_pct: growth,
                 declined: growth.is_some_and(Percent::is_negative),
                 complete: ctx.complete(month),
@@ -89,7 +95,7 @@ pub fn meta(ctx: &ReportContext) -> Result<Meta, ReportError> {
             .map(|(c, n, cents)| CurrencySummary {
                 currency: c.clone(),
                 transactions: *n,
-                revenue: Money(*cents),
+                revenue: crate::domain::money_of(c, *cents),
             })
             .collect(),
         first_month: ctx.first_month.map(|m| m.to_string()),

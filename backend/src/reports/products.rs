@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use api_types::{Money, Percent, ProductRow, TopProductsReport, Unattributed};
 
+use crate::domain::exponent_of;
+
 use super::params::{parse_month, Limit, ReportContext};
 use super::ReportError;
 
@@ -64,6 +66,8 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         unknown_sub += row.unknown_subscription_revenue_cents;
         total += row.revenue_cents;
     }
+    let exponent = exponent_of(&currency);
+    let money = |minor| Money::new(minor, exponent);
     let products = ranked
         .into_iter()
         .take(limit as usize)
@@ -71,7 +75,7 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         .map(|(i, (product, (cents, n)))| ProductRow {
             rank: i as u32 + 1,
             product: product.to_owned(),
-            total_sales: Money(cents),
+            total_sales: money(cents),
             transactions: n,
             share_pct: Percent::ratio(cents, attributed),
         })
@@ -80,12 +84,12 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         currency,
         from: from.map(|m| m.to_string()),
         to: to.map(|m| m.to_string()),
-        attributed_revenue: Money(attributed),
+        attributed_revenue: money(attributed),
         unattributed: Unattributed {
-            null_subscription: Money(null_sub),
-            unknown_subscription: Money(unknown_sub),
+            null_subscription: money(null_sub),
+            unknown_subscription: money(unknown_sub),
         },
-        total_revenue: Money(total),
+        total_revenue: money(total),
         products,
     })
 }

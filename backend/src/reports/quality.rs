@@ -32,6 +32,8 @@ pub(super) async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<Qu
         );
         return Ok(None);
     };
+    // A run of an earlier version stored two decimals for every currency.
+    report.rescale_money(&crate::domain::exponent_of);
     let files = etl_run_file::Entity::find()
         .filter(etl_run_file::Column::RunId.eq(run.id))
         .order_by_asc(etl_run_file::Column::File)

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 
 use api_types::{Money, TopUsersReport, UserRow};
+
+use crate::domain::exponent_of;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::params::{Limit, ReportContext};
@@ -49,6 +51,7 @@ pub(super) async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -
         .await?
         .into_iter()
         .collect();
+    let exponent = exponent_of(currency);
     Ok(top
         .into_iter()
         .enumerate()
@@ -56,7 +59,7 @@ pub(super) async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -
             rank: i as u32 + 1,
             customer_name: names.get(&row.customer_id).cloned().unwrap_or_default(),
             customer_id: row.customer_id,
-            total_spending: Money(row.total_spending_cents),
+            total_spending: Money::new(row.total_spending_cents, exponent),
             transactions: row.transactions,
         })
         .collect())

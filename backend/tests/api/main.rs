@@ -18,6 +18,7 @@ mod guard_rails;
 mod hardening;
 mod ingests_api;
 mod logs;
+mod minor_units;
 mod operations;
 mod partitions;
 mod pg_objects;

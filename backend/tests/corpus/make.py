@@ -143,20 +143,26 @@ def main():
             GOOD[:3] + ["1/9/24 7:00\tn9\tc1"], counts(4, 3, 1, reasons={"missing_field": 1}))
 
     # Amounts.
-    tx_case("amount_three_decimals", "three decimals", GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t1.001\tusd"],
-            counts(4, 3, 1, reasons={"invalid_amount": 1}))
+    tx_case("amount_three_decimals", "three decimals in a currency of two (usd)",
+            GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t1.001\tusd"],
+            counts(4, 3, 1, reasons={"too_many_decimals": 1}))
+    tx_case("amount_minor_units", "each currency's ISO 4217 minor unit: whole yen, thousandths of a dinar",
+            GOOD[:2] + ["1/9/24 7:00\tn5\tc1\t\t1500\tjpy", "1/9/24 7:01\tn6\tc1\t\t1500.00\tJPY",
+                        "1/9/24 7:02\tn7\tc2\t\t1500.50\tjpy", "1/9/24 7:03\tn8\tc2\t\t12.345\tkwd",
+                        "1/9/24 7:04\tn9\tc3\t\t12.3456\tkwd", "1/9/24 7:05\tn10\tc3\t\t0.125\tbhd"],
+            counts(8, 6, 2, reasons={"too_many_decimals": 2}))
     tx_case("amount_thousands_separator", "a thousands separator", GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t1,000.00\tusd"],
             counts(4, 3, 1, reasons={"invalid_amount": 1}))
     tx_case("amount_exponent", "scientific notation", GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t1e5\tusd"],
             counts(4, 3, 1, reasons={"invalid_amount": 1}))
-    tx_case("amount_too_large", "an amount beyond 64-bit cents", GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t99999999999999999999\tusd"],
+    tx_case("amount_too_large", "an amount beyond 64-bit minor units", GOOD[:3] + ["1/9/24 7:00\tn9\tc1\t\t99999999999999999999\tusd"],
             counts(4, 3, 1, reasons={"invalid_amount": 1}))
-    tx_case("amount_sum_overflow", "two amounts whose sum does not fit 64-bit cents",
+    tx_case("amount_sum_overflow", "two amounts whose sum does not fit 64-bit minor units",
             ["1/9/24 7:00\tn8\tc1\t\t90000000000000000\tusd", "1/9/24 8:00\tn9\tc2\t\t90000000000000000\tusd"],
-            {}, status="failed", message="exceeds the range of 64-bit cents")
+            {}, status="failed", message="exceeds the range of 64-bit minor units")
     tx_case("amount_gross_overflow", "amounts that fit each month but not summed over months",
             ["1/9/24 7:00\tn8\tc1\t\t90000000000000000\tusd", "2/9/24 7:00\tn9\tc2\t\t-90000000000000000\tusd"],
-            {}, status="failed", message="64-bit cents")
+            {}, status="failed", message="64-bit minor units")
     tx_case("amount_refund_and_zero", "refunds and zero amounts are loaded",
             GOOD[:2] + ["1/9/24 7:00\tn8\tc1\t\t-5.50\tusd", "1/9/24 8:00\tn9\tc2\t\t0\tusd", "1/9/24 9:00\tn10\tc2\t\t-0.00\tusd"],
             counts(5, 5))
@@ -212,6 +218,10 @@ def main():
                                                                        "\tY\tGamma\tmonth\t5\tactive"])},
           {"why": "products with an empty plan, a negative amount, an empty subscription", "status": "succeeded",
            "products.csv": counts(6, 3, 3, reasons={"empty_plan": 1, "invalid_amount": 1, "empty_subscription_id": 1})})
+    write("products_plan_decimals", {"products.csv": text(P_HEAD, BASE_P + ["sub_4\tDinar\tDelta\tmonth\t12.345\tactive",
+                                                                            "sub_4\tFine\tDelta\tmonth\t1.2345\tactive"])},
+          {"why": "plan amounts (no currency named) keep three decimals, the most any currency has", "status": "succeeded",
+           "products.csv": counts(5, 4, 1, reasons={"too_many_decimals": 1})})
     write("users_conflicts", {"users.csv": text(U_HEAD, BASE_U + ["c1\tOther Name\tc1@example.test", "c1\t\t", "\tNo Id\tx@example.test"])},
           {"why": "repeated customers with another name, an empty row, a row without id", "status": "succeeded",
            "users.csv": counts(10, 7, 1, duplicates=2, reasons={"empty_customer_id": 1})})

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
-use crate::domain::parse_amount;
+use crate::domain::{parse_amount, PLAN_AMOUNT_EXPONENT};
 use crate::etl::counts::Counts;
 use crate::etl::error::EtlError;
 use crate::etl::read::source::{for_each_row, Column, Digested, Limits, Source};
@@ -86,14 +86,14 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, Etl
             for (value, column) in [(sub, &COLUMNS[0]), (plan, &COLUMNS[1])] {
                 crate::domain::check_id(value, column.name).map_err(|e| Reject::new("id_too_long", e))?;
             }
-            let amount = parse_amount(amount, false)
-                .map_err(|e| Reject::new("invalid_amount", format!("column \"Amount\": {e}")))?;
+            let amount = parse_amount(amount, PLAN_AMOUNT_EXPONENT, false)
+                .map_err(|e| Reject::new(e.reason_code(), format!("column \"Amount\": {e}")))?;
             Ok(ProductRow {
                 subscription_id: sub.to_owned(),
                 plan: plan.to_owned(),
                 product: product.to_owned(),
                 interval: interval.to_owned(),
-                amount_cents: amount.cents(),
+                amount_cents: amount.minor(),
                 status: status.to_owned(),
             })
         })();
@@ -139,6 +139,7 @@ pub struct Plan {
     pub plan: String,
     /// Index into [`Catalog::names`].
     pub product: u32,
+    /// Thousandths of the plan's currency unit ([`PLAN_AMOUNT_EXPONENT`]): a weight.
     pub amount_cents: i64,
 }
 
@@ -223,8 +224,8 @@ impl Catalog {
     }
 }
 
-/// Splits `total` cents across plans in proportion to their amounts, exactly:
-/// largest remainders get the leftover cents (ties to the earlier plan), equal
+/// Splits `total` minor units across plans in proportion to their amounts
+/// (whatever their unit), exactly: largest remainders get the leftover units (ties to the earlier plan), equal
 /// shares when every amount is zero. The parts always add up to `total`.
 pub fn allocate(total: i64, amounts: &[i64]) -> Vec<i64> {
     if total < 0 {

@@ -17,7 +17,9 @@ use smallvec::SmallVec;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use crate::domain::{check_id, parse_amount, parse_timestamp, Currency, DateBounds, Month};
+use crate::domain::{
+    check_id, parse_amount, parse_timestamp, AmountError, Currency, DateBounds, Month, ParseMoneyError,
+};
 use crate::etl::counts::Counts;
 use crate::etl::customers::Interner;
 use crate::etl::error::EtlError;
@@ -265,7 +267,7 @@ fn parse<'a>(row: &'a RawRow<'_>, p: &[usize], dates: &DateBounds) -> Result<Par
     let customer = row.field(p[2], COLUMNS[2].name)?;
     let subscription = row.field(p[3], COLUMNS[3].name)?;
     let total = row.field(p[4], COLUMNS[4].name)?;
-    let currency = row.field(p[5], COLUMNS[5].name)?;
+    let currency_text = row.field(p[5], COLUMNS[5].name)?;
     if id.is_empty() {
         return Err(Reject::new("empty_transaction_id", "empty Transaction ID"));
     }
@@ -280,17 +282,31 @@ fn parse<'a>(row: &'a RawRow<'_>, p: &[usize], dates: &DateBounds) -> Result<Par
     dates
         .check(date_utc)
         .map_err(|e| Reject::new("implausible_date", format!("column \"Date (UTC)\": {e}")))?;
-    let total =
-        parse_amount(total, true).map_err(|e| Reject::new("invalid_amount", format!("column \"Total\": {e}")))?;
-    let currency =
-        Currency::parse(currency).map_err(|e| Reject::new("unknown_currency", format!("column \"Currency\": {e}")))?;
+    let amount_reject = |e: AmountError| Reject::new(e.reason_code(), format!("column \"Total\": {e}"));
+    // The amount's decimals depend on the currency; a Total that is no number
+    // at all is still named first, whatever the currency says.
+    let currency = match Currency::parse(currency_text) {
+        Ok(currency) => currency,
+        Err(e) => {
+            if let Err(e @ AmountError::Parse(ParseMoneyError::NotADecimal { .. })) = parse_amount(total, 0, true) {
+                return Err(amount_reject(e));
+            }
+            return Err(Reject::new("unknown_currency", format!("column \"Currency\": {e}")));
+        }
+    };
+    let total = parse_amount(total, currency.exponent(), true).map_err(|e| {
+        let mut reject = amount_reject(e);
+        // The limit depends on the currency: name it.
+        reject.message.push_str(&format!(" (currency {currency})"));
+        reject
+    })?;
     Ok(Parsed {
         fact: FactRef {
             transaction_id: id,
             date_utc,
             customer_id: customer,
             subscription_id: (!subscription.is_empty()).then_some(subscription),
-            total_cents: total.cents(),
+            total_cents: total.minor(),
             currency: currency.as_str(),
         },
         currency,
@@ -304,11 +320,14 @@ struct Held {
     parsed: Result<(FactRow, Currency), Reject>,
 }
 
-/// A sum in cents that no longer fits 64 bits: the run fails rather than wrap.
+/// A sum in minor units that no longer fits 64 bits: the run fails rather than wrap.
 fn add_cents(sum: &mut i64, cents: i64, what: &dyn Fn() -> String) -> Result<(), EtlError> {
-    *sum = sum
-        .checked_add(cents)
-        .ok_or_else(|| EtlError::Aborted(format!("{FILE}: {} exceeds the range of 64-bit cents", what())))?;
+    *sum = sum.checked_add(cents).ok_or_else(|| {
+        EtlError::Aborted(format!(
+            "{FILE}: {} exceeds the range of 64-bit minor units (cents)",
+            what()
+        ))
+    })?;
     Ok(())
 }
 
@@ -429,12 +448,12 @@ impl Pass2<'_> {
                             s.date_utc,
                             s.customer_id,
                             s.subscription_id.as_deref().unwrap_or("-"),
-                            api_types::Money(s.total_cents),
+                            crate::domain::money_of(s.currency, s.total_cents),
                             s.currency,
                             c.fact.date_utc,
                             c.fact.customer_id,
                             c.fact.subscription_id.as_deref().unwrap_or("-"),
-                            api_types::Money(c.fact.total_cents),
+                            c.currency.money(c.fact.total_cents),
                             c.fact.currency,
                         ),
                     );

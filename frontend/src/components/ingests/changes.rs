@@ -26,7 +26,7 @@ pub fn changes(b: &DataTotals, a: &DataTotals) -> Html {
                     <tr data-currency={c.currency.clone()}><th scope="row">{ format!("Revenue ({})", c.currency.to_uppercase()) }</th>
                         <td data-label="Before" class="num">{ c.before.map_or("–".to_owned(), |m| money(m, &c.currency)) }</td>
                         <td data-label="After" class="num">{ c.after.map_or("–".to_owned(), |m| money(m, &c.currency)) }</td>
-                        <td data-label="Change" class="num">{ signed_money(c.delta(), &c.currency) }</td></tr>
+                        <td data-label="Change" class="num">{ c.delta().map_or_else(|| "–".to_owned(), |d| signed_money(d, &c.currency)) }</td></tr>
                 }) }
                 <tr><th scope="row">{ "Months" }</th><td data-label="Before" class="num">{ months(b) }</td>
                     <td data-label="After" class="num">{ months(a) }</td><td></td></tr>

@@ -73,12 +73,16 @@ mod tests {
     async fn changes_keep_currencies_apart() {
         let before = DataTotals {
             transactions: 5000,
-            revenue: [("usd".to_owned(), Money(100_000))].into(),
+            revenue: [("usd".to_owned(), Money::new(100_000, 2))].into(),
             ..DataTotals::default()
         };
         let after = DataTotals {
             transactions: 5018,
-            revenue: [("eur".to_owned(), Money(2_000)), ("usd".to_owned(), Money(151_300))].into(),
+            revenue: [
+                ("eur".to_owned(), Money::new(2_000, 2)),
+                ("usd".to_owned(), Money::new(151_300, 2)),
+            ]
+            .into(),
             ..DataTotals::default()
         };
         let html = render(move || changes(&before, &after)).await;

@@ -34,7 +34,7 @@ fn kpi(label: &str, value: String, sub: Option<String>) -> Html {
 fn amounts(c: &SubscriptionCheck) -> String {
     c.amount
         .iter()
-        .filter(|(_, m)| m.cents() != 0)
+        .filter(|(_, m)| !m.is_zero())
         .map(|(cur, m)| {
             format!(
                 "{} ({} of {} revenue)",

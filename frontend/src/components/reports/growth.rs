@@ -18,7 +18,7 @@ pub fn GrowthSection(props: &ChartSectionProps) -> Html {
     let empty = data.as_ref().is_some_and(|r| {
         r.months
             .iter()
-            .all(|m| m.revenue.cents() == 0 && m.previous_revenue.is_none())
+            .all(|m| m.revenue.is_zero() && m.previous_revenue.is_none())
     });
     let (chart, table) = match &data {
         Some(r) => (chart(r, &props.theme(), props.dark, props.epoch), Some(table(r))),

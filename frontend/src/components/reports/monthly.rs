@@ -46,7 +46,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
         .iter()
         .map(|m| Bar {
             label: month_short(&m.month),
-            value: m.avg_transaction_amount.cents() as f64 / 100.0,
+            value: m.avg_transaction_amount.to_f64(),
             color: if m.complete {
                 theme.primary
             } else {

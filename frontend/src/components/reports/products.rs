@@ -44,7 +44,7 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
         .iter()
         .map(|p| Bar {
             label: p.product.clone(),
-            value: p.total_sales.cents() as f64 / 100.0,
+            value: p.total_sales.to_f64(),
             color: theme.primary,
         })
         .collect();
@@ -62,8 +62,12 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
             )
         })
         .collect();
-    let unattributed =
-        api_types::Money(r.unattributed.null_subscription.cents() + r.unattributed.unknown_subscription.cents());
+    // The server keeps every sum of a currency within 64 bits: `None` cannot happen.
+    let unattributed = r
+        .unattributed
+        .null_subscription
+        .checked_add(r.unattributed.unknown_subscription)
+        .map_or_else(|| "–".to_owned(), |m| money(m, c));
     html! {
         <>
             if let Some(top) = r.products.first() {
@@ -77,7 +81,7 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
                 label="Products ranked by total sales" {dark} {epoch} height={320} />
             <p class="note">
                 { format!("Ranking covers {} of attributed revenue. Not attributable to a product: {} (no subscription: {}, subscription not in products: {}), out of {} total.",
-                    money(r.attributed_revenue, c), money(unattributed, c), money(r.unattributed.null_subscription, c), money(r.unattributed.unknown_subscription, c), money(r.total_revenue, c)) }
+                    money(r.attributed_revenue, c), unattributed, money(r.unattributed.null_subscription, c), money(r.unattributed.unknown_subscription, c), money(r.total_revenue, c)) }
             </p>
         </>
     }
