@@ -13,10 +13,12 @@
 //!
 //! What is remembered is bounded whatever clients do: the clients that
 //! failed lately (swept every [`SWEEP_EVERY`]), at most [`MAX_TRACKED`] of
-//! them. Past that many, the failures of every client count together
-//! against one shared allowance, and once it is spent every authenticated
-//! request waits: under so wide an attack the limit holds for all rather
-//! than memory growing with each new address.
+//! them. Past that many, further failures are not counted until older ones
+//! are forgotten (blocks already given stay; a warning says so, once a minute). Availability wins over
+//! slowing such a wide attack down: a token has 256 random bits, so the limit
+//! guards the server's effort, not the tokens' secrecy, and counting every
+//! client together would lock every legitimate user out for whoever holds
+//! enough addresses (an IPv6 /48 is 65,536 /64s).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -37,18 +39,13 @@ const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// How often at most a full table is swept (each sweep reads all of it).
 const SWEEP_FULL_EVERY: Duration = Duration::from_secs(1);
 
-/// Whose failures count together.
+/// Whose failures count together: an IPv4 address, or an IPv6 /64 network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Client {
-    /// An IPv4 address, or an IPv6 /64 network.
-    Net(IpAddr),
-    /// Every client, while [`MAX_TRACKED`] others are remembered.
-    Shared,
-}
+struct Client(IpAddr);
 
 impl Client {
     fn of(ip: IpAddr) -> Self {
-        Client::Net(match ip.to_canonical() {
+        Client(match ip.to_canonical() {
             IpAddr::V6(v6) => {
                 let [a, b, c, d, ..] = v6.segments();
                 IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
@@ -58,11 +55,16 @@ impl Client {
     }
 }
 
+/// How often at most the server warns that failures go uncounted.
+const WARN_FULL_EVERY: Duration = Duration::from_secs(60);
+
 pub struct Failures {
     limiter: DefaultKeyedRateLimiter<Client>,
     clock: DefaultClock,
     blocked: Mutex<HashMap<Client, Instant>>,
     swept: Mutex<Instant>,
+    /// When the server last warned that the table is full.
+    warned_full: Mutex<Option<Instant>>,
 }
 
 impl Failures {
@@ -72,34 +74,33 @@ impl Failures {
             clock: DefaultClock::default(),
             blocked: Mutex::new(HashMap::new()),
             swept: Mutex::new(Instant::now()),
+            warned_full: Mutex::new(None),
         }
     }
 
-    /// Whether the table is full: failures count against [`Client::Shared`].
+    /// Whether the table is full: new clients' failures are not counted.
     fn full(&self) -> bool {
         self.limiter.len() >= MAX_TRACKED
     }
 
-    /// How long `ip` is still blocked, if it is (everyone is while the table
-    /// is full and the shared allowance spent).
+    /// How long `ip` is still blocked, if it is.
     pub fn blocked(&self, ip: IpAddr) -> Option<Duration> {
         let blocked = self.blocked.lock().ok()?;
-        let now = Instant::now();
-        let left = |client: &Client| {
-            let until = *blocked.get(client)?;
-            until.checked_duration_since(now).filter(|d| !d.is_zero())
-        };
-        left(&Client::of(ip)).or_else(|| left(&Client::Shared).filter(|_| self.full()))
+        let until = *blocked.get(&Client::of(ip))?;
+        until.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
     }
 
     /// Counts a failure of `ip`: `Some(wait)` when that one was over the limit
     /// (the address is now blocked for `wait`).
     pub fn failed(&self, ip: IpAddr) -> Option<Duration> {
         self.sweep();
-        let client = match self.full() {
-            true => Client::Shared,
-            false => Client::of(ip),
-        };
+        // Full: counting this client would grow the table. A block given
+        // before stays in force until its end.
+        if self.full() {
+            self.warn_full(ip);
+            return None;
+        }
+        let client = Client::of(ip);
         let Err(not_until) = self.limiter.check_key(&client) else {
             return None;
         };
@@ -107,18 +108,22 @@ impl Failures {
         if let Ok(mut blocked) = self.blocked.lock() {
             blocked.insert(client, Instant::now() + wait);
         }
-        match client {
-            Client::Net(_) => {
-                tracing::warn!(client = %ip, wait_s = wait.as_secs(), "too many failed authentication attempts: blocking the address")
-            }
-            Client::Shared => tracing::warn!(
-                client = %ip,
-                wait_s = wait.as_secs(),
-                "too many failed authentication attempts from more than {MAX_TRACKED} addresses: \
-                 blocking every authenticated request"
-            ),
-        }
+        tracing::warn!(client = %ip, wait_s = wait.as_secs(), "too many failed authentication attempts: blocking the address");
         Some(wait)
+    }
+
+    fn warn_full(&self, ip: IpAddr) {
+        let Ok(mut warned) = self.warned_full.lock() else {
+            return;
+        };
+        if warned.is_none_or(|t| t.elapsed() >= WARN_FULL_EVERY) {
+            *warned = Some(Instant::now());
+            tracing::warn!(
+                client = %ip,
+                "failed authentication attempts from more than {MAX_TRACKED} addresses at once: \
+                 further failures are not limited until older ones are forgotten"
+            );
+        }
     }
 
     /// Forgets the clients whose failures have refilled and whose block is
@@ -185,24 +190,26 @@ mod tests {
     }
 
     /// One failure from each of more addresses than are remembered: the
-    /// table stops at its bound, and past it the failures of all count
-    /// together (and block all once over the limit).
+    /// table stops at its bound, past it failures are not counted, a block
+    /// given before stays, and nobody who did not fail is ever blocked.
     #[test]
     fn what_is_remembered_is_bounded() {
         let f = Failures::per_minute(NonZeroU32::new(3).unwrap());
         let v4 = |i: usize| IpAddr::from(u32::try_from(0x0a00_0000 + i).unwrap().to_be_bytes());
+        let guesser: IpAddr = "192.0.2.7".parse().unwrap();
+        while f.failed(guesser).is_none() {}
         for i in 0..MAX_TRACKED {
-            assert_eq!(f.failed(v4(i)), None);
+            let _ = f.failed(v4(i));
         }
         for i in 0..MAX_TRACKED {
             let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1));
-            let _ = f.failed(v6);
+            for _ in 0..5 {
+                assert_eq!(f.failed(v6), None);
+            }
         }
-        assert!(f.limiter.len() <= MAX_TRACKED + 1, "{} clients", f.limiter.len());
-        assert!(f.blocked.lock().unwrap().len() <= 1);
-        // The shared allowance is spent: everyone waits, a client the table
-        // holds as a new one.
-        assert!(f.blocked(v4(0)).is_some());
-        assert!(f.blocked("198.51.100.1".parse().unwrap()).is_some());
+        assert!(f.limiter.len() <= MAX_TRACKED, "{} clients", f.limiter.len());
+        assert_eq!(f.blocked.lock().unwrap().len(), 1);
+        assert!(f.blocked(guesser).is_some());
+        assert!(f.blocked("198.51.100.1".parse().unwrap()).is_none());
     }
 }
