@@ -320,7 +320,7 @@ start_new_node() { # name first-port taken-ports…
       return 0
     fi
     if ! grep -qE 'could not bind|Address already in use|could not create any TCP/IP sockets' "$CITUS_DIR/$name.log"; then
-      say "$name did not start within ${CITUS_WAIT}s; its log ($CITUS_DIR/$name.log) ends with:"
+      say "$name did not start (waited at most ${CITUS_WAIT}s); its log ($CITUS_DIR/$name.log) ends with:"
       tail -n 15 "$CITUS_DIR/$name.log" | sed 's/^/    /' >&2
       exit 1
     fi
