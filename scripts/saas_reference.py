@@ -39,8 +39,9 @@ R2  Input rules (§2, "the ETL's rules", taken from the README, not from code):
 R3  products.csv rows are de-duplicated on (subscription id, plan), last row
     wins (README); the items of a subscription are the remaining rows.
     `Interval` is compared case-insensitively after trimming.
-R4  §5 rule 4 hints: "N month(s)" is the regex `\\b(\\d+)\\s*months?\\b`
-    (N >= 1), "semi-annual" matches `semi[- ]?annual` (so "Semi-Annually"),
+R4  §5 rule 4 hints: "N month(s)" is the regex `\\b(\\d+)[\\s-]*months?\\b`
+    (N >= 1; "36 Months", "3-month"), "semi-annual" matches
+    `semi[- ]?annual` (so "Semi-Annually"),
     "quarterly" is a substring; all case-insensitive; only `month` items are
     looked at (a `year` item already decided rule 2).
 R5  §5 rule 5 compares the invoice's Total with the threshold as exact
@@ -428,7 +429,7 @@ def load_export(folder: Path, earliest: dt.datetime | None = None,
 # Interval (§5)
 # --------------------------------------------------------------------------
 
-RE_N_MONTHS = re.compile(r"\b(\d+)\s*months?\b", re.I)
+RE_N_MONTHS = re.compile(r"\b(\d+)[\s-]*months?\b", re.I)
 RE_SEMI = re.compile(r"semi[- ]?annual", re.I)
 
 
