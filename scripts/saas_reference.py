@@ -12,8 +12,9 @@ Usage:
         [--invoices] [--keep-going] > figures.json
 
 INPUT_DIR holds products.csv and transactions.csv (users.csv optional) in the
-export's format.  Exit status: 0 ok, 1 bad input/usage, 3 a §13 invariant
-was violated (named on stderr; no JSON on stdout unless --keep-going).
+export's format.  Exit status: 0 ok, 1 unreadable input, 2 bad arguments,
+3 a §13 invariant was violated (named on stderr; no JSON on stdout unless
+--keep-going) - the script's stand-in for the service's HTTP 500.
 
 Readings of the places where the spec is ambiguous or silent
 ------------------------------------------------------------

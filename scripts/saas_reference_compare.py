@@ -8,6 +8,15 @@ Usage: python3 scripts/saas_reference_compare.py [EXPORT_DIR]
 
 Prints one line per stated figure: MATCH / DIFF, the spec's value and ours.
 Exit status 1 when any figure differs.
+
+Readings of the descriptive figures (not definitions of the service):
+- a "flip" (§6 table) is counted per reactivation event: every reactivation
+  follows a churn of the same customer inside the window; the distinct
+  customers behind them are printed as info (fewer: some flip twice);
+- a renewal's lateness is next invoice minus add_months(previous, band k), in
+  fractional days; "3 days early .. 1 day late" is [-3, +1] inclusive;
+- "zero totals on subscriptions never billed more than $0": zero-total rows
+  whose (currency, customer, subscription) has no positive total at all.
 """
 
 import datetime as dt
