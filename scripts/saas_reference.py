@@ -71,7 +71,10 @@ R10 §10 `invoices` counts every transaction of the month (recurring + one-off
 R11 §9 trailing n-month rates need m-n to be a reported month (the opening
     month counts): with a 9-month window nrr_3m exists from the 4th month.
 R12 Customers of a currency that is present in the load but has no activity in
-    early months get MRR 0, customers 0, ARPA null and null rates there.
+    early months get MRR 0, customers 0, ARPA null and null rates there; its
+    movements are zeros (not null) after the opening month.  Such a currency
+    has no `opening: true` cohort: its first cohort is the month its first
+    customer is active (eur on the real export: 2024-03, opening false).
 R13 Customer names for the drill-down come from users.csv (last non-empty name
     in file order); no e-mail is ever output.
 """
