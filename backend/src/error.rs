@@ -41,6 +41,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body's `Content-Encoding` is one the server does not decode.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The server's own storage is full (an upload being stored).
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     /// The server is waiting for its database (not reached yet, or gone).
@@ -108,6 +114,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_content_encoding",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
             ApiError::ReadOnly(_) => "database_read_only",
             ApiError::DatabaseFileChanged(_) => "database_file_changed",
@@ -128,6 +136,8 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Unavailable(_)
             | ApiError::NotReady { .. }
             | ApiError::ReadOnly(_)

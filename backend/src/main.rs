@@ -262,6 +262,7 @@ impl IngestRules {
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
             recording: recording(),
+            input_label: None,
         }
     }
 }

@@ -153,9 +153,24 @@ pub struct IngestOptions {
     pub requested_by: String,
     /// What a failed run does when the database refuses its record.
     pub recording: FailureRecording,
+    /// How a run's recorded error names the input folder; `None`: by its
+    /// path. An upload's folder is the server's business: its files are
+    /// named by themselves.
+    pub input_label: Option<String>,
 }
 
 impl IngestOptions {
+    /// `message` with the input folder named as [`Self::input_label`] says.
+    pub fn shown(&self, message: &str) -> String {
+        let Some(label) = &self.input_label else {
+            return message.to_owned();
+        };
+        let folder = self.input.display().to_string();
+        message
+            .replace(&format!("{folder}{}", std::path::MAIN_SEPARATOR), "")
+            .replace(&folder, label)
+    }
+
     /// A replace of `input` with the default guard rails.
     pub fn replace(input: impl Into<PathBuf>) -> Self {
         Self {
@@ -174,6 +189,7 @@ impl IngestOptions {
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
             recording: FailureRecording::default(),
+            input_label: None,
         }
     }
 
@@ -363,7 +379,7 @@ impl StartedRun {
                 Ok(summary)
             }
             Err(error) => {
-                let failed = FailedRun::now(run.id, run.started_at, error.to_string());
+                let failed = FailedRun::now(run.id, run.started_at, options.shown(&error.to_string()));
                 // Recorded before the lock is released when the database takes
                 // it; tried again after, so no other ingest waits for that.
                 let refused = record::try_once(db, &failed).await.err();

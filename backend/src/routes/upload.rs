@@ -58,7 +58,9 @@ pub struct UploadForm {
     (status = 403, description = "Not an admin (or a cross-site request)", body = api_types::ApiError),
     (status = 409, description = "Another ingest is running", body = api_types::ApiError),
     (status = 413, description = "The body is larger than the server's limit", body = api_types::ApiError),
+    (status = 415, description = "The body is compressed (`Content-Encoding`): send it as it is", body = api_types::ApiError),
     (status = 429, description = "Too many failed attempts from this address", body = api_types::ApiError),
+    (status = 507, description = "The server's upload storage is full: nothing was kept", body = api_types::ApiError),
     (status = 503, description = "The database is unreachable (`database_unavailable`), takes no writes (`database_read_only`), or its SQLite file was deleted or replaced (`database_file_changed`)", body = api_types::ApiError)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(
@@ -77,6 +79,19 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(too_large(max));
+    }
+    // The body is read as sent: a compressed one would look like a broken
+    // form. Exports compress well, but a bomb must not fill the disk either,
+    // so none is decoded: said plainly instead.
+    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
+        let encoding = encoding.to_str().unwrap_or("?").trim();
+        if !encoding.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "the upload is sent with Content-Encoding {:?}, which this server does not decode: \
+                 send the form uncompressed",
+                truncate(encoding)
+            )));
+        }
     }
     // Ingests write to the primary (the reports may be read from a standby).
     let db = &primary.0;
@@ -108,6 +123,9 @@ pub async fn upload(
     options.dry_run = form.dry_run;
     options.force = form.force;
     options.requested_by = principal.requested_by();
+    // Readers of the run see its files by their part's name, never the
+    // server's folder.
+    options.input_label = Some("the upload".to_owned());
     let started = StartedRun::record(db, &options, lock).await.map_err(ingest_error)?;
     let id = started.id();
     Arc::clone(&uploads)
@@ -276,7 +294,21 @@ fn too_large(max: u64) -> ApiError {
     ))
 }
 
+/// A failure of the server's own files: 507 when its storage is full (the
+/// upload's folder is removed on the way out), else an opaque 500.
 fn io_error(during: &'static str, e: std::io::Error) -> ApiError {
+    let full = matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    );
+    if full {
+        tracing::error!(error = %e, "upload refused while {during}: the upload folder's storage is full");
+        return ApiError::InsufficientStorage(
+            "the server's upload storage is full: nothing of this upload was kept. Ask its operator to free space \
+             where uploads are stored (--upload-dir / UPLOAD_DIR)"
+                .to_owned(),
+        );
+    }
     ApiError::Io { during, source: e }
 }
 

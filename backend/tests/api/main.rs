@@ -30,3 +30,4 @@ mod run_records;
 mod schema;
 mod secrets;
 mod upload;
+mod upload_refusals;
