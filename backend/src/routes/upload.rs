@@ -104,7 +104,11 @@ pub async fn upload(
         return Err(ApiError::ReadOnly(why));
     }
     // A second upload is told at once.
-    let Some(lock) = IngestLock::try_acquire(db).await.map_err(ingest_error)? else {
+    let patience = std::time::Duration::from_secs(1);
+    let Some(lock) = IngestLock::try_acquire_within(db, patience)
+        .await
+        .map_err(ingest_error)?
+    else {
         let which = crate::uploads::running_run(db)
             .await
             .map_or(String::new(), |id| format!(" (run {id})"));

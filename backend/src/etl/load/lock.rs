@@ -38,6 +38,25 @@ impl IngestLock {
         Self::take(db, false).await
     }
 
+    /// [`Self::try_acquire`], tried again for up to `patience`: a run that
+    /// has just recorded its end releases the lock a moment later, and a
+    /// client that saw the end and starts the next run must not get a 409.
+    pub async fn try_acquire_within(
+        db: &DatabaseConnection,
+        patience: std::time::Duration,
+    ) -> Result<Option<Self>, EtlError> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(lock) = Self::try_acquire(db).await? {
+                return Ok(Some(lock));
+            }
+            if started.elapsed() >= patience {
+                return Ok(None);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn take(db: &DatabaseConnection, wait: bool) -> Result<Option<Self>, EtlError> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
