@@ -146,14 +146,17 @@ async fn memory_stays_flat_without_scrapes(engine: Engine) {
         after / 1024,
         (after as f64 - before as f64) / sent as f64
     );
-    // Enough requests that the old growth (~16 bytes each) stands out of
-    // the allocator's noise (its heap grows by 128 KiB steps).
+    // Enough requests that the old growth (~18 bytes each: 360 KB at the
+    // minimum) stands out of the allocator's noise (its heap grows by 128
+    // KiB steps) and of the second of samples kept between upkeeps (1-3
+    // bytes a request measured). On a loaded machine a debug server answers
+    // some 2,000 requests a second; the test runs alone (.config/nextest.toml).
     assert!(
-        sent >= 40_000,
+        sent >= 20_000,
         "only {sent} requests in {seconds:.1} s: too few to measure"
     );
     assert!(
-        grown < sent * 4 + 256 * 1024,
+        grown < sent * 3 + 160 * 1024,
         "the resident size grew by {grown} bytes over {sent} requests ({} a request)",
         grown as f64 / sent as f64
     );
