@@ -6,7 +6,6 @@ pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod db;
-pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod etl;
@@ -21,3 +20,6 @@ pub mod routes;
 pub mod startup;
 pub mod telemetry;
 pub mod uploads;
+
+// The crates below the application, under the paths they had as modules.
+pub use domain;

@@ -242,8 +242,10 @@ fn image_builds_what_the_project_builds() {
     let members = manifest.lines().find(|l| l.starts_with("members")).unwrap();
     for member in members.split('"').skip(1).step_by(2) {
         assert!(
-            sources.iter().any(|s| s == member),
-            "the workspace member {member} is not copied"
+            sources
+                .iter()
+                .any(|s| s == member || member.starts_with(&format!("{s}/"))),
+            "the workspace member {member} is not copied (neither it nor a folder holding it)"
         );
     }
     for needed in ["Cargo.toml", "Cargo.lock", "Trunk.toml", "scripts/build-frontend.sh"] {

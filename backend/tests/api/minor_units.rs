@@ -363,3 +363,18 @@ async fn migration_converts_stored_amounts(engine: Engine) {
     assert_eq!(facts(&t).await, [1000, 2501, 12_345, 1999]);
 }
 both!(migration_to_minor_units, migration_converts_stored_amounts);
+
+/// The migration that converted stored amounts to minor units lists the
+/// currencies whose exponent is not 2: if an upgrade of the currency table
+/// changes an exponent, stored amounts of that currency are in the old unit
+/// and a new migration must convert them.
+#[test]
+fn the_migration_converted_every_currency_whose_exponent_is_not_two() {
+    use backend::domain::{Currency, LEGACY_EXPONENT};
+    let now: Vec<(&str, u8)> = Currency::all()
+        .iter()
+        .filter(|c| c.exponent() != LEGACY_EXPONENT)
+        .map(|c| (c.as_str(), c.exponent()))
+        .collect();
+    assert_eq!(now, migration::MINOR_UNITS);
+}
