@@ -5,8 +5,6 @@ pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod configuration;
-pub mod db;
-pub mod entities;
 pub mod error;
 pub mod etl;
 pub mod generate;
@@ -23,3 +21,4 @@ pub mod uploads;
 
 // The crates below the application, under the paths they had as modules.
 pub use domain;
+pub use store::{db, entities};

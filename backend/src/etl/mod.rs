@@ -28,7 +28,7 @@ pub mod record;
 mod render;
 pub mod rows;
 mod state;
-pub mod tables;
+pub use store::tables;
 
 use std::path::PathBuf;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use secrecy::ExposeSecret;
 
-use crate::configuration::{scrub, DatabaseSettings};
+use crate::settings::{scrub, DatabaseSettings};
 
 /// Why the database could not be reached; the message never holds the password.
 #[derive(Debug, thiserror::Error)]
