@@ -6,8 +6,6 @@ pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod error;
-pub mod etl;
-pub mod generate;
 pub mod health_probe;
 pub mod memory;
 pub mod monitoring;
@@ -21,4 +19,6 @@ pub mod uploads;
 
 // The crates below the application, under the paths they had as modules.
 pub use domain;
+pub use etl;
+pub use etl::generate;
 pub use store::{db, entities};

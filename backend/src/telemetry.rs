@@ -107,7 +107,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
             .map_or(0.0, |s| (s.0.elapsed().as_micros() as f64 / 100.0).round() / 10.0);
         let path: String = redact_tokens(req.path()).chars().take(120).collect();
         let method = req.method().as_str();
-        span.in_scope(|| match (status, crate::configuration::request_log()) {
+        span.in_scope(|| match (status, request_log()) {
             (500.., _) => tracing::error!(method = %method, path = %path, status, ms, "request"),
             (400..=499, _) => tracing::info!(method = %method, path = %path, status, ms, "request"),
             (_, RequestLogLevel::Info) => tracing::info!(method = %method, path = %path, status, ms, "request"),
@@ -159,3 +159,16 @@ mod tests {
         assert_eq!(redact_tokens("/rak_"), "/rak_");
     }
 }
+
+/// The level of successful requests' log lines: `REQUEST_LOG` = `info`
+/// (default), `debug` or `off`. Read once.
+pub fn request_log() -> RequestLogLevel {
+    static LEVEL: std::sync::OnceLock<RequestLogLevel> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var("REQUEST_LOG").ok().as_deref().map(str::trim) {
+        Some("debug") => RequestLogLevel::Debug,
+        Some("off") => RequestLogLevel::Off,
+        _ => RequestLogLevel::Info,
+    })
+}
+
+pub use store::settings::*;

@@ -23,7 +23,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::RunStatus;
-use crate::entities::etl_run;
+use store::entities::etl_run;
 
 /// How long the CLI goes on trying to record a failure, by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);

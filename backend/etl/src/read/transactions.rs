@@ -17,18 +17,16 @@ use smallvec::SmallVec;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use crate::domain::{
-    check_id, parse_amount, parse_timestamp, AmountError, Currency, DateBounds, Month, ParseMoneyError,
-};
-use crate::etl::counts::Counts;
-use crate::etl::customers::Interner;
-use crate::etl::error::EtlError;
-use crate::etl::load::copy_binary;
-use crate::etl::months::ActiveMonths;
-use crate::etl::progress::{Progress, TICK_ROWS};
-use crate::etl::read::products::{allocate, Catalog};
-use crate::etl::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
-use crate::etl::rows::{FactBatch, FactRef, FactRow, ProductRow, Reject, RejectedRow};
+use crate::counts::Counts;
+use crate::customers::Interner;
+use crate::error::EtlError;
+use crate::load::copy_binary;
+use crate::months::ActiveMonths;
+use crate::progress::{Progress, TICK_ROWS};
+use crate::read::products::{allocate, Catalog};
+use crate::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
+use crate::rows::{FactBatch, FactRef, FactRow, ProductRow, Reject, RejectedRow};
+use domain::{check_id, parse_amount, parse_timestamp, AmountError, Currency, DateBounds, Month, ParseMoneyError};
 
 pub const FILE: &str = "transactions.csv";
 
@@ -127,7 +125,7 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
     ids.sort_unstable();
     let repeated = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
     phase.done(rows);
-    tracing::debug!(rows, rss_mb = crate::etl::resident_mb(), "transactions scanned");
+    tracing::debug!(rows, rss_mb = crate::resident_mb(), "transactions scanned");
     let (sha256, bytes) = digest.finish();
     Ok(Scan {
         repeated,
@@ -448,7 +446,7 @@ impl Pass2<'_> {
                             s.date_utc,
                             s.customer_id,
                             s.subscription_id.as_deref().unwrap_or("-"),
-                            crate::domain::money_of(s.currency, s.total_cents),
+                            domain::money_of(s.currency, s.total_cents),
                             s.currency,
                             c.fact.date_utc,
                             c.fact.customer_id,

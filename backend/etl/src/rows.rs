@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::Month;
+use domain::Month;
 
 use super::tables::{self, Table};
 

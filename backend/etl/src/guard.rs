@@ -359,8 +359,8 @@ pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails
             out.push(Refusal::RevenueNotKept {
                 file: transactions::FILE,
                 currency: currency.clone(),
-                before: crate::domain::money_of(currency, b.revenue),
-                after: crate::domain::money_of(currency, a.revenue),
+                before: domain::money_of(currency, b.revenue),
+                after: domain::money_of(currency, a.revenue),
                 transactions_after: a.transactions,
                 limit: limit.clone(),
             });
@@ -372,7 +372,7 @@ pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etl::counts::Counts;
+    use crate::counts::Counts;
 
     fn file(name: &'static str, read: u64, rejected: u64) -> FileSummary {
         FileSummary {

@@ -6,13 +6,13 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::Loader;
-use crate::domain::Currency;
-use crate::etl::error::EtlError;
-use crate::etl::months::ActiveMonths;
-use crate::etl::read::transactions::StoredLookup;
-use crate::etl::reconcile::{StoredCustomer, StoredSpending};
-use crate::etl::rows::{CellReader, FactRow, LookupKey, MonthlyRow, ProductRow};
-use crate::etl::state::DataState;
+use crate::error::EtlError;
+use crate::months::ActiveMonths;
+use crate::read::transactions::StoredLookup;
+use crate::reconcile::{StoredCustomer, StoredSpending};
+use crate::rows::{CellReader, FactRow, LookupKey, MonthlyRow, ProductRow};
+use crate::state::DataState;
+use domain::Currency;
 
 /// The state recorded by the latest successful run that changed the data:
 /// `None` without such a run, `Some(None)` when that run (of an older

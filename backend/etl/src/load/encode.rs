@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use sqlx::Row as _;
 
-use crate::etl::rows::{timestamp_text, CellReader, CellWriter, FactRef, Row};
+use crate::rows::{timestamp_text, CellReader, CellWriter, FactRef, Row};
 
 /// PostgreSQL's binary COPY format for the fact rows: no text to format on our
 /// side and none to parse on the server's (timestamps especially).
@@ -232,7 +232,7 @@ cell_reader!(sqlx::sqlite::SqliteRow);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etl::rows::CustomerSpendingRow;
+    use crate::rows::CustomerSpendingRow;
 
     #[test]
     fn copy_text_escapes_and_encodes_bytes() {

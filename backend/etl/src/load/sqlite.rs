@@ -3,7 +3,7 @@
 //!
 //! **Replace** deletes the previous rows and inserts the new ones. **Append**
 //! inserts into temporary `<table>__stage` tables, then merges them into the
-//! tables by each table's [`Append`](crate::etl::tables::Append) rule.
+//! tables by each table's [`Append`](crate::tables::Append) rule.
 //! Either way the facts are staged and moved in key order (sorted inserts
 //! into the primary key's b-tree are sequential, random ones are not), and
 //! the foreign key is checked once on the staged rows instead of per row.
@@ -14,9 +14,9 @@ use sqlx::{Sqlite, SqliteConnection};
 
 use super::encode::SqliteBind;
 use super::{BindValue, LoadMode, Step};
-use crate::etl::error::EtlError;
-use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
-use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use crate::error::EtlError;
+use crate::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
 
 /// Staging tables (TEMP: private to the load's connection).
 const STAGE: &str = "__stage";

@@ -16,7 +16,7 @@
 //! failure before it leaves at most orphan month tables, dropped by the next run.
 //!
 //! **Append**: rows are `COPY`ed into temporary `<table>__stage` tables, then
-//! merged into the tables by each table's [`Append`](crate::etl::tables::Append)
+//! merged into the tables by each table's [`Append`](crate::tables::Append)
 //! rule, in one transaction; the months the new transactions fall in get
 //! their partitions first, so the merge writes only those partitions.
 //!
@@ -29,10 +29,10 @@ use tokio::sync::mpsc;
 
 use super::encode::{copy_binary, copy_text};
 use super::{BindValue, LoadMode, Step};
-use crate::domain::Month;
-use crate::etl::error::EtlError;
-use crate::etl::rows::{CellReader, FactRow, LookupKey, Row};
-use crate::etl::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use crate::error::EtlError;
+use crate::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use domain::Month;
 use migration::fact_partitions::{self as months, YearMonth};
 use migration::DATA_PARTITION_SUFFIX as DATA;
 

@@ -9,16 +9,16 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::domain::{Currency, Month};
-use crate::etl::error::EtlError;
-use crate::etl::load::{stored, Loader};
-use crate::etl::months::ActiveMonths;
-use crate::etl::progress::Progress;
-use crate::etl::read::products::{Catalog, ProductsFile};
-use crate::etl::read::transactions::{CustomerFacts, Transactions};
-use crate::etl::read::users::Users;
-use crate::etl::rows::{CustomerSpendingRow, ProductRow, UserRow};
-use crate::etl::state::{CustomerFlags, CustomerTotals};
+use crate::error::EtlError;
+use crate::load::{stored, Loader};
+use crate::months::ActiveMonths;
+use crate::progress::Progress;
+use crate::read::products::{Catalog, ProductsFile};
+use crate::read::transactions::{CustomerFacts, Transactions};
+use crate::read::users::Users;
+use crate::rows::{CustomerSpendingRow, ProductRow, UserRow};
+use crate::state::{CustomerFlags, CustomerTotals};
+use domain::{Currency, Month};
 
 /// Customers merged and written per chunk (and looked up per chunk in an append).
 const CHUNK: usize = 16_384;

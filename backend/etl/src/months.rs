@@ -9,7 +9,7 @@
 //! trailing zero bytes are dropped. A customer active in every month of 30 years
 //! costs 49 bytes.
 
-use crate::domain::Month;
+use domain::Month;
 
 /// A set of months.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
-use crate::domain::{parse_amount, PLAN_AMOUNT_EXPONENT};
-use crate::etl::counts::Counts;
-use crate::etl::error::EtlError;
-use crate::etl::read::source::{for_each_row, Column, Digested, Limits, Source};
-use crate::etl::rows::{ProductRow, Reject, RejectedRow};
+use crate::counts::Counts;
+use crate::error::EtlError;
+use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
+use crate::rows::{ProductRow, Reject, RejectedRow};
+use domain::{parse_amount, PLAN_AMOUNT_EXPONENT};
 
 pub const FILE: &str = "products.csv";
 
@@ -84,7 +84,7 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, Etl
                 return Err(Reject::new("empty_product", "empty Product"));
             }
             for (value, column) in [(sub, &COLUMNS[0]), (plan, &COLUMNS[1])] {
-                crate::domain::check_id(value, column.name).map_err(|e| Reject::new("id_too_long", e))?;
+                domain::check_id(value, column.name).map_err(|e| Reject::new("id_too_long", e))?;
             }
             let amount = parse_amount(amount, PLAN_AMOUNT_EXPONENT, false)
                 .map_err(|e| Reject::new(e.reason_code(), format!("column \"Amount\": {e}")))?;

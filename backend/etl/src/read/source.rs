@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::etl::error::EtlError;
-use crate::etl::rows::Reject;
+use crate::error::EtlError;
+use crate::rows::Reject;
 
 /// A column the ETL needs: its display name and the normalised names accepted for it.
 pub struct Column {

@@ -64,7 +64,7 @@ impl Progress {
         let tty = std::io::stderr().is_terminal();
         Self {
             bars: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-            log_every: crate::configuration::progress_interval(),
+            log_every: crate::settings::progress_interval(),
             live: None,
         }
     }
@@ -73,7 +73,7 @@ impl Progress {
     pub fn for_server(live: Arc<Live>) -> Self {
         Self {
             bars: None,
-            log_every: crate::configuration::progress_interval(),
+            log_every: crate::settings::progress_interval(),
             live: Some(live),
         }
     }
@@ -172,7 +172,7 @@ impl Drop for Phase {
         }
         let rows = self.rows.load(Ordering::Relaxed);
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
-        let rss_mb = crate::etl::resident_mb();
+        let rss_mb = crate::resident_mb();
         let log = || {
             if rows > 0 {
                 tracing::info!(phase = self.name, elapsed_ms, rows, rss_mb, "phase done");

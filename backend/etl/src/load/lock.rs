@@ -11,7 +11,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
-use crate::etl::error::EtlError;
+use crate::error::EtlError;
 
 /// Serializes ingests into one PostgreSQL database (any constant; "revenue").
 const INGEST_LOCK: i64 = 0x0072_6576_656e_7565;
@@ -90,7 +90,7 @@ impl IngestLock {
                 Ok(Some(IngestLock::Postgres(conn)))
             }
             _ => {
-                let Some(file) = crate::db::file::sqlite_path(db) else {
+                let Some(file) = store::db::file::sqlite_path(db) else {
                     return Ok(Some(IngestLock::Sqlite(None)));
                 };
                 // The same database reached by another name (a symbolic link,
@@ -116,7 +116,7 @@ impl IngestLock {
                     let started = std::time::Instant::now();
                     let lock = tokio::task::spawn_blocking(move || flock(&lock, true).then_some(lock))
                         .await
-                        .map_err(crate::etl::read::join_error)?
+                        .map_err(crate::read::join_error)?
                         .ok_or_else(|| EtlError::Aborted(format!("cannot lock {}", path.to_string_lossy())))?;
                     tracing::info!(
                         waited_ms = started.elapsed().as_millis() as u64,
@@ -151,7 +151,7 @@ impl IngestLock {
 /// An exclusive `flock`; `wait`: block until it is free. False when it is
 /// held elsewhere (and not waiting), or on error.
 #[allow(unsafe_code)]
-pub(crate) fn flock(file: &std::fs::File, wait: bool) -> bool {
+pub fn flock(file: &std::fs::File, wait: bool) -> bool {
     use std::os::fd::AsRawFd;
     let op = if wait {
         libc::LOCK_EX

@@ -10,12 +10,12 @@ use api_types::{
 };
 use serde::Serialize;
 
-use crate::domain::money_of;
-use crate::etl::counts::Counts;
-use crate::etl::error::EtlError;
-use crate::etl::load::Loader;
-use crate::etl::rows::{MonthlyRow, RejectedRow, RunFileRow};
-use crate::etl::state::DataState;
+use crate::counts::Counts;
+use crate::error::EtlError;
+use crate::load::Loader;
+use crate::rows::{MonthlyRow, RejectedRow, RunFileRow};
+use crate::state::DataState;
+use domain::money_of;
 
 /// Counts and checksum of one input file.
 #[derive(Debug, Clone, Serialize)]

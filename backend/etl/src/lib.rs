@@ -17,6 +17,7 @@ mod audit;
 mod counts;
 pub mod customers;
 mod error;
+pub mod generate;
 pub mod guard;
 pub mod kpi;
 mod load;
@@ -27,6 +28,7 @@ mod reconcile;
 pub mod record;
 mod render;
 pub mod rows;
+pub mod settings;
 mod state;
 pub use store::tables;
 
@@ -46,13 +48,13 @@ pub use read::FILES;
 pub use record::{FailedRun, FailureRecording};
 pub use state::DataState;
 
-use crate::entities::etl_run;
-pub(crate) use load::lock::flock;
+pub use load::lock::flock;
 pub use load::lock::IngestLock;
 use load::{stored, BindValue, LoadMode, Loader};
 use progress::Progress;
 use read::transactions::{self, Pass2Options, StoredLookup, Transactions};
 use read::{products, users};
+use store::entities::etl_run;
 
 /// How a run treats the data already loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,7 +274,7 @@ fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
 pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<RunSummary, EtlError> {
     use migration::MigratorTrait;
     // Said plainly, before anything else refuses to write for its own reason.
-    if let crate::db::Writes::Unavailable(why) = crate::db::writes::writes(db)
+    if let store::db::Writes::Unavailable(why) = store::db::writes::writes(db)
         .await
         .map_err(dbe("checking that the database takes writes"))?
     {
@@ -533,10 +535,10 @@ async fn run_phases(
         users.skip();
     }
     let seen = [seen_products, seen_transactions, seen_users];
-    let mut stored_currencies: Vec<crate::domain::Currency> = current
+    let mut stored_currencies: Vec<domain::Currency> = current
         .monthly
         .iter()
-        .filter_map(|r| crate::domain::Currency::parse(r.currency).ok())
+        .filter_map(|r| domain::Currency::parse(r.currency).ok())
         .collect();
     stored_currencies.sort_unstable();
     stored_currencies.dedup();
@@ -728,7 +730,7 @@ async fn load_transactions(
         Mode::Replace => None,
     };
     let (dir, progress) = (options.input.clone(), progress.clone());
-    let dates = crate::domain::DateBounds::new(options.earliest_date, options.max_days_ahead, Utc::now().naive_utc());
+    let dates = domain::DateBounds::new(options.earliest_date, options.max_days_ahead, Utc::now().naive_utc());
     let pass2 = tokio::task::spawn_blocking(move || {
         let stored = lookup.as_mut().map(|l| l as &mut dyn StoredLookup);
         let options = Pass2Options {

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use crate::etl::counts::Counts;
-use crate::etl::customers::{Interner, TextArena, TextRef};
-use crate::etl::error::EtlError;
-use crate::etl::read::source::{for_each_row, Column, Digested, Limits, Source};
-use crate::etl::rows::{Reject, RejectedRow};
+use crate::counts::Counts;
+use crate::customers::{Interner, TextArena, TextRef};
+use crate::error::EtlError;
+use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
+use crate::rows::{Reject, RejectedRow};
 
 pub const FILE: &str = "users.csv";
 
@@ -84,7 +84,7 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
             if id.is_empty() {
                 return Err(Reject::new("empty_customer_id", "empty Customer ID"));
             }
-            crate::domain::check_id(id, COLUMNS[0].name).map_err(|e| Reject::new("id_too_long", e))?;
+            domain::check_id(id, COLUMNS[0].name).map_err(|e| Reject::new("id_too_long", e))?;
             Ok((id, name, email))
         })();
         match parsed {
@@ -137,11 +137,7 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
         Ok(())
     })?;
     let (sha256, bytes) = digest.finish();
-    tracing::debug!(
-        customers = customers.len(),
-        rss_mb = crate::etl::resident_mb(),
-        "users read"
-    );
+    tracing::debug!(customers = customers.len(), rss_mb = crate::resident_mb(), "users read");
     Ok(Users {
         ids,
         customers,

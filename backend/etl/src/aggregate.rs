@@ -6,10 +6,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::domain::{Currency, Month};
-use crate::etl::error::EtlError;
-use crate::etl::read::transactions::{MonthAcc, Transactions};
-use crate::etl::rows::{MonthlyRow, ProductMonthRow};
+use crate::error::EtlError;
+use crate::read::transactions::{MonthAcc, Transactions};
+use crate::rows::{MonthlyRow, ProductMonthRow};
+use domain::{Currency, Month};
 
 pub struct Aggregates {
     /// The run's cells: whole rows (replace) or deltas (append).

@@ -122,7 +122,7 @@ pub fn generate(out: &Path, options: GenerateOptions) -> std::io::Result<()> {
             sub_id(c, rng.u64(0..subs_per_customer(c)))
         };
         let currency = if c % 400 == 7 { "eur" } else { "usd" };
-        let total = total(&mut rng, crate::domain::exponent_of(currency));
+        let total = total(&mut rng, domain::exponent_of(currency));
         let sep = if i > 0 { "\r\n" } else { "" };
         write!(
             tx,
@@ -186,7 +186,7 @@ mod tests {
                     decimals == 0 || decimals == usize::from(exponent),
                     "{text} at {exponent}"
                 );
-                assert!(crate::domain::parse_amount(&text, exponent, true).is_ok(), "{text}");
+                assert!(domain::parse_amount(&text, exponent, true).is_ok(), "{text}");
             }
         }
     }
