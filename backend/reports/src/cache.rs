@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use tokio::sync::RwLock;
 
 use super::{ReportContext, ReportError};
-use crate::entities::etl_run;
+use store::entities::etl_run;
 
 /// How stale the cache may be after an ingest commits.
 pub const RECHECK: Duration = Duration::from_secs(1);
@@ -131,7 +131,7 @@ impl ReportCache {
             // up (at once with `max_standby_streaming_delay = 0`). The previous
             // run is complete, so it answers; the next request after the
             // recheck interval asks again (not every request meanwhile).
-            Err(ReportError::Database(e)) if crate::db::is_conflict(&e) => match previous {
+            Err(ReportError::Database(e)) if store::db::is_conflict(&e) => match previous {
                 Some(ctx) => {
                     tracing::warn!(error = %e, "reading the latest run was cancelled; answering from the previous run");
                     if let Some(c) = self.inner.write().await.as_mut() {

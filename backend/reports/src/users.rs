@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use api_types::{Money, TopUsersReport, UserRow};
 
-use crate::domain::exponent_of;
+use domain::exponent_of;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::params::{Limit, ReportContext};
 use super::ReportError;
-use crate::entities::{agg_customer_spending, dim_user};
+use store::entities::{agg_customer_spending, dim_user};
 
 /// Largest accepted `limit`; the cache keeps this many customers per currency.
 pub const MAX_TOP_USERS: u32 = 100;

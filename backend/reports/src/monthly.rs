@@ -7,8 +7,8 @@ use api_types::{
 
 use super::params::{ReportContext, WindowParams};
 use super::ReportError;
-use crate::domain::exponent_of;
 use api_types::Money;
+use domain::exponent_of;
 
 /// `GET /reports/monthly-transactions`.
 pub fn monthly_transactions(
@@ -95,7 +95,7 @@ pub fn meta(ctx: &ReportContext) -> Result<Meta, ReportError> {
             .map(|(c, n, cents)| CurrencySummary {
                 currency: c.clone(),
                 transactions: *n,
-                revenue: crate::domain::money_of(c, *cents),
+                revenue: domain::money_of(c, *cents),
             })
             .collect(),
         first_month: ctx.first_month.map(|m| m.to_string()),

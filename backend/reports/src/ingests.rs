@@ -11,8 +11,8 @@ use sea_orm::{
 
 use super::params::parse_int;
 use super::ReportError;
-use crate::domain::mask_emails;
-use crate::entities::{etl_rejected_row, etl_run, etl_run_file};
+use domain::mask_emails;
+use store::entities::{etl_rejected_row, etl_run, etl_run_file};
 
 /// The most rejected rows one CSV download holds.
 pub const MAX_CSV_ROWS: u32 = 1_000_000;
@@ -201,11 +201,11 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<IngestDetail, Re
             .collect(),
         // Runs of earlier versions stored two decimals for every currency.
         before: summary.before.map(|mut t| {
-            t.rescale_money(&crate::domain::exponent_of);
+            t.rescale_money(&domain::exponent_of);
             t
         }),
         after: summary.after.map(|mut t| {
-            t.rescale_money(&crate::domain::exponent_of);
+            t.rescale_money(&domain::exponent_of);
             t
         }),
     })

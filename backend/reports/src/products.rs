@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use api_types::{Money, Percent, ProductRow, TopProductsReport, Unattributed};
 
-use crate::domain::exponent_of;
+use domain::exponent_of;
 
 use super::params::{parse_month, Limit, ReportContext};
 use super::ReportError;
@@ -46,7 +46,7 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
     }
     let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
     for row in ctx.product_rows.iter().filter(|r| r.currency == currency) {
-        let month = crate::domain::Month::parse(&row.month);
+        let month = domain::Month::parse(&row.month);
         if month.is_some_and(|m| from.is_some_and(|f| m < f) || to.is_some_and(|t| m > t)) {
             continue;
         }

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use super::params::ReportContext;
 use super::ReportError;
-use crate::entities::{etl_run, etl_run_file};
+use store::entities::{etl_run, etl_run_file};
 
 /// The stored checks of the latest successful run that changed the data
 /// (`None` before the first); read once per ingest by the report cache.
@@ -33,7 +33,7 @@ pub(super) async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<Qu
         return Ok(None);
     };
     // A run of an earlier version stored two decimals for every currency.
-    report.rescale_money(&crate::domain::exponent_of);
+    report.rescale_money(&domain::exponent_of);
     let files = etl_run_file::Entity::find()
         .filter(etl_run_file::Column::RunId.eq(run.id))
         .order_by_asc(etl_run_file::Column::File)

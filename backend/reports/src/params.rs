@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use super::ReportError;
-use crate::domain::Month;
-use crate::entities::{agg_monthly, agg_product_month};
+use domain::Month;
+use store::entities::{agg_monthly, agg_product_month};
 
 /// Largest accepted `months`.
 pub const MAX_MONTHS: u32 = 36;
@@ -130,7 +130,7 @@ impl ReportContext {
                     .await?;
                 // In the order a replace takes its exclusive locks (children
                 // first): taken in another order, the two deadlock.
-                let tables: Vec<&str> = crate::etl::tables::STAR.iter().rev().map(|t| t.name).collect();
+                let tables: Vec<&str> = store::tables::STAR.iter().rev().map(|t| t.name).collect();
                 txn.execute_unprepared(&format!(
                     "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
                     tables.join(", ")
