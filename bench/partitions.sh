@@ -1,4 +1,9 @@
 #!/usr/bin/env bash
+# A recorded experiment, ended by migration m20261203_000008 (BENCHMARKS.md,
+# "Month partitions: an ended experiment"): it measures this tree as
+# `partitioned`, so it reproduces the figures only from a tree whose loads
+# still partition by month (bb11ff3 or earlier, after 8038c5b).
+#
 # The fact table partitioned by month against the single table it replaced,
 # in one run on one machine: at each size, each binary loads a fresh PostgreSQL
 # database (a replace), then appends 10,000 transactions spread over every

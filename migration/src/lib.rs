@@ -16,9 +16,10 @@ mod m20261129_000004_recurring_loads;
 mod m20261129_000005_access_control;
 mod m20261129_000006_month_partitions;
 mod m20261202_000007_currency_minor_units;
+mod m20261203_000008_single_fact_table;
 mod pg;
 
-pub mod fact_partitions;
+pub mod names;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 pub use m20261202_000007_currency_minor_units::MINOR_UNITS;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_access_control::Migration),
             Box::new(m20261129_000006_month_partitions::Migration),
             Box::new(m20261202_000007_currency_minor_units::Migration),
+            Box::new(m20261203_000008_single_fact_table::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::fact_partitions::{quote_ident as q, suffixed};
+use crate::names::{quote_ident as q, suffixed};
 use crate::pg::{exec, keys, plain_indexes};
 
 #[derive(DeriveMigrationName)]

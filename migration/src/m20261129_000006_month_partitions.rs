@@ -1,6 +1,15 @@
-//! PostgreSQL: `fct_transaction` partitioned by month (see [`crate::fact_partitions`]).
+//! PostgreSQL: `fct_transaction` partitioned by month, an experiment that
+//! `m20261203_000008_single_fact_table` ended (BENCHMARKS.md says why); its
+//! code stays here, for databases migrating through it and for migration 8's
+//! `down`, which goes back to it.
 //!
-//! Until now the fact table was `PARTITION BY LIST (transaction_id)` with one
+//! `fct_transaction` becomes `PARTITION BY RANGE (date_utc)`: one partition
+//! per month, `fct_transaction__2024_01` holding `[2024-01-01, 2024-02-01)`,
+//! and the `DEFAULT` partition `fct_transaction__default`. A partition's index
+//! attached to the parent's index `X` is named `<partition>_X` (shortened with
+//! a hash when that passes PostgreSQL's 63 bytes).
+//!
+//! Until then the fact table was `PARTITION BY LIST (transaction_id)` with one
 //! `DEFAULT` partition (migration 4), so every append grew one heap and one
 //! primary-key index holding the whole history. Partitioned by the transaction
 //! time, an append writes only the partitions of the months it touches, and a
@@ -15,20 +24,16 @@
 //! naming them, rather than drop them silently.
 //!
 //! The primary key becomes `(transaction_id, date_utc)`: a unique key of a
-//! partitioned table must include the partition key. The ETL keeps
+//! partitioned table must include the partition key. The ETL kept
 //! `transaction_id` unique on its own (a replace de-duplicates the file, an
-//! append looks every id up among the stored rows first); SCALING.md says what
-//! this means for a distributed table.
+//! append looks every id up among the stored rows first).
 //!
 //! SQLite keeps its plain table: nothing to do.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::fact_partitions::{
-    month_partition, month_partition_bound, partition_index_name, quote_ident, DEFAULT_PARTITION, FACTS,
-    PARTITION_INDEXES_SQL,
-};
+use crate::names::{fnv1a, quote_ident, suffixed, MAX_IDENTIFIER};
 use crate::pg::{exec, keys, pairs, plain_indexes};
 use crate::DATA_PARTITION_SUFFIX;
 
@@ -37,6 +42,40 @@ pub struct Migration;
 
 const FOREIGN_KEY: &str = "fk_fct_transaction_customer";
 const PRIMARY_KEY: &str = "fct_transaction_pkey";
+/// The fact table.
+pub(crate) const FACTS: &str = "fct_transaction";
+/// Its `DEFAULT` partition, partitioned by month.
+const DEFAULT_PARTITION: &str = "fct_transaction__default";
+
+/// A month as (year, month 1–12).
+type YearMonth = (i32, u32);
+
+/// `fct_transaction__2024_01`.
+fn month_partition((year, month): YearMonth) -> String {
+    format!("{FACTS}__{year:04}_{month:02}")
+}
+
+/// `FOR VALUES FROM ('2024-12-01 00:00:00') TO ('2025-01-01 00:00:00')`.
+fn month_partition_bound((year, month): YearMonth) -> String {
+    let (next_year, next) = if month >= 12 { (year + 1, 1) } else { (year, month + 1) };
+    format!("FOR VALUES FROM ('{year:04}-{month:02}-01 00:00:00') TO ('{next_year:04}-{next:02}-01 00:00:00')")
+}
+
+/// The name of a month partition's index attached to the parent's index `parent_index`.
+fn partition_index_name(partition: &str, parent_index: &str) -> String {
+    let name = format!("{partition}_{parent_index}");
+    if name.len() <= MAX_IDENTIFIER {
+        return name;
+    }
+    format!("{partition}_{:016x}", fnv1a(parent_index))
+}
+
+/// (index, its parent index) for every index of a partition (`$1`, a regclass
+/// text) attached to an index of the partitioned table.
+const PARTITION_INDEXES_SQL: &str = "SELECT ci.relname::text, pi.relname::text \
+     FROM pg_index x JOIN pg_class ci ON ci.oid = x.indexrelid \
+     JOIN pg_inherits i ON i.inhrelid = x.indexrelid JOIN pg_class pi ON pi.oid = i.inhparent \
+     WHERE x.indrelid = to_regclass($1) ORDER BY 1";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -44,70 +83,82 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let carried = Carried::take(manager).await?;
-        let old = format!("{FACTS}__by_transaction_id");
-        exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
-        exec(
-            manager,
-            &format!(
-                "CREATE TABLE {FACTS} (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS) PARTITION BY RANGE (date_utc)"
-            ),
-        )
-        .await?;
-        let months = pairs(
-            manager,
-            &format!("SELECT DISTINCT to_char(date_utc, 'YYYY'), to_char(date_utc, 'MM') FROM {old}"),
-        )
-        .await?;
-        let mut partitions = Vec::with_capacity(months.len() + 1);
-        for (year, month) in months {
-            let month = match (year.parse(), month.parse()) {
-                (Ok(y), Ok(m)) => (y, m),
-                _ => return Err(DbErr::Migration(format!("unexpected month {year}-{month}"))),
-            };
-            let partition = month_partition(month);
-            exec(
-                manager,
-                &format!(
-                    "CREATE TABLE {partition} PARTITION OF {FACTS} {}",
-                    month_partition_bound(month)
-                ),
-            )
-            .await?;
-            partitions.push(partition);
-        }
-        exec(
-            manager,
-            &format!("CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {FACTS} DEFAULT"),
-        )
-        .await?;
-        partitions.push(DEFAULT_PARTITION.to_owned());
-        // Into partitions without indexes yet: the keys are then built in bulk.
-        exec(manager, &format!("INSERT INTO {FACTS} SELECT * FROM {old}")).await?;
-        exec(manager, &format!("DROP TABLE {old}")).await?;
-        exec(
-            manager,
-            &format!("ALTER TABLE {FACTS} ADD CONSTRAINT {PRIMARY_KEY} PRIMARY KEY (transaction_id, date_utc)"),
-        )
-        .await?;
-        carried.restore(manager).await?;
-        for partition in partitions {
-            name_partition_indexes(manager, &partition, |parent| partition_index_name(&partition, parent)).await?;
-        }
-        Ok(())
+        to_month_partitions(manager).await
     }
 
-    /// Back to migration 4's table: `PARTITION BY LIST (transaction_id)` with
-    /// the rows in its `DEFAULT` partition `fct_transaction__data`.
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let carried = Carried::take(manager).await?;
-        let old = format!("{FACTS}__by_month");
-        let data = format!("{FACTS}{DATA_PARTITION_SUFFIX}");
-        exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
-        for sql in [
+        to_one_partition(manager).await
+    }
+}
+
+/// `fct_transaction` partitioned by month, from the table with one
+/// partition that migrations 4 and 8 make. PostgreSQL only.
+pub(crate) async fn to_month_partitions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let carried = Carried::take(manager, "partitioned by month").await?;
+    let old = format!("{FACTS}__by_transaction_id");
+    exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
+    exec(
+        manager,
+        &format!(
+            "CREATE TABLE {FACTS} (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS) PARTITION BY RANGE (date_utc)"
+        ),
+    )
+    .await?;
+    let months = pairs(
+        manager,
+        &format!("SELECT DISTINCT to_char(date_utc, 'YYYY'), to_char(date_utc, 'MM') FROM {old}"),
+    )
+    .await?;
+    let mut partitions = Vec::with_capacity(months.len() + 1);
+    for (year, month) in months {
+        let month = match (year.parse(), month.parse()) {
+            (Ok(y), Ok(m)) => (y, m),
+            _ => return Err(DbErr::Migration(format!("unexpected month {year}-{month}"))),
+        };
+        let partition = month_partition(month);
+        exec(
+            manager,
+            &format!(
+                "CREATE TABLE {partition} PARTITION OF {FACTS} {}",
+                month_partition_bound(month)
+            ),
+        )
+        .await?;
+        partitions.push(partition);
+    }
+    exec(
+        manager,
+        &format!("CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {FACTS} DEFAULT"),
+    )
+    .await?;
+    partitions.push(DEFAULT_PARTITION.to_owned());
+    // Into partitions without indexes yet: the keys are then built in bulk.
+    exec(manager, &format!("INSERT INTO {FACTS} SELECT * FROM {old}")).await?;
+    exec(manager, &format!("DROP TABLE {old}")).await?;
+    exec(
+        manager,
+        &format!("ALTER TABLE {FACTS} ADD CONSTRAINT {PRIMARY_KEY} PRIMARY KEY (transaction_id, date_utc)"),
+    )
+    .await?;
+    carried.restore(manager).await?;
+    for partition in partitions {
+        name_partition_indexes(manager, &partition, |parent| partition_index_name(&partition, parent)).await?;
+    }
+    Ok(())
+}
+
+/// Back to migration 4's table, from the month partitions:
+/// `PARTITION BY LIST (transaction_id)` with every row in its `DEFAULT`
+/// partition `fct_transaction__data`, primary key `transaction_id`. PostgreSQL only.
+pub(crate) async fn to_one_partition(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let carried = Carried::take(manager, "as one table with one key").await?;
+    let old = format!("{FACTS}__by_month");
+    let data = format!("{FACTS}{DATA_PARTITION_SUFFIX}");
+    exec(manager, &format!("ALTER TABLE {FACTS} RENAME TO {old}")).await?;
+    for sql in [
             format!("CREATE TABLE {FACTS} (LIKE {old} INCLUDING DEFAULTS INCLUDING COMMENTS) PARTITION BY LIST (transaction_id)"),
             format!("CREATE TABLE {data} PARTITION OF {FACTS} DEFAULT"),
             format!("INSERT INTO {FACTS} SELECT * FROM {old}"),
@@ -116,12 +167,8 @@ impl MigrationTrait for Migration {
         ] {
             exec(manager, &sql).await?;
         }
-        carried.restore(manager).await?;
-        name_partition_indexes(manager, &data, |parent| {
-            crate::fact_partitions::suffixed(parent, DATA_PARTITION_SUFFIX)
-        })
-        .await
-    }
+    carried.restore(manager).await?;
+    name_partition_indexes(manager, &data, |parent| suffixed(parent, DATA_PARTITION_SUFFIX)).await
 }
 
 /// What the rebuilt fact table keeps from the old one besides its rows: the
@@ -137,7 +184,7 @@ struct Carried {
 impl Carried {
     /// Reads them from the table, then drops what would clash with the new
     /// table (keys and index names), leaving the old table bare of them.
-    async fn take(manager: &SchemaManager<'_>) -> Result<Self, DbErr> {
+    async fn take(manager: &SchemaManager<'_>, rebuilt_as: &str) -> Result<Self, DbErr> {
         let views = pairs(
             manager,
             &format!(
@@ -176,7 +223,7 @@ impl Carried {
         );
         if !blockers.is_empty() {
             return Err(DbErr::Migration(format!(
-                "{FACTS} is rebuilt (partitioned by month), and the migration cannot carry over: {}. \
+                "{FACTS} is rebuilt ({rebuilt_as}), and the migration cannot carry over: {}. \
                  Save their definitions, drop them, run the migration, then create them again \
                  (GRANTs, the comment, the owner and indexes are carried over)",
                 blockers.join(", ")
@@ -265,4 +312,31 @@ async fn name_partition_indexes(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_names_and_bounds() {
+        assert_eq!(month_partition((2024, 1)), "fct_transaction__2024_01");
+        assert_eq!(
+            month_partition_bound((2024, 12)),
+            "FOR VALUES FROM ('2024-12-01 00:00:00') TO ('2025-01-01 00:00:00')"
+        );
+        assert_eq!(
+            month_partition_bound((2024, 1)),
+            "FOR VALUES FROM ('2024-01-01 00:00:00') TO ('2024-02-01 00:00:00')"
+        );
+        assert_eq!(
+            partition_index_name("fct_transaction__2024_01", "fct_transaction_pkey"),
+            "fct_transaction__2024_01_fct_transaction_pkey"
+        );
+        let long = "an_index_name_an_analyst_chose_that_is_rather_long";
+        let a = partition_index_name("fct_transaction__2024_01", long);
+        let b = partition_index_name("fct_transaction__2024_01", &format!("{long}_too"));
+        assert!(a.len() <= MAX_IDENTIFIER && b.len() <= MAX_IDENTIFIER);
+        assert_ne!(a, b);
+    }
 }

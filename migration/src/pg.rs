@@ -1,4 +1,4 @@
-//! PostgreSQL catalog reads and raw statements the partitioning migrations share.
+//! PostgreSQL catalog reads and raw statements the migrations that rebuild tables share.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};

@@ -3,8 +3,6 @@
 
 use chrono::NaiveDateTime;
 
-use domain::Month;
-
 use super::tables::{self, Table};
 
 /// Receives the cells of one row, in column order.
@@ -181,9 +179,9 @@ impl Row for FactRow {
 
 /// Accepted transactions on their way to the loader.
 pub enum FactBatch {
-    /// Rows of one month already encoded in PostgreSQL's binary COPY format
-    /// (by the parsing thread), without the stream's header and trailer.
-    Copy { month: Month, bytes: Vec<u8>, rows: u64 },
+    /// Rows already encoded in PostgreSQL's binary COPY format (by the
+    /// parsing thread), without the stream's header and trailer.
+    Copy { bytes: Vec<u8>, rows: u64 },
     /// Rows to bind (SQLite).
     Rows(Vec<FactRow>),
 }

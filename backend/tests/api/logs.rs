@@ -96,10 +96,10 @@ async fn progress_is_logged(engine: crate::helpers::Engine) {
     let steps: Vec<&str> = logs.lines().filter(|l| l.contains("load step done")).collect();
     let expected: &[&str] = match engine {
         crate::helpers::Engine::Postgres => &[
-            "build the keys of fct_transaction's months",
+            "build the keys of fct_transaction",
             "build the keys and indexes of the other tables",
             "detach and drop the previous data",
-            "attach the months of fct_transaction (validates their foreign key)",
+            "attach the new fct_transaction (validates its foreign key)",
             "commit",
         ],
         crate::helpers::Engine::Sqlite => &[

@@ -101,7 +101,7 @@ impl Loader {
     /// Writes a batch of transactions.
     pub async fn write_facts(&mut self, batch: FactBatch) -> Result<(), EtlError> {
         match (batch, self) {
-            (FactBatch::Copy { month, bytes, .. }, Loader::Postgres(l)) => l.write_facts(month, bytes).await,
+            (FactBatch::Copy { bytes, .. }, Loader::Postgres(l)) => l.write_facts(bytes).await,
             (FactBatch::Rows(rows), Loader::Sqlite(l)) => l.write_facts(rows).await,
             // The parsing thread encodes for the loader it was started for.
             _ => Err(EtlError::Aborted("a batch encoded for the other database".to_owned())),

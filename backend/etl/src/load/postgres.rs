@@ -1,28 +1,27 @@
 //! Loads into PostgreSQL.
 //!
-//! Every table of [`STAR`] is a partitioned table: the fact table by month
-//! (migration `m20261129_000006`, [`migration::fact_partitions`]), the others
-//! with one `DEFAULT` partition, `<table>__data` (migration `m20261129_000004`).
-//! The tables themselves — and with them GRANTs, views, comments and policies
-//! that users add — are never dropped or renamed.
+//! Every table of [`STAR`] is a partitioned table with one `DEFAULT`
+//! partition, `<table>__data`, holding all its rows (migrations
+//! `m20261129_000004` and, for the fact table, `m20261203_000008`). The tables
+//! themselves — and with them GRANTs, views, comments and policies that users
+//! add — are never dropped or renamed.
 //!
-//! **Replace**: rows are `COPY`ed into fresh load tables without indexes:
-//! `<table>__load`, and one `fct_transaction__load_YYYY_MM` per month (on a
-//! connection of their own, so their keys are built while customers and
-//! aggregates are written). Their keys and indexes are built from the parents'
-//! definitions; then, in one transaction, the old partitions are dropped and
-//! the load tables attached in their place (attaching the months validates
-//! their foreign key). Readers see the previous data until the commit; a
-//! failure before it leaves at most orphan month tables, dropped by the next run.
+//! **Replace**: rows are `COPY`ed into fresh `<table>__load` tables without
+//! indexes (the fact table on a connection of its own, so its primary key is
+//! built while customers and aggregates are written); their keys and indexes
+//! are built from the parents' definitions; then, in one transaction, the old
+//! partitions are detached and dropped and the load tables attached in their
+//! place (attaching the facts validates their foreign key). Readers see the
+//! previous data until the commit; a failure before it leaves at most an
+//! orphan `fct_transaction__load`, dropped by the next run.
 //!
 //! **Append**: rows are `COPY`ed into temporary `<table>__stage` tables, then
 //! merged into the tables by each table's [`Append`](crate::tables::Append)
-//! rule, in one transaction; the months the new transactions fall in get
-//! their partitions first, so the merge writes only those partitions.
+//! rule, in one transaction.
 //!
-//! The exclusive locks of the swap, and of attaching a new month, are taken
-//! by [`lock_exclusively`], which waits for the sessions using the tables
-//! without queueing the readers that come after.
+//! The exclusive locks of the swap are taken by [`lock_exclusively`], which
+//! waits for the sessions using the tables without queueing the readers that
+//! come after.
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
@@ -32,8 +31,7 @@ use super::{BindValue, LoadMode, Step};
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactRow, LookupKey, Row};
 use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
-use domain::Month;
-use migration::fact_partitions::{self as months, YearMonth};
+use migration::names::{quote_ident, suffixed};
 use migration::DATA_PARTITION_SUFFIX as DATA;
 
 /// Suffix of a replace's new tables until they are attached.
@@ -149,11 +147,10 @@ impl PgLoader {
         Ok(())
     }
 
-    /// Transactions of `month` in binary COPY format (without the stream's
-    /// header and trailer).
-    pub async fn write_facts(&mut self, month: Month, bytes: Vec<u8>) -> Result<(), EtlError> {
+    /// Transactions in binary COPY format (without the stream's header and trailer).
+    pub async fn write_facts(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
         if let Mode::Replace { facts } = &mut self.mode {
-            return facts.send(month, bytes).await;
+            return facts.send(bytes).await;
         }
         let table = self.target(FACTS, FactRow::COLUMNS)?;
         let sql = format!(
@@ -238,11 +235,6 @@ impl PgLoader {
                     let Some(sql) = table.merge_sql(columns, &format!("{}{STAGE}", table.name)) else {
                         continue;
                     };
-                    if table.name == FACTS.name {
-                        let step = Step::start("create the partitions of new months");
-                        let created = add_month_partitions(&mut tx).await?;
-                        step.done(Some(created));
-                    }
                     let step = Step::start(format!("merge into {}", table.name));
                     let rows = timed(&mut tx, &sql, "merging the new rows").await?;
                     step.done(Some(rows));
@@ -263,10 +255,13 @@ impl PgLoader {
         if let Mode::Replace { facts } = mode {
             // Its result does not matter: whatever it committed is dropped below.
             let _ = facts.finish().await;
-            ddl(&mut tx, "ROLLBACK TO SAVEPOINT load")
-                .await
-                .map_err(EtlError::db("discarding the load"))?;
-            drop_month_load_tables(&mut tx).await?;
+            sqlx::raw_sql(&format!(
+                "ROLLBACK TO SAVEPOINT load; DROP TABLE IF EXISTS {}{LOAD}",
+                FACTS.name
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(EtlError::db("discarding the load"))?;
             return tx.commit().await.map_err(EtlError::db("discarding the load"));
         }
         tx.rollback().await.map_err(EtlError::db("discarding the load"))
@@ -373,15 +368,15 @@ async fn timed(conn: &mut PgConnection, sql: &str, during: &'static str) -> Resu
 }
 
 /// The fact table's load, on its own connection and transaction: `COPY` of the
-/// batches as they come into one table per month, then their keys, then commit
-/// (only when told the load is complete: a run that stops half-way rolls it back).
+/// batches as they come, then its keys, then commit (only when told the load is
+/// complete: a run that stops half-way rolls it back).
 pub struct FactLoad {
     sender: mpsc::Sender<FactMessage>,
-    task: tokio::task::JoinHandle<Result<Vec<YearMonth>, EtlError>>,
+    task: tokio::task::JoinHandle<Result<(), EtlError>>,
 }
 
 enum FactMessage {
-    Copy(Month, Vec<u8>),
+    Copy(Vec<u8>),
     Finish,
 }
 
@@ -392,84 +387,64 @@ impl FactLoad {
         Self { sender, task }
     }
 
-    /// Loads the months' tables; the months loaded, in the order met.
-    async fn run(pool: PgPool, mut receiver: mpsc::Receiver<FactMessage>) -> Result<Vec<YearMonth>, EtlError> {
-        let stopped = || EtlError::Aborted("the load stopped before the last transaction".to_owned());
+    async fn run(pool: PgPool, mut receiver: mpsc::Receiver<FactMessage>) -> Result<(), EtlError> {
+        let facts = FACTS.name;
         let mut tx = begin_keyed(&pool).await?;
-        drop_month_load_tables(&mut tx).await?;
-        let mut loaded: Vec<YearMonth> = Vec::new();
-        let mut rows = 0;
-        let mut next = receiver.recv().await;
+        // A killed run's table (committed before its swap) is an orphan:
+        // only one ingest runs at a time, so nothing else uses it.
+        for stmt in [
+            format!("DROP TABLE IF EXISTS {facts}{LOAD}"),
+            format!("CREATE TABLE {facts}{LOAD} (LIKE {facts} INCLUDING DEFAULTS)"),
+        ] {
+            ddl(&mut tx, &stmt)
+                .await
+                .map_err(EtlError::db("creating load tables"))?;
+        }
+        // One COPY for all the batches. FREEZE (the table is new in this
+        // transaction): rows are written frozen and the pages marked all-visible,
+        // so the first scans (the foreign-key check, analysts' queries) and
+        // autovacuum need not revisit and rewrite every page afterwards.
+        let sql = format!(
+            "COPY {facts}{LOAD} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)",
+            FactRow::COLUMNS.join(", ")
+        );
+        let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+        let mut header = Vec::new();
+        copy_binary::start(&mut header);
+        copy.send(header).await.map_err(EtlError::db("sending COPY data"))?;
         loop {
-            let (month, bytes) = match next {
-                Some(FactMessage::Copy(month, bytes)) => (month, bytes),
-                Some(FactMessage::Finish) => break,
-                None => return Err(stopped()),
-            };
-            let ym = (month.year(), month.month());
-            let table = months::month_load_table(ym);
-            if !loaded.contains(&ym) {
-                // The CHECK lets the swap attach the table without scanning it.
-                let sql = format!(
-                    "CREATE TABLE {table} (LIKE {facts} INCLUDING DEFAULTS, CONSTRAINT {table}_month {check})",
-                    facts = FACTS.name,
-                    check = months::month_check(ym)
-                );
-                ddl(&mut tx, &sql).await.map_err(EtlError::db("creating load tables"))?;
-                loaded.push(ym);
-            }
-            // One COPY while the batches are of this month: exports are mostly
-            // in time order. FREEZE (the table is new in this transaction):
-            // rows are written frozen and the pages marked all-visible, so the
-            // first scans (the foreign-key check, analysts' queries) and
-            // autovacuum need not revisit and rewrite every page afterwards.
-            let sql = format!(
-                "COPY {table} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)",
-                FactRow::COLUMNS.join(", ")
-            );
-            let mut copy = tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
-            let mut data = Vec::with_capacity(bytes.len() + 32);
-            copy_binary::start(&mut data);
-            data.extend_from_slice(&bytes);
-            copy.send(data).await.map_err(EtlError::db("sending COPY data"))?;
-            next = loop {
-                match receiver.recv().await {
-                    Some(FactMessage::Copy(m, bytes)) if m == month => {
-                        copy.send(bytes).await.map_err(EtlError::db("sending COPY data"))?;
-                    }
-                    other => break other,
+            match receiver.recv().await {
+                Some(FactMessage::Copy(bytes)) => {
+                    copy.send(bytes).await.map_err(EtlError::db("sending COPY data"))?;
                 }
-            };
-            if next.is_none() {
-                let _ = copy.abort("the load stopped").await;
-                return Err(stopped());
+                Some(FactMessage::Finish) => break,
+                None => {
+                    let _ = copy.abort("the load stopped").await;
+                    return Err(EtlError::Aborted(
+                        "the load stopped before the last transaction".to_owned(),
+                    ));
+                }
             }
-            let mut trailer = Vec::new();
-            copy_binary::finish(&mut trailer);
-            copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
-            rows += copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
         }
-        let step = Step::start(format!("build the keys of {}'s months", FACTS.name));
-        for &month in &loaded {
-            let table = months::month_load_table(month);
-            build_keys(&mut tx, FACTS, &table, |index| {
-                months::partition_index_name(&table, index)
-            })
-            .await?;
-        }
+        let mut trailer = Vec::new();
+        copy_binary::finish(&mut trailer);
+        copy.send(trailer).await.map_err(EtlError::db("sending COPY data"))?;
+        let rows = copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        let step = Step::start(format!("build the keys of {facts}"));
+        build_keys(&mut tx, FACTS).await?;
         tx.commit().await.map_err(EtlError::db("committing the fact table"))?;
         step.done(Some(rows));
-        Ok(loaded)
+        Ok(())
     }
 
-    async fn send(&mut self, month: Month, bytes: Vec<u8>) -> Result<(), EtlError> {
-        if self.sender.send(FactMessage::Copy(month, bytes)).await.is_ok() {
+    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
+        if self.sender.send(FactMessage::Copy(bytes)).await.is_ok() {
             return Ok(());
         }
         // The load only stops early on an error: report it.
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(_)) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
+            Ok(Ok(())) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
             Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
         }
     }
@@ -481,163 +456,18 @@ impl FactLoad {
         }
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(())) => Ok(()),
             Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
         }
     }
 
-    /// Waits for the keys and the commit; the months loaded.
-    async fn finish(self) -> Result<Vec<YearMonth>, EtlError> {
+    /// Waits for the keys and the commit.
+    async fn finish(self) -> Result<(), EtlError> {
         drop(self.sender);
         self.task
             .await
             .map_err(|e| EtlError::Aborted(format!("the fact table's load failed: {e}")))?
     }
-}
-
-/// Drops the month tables a replace left behind (killed after its fact
-/// connection committed, or discarded): only one ingest runs at a time, so
-/// none of them is in use. Only names a replace makes (a user's
-/// `fct_transaction__load_audit` stays).
-async fn drop_month_load_tables(conn: &mut PgConnection) -> Result<(), EtlError> {
-    let tables: Vec<(String,)> = sqlx::query_as(
-        "SELECT relname::text FROM pg_class WHERE relnamespace = current_schema()::regnamespace \
-         AND relkind = 'r' AND starts_with(relname, $1) ORDER BY 1",
-    )
-    .bind(months::LOAD_PREFIX)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(EtlError::db("finding load tables"))?;
-    // An older version's single load table too.
-    let mut sql = format!("DROP TABLE IF EXISTS {}{LOAD}", FACTS.name);
-    for (table,) in tables
-        .into_iter()
-        .filter(|(t,)| months::month_of_load_table(t).is_some())
-    {
-        sql.push_str(", ");
-        sql.push_str(&table);
-    }
-    ddl(conn, &sql).await.map_err(EtlError::db("dropping load tables"))
-}
-
-/// The partitions of the fact table (the default one included).
-async fn fact_partitions(conn: &mut PgConnection) -> Result<Vec<String>, EtlError> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-         WHERE i.inhparent = to_regclass($1) ORDER BY 1",
-    )
-    .bind(FACTS.name)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(EtlError::db("reading the fact table's partitions"))?;
-    Ok(rows.into_iter().map(|(r,)| r).collect())
-}
-
-/// Gives each index of `partition` attached to a parent index its name,
-/// [`months::partition_index_name`].
-async fn name_partition_indexes(conn: &mut PgConnection, partition: &str) -> Result<(), EtlError> {
-    let indexes: Vec<(String, String)> = sqlx::query_as(months::PARTITION_INDEXES_SQL)
-        .bind(partition)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(EtlError::db("reading indexes"))?;
-    for (index, parent) in indexes {
-        let wanted = months::partition_index_name(partition, &parent);
-        if index != wanted {
-            timed(
-                conn,
-                &format!(
-                    "ALTER INDEX {} RENAME TO {}",
-                    months::quote_ident(&index),
-                    months::quote_ident(&wanted)
-                ),
-                "renaming keys",
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Append: creates the partition of each month of the staged transactions
-/// that has none, moving into it the rows of that month that the default
-/// partition held (written there by someone else: loads never do). The number
-/// of partitions created.
-async fn add_month_partitions(conn: &mut PgConnection) -> Result<u64, EtlError> {
-    let facts = FACTS.name;
-    let staged: Vec<(i32, i32)> = sqlx::query_as(&format!(
-        "SELECT DISTINCT CAST(EXTRACT(YEAR FROM date_utc) AS INT), CAST(EXTRACT(MONTH FROM date_utc) AS INT) \
-         FROM {facts}{STAGE} ORDER BY 1, 2"
-    ))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(EtlError::db("reading the months of the new transactions"))?;
-    let existing = fact_partitions(conn).await?;
-    let has_default = existing.iter().any(|p| p == months::DEFAULT_PARTITION);
-    let mut created = 0;
-    for (year, month) in staged {
-        let ym = (year, month as u32);
-        let partition = months::month_partition(ym);
-        if existing.contains(&partition) {
-            continue;
-        }
-        if has_default && created == 0 {
-            // Attaching a month locks the default partition exclusively.
-            lock_exclusively(conn, &[months::DEFAULT_PARTITION]).await?;
-        }
-        let (from, to) = months::month_bounds(ym);
-        timed(
-            conn,
-            &format!(
-                "CREATE TABLE {partition} (LIKE {facts} INCLUDING DEFAULTS, CONSTRAINT {partition}_month {})",
-                months::month_check(ym)
-            ),
-            "creating a month's partition",
-        )
-        .await?;
-        if has_default {
-            timed(
-                conn,
-                &format!(
-                    "WITH moved AS (DELETE FROM {default} WHERE date_utc >= {from} AND date_utc < {to} RETURNING *) \
-                     INSERT INTO {partition} SELECT * FROM moved",
-                    default = months::DEFAULT_PARTITION
-                ),
-                "moving rows out of the default partition",
-            )
-            .await?;
-        }
-        build_keys(conn, FACTS, &partition, |index| {
-            months::partition_index_name(&partition, index)
-        })
-        .await?;
-        attach_month(conn, &partition, ym, &format!("{partition}_month")).await?;
-        created += 1;
-    }
-    Ok(created)
-}
-
-/// Attaches a month's table as the partition `partition` (which validates
-/// its foreign key), then drops `check`, the [`months::month_check`] it was
-/// created with so that the attach need not scan it.
-async fn attach_month(conn: &mut PgConnection, partition: &str, month: YearMonth, check: &str) -> Result<(), EtlError> {
-    timed(
-        conn,
-        &format!(
-            "ALTER TABLE {} ATTACH PARTITION {partition} {}",
-            FACTS.name,
-            months::month_partition_bound(month)
-        ),
-        "attaching the new data and validating foreign keys",
-    )
-    .await?;
-    timed(
-        conn,
-        &format!("ALTER TABLE {partition} DROP CONSTRAINT {check}"),
-        "dropping the month's check",
-    )
-    .await?;
-    Ok(())
 }
 
 /// The primary key and unique constraints of a table, as (name, definition).
@@ -667,27 +497,21 @@ async fn plain_indexes(conn: &mut PgConnection, table: &str) -> Result<Vec<(Stri
     .map_err(EtlError::db("reading indexes"))
 }
 
-/// Builds the keys and indexes of the partitioned `table` on `target`, a table
-/// to be attached to it, each named `name(<the parent's key or index>)`:
-/// attaching the partition then adopts them instead of building them again.
-async fn build_keys(
-    conn: &mut PgConnection,
-    table: &Table,
-    target: &str,
-    name: impl Fn(&str) -> String,
-) -> Result<(), EtlError> {
+/// Builds the table's keys and indexes on its load table, each named
+/// `<name>__load` until the swap: attaching the partition then adopts them
+/// instead of building them again.
+async fn build_keys(conn: &mut PgConnection, table: &Table) -> Result<(), EtlError> {
     let t = table.name;
+    let target = format!("{t}{LOAD}");
+    let name = |index: &str| suffixed(index, LOAD);
     for (key, def) in key_constraints(conn, t).await? {
-        let sql = format!(
-            "ALTER TABLE {target} ADD CONSTRAINT {} {def}",
-            months::quote_ident(&name(&key))
-        );
+        let sql = format!("ALTER TABLE {target} ADD CONSTRAINT {} {def}", quote_ident(&name(&key)));
         timed(conn, &sql, "building keys").await?;
     }
     for (index, def) in plain_indexes(conn, t).await? {
         // `CREATE [UNIQUE] INDEX name ON ONLY schema.t USING …` → the target.
         // The catalog quotes a name only where it must ("Mixed Case").
-        let (head, rest) = [index.clone(), months::quote_ident(&index)]
+        let (head, rest) = [index.clone(), quote_ident(&index)]
             .iter()
             .find_map(|name| def.split_once(&format!(" INDEX {name} ON ")))
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
@@ -695,10 +519,7 @@ async fn build_keys(
         let (_, using) = rest
             .split_once(" USING ")
             .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
-        let sql = format!(
-            "{head} INDEX {} ON {target} USING {using}",
-            months::quote_ident(&name(&index))
-        );
+        let sql = format!("{head} INDEX {} ON {target} USING {using}", quote_ident(&name(&index)));
         timed(conn, &sql, "building indexes").await?;
     }
     Ok(())
@@ -712,28 +533,25 @@ async fn rename_indexes(conn: &mut PgConnection, table: &Table) -> Result<(), Et
     for name in names {
         let sql = format!(
             "ALTER INDEX IF EXISTS {} RENAME TO {}",
-            months::quote_ident(&months::suffixed(&name, LOAD)),
-            months::quote_ident(&months::suffixed(&name, DATA))
+            quote_ident(&suffixed(&name, LOAD)),
+            quote_ident(&suffixed(&name, DATA))
         );
         timed(conn, &sql, "renaming keys").await?;
     }
     Ok(())
 }
 
-/// Replaces each table's partitions by its load tables: keys, indexes and
-/// statistics are built on the load tables first (while the months' keys are
-/// built on the fact table's own connection); then the old partitions are
-/// detached and dropped, children first (a referenced partition can only be
-/// detached once nothing references it), and the load tables attached,
-/// parents first (the facts' foreign key is validated against the new
-/// customers), the fact table's default partition last (attaching a month
-/// while it exists would scan it).
+/// Replaces each table's partition by its load table: keys, indexes and
+/// statistics are built on the load tables first (while the fact table's key is
+/// built on its own connection); then the old partitions are detached and
+/// dropped, children first (a referenced partition can only be detached once
+/// nothing references it), and the load tables attached, parents first (the
+/// facts' foreign key is validated against the new customers).
 async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> {
     let small: Vec<&Table> = STAR.iter().copied().filter(|t| t.name != FACTS.name).collect();
     let step = Step::start("build the keys and indexes of the other tables");
     for table in &small {
-        let load = format!("{}{LOAD}", table.name);
-        build_keys(conn, table, &load, |index| months::suffixed(index, LOAD)).await?;
+        build_keys(conn, table).await?;
     }
     step.done(None);
     // Fresh tables have no statistics, and the planner needs them for analysts'
@@ -747,7 +565,7 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     timed(conn, &format!("ANALYZE {analyze}"), "analyzing the new tables").await?;
     step.done(None);
     let step = Step::start(format!("wait for the keys of {}", FACTS.name));
-    let loaded = facts.finish().await?;
+    facts.finish().await?;
     step.done(None);
     let step = Step::start("wait for the sessions reading the tables");
     // Children first: the order of the report cache's shared locks
@@ -756,10 +574,7 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
     lock_exclusively(conn, &star).await?;
     step.done(None);
     let step = Step::start("detach and drop the previous data");
-    for partition in fact_partitions(conn).await? {
-        timed(conn, &format!("DROP TABLE {partition}"), "dropping the previous data").await?;
-    }
-    for table in small.iter().rev() {
+    for table in STAR.iter().rev() {
         let t = table.name;
         timed(
             conn,
@@ -770,9 +585,12 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         timed(conn, &format!("DROP TABLE {t}{DATA}"), "dropping the previous data").await?;
     }
     step.done(None);
-    for table in &small {
+    for table in STAR {
         let t = table.name;
-        let step = Step::start(format!("attach the new {t}"));
+        let step = Step::start(match table.name == FACTS.name {
+            true => format!("attach the new {t} (validates its foreign key)"),
+            false => format!("attach the new {t}"),
+        });
         timed(
             conn,
             &format!("ALTER TABLE {t}{LOAD} RENAME TO {t}{DATA}"),
@@ -782,39 +600,11 @@ async fn swap(conn: &mut PgConnection, facts: FactLoad) -> Result<(), EtlError> 
         timed(
             conn,
             &format!("ALTER TABLE {t} ATTACH PARTITION {t}{DATA} DEFAULT"),
-            "attaching the new data",
+            "attaching the new data and validating foreign keys",
         )
         .await?;
         rename_indexes(conn, table).await?;
         step.done(None);
     }
-    let step = Step::start(format!(
-        "attach the months of {} (validates their foreign key)",
-        FACTS.name
-    ));
-    for month in loaded {
-        let partition = months::month_partition(month);
-        timed(
-            conn,
-            &format!("ALTER TABLE {} RENAME TO {partition}", months::month_load_table(month)),
-            "renaming the load tables",
-        )
-        .await?;
-        let check = format!("{}_month", months::month_load_table(month));
-        attach_month(conn, &partition, month, &check).await?;
-        name_partition_indexes(conn, &partition).await?;
-    }
-    timed(
-        conn,
-        &format!(
-            "CREATE TABLE {} PARTITION OF {} DEFAULT",
-            months::DEFAULT_PARTITION,
-            FACTS.name
-        ),
-        "creating the default partition",
-    )
-    .await?;
-    name_partition_indexes(conn, months::DEFAULT_PARTITION).await?;
-    step.done(None);
     Ok(())
 }

@@ -335,31 +335,16 @@ struct Pass2<'a> {
     /// Append only: the stored data, and the rows waiting to be looked up in it.
     stored: Option<&'a mut dyn StoredLookup>,
     pending: Vec<Candidate>,
-    /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread,
-    /// one buffer per month (a replace writes each month's partition itself).
+    /// PostgreSQL: rows encoded for binary COPY here, on the parsing thread.
     copy: bool,
-    months: Vec<MonthBuffer>,
-    /// Bytes held in `months`, at most [`COPY_BUFFERED_BYTES`].
-    buffered: usize,
+    bytes: Vec<u8>,
     batch: Vec<FactRow>,
     batch_rows: u64,
     sender: mpsc::Sender<FactBatch>,
 }
 
-/// Bytes of COPY data per batch.
-const COPY_BATCH_BYTES: usize = 256 << 10;
-
-/// Bytes of COPY data held for all months together: past it, the fullest
-/// month is sent (an export in random time order over many months would
-/// otherwise hold up to a batch per month).
-const COPY_BUFFERED_BYTES: usize = if cfg!(test) { 8 << 10 } else { 16 << 20 };
-
-/// A month's rows encoded for COPY, not sent yet.
-struct MonthBuffer {
-    month: Month,
-    bytes: Vec<u8>,
-    rows: u64,
-}
+/// Bytes of COPY data per batch (small under test, so that tests see several).
+const COPY_BATCH_BYTES: usize = if cfg!(test) { 8 << 10 } else { 256 << 10 };
 
 impl Pass2<'_> {
     fn reject(&mut self, line: u64, reject: Reject, raw_line: String) {
@@ -537,47 +522,13 @@ impl Pass2<'_> {
         }
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
+        self.batch_rows += 1;
         if self.copy {
-            // Exports are mostly in time order: the month is nearly always the last one.
-            let at = match self.months.iter().rposition(|b| b.month == month) {
-                Some(at) => at,
-                None => {
-                    self.months.push(MonthBuffer {
-                        month,
-                        // Grown as needed: a month with few rows holds little.
-                        bytes: Vec::new(),
-                        rows: 0,
-                    });
-                    self.months.len() - 1
-                }
-            };
-            let buffer = &mut self.months[at];
-            let before = buffer.bytes.len();
-            copy_binary::fact(&mut buffer.bytes, &fact);
-            buffer.rows += 1;
-            self.buffered += buffer.bytes.len() - before;
-            let full = if buffer.bytes.len() >= COPY_BATCH_BYTES {
-                Some(at)
-            } else if self.buffered > COPY_BUFFERED_BYTES {
-                self.months
-                    .iter()
-                    .enumerate()
-                    .max_by_key(|(_, b)| b.bytes.len())
-                    .map(|(i, _)| i)
-            } else {
-                None
-            };
-            if let Some(at) = full {
-                let full = self.months.swap_remove(at);
-                self.buffered -= full.bytes.len();
-                self.send(FactBatch::Copy {
-                    month: full.month,
-                    bytes: full.bytes,
-                    rows: full.rows,
-                })?;
+            copy_binary::fact(&mut self.bytes, &fact);
+            if self.bytes.len() >= COPY_BATCH_BYTES {
+                self.flush()?;
             }
         } else {
-            self.batch_rows += 1;
             self.batch.push(fact.to_owned_row());
             if self.batch.len() >= BATCH {
                 self.flush()?;
@@ -586,25 +537,20 @@ impl Pass2<'_> {
         Ok(())
     }
 
-    /// Sends what is buffered: every month's rows (COPY), or the batch of rows.
+    /// Sends the rows buffered: COPY data, or the batch of rows.
     fn flush(&mut self) -> Result<(), EtlError> {
-        self.buffered = 0;
-        for buffer in std::mem::take(&mut self.months) {
-            self.send(FactBatch::Copy {
-                month: buffer.month,
-                bytes: buffer.bytes,
-                rows: buffer.rows,
-            })?;
-        }
         if self.batch_rows == 0 {
             return Ok(());
         }
-        self.batch_rows = 0;
-        let batch = FactBatch::Rows(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)));
-        self.send(batch)
-    }
-
-    fn send(&mut self, batch: FactBatch) -> Result<(), EtlError> {
+        let rows = std::mem::take(&mut self.batch_rows);
+        let batch = if self.copy {
+            FactBatch::Copy {
+                bytes: std::mem::replace(&mut self.bytes, Vec::with_capacity(COPY_BATCH_BYTES + 4096)),
+                rows,
+            }
+        } else {
+            FactBatch::Rows(std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH)))
+        };
         self.sender
             .blocking_send(batch)
             .map_err(|_| EtlError::Aborted("the database loader stopped".to_owned()))
@@ -642,8 +588,7 @@ pub fn load(
         stored: options.stored,
         pending: Vec::new(),
         copy: options.copy,
-        months: Vec::new(),
-        buffered: 0,
+        bytes: Vec::with_capacity(if options.copy { COPY_BATCH_BYTES + 4096 } else { 0 }),
         batch: Vec::new(),
         batch_rows: 0,
         sender,
@@ -790,10 +735,10 @@ mod tests {
     }
 
     /// COPY batches (PostgreSQL): rows in random time order over 24 months,
-    /// more than the months' buffers may hold together (8 KiB under test):
-    /// each batch holds one month's rows, and every row is sent once.
+    /// more than one batch holds (8 KiB under test): every batch is bounded,
+    /// and every row is sent once, whatever its month.
     #[test]
-    fn copy_batches_are_by_month_and_bounded() {
+    fn copy_batches_are_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let mut text = String::from("Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency");
         let mut rng = fastrand::Rng::with_seed(5);
@@ -822,21 +767,17 @@ mod tests {
             ),
         };
         load(dir.path(), &scan, Catalog::for_append(&[]), options, sender).unwrap();
-        let mut sent: HashMap<Month, u64> = HashMap::default();
-        let mut batches = 0;
+        let (mut sent, mut batches) = (0, 0);
         while let Ok(batch) = receiver.try_recv() {
-            let FactBatch::Copy { month, bytes, rows } = batch else {
+            let FactBatch::Copy { bytes, rows } = batch else {
                 panic!("a batch of rows in COPY mode")
             };
             assert!(bytes.len() <= COPY_BATCH_BYTES + 4096);
-            *sent.entry(month).or_default() += rows;
+            sent += rows;
             batches += 1;
         }
-        assert_eq!(sent, per_month);
-        assert!(
-            batches > per_month.len(),
-            "the cap sent months early: {batches} batches"
-        );
+        assert_eq!(sent, per_month.values().sum::<u64>());
+        assert!(batches > 1, "{batches} batches");
     }
 
     fn fact(id: &str, date: &str, cents: i64) -> FactRow {
