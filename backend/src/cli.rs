@@ -6,7 +6,7 @@ use std::fmt::Write;
 use api_types::{IngestDetail, IngestFile, IngestList, RejectionList};
 use sea_orm::DatabaseConnection;
 
-use crate::reports::ingests::{self, IngestListParams, RejectionParams};
+use reports::ingests::{self, IngestListParams, RejectionParams};
 
 fn files_line(files: &[IngestFile]) -> String {
     files

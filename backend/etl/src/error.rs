@@ -54,3 +54,8 @@ impl EtlError {
         }
     }
 }
+
+/// A worker thread of the run that panicked or was cancelled.
+pub(crate) fn join_error(e: tokio::task::JoinError) -> EtlError {
+    EtlError::Aborted(format!("a worker thread failed: {e}"))
+}

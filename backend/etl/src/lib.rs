@@ -16,6 +16,7 @@ mod aggregate;
 mod audit;
 mod counts;
 pub mod customers;
+mod encode;
 mod error;
 pub mod generate;
 pub mod guard;
@@ -755,7 +756,7 @@ async fn load_transactions(
             panic!("forced panic after {written} transactions (test hook)");
         }
     }
-    let tx = pass2.await.map_err(read::join_error)??;
+    let tx = pass2.await.map_err(error::join_error)??;
     loader.facts_complete().await?;
     Ok(tx)
 }

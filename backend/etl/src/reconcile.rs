@@ -10,7 +10,8 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::EtlError;
-use crate::load::{stored, Loader};
+use crate::load::stored::{self, StoredCustomer, StoredSpending};
+use crate::load::Loader;
 use crate::months::ActiveMonths;
 use crate::progress::Progress;
 use crate::read::products::{Catalog, ProductsFile};
@@ -82,29 +83,6 @@ pub async fn products(
     }
     catalog.merge_stored(&subscriptions, &stored_rows);
     Ok((changes, catalog))
-}
-
-/// A customer's spending in one currency, as stored.
-#[derive(Debug, Clone)]
-pub struct StoredSpending {
-    pub currency: Currency,
-    pub cents: i64,
-    pub transactions: i64,
-    pub months: ActiveMonths,
-}
-
-/// A customer as stored (`dim_user` and its `agg_customer_spending` rows).
-#[derive(Debug, Clone, Default)]
-pub struct StoredCustomer {
-    pub customer_id: String,
-    pub name: String,
-    pub email: String,
-    pub in_users_file: bool,
-    pub conflicting_name: bool,
-    pub conflicting_email: bool,
-    pub null_subscription: bool,
-    pub unknown_subscription: bool,
-    pub spending: Vec<StoredSpending>,
 }
 
 impl StoredCustomer {

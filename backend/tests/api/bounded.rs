@@ -186,7 +186,7 @@ impl ClosedSets {
         let mut routes: Vec<String> = backend::openapi::document().paths.paths.keys().cloned().collect();
         routes.extend(["/openapi.json", "/docs", "/docs/{file:.*}", "static", "unmatched"].map(str::to_owned));
         let statuses = (100..1000u16)
-            .filter_map(|c| actix_web::http::StatusCode::from_u16(c).ok())
+            .filter_map(|c| reqwest::StatusCode::from_u16(c).ok())
             .filter(|s| s.canonical_reason().is_some())
             .map(|s| s.as_str().to_owned())
             .chain((1..=9).map(|class| format!("{class}xx")))

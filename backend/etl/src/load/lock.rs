@@ -116,7 +116,7 @@ impl IngestLock {
                     let started = std::time::Instant::now();
                     let lock = tokio::task::spawn_blocking(move || flock(&lock, true).then_some(lock))
                         .await
-                        .map_err(crate::read::join_error)?
+                        .map_err(crate::error::join_error)?
                         .ok_or_else(|| EtlError::Aborted(format!("cannot lock {}", path.to_string_lossy())))?;
                     tracing::info!(
                         waited_ms = started.elapsed().as_millis() as u64,

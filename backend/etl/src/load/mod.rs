@@ -2,7 +2,6 @@
 //! engine ([`postgres`], [`sqlite`]), with the row encoders in [`encode`] and
 //! the reads of stored data an append needs in [`stored`].
 
-pub mod encode;
 pub mod lock;
 pub mod postgres;
 pub mod sqlite;
@@ -10,8 +9,6 @@ pub mod stored;
 
 use chrono::NaiveDateTime;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-
-pub use encode::copy_binary;
 
 use super::error::EtlError;
 use super::rows::{CellReader, FactBatch, LookupKey, Row};

@@ -26,8 +26,8 @@
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
 
-use super::encode::{copy_binary, copy_text};
 use super::{BindValue, LoadMode, Step};
+use crate::encode::{copy_binary, copy_text};
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactRow, LookupKey, Row};
 use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};

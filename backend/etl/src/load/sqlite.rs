@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use sqlx::{Sqlite, SqliteConnection};
 
-use super::encode::SqliteBind;
 use super::{BindValue, LoadMode, Step};
+use crate::encode::SqliteBind;
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactRow, LookupKey, Row};
 use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};

@@ -9,10 +9,32 @@ use super::Loader;
 use crate::error::EtlError;
 use crate::months::ActiveMonths;
 use crate::read::transactions::StoredLookup;
-use crate::reconcile::{StoredCustomer, StoredSpending};
 use crate::rows::{CellReader, FactRow, LookupKey, MonthlyRow, ProductRow};
 use crate::state::DataState;
 use domain::Currency;
+
+/// A customer's spending in one currency, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSpending {
+    pub currency: Currency,
+    pub cents: i64,
+    pub transactions: i64,
+    pub months: ActiveMonths,
+}
+
+/// A customer as stored (`dim_user` and its `agg_customer_spending` rows).
+#[derive(Debug, Clone, Default)]
+pub struct StoredCustomer {
+    pub customer_id: String,
+    pub name: String,
+    pub email: String,
+    pub in_users_file: bool,
+    pub conflicting_name: bool,
+    pub conflicting_email: bool,
+    pub null_subscription: bool,
+    pub unknown_subscription: bool,
+    pub spending: Vec<StoredSpending>,
+}
 
 /// The state recorded by the latest successful run that changed the data:
 /// `None` without such a run, `Some(None)` when that run (of an older

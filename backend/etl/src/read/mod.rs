@@ -12,7 +12,7 @@ use std::path::Path;
 
 use tokio::task::JoinHandle;
 
-use super::error::EtlError;
+use super::error::{join_error, EtlError};
 use super::progress::Progress;
 
 /// The files being read.
@@ -134,8 +134,4 @@ impl Reading {
             UsersFile::Reading(self.users),
         ))
     }
-}
-
-pub(crate) fn join_error(e: tokio::task::JoinError) -> EtlError {
-    EtlError::Aborted(format!("a worker thread failed: {e}"))
 }

@@ -19,8 +19,8 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use crate::counts::Counts;
 use crate::customers::Interner;
+use crate::encode::copy_binary;
 use crate::error::EtlError;
-use crate::load::copy_binary;
 use crate::months::ActiveMonths;
 use crate::progress::{Progress, TICK_ROWS};
 use crate::read::products::{allocate, Catalog};

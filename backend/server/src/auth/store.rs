@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use subtle::ConstantTimeEq;
 
 use super::Role;
-use crate::entities::{api_session_revoked, api_token};
+use store::entities::{api_session_revoked, api_token};
 
 /// One token, as a request is checked against it.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use sea_orm::DatabaseConnection;
 
 use super::{check_format, conditional, respond, Depends};
 use crate::error::ApiError;
-use crate::reports::{self, ReportCache, WindowParams};
-pub use crate::reports::{TopProductsParams, TopUsersParams};
+use reports::{self, ReportCache, WindowParams};
+pub use reports::{TopProductsParams, TopUsersParams};
 
 /// Average user transaction amount per month.
 #[utoipa::path(get, path = "/reports/monthly-transactions", tag = "reports", params(WindowParams), responses(

@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use sea_orm::DbErr;
 
-use crate::reports::ReportError;
+use reports::ReportError;
 
 /// The media type of every error body (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -56,7 +56,7 @@ pub enum ApiError {
     #[error("{0}: the reports are served, but nothing is written (uploads and sign-outs are refused) until it takes writes again")]
     ReadOnly(String),
     /// The server's SQLite file was deleted or replaced under it (see
-    /// [`crate::db::file`]): it serves nothing until it is restarted.
+    /// [`store::db::file`]): it serves nothing until it is restarted.
     #[error("{0}")]
     DatabaseFileChanged(String),
     #[error("internal error")]
@@ -94,8 +94,8 @@ impl From<ReportError> for ApiError {
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
         match e {
-            e if crate::db::is_unreachable(&e) => ApiError::Unavailable(e),
-            e if crate::db::is_read_only(&e) => ApiError::ReadOnly("the database is read-only".to_owned()),
+            e if store::db::is_unreachable(&e) => ApiError::Unavailable(e),
+            e if store::db::is_read_only(&e) => ApiError::ReadOnly("the database is read-only".to_owned()),
             other => ApiError::Internal(other),
         }
     }

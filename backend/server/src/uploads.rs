@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use sea_orm::DatabaseConnection;
 
-use crate::etl::progress::{Live, Progress};
-use crate::etl::{self, IngestOptions, StartedRun};
+use etl::progress::{Live, Progress};
+use etl::{self, IngestOptions, StartedRun};
 
 /// How uploads are taken.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ impl Area {
         sweep(parent);
         let dir = tempfile::Builder::new().prefix(AREA_PREFIX).tempdir_in(parent)?;
         let lock = std::fs::File::create(dir.path().join(".lock"))?;
-        if !crate::etl::flock(&lock, false) {
+        if !etl::flock(&lock, false) {
             return Err(std::io::Error::other("cannot lock the upload folder"));
         }
         Ok(Self { dir, _lock: lock })
@@ -77,7 +77,7 @@ fn sweep(parent: &std::path::Path) {
             continue;
         }
         let stale = match std::fs::File::open(path.join(".lock")) {
-            Ok(lock) => crate::etl::flock(&lock, false),
+            Ok(lock) => etl::flock(&lock, false),
             Err(_) => entry
                 .metadata()
                 .and_then(|m| m.modified())
@@ -144,14 +144,14 @@ impl Uploads {
     /// Runs `started` on a thread of its own; `folder` (the uploaded files)
     /// is removed when the run ends. A run that fails and whose failure the
     /// database refuses goes on trying to record it in the background (the
-    /// server lives on): see [`crate::etl::record`].
+    /// server lives on): see [`etl::record`].
     pub fn spawn(
         self: &Arc<Self>,
         db: DatabaseConnection,
         started: StartedRun,
         mut options: IngestOptions,
         folder: tempfile::TempDir,
-        cache: Arc<crate::reports::ReportCache>,
+        cache: Arc<reports::ReportCache>,
     ) -> std::io::Result<()> {
         let id = started.id();
         options.recording.wait = None;
@@ -224,9 +224,9 @@ fn record_unstarted(
 /// The run that holds the ingest lock, if it is recorded yet (for a 409's message).
 pub async fn running_run(db: &DatabaseConnection) -> Option<i64> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    crate::entities::etl_run::Entity::find()
-        .filter(crate::entities::etl_run::Column::Status.eq(etl::RunStatus::Running.as_str()))
-        .order_by_desc(crate::entities::etl_run::Column::Id)
+    store::entities::etl_run::Entity::find()
+        .filter(store::entities::etl_run::Column::Status.eq(etl::RunStatus::Running.as_str()))
+        .order_by_desc(store::entities::etl_run::Column::Id)
         .one(db)
         .await
         .ok()

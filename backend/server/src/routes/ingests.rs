@@ -6,8 +6,8 @@ use sea_orm::DatabaseConnection;
 
 use super::{check_format, respond};
 use crate::error::ApiError;
-use crate::reports::ingests::{self, IngestListParams, RejectionParams};
 use crate::uploads::Uploads;
+use reports::ingests::{self, IngestListParams, RejectionParams};
 
 fn run_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
@@ -38,7 +38,7 @@ pub async fn list(
 
 /// A run this server is running: what it does now.
 fn with_progress(run: &mut api_types::IngestRun, uploads: &Uploads) {
-    if run.status == crate::etl::RunStatus::Running.as_str() {
+    if run.status == etl::RunStatus::Running.as_str() {
         run.progress = uploads.progress(run.id);
     }
 }

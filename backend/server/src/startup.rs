@@ -34,7 +34,7 @@ pub struct ServeSettings {
     /// Apply pending migrations once the database answers.
     pub migrate: bool,
     /// Ingest this when the database holds no run yet.
-    pub ingest_if_empty: Option<crate::etl::IngestOptions>,
+    pub ingest_if_empty: Option<etl::IngestOptions>,
     /// Serve `/metrics` on this address (without access control: a private
     /// network's) instead of on the main listener (with it).
     pub metrics_bind: Option<String>,
@@ -49,7 +49,7 @@ impl ServeSettings {
             allowed_hosts: crate::auth::site::AllowedHosts::Own,
             static_dir: None,
             workers: None,
-            cache_recheck: crate::reports::RECHECK,
+            cache_recheck: reports::RECHECK,
             auth: AuthSettings::default(),
             upload: UploadSettings::default(),
             migrate: true,
@@ -89,7 +89,7 @@ impl StartError {
     pub fn is_unreachable(&self) -> bool {
         match self {
             StartError::Access(e) => e.is_unreachable(),
-            StartError::Database(e) | StartError::Migration(e) => crate::db::is_unreachable(e),
+            StartError::Database(e) | StartError::Migration(e) => store::db::is_unreachable(e),
             StartError::Listen { .. } | StartError::InitialIngest(_) | StartError::ReadOnlyUnmigrated { .. } => false,
         }
     }
@@ -186,7 +186,7 @@ impl Application {
         let db = reads.unwrap_or(db);
         let pool = db.clone();
         let db = web::Data::new(db);
-        let cache = web::Data::new(crate::reports::ReportCache::with_recheck(settings.cache_recheck));
+        let cache = web::Data::new(reports::ReportCache::with_recheck(settings.cache_recheck));
         let metrics = match &settings.metrics_bind {
             Some(bind) => {
                 let site = crate::auth::site::Site::new(
@@ -369,7 +369,7 @@ fn metrics_server(
     bind: &str,
     site: crate::auth::site::Site,
     db: DatabaseConnection,
-    cache: web::Data<crate::reports::ReportCache>,
+    cache: web::Data<reports::ReportCache>,
     ready: web::Data<Readiness>,
 ) -> Result<(Server, u16), StartError> {
     let listen = |source| StartError::Listen {

@@ -21,8 +21,8 @@ use super::session::{self, Claims, SessionError, SessionKey};
 use super::site::{Sender, Site};
 use super::store::{Snapshot, TokenStore};
 use super::{limit::Failures, Principal, Role, Via};
-use crate::entities::api_token;
 use crate::error::ApiError;
+use store::entities::api_token;
 
 /// How often a token's `last_used_at` is written at most.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -76,7 +76,7 @@ impl StartError {
     /// Whether waiting for the database may help (it could not be reached),
     /// as opposed to a refusal that stands.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, StartError::Database(e) if crate::db::is_unreachable(e))
+        matches!(self, StartError::Database(e) if store::db::is_unreachable(e))
     }
 }
 

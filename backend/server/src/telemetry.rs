@@ -147,6 +147,17 @@ pub enum RequestLogLevel {
     Off,
 }
 
+/// The level of successful requests' log lines: `REQUEST_LOG` = `info`
+/// (default), `debug` or `off`. Read once.
+pub fn request_log() -> RequestLogLevel {
+    static LEVEL: std::sync::OnceLock<RequestLogLevel> = std::sync::OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var("REQUEST_LOG").ok().as_deref().map(str::trim) {
+        Some("debug") => RequestLogLevel::Debug,
+        Some("off") => RequestLogLevel::Off,
+        _ => RequestLogLevel::Info,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_tokens;
@@ -159,16 +170,3 @@ mod tests {
         assert_eq!(redact_tokens("/rak_"), "/rak_");
     }
 }
-
-/// The level of successful requests' log lines: `REQUEST_LOG` = `info`
-/// (default), `debug` or `off`. Read once.
-pub fn request_log() -> RequestLogLevel {
-    static LEVEL: std::sync::OnceLock<RequestLogLevel> = std::sync::OnceLock::new();
-    *LEVEL.get_or_init(|| match std::env::var("REQUEST_LOG").ok().as_deref().map(str::trim) {
-        Some("debug") => RequestLogLevel::Debug,
-        Some("off") => RequestLogLevel::Off,
-        _ => RequestLogLevel::Info,
-    })
-}
-
-pub use store::settings::*;

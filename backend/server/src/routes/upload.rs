@@ -10,8 +10,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::etl::{self, IngestLock, Mode, StartedRun};
 use crate::uploads::Uploads;
+use etl::{self, IngestLock, Mode, StartedRun};
 
 /// The file parts, in the order of `etl`'s `Given` flags.
 const FILE_PARTS: [&str; 3] = ["products", "transactions", "users"];
@@ -68,7 +68,7 @@ pub async fn upload(
     payload: web::Payload,
     primary: web::Data<crate::startup::Primary>,
     uploads: web::Data<Uploads>,
-    cache: web::Data<crate::reports::ReportCache>,
+    cache: web::Data<reports::ReportCache>,
     principal: web::ReqData<Principal>,
     readiness: web::Data<crate::readiness::Readiness>,
 ) -> Result<HttpResponse, ApiError> {
@@ -98,9 +98,9 @@ pub async fn upload(
     // Before reading anything: a database that cannot take the run says so
     // at once (its file gone, or read-only), rather than accepting the upload.
     readiness.check_file()?;
-    let writes = crate::db::writes::writes(db).await?;
+    let writes = store::db::writes::writes(db).await?;
     readiness.set_writes(&writes);
-    if let crate::db::Writes::Unavailable(why) = writes {
+    if let store::db::Writes::Unavailable(why) = writes {
         return Err(ApiError::ReadOnly(why));
     }
     // A second upload is told at once.

@@ -113,7 +113,7 @@ impl Principal {
     pub fn info(&self) -> api_types::SessionInfo {
         let (via, expires_at) = match &self.via {
             Via::Token => ("token", None),
-            Via::Session { expires_at, .. } => ("session", Some(crate::reports::ingests::rfc3339(*expires_at))),
+            Via::Session { expires_at, .. } => ("session", Some(reports::ingests::rfc3339(*expires_at))),
             Via::Anonymous => ("anonymous", None),
         };
         api_types::SessionInfo {

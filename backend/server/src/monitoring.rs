@@ -27,10 +27,10 @@ use chrono::NaiveDateTime;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect};
 
-use crate::entities::{etl_run, etl_run_file};
-use crate::etl::{Mode, RunStatus};
 use crate::readiness::Readiness;
-use crate::reports::ReportCache;
+use etl::{Mode, RunStatus};
+use reports::ReportCache;
+use store::entities::{etl_run, etl_run_file};
 
 /// Upper bounds of the request-duration buckets, in seconds: the API answers
 /// in well under a millisecond from its cache; an upload takes seconds.
@@ -212,7 +212,7 @@ fn status_label(status: &str) -> &'static str {
 }
 
 fn file_label(file: &str) -> &'static str {
-    known(file, crate::etl::FILES)
+    known(file, etl::FILES)
 }
 
 /// What the database says at one scrape.
@@ -359,7 +359,7 @@ pub async fn metrics(
     metrics::with_local_recorder(&scrape, || {
         describe_scrape();
         metrics::gauge!("revenue_database_up").set(f64::from(u8::from(up)));
-        metrics::gauge!("revenue_db_pool_max_connections").set(f64::from(crate::db::POOL_SIZE));
+        metrics::gauge!("revenue_db_pool_max_connections").set(f64::from(store::db::POOL_SIZE));
         metrics::gauge!("revenue_db_pool_connections", "state" => "idle").set(idle as f64);
         metrics::gauge!("revenue_db_pool_connections", "state" => "in_use")
             .set(f64::from(open).max(idle as f64) - idle as f64);
@@ -409,7 +409,7 @@ mod tests {
         for s in RunStatus::ALL {
             assert_eq!(status_label(s.as_str()), s.as_str());
         }
-        for f in crate::etl::FILES {
+        for f in etl::FILES {
             assert_eq!(file_label(f), f);
         }
         assert_eq!(mode_label("REPLACE"), "other");

@@ -14,7 +14,7 @@ use sea_orm::{
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Role;
-use crate::entities::api_token;
+use store::entities::api_token;
 
 /// The start of every token: recognisable in a leaked file or a secret scanner.
 pub const PREFIX: &str = "rak_";

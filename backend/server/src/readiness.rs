@@ -10,7 +10,7 @@
 //!
 //! It also watches what a ping cannot see: a SQLite file deleted or replaced
 //! under the server (the connections it holds still answer, from the old
-//! file: see [`crate::db::file`]) makes it not ready, with that reason, until
+//! file: see [`store::db::file`]) makes it not ready, with that reason, until
 //! the path leads to the same file again; and a database that takes no writes
 //! (read-only) is served for reads, the readiness answer saying that writes
 //! are unavailable, and tried again every ping until it takes them.
@@ -26,11 +26,11 @@ use actix_web::web;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::auth::Auth;
-use crate::db::file::{FileChange, PinnedFile};
-use crate::db::Writes;
 use crate::error::ApiError;
-use crate::etl::{IngestOptions, RunStatus};
 use crate::startup::StartError;
+use etl::{IngestOptions, RunStatus};
+use store::db::file::{FileChange, PinnedFile};
+use store::db::Writes;
 
 /// How often a ready server checks that its database still answers.
 pub const PING_EVERY: Duration = Duration::from_secs(1);
@@ -64,7 +64,7 @@ impl Readiness {
 
     /// Pins the SQLite file of `db` (once; nothing for PostgreSQL).
     pub fn pin(&self, db: &DatabaseConnection) {
-        let Some(path) = crate::db::file::sqlite_path(db) else {
+        let Some(path) = store::db::file::sqlite_path(db) else {
             return;
         };
         let Ok(mut file) = self.file.lock() else { return };
@@ -187,7 +187,7 @@ pub struct Preparation {
     pub ingest_if_empty: Option<IngestOptions>,
     pub auth: web::Data<Auth>,
     /// Where failed runs keep their records while the database refuses them
-    /// (see [`crate::etl::record`]): recorded once it takes writes.
+    /// (see [`etl::record`]): recorded once it takes writes.
     pub pending_runs: Option<std::path::PathBuf>,
 }
 
@@ -196,15 +196,15 @@ impl Preparation {
     /// is served for reads); an unreachable database is an error that
     /// [`StartError::is_unreachable`] recognises.
     pub async fn run(&self, db: &DatabaseConnection) -> Result<Writes, StartError> {
-        crate::db::prepare(db).await.map_err(StartError::Database)?;
-        let writes = crate::db::writes::writes(db).await.map_err(StartError::Database)?;
+        store::db::prepare(db).await.map_err(StartError::Database)?;
+        let writes = store::db::writes::writes(db).await.map_err(StartError::Database)?;
         if self.migrate {
             use migration::MigratorTrait;
             match &writes {
                 Writes::Available => migration::Migrator::up(db, None).await.map_err(StartError::Migration)?,
                 // Served as it is, if its schema is this version's.
                 Writes::Unavailable(why) => {
-                    let pending = crate::db::writes::pending_migrations(db)
+                    let pending = store::db::writes::pending_migrations(db)
                         .await
                         .map_err(StartError::Database)?;
                     if !pending.is_empty() {
@@ -217,9 +217,9 @@ impl Preparation {
             }
         }
         if let (Writes::Available, Some(dir)) = (&writes, &self.pending_runs) {
-            match crate::etl::record::apply_pending(db, dir).await {
+            match etl::record::apply_pending(db, dir).await {
                 Ok(_) => {}
-                Err(e) if crate::db::is_unreachable(&e) => return Err(StartError::Database(e)),
+                Err(e) if store::db::is_unreachable(&e) => return Err(StartError::Database(e)),
                 // Kept for the next start: no reason not to serve.
                 Err(e) => tracing::warn!(error = %e, "cannot record the failures kept in {}", dir.display()),
             }
@@ -227,7 +227,7 @@ impl Preparation {
         self.auth.check_open_mode().await?;
         if let Some(options) = &self.ingest_if_empty {
             use sea_orm::{EntityTrait, PaginatorTrait};
-            let runs = crate::entities::etl_run::Entity::find()
+            let runs = store::entities::etl_run::Entity::find()
                 .count(db)
                 .await
                 .map_err(StartError::Database)?;
@@ -235,7 +235,7 @@ impl Preparation {
                 // On a thread of its own, as uploads run: the ingest's future
                 // is not `Send` (and it would hold a worker for its duration).
                 let (db, options, runtime) = (db.clone(), options.clone(), tokio::runtime::Handle::current());
-                let summary = tokio::task::spawn_blocking(move || runtime.block_on(crate::etl::ingest(&db, &options)))
+                let summary = tokio::task::spawn_blocking(move || runtime.block_on(etl::ingest(&db, &options)))
                     .await
                     .map_err(|e| StartError::InitialIngest(format!("the initial ingest stopped: {e}")))?
                     .map_err(|e| StartError::InitialIngest(e.to_string()))?;
@@ -307,7 +307,7 @@ pub async fn watch(
         if result.is_ok() && readiness.read_only().is_some() {
             // Read-only until it takes writes again (permissions fixed, a
             // standby promoted): then uploads are accepted, no restart needed.
-            match crate::db::writes::writes(primary).await {
+            match store::db::writes::writes(primary).await {
                 Ok(writes) => readiness.set_writes(&writes),
                 // The next ping says whether the database is gone.
                 Err(e) => tracing::debug!(error = %e, "cannot tell whether the database takes writes"),

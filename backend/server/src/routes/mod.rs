@@ -13,7 +13,7 @@ use serde::Serialize;
 pub use health::{live, ready};
 pub use reports::{meta, monthly_transactions, quality, revenue_growth, top_products, top_users};
 
-use crate::reports::ToCsv;
+use ::reports::ToCsv;
 
 /// The paths the API owns: the dashboard's routes never shadow them, and an
 /// unknown path under them is a JSON 404, never the dashboard's page.
@@ -117,7 +117,7 @@ pub enum Depends {
 
 impl Tag {
     /// The tag, when data is loaded.
-    pub fn of(req: &HttpRequest, ctx: &crate::reports::ReportContext, depends: Depends) -> Option<Self> {
+    pub fn of(req: &HttpRequest, ctx: &::reports::ReportContext, depends: Depends) -> Option<Self> {
         use sha2::Digest;
         let run = ctx.run?;
         let mut h = sha2::Sha256::new();
@@ -176,7 +176,7 @@ const CACHE_CONTROL_VALUE: &str = "private, no-cache";
 /// else `compute`'s answer with the tag.
 pub fn conditional(
     req: &HttpRequest,
-    ctx: &crate::reports::ReportContext,
+    ctx: &::reports::ReportContext,
     depends: Depends,
     compute: impl FnOnce() -> Result<HttpResponse, crate::error::ApiError>,
 ) -> Result<HttpResponse, crate::error::ApiError> {

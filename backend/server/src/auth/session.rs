@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use sha2::Sha256;
 
-use crate::entities::{api_session_revoked, api_signing_key};
+use store::entities::{api_session_revoked, api_signing_key};
 
 /// The cookie's name.
 pub const COOKIE: &str = "ra_session";
