@@ -10,14 +10,16 @@ mod monthly;
 mod params;
 mod products;
 mod quality;
+mod snapshot;
 mod users;
 
 pub use cache::{ReportCache, RECHECK};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
-pub use params::{Limit, ReportContext, WindowParams};
+pub use params::{Limit, WindowParams};
 pub use products::{top_products, TopProductsParams};
 pub use quality::{history as quality_history, quality, QualityHistoryParams};
+pub use snapshot::ReportContext;
 pub use users::{top_users, TopUsersParams};
 
 /// Why a report cannot be produced.

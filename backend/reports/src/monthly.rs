@@ -5,7 +5,8 @@ use api_types::{
     RevenueGrowthRow,
 };
 
-use super::params::{ReportContext, WindowParams};
+use super::params::WindowParams;
+use super::snapshot::ReportContext;
 use super::ReportError;
 use api_types::Money;
 use domain::exponent_of;

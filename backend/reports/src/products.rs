@@ -6,7 +6,8 @@ use api_types::{Money, Percent, ProductRow, TopProductsReport, Unattributed};
 
 use domain::exponent_of;
 
-use super::params::{parse_month, Limit, ReportContext};
+use super::params::{parse_month, Limit};
+use super::snapshot::ReportContext;
 use super::ReportError;
 
 /// Query parameters of `GET /reports/top-products`.

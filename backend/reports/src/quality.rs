@@ -1,65 +1,12 @@
 //! Data-quality checks: computed by the last successful ingest, plus freshness.
 
-use api_types::{FileCounts, LastIngest, QualityHistory, QualityHistoryRun, QualityReport};
+use api_types::{QualityHistory, QualityHistoryRun, QualityReport};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::params::ReportContext;
+use super::snapshot::ReportContext;
 use super::ReportError;
-use store::entities::{etl_run, etl_run_file};
-
-/// The stored checks of the latest successful run that changed the data
-/// (`None` before the first); read once per ingest by the report cache.
-pub(super) async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport>, ReportError> {
-    let Some(run) = etl_run::Entity::find()
-        .filter(etl_run::Column::Status.eq("succeeded"))
-        .filter(etl_run::Column::DataChanged.eq(true))
-        .order_by_desc(etl_run::Column::Id)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    // Unreadable checks (edited by hand, say) cost `/quality` alone, not every report.
-    let Some(mut report) = run
-        .quality_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<QualityReport>(j).ok())
-    else {
-        tracing::warn!(
-            run_id = run.id,
-            "etl_run.quality_json is missing or unreadable: /quality has no checks to serve"
-        );
-        return Ok(None);
-    };
-    // A run of an earlier version stored two decimals for every currency.
-    report.rescale_money(&domain::exponent_of);
-    let files = etl_run_file::Entity::find()
-        .filter(etl_run_file::Column::RunId.eq(run.id))
-        .order_by_asc(etl_run_file::Column::File)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| FileCounts {
-            file: f.file,
-            sha256: f.sha256,
-            read: f.rows_read,
-            loaded: f.rows_loaded,
-            already_loaded: f.rows_already_loaded,
-            duplicates: f.rows_duplicate,
-            rejected: f.rows_rejected,
-        })
-        .collect();
-    report.last_ingest = Some(LastIngest {
-        run_id: run.id,
-        finished_at: run
-            .finished_at
-            .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
-        files,
-    });
-    Ok(Some(report))
-}
+use store::entities::etl_run;
 
 /// `GET /quality`; `NoData` before the first successful ingest. Freshness is
 /// relative to now, so it is computed per request.

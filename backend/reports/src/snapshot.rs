@@ -1,0 +1,249 @@
+//! The snapshot every report reads: the aggregates, the best customers and
+//! the stored quality checks, loaded once per ingest.
+
+/// Largest accepted `limit`; the cache keeps this many customers per currency.
+pub const MAX_TOP_USERS: u32 = 100;
+
+use std::collections::HashMap;
+
+use api_types::{FileCounts, LastIngest, Money, QualityReport, UserRow};
+use domain::{exponent_of, Month};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
+
+use super::params::{given, parse_int, parse_month, Window, WindowParams, MAX_MONTHS};
+use super::ReportError;
+
+/// Everything the reports read, loaded once per ingest: the monthly aggregates
+/// (one row per currency and month), the product aggregates, the best
+/// customers per currency and the stored quality checks — all small, whatever
+/// the number of transactions.
+pub struct ReportContext {
+    /// The ingest run whose data this is (`None`: nothing loaded yet).
+    pub run: Option<i64>,
+    pub rows: Vec<agg_monthly::Model>,
+    /// Revenue per currency, month and product (a few rows per product and month).
+    pub product_rows: Vec<agg_product_month::Model>,
+    /// Currencies by transactions, most first.
+    pub currencies: Vec<(String, i64, i64)>,
+    pub first_month: Option<Month>,
+    pub latest_month: Option<Month>,
+    /// The best customers of each currency, best first.
+    pub top_users: HashMap<String, Vec<UserRow>>,
+    /// The checks of the latest successful run; `None` before the first.
+    pub quality: Option<QualityReport>,
+}
+
+impl ReportContext {
+    /// Everything the reports read, as of one moment: the id of the run whose
+    /// data it is, and the data. The reads share one snapshot, so a load that
+    /// commits meanwhile shows in all of them or in none — on PostgreSQL the
+    /// tables are also locked (shared) first: a replace's new partitions are
+    /// written frozen, visible even to older snapshots, so the swap must not
+    /// happen between two reads (the snapshot is taken after the locks).
+    pub async fn load(db: &DatabaseConnection) -> Result<(Option<i64>, Self), ReportError> {
+        let txn = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let txn = db
+                    .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                    .await?;
+                // In the order a replace takes its exclusive locks (children
+                // first): taken in another order, the two deadlock.
+                let tables: Vec<&str> = store::tables::STAR.iter().rev().map(|t| t.name).collect();
+                txn.execute_unprepared(&format!(
+                    "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
+                    tables.join(", ")
+                ))
+                .await?;
+                txn
+            }
+            _ => db.begin().await?,
+        };
+        let run = super::cache::latest_run(&txn).await?;
+        let ctx = Self {
+            run,
+            ..Self::read(&txn).await?
+        };
+        txn.commit().await?;
+        Ok((run, ctx))
+    }
+
+    async fn read<C: ConnectionTrait>(db: &C) -> Result<Self, ReportError> {
+        let rows = agg_monthly::Entity::find()
+            .order_by_asc(agg_monthly::Column::Currency)
+            .order_by_asc(agg_monthly::Column::Month)
+            .all(db)
+            .await?;
+        let mut currencies: Vec<(String, i64, i64)> = Vec::new();
+        let (mut first, mut latest): (Option<Month>, Option<Month>) = (None, None);
+        for row in &rows {
+            match currencies.iter_mut().find(|c| c.0 == row.currency) {
+                Some(c) => {
+                    c.1 += row.transactions;
+                    c.2 += row.revenue_cents;
+                }
+                None => currencies.push((row.currency.clone(), row.transactions, row.revenue_cents)),
+            }
+            if let Some(m) = Month::parse(&row.month) {
+                first = Some(first.map_or(m, |f| f.min(m)));
+                latest = Some(latest.map_or(m, |l| l.max(m)));
+            }
+        }
+        currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let product_rows = agg_product_month::Entity::find().all(db).await?;
+        let mut top_users = HashMap::with_capacity(currencies.len());
+        for (currency, _, _) in &currencies {
+            top_users.insert(currency.clone(), load_top_users(db, currency).await?);
+        }
+        Ok(Self {
+            run: None,
+            rows,
+            product_rows,
+            currencies,
+            first_month: first,
+            latest_month: latest,
+            top_users,
+            quality: load_quality(db).await?,
+        })
+    }
+
+    /// The requested currency (any case), or the one with the most transactions.
+    pub fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
+        let available = || self.currencies.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+        match given(raw, "currency")? {
+            None => self.currencies.first().map(|c| c.0.clone()).ok_or(ReportError::NoData),
+            Some(given) => {
+                let lower = given.to_ascii_lowercase();
+                if self.currencies.iter().any(|c| c.0 == lower) {
+                    Ok(lower)
+                } else if self.currencies.is_empty() {
+                    Err(ReportError::NoData)
+                } else {
+                    Err(ReportError::UnknownCurrency {
+                        given: given.to_owned(),
+                        available: available(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Resolves `months` and `as_of` into (first month, last month).
+    pub fn window(&self, params: &WindowParams) -> Result<Window, ReportError> {
+        let months = parse_int(params.months.as_deref(), "months", 6, 1, MAX_MONTHS)?;
+        let as_of = match parse_month(params.as_of.as_deref(), "as_of")? {
+            Some(m) => m,
+            None => self.latest_month.ok_or(ReportError::NoData)?,
+        };
+        Ok(Window {
+            from: as_of.plus(1 - months as i32),
+            to: as_of,
+            months,
+        })
+    }
+
+    /// A month is complete when it lies strictly before the latest transaction's month.
+    pub fn complete(&self, month: Month) -> bool {
+        self.latest_month.is_some_and(|l| month < l)
+    }
+
+    /// The aggregate rows of one currency, by month.
+    pub fn of_currency<'a>(&'a self, currency: &'a str) -> impl Iterator<Item = (Month, &'a agg_monthly::Model)> + 'a {
+        self.rows
+            .iter()
+            .filter(move |r| r.currency == currency)
+            .filter_map(|r| Month::parse(&r.month).map(|m| (m, r)))
+    }
+}
+
+/// The [`MAX_TOP_USERS`] best customers of one currency, best first; read once
+/// per ingest by the report cache.
+async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Vec<UserRow>, ReportError> {
+    // Served by the (currency, total) index: reads only the rows it returns.
+    let top = agg_customer_spending::Entity::find()
+        .filter(agg_customer_spending::Column::Currency.eq(currency))
+        .order_by_desc(agg_customer_spending::Column::TotalSpendingCents)
+        .order_by_asc(agg_customer_spending::Column::CustomerId)
+        .limit(u64::from(MAX_TOP_USERS))
+        .all(db)
+        .await?;
+    // Names only: e-mail addresses are personal data and never leave the database.
+    let names: HashMap<String, String> = dim_user::Entity::find()
+        .select_only()
+        .column(dim_user::Column::CustomerId)
+        .column(dim_user::Column::CustomerName)
+        .filter(dim_user::Column::CustomerId.is_in(top.iter().map(|t| t.customer_id.clone())))
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let exponent = exponent_of(currency);
+    Ok(top
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| UserRow {
+            rank: i as u32 + 1,
+            customer_name: names.get(&row.customer_id).cloned().unwrap_or_default(),
+            customer_id: row.customer_id,
+            total_spending: Money::new(row.total_spending_cents, exponent),
+            transactions: row.transactions,
+        })
+        .collect())
+}
+
+/// The stored checks of the latest successful run that changed the data
+/// (`None` before the first); read once per ingest by the report cache.
+async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport>, ReportError> {
+    let Some(run) = etl_run::Entity::find()
+        .filter(etl_run::Column::Status.eq("succeeded"))
+        .filter(etl_run::Column::DataChanged.eq(true))
+        .order_by_desc(etl_run::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // Unreadable checks (edited by hand, say) cost `/quality` alone, not every report.
+    let Some(mut report) = run
+        .quality_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<QualityReport>(j).ok())
+    else {
+        tracing::warn!(
+            run_id = run.id,
+            "etl_run.quality_json is missing or unreadable: /quality has no checks to serve"
+        );
+        return Ok(None);
+    };
+    // A run of an earlier version stored two decimals for every currency.
+    report.rescale_money(&domain::exponent_of);
+    let files = etl_run_file::Entity::find()
+        .filter(etl_run_file::Column::RunId.eq(run.id))
+        .order_by_asc(etl_run_file::Column::File)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| FileCounts {
+            file: f.file,
+            sha256: f.sha256,
+            read: f.rows_read,
+            loaded: f.rows_loaded,
+            already_loaded: f.rows_already_loaded,
+            duplicates: f.rows_duplicate,
+            rejected: f.rows_rejected,
+        })
+        .collect();
+    report.last_ingest = Some(LastIngest {
+        run_id: run.id,
+        finished_at: run
+            .finished_at
+            .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
+        files,
+    });
+    Ok(Some(report))
+}
