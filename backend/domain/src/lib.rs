@@ -12,6 +12,10 @@ pub use timestamp::parse_timestamp;
 
 pub use api_types::{Money, ParseMoneyError};
 
+/// The start of every API token: recognisable in a leaked file, a log line
+/// or a secret scanner.
+pub const TOKEN_PREFIX: &str = "rak_";
+
 /// Longest id accepted (transaction, customer, subscription, plan), in bytes:
 /// far above any real id, and below what a PostgreSQL index entry can hold
 /// (about 2.7 kB), so both engines accept and refuse the same rows.

@@ -172,7 +172,7 @@ impl ResponseError for ApiError {
             }
             // The watch over the database tries again within this.
             ApiError::NotReady { .. } | ApiError::Unavailable(_) => {
-                let seconds = crate::readiness::LAST_RETRY.as_secs().max(1);
+                let seconds = crate::database::LAST_RETRY.as_secs().max(1);
                 res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
             }
             _ => {}

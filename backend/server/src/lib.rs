@@ -3,6 +3,8 @@
 
 pub mod assets;
 pub mod auth;
+pub mod database;
+pub mod endpoints;
 pub mod error;
 pub mod monitoring;
 pub mod openapi;

@@ -157,9 +157,9 @@ fn describe_scrape() {
 /// template is a pattern registered by this code, never the request's path.
 fn route(req: &actix_web::HttpRequest) -> String {
     match req.match_pattern() {
-        Some(p) if crate::routes::is_api_path(&p) => p,
+        Some(p) if crate::endpoints::is_api_path(&p) => p,
         Some(_) if req.path() != "/metrics" => "static".to_owned(),
-        _ if crate::routes::is_api_path(req.path()) => "unmatched".to_owned(),
+        _ if crate::endpoints::is_api_path(req.path()) => "unmatched".to_owned(),
         _ => "static".to_owned(),
     }
 }

@@ -27,17 +27,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::startup::StartError;
 use etl::{IngestOptions, RunStatus};
 use store::db::file::{FileChange, PinnedFile};
 use store::db::Writes;
 
 /// How often a ready server checks that its database still answers.
 pub const PING_EVERY: Duration = Duration::from_secs(1);
-/// The first pause before trying an unreachable database again.
-pub const FIRST_RETRY: Duration = Duration::from_millis(250);
-/// The longest pause between two tries.
-pub const LAST_RETRY: Duration = Duration::from_secs(5);
+pub use crate::database::{FIRST_RETRY, LAST_RETRY};
 /// How long one ping may take before the database counts as unreachable.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -339,7 +335,7 @@ pub async fn watch(
 /// The middleware: while the database does not answer, an endpoint that
 /// needs it answers 503 at once (instead of waiting for a connection).
 pub async fn gate(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if crate::routes::needs_database(req.path()) {
+    if crate::endpoints::needs_database(req.path()) {
         if let Some(readiness) = req.app_data::<web::Data<Readiness>>() {
             if !readiness.is_ready() {
                 let e = readiness.unavailable();
@@ -348,4 +344,34 @@ pub async fn gate(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceRes
         }
     }
     next.call(req).await
+}
+
+/// Why the server does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Access(#[from] crate::auth::guard::StartError),
+    #[error("cannot listen on {bind}: {source}")]
+    Listen { bind: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[source] sea_orm::DbErr),
+    #[error("{0}")]
+    InitialIngest(String),
+    /// A read-only database is served as it is, but not in an older schema.
+    #[error("{why}, and {pending} migration(s) are pending: apply them once with write access (`migration up`, or `serve` on a writable database), then it can be served read-only")]
+    ReadOnlyUnmigrated { why: String, pending: usize },
+}
+
+impl StartError {
+    /// The database could not be reached: the server waits for it rather
+    /// than stopping.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StartError::Access(e) => e.is_unreachable(),
+            StartError::Database(e) | StartError::Migration(e) => store::db::is_unreachable(e),
+            StartError::Listen { .. } | StartError::InitialIngest(_) | StartError::ReadOnlyUnmigrated { .. } => false,
+        }
+    }
 }

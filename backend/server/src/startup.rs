@@ -59,41 +59,9 @@ impl ServeSettings {
     }
 }
 
-/// The database ingests (and uploads, sign-outs, the session key) write to.
-/// The reports read the pool registered as `web::Data<DatabaseConnection>`:
-/// the same database, or a streaming-replication standby of it
-/// (`--read-database-url`).
-pub struct Primary(pub DatabaseConnection);
+pub use crate::database::Primary;
 
-/// Why the server does not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Access(#[from] crate::auth::guard::StartError),
-    #[error("cannot listen on {bind}: {source}")]
-    Listen { bind: String, source: std::io::Error },
-    #[error("database error: {0}")]
-    Database(#[source] sea_orm::DbErr),
-    #[error("cannot migrate the database: {0}")]
-    Migration(#[source] sea_orm::DbErr),
-    #[error("{0}")]
-    InitialIngest(String),
-    /// A read-only database is served as it is, but not in an older schema.
-    #[error("{why}, and {pending} migration(s) are pending: apply them once with write access (`migration up`, or `serve` on a writable database), then it can be served read-only")]
-    ReadOnlyUnmigrated { why: String, pending: usize },
-}
-
-impl StartError {
-    /// The database could not be reached: the server waits for it rather
-    /// than stopping.
-    pub fn is_unreachable(&self) -> bool {
-        match self {
-            StartError::Access(e) => e.is_unreachable(),
-            StartError::Database(e) | StartError::Migration(e) => store::db::is_unreachable(e),
-            StartError::Listen { .. } | StartError::InitialIngest(_) | StartError::ReadOnlyUnmigrated { .. } => false,
-        }
-    }
-}
+pub use crate::readiness::StartError;
 
 /// Whether every address `bind` resolves to is a loopback address.
 fn is_loopback(bind: &str) -> bool {
@@ -274,7 +242,7 @@ impl Application {
                     async move {
                         let (req, _) = req.into_parts();
                         if routes::is_api_path(req.path()) {
-                            let res = actix_web::ResponseError::error_response(&unknown_endpoint(&req));
+                            let res = actix_web::ResponseError::error_response(&routes::unknown_endpoint(&req));
                             return Ok(actix_web::dev::ServiceResponse::new(req, res));
                         }
                         let file = actix_files::NamedFile::open_async(&index).await?;
@@ -295,7 +263,7 @@ impl Application {
                         .default_handler(fallback),
                 );
             }
-            app.default_service(web::to(not_found))
+            app.default_service(web::to(routes::not_found))
         })
         .listen(listener)
         .map_err(listen)?
@@ -360,7 +328,7 @@ async fn precompressed_file(
 ) -> Result<HttpResponse, crate::error::ApiError> {
     match files.respond(&req).await {
         Some(res) => Ok(res),
-        None => Err(unknown_endpoint(&req)),
+        None => Err(routes::unknown_endpoint(&req)),
     }
 }
 
@@ -388,7 +356,7 @@ fn metrics_server(
             .app_data(cache.clone())
             .app_data(ready.clone())
             .route("/metrics", routes::get().to(crate::monitoring::metrics))
-            .default_service(web::to(not_found))
+            .default_service(web::to(routes::not_found))
     })
     .workers(1)
     .listen(listener)
@@ -397,25 +365,4 @@ fn metrics_server(
     .run();
     tracing::info!("metrics on http://{bind}/metrics");
     Ok((server, port))
-}
-
-pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
-    Err(unknown_endpoint(&req))
-}
-
-/// 405 (with `Allow`) for a method a path of the API does not answer, else 404.
-fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
-    // A token pasted into a URL is not echoed back.
-    let path = crate::telemetry::redact_tokens(req.path());
-    if routes::is_api_path(req.path()) {
-        let allow = routes::allowed_methods(req.path());
-        let method = req.method().as_str();
-        if !allow.split(", ").any(|m| m == method) {
-            return crate::error::ApiError::MethodNotAllowed {
-                message: format!("{method} is not allowed on {path}: it answers {allow}"),
-                allow,
-            };
-        }
-    }
-    crate::error::ApiError::NotFound(format!("no such endpoint: {} {path}", req.method()))
 }

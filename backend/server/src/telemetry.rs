@@ -120,7 +120,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
 /// `path` with anything shaped like an API token (`rak_` and hex digits)
 /// masked: a client that puts its token in a URL does not get it logged.
 pub fn redact_tokens(path: &str) -> std::borrow::Cow<'_, str> {
-    let prefix = crate::auth::tokens::PREFIX;
+    let prefix = domain::TOKEN_PREFIX;
     if !path.contains(prefix) {
         return std::borrow::Cow::Borrowed(path);
     }

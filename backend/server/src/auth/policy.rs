@@ -21,7 +21,7 @@ const PUBLIC_PATHS: &[&str] = &["/health", "/openapi.json", "/docs", "/session"]
 
 /// What `method path` needs. Paths outside the API (the dashboard's files) are public.
 pub fn access(method: &Method, path: &str) -> Access {
-    if !crate::routes::is_api_path(path) || under_any(path, PUBLIC_PATHS) {
+    if !crate::endpoints::is_api_path(path) || under_any(path, PUBLIC_PATHS) {
         return Access::Public;
     }
     let reads = [Method::GET, Method::HEAD].contains(method);
@@ -33,7 +33,7 @@ pub fn access(method: &Method, path: &str) -> Access {
 }
 
 fn under_any(path: &str, prefixes: &[&str]) -> bool {
-    prefixes.iter().any(|p| crate::routes::under(path, p))
+    prefixes.iter().any(|p| crate::endpoints::under(path, p))
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Role;
 use store::entities::api_token;
 
-/// The start of every token: recognisable in a leaked file or a secret scanner.
-pub const PREFIX: &str = "rak_";
+pub use domain::TOKEN_PREFIX as PREFIX;
 
 /// Longest token name.
 const MAX_NAME: usize = 64;

@@ -15,49 +15,7 @@ pub use reports::{meta, monthly_transactions, quality, revenue_growth, top_produ
 
 use ::reports::ToCsv;
 
-/// The paths the API owns: the dashboard's routes never shadow them, and an
-/// unknown path under them is a JSON 404, never the dashboard's page.
-pub const API_PATHS: &[&str] = &[
-    "/reports",
-    "/quality",
-    "/ingests",
-    "/session",
-    "/health",
-    "/openapi.json",
-    "/docs",
-    "/metrics",
-];
-
-/// The methods an API path answers (its 405's `Allow` header): reads
-/// everywhere, plus the upload and the sign-in and sign-out.
-pub fn allowed_methods(path: &str) -> &'static str {
-    match path.trim_end_matches('/') {
-        "/ingests" => "GET, HEAD, POST",
-        "/session" => "GET, HEAD, POST, DELETE",
-        _ => "GET, HEAD",
-    }
-}
-
-/// Whether `path` belongs to the API (one of [`API_PATHS`] or below it).
-pub fn is_api_path(path: &str) -> bool {
-    API_PATHS.iter().any(|p| under(path, p))
-}
-
-/// API paths answered without the database: the process's liveness, the
-/// contract and its documentation, the metrics.
-const WITHOUT_DATABASE: &[&str] = &["/health/live", "/openapi.json", "/docs", "/metrics"];
-
-/// Whether answering `path` needs the database (while it does not answer,
-/// such a path answers 503 at once: see [`crate::readiness`]).
-pub fn needs_database(path: &str) -> bool {
-    is_api_path(path) && !WITHOUT_DATABASE.iter().any(|p| under(path, p))
-}
-
-/// `path` is `prefix` or below it.
-pub fn under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
+pub use crate::endpoints::{allowed_methods, is_api_path, needs_database, under, API_PATHS};
 
 /// GET, and HEAD answered like GET (actix sends the headers without the body).
 pub fn get() -> actix_web::Route {
@@ -67,14 +25,14 @@ pub fn get() -> actix_web::Route {
 /// A path of the API: another method than its routes' answers a JSON 405
 /// (actix's own would be an empty body).
 pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(crate::startup::not_found))
+    web::resource(path).default_service(web::to(not_found))
 }
 
 /// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/session`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/reports")
-            .default_service(web::to(crate::startup::not_found))
+            .default_service(web::to(not_found))
             .service(resource("/meta").route(get().to(meta)))
             .service(resource("/monthly-transactions").route(get().to(monthly_transactions)))
             .service(resource("/revenue-growth").route(get().to(revenue_growth)))
@@ -219,6 +177,28 @@ fn check_format(format: Option<&str>) -> Result<(), crate::error::ApiError> {
             message: format!("parameter `format` must be json or csv, got {other:?}"),
         }),
     }
+}
+
+/// The JSON 404 (or 405) of a path no route answers.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
+    Err(unknown_endpoint(&req))
+}
+
+/// 405 (with `Allow`) for a method a path of the API does not answer, else 404.
+pub fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
+    // A token pasted into a URL is not echoed back.
+    let path = crate::telemetry::redact_tokens(req.path());
+    if is_api_path(req.path()) {
+        let allow = allowed_methods(req.path());
+        let method = req.method().as_str();
+        if !allow.split(", ").any(|m| m == method) {
+            return crate::error::ApiError::MethodNotAllowed {
+                message: format!("{method} is not allowed on {path}: it answers {allow}"),
+                allow,
+            };
+        }
+    }
+    crate::error::ApiError::NotFound(format!("no such endpoint: {} {path}", req.method()))
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub struct UploadForm {
 pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
-    primary: web::Data<crate::startup::Primary>,
+    primary: web::Data<crate::database::Primary>,
     uploads: web::Data<Uploads>,
     cache: web::Data<reports::ReportCache>,
     principal: web::ReqData<Principal>,
