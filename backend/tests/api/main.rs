@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod api_errors;
+mod architecture;
 mod atomicity;
 mod bounded;
 mod containers;
