@@ -260,7 +260,7 @@ fn image_builds_what_the_project_builds() {
                 assert!(excluded.is_none(), "{f} is copied but .dockerignore has {excluded:?}");
             }
         }
-        None => eprintln!("skipped: not a git checkout, the copied files are not listed"),
+        None => crate::helpers::skip("not a git checkout, the copied files are not listed"),
     }
     // What must never reach the build context.
     for private in [
@@ -569,7 +569,7 @@ fn docker_compose_accepts_the_file() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !available {
-        eprintln!("skipped: no Docker Compose here (`docker compose version` fails)");
+        crate::helpers::skip("no Docker Compose here (`docker compose version` fails)");
         return;
     }
     let out = Command::new("docker")

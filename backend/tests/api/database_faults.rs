@@ -276,7 +276,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn sqlite_file_without_write_permission() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     if std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0) == 0 {
-        eprintln!("running as root, who may write a 0444 file: skipping");
+        crate::helpers::skip("running as root, who may write a 0444 file");
         return;
     }
     let t = TestDb::new(Engine::Sqlite).await;

@@ -8,7 +8,7 @@ use crate::helpers::{raw_transactions, seed_input, Engine, TestDb};
 
 async fn loads_the_real_export(engine: Engine) {
     let Some(input) = seed_input() else {
-        eprintln!("../shared/seed-input not present: skipped");
+        crate::helpers::skip("../shared/seed-input not present");
         return;
     };
     let t = TestDb::new(engine).await;

@@ -33,16 +33,43 @@ macro_rules! both {
     };
 }
 
-/// `TEST_DATABASE_URL`; missing is a failure under `CI=true`, a skip otherwise.
+/// `TEST_DATABASE_URL`. Missing, it is a failure — unless `SKIP_POSTGRES=1`
+/// asks for the PostgreSQL variants to be skipped (never under `CI=true`),
+/// and then each skip is counted (see [`skip`]).
 pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-        Some(url) => Some(url),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
-        }
-        None => {
-            eprintln!("TEST_DATABASE_URL not set: skipping the PostgreSQL variant");
-            None
+    if let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        return Some(url);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let skip_asked = std::env::var("SKIP_POSTGRES").is_ok_and(|v| v == "1");
+    if ci || !skip_asked {
+        panic!(
+            "TEST_DATABASE_URL is not set: the PostgreSQL variant cannot run. Set it to a PostgreSQL \
+             admin URL (scripts/test.sh finds one at 127.0.0.1:5432), or set SKIP_POSTGRES=1 to skip \
+             the PostgreSQL variants (counted; never under CI=true)"
+        );
+    }
+    skip("TEST_DATABASE_URL not set (SKIP_POSTGRES=1)");
+    None
+}
+
+/// Records that the calling test did not run its checks, and why: printed,
+/// and appended to `$TEST_SKIP_LOG` when set, so that `scripts/test.sh`
+/// counts the skips at the end of the run (and CI refuses those it does not
+/// expect). A test that returns early without calling this must not exist.
+pub fn skip(reason: &str) {
+    let test = std::thread::current().name().unwrap_or("unknown test").to_owned();
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Some(log) = std::env::var_os("TEST_SKIP_LOG").filter(|v| !v.is_empty()) {
+        use std::io::Write;
+        let line = format!("{test}\t{reason}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            panic!("cannot record the skip in {}: {e}", log.to_string_lossy());
         }
     }
 }

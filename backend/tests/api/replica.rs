@@ -181,7 +181,7 @@ async fn until(app: &TestApp, path: &str, what: &str, check: impl Fn(&Value) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_on_a_standby_follows_the_primary() {
     let Some(bin) = server_binaries() else {
-        eprintln!("skipped: no PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) under /usr/lib/postgresql");
+        crate::helpers::skip("no PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) under /usr/lib/postgresql");
         return;
     };
     #[allow(unsafe_code)]
@@ -191,7 +191,7 @@ async fn a_server_on_a_standby_follows_the_primary() {
     let user = if root {
         let id = Command::new("id").args(["-u", "postgres"]).output().unwrap();
         let Some(uid) = String::from_utf8_lossy(&id.stdout).trim().parse::<u32>().ok() else {
-            eprintln!("skipped: running as root and there is no `postgres` user to run the clusters as");
+            crate::helpers::skip("running as root and there is no `postgres` user to run the clusters as");
             return;
         };
         std::os::unix::fs::chown(dir.path(), Some(uid), None).unwrap();
