@@ -11,5 +11,5 @@ pub use domain;
 pub use etl;
 pub use etl::generate;
 pub use reports;
-pub use server::{assets, auth, error, monitoring, openapi, readiness, routes, startup, telemetry, uploads};
+pub use server::{assets, auth, endpoints, error, monitoring, openapi, readiness, routes, startup, telemetry, uploads};
 pub use store::{db, entities};

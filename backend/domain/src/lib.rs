@@ -3,11 +3,13 @@
 mod currency;
 mod month;
 mod personal;
+mod role;
 mod timestamp;
 
 pub use currency::{exponent_of, money_of, Currency, LEGACY_EXPONENT};
 pub use month::Month;
 pub use personal::mask_emails;
+pub use role::Role;
 pub use timestamp::parse_timestamp;
 
 pub use api_types::{Money, ParseMoneyError};

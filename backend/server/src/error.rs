@@ -23,7 +23,7 @@ pub enum ApiError {
     NotFound(String),
     /// `allow`: the methods the path answers (the `Allow` header).
     #[error("{message}")]
-    MethodNotAllowed { message: String, allow: &'static str },
+    MethodNotAllowed { message: String, allow: String },
     #[error("no data has been loaded yet: run `backend ingest` first")]
     NoData,
     /// No credentials, or credentials that are not (or no longer) valid.
@@ -158,7 +158,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         match self {
             ApiError::MethodNotAllowed { allow, .. } => {
-                res.insert_header((actix_web::http::header::ALLOW, *allow));
+                res.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
             }
             ApiError::Unauthorized { invalid_token, .. } => {
                 let challenge = match invalid_token {

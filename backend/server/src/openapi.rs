@@ -5,7 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::policy::{self, Access};
+use crate::endpoints::{self as policy, Access};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -182,7 +182,7 @@ impl Application {
             // Cross-origin callers authenticate with a bearer token (the
             // session cookie is SameSite=Strict: never sent cross-site).
             let mut cors = Cors::default()
-                .allowed_methods(["GET", "HEAD", "POST", "DELETE"])
+                .allowed_methods(crate::endpoints::cors_methods())
                 .allowed_headers([
                     actix_web::http::header::AUTHORIZATION,
                     actix_web::http::header::CONTENT_TYPE,

@@ -13,6 +13,7 @@ mod containers;
 mod corpus;
 mod cross_site;
 mod database_faults;
+mod endpoints;
 mod etl_fixtures;
 mod etl_seed;
 mod fact_table;

@@ -16,11 +16,11 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
-use super::policy::{self, Access};
 use super::session::{self, Claims, SessionError, SessionKey};
 use super::site::{Sender, Site};
 use super::store::{Snapshot, TokenStore};
 use super::{limit::Failures, Principal, Role, Via};
+use crate::endpoints::{self as policy, Access};
 use crate::error::ApiError;
 use store::entities::api_token;
 

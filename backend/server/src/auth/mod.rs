@@ -1,9 +1,8 @@
 //! Access control: API tokens with roles, signed session cookies for the
 //! dashboard, and which endpoint needs which role.
 //!
-//! - [`policy`]: the role each path and method needs. Every API path not made
-//!   public there needs a token: a new endpoint is protected unless opened on
-//!   purpose.
+//! - the role each endpoint needs is in [`crate::endpoints::ENDPOINTS`];
+//!   [`guard`] enforces it for every request.
 //! - [`tokens`]: creating, listing and revoking tokens (`backend token …`);
 //!   only a token's SHA-256 is stored, the token is printed once.
 //! - [`store`]: the tokens and signed-out sessions, read from the database at
@@ -23,52 +22,14 @@
 
 pub mod guard;
 pub mod limit;
-pub mod policy;
 pub mod session;
 pub mod site;
 pub mod store;
 pub mod tokens;
 
-use std::fmt;
-use std::str::FromStr;
-
 pub use guard::{Auth, AuthSettings};
 
-/// What a caller may do; an admin may do everything a reader may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Reads the reports, quality and run history.
-    Reader,
-    /// Also uploads exports.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "reader" => Ok(Role::Reader),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}: use reader or admin")),
-        }
-    }
-}
+pub use domain::Role;
 
 /// How a caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,48 +15,38 @@ pub use reports::{meta, monthly_transactions, quality, revenue_growth, top_produ
 
 use ::reports::ToCsv;
 
-pub use crate::endpoints::{allowed_methods, is_api_path, needs_database, under, API_PATHS};
+pub use crate::endpoints::{is_api_path, not_found, resource, unknown_endpoint};
 
 /// GET, and HEAD answered like GET (actix sends the headers without the body).
 pub fn get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
-/// A path of the API: another method than its routes' answers a JSON 405
-/// (actix's own would be an empty body).
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(not_found))
-}
-
 /// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/session`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/reports")
-            .default_service(web::to(not_found))
-            .service(resource("/meta").route(get().to(meta)))
-            .service(resource("/monthly-transactions").route(get().to(monthly_transactions)))
-            .service(resource("/revenue-growth").route(get().to(revenue_growth)))
-            .service(resource("/top-products").route(get().to(top_products)))
-            .service(resource("/top-users").route(get().to(top_users))),
-    )
-    .service(resource("/quality").route(get().to(quality)))
-    .service(resource("/quality/history").route(get().to(reports::quality_history)))
-    .service(
-        resource("/ingests")
-            .route(get().to(ingests::list))
-            .route(web::post().to(upload::upload)),
-    )
-    .service(
-        resource("/session")
-            .app_data(session::json_config())
-            .route(get().to(session::current))
-            .route(web::post().to(session::sign_in))
-            .route(web::delete().to(session::sign_out)),
-    )
-    .service(resource("/ingests/{id}").route(get().to(ingests::detail)))
-    .service(resource("/ingests/{id}/rejections").route(get().to(ingests::rejections)))
-    .service(resource("/health/live").route(get().to(live)))
-    .service(resource("/health/ready").route(get().to(ready)));
+    cfg.service(resource("/reports/meta").route(get().to(meta)))
+        .service(resource("/reports/monthly-transactions").route(get().to(monthly_transactions)))
+        .service(resource("/reports/revenue-growth").route(get().to(revenue_growth)))
+        .service(resource("/reports/top-products").route(get().to(top_products)))
+        .service(resource("/reports/top-users").route(get().to(top_users)))
+        .service(resource("/quality").route(get().to(quality)))
+        .service(resource("/quality/history").route(get().to(reports::quality_history)))
+        .service(
+            resource("/ingests")
+                .route(get().to(ingests::list))
+                .route(web::post().to(upload::upload)),
+        )
+        .service(
+            resource("/session")
+                .app_data(session::json_config())
+                .route(get().to(session::current))
+                .route(web::post().to(session::sign_in))
+                .route(web::delete().to(session::sign_out)),
+        )
+        .service(resource("/ingests/{id}").route(get().to(ingests::detail)))
+        .service(resource("/ingests/{id}/rejections").route(get().to(ingests::rejections)))
+        .service(resource("/health/live").route(get().to(live)))
+        .service(resource("/health/ready").route(get().to(ready)));
 }
 
 /// The validator of a view of the cached data: a weak `ETag` from the data
@@ -177,28 +167,6 @@ fn check_format(format: Option<&str>) -> Result<(), crate::error::ApiError> {
             message: format!("parameter `format` must be json or csv, got {other:?}"),
         }),
     }
-}
-
-/// The JSON 404 (or 405) of a path no route answers.
-pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, crate::error::ApiError> {
-    Err(unknown_endpoint(&req))
-}
-
-/// 405 (with `Allow`) for a method a path of the API does not answer, else 404.
-pub fn unknown_endpoint(req: &actix_web::HttpRequest) -> crate::error::ApiError {
-    // A token pasted into a URL is not echoed back.
-    let path = crate::telemetry::redact_tokens(req.path());
-    if is_api_path(req.path()) {
-        let allow = allowed_methods(req.path());
-        let method = req.method().as_str();
-        if !allow.split(", ").any(|m| m == method) {
-            return crate::error::ApiError::MethodNotAllowed {
-                message: format!("{method} is not allowed on {path}: it answers {allow}"),
-                allow,
-            };
-        }
-    }
-    crate::error::ApiError::NotFound(format!("no such endpoint: {} {path}", req.method()))
 }
 
 #[cfg(test)]
