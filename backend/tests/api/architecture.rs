@@ -283,7 +283,6 @@ const FILES_OVER_500: &[(&str, usize)] = &[
     ("backend/etl/src/load/postgres.rs", 610),
     ("backend/etl/src/read/source.rs", 690),
     ("backend/etl/src/read/transactions.rs", 844),
-    ("backend/etl/src/lib.rs", 874),
 ];
 const FUNCTIONS_OVER_80: &[(&str, &str, usize)] = &[
     ("backend/server/src/auth/guard.rs", "identify", 81),
@@ -300,7 +299,6 @@ const FUNCTIONS_OVER_80: &[(&str, &str, usize)] = &[
     ("backend/src/main.rs", "run", 137),
     ("backend/etl/src/render.rs", "render", 150),
     ("backend/server/src/startup.rs", "build_with_reads", 192),
-    ("backend/etl/src/lib.rs", "run_phases", 234),
 ];
 
 /// Every `.rs` file of the crates (not their tests), relative to the root.
@@ -384,7 +382,10 @@ fn no_file_or_function_grows_past_its_limit() {
         if total > 500 {
             match FILES_OVER_500.iter().find(|(f, _)| *f == file) {
                 Some((_, known)) if total <= *known => seen_files.push(file.clone()),
-                Some((_, known)) => problems.push(format!("{file}: {total} lines, was {known}: it may only shrink")),
+                Some((_, known)) => {
+                    seen_files.push(file.clone());
+                    problems.push(format!("{file}: {total} lines, was {known}: it may only shrink"));
+                }
                 None => problems.push(format!("{file}: {total} lines (over 500)")),
             }
         }

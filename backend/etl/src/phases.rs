@@ -1,0 +1,461 @@
+//! The run's phases — read → reconcile → aggregate → assess → commit —
+//! and what each hands the next. [`run_phases`] reads as that list.
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+
+use crate::audit::{self, FileSummary};
+use crate::counts::Counts;
+use crate::error::EtlError;
+use crate::load::{stored, BindValue, LoadMode, Loader};
+use crate::progress::Progress;
+use crate::read::transactions::{self, Transactions};
+use crate::read::{self, products, users};
+use crate::state::DataState;
+use crate::{aggregate, assess, reconcile, rows, to_json, IngestOptions, Mode, RunStatus, RunSummary};
+
+/// The data loaded when the run starts.
+pub(crate) struct Current {
+    pub state: DataState,
+    pub monthly: Vec<rows::MonthlyRow>,
+    /// SHA-256 → the run that ingested the file (an append).
+    pub ingested: rustc_hash::FxHashMap<String, i64>,
+}
+
+/// Reads what the run builds on (inside the load transaction, holding the
+/// ingest lock, so nothing changes it meanwhile).
+async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
+    let state = match stored::data_state(loader).await? {
+        Some(Some(s)) => s,
+        _ if mode == Mode::Append && stored::has_data(loader).await? => {
+            return Err(EtlError::Aborted(
+                "the data was loaded by an older version that did not record what an append builds on: \
+                 run a replace of the full history once, then append"
+                    .to_owned(),
+            ))
+        }
+        // A replace is judged on what it would keep (guard rails): without a
+        // recorded state, the dimensions are counted from the tables.
+        _ if stored::has_data(loader).await? => {
+            let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
+            let mut state = DataState::default();
+            state.customers.customers = customers;
+            state.customers.without_name = without_name;
+            state.customers.without_email = without_email;
+            state.products = products;
+            state
+        }
+        _ => DataState::default(),
+    };
+    Ok(Current {
+        state,
+        monthly: stored::monthly(loader).await?,
+        ingested: match mode {
+            Mode::Append => stored::ingested_files(loader).await?,
+            Mode::Replace => Default::default(),
+        },
+    })
+}
+
+/// An append skips a file already ingested (same SHA-256) unless forced:
+/// the run that ingested the file of this checksum, if any.
+fn already_ingested(sha256: &str, current: &Current, options: &IngestOptions) -> Option<i64> {
+    if options.mode != Mode::Append || options.force {
+        return None;
+    }
+    current.ingested.get(sha256).copied()
+}
+
+/// The run: read → reconcile → aggregate → assess → commit.
+pub(crate) async fn run_phases(
+    db: &DatabaseConnection,
+    options: &IngestOptions,
+    run_id: i64,
+    progress: &Progress,
+) -> Result<RunSummary, EtlError> {
+    let mut run = match read_phase(db, options, run_id, progress).await? {
+        Opened::NothingNew(seen) => return seen.record(db, run_id, options).await,
+        Opened::Reading(run) => *run,
+    };
+    let reconciled = reconcile_phase(db, &mut run, options, run_id, progress).await?;
+    let aggregates = aggregate_phase(&mut run, &reconciled, options.mode, progress).await?;
+    let users = run.users_file.get().await?;
+    let rejects: [&[rows::RejectedRow]; 3] = [&run.products_file.rejects, &reconciled.tx.rejects, &users.rejects];
+    let verdict = assess::assess(assess::Counted {
+        run_id,
+        options,
+        current: &run.current,
+        files: file_summaries(&run.products_file, run.given, run.seen, &reconciled, users),
+        products: &reconciled.product_changes,
+        transactions: &reconciled.tx,
+        users,
+        customers: &reconciled.customers,
+        aggregates: &aggregates,
+        rejects,
+        now: Utc::now().naive_utc(),
+    })?;
+    log_verdict(run_id, &verdict);
+    commit_phase(db, run.loader, run_id, &verdict, &rejects, progress).await?;
+    Ok(verdict.summary)
+}
+
+/// A run under way after its read phase: the load transaction, the data it
+/// builds on, and the files (users.csv may still be being read).
+struct Reading {
+    loader: Loader,
+    current: Current,
+    given: read::Given,
+    products_file: products::ProductsFile,
+    scan: transactions::Scan,
+    users_file: read::UsersFile,
+    /// For each file, the run that ingested the same bytes (an append skips it).
+    seen: [Option<i64>; 3],
+}
+
+enum Opened {
+    Reading(Box<Reading>),
+    /// An append of nothing new: every file given was ingested before.
+    NothingNew(Box<NothingNew>),
+}
+
+struct NothingNew {
+    products_file: products::ProductsFile,
+    scan: transactions::Scan,
+    users_file: read::UsersFile,
+    given: read::Given,
+    seen: [Option<i64>; 3],
+    current: Current,
+}
+
+impl NothingNew {
+    async fn record(
+        mut self,
+        db: &DatabaseConnection,
+        run_id: i64,
+        options: &IngestOptions,
+    ) -> Result<RunSummary, EtlError> {
+        let users = self.users_file.get().await?;
+        let files = (&self.products_file, &self.scan, &*users);
+        record_skipped(db, run_id, options, files, self.given, self.seen, &self.current).await
+    }
+}
+
+/// Read: the files are read while the load transaction starts (waiting
+/// for any other ingest to finish) and the current data is looked at.
+async fn read_phase(
+    db: &DatabaseConnection,
+    options: &IngestOptions,
+    run_id: i64,
+    progress: &Progress,
+) -> Result<Opened, EtlError> {
+    let append = options.mode == Mode::Append;
+    let given = read::Given::find(&options.input, append)?;
+    let reading = read::start(&options.input, given, run_id, options.limits, progress);
+    let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
+    let current = current(&mut loader, options.mode).await?;
+    let (mut products_file, scan, mut users_file) = reading.products_and_scan().await?;
+    let seen_products = already_ingested(&products_file.sha256, &current, options);
+    let seen_transactions = already_ingested(&scan.sha256, &current, options);
+    // A file absent (an append given some of the three) is skipped like one seen before.
+    let skip_products = seen_products.is_some() || !given.products();
+    let skip_transactions = seen_transactions.is_some() || !given.transactions();
+    let mut seen_users = None;
+    if skip_products && skip_transactions {
+        let users = users_file.get().await?;
+        seen_users = already_ingested(&users.sha256, &current, options);
+        if seen_users.is_some() || !given.users() {
+            loader.rollback().await?;
+            let seen = [seen_products, seen_transactions, seen_users];
+            return Ok(Opened::NothingNew(Box::new(NothingNew {
+                products_file,
+                scan,
+                users_file,
+                given,
+                seen,
+                current,
+            })));
+        }
+    }
+    if skip_products {
+        products_file.skip();
+    }
+    let seen = [seen_products, seen_transactions, seen_users];
+    Ok(Opened::Reading(Box::new(Reading {
+        loader,
+        current,
+        given,
+        products_file,
+        scan,
+        users_file,
+        seen,
+    })))
+}
+
+/// What the reconcile phase made of the files.
+struct Reconciled {
+    /// transactions.csv's checksum and size (its scan is consumed by pass 2).
+    tx_sha256: String,
+    tx_bytes: u64,
+    product_changes: reconcile::ProductChanges,
+    tx: Transactions,
+    customers: reconcile::CustomerChanges,
+}
+
+/// Reconcile the products, then read the transactions (pass 2) into the
+/// load, attributed with the reconciled catalog; then reconcile the customers.
+async fn reconcile_phase(
+    db: &DatabaseConnection,
+    run: &mut Reading,
+    options: &IngestOptions,
+    run_id: i64,
+    progress: &Progress,
+) -> Result<Reconciled, EtlError> {
+    let append = options.mode == Mode::Append;
+    let (mut product_changes, catalog) = reconcile::products(&mut run.loader, &mut run.products_file, append).await?;
+    run.loader.write(&product_changes.rows).await?;
+    // Written: the catalog is all the run needs of them (18 MB at 5M transactions).
+    product_changes.rows = Vec::new();
+    let (tx_sha256, tx_bytes) = (run.scan.sha256.clone(), run.scan.bytes);
+    let skip_transactions = run.seen[1].is_some() || !run.given.transactions();
+    let tx = match skip_transactions {
+        true => Transactions::empty(catalog),
+        false => {
+            let scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
+            crate::facts::load_transactions(db, &mut run.loader, options, run_id, scan, catalog, progress).await?
+        }
+    };
+    let users = run.users_file.get().await?;
+    run.seen[2] = already_ingested(&users.sha256, &run.current, options);
+    if run.seen[2].is_some() || !run.given.users() {
+        users.skip();
+    }
+    let mut stored_currencies: Vec<domain::Currency> = run
+        .current
+        .monthly
+        .iter()
+        .filter_map(|r| domain::Currency::parse(r.currency).ok())
+        .collect();
+    stored_currencies.sort_unstable();
+    stored_currencies.dedup();
+    let customers = reconcile::customers(&mut run.loader, &tx, users, append, &stored_currencies, progress).await?;
+    Ok(Reconciled {
+        tx_sha256,
+        tx_bytes,
+        product_changes,
+        tx,
+        customers,
+    })
+}
+
+/// Build the monthly and product aggregates and write them.
+async fn aggregate_phase(
+    run: &mut Reading,
+    reconciled: &Reconciled,
+    mode: Mode,
+    progress: &Progress,
+) -> Result<aggregate::Aggregates, EtlError> {
+    let _phase = progress.phase("build aggregates", None);
+    let stored_monthly = match mode {
+        Mode::Append => run.current.monthly.clone(),
+        Mode::Replace => Vec::new(),
+    };
+    let aggregates = aggregate::build(&reconciled.tx, &reconciled.customers.new_active, stored_monthly)?;
+    run.loader.write(&aggregates.monthly).await?;
+    run.loader.write(&aggregates.product_months).await?;
+    Ok(aggregates)
+}
+
+/// The audit of the files given: what each held and what became of it.
+fn file_summaries(
+    products_file: &products::ProductsFile,
+    given: read::Given,
+    seen: [Option<i64>; 3],
+    reconciled: &Reconciled,
+    users: &read::users::Users,
+) -> Vec<FileSummary> {
+    [
+        FileSummary {
+            file: products::FILE,
+            sha256: products_file.sha256.clone(),
+            bytes: products_file.bytes,
+            counts: products_file.counts,
+            same_as_run: seen[0],
+        },
+        FileSummary {
+            file: transactions::FILE,
+            sha256: reconciled.tx_sha256.clone(),
+            bytes: reconciled.tx_bytes,
+            counts: reconciled.tx.counts,
+            same_as_run: seen[1],
+        },
+        FileSummary {
+            file: users::FILE,
+            sha256: users.sha256.clone(),
+            bytes: users.bytes,
+            counts: users.counts,
+            same_as_run: seen[2],
+        },
+    ]
+    .into_iter()
+    .zip(given.0)
+    .filter_map(|(file, given)| given.then_some(file))
+    .collect()
+}
+
+fn log_verdict(run_id: i64, verdict: &assess::Verdict) {
+    for a in &verdict.quality.alerts {
+        tracing::warn!(run_id, dimension = %a.dimension, value = %a.value, threshold = %a.threshold, "quality below its threshold");
+    }
+    for r in &verdict.summary.refusals {
+        match verdict.summary.status {
+            RunStatus::Refused => tracing::error!(run_id, "refused: {r}"),
+            _ => tracing::warn!(run_id, "guard rail overridden by --force: {r}"),
+        }
+    }
+}
+
+/// Commit the load, or keep only the run's record.
+async fn commit_phase(
+    db: &DatabaseConnection,
+    mut loader: Loader,
+    run_id: i64,
+    verdict: &assess::Verdict,
+    rejects: &[&[rows::RejectedRow]; 3],
+    progress: &Progress,
+) -> Result<(), EtlError> {
+    let phase = progress.phase("commit", None);
+    let summary = &verdict.summary;
+    if summary.status == RunStatus::Succeeded {
+        audit::record(&mut loader, run_id, &summary.files, rejects).await?;
+        record_run(&mut loader, summary, Some((&verdict.quality, &verdict.state))).await?;
+        loader.commit().await?;
+    } else {
+        loader.rollback().await?;
+        let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
+        audit::record(&mut audit_only, run_id, &summary.files, rejects).await?;
+        record_run(&mut audit_only, summary, None).await?;
+        audit_only.commit().await?;
+    }
+    drop(phase);
+    for f in &summary.files {
+        tracing::info!(
+            file = f.file,
+            read = f.counts.read,
+            loaded = f.counts.loaded,
+            already_loaded = f.counts.already_loaded,
+            duplicates = f.counts.duplicates,
+            rejected = f.counts.rejected,
+            skipped = f.same_as_run.is_some(),
+            "file ingested"
+        );
+    }
+    Ok(())
+}
+
+/// Records the end of a run in `etl_run`; `data` (the run's quality figures
+/// and the data's state) for a run that commits.
+async fn record_run(
+    loader: &mut Loader,
+    summary: &RunSummary,
+    data: Option<(&api_types::QualityReport, &DataState)>,
+) -> Result<(), EtlError> {
+    let error = match summary.status {
+        RunStatus::Refused => Some(
+            summary
+                .refusals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => summary.message.clone(),
+    };
+    let text = |v: Option<String>| v.map_or(BindValue::Null, BindValue::Text);
+    loader
+        .execute(
+            "UPDATE etl_run SET status = $1, finished_at = $2, summary_json = $3, quality_json = $4,              state_json = $5, data_changed = $6, error = $7 WHERE id = $8",
+            &[
+                BindValue::Text(summary.status.as_str().to_owned()),
+                BindValue::Ts(Utc::now().naive_utc()),
+                BindValue::Text(to_json(summary)),
+                text(data.map(|(q, _)| to_json(q))),
+                text(data.map(|(_, s)| to_json(s))),
+                BindValue::Bool(data.is_some() && summary.data_changed),
+                text(error),
+                BindValue::Int(summary.run_id),
+            ],
+        )
+        .await
+}
+
+/// Every file was ingested before: the run records that and ends.
+async fn record_skipped(
+    db: &DatabaseConnection,
+    run_id: i64,
+    options: &IngestOptions,
+    (products_file, scan, users): (&products::ProductsFile, &transactions::Scan, &users::Users),
+    given: read::Given,
+    seen: [Option<i64>; 3],
+    current: &Current,
+) -> Result<RunSummary, EtlError> {
+    let mut runs: Vec<i64> = seen.iter().flatten().copied().collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let runs: Vec<String> = runs.iter().map(ToString::to_string).collect();
+    let what = match given.0.iter().filter(|g| **g).count() {
+        3 => "the three files were",
+        1 => "the file was",
+        _ => "the files were",
+    };
+    let message = format!(
+        "nothing to do: {what} ingested before (run {}) and their rows are loaded; \
+         --force reads them again (rows already loaded are counted, not loaded twice)",
+        runs.join(", ")
+    );
+    tracing::info!(run_id, "{message}");
+    let file = |file, sha256: &str, bytes, same_as_run| FileSummary {
+        file,
+        sha256: sha256.to_owned(),
+        bytes,
+        counts: Counts::default(),
+        same_as_run,
+    };
+    let totals = audit::totals(&current.state, &current.monthly);
+    let c = &current.state.customers;
+    let summary = RunSummary {
+        run_id,
+        mode: options.mode,
+        status: RunStatus::Skipped,
+        files: [
+            file(products::FILE, &products_file.sha256, products_file.bytes, seen[0]),
+            file(transactions::FILE, &scan.sha256, scan.bytes, seen[1]),
+            file(users::FILE, &users.sha256, users.bytes, seen[2]),
+        ]
+        .into_iter()
+        .zip(given.0)
+        .filter_map(|(file, given)| given.then_some(file))
+        .collect(),
+        reasons: Vec::new(),
+        refusals: Vec::new(),
+        message: Some(message),
+        quality: None,
+        quality_alerts: Vec::new(),
+        data_changed: false,
+        before: totals.clone(),
+        after: totals,
+        customers: c.customers as u64,
+        customers_only_in_transactions: c.only_in_transactions as u64,
+        customers_without_transactions: c.without_transactions as u64,
+        multi_currency_customers: c.multi_currency as u64,
+        multi_currency_examples: Vec::new(),
+        customers_with_conflicting_names: c.conflicting_names as u64,
+        customers_with_conflicting_emails: c.conflicting_emails as u64,
+        products: current.state.products as u64,
+        subscriptions: current.state.subscriptions as u64,
+    };
+    let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
+    audit::record(&mut audit_only, run_id, &summary.files, &[]).await?;
+    record_run(&mut audit_only, &summary, None).await?;
+    audit_only.commit().await?;
+    Ok(summary)
+}
