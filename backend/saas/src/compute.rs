@@ -220,7 +220,7 @@ impl Context<'_> {
             for subscription in customer.chunk_by(|a, b| a.subscription_id == b.subscription_id) {
                 for inv in subscription {
                     let minor = minor_of(inv)?;
-                    self.bill(&mut sums.billed, inv, minor, &overflow)?;
+                    self.bill(&mut sums.billed, inv, minor);
                 }
                 let sub_id = subscription[0].subscription_id.as_str();
                 if sub_id.is_empty() {
@@ -246,9 +246,8 @@ impl Context<'_> {
                 times.extend(recurring.iter().map(|r| r.invoice.timestamp));
                 let entry = self.catalogue.get(sub_id);
                 let (mut touched_lo, mut touched_hi) = (n, 0);
-                for i in 0..recurring.len() {
-                    let (k, source) = choose(&times, i, recurring[i].minor, entry, threshold);
-                    let r = &mut recurring[i];
+                for (i, r) in recurring.iter_mut().enumerate() {
+                    let (k, source) = choose(&times, i, r.minor, entry, threshold);
                     // §5: MRR = total / k rounded half up, once per invoice.
                     r.k = k;
                     r.source = source;
@@ -350,18 +349,12 @@ impl Context<'_> {
     }
 
     /// §10: adds one invoice (of any kind) to its calendar month's billed amounts.
-    fn bill(
-        &self,
-        billed: &mut [Billed],
-        inv: &Invoice,
-        minor: i64,
-        _overflow: &dyn Fn(&'static str) -> SaasError,
-    ) -> Result<(), SaasError> {
+    fn bill(&self, billed: &mut [Billed], inv: &Invoice, minor: i64) {
         let Ok(m) = usize::try_from(month_index(inv.timestamp) - self.first_month) else {
-            return Ok(());
+            return;
         };
         let Some(b) = billed.get_mut(m) else {
-            return Ok(());
+            return;
         };
         let amount = i128::from(minor);
         b.total += amount;
@@ -372,13 +365,12 @@ impl Context<'_> {
             &mut b.one_off
         } else if minor == 0 {
             b.zero += 1;
-            return Ok(());
+            return;
         } else {
             &mut b.refunds
         };
         slot.0 += amount;
         slot.1 += 1;
-        Ok(())
     }
 }
 

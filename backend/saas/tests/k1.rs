@@ -1,5 +1,7 @@
 //! Fixture K1 of shared/specs/saas-metrics.md §12: every value the spec states.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../examples/support/export.rs"]
 mod export;
 

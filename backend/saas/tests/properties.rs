@@ -3,6 +3,8 @@
 //! `compute`), every customer's MRR equals a brute-force reading of §5–§6,
 //! and the input order does not matter.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use api_types::{Money, SaasMovementKind};
@@ -27,8 +29,10 @@ struct Case {
     threshold: i64,
 }
 
-fn arb_subscription() -> impl Strategy<Value = (u8, u8, u8, i64, Vec<(usize, i64, u32)>)> {
-    // (currency, customer, subscription, start minute, [(gap index, amount kind, minute jitter)])
+/// (currency, customer, subscription, start minute, [(gap index, amount kind, minute jitter)]).
+type SubscriptionPlan = (u8, u8, u8, i64, Vec<(usize, i64, u32)>);
+
+fn arb_subscription() -> impl Strategy<Value = SubscriptionPlan> {
     (
         0u8..2,
         0u8..5,

@@ -1,5 +1,7 @@
 //! One test per rule of shared/specs/saas-metrics.md, on small hand-made inputs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_types::{Money, SaasMovementKind};
 use chrono::{DateTime, TimeZone, Utc};
 use saas::{compute, Catalogue, CurrencyFigures, Interval, Invoice, Parameters, SaasError, SaasFigures};
