@@ -9,6 +9,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use api_types::{
     Money, Percent, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
@@ -31,6 +32,91 @@ fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
         .then_with(|| a.transaction_id.as_bytes().cmp(b.transaction_id.as_bytes()))
 }
 
+/// Where an invoice starts a new group in the reading order: a new currency,
+/// a new customer, a new subscription, or none. Ordered from the outermost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Break {
+    Currency,
+    Customer,
+    Subscription,
+    None,
+}
+
+/// One pass over invoices in the reading order: where each group starts,
+/// the first and last timestamps, and each currency's range and largest
+/// exponent. `None` when the invoices are not in the reading order.
+struct Scan {
+    breaks: Vec<Break>,
+    bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    currencies: Vec<(Range<usize>, u8)>,
+}
+
+fn scan(order: &[&Invoice]) -> Option<Scan> {
+    let mut breaks = Vec::with_capacity(order.len());
+    let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
+    let mut bounds: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut previous: Option<&Invoice> = None;
+    for (i, &b) in order.iter().enumerate() {
+        let brk = match previous {
+            None => Break::Currency,
+            // One comparison per field tells both "same group?" and "in order?".
+            Some(a) => match a.currency.cmp(&b.currency) {
+                Ordering::Greater => return None,
+                Ordering::Less => Break::Currency,
+                Ordering::Equal => match a.customer_id.cmp(&b.customer_id) {
+                    Ordering::Greater => return None,
+                    Ordering::Less => Break::Customer,
+                    Ordering::Equal => match a.subscription_id.cmp(&b.subscription_id) {
+                        Ordering::Greater => return None,
+                        Ordering::Less => Break::Subscription,
+                        Ordering::Equal => {
+                            if (a.timestamp, a.transaction_id.as_bytes()) > (b.timestamp, b.transaction_id.as_bytes()) {
+                                return None;
+                            }
+                            Break::None
+                        }
+                    },
+                },
+            },
+        };
+        breaks.push(brk);
+        let exponent = b.amount.exponent();
+        match currencies.last_mut() {
+            Some((range, max)) if brk != Break::Currency => {
+                range.end = i + 1;
+                *max = (*max).max(exponent);
+            }
+            _ => currencies.push((i..i + 1, exponent)),
+        }
+        let t = b.timestamp;
+        bounds = Some(bounds.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+        previous = Some(b);
+    }
+    Some(Scan {
+        breaks,
+        bounds,
+        currencies,
+    })
+}
+
+/// The runs of `breaks` (a group's breaks) whose members share everything
+/// down to `level`: a run starts wherever the break is at or outside `level`.
+fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= breaks.len() {
+            return None;
+        }
+        let mut end = start + 1;
+        while end < breaks.len() && breaks[end] > level {
+            end += 1;
+        }
+        let run = start..end;
+        start = end;
+        Some(run)
+    })
+}
+
 /// Computes every figure of every currency in `invoices` (any order; sorted
 /// by (currency, customer, subscription, timestamp, transaction id) is
 /// fastest). The §13 invariants are checked: a violation is an
@@ -42,17 +128,18 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
         });
     }
     let mut order: Vec<&Invoice> = invoices.iter().collect();
-    if !order.is_sorted_by(|a, b| input_order(a, b) != Ordering::Greater) {
-        order.sort_unstable_by(|a, b| input_order(a, b));
-    }
-    let bounds = invoices
-        .iter()
-        .fold(None, |acc: Option<(DateTime<Utc>, DateTime<Utc>)>, inv| {
-            Some(match acc {
-                None => (inv.timestamp, inv.timestamp),
-                Some((lo, hi)) => (lo.min(inv.timestamp), hi.max(inv.timestamp)),
-            })
-        });
+    let scanned = match scan(&order) {
+        Some(scanned) => scanned,
+        None => {
+            order.sort_unstable_by(|a, b| input_order(a, b));
+            scan(&order).ok_or_else(|| SaasError::Invariant {
+                month: String::new(),
+                currency: String::new(),
+                what: "invoices out of order after sorting".into(),
+            })?
+        }
+    };
+    let bounds = scanned.bounds;
     let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let Some((first, last)) = bounds else {
         return Ok(SaasFigures {
@@ -87,8 +174,8 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
         window,
     };
     let mut currencies = BTreeMap::new();
-    for group in order.chunk_by(|a, b| a.currency == b.currency) {
-        let figures = ctx.currency(group)?;
+    for (range, exponent) in scanned.currencies {
+        let figures = ctx.currency(&order[range.clone()], &scanned.breaks[range], exponent)?;
         currencies.insert(figures.currency.clone(), figures);
     }
     Ok(SaasFigures {
@@ -174,6 +261,8 @@ impl Sums {
 /// One recurring invoice of the subscription being read.
 struct Recurring<'a> {
     invoice: &'a Invoice,
+    /// Its month's index in the window (0 = the first month).
+    month: i64,
     minor: i64,
     k: u32,
     source: IntervalSource,
@@ -181,14 +270,15 @@ struct Recurring<'a> {
 }
 
 impl Context<'_> {
-    fn currency(&self, group: &[&Invoice]) -> Result<CurrencyFigures, SaasError> {
+    /// The figures of one currency from its invoices in the reading order,
+    /// their breaks and the largest exponent among them.
+    fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
         let currency = group[0].currency.clone();
         let n = self.n_months;
         let overflow = |what| SaasError::Overflow {
             currency: currency.clone(),
             what,
         };
-        let exponent = group.iter().map(|i| i.amount.exponent()).max().unwrap_or(2);
         let threshold = self.threshold_minor(&currency, exponent)?;
         let minor_of = |inv: &Invoice| {
             inv.amount
@@ -212,26 +302,24 @@ impl Context<'_> {
         let mut times = Vec::new();
         let mut own_month_checks: Vec<(usize, &str)> = Vec::new();
 
-        for customer in group.chunk_by(|a, b| a.customer_id == b.customer_id) {
+        for customer_run in runs(breaks, Break::Customer) {
+            let customer = &group[customer_run.clone()];
             row.fill(0);
             own_month_checks.clear();
             // (timestamp, transaction id, interval) of the customer's first recurring invoice.
             let mut first: Option<(DateTime<Utc>, &str, u32)> = None;
-            for subscription in customer.chunk_by(|a, b| a.subscription_id == b.subscription_id) {
-                for inv in subscription {
-                    let minor = minor_of(inv)?;
-                    self.bill(&mut sums.billed, inv, minor);
-                }
-                let sub_id = subscription[0].subscription_id.as_str();
-                if sub_id.is_empty() {
-                    continue;
-                }
+            for sub_run in runs(&breaks[customer_run], Break::Subscription) {
+                let subscription = &customer[sub_run];
+                let recurring_sub = !subscription[0].subscription_id.is_empty();
                 recurring.clear();
-                for inv in subscription {
+                for &inv in subscription {
                     let minor = minor_of(inv)?;
-                    if minor > 0 {
+                    let month = month_index(inv.timestamp) - self.first_month;
+                    bill(&mut sums.billed, inv, month, minor);
+                    if recurring_sub && minor > 0 {
                         recurring.push(Recurring {
                             invoice: inv,
+                            month,
                             minor,
                             k: 1,
                             source: IntervalSource::AssumedMonthly,
@@ -239,6 +327,7 @@ impl Context<'_> {
                         });
                     }
                 }
+                let sub_id = subscription[0].subscription_id.as_str();
                 if recurring.is_empty() {
                     continue;
                 }
@@ -257,7 +346,7 @@ impl Context<'_> {
                     let grace_end = add_days(end, self.params.grace_days).ok_or_else(|| out_of_range(inv))?;
                     // §6: it covers C(m) when t < C(m) <= end + grace: the closes
                     // of its own month up to the month before grace_end's.
-                    let lo = month_index(inv.timestamp) - self.first_month;
+                    let lo = r.month;
                     let hi = (month_index(grace_end) - self.first_month).min(n as i64);
                     let lo = usize::try_from(lo).unwrap_or(0);
                     let hi = usize::try_from(hi).unwrap_or(0);
@@ -347,31 +436,29 @@ impl Context<'_> {
             None => Ok(i64::MAX),
         }
     }
+}
 
-    /// §10: adds one invoice (of any kind) to its calendar month's billed amounts.
-    fn bill(&self, billed: &mut [Billed], inv: &Invoice, minor: i64) {
-        let Ok(m) = usize::try_from(month_index(inv.timestamp) - self.first_month) else {
-            return;
-        };
-        let Some(b) = billed.get_mut(m) else {
-            return;
-        };
-        let amount = i128::from(minor);
-        b.total += amount;
-        b.invoices += 1;
-        let slot = if minor > 0 && !inv.subscription_id.is_empty() {
-            &mut b.recurring
-        } else if minor > 0 {
-            &mut b.one_off
-        } else if minor == 0 {
-            b.zero += 1;
-            return;
-        } else {
-            &mut b.refunds
-        };
-        slot.0 += amount;
-        slot.1 += 1;
-    }
+/// §10: adds one invoice (of any kind) to the billed amounts of its
+/// calendar month (`month` in the window; the open month is not reported).
+fn bill(billed: &mut [Billed], inv: &Invoice, month: i64, minor: i64) {
+    let Some(b) = usize::try_from(month).ok().and_then(|m| billed.get_mut(m)) else {
+        return;
+    };
+    let amount = i128::from(minor);
+    b.total += amount;
+    b.invoices += 1;
+    let slot = if minor > 0 && !inv.subscription_id.is_empty() {
+        &mut b.recurring
+    } else if minor > 0 {
+        &mut b.one_off
+    } else if minor == 0 {
+        b.zero += 1;
+        return;
+    } else {
+        &mut b.refunds
+    };
+    slot.0 += amount;
+    slot.1 += 1;
 }
 
 /// Adds one customer's MRR at every close to the sums: MRR, customers,
