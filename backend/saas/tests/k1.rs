@@ -286,8 +286,36 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
     let list = usd.movements("2024-03", SaasMovementKind::Reactivation).unwrap();
     assert_eq!(list.rows().len(), 1);
     assert_eq!(list.rows()[0].customer_id, "cus_E");
-    // Everything else as with grace 7.
-    assert_eq!(customer(usd, "cus_G"), ["100.00", "150.00", "150.00", "100.00"]);
+    // Every other customer as with grace 7.
+    let grace7 = k1(7);
+    let usd7 = grace7.currency("usd").unwrap();
+    for id in usd7.movement_customer_ids().filter(|&id| id != "cus_E") {
+        assert_eq!(customer(usd, id), customer(usd7, id), "{id}");
+    }
+    let (feb, mar, apr) = (month(usd, "2024-02"), month(usd, "2024-03"), month(usd, "2024-04"));
+    assert_eq!((feb.mrr.to_string(), feb.customers), ("1230.00".to_owned(), 9));
+    let fm = feb.movements.clone().unwrap();
+    assert_eq!(
+        (fm.new.to_string(), fm.expansion.to_string()),
+        ("700.00".to_owned(), "50.00".to_owned())
+    );
+    assert_eq!(feb.movement_customers.clone().unwrap().churn, 1);
+    assert_eq!(feb.logo_churn_rate_pct.unwrap().to_string(), "12.50");
+    assert_eq!((mar.mrr.to_string(), mar.customers), ("1310.09".to_owned(), 11));
+    let mm = mar.movements.clone().unwrap();
+    assert_eq!(
+        (mm.new.to_string(), mm.churn.to_string()),
+        ("20.09".to_owned(), "20.00".to_owned())
+    );
+    assert_eq!(mar.movement_customers.clone().unwrap().reactivation, 1);
+    // (20.09 + 80.00) / 20.00
+    assert_eq!(mar.quick_ratio.unwrap().to_string(), "5.00");
+    assert_eq!((apr.mrr.to_string(), apr.customers), ("1160.09".to_owned(), 10));
+    // Cohorts do not change: cus_E stays in the opening cohort; 7 of its 8 are active at the Feb close.
+    let cohorts = usd.cohorts().cohorts;
+    let sizes: Vec<(&str, u64)> = cohorts.iter().map(|c| (c.cohort.as_str(), c.customers)).collect();
+    assert_eq!(sizes, [("2024-01", 8), ("2024-02", 2), ("2024-03", 2)]);
+    assert_eq!(cohorts[0].cells[1].active_customers, 7);
 }
 
 #[test]
