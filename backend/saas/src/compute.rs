@@ -279,7 +279,7 @@ impl Context<'_> {
             currency: currency.clone(),
             what,
         };
-        let threshold = self.threshold_minor(&currency, exponent)?;
+        let threshold = self.threshold_minor(exponent);
         let minor_of = |inv: &Invoice| {
             inv.amount
                 .with_exponent(exponent)
@@ -421,19 +421,19 @@ impl Context<'_> {
         })
     }
 
-    /// The threshold in the currency's minor units.
-    fn threshold_minor(&self, currency: &str, exponent: u8) -> Result<i64, SaasError> {
+    /// The threshold in the currency's minor units, exactly: the smallest
+    /// whole number of minor units at or above it (`2999.99` in yen is 3000
+    /// yen), so `total >= threshold` is the comparison of the exact decimals.
+    fn threshold_minor(&self, exponent: u8) -> i128 {
         let threshold = self.params.annual_threshold;
-        match threshold.with_exponent(exponent) {
-            Some(t) => Ok(t.minor()),
-            // Scaling down fails only when it would drop non-zero decimals.
-            None if threshold.exponent() > exponent => Err(SaasError::ThresholdPrecision {
-                threshold,
-                currency: currency.to_owned(),
-                exponent,
-            }),
-            // Scaling up beyond 64 bits: larger than any invoice can be.
-            None => Ok(i64::MAX),
+        let minor = i128::from(threshold.minor());
+        let (t, e) = (u32::from(threshold.exponent()), u32::from(exponent));
+        if t <= e {
+            // At most 10^18 × i64::MAX: within i128.
+            minor * 10i128.pow(e - t)
+        } else {
+            let factor = 10i128.pow(t - e);
+            minor / factor + i128::from(minor % factor > 0)
         }
     }
 }

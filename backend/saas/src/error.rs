@@ -2,19 +2,11 @@
 
 use api_types::Money;
 
-/// Errors of [`crate::compute`] and of the checks on its result. The first
-/// two are the request's fault (answer 400); the others are bugs or data
-/// beyond the arithmetic's range (answer 500, log the whole message).
+/// Errors of [`crate::compute`] and of the checks on its result. A negative
+/// threshold is the request's fault (answer 400); the others are bugs or
+/// data beyond the arithmetic's range (answer 500, log the whole message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaasError {
-    /// The threshold has decimals the currency's minor unit cannot hold
-    /// (`3000.50` for jpy): comparing would need a rounding the spec does not name.
-    #[error("annual_threshold {threshold} has more decimals than {currency} has ({exponent})")]
-    ThresholdPrecision {
-        threshold: Money,
-        currency: String,
-        exponent: u8,
-    },
     #[error("annual_threshold {threshold} is negative")]
     NegativeThreshold { threshold: Money },
     /// A §13 invariant does not hold: a bug, never served as a figure.
@@ -35,9 +27,6 @@ pub enum SaasError {
 impl SaasError {
     /// True when the request's parameters are at fault (HTTP 400), false for a 500.
     pub fn is_bad_request(&self) -> bool {
-        matches!(
-            self,
-            SaasError::ThresholdPrecision { .. } | SaasError::NegativeThreshold { .. }
-        )
+        matches!(self, SaasError::NegativeThreshold { .. })
     }
 }

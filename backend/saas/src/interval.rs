@@ -202,7 +202,7 @@ pub(crate) fn choose(
     n: usize,
     minor: i64,
     entry: Option<CatalogueEntry>,
-    annual_threshold_minor: i64,
+    annual_threshold_minor: i128,
 ) -> (u32, IntervalSource) {
     if let Some(k) = times.get(n + 1).and_then(|&next| band(gap_days(times[n], next))) {
         return (k, IntervalSource::ObservedNext);
@@ -216,7 +216,7 @@ pub(crate) fn choose(
     if let Some(k) = entry.and_then(|e| e.month_hint) {
         return (k, IntervalSource::CatalogueMonth);
     }
-    if minor >= annual_threshold_minor {
+    if i128::from(minor) >= annual_threshold_minor {
         (12, IntervalSource::AssumedAnnual)
     } else {
         (1, IntervalSource::AssumedMonthly)

@@ -69,9 +69,9 @@ pub struct Parameters {
     /// §5 rule 5: an invoice without evidence of its interval and at least
     /// this total is annual. Given in major units with any exponent and
     /// applied to each currency in that currency's major unit: the default
-    /// `3000.00` is 3,000.00 usd, 3,000.00 eur and 3,000 jpy alike. It must
-    /// not have more (non-zero) decimals than a currency of the data has
-    /// ([`SaasError::ThresholdPrecision`]) nor be negative.
+    /// `3000.00` is 3,000.00 usd, 3,000.00 eur and 3,000 jpy alike. Compared
+    /// exactly, whatever its decimals (`2999.99` in yen means 3,000 yen and
+    /// more). It must not be negative ([`SaasError::NegativeThreshold`]).
     pub annual_threshold: Money,
 }
 

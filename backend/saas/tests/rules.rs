@@ -179,17 +179,31 @@ fn threshold_is_applied_in_each_currency_major_unit() {
     assert_eq!(row(f.currency("jpy").unwrap(), "cus_Y"), [250, 250]);
     assert_eq!(row(f.currency("eur").unwrap(), "cus_E"), [25_000, 25_000]);
     assert_eq!(f.currency("jpy").unwrap().months()[0].mrr.to_string(), "250");
-    // 3000.50 cannot be said in yen.
+    // 2999.99 in yen is compared exactly: 3,000 yen is at or above it, 2,999 is not.
     let params = Parameters {
-        annual_threshold: Money::new(300_050, 2),
+        annual_threshold: Money::new(299_999, 2),
         ..Parameters::default()
     };
-    let err = compute(&v, &Catalogue::new(), &params).unwrap_err();
-    assert!(
-        matches!(&err, SaasError::ThresholdPrecision { currency, .. } if currency == "jpy"),
-        "{err}"
-    );
-    assert!(err.is_bad_request());
+    let mut v2 = v.clone();
+    v2.push(inv(at(2024, 1, 20, 0, 0), "z", "jpy:cus_Z", "sub_Z", 2_999));
+    let f = run(&v2, &Catalogue::new(), &params);
+    assert_eq!(row(f.currency("jpy").unwrap(), "cus_Y"), [250, 250]);
+    assert_eq!(row(f.currency("jpy").unwrap(), "cus_Z"), [2_999, 0]);
+    // A threshold with more decimals than usd: 1.005 usd makes 1.01 annual, not 1.00.
+    let params = Parameters {
+        annual_threshold: Money::new(1_005, 3),
+        ..Parameters::default()
+    };
+    let v3 = vec![
+        inv(at(2024, 1, 20, 0, 0), "a", "cus_A", "sub_A", 1_200),
+        inv(at(2024, 1, 20, 0, 0), "b", "cus_B", "sub_B", 100),
+        inv(at(2024, 1, 20, 0, 0), "c", "cus_C", "sub_C", 101),
+        end_marker(3),
+    ];
+    let f = run(&v3, &Catalogue::new(), &params);
+    assert_eq!(row(usd(&f), "cus_A"), [100, 100]);
+    assert_eq!(row(usd(&f), "cus_B"), [100, 0]);
+    assert_eq!(row(usd(&f), "cus_C"), [8, 8]);
     let params = Parameters {
         annual_threshold: Money::new(-1, 2),
         ..Parameters::default()
