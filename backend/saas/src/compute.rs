@@ -7,9 +7,7 @@
 //! number of invoices can leave it) and converted back with a check, so an
 //! overflow is an error, never a wrapped figure.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use api_types::{
     Money, Percent, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
@@ -20,102 +18,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::calendar::{add_days, add_months, month_index, month_label, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
 use crate::interval::{choose, IntervalSource};
+use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
-
-/// The order the computation reads invoices in.
-fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
-    a.currency
-        .cmp(&b.currency)
-        .then_with(|| a.customer_id.cmp(&b.customer_id))
-        .then_with(|| a.subscription_id.cmp(&b.subscription_id))
-        .then_with(|| a.timestamp.cmp(&b.timestamp))
-        .then_with(|| a.transaction_id.as_bytes().cmp(b.transaction_id.as_bytes()))
-}
-
-/// Where an invoice starts a new group in the reading order: a new currency,
-/// a new customer, a new subscription, or none. Ordered from the outermost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Break {
-    Currency,
-    Customer,
-    Subscription,
-    None,
-}
-
-/// One pass over invoices in the reading order: where each group starts,
-/// the first and last timestamps, and each currency's range and largest
-/// exponent. `None` when the invoices are not in the reading order.
-struct Scan {
-    breaks: Vec<Break>,
-    bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    currencies: Vec<(Range<usize>, u8)>,
-}
-
-fn scan(order: &[&Invoice]) -> Option<Scan> {
-    let mut breaks = Vec::with_capacity(order.len());
-    let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
-    let mut bounds: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-    let mut previous: Option<&Invoice> = None;
-    for (i, &b) in order.iter().enumerate() {
-        let brk = match previous {
-            None => Break::Currency,
-            // One comparison per field tells both "same group?" and "in order?".
-            Some(a) => match a.currency.cmp(&b.currency) {
-                Ordering::Greater => return None,
-                Ordering::Less => Break::Currency,
-                Ordering::Equal => match a.customer_id.cmp(&b.customer_id) {
-                    Ordering::Greater => return None,
-                    Ordering::Less => Break::Customer,
-                    Ordering::Equal => match a.subscription_id.cmp(&b.subscription_id) {
-                        Ordering::Greater => return None,
-                        Ordering::Less => Break::Subscription,
-                        Ordering::Equal => {
-                            if (a.timestamp, a.transaction_id.as_bytes()) > (b.timestamp, b.transaction_id.as_bytes()) {
-                                return None;
-                            }
-                            Break::None
-                        }
-                    },
-                },
-            },
-        };
-        breaks.push(brk);
-        let exponent = b.amount.exponent();
-        match currencies.last_mut() {
-            Some((range, max)) if brk != Break::Currency => {
-                range.end = i + 1;
-                *max = (*max).max(exponent);
-            }
-            _ => currencies.push((i..i + 1, exponent)),
-        }
-        let t = b.timestamp;
-        bounds = Some(bounds.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
-        previous = Some(b);
-    }
-    Some(Scan {
-        breaks,
-        bounds,
-        currencies,
-    })
-}
-
-/// The runs of `breaks` (a group's breaks) whose members share everything
-/// down to `level`: a run starts wherever the break is at or outside `level`.
-fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= breaks.len() {
-            return None;
-        }
-        let mut end = start + 1;
-        while end < breaks.len() && breaks[end] > level {
-            end += 1;
-        }
-        let run = start..end;
-        start = end;
-        Some(run)
-    })
-}
 
 /// Computes every figure of every currency in `invoices` (any order; sorted
 /// by (currency, customer, subscription, timestamp, transaction id) is
@@ -130,14 +34,7 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
     let mut order: Vec<&Invoice> = invoices.iter().collect();
     let scanned = match scan(&order) {
         Some(scanned) => scanned,
-        None => {
-            order.sort_unstable_by(|a, b| input_order(a, b));
-            scan(&order).ok_or_else(|| SaasError::Invariant {
-                month: String::new(),
-                currency: String::new(),
-                what: "invoices out of order after sorting".into(),
-            })?
-        }
+        None => sort_into_reading_order(&mut order),
     };
     let bounds = scanned.bounds;
     let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);

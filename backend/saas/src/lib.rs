@@ -36,6 +36,7 @@ mod compute;
 mod error;
 mod figures;
 mod interval;
+mod order;
 
 pub use compute::compute;
 pub use error::SaasError;
