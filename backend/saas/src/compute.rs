@@ -21,10 +21,17 @@ use crate::interval::{choose, IntervalSource};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
-/// Computes every figure of every currency in `invoices` (any order; sorted
-/// by (currency, customer, subscription, timestamp, transaction id) is
-/// fastest). The §13 invariants are checked: a violation is an
-/// [`SaasError::Invariant`] naming the month and currency.
+/// Computes every figure of every currency in `invoices`. The §13
+/// invariants are checked: a violation is an [`SaasError::Invariant`] naming
+/// the month and currency.
+///
+/// Any order is accepted, but give the invoices in the reading order —
+/// (currency, customer id, subscription id, timestamp, transaction id), every
+/// string compared bytewise (PostgreSQL: `ORDER BY … COLLATE "C"` on each text
+/// column; SQLite's default collation is bytewise already): 5M invoices then
+/// take about 0.8 s of CPU. In any other order (a file's time order, a
+/// locale collation) they are sorted here first: about 4.5 s for 5M, bound by
+/// memory latency.
 pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
     if params.annual_threshold.minor() < 0 {
         return Err(SaasError::NegativeThreshold {
