@@ -2,7 +2,7 @@
 
 use api_types::Money;
 
-/// Errors of [`crate::compute`] and of the checks on its result. A negative
+/// Errors of [`crate::compute()`] and of the checks on its result. A negative
 /// threshold is the request's fault (answer 400); the others are bugs or
 /// data beyond the arithmetic's range (answer 500, log the whole message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! The result of [`crate::compute`]: per currency, the three responses of
+//! The result of [`crate::compute()`]: per currency, the three responses of
 //! `/reports/saas/*` and the customers' MRR behind the drill-down.
 
 use std::collections::BTreeMap;
