@@ -10,9 +10,11 @@
 mod ingests;
 mod money;
 mod reports;
+mod saas;
 mod session;
 
 pub use ingests::*;
 pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError, Percent};
 pub use reports::*;
+pub use saas::*;
 pub use session::*;

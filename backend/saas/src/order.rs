@@ -1,0 +1,295 @@
+//! The order the computation reads invoices in — (currency, customer,
+//! subscription, timestamp, transaction id bytewise) — checking it, finding
+//! its groups, and sorting into it when the caller's order differs.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+
+use crate::Invoice;
+
+/// The order the computation reads invoices in (what [`scan`] checks and
+/// [`sort_into_reading_order`] produces).
+#[cfg(test)]
+fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
+    a.currency
+        .cmp(&b.currency)
+        .then_with(|| a.customer_id.cmp(&b.customer_id))
+        .then_with(|| a.subscription_id.cmp(&b.subscription_id))
+        .then_with(|| a.timestamp.cmp(&b.timestamp))
+        .then_with(|| a.transaction_id.as_bytes().cmp(b.transaction_id.as_bytes()))
+}
+
+/// Where an invoice starts a new group in the reading order: a new currency,
+/// a new customer, a new subscription, or none. Ordered from the outermost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Break {
+    Currency,
+    Customer,
+    Subscription,
+    None,
+}
+
+/// One pass over invoices in the reading order: where each group starts,
+/// the first and last timestamps, and each currency's range and largest
+/// exponent. `None` when the invoices are not in the reading order.
+pub(crate) struct Scan {
+    pub breaks: Vec<Break>,
+    pub bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub currencies: Vec<(Range<usize>, u8)>,
+}
+
+pub(crate) fn scan(order: &[&Invoice]) -> Option<Scan> {
+    let mut breaks = Vec::with_capacity(order.len());
+    let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
+    let mut bounds: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut previous: Option<&Invoice> = None;
+    for (i, &b) in order.iter().enumerate() {
+        let brk = match previous {
+            None => Break::Currency,
+            // One comparison per field tells both "same group?" and "in order?".
+            Some(a) => match a.currency.cmp(&b.currency) {
+                Ordering::Greater => return None,
+                Ordering::Less => Break::Currency,
+                Ordering::Equal => match a.customer_id.cmp(&b.customer_id) {
+                    Ordering::Greater => return None,
+                    Ordering::Less => Break::Customer,
+                    Ordering::Equal => match a.subscription_id.cmp(&b.subscription_id) {
+                        Ordering::Greater => return None,
+                        Ordering::Less => Break::Subscription,
+                        Ordering::Equal => {
+                            if (a.timestamp, a.transaction_id.as_bytes()) > (b.timestamp, b.transaction_id.as_bytes()) {
+                                return None;
+                            }
+                            Break::None
+                        }
+                    },
+                },
+            },
+        };
+        breaks.push(brk);
+        let exponent = b.amount.exponent();
+        match currencies.last_mut() {
+            Some((range, max)) if brk != Break::Currency => {
+                range.end = i + 1;
+                *max = (*max).max(exponent);
+            }
+            _ => currencies.push((i..i + 1, exponent)),
+        }
+        let t = b.timestamp;
+        bounds = Some(bounds.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+        previous = Some(b);
+    }
+    Some(Scan {
+        breaks,
+        bounds,
+        currencies,
+    })
+}
+
+/// The runs of `breaks` (a group's breaks) whose members share everything
+/// down to `level`: a run starts wherever the break is at or outside `level`.
+pub(crate) fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= breaks.len() {
+            return None;
+        }
+        let mut end = start + 1;
+        while end < breaks.len() && breaks[end] > level {
+            end += 1;
+        }
+        let run = start..end;
+        start = end;
+        Some(run)
+    })
+}
+
+/// Sorts invoices into the reading order and scans them (as [`scan`]).
+/// Each string field is first replaced by its rank among the field's distinct
+/// values, so that the sort and the scan compare integers instead of
+/// following every invoice's strings through memory (5M invoices in time
+/// order: 5 s instead of 9 s with string comparisons). Ties on (currency,
+/// customer, subscription, time) — rare — are broken by the transaction id.
+pub(crate) fn sort_into_reading_order(order: &mut [&Invoice]) -> Scan {
+    let currency = ranks(order.iter().map(|i| i.currency.as_str()));
+    let customer = ranks(order.iter().map(|i| i.customer_id.as_str()));
+    let subscription = ranks(order.iter().map(|i| i.subscription_id.as_str()));
+    // Each currency's largest exponent, read while the invoices are in the caller's order.
+    let mut exponents: Vec<u8> = Vec::new();
+    let mut keys: Vec<(u32, u32, u32, i64, u32, u32)> = Vec::with_capacity(order.len());
+    for (i, inv) in order.iter().enumerate() {
+        let c = currency[i] as usize;
+        if exponents.len() <= c {
+            exponents.resize(c + 1, 0);
+        }
+        exponents[c] = exponents[c].max(inv.amount.exponent());
+        keys.push((
+            currency[i],
+            customer[i],
+            subscription[i],
+            inv.timestamp.timestamp(),
+            inv.timestamp.timestamp_subsec_nanos(),
+            // An index into `order`: callers have far fewer than 2^32 invoices.
+            i as u32,
+        ));
+    }
+    drop((currency, customer, subscription));
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)).then_with(|| {
+            let (x, y) = (order[a.5 as usize], order[b.5 as usize]);
+            x.transaction_id.as_bytes().cmp(y.transaction_id.as_bytes())
+        })
+    });
+    let mut breaks = Vec::with_capacity(keys.len());
+    let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
+    let (mut earliest, mut latest) = (0usize, 0usize);
+    for (i, k) in keys.iter().enumerate() {
+        let brk = match i.checked_sub(1).map(|p| &keys[p]) {
+            Some(p) if p.0 == k.0 && p.1 == k.1 && p.2 == k.2 => Break::None,
+            Some(p) if p.0 == k.0 && p.1 == k.1 => Break::Subscription,
+            Some(p) if p.0 == k.0 => Break::Customer,
+            _ => Break::Currency,
+        };
+        breaks.push(brk);
+        match currencies.last_mut() {
+            Some((range, _)) if brk != Break::Currency => range.end = i + 1,
+            _ => currencies.push((i..i + 1, exponents[k.0 as usize])),
+        }
+        let at = |j: usize| (keys[j].3, keys[j].4);
+        if (k.3, k.4) < at(earliest) {
+            earliest = i;
+        }
+        if (k.3, k.4) > at(latest) {
+            latest = i;
+        }
+    }
+    let bounds = (!keys.is_empty()).then(|| {
+        let t = |j: usize| order[keys[j].5 as usize].timestamp;
+        (t(earliest), t(latest))
+    });
+    let sorted: Vec<&Invoice> = keys.iter().map(|k| order[k.5 as usize]).collect();
+    order.copy_from_slice(&sorted);
+    Scan {
+        breaks,
+        bounds,
+        currencies,
+    }
+}
+
+/// For each value, its rank among the distinct values in byte order.
+fn ranks<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
+    let mut ids: HashMap<&str, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+    let mut distinct: Vec<&str> = Vec::new();
+    let first_seen: Vec<u32> = values
+        .map(|v| {
+            *ids.entry(v).or_insert_with(|| {
+                distinct.push(v);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut by_value: Vec<u32> = (0..distinct.len() as u32).collect();
+    by_value.sort_unstable_by(|&a, &b| distinct[a as usize].cmp(distinct[b as usize]));
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &id) in by_value.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    first_seen.into_iter().map(|id| rank[id as usize]).collect()
+}
+
+/// A fast non-cryptographic hash (the multiply-rotate of rustc's FxHasher)
+/// for the ranks' table, where std's SipHash would take most of the time. The
+/// keys are ids of the signed-in user's own uploads; colliding ids would slow
+/// only that user's report, and only when its input arrives unsorted.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api_types::Money;
+    use chrono::{TimeDelta, TimeZone};
+
+    #[test]
+    fn the_ranked_sort_is_the_reading_order() {
+        let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let long = "cus_0123456789abcdef0123456789";
+        let mut invoices = Vec::new();
+        let mut x: u64 = 7;
+        for i in 0..2_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let pick = |n: u64, shift: u32| ((x >> shift) % n) as usize;
+            let customers = [
+                long,
+                "cus_0123456789abcdef0123456788",
+                "cus_a",
+                "cus_a\0",
+                "cus_",
+                "",
+                "cus_b",
+            ];
+            let subs = [
+                "",
+                "sub_1",
+                "sub_10",
+                "sub_1OTfU6I9Qa85Sr7CP4LwhwTU",
+                "sub_1OTfU6I9Qa85Sr7CP4LwhwTV",
+            ];
+            invoices.push(Invoice {
+                timestamp: t0 + TimeDelta::milliseconds(pick(5, 20) as i64 * 500) + TimeDelta::days(pick(3, 30) as i64),
+                transaction_id: format!("in_{}", pick(50, 40)),
+                customer_id: customers[pick(customers.len() as u64, 0)].to_owned(),
+                subscription_id: subs[pick(subs.len() as u64, 8)].into(),
+                currency: ["usd", "eur", "us", "usdx"][pick(4, 50)].into(),
+                amount: Money::new(i64::from(i), 2),
+            });
+        }
+        let mut expected: Vec<&Invoice> = invoices.iter().collect();
+        expected.sort_by(|a, b| input_order(a, b));
+        let mut got: Vec<&Invoice> = invoices.iter().collect();
+        let sorted_scan = sort_into_reading_order(&mut got);
+        let key = |i: &&Invoice| {
+            (
+                i.currency.clone(),
+                i.customer_id.clone(),
+                i.subscription_id.clone(),
+                i.timestamp,
+                i.transaction_id.clone(),
+            )
+        };
+        assert_eq!(
+            got.iter().map(key).collect::<Vec<_>>(),
+            expected.iter().map(key).collect::<Vec<_>>()
+        );
+        let scanned = scan(&got).unwrap();
+        assert_eq!(sorted_scan.breaks, scanned.breaks);
+        assert_eq!(sorted_scan.bounds, scanned.bounds);
+        assert_eq!(sorted_scan.currencies, scanned.currencies);
+        assert!(scan(&invoices.iter().collect::<Vec<_>>()).is_none());
+    }
+}
