@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 use tokio::sync::RwLock;
 
 use super::{ReportContext, ReportError};
@@ -53,6 +56,30 @@ pub(super) async fn latest_run<C: ConnectionTrait>(db: &C) -> Result<Option<i64>
         .into_tuple()
         .one(db)
         .await?)
+}
+
+/// A read-only transaction that sees one moment of the data: on PostgreSQL
+/// a repeatable-read snapshot taken after the star and run tables are locked
+/// (shared), in the order a replace takes its exclusive locks (children
+/// first): taken in another order, the two deadlock.
+pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ReportError> {
+    Ok(match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db
+                .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                .await?;
+            // In the order a replace takes its exclusive locks (children
+            // first): taken in another order, the two deadlock.
+            let tables: Vec<&str> = store::tables::STAR.iter().rev().map(|t| t.name).collect();
+            txn.execute_unprepared(&format!(
+                "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
+                tables.join(", ")
+            ))
+            .await?;
+            txn
+        }
+        _ => db.begin().await?,
+    })
 }
 
 /// Clears `refreshing` when the refresh ends, however it ends.

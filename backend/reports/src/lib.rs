@@ -11,6 +11,7 @@ mod params;
 mod products;
 mod quality;
 mod snapshot;
+mod subscriptions;
 mod users;
 
 pub use cache::{ReportCache, RECHECK};
@@ -20,6 +21,10 @@ pub use params::{Limit, WindowParams};
 pub use products::{top_products, TopProductsParams};
 pub use quality::{history as quality_history, quality, QualityHistoryParams};
 pub use snapshot::ReportContext;
+pub use subscriptions::{
+    saas_cohorts, saas_movements, saas_mrr, SaasFailure, SaasMovementsParams, SaasParams, SaasReports, MAX_GRACE_DAYS,
+    MAX_MOVEMENTS_LIMIT, RECENT,
+};
 pub use users::{top_users, TopUsersParams};
 
 /// Why a report cannot be produced.
@@ -35,4 +40,8 @@ pub enum ReportError {
     NotFound(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+    /// The subscription metrics could not be computed (a bug or data beyond
+    /// the arithmetic's range: a 500, logged with its month and currency).
+    #[error(transparent)]
+    Saas(#[from] SaasFailure),
 }

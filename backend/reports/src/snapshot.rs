@@ -8,13 +8,11 @@ use std::collections::HashMap;
 
 use api_types::{FileCounts, LastIngest, Money, QualityReport, UserRow};
 use domain::{exponent_of, Month};
-use sea_orm::{
-    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
 
 use super::params::{given, parse_int, parse_month, Window, WindowParams, MAX_MONTHS};
+use super::subscriptions::SaasReports;
 use super::ReportError;
 
 /// Everything the reports read, loaded once per ingest: the monthly aggregates
@@ -35,6 +33,8 @@ pub struct ReportContext {
     pub top_users: HashMap<String, Vec<UserRow>>,
     /// The checks of the latest successful run; `None` before the first.
     pub quality: Option<QualityReport>,
+    /// The subscription metrics of this run.
+    pub saas: SaasReports,
 }
 
 impl ReportContext {
@@ -45,26 +45,11 @@ impl ReportContext {
     /// written frozen, visible even to older snapshots, so the swap must not
     /// happen between two reads (the snapshot is taken after the locks).
     pub async fn load(db: &DatabaseConnection) -> Result<(Option<i64>, Self), ReportError> {
-        let txn = match db.get_database_backend() {
-            DbBackend::Postgres => {
-                let txn = db
-                    .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
-                    .await?;
-                // In the order a replace takes its exclusive locks (children
-                // first): taken in another order, the two deadlock.
-                let tables: Vec<&str> = store::tables::STAR.iter().rev().map(|t| t.name).collect();
-                txn.execute_unprepared(&format!(
-                    "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
-                    tables.join(", ")
-                ))
-                .await?;
-                txn
-            }
-            _ => db.begin().await?,
-        };
+        let txn = super::cache::begin(db).await?;
         let run = super::cache::latest_run(&txn).await?;
         let ctx = Self {
             run,
+            saas: SaasReports::load(&txn, run).await?,
             ..Self::read(&txn).await?
         };
         txn.commit().await?;
@@ -107,6 +92,7 @@ impl ReportContext {
             latest_month: latest,
             top_users,
             quality: load_quality(db).await?,
+            saas: SaasReports::empty(),
         })
     }
 

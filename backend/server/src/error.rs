@@ -68,6 +68,10 @@ pub enum ApiError {
         #[source]
         source: std::io::Error,
     },
+    /// Subscription figures that cannot be served (a §13 invariant or an
+    /// overflow): logged with its month and currency, never a wrong figure.
+    #[error("internal error")]
+    Figures(#[source] reports::SaasFailure),
     /// An ingest could not be started (the cause is logged, not answered).
     #[error("the ingest could not be started")]
     Ingest(String),
@@ -87,6 +91,7 @@ impl From<ReportError> for ApiError {
             ReportError::NoData => ApiError::NoData,
             ReportError::NotFound(message) => ApiError::NotFound(message),
             ReportError::Database(e) => ApiError::from(e),
+            ReportError::Saas(e) => ApiError::Figures(e),
         }
     }
 }
@@ -119,7 +124,9 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
             ApiError::ReadOnly(_) => "database_read_only",
             ApiError::DatabaseFileChanged(_) => "database_file_changed",
-            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => "internal_error",
+            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) | ApiError::Figures(_) => {
+                "internal_error"
+            }
         }
     }
 }
@@ -142,7 +149,9 @@ impl ResponseError for ApiError {
             | ApiError::NotReady { .. }
             | ApiError::ReadOnly(_)
             | ApiError::DatabaseFileChanged(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) | ApiError::Figures(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -153,6 +162,7 @@ impl ResponseError for ApiError {
             }
             ApiError::Io { source, .. } => tracing::error!(error = %source, "request failed: {self}"),
             ApiError::Ingest(cause) => tracing::error!(error = %cause, "request failed: {self}"),
+            ApiError::Figures(cause) => tracing::error!(error = %cause, "request failed: {self}"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());

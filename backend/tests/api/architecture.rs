@@ -20,7 +20,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("saas", &["api-types"]),
     ("store", &["domain", "migration", "api-types"]),
     ("etl", &["store", "domain", "migration", "api-types"]),
-    ("reports", &["store", "domain", "api-types"]),
+    ("reports", &["store", "domain", "saas", "api-types"]),
     (
         "server",
         &["reports", "etl", "store", "domain", "migration", "api-types"],

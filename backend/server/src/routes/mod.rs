@@ -4,6 +4,7 @@ pub mod docs;
 pub mod health;
 pub mod ingests;
 pub mod reports;
+pub mod saas;
 pub mod session;
 pub mod upload;
 
@@ -29,6 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/reports/revenue-growth").route(get().to(revenue_growth)))
         .service(resource("/reports/top-products").route(get().to(top_products)))
         .service(resource("/reports/top-users").route(get().to(top_users)))
+        .service(resource("/reports/saas/mrr").route(get().to(saas::mrr)))
+        .service(resource("/reports/saas/cohorts").route(get().to(saas::cohorts)))
+        .service(resource("/reports/saas/movements").route(get().to(saas::movements)))
         .service(resource("/quality").route(get().to(quality)))
         .service(resource("/quality/history").route(get().to(reports::quality_history)))
         .service(

@@ -1,0 +1,96 @@
+//! Handlers of `/reports/saas/*`: subscription metrics (MRR, its movements,
+//! the rates, cohorts) and the customers behind a movement.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use api_types::{SaasCohortsReport, SaasMovementsReport, SaasMrrReport};
+use sea_orm::DatabaseConnection;
+
+use super::{check_format, respond, Depends, Tag};
+use crate::error::ApiError;
+use reports::{ReportCache, SaasMovementsParams, SaasParams};
+
+/// 304 when the client's copy is current; else the report (computed,
+/// possibly from the database, when the parameters are not the defaults) with the tag.
+async fn tagged<F>(req: &HttpRequest, ctx: &reports::ReportContext, answer: F) -> Result<HttpResponse, ApiError>
+where
+    F: std::future::Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let tag = Tag::of(req, ctx, Depends::DataOnly);
+    if let Some(res) = tag.as_ref().and_then(|t| t.not_modified(req)) {
+        return Ok(res);
+    }
+    let res = answer.await?;
+    Ok(match tag {
+        Some(tag) => tag.on(res),
+        None => res,
+    })
+}
+
+/// Monthly recurring revenue at each month close, its five movements, the rates and the billed amounts.
+#[utoipa::path(get, path = "/reports/saas/mrr", tag = "reports", params(SaasParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
+    (status = 200, description = "One row per closed month (also as text/csv)", content((SaasMrrReport = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "Invalid parameter, or a currency the data does not hold", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 500, description = "The figures failed their own checks (logged)", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn mrr(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+    params: web::Query<SaasParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = cache.get(&db).await?;
+    tagged(&req, &ctx, async {
+        let report = reports::saas_mrr(&ctx.saas, &db, &params).await?;
+        Ok(respond(&req, params.format.as_deref(), "saas-mrr", &report))
+    })
+    .await
+}
+
+/// Customers grouped by the month they first paid, and what each cohort keeps later.
+#[utoipa::path(get, path = "/reports/saas/cohorts", tag = "reports", params(SaasParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
+    (status = 200, description = "The cohort table (also as text/csv, one row per cohort and month)", content((SaasCohortsReport = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "Invalid parameter, or a currency the data does not hold", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet", body = api_types::ApiError),
+    (status = 500, description = "The figures failed their own checks (logged)", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn cohorts(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+    params: web::Query<SaasParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = cache.get(&db).await?;
+    tagged(&req, &ctx, async {
+        let report = reports::saas_cohorts(&ctx.saas, &db, &params).await?;
+        Ok(respond(&req, params.format.as_deref(), "saas-cohorts", &report))
+    })
+    .await
+}
+
+/// The customers behind one movement of one month, largest change first (no e-mail addresses).
+#[utoipa::path(get, path = "/reports/saas/movements", tag = "reports", params(SaasMovementsParams), responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
+    (status = 200, description = "One page of the movement's customers (also as text/csv)", content((SaasMovementsReport = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "Invalid or missing parameter, or a currency the data does not hold", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet, or the month has no movements (not a reported month after the first)", body = api_types::ApiError),
+    (status = 500, description = "The figures failed their own checks (logged)", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn movements(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+    params: web::Query<SaasMovementsParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = cache.get(&db).await?;
+    tagged(&req, &ctx, async {
+        let report = reports::saas_movements(&ctx.saas, &db, &params).await?;
+        Ok(respond(&req, params.format.as_deref(), "saas-movements", &report))
+    })
+    .await
+}
