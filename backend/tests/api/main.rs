@@ -29,6 +29,7 @@ mod recurring;
 mod replica;
 mod reports;
 mod run_records;
+mod saas;
 mod schema;
 mod secrets;
 mod upload;
