@@ -1,0 +1,336 @@
+//! The figures of one run: read from the database in one snapshot, computed
+//! by the `saas` crate, kept for the run (the defaults, and a few others).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use ::saas::{compute, Catalogue, Interval, Invoice, Parameters, SaasError, SaasFigures};
+use api_types::SaasMovementsReport;
+use futures_util::TryStreamExt;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    StreamTrait,
+};
+use store::entities::{agg_monthly, dim_product, dim_user, fct_transaction};
+
+use super::{parameters, RECENT};
+use crate::params::given;
+use crate::ReportError;
+
+/// Why subscription figures could not be served: the computation's own
+/// error (see [`SaasError::is_bad_request`] for the status).
+#[derive(Debug, thiserror::Error)]
+#[error("subscription metrics: {0}")]
+pub struct SaasFailure(#[from] pub SaasError);
+
+/// The figures of one run: the defaults computed at load, the others on demand.
+pub struct SaasReports {
+    /// The ingest run whose data this is.
+    run: Option<i64>,
+    /// The data's currencies, most transactions first.
+    currencies: Vec<String>,
+    /// `None` before the first load.
+    defaults: Option<Result<Arc<SaasFigures>, SaasError>>,
+    /// Names of the customers of the default figures ("" when the users file has none).
+    names: HashMap<String, String>,
+    /// Other parameter sets, most recently used first.
+    recent: Mutex<Vec<(Parameters, Arc<SaasFigures>)>>,
+    /// One on-demand computation at a time: each reads every transaction.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl SaasReports {
+    /// Before the first load.
+    pub(crate) fn empty() -> Self {
+        Self {
+            run: None,
+            currencies: Vec::new(),
+            defaults: None,
+            names: HashMap::new(),
+            recent: Mutex::new(Vec::new()),
+            computing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The default figures of the data `db` shows (the report snapshot's
+    /// transaction, the data of `run`). A failed computation is kept (and
+    /// logged): it fails the subscription reports of this run, not the others.
+    pub(crate) async fn load<C: ConnectionTrait + StreamTrait>(db: &C, run: Option<i64>) -> Result<Self, ReportError> {
+        let input = SaasInput::read(db).await?;
+        let currencies = input.currencies();
+        let defaults = input.figures(Parameters::default()).await;
+        if let Err(e) = &defaults {
+            log_failure(e);
+        }
+        let names = match &defaults {
+            Ok(figures) => names(db, figures).await?,
+            Err(_) => HashMap::new(),
+        };
+        Ok(Self {
+            run,
+            currencies,
+            defaults: Some(defaults.map(Arc::new)),
+            names,
+            recent: Mutex::new(Vec::new()),
+            computing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The figures with `params`: from memory when they are the defaults or
+    /// recently asked for, else computed from the database.
+    async fn figures(&self, db: &DatabaseConnection, params: Parameters) -> Result<Arc<SaasFigures>, ReportError> {
+        if params == Parameters::default() {
+            return self.defaults.clone().ok_or(ReportError::NoData)?.map_err(failure);
+        }
+        if let Some(hit) = self.recent_hit(&params) {
+            return Ok(hit);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(hit) = self.recent_hit(&params) {
+            return Ok(hit);
+        }
+        let txn = crate::cache::begin(db).await?;
+        let run = crate::cache::latest_run(&txn).await?;
+        let input = SaasInput::read(&txn).await?;
+        txn.commit().await?;
+        let figures = Arc::new(
+            input
+                .figures(params.clone())
+                .await
+                .inspect_err(log_failure)
+                .map_err(failure)?,
+        );
+        // Figures of a newer run answer this request but are not this run's to keep.
+        if run == self.run {
+            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            recent.insert(0, (params, figures.clone()));
+            recent.truncate(RECENT);
+        }
+        Ok(figures)
+    }
+
+    /// The requested currency (any case), or the one with the most
+    /// transactions; 400 naming the available ones for another.
+    fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
+        match given(raw, "currency")? {
+            None => self.currencies.first().cloned().ok_or(ReportError::NoData),
+            Some(_) if self.currencies.is_empty() => Err(ReportError::NoData),
+            Some(given) => {
+                let lower = given.to_ascii_lowercase();
+                match self.currencies.contains(&lower) {
+                    true => Ok(lower),
+                    false => Err(ReportError::UnknownCurrency {
+                        given: given.to_owned(),
+                        available: self.currencies.clone(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Resolves the parameters shared by the three reports, then the figures of the currency.
+    pub(super) async fn of_currency(
+        &self,
+        db: &DatabaseConnection,
+        currency: Option<&str>,
+        grace_days: Option<&str>,
+        annual_threshold: Option<&str>,
+    ) -> Result<(Arc<SaasFigures>, String), ReportError> {
+        let parameters = parameters(grace_days, annual_threshold)?;
+        let currency = self.currency(currency)?;
+        let figures = self.figures(db, parameters).await?;
+        match figures.currency(&currency) {
+            Some(_) => Ok((figures, currency)),
+            None => Err(ReportError::UnknownCurrency {
+                given: currency,
+                available: self.currencies.clone(),
+            }),
+        }
+    }
+
+    fn recent_hit(&self, params: &Parameters) -> Option<Arc<SaasFigures>> {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let at = recent.iter().position(|(p, _)| p == params)?;
+        let hit = recent.remove(at);
+        let figures = hit.1.clone();
+        recent.insert(0, hit);
+        Some(figures)
+    }
+
+    /// Fills the customers' names: from memory, else from `dim_user`.
+    pub(super) async fn name(
+        &self,
+        db: &DatabaseConnection,
+        report: &mut SaasMovementsReport,
+    ) -> Result<(), ReportError> {
+        let missing: Vec<String> = report
+            .customers
+            .iter()
+            .filter(|c| !self.names.contains_key(&c.customer_id))
+            .map(|c| c.customer_id.clone())
+            .collect();
+        let mut found = HashMap::new();
+        if !missing.is_empty() {
+            // Names only: e-mail addresses never leave the database.
+            found = dim_user::Entity::find()
+                .select_only()
+                .column(dim_user::Column::CustomerId)
+                .column(dim_user::Column::CustomerName)
+                .filter(dim_user::Column::CustomerId.is_in(missing))
+                .into_tuple::<(String, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        for c in &mut report.customers {
+            let name = self.names.get(&c.customer_id).or_else(|| found.get(&c.customer_id));
+            c.customer_name = name.cloned().unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+/// The names of the customers of `figures` ("" when the users file has none).
+async fn names<C: ConnectionTrait + StreamTrait>(
+    db: &C,
+    figures: &SaasFigures,
+) -> Result<HashMap<String, String>, ReportError> {
+    let wanted: HashSet<&str> = figures.currencies().flat_map(|c| c.movement_customer_ids()).collect();
+    let mut names = HashMap::with_capacity(wanted.len());
+    // Names only: e-mail addresses never leave the database.
+    let mut users = dim_user::Entity::find()
+        .select_only()
+        .column(dim_user::Column::CustomerId)
+        .column(dim_user::Column::CustomerName)
+        .into_tuple::<(String, String)>()
+        .stream(db)
+        .await?;
+    while let Some((id, name)) = users.try_next().await? {
+        if wanted.contains(id.as_str()) {
+            names.insert(id, name);
+        }
+    }
+    for id in wanted {
+        names.entry(id.to_owned()).or_default();
+    }
+    Ok(names)
+}
+
+fn log_failure(e: &SaasError) {
+    match e {
+        SaasError::Invariant { month, currency, what } => {
+            tracing::error!(%month, %currency, %what, "subscription metrics: invariant violated")
+        }
+        other => tracing::error!(error = %other, "subscription metrics could not be computed"),
+    }
+}
+
+fn failure(e: SaasError) -> ReportError {
+    if e.is_bad_request() {
+        ReportError::BadParameter {
+            parameter: "annual_threshold",
+            message: format!("parameter `annual_threshold`: {e}"),
+        }
+    } else {
+        ReportError::Saas(SaasFailure(e))
+    }
+}
+
+/// What the figures are computed from, read in one snapshot.
+struct SaasInput {
+    invoices: Vec<Invoice>,
+    catalogue: Catalogue,
+    /// Revenue per (currency, month) of the monthly report, for §10's reconciliation.
+    revenue: Vec<(String, String, i64)>,
+}
+
+impl SaasInput {
+    /// The currencies, most transactions first (then by code), as the other reports order them.
+    fn currencies(&self) -> Vec<String> {
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for i in &self.invoices {
+            // Read by currency: a currency's invoices are consecutive.
+            match counts.last_mut() {
+                Some((c, n)) if *c == i.currency => *n += 1,
+                _ => counts.push((i.currency.clone(), 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts.into_iter().map(|(c, _)| c).collect()
+    }
+
+    async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
+        // The crate's reading order, so that it need not sort: ids compared
+        // bytewise (SQLite's default; PostgreSQL's collation is the locale's).
+        let collate = match db.get_database_backend() {
+            DbBackend::Postgres => " COLLATE \"C\"",
+            _ => "",
+        };
+        let sql = format!(
+            "SELECT transaction_id, date_utc, customer_id, subscription_id, total_cents, currency \
+             FROM fct_transaction ORDER BY currency{collate}, customer_id{collate}, \
+             subscription_id{collate}, date_utc, transaction_id{collate}"
+        );
+        let mut rows = fct_transaction::Entity::find()
+            .from_raw_sql(Statement::from_string(db.get_database_backend(), sql))
+            .stream(db)
+            .await?;
+        let mut invoices = Vec::new();
+        while let Some(t) = rows.try_next().await? {
+            invoices.push(Invoice {
+                timestamp: t.date_utc.and_utc(),
+                amount: domain::money_of(&t.currency, t.total_cents),
+                transaction_id: t.transaction_id,
+                customer_id: t.customer_id,
+                subscription_id: t.subscription_id.unwrap_or_default(),
+                currency: t.currency,
+            });
+        }
+        drop(rows);
+        let mut catalogue = Catalogue::new();
+        let items = dim_product::Entity::find()
+            .select_only()
+            .column(dim_product::Column::SubscriptionId)
+            .column(dim_product::Column::Interval)
+            .column(dim_product::Column::Product)
+            .into_tuple::<(String, String, String)>()
+            .all(db)
+            .await?;
+        for (subscription, interval, product) in items {
+            catalogue.add_item(&subscription, Interval::parse(&interval), &product);
+        }
+        let revenue = agg_monthly::Entity::find()
+            .select_only()
+            .column(agg_monthly::Column::Currency)
+            .column(agg_monthly::Column::Month)
+            .column(agg_monthly::Column::RevenueCents)
+            .into_tuple::<(String, String, i64)>()
+            .all(db)
+            .await?;
+        Ok(Self {
+            invoices,
+            catalogue,
+            revenue,
+        })
+    }
+
+    /// The figures, their §10 reconciliation with the monthly report
+    /// checked; computed off the async workers (it takes seconds on millions).
+    async fn figures(self, params: Parameters) -> Result<SaasFigures, SaasError> {
+        let task = tokio::task::spawn_blocking(move || {
+            let figures = compute(&self.invoices, &self.catalogue, &params)?;
+            for (currency, month, cents) in &self.revenue {
+                if let Some(c) = figures.currency(currency) {
+                    c.check_revenue(month, domain::money_of(currency, *cents))?;
+                }
+            }
+            Ok(figures)
+        });
+        match task.await {
+            Ok(figures) => figures,
+            // A panic in the computation is the caller's panic (a blocking task is never cancelled).
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
