@@ -219,6 +219,8 @@ async fn names<C: ConnectionTrait + StreamTrait>(
 
 fn log_failure(e: &SaasError) {
     match e {
+        // The request's fault, answered 400: nothing to log.
+        e if e.is_bad_request() => {}
         SaasError::Invariant { month, currency, what } => {
             tracing::error!(%month, %currency, %what, "subscription metrics: invariant violated")
         }
@@ -243,6 +245,8 @@ struct SaasInput {
     catalogue: Catalogue,
     /// Revenue per (currency, month) of the monthly report, for §10's reconciliation.
     revenue: Vec<(String, String, i64)>,
+    /// How long reading took (logged with the computation's time).
+    read: std::time::Duration,
 }
 
 impl SaasInput {
@@ -261,6 +265,7 @@ impl SaasInput {
     }
 
     async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
+        let started = std::time::Instant::now();
         // The crate's reading order, so that it need not sort: ids compared
         // bytewise (SQLite's default; PostgreSQL's collation is the locale's).
         let collate = match db.get_database_backend() {
@@ -312,6 +317,7 @@ impl SaasInput {
             invoices,
             catalogue,
             revenue,
+            read: started.elapsed(),
         })
     }
 
@@ -319,7 +325,16 @@ impl SaasInput {
     /// checked; computed off the async workers (it takes seconds on millions).
     async fn figures(self, params: Parameters) -> Result<SaasFigures, SaasError> {
         let task = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let figures = compute(&self.invoices, &self.catalogue, &params)?;
+            tracing::info!(
+                transactions = self.invoices.len(),
+                grace_days = params.grace_days,
+                annual_threshold = %params.annual_threshold,
+                read_ms = self.read.as_millis() as u64,
+                compute_ms = started.elapsed().as_millis() as u64,
+                "subscription metrics computed"
+            );
             for (currency, month, cents) in &self.revenue {
                 if let Some(c) = figures.currency(currency) {
                     c.check_revenue(month, domain::money_of(currency, *cents))?;
