@@ -266,16 +266,18 @@ impl SaasInput {
 
     async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
         let started = std::time::Instant::now();
-        // The crate's reading order, so that it need not sort: ids compared
-        // bytewise (SQLite's default; PostgreSQL's collation is the locale's).
-        let collate = match db.get_database_backend() {
-            DbBackend::Postgres => " COLLATE \"C\"",
-            _ => "",
+        // SQLite sorts in the crate's reading order (ids bytewise, its
+        // default) for less than the crate's own sort costs; PostgreSQL's
+        // sort of the whole table spills to disk (1M rows: 3.9 s read sorted
+        // against 1.3 s unsorted, and 0.2 s more to sort in the crate), so
+        // there the crate sorts: the figures do not depend on the order.
+        let order = match db.get_database_backend() {
+            DbBackend::Postgres => "",
+            _ => " ORDER BY currency, customer_id, subscription_id, date_utc, transaction_id",
         };
         let sql = format!(
             "SELECT transaction_id, date_utc, customer_id, subscription_id, total_cents, currency \
-             FROM fct_transaction ORDER BY currency{collate}, customer_id{collate}, \
-             subscription_id{collate}, date_utc, transaction_id{collate}"
+             FROM fct_transaction{order}"
         );
         let mut rows = fct_transaction::Entity::find()
             .from_raw_sql(Statement::from_string(db.get_database_backend(), sql))
