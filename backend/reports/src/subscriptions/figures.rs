@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use ::saas::{compute, Catalogue, Interval, Invoice, Parameters, SaasError, SaasFigures};
+use ::saas::{compute, Catalogue, CurrencyFigures, Interval, Invoice, Parameters, SaasError, SaasFigures};
 use api_types::SaasMovementsReport;
 use futures_util::TryStreamExt;
 use sea_orm::{
@@ -128,19 +128,20 @@ impl SaasReports {
         }
     }
 
-    /// Resolves the parameters shared by the three reports, then the figures of the currency.
-    pub(super) async fn of_currency(
+    /// Resolves the parameters the three reports share (`currency`,
+    /// `grace_days`, `annual_threshold`), then `answer`s from the figures of
+    /// that currency.
+    pub(super) async fn of_currency<T>(
         &self,
         db: &DatabaseConnection,
-        currency: Option<&str>,
-        grace_days: Option<&str>,
-        annual_threshold: Option<&str>,
-    ) -> Result<(Arc<SaasFigures>, String), ReportError> {
+        [currency, grace_days, annual_threshold]: [Option<&str>; 3],
+        answer: impl FnOnce(&CurrencyFigures) -> Result<T, ReportError>,
+    ) -> Result<T, ReportError> {
         let parameters = parameters(grace_days, annual_threshold)?;
         let currency = self.currency(currency)?;
         let figures = self.figures(db, parameters).await?;
         match figures.currency(&currency) {
-            Some(_) => Ok((figures, currency)),
+            Some(figures) => answer(figures),
             None => Err(ReportError::UnknownCurrency {
                 given: currency,
                 available: self.currencies.clone(),

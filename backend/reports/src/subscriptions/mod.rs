@@ -119,15 +119,7 @@ pub async fn saas_mrr(
     db: &DatabaseConnection,
     params: &SaasParams,
 ) -> Result<SaasMrrReport, ReportError> {
-    let (figures, currency) = saas
-        .of_currency(
-            db,
-            params.currency.as_deref(),
-            params.grace_days.as_deref(),
-            params.annual_threshold.as_deref(),
-        )
-        .await?;
-    figures.currency(&currency).map(|c| c.mrr()).ok_or(ReportError::NoData)
+    saas.of_currency(db, params.shared(), |c| Ok(c.mrr())).await
 }
 
 /// `GET /reports/saas/cohorts`.
@@ -136,18 +128,14 @@ pub async fn saas_cohorts(
     db: &DatabaseConnection,
     params: &SaasParams,
 ) -> Result<SaasCohortsReport, ReportError> {
-    let (figures, currency) = saas
-        .of_currency(
-            db,
-            params.currency.as_deref(),
-            params.grace_days.as_deref(),
-            params.annual_threshold.as_deref(),
-        )
-        .await?;
-    figures
-        .currency(&currency)
-        .map(|c| c.cohorts())
-        .ok_or(ReportError::NoData)
+    saas.of_currency(db, params.shared(), |c| Ok(c.cohorts())).await
+}
+
+impl SaasParams {
+    /// `currency`, `grace_days`, `annual_threshold`.
+    fn shared(&self) -> [Option<&str>; 3] {
+        [&self.currency, &self.grace_days, &self.annual_threshold].map(Option::as_deref)
+    }
 }
 
 /// `GET /reports/saas/movements`: one page of the customers behind a movement.
@@ -173,26 +161,22 @@ pub async fn saas_movements(
     };
     let offset = parse_int(params.offset.as_deref(), "offset", 0, 0, u32::MAX)?;
     let limit = parse_int(params.limit.as_deref(), "limit", 100, 1, MAX_MOVEMENTS_LIMIT)?;
-    let (figures, currency) = saas
-        .of_currency(
-            db,
-            params.currency.as_deref(),
-            params.grace_days.as_deref(),
-            params.annual_threshold.as_deref(),
-        )
+    let shared = [&params.currency, &params.grace_days, &params.annual_threshold].map(Option::as_deref);
+    let list = saas
+        .of_currency(db, shared, |currency| {
+            currency.movements(&month.to_string(), kind).ok_or_else(|| {
+                let months = currency.months();
+                let range = match (months.get(1), months.last()) {
+                    (Some(first), Some(last)) => format!("{} to {}", first.month, last.month),
+                    _ => "none (fewer than two closed months)".to_owned(),
+                };
+                ReportError::NotFound(format!(
+                    "{month} has no movements in {}: movements exist for the reported months after the first, {range}",
+                    currency.currency()
+                ))
+            })
+        })
         .await?;
-    let currency = figures.currency(&currency).ok_or(ReportError::NoData)?;
-    let Some(list) = currency.movements(&month.to_string(), kind) else {
-        let months = currency.months();
-        let range = match (months.get(1), months.last()) {
-            (Some(first), Some(last)) => format!("{} to {}", first.month, last.month),
-            _ => "none (fewer than two closed months)".to_owned(),
-        };
-        return Err(ReportError::NotFound(format!(
-            "{month} has no movements in {}: movements exist for the reported months after the first, {range}",
-            currency.currency()
-        )));
-    };
     let mut report = list.page(u64::from(offset), u64::from(limit));
     saas.name(db, &mut report).await?;
     Ok(report)
