@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use crate::access::token;
 use crate::both;
+use crate::helpers::generated;
 use crate::helpers::{postgres_admin_url, Engine, TestApp, TestDb};
-use crate::run_records::{generated, upload_form};
+use crate::run_records::upload_form;
 
 /// Runs `sql` on the PostgreSQL server as its administrator.
 async fn pg_admin(sql: &str) {

@@ -234,6 +234,21 @@ pub fn fixture(products: &[&str], transactions: &[&str], users: &[&str]) -> temp
     dir
 }
 
+/// Generated exports of `transactions` rows, in a new folder.
+pub fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    backend::generate::generate(
+        dir.path(),
+        backend::generate::GenerateOptions {
+            transactions,
+            seed,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    dir
+}
+
 /// The app on a random port of 127.0.0.1.
 pub struct TestApp {
     pub address: String,
