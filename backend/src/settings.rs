@@ -6,8 +6,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::guard::{DEFAULT_FAILURES_PER_MINUTE, DEFAULT_SESSION_HOURS};
 use crate::etl::kpi::QualityThresholds;
 use crate::etl::{self, FailureRecording, GuardRails, IngestOptions, Limits, Mode, Pct};
+use crate::generate::GenerateOptions;
+use crate::startup::{DEFAULT_BIND, DEFAULT_STATIC_DIR};
+use crate::uploads::DEFAULT_MAX_UPLOAD_MB;
 
 /// Revenue analytics over SaaS billing exports.
 ///
@@ -60,7 +64,7 @@ pub enum Command {
     /// below, as `ingest` does.
     Serve {
         /// Address to listen on.
-        #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "BIND", default_value = DEFAULT_BIND)]
         bind: String,
         /// Origins allowed to call the API cross-origin (repeat or comma-separate;
         /// `*` for any). Default: same origin only.
@@ -73,14 +77,14 @@ pub enum Command {
         #[arg(long = "allowed-host", env = "ALLOWED_HOSTS", value_delimiter = ',')]
         allowed_hosts: Vec<String>,
         /// The built dashboard to serve at `/` (output of `trunk build --release`).
-        #[arg(long, env = "STATIC_DIR", default_value = "frontend/dist")]
+        #[arg(long, env = "STATIC_DIR", default_value = DEFAULT_STATIC_DIR)]
         static_dir: PathBuf,
         /// HTTP worker threads (default: one per CPU core).
         #[arg(long, env = "WORKERS")]
         workers: Option<usize>,
         /// How often the report cache asks the database for a newer run, in
         /// milliseconds (a new ingest shows in the API within this time).
-        #[arg(long, env = "REPORT_CACHE_RECHECK_MS", default_value_t = 1000)]
+        #[arg(long, env = "REPORT_CACHE_RECHECK_MS", default_value_t = crate::reports::RECHECK_MS)]
         cache_recheck_ms: u64,
         /// Ingest this folder before serving if the database holds no data yet.
         #[arg(long)]
@@ -90,10 +94,10 @@ pub enum Command {
         #[arg(long, env = "ALLOW_ANONYMOUS")]
         allow_anonymous: bool,
         /// How long a dashboard sign-in lasts, in hours.
-        #[arg(long, env = "SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+        #[arg(long, env = "SESSION_HOURS", default_value_t = DEFAULT_SESSION_HOURS, value_parser = clap::value_parser!(u64).range(1..=720))]
         session_hours: u64,
         /// Failed sign-in attempts allowed per client address and minute (then 429).
-        #[arg(long, env = "AUTH_FAILURES_PER_MINUTE", default_value_t = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN))]
+        #[arg(long, env = "AUTH_FAILURES_PER_MINUTE", default_value_t = DEFAULT_FAILURES_PER_MINUTE)]
         auth_failures_per_minute: NonZeroU32,
         /// A reverse proxy (address or network, repeatable, or comma-separated
         /// in the variable) whose X-Forwarded-For names the client: failed
@@ -102,7 +106,7 @@ pub enum Command {
               value_parser = crate::auth::guard::parse_proxy)]
         trusted_proxies: Vec<ipnet::IpNet>,
         /// Largest upload (`POST /ingests`, the files together), in MiB.
-        #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+        #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = DEFAULT_MAX_UPLOAD_MB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
         max_upload_mb: u64,
         /// Where uploads are stored while their run lasts (default: the system's temporary folder).
         #[arg(long, env = "UPLOAD_DIR")]
@@ -143,7 +147,7 @@ pub enum Command {
     Healthcheck {
         /// The server's address, as given to `serve --bind` (0.0.0.0 and :: are
         /// asked on the loopback address).
-        #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "BIND", default_value = DEFAULT_BIND)]
         bind: String,
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 5)]
@@ -152,19 +156,19 @@ pub enum Command {
     /// Write deterministic sample exports in the real export's format and quirks.
     Generate {
         /// Number of transactions (users.csv gets one row per transaction).
-        #[arg(long, default_value_t = 5000)]
+        #[arg(long, default_value_t = GenerateOptions::default().transactions)]
         transactions: u64,
         /// Random seed: the same seed writes the same files.
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, default_value_t = GenerateOptions::default().seed)]
         seed: u64,
         /// Output folder (created if missing).
         #[arg(long, default_value = "input")]
         out: PathBuf,
         /// The first day of the transactions (YYYY-MM-DD).
-        #[arg(long, default_value = "2024-01-01")]
+        #[arg(long, default_value_t = GenerateOptions::default().from)]
         from: chrono::NaiveDate,
         /// The days they spread over.
-        #[arg(long, default_value_t = 304)]
+        #[arg(long, default_value_t = GenerateOptions::default().days)]
         days: u32,
     },
 }
@@ -197,12 +201,12 @@ pub enum RoleArg {
 pub struct IngestRules {
     /// Refuse the run when more than this share of a file's rows is rejected
     /// (each file; its rows counted once repeated rows are set aside).
-    #[arg(long, env = "MAX_REJECT_PCT", default_value = "5", value_name = "PCT")]
+    #[arg(long, env = "MAX_REJECT_PCT", default_value_t = GuardRails::default().max_reject_pct, value_name = "PCT")]
     pub max_reject_pct: Pct,
     /// Refuse a replace that would keep less than this share of the
     /// transactions, customers with a name or an e-mail, products, or any
     /// currency's revenue loaded now (0: off).
-    #[arg(long, env = "MIN_KEEP_PCT", default_value = "50", value_name = "PCT")]
+    #[arg(long, env = "MIN_KEEP_PCT", default_value_t = GuardRails::default().min_keep_pct, value_name = "PCT")]
     pub min_keep_pct: Pct,
     /// Longest header line read, in bytes (a longer first line is not an export).
     #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
@@ -216,7 +220,7 @@ pub struct IngestRules {
     pub earliest_date: chrono::NaiveDate,
     /// Reject transactions dated more than this many days after the run (at
     /// most 36500).
-    #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = 1,
+    #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = etl::DEFAULT_MAX_DAYS_AHEAD,
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::domain::MAX_DAYS_AHEAD)))]
     pub max_days_ahead: u32,
     #[command(flatten)]
@@ -275,31 +279,31 @@ pub fn recording() -> FailureRecording {
 #[derive(clap::Args)]
 pub struct QualityArgs {
     /// Minimum overall quality score: below it, a warning and an alert.
-    #[arg(long, env = "MIN_QUALITY_SCORE", default_value = "80", value_name = "PCT")]
+    #[arg(long, env = "MIN_QUALITY_SCORE", default_value_t = QualityThresholds::default().overall, value_name = "PCT")]
     pub min_quality_score: Pct,
     /// Minimum completeness (customers with a name and an e-mail).
-    #[arg(long, env = "MIN_COMPLETENESS", default_value = "90", value_name = "PCT")]
+    #[arg(long, env = "MIN_COMPLETENESS", default_value_t = QualityThresholds::default().completeness, value_name = "PCT")]
     pub min_completeness: Pct,
     /// Minimum validity (rows not rejected).
-    #[arg(long, env = "MIN_VALIDITY", default_value = "95", value_name = "PCT")]
+    #[arg(long, env = "MIN_VALIDITY", default_value_t = QualityThresholds::default().validity, value_name = "PCT")]
     pub min_validity: Pct,
     /// Minimum uniqueness (transaction rows not repeated).
-    #[arg(long, env = "MIN_UNIQUENESS", default_value = "99", value_name = "PCT")]
+    #[arg(long, env = "MIN_UNIQUENESS", default_value_t = QualityThresholds::default().uniqueness, value_name = "PCT")]
     pub min_uniqueness: Pct,
     /// Minimum consistency (customers without conflicting names or e-mails).
-    #[arg(long, env = "MIN_CONSISTENCY", default_value = "95", value_name = "PCT")]
+    #[arg(long, env = "MIN_CONSISTENCY", default_value_t = QualityThresholds::default().consistency, value_name = "PCT")]
     pub min_consistency: Pct,
     /// Minimum referential integrity (transactions with a known subscription and customer).
-    #[arg(long, env = "MIN_INTEGRITY", default_value = "90", value_name = "PCT")]
+    #[arg(long, env = "MIN_INTEGRITY", default_value_t = QualityThresholds::default().integrity, value_name = "PCT")]
     pub min_integrity: Pct,
     /// Minimum timeliness (freshness of the latest transaction).
-    #[arg(long, env = "MIN_TIMELINESS", default_value = "50", value_name = "PCT")]
+    #[arg(long, env = "MIN_TIMELINESS", default_value_t = QualityThresholds::default().timeliness, value_name = "PCT")]
     pub min_timeliness: Pct,
     /// Refuse the run (nothing committed, exit 3) when a dimension is below its minimum.
     #[arg(long, env = "STRICT_QUALITY")]
     pub strict_quality: bool,
     /// The freshness target of the timeliness dimension, in days.
-    #[arg(long, env = "FRESHNESS_SLA_DAYS", default_value_t = 2)]
+    #[arg(long, env = "FRESHNESS_SLA_DAYS", default_value_t = etl::DEFAULT_FRESHNESS_SLA_DAYS)]
     pub freshness_sla_days: u32,
 }
 

@@ -184,10 +184,10 @@ impl IngestOptions {
             guard: GuardRails::default(),
             limits: Limits::default(),
             earliest_date: DEFAULT_EARLIEST_DATE,
-            max_days_ahead: 1,
+            max_days_ahead: DEFAULT_MAX_DAYS_AHEAD,
             quality: kpi::QualityThresholds::default(),
             strict_quality: false,
-            freshness_sla_days: 2,
+            freshness_sla_days: DEFAULT_FRESHNESS_SLA_DAYS,
             fail_after_rows: None,
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
@@ -204,6 +204,12 @@ impl IngestOptions {
         }
     }
 }
+
+/// How many days after the run a transaction may be dated, by default.
+pub const DEFAULT_MAX_DAYS_AHEAD: u32 = 1;
+
+/// The freshness target of the timeliness dimension by default, in days.
+pub const DEFAULT_FRESHNESS_SLA_DAYS: u32 = 2;
 
 /// The earliest transaction date accepted by default.
 pub const DEFAULT_EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {

@@ -40,14 +40,20 @@ pub struct ServeSettings {
     pub metrics_bind: Option<String>,
 }
 
-impl ServeSettings {
-    /// The defaults, listening on `bind`.
-    pub fn new(bind: impl Into<String>) -> Self {
+/// Where `serve` listens by default (and where `healthcheck` asks).
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The built dashboard's folder by default, relative to the working directory.
+pub const DEFAULT_STATIC_DIR: &str = "frontend/dist";
+
+impl Default for ServeSettings {
+    /// `serve`'s defaults: the command line takes its own from here.
+    fn default() -> Self {
         Self {
-            bind: bind.into(),
+            bind: DEFAULT_BIND.to_owned(),
             cors_origins: Vec::new(),
             allowed_hosts: crate::auth::site::AllowedHosts::Own,
-            static_dir: None,
+            static_dir: Some(PathBuf::from(DEFAULT_STATIC_DIR)),
             workers: None,
             cache_recheck: reports::RECHECK,
             auth: AuthSettings::default(),
@@ -55,6 +61,16 @@ impl ServeSettings {
             migrate: true,
             ingest_if_empty: None,
             metrics_bind: None,
+        }
+    }
+}
+
+impl ServeSettings {
+    /// The defaults, listening on `bind`.
+    pub fn new(bind: impl Into<String>) -> Self {
+        Self {
+            bind: bind.into(),
+            ..Self::default()
         }
     }
 }

@@ -31,10 +31,13 @@ pub struct UploadSettings {
     pub defaults: IngestOptions,
 }
 
+/// The largest upload by default, in MiB (`serve --max-upload-mb`).
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 1024;
+
 impl Default for UploadSettings {
     fn default() -> Self {
         Self {
-            max_bytes: 1 << 30,
+            max_bytes: DEFAULT_MAX_UPLOAD_MB << 20,
             dir: std::env::temp_dir(),
             defaults: IngestOptions::replace(PathBuf::new()),
         }
