@@ -1,5 +1,4 @@
-//! Settings read from the environment: the database's live with the store
-//! ([`store::settings`]), the ingest's with the ETL ([`etl::settings`]).
+//! Settings read from the environment outside the command line: the
+//! database's, resolved with the store ([`store::settings`]).
 
-pub use etl::settings::*;
 pub use store::settings::*;

@@ -7,7 +7,7 @@ use backend::auth::{tokens, AuthSettings, Role};
 use backend::configuration::DatabaseSettings;
 use backend::etl::{self, IngestOptions, Mode, RunStatus};
 use backend::generate::{generate, GenerateOptions};
-use backend::settings::{recording, Cli, Command, RoleArg, TokenAction};
+use backend::settings::{Cli, Command, RoleArg, TokenAction};
 use backend::startup::{Application, ServeSettings};
 use backend::uploads::UploadSettings;
 use backend::{db, telemetry};
@@ -143,7 +143,8 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 // A database never loaded (or never migrated) serves 404 no_data, not errors.
                 migrate: true,
                 ingest_if_empty: ingest_if_empty.map(|dir| IngestOptions {
-                    recording: recording(),
+                    recording: rules.recording(),
+                    progress_interval: rules.progress_interval(),
                     ..IngestOptions::replace(dir)
                 }),
                 metrics_bind,

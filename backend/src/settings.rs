@@ -223,6 +223,26 @@ pub struct IngestRules {
     #[arg(long, env = "MAX_DAYS_AHEAD", default_value_t = etl::DEFAULT_MAX_DAYS_AHEAD,
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::domain::MAX_DAYS_AHEAD)))]
     pub max_days_ahead: u32,
+    /// How often a run logs its progress when stderr is not a terminal, in
+    /// milliseconds.
+    #[arg(long, env = "PROGRESS_INTERVAL_MS", value_name = "MS",
+          default_value_t = etl::progress::DEFAULT_INTERVAL_MS,
+          value_parser = OrDefault(etl::progress::DEFAULT_INTERVAL_MS))]
+    pub progress_interval_ms: u64,
+    /// Where a failed run keeps the record of its failure while the database
+    /// refuses it (relative: to the working directory); `ingest` and `serve`
+    /// record the files they find there.
+    #[arg(long, env = "PENDING_RUNS_DIR", value_name = "DIR",
+          default_value = etl::record::DEFAULT_PENDING_DIR,
+          value_parser = PathOrDefault(etl::record::DEFAULT_PENDING_DIR))]
+    pub pending_runs_dir: PathBuf,
+    /// How long `ingest` (and `serve --ingest-if-empty`) goes on trying to
+    /// record its failure before it gives up, in seconds (an upload's run
+    /// tries in the background).
+    #[arg(long, env = "RUN_RECORD_WAIT_SECS", value_name = "SECS",
+          default_value_t = etl::record::DEFAULT_WAIT_SECS,
+          value_parser = OrDefault(etl::record::DEFAULT_WAIT_SECS))]
+    pub run_record_wait_secs: u64,
     #[command(flatten)]
     pub quality: QualityArgs,
 }
@@ -260,18 +280,24 @@ impl IngestRules {
             fail_after_rows: None,
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
-            recording: recording(),
+            recording: self.recording(),
+            progress_interval: self.progress_interval(),
             input_label: None,
         }
     }
-}
 
-/// Where a failed run keeps its record while the database refuses it, and
-/// how long the CLI tries (a server's uploads try in the background instead).
-pub fn recording() -> FailureRecording {
-    FailureRecording {
-        pending_dir: Some(crate::configuration::pending_runs_dir()),
-        wait: Some(crate::configuration::record_wait()),
+    /// Where a failed run keeps its record while the database refuses it, and
+    /// how long the CLI tries (a server's uploads try in the background instead).
+    pub fn recording(&self) -> FailureRecording {
+        FailureRecording {
+            pending_dir: Some(self.pending_runs_dir.clone()),
+            wait: Some(std::time::Duration::from_secs(self.run_record_wait_secs)),
+        }
+    }
+
+    /// How often a run logs its progress (at least every millisecond).
+    pub fn progress_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.progress_interval_ms.max(1))
     }
 }
 
@@ -319,5 +345,51 @@ impl From<ModeArg> for Mode {
             ModeArg::Replace => Mode::Replace,
             ModeArg::Append => Mode::Append,
         }
+    }
+}
+
+/// A number read as these variables always were, before clap read them:
+/// trimmed, and the default when it is empty or not a number (a typo in a
+/// tuning variable never stopped a run).
+#[derive(Clone)]
+struct OrDefault<T>(T);
+
+impl<T> clap::builder::TypedValueParser for OrDefault<T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        Ok(value
+            .to_str()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| self.0.clone()))
+    }
+}
+
+/// A folder read as these variables always were: any path, the default when empty.
+#[derive(Clone)]
+struct PathOrDefault(&'static str);
+
+impl clap::builder::TypedValueParser for PathOrDefault {
+    type Value = PathBuf;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<PathBuf, clap::Error> {
+        Ok(PathBuf::from(if value.is_empty() {
+            std::ffi::OsStr::new(self.0)
+        } else {
+            value
+        }))
     }
 }

@@ -29,7 +29,6 @@ mod reconcile;
 pub mod record;
 mod render;
 pub mod rows;
-pub mod settings;
 mod state;
 pub use store::tables;
 
@@ -156,6 +155,8 @@ pub struct IngestOptions {
     pub requested_by: String,
     /// What a failed run does when the database refuses its record.
     pub recording: FailureRecording,
+    /// How often the run logs its progress when it draws no progress bars.
+    pub progress_interval: std::time::Duration,
     /// How a run's recorded error names the input folder; `None`: by its
     /// path. An upload's folder is the server's business: its files are
     /// named by themselves.
@@ -192,6 +193,7 @@ impl IngestOptions {
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
             recording: FailureRecording::default(),
+            progress_interval: std::time::Duration::from_millis(progress::DEFAULT_INTERVAL_MS),
             input_label: None,
         }
     }
@@ -300,7 +302,7 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
     }
     StartedRun::record(db, options, lock)
         .await?
-        .execute(db, options, &Progress::for_stderr())
+        .execute(db, options, &Progress::for_stderr(options.progress_interval))
         .await
 }
 

@@ -177,7 +177,10 @@ impl Uploads {
         // The run's futures hold database handles that are not `Send` across
         // their awaits: they are made and driven on the run's thread.
         let run = move || async move {
-            match started.execute(&db, &options, &Progress::for_server(live)).await {
+            match started
+                .execute(&db, &options, &Progress::for_server(live, options.progress_interval))
+                .await
+            {
                 Ok(summary) => {
                     tracing::info!(run_id = id, status = summary.status.as_str(), "uploaded run ended");
                     cache.expire().await;
