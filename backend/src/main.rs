@@ -110,6 +110,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             upload_dir,
             metrics_bind,
             read_database_url,
+            request_log,
             rules,
         } => {
             let reads = match read_database_url {
@@ -148,6 +149,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                     ..IngestOptions::replace(dir)
                 }),
                 metrics_bind,
+                request_log,
             };
             let app = Application::build_with_reads(&settings, db, reads)
                 .await

@@ -11,6 +11,7 @@ use crate::etl::kpi::QualityThresholds;
 use crate::etl::{self, FailureRecording, GuardRails, IngestOptions, Limits, Mode, Pct};
 use crate::generate::GenerateOptions;
 use crate::startup::{DEFAULT_BIND, DEFAULT_STATIC_DIR};
+use crate::telemetry::RequestLogLevel;
 use crate::uploads::DEFAULT_MAX_UPLOAD_MB;
 
 /// Revenue analytics over SaaS billing exports.
@@ -121,6 +122,12 @@ pub enum Command {
         /// Ingests, uploads, sign-ins and migrations still go to DATABASE_URL.
         #[arg(long, env = "READ_DATABASE_URL", hide_env_values = true)]
         read_database_url: Option<String>,
+        /// The level of a successful request's log line: info, debug or off
+        /// (client errors log at info, server errors always).
+        #[arg(long, env = "REQUEST_LOG", value_name = "LEVEL",
+              default_value_t = RequestLogLevel::default(),
+              value_parser = OrDefault(RequestLogLevel::default()))]
+        request_log: RequestLogLevel,
         #[command(flatten)]
         rules: IngestRules,
     },

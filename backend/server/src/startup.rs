@@ -38,6 +38,8 @@ pub struct ServeSettings {
     /// Serve `/metrics` on this address (without access control: a private
     /// network's) instead of on the main listener (with it).
     pub metrics_bind: Option<String>,
+    /// The level of successful requests' log lines.
+    pub request_log: crate::telemetry::RequestLogLevel,
 }
 
 /// Where `serve` listens by default (and where `healthcheck` asks).
@@ -61,6 +63,7 @@ impl Default for ServeSettings {
             migrate: true,
             ingest_if_empty: None,
             metrics_bind: None,
+            request_log: crate::telemetry::RequestLogLevel::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl Application {
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
         let metrics_here = settings.metrics_bind.is_none();
+        let request_log = settings.request_log;
         let precompressed = static_dir.as_ref().map(|dir| {
             tracing::info!(dir = %dir.display(), "serving the dashboard at /");
             let p = std::sync::Arc::new(crate::assets::Precompressed::new(dir.clone()));
@@ -232,6 +236,7 @@ impl Application {
                 .app_data(uploads.clone())
                 .app_data(ready.clone())
                 .app_data(site.clone())
+                .app_data(request_log)
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {
