@@ -1,15 +1,13 @@
 //! `backend`: ingest billing exports, serve the API and dashboard, generate sample data.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use backend::auth::{tokens, AuthSettings, Role};
+use backend::auth::{tokens, Role};
 use backend::configuration::DatabaseSettings;
-use backend::etl::{self, IngestOptions, Mode, RunStatus};
+use backend::etl::{self, RunStatus};
 use backend::generate::{generate, GenerateOptions};
 use backend::settings::{Cli, Command, RoleArg, TokenAction};
-use backend::startup::{Application, ServeSettings};
-use backend::uploads::UploadSettings;
+use backend::startup::Application;
 use backend::{db, telemetry};
 use clap::Parser;
 
@@ -72,7 +70,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
     // The server starts without its database and waits for it; the other
     // commands need it at once.
     let db = match command {
-        Command::Serve { .. } => db::connect_lazy(&database).await,
+        Command::Serve(_) => db::connect_lazy(&database).await,
         _ => db::connect(&database).await,
     }
     .map_err(|e| e.to_string())?;
@@ -94,63 +92,16 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 _ => ExitCode::SUCCESS,
             })
         }
-        Command::Serve {
-            bind,
-            cors_origins,
-            allowed_hosts,
-            static_dir,
-            workers,
-            cache_recheck_ms,
-            ingest_if_empty,
-            allow_anonymous,
-            session_hours,
-            auth_failures_per_minute,
-            trusted_proxies,
-            max_upload_mb,
-            upload_dir,
-            metrics_bind,
-            read_database_url,
-            request_log,
-            rules,
-        } => {
-            let reads = match read_database_url {
+        Command::Serve(args) => {
+            let reads = match &args.read_database_url {
                 Some(url) => {
-                    let replica = DatabaseSettings::from_url(url.into()).map_err(|e| e.to_string())?;
+                    let replica = DatabaseSettings::from_url(url.clone().into()).map_err(|e| e.to_string())?;
                     tracing::info!(database = %replica.redacted(), "reading the reports from");
                     Some(db::connect_lazy(&replica).await.map_err(|e| e.to_string())?)
                 }
                 None => None,
             };
-            let allowed_hosts = backend::auth::site::AllowedHosts::from_names(&allowed_hosts)?;
-            let settings = ServeSettings {
-                bind,
-                cors_origins,
-                allowed_hosts,
-                static_dir: Some(static_dir),
-                workers,
-                cache_recheck: std::time::Duration::from_millis(cache_recheck_ms),
-                auth: AuthSettings {
-                    allow_anonymous,
-                    session_ttl: std::time::Duration::from_secs(session_hours * 3600),
-                    failures_per_minute: auth_failures_per_minute,
-                    trusted_proxies,
-                    ..AuthSettings::default()
-                },
-                upload: UploadSettings {
-                    max_bytes: max_upload_mb << 20,
-                    dir: upload_dir.unwrap_or_else(std::env::temp_dir),
-                    defaults: rules.options(PathBuf::new(), Mode::Replace, false, false),
-                },
-                // A database never loaded (or never migrated) serves 404 no_data, not errors.
-                migrate: true,
-                ingest_if_empty: ingest_if_empty.map(|dir| IngestOptions {
-                    recording: rules.recording(),
-                    progress_interval: rules.progress_interval(),
-                    ..IngestOptions::replace(dir)
-                }),
-                metrics_bind,
-                request_log,
-            };
+            let settings = args.settings()?;
             let app = Application::build_with_reads(&settings, db, reads)
                 .await
                 .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
