@@ -6,6 +6,15 @@ use actix_web::HttpMessage;
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// The variables the logs read from the environment themselves, once, in
+/// [`init`], rather than from the command line: `RUST_LOG` is
+/// tracing-subscriber's own filter (its name and syntax are that crate's),
+/// `NO_COLOR` a convention of all programs (set, even empty, it turns
+/// colours off: a flag's value could not say that), and `LOG_FORMAT`
+/// (`json`) sets up the same logs for every command, the tests' processes
+/// included. Listed for the check of the README's configuration table.
+pub const ENVIRONMENT: [&str; 3] = ["RUST_LOG", "LOG_FORMAT", "NO_COLOR"];
+
 /// Installs the global subscriber (once; later calls are ignored). Logs go to stderr
 /// so that stdout stays free for command output.
 pub fn init(default_filter: &str) {
