@@ -13,7 +13,7 @@ mod quality;
 mod snapshot;
 mod users;
 
-pub use cache::{ReportCache, RECHECK};
+pub use cache::{ReportCache, RECHECK, RECHECK_MS};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, WindowParams};

@@ -34,5 +34,6 @@ mod reports;
 mod run_records;
 mod schema;
 mod secrets;
+mod settings;
 mod upload;
 mod upload_refusals;

@@ -710,7 +710,7 @@ mod tests {
             text.push_str(l);
         }
         std::fs::write(dir.path().join(FILE), text).unwrap();
-        let progress = Progress::for_stderr();
+        let progress = Progress::for_stderr(std::time::Duration::from_millis(crate::progress::DEFAULT_INTERVAL_MS));
         let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
         let (sender, mut receiver) = mpsc::channel(64);
         let options = Pass2Options {
@@ -752,7 +752,7 @@ mod tests {
             ));
         }
         std::fs::write(dir.path().join(FILE), text).unwrap();
-        let progress = Progress::for_stderr();
+        let progress = Progress::for_stderr(std::time::Duration::from_millis(crate::progress::DEFAULT_INTERVAL_MS));
         let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
         let (sender, mut receiver) = mpsc::channel(100_000);
         let options = Pass2Options {
