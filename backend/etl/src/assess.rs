@@ -133,7 +133,7 @@ fn state_after(c: &Counted<'_>, append: bool) -> Result<DataState, EtlError> {
     for (&(currency, _), acc) in &c.transactions.months {
         state
             .add_gross(currency.as_str(), acc.gross_cents)
-            .map_err(|e| EtlError::Aborted(format!("{}: {e}", transactions::FILE)))?;
+            .map_err(|e| EtlError::Overflow(format!("{}: {e}", transactions::FILE)))?;
     }
     Ok(state)
 }

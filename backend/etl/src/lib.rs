@@ -272,7 +272,7 @@ pub struct RunSummary {
 fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
     move |e| EtlError::Database {
         during,
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 
@@ -379,7 +379,7 @@ impl StartedRun {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                Err(EtlError::Aborted(format!(
+                Err(EtlError::Internal(format!(
                     "internal error (a bug, please report it): {what}"
                 )))
             });

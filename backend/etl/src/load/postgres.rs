@@ -119,12 +119,12 @@ impl PgLoader {
             self.staged.push((table, columns));
         }
         match self.mode {
-            Mode::Replace { .. } if table.name == FACTS.name => Err(EtlError::Aborted(
+            Mode::Replace { .. } if table.name == FACTS.name => Err(EtlError::Internal(
                 "transactions must be sent with write_facts".to_owned(),
             )),
             Mode::Replace { .. } => Ok(format!("{}{LOAD}", table.name)),
             Mode::Append => Ok(format!("{}{STAGE}", table.name)),
-            Mode::Audit => Err(EtlError::Aborted(format!(
+            Mode::Audit => Err(EtlError::Internal(format!(
                 "an audit-only transaction cannot write {}",
                 table.name
             ))),
@@ -420,7 +420,7 @@ impl FactLoad {
                 Some(FactMessage::Finish) => break,
                 None => {
                     let _ = copy.abort("the load stopped").await;
-                    return Err(EtlError::Aborted(
+                    return Err(EtlError::FactLoad(
                         "the load stopped before the last transaction".to_owned(),
                     ));
                 }
@@ -444,8 +444,8 @@ impl FactLoad {
         // The load only stops early on an error: report it.
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Err(EtlError::Aborted("the fact table's load ended early".to_owned())),
-            Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
+            Ok(Ok(())) => Err(EtlError::FactLoad("the fact table's load ended early".to_owned())),
+            Err(e) => Err(EtlError::FactLoad(format!("the fact table's load failed: {e}"))),
         }
     }
 
@@ -457,7 +457,7 @@ impl FactLoad {
         match (&mut self.task).await {
             Ok(Err(e)) => Err(e),
             Ok(Ok(())) => Ok(()),
-            Err(e) => Err(EtlError::Aborted(format!("the fact table's load failed: {e}"))),
+            Err(e) => Err(EtlError::FactLoad(format!("the fact table's load failed: {e}"))),
         }
     }
 
@@ -466,7 +466,7 @@ impl FactLoad {
         drop(self.sender);
         self.task
             .await
-            .map_err(|e| EtlError::Aborted(format!("the fact table's load failed: {e}")))?
+            .map_err(|e| EtlError::FactLoad(format!("the fact table's load failed: {e}")))?
     }
 }
 
@@ -514,11 +514,11 @@ async fn build_keys(conn: &mut PgConnection, table: &Table) -> Result<(), EtlErr
         let (head, rest) = [index.clone(), quote_ident(&index)]
             .iter()
             .find_map(|name| def.split_once(&format!(" INDEX {name} ON ")))
-            .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
+            .ok_or_else(|| EtlError::Internal(format!("unexpected index definition: {def}")))?;
         let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
         let (_, using) = rest
             .split_once(" USING ")
-            .ok_or_else(|| EtlError::Aborted(format!("unexpected index definition: {def}")))?;
+            .ok_or_else(|| EtlError::Internal(format!("unexpected index definition: {def}")))?;
         let sql = format!("{head} INDEX {} ON {target} USING {using}", quote_ident(&name(&index)));
         timed(conn, &sql, "building indexes").await?;
     }

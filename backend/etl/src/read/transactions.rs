@@ -321,7 +321,7 @@ struct Held {
 /// A sum in minor units that no longer fits 64 bits: the run fails rather than wrap.
 fn add_cents(sum: &mut i64, cents: i64, what: &dyn Fn() -> String) -> Result<(), EtlError> {
     *sum = sum.checked_add(cents).ok_or_else(|| {
-        EtlError::Aborted(format!(
+        EtlError::Overflow(format!(
             "{FILE}: {} exceeds the range of 64-bit minor units (cents)",
             what()
         ))
@@ -454,7 +454,7 @@ impl Pass2<'_> {
         let (cust, new) = out
             .customer_ids
             .intern(fact.customer_id)
-            .map_err(|e| EtlError::Aborted(format!("{FILE}: {e}")))?;
+            .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
         if new {
             out.customers.push(CustomerFacts::default());
         }
@@ -553,7 +553,7 @@ impl Pass2<'_> {
         };
         self.sender
             .blocking_send(batch)
-            .map_err(|_| EtlError::Aborted("the database loader stopped".to_owned()))
+            .map_err(|_| EtlError::Internal("the database loader stopped".to_owned()))
     }
 }
 
@@ -624,10 +624,11 @@ pub fn load(
     })?;
     if read != scan.rows {
         // Pass 1 counted other lines: the file changed while the run read it.
-        return Err(EtlError::Aborted(format!(
-            "{FILE} changed while it was read ({} data lines, then {read}): ingest a file that is no longer being written",
-            scan.rows
-        )));
+        return Err(EtlError::FileChanged {
+            file: FILE,
+            before: scan.rows,
+            after: read,
+        });
     }
     pass.out.counts.read = read;
     // Repeated ids: identical rows keep the first and count the rest as duplicates;
