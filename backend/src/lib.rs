@@ -2,6 +2,7 @@
 //! [`domain`], [`store`], [`etl`], [`reports`] and [`server`].
 
 pub mod cli;
+pub mod command_error;
 pub mod configuration;
 pub mod health_probe;
 pub mod memory;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use backend::auth::{tokens, Role};
+use backend::command_error::CliError;
 use backend::configuration::DatabaseSettings;
 use backend::etl::{self, RunStatus};
 use backend::generate::{generate, GenerateOptions};
@@ -52,9 +53,14 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(run(cli.command, started)) {
+    let database = match DatabaseSettings::from_env() {
+        Ok(d) => d,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match runtime.block_on(run(cli.command, &database, started)) {
         Ok(code) => code,
-        Err(message) => fail(&message),
+        // Any message may quote the URL: never print its password.
+        Err(e) => fail(&backend::configuration::scrub(&e.to_string(), &database)),
     }
 }
 
@@ -63,17 +69,15 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, String> {
+async fn run(command: Command, database: &DatabaseSettings, started: std::time::Instant) -> Result<ExitCode, CliError> {
     telemetry::init("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn");
-    let database = DatabaseSettings::from_env().map_err(|e| e.to_string())?;
     tracing::info!(database = %database.redacted(), "using database");
     // The server starts without its database and waits for it; the other
     // commands need it at once.
     let db = match command {
-        Command::Serve(_) => db::connect_lazy(&database).await,
-        _ => db::connect(&database).await,
-    }
-    .map_err(|e| e.to_string())?;
+        Command::Serve(_) => db::connect_lazy(database).await,
+        _ => db::connect(database).await,
+    }?;
     match command {
         Command::Ingest {
             input,
@@ -83,9 +87,7 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
             rules,
         } => {
             let options = rules.options(input, mode.into(), force, dry_run);
-            let summary = etl::ingest(&db, &options)
-                .await
-                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
+            let summary = etl::ingest(&db, &options).await?;
             print!("{}", summary.render());
             Ok(match summary.status {
                 RunStatus::Refused => ExitCode::from(EXIT_REFUSED),
@@ -95,16 +97,14 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
         Command::Serve(args) => {
             let reads = match &args.read_database_url {
                 Some(url) => {
-                    let replica = DatabaseSettings::from_url(url.clone().into()).map_err(|e| e.to_string())?;
+                    let replica = DatabaseSettings::from_url(url.clone().into())?;
                     tracing::info!(database = %replica.redacted(), "reading the reports from");
-                    Some(db::connect_lazy(&replica).await.map_err(|e| e.to_string())?)
+                    Some(db::connect_lazy(&replica).await?)
                 }
                 None => None,
             };
-            let settings = args.settings()?;
-            let app = Application::build_with_reads(&settings, db, reads)
-                .await
-                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
+            let settings = args.settings().map_err(CliError::Settings)?;
+            let app = Application::build_with_reads(&settings, db, reads).await?;
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
             // startup_ms: from main() to accepting connections (database connected,
             // and any --ingest-if-empty load done).
@@ -113,15 +113,13 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                 "listening on http://{host}:{}",
                 app.port()
             );
-            app.run_until_stopped()
-                .await
-                .map_err(|e| backend::configuration::scrub(&e.to_string(), &database))?;
+            app.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { action } => {
             {
                 use migration::MigratorTrait;
-                migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
+                migration::Migrator::up(&db, None).await?;
             }
             match action {
                 TokenAction::Create { name, role } => {
@@ -129,17 +127,14 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
                         RoleArg::Reader => Role::Reader,
                         RoleArg::Admin => Role::Admin,
                     };
-                    let new = tokens::create(&db, &name, role).await.map_err(|e| e.to_string())?;
+                    let new = tokens::create(&db, &name, role).await?;
                     print!("{}", tokens::render_new(&new));
                 }
                 TokenAction::List => {
-                    print!(
-                        "{}",
-                        tokens::render_list(&tokens::list(&db).await.map_err(|e| e.to_string())?)
-                    );
+                    print!("{}", tokens::render_list(&tokens::list(&db).await?));
                 }
                 TokenAction::Revoke { name } => {
-                    tokens::revoke(&db, &name).await.map_err(|e| e.to_string())?;
+                    tokens::revoke(&db, &name).await?;
                     println!("revoked the token {name:?}: it and its sessions stop working within a second");
                 }
             }
@@ -148,9 +143,14 @@ async fn run(command: Command, started: std::time::Instant) -> Result<ExitCode, 
         Command::History { run, limit, rows } => {
             {
                 use migration::MigratorTrait;
-                migration::Migrator::up(&db, None).await.map_err(|e| e.to_string())?;
+                migration::Migrator::up(&db, None).await?;
             }
-            print!("{}", backend::cli::history(&db, run, limit, rows).await?);
+            print!(
+                "{}",
+                backend::cli::history(&db, run, limit, rows)
+                    .await
+                    .map_err(CliError::History)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { .. } | Command::Healthcheck { .. } => Ok(ExitCode::SUCCESS),
