@@ -80,6 +80,10 @@ pub enum EtlError {
 }
 
 impl EtlError {
+    pub(crate) fn file_changed(file: &'static str, before: u64, after: u64) -> EtlError {
+        EtlError::FileChanged { file, before, after }
+    }
+
     pub(crate) fn db(during: &'static str) -> impl FnOnce(sqlx::Error) -> EtlError {
         move |e| EtlError::Database {
             during,

@@ -282,7 +282,6 @@ const FILES_OVER_500: &[(&str, usize)] = &[
     ("backend/server/src/auth/guard.rs", 515),
     ("backend/etl/src/reconcile.rs", 519),
     ("backend/etl/src/guard.rs", 535),
-    ("backend/etl/src/load/postgres.rs", 610),
     ("backend/etl/src/read/source.rs", 690),
     ("backend/etl/src/read/transactions.rs", 844),
 ];

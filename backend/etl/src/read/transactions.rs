@@ -624,11 +624,7 @@ pub fn load(
     })?;
     if read != scan.rows {
         // Pass 1 counted other lines: the file changed while the run read it.
-        return Err(EtlError::FileChanged {
-            file: FILE,
-            before: scan.rows,
-            after: read,
-        });
+        return Err(EtlError::file_changed(FILE, scan.rows, read));
     }
     pass.out.counts.read = read;
     // Repeated ids: identical rows keep the first and count the rest as duplicates;
