@@ -5,6 +5,7 @@ pub mod cli;
 pub mod configuration;
 pub mod health_probe;
 pub mod memory;
+pub mod quality_thresholds;
 
 // The crates below the application, under the paths they had as modules.
 pub use domain;

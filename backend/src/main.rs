@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use backend::auth::{tokens, AuthSettings, Role};
 use backend::configuration::DatabaseSettings;
-use backend::etl::kpi::QualityThresholds;
 use backend::etl::{self, FailureRecording, GuardRails, IngestOptions, Limits, Mode, Pct, RunStatus};
 use backend::generate::{generate, GenerateOptions};
+use backend::quality_thresholds::ThresholdArgs;
 use backend::startup::{Application, ServeSettings};
 use backend::uploads::UploadSettings;
 use backend::{db, telemetry};
@@ -247,15 +247,7 @@ impl IngestRules {
             },
             earliest_date: self.earliest_date,
             max_days_ahead: self.max_days_ahead,
-            quality: QualityThresholds {
-                overall: q.min_quality_score,
-                completeness: q.min_completeness,
-                validity: q.min_validity,
-                uniqueness: q.min_uniqueness,
-                consistency: q.min_consistency,
-                integrity: q.min_integrity,
-                timeliness: q.min_timeliness,
-            },
+            quality: q.thresholds.0,
             strict_quality: q.strict_quality,
             freshness_sla_days: q.freshness_sla_days,
             fail_after_rows: None,
@@ -279,27 +271,9 @@ fn recording() -> FailureRecording {
 /// The quality thresholds of `ingest` (each a percentage, two decimals at most).
 #[derive(clap::Args)]
 struct QualityArgs {
-    /// Minimum overall quality score: below it, a warning and an alert.
-    #[arg(long, env = "MIN_QUALITY_SCORE", default_value = "80", value_name = "PCT")]
-    min_quality_score: Pct,
-    /// Minimum completeness (customers with a name and an e-mail).
-    #[arg(long, env = "MIN_COMPLETENESS", default_value = "90", value_name = "PCT")]
-    min_completeness: Pct,
-    /// Minimum validity (rows not rejected).
-    #[arg(long, env = "MIN_VALIDITY", default_value = "95", value_name = "PCT")]
-    min_validity: Pct,
-    /// Minimum uniqueness (transaction rows not repeated).
-    #[arg(long, env = "MIN_UNIQUENESS", default_value = "99", value_name = "PCT")]
-    min_uniqueness: Pct,
-    /// Minimum consistency (customers without conflicting names or e-mails).
-    #[arg(long, env = "MIN_CONSISTENCY", default_value = "95", value_name = "PCT")]
-    min_consistency: Pct,
-    /// Minimum referential integrity (transactions with a known subscription and customer).
-    #[arg(long, env = "MIN_INTEGRITY", default_value = "90", value_name = "PCT")]
-    min_integrity: Pct,
-    /// Minimum timeliness (freshness of the latest transaction).
-    #[arg(long, env = "MIN_TIMELINESS", default_value = "50", value_name = "PCT")]
-    min_timeliness: Pct,
+    /// `--min-quality-score` and one `--min-<dimension>` per dimension.
+    #[command(flatten)]
+    thresholds: ThresholdArgs,
     /// Refuse the run (nothing committed, exit 3) when a dimension is below its minimum.
     #[arg(long, env = "STRICT_QUALITY")]
     strict_quality: bool,

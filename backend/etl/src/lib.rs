@@ -642,7 +642,7 @@ async fn run_phases(
     );
     if options.strict_quality {
         refusals.extend(quality.alerts.iter().map(|a| Refusal::QualityBelowThreshold {
-            dimension: a.dimension.clone(),
+            dimension: a.dimension,
             value: a.value.to_string(),
             threshold: a.threshold.to_string(),
         }));
@@ -667,7 +667,7 @@ async fn run_phases(
         reasons: audit::reasons(&rejects),
         refusals,
         message: None,
-        quality: quality.score.clone(),
+        quality: quality.score,
         quality_alerts: quality.alerts.clone(),
         data_changed: !append || files.iter().any(|f| f.counts.loaded > 0),
         before,

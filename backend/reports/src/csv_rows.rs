@@ -1,7 +1,8 @@
 //! The same rows as the JSON reports, as CSV.
 
 use api_types::{
-    MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport, TopUsersReport,
+    Measure, MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport,
+    TopUsersReport,
 };
 
 /// A report that has a tabular CSV form.
@@ -39,48 +40,33 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 impl ToCsv for QualityHistory {
     fn header(&self) -> Vec<&'static str> {
-        vec![
+        let mut header = vec![
             "run_id",
             "finished_at",
             "mode",
             "rows_processed",
             "rows_succeeded",
             "rows_failed",
-            "overall",
-            "completeness",
-            "validity",
-            "uniqueness",
-            "consistency",
-            "integrity",
-            "timeliness",
-            "alerts",
-        ]
+        ];
+        header.extend(Measure::ALL.map(Measure::key));
+        header.push("alerts");
+        header
     }
     fn records(&self) -> Vec<Vec<String>> {
         self.runs
             .iter()
             .map(|r| {
-                let s = &r.score;
-                vec![
+                let mut record = vec![
                     r.run_id.to_string(),
                     r.finished_at.clone(),
                     r.mode.clone(),
                     r.rows.processed.to_string(),
                     r.rows.succeeded.to_string(),
                     r.rows.failed.to_string(),
-                    s.overall.to_string(),
-                    s.completeness.to_string(),
-                    s.validity.to_string(),
-                    s.uniqueness.to_string(),
-                    s.consistency.to_string(),
-                    s.integrity.to_string(),
-                    s.timeliness.to_string(),
-                    r.alerts
-                        .iter()
-                        .map(|a| a.dimension.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ]
+                ];
+                record.extend(Measure::ALL.map(|m| r.score.get(m).to_string()));
+                record.push(r.alerts.iter().map(|a| a.dimension.key()).collect::<Vec<_>>().join(" "));
+                record
             })
             .collect()
     }

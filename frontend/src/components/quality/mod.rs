@@ -81,8 +81,9 @@ pub(crate) mod fixtures {
     use std::rc::Rc;
 
     use api_types::{
-        Completeness, CustomerChecks, Freshness, LastIngest, Percent, QualityAlert, QualityHistory, QualityHistoryRun,
-        QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks, ZeroAmount,
+        Completeness, CustomerChecks, Dimension, Freshness, LastIngest, PerDimension, Percent, QualityAlert,
+        QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks,
+        ZeroAmount,
     };
 
     use crate::api::FetchError;
@@ -113,7 +114,7 @@ pub(crate) mod fixtures {
 
     pub fn alert(dimension: &str, value: i64, threshold: i64) -> QualityAlert {
         QualityAlert {
-            dimension: dimension.into(),
+            dimension: dimension.parse().unwrap(),
             value: Percent(value),
             threshold: Percent(threshold),
         }
@@ -122,12 +123,13 @@ pub(crate) mod fixtures {
     pub fn score(overall: i64, integrity: i64) -> QualityScore {
         QualityScore {
             overall: Percent(overall),
-            completeness: Percent(10_000),
-            validity: Percent(8_621),
-            uniqueness: Percent(10_000),
-            consistency: Percent(8_524),
-            integrity: Percent(integrity),
-            timeliness: Percent(0),
+            dimensions: PerDimension::from_fn(|d| match d {
+                Dimension::Completeness | Dimension::Uniqueness => Percent(10_000),
+                Dimension::Validity => Percent(8_621),
+                Dimension::Consistency => Percent(8_524),
+                Dimension::Integrity => Percent(integrity),
+                Dimension::Timeliness => Percent(0),
+            }),
         }
     }
 
@@ -136,12 +138,12 @@ pub(crate) mod fixtures {
     pub fn thresholds() -> QualityScore {
         QualityScore {
             overall: Percent(8_000),
-            completeness: Percent(9_000),
-            validity: Percent(8_000),
-            uniqueness: Percent(9_900),
-            consistency: Percent(8_000),
-            integrity: Percent(9_000),
-            timeliness: Percent(0),
+            dimensions: PerDimension::from_fn(|d| match d {
+                Dimension::Completeness | Dimension::Integrity => Percent(9_000),
+                Dimension::Validity | Dimension::Consistency => Percent(8_000),
+                Dimension::Uniqueness => Percent(9_900),
+                Dimension::Timeliness => Percent(0),
+            }),
         }
     }
 
