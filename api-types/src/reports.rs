@@ -316,10 +316,18 @@ pub struct QualityHistoryRun {
     pub finished_at: String,
     /// `replace` or `append`.
     pub mode: String,
-    pub rows: QualityRows,
-    pub score: QualityScore,
+    /// Absent when the run's stored figures cannot be read (see `unreadable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<QualityRows>,
+    /// Absent when the run's stored figures cannot be read (see `unreadable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<QualityScore>,
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
+    /// Present only for a run whose stored figures cannot be read (written by
+    /// another version, or edited): why it is a gap in the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// `GET /quality/history`: the quality of every successful run, oldest first.

@@ -93,7 +93,8 @@ pub enum ScoreChange {
 }
 
 /// How the overall score `overall` of run `run_id` differs from the latest
-/// run before it in `history`. `/quality` describes the last run that changed
+/// run before it in `history` that has a score (a run whose figures cannot
+/// be read is skipped). `/quality` describes the last run that changed
 /// the data, which need not be the newest in the history (a run with nothing
 /// new to load is listed too), so the run before is looked up by id rather
 /// than taken as the history's second-to-last.
@@ -101,10 +102,11 @@ pub fn score_change(run_id: i64, overall: Percent, history: &[QualityHistoryRun]
     history
         .iter()
         .filter(|r| r.run_id < run_id)
-        .max_by_key(|r| r.run_id)
-        .map_or(ScoreChange::FirstRun, |before| ScoreChange::Since {
-            delta: Percent(overall.hundredths() - before.score.overall.hundredths()),
-            since: before.run_id,
+        .filter_map(|r| Some((r.run_id, r.score.as_ref()?.overall)))
+        .max_by_key(|(id, _)| *id)
+        .map_or(ScoreChange::FirstRun, |(since, before)| ScoreChange::Since {
+            delta: Percent(overall.hundredths() - before.hundredths()),
+            since,
         })
 }
 
@@ -197,6 +199,20 @@ mod tests {
         assert!(Measure::Overall.alert(&alerts).is_some());
         assert!(Measure::Dimension(Dimension::Validity).alert(&alerts).is_none());
         assert_eq!(pct_f64(Percent(8_621)), 86.21);
+    }
+
+    #[test]
+    fn a_run_without_figures_is_not_the_one_before() {
+        let mut gap = run(2, 0);
+        gap.score = None;
+        let history = [run(1, 7_000), gap];
+        assert_eq!(
+            score_change(3, Percent(7_100), &history),
+            ScoreChange::Since {
+                delta: Percent(100),
+                since: 1
+            }
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A run whose stored figures cannot be read keeps its row, with its
+/// figures' cells empty.
 impl ToCsv for QualityHistory {
     fn header(&self) -> Vec<&'static str> {
         let mut header = vec![
@@ -56,15 +58,16 @@ impl ToCsv for QualityHistory {
         self.runs
             .iter()
             .map(|r| {
+                let rows = r.rows.as_ref();
                 let mut record = vec![
                     r.run_id.to_string(),
                     r.finished_at.clone(),
                     r.mode.clone(),
-                    r.rows.processed.to_string(),
-                    r.rows.succeeded.to_string(),
-                    r.rows.failed.to_string(),
+                    opt(&rows.map(|x| x.processed)),
+                    opt(&rows.map(|x| x.succeeded)),
+                    opt(&rows.map(|x| x.failed)),
                 ];
-                record.extend(Measure::ALL.map(|m| r.score.get(m).to_string()));
+                record.extend(Measure::ALL.map(|m| opt(&r.score.map(|s| s.get(m)))));
                 record.push(r.alerts.iter().map(|a| a.dimension.key()).collect::<Vec<_>>().join(" "));
                 record
             })

@@ -63,6 +63,14 @@ fn run_heading(run: &QualityHistoryRun) -> String {
     format!("Run {} · {} · {}", run.run_id, timestamp(&run.finished_at), run.mode)
 }
 
+/// What a run without figures (they cannot be read) shows in their place.
+fn unreadable(run: &QualityHistoryRun) -> String {
+    format!(
+        "Figures unreadable: {}",
+        run.unreadable.as_deref().unwrap_or("none stored")
+    )
+}
+
 /// A run's first cells in a table of runs: a link to its page, its mode, when it finished.
 fn run_cells(run: &QualityHistoryRun) -> Html {
     html! {
@@ -152,13 +160,25 @@ pub(crate) mod fixtures {
             run_id,
             finished_at: "2024-11-02T09:15:05Z".into(),
             mode: if run_id == 1 { "replace" } else { "append" }.into(),
-            rows: QualityRows {
+            rows: Some(QualityRows {
                 processed: 10_075,
                 succeeded: 10_075 - failed,
                 failed,
-            },
-            score: score(overall, 1_250),
+            }),
+            score: Some(score(overall, 1_250)),
             alerts: vec![alert("integrity", 1_250, 9_000)],
+            unreadable: None,
+        }
+    }
+
+    /// A run whose stored figures the server could not read.
+    pub fn gap(run_id: i64) -> QualityHistoryRun {
+        QualityHistoryRun {
+            rows: None,
+            score: None,
+            alerts: Vec::new(),
+            unreadable: Some("its stored quality figures cannot be read".into()),
+            ..run(run_id, 0, 0)
         }
     }
 

@@ -3,7 +3,7 @@
 use api_types::QualityHistory;
 use yew::prelude::*;
 
-use super::{run_cells, run_heading, run_label, theme, HistoryChartProps};
+use super::{run_cells, run_heading, run_label, theme, unreadable, HistoryChartProps};
 use crate::api;
 use crate::charts::lines::Series;
 use crate::charts::{css, Theme};
@@ -39,14 +39,18 @@ pub fn series_color(m: Measure, theme: &Theme) -> plotters::style::RGBColor {
     }
 }
 
-/// One line per measure.
+/// One line per measure; a run without figures is a gap in each.
 fn chart_series(h: &QualityHistory, theme: &Theme) -> Vec<Series> {
     Measure::ALL
         .iter()
         .map(|d| Series {
             name: d.label().to_owned(),
             color: series_color(*d, theme),
-            values: h.runs.iter().map(|r| pct_f64(d.of(&r.score))).collect(),
+            values: h
+                .runs
+                .iter()
+                .map(|r| r.score.as_ref().map(|s| pct_f64(d.of(s))))
+                .collect(),
             bold: *d == Measure::Overall,
         })
         .collect()
@@ -59,8 +63,11 @@ fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
         .iter()
         .map(|r| {
             let mut tip = run_heading(r);
+            let Some(s) = &r.score else {
+                return format!("{tip}\n{}", unreadable(r));
+            };
             for d in Measure::ALL {
-                tip.push_str(&format!("\n{}: {}%", d.label(), d.of(&r.score)));
+                tip.push_str(&format!("\n{}: {}%", d.label(), d.of(s)));
                 if let Some(a) = d.alert(&r.alerts) {
                     tip.push_str(&format!(" (below {}%)", a.threshold));
                 }
@@ -96,9 +103,13 @@ fn table(h: &QualityHistory) -> Html {
             <tbody>{ for h.runs.iter().rev().map(|r| html! {
                 <tr data-run={r.run_id.to_string()}>
                     { run_cells(r) }
-                    { for Measure::ALL.iter().map(|d| html! {
-                        <td class={classes!("num", d.alert(&r.alerts).is_some().then_some("warn"))} data-label={d.label()}>{ format!("{}%", d.of(&r.score)) }</td>
-                    }) }
+                    if let Some(s) = &r.score {
+                        { for Measure::ALL.iter().map(|d| html! {
+                            <td class={classes!("num", d.alert(&r.alerts).is_some().then_some("warn"))} data-label={d.label()}>{ format!("{}%", d.of(s)) }</td>
+                        }) }
+                    } else {
+                        <td class="warn unreadable" colspan={Measure::ALL.len().to_string()}>{ unreadable(r) }</td>
+                    }
                 </tr>
             }) }</tbody>
         </table></div>
@@ -108,7 +119,7 @@ fn table(h: &QualityHistory) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::quality::fixtures::{history, run};
+    use crate::components::quality::fixtures::{gap, history, run};
     use crate::components::ssr::render;
 
     #[tokio::test]
@@ -124,6 +135,19 @@ mod tests {
             html.contains(r#"<td data-label="Overall" class="num">78.57%</td>"#),
             "{html}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_run_without_figures_is_a_visible_gap() {
+        let html = render(|| table(&history(vec![run(1, 6_540, 0), gap(2), run(3, 7_857, 4)]))).await;
+        assert_eq!(html.matches("<tr data-run").count(), 3);
+        assert!(
+            html.contains("Figures unreadable: its stored quality figures cannot be read"),
+            "{html}"
+        );
+        let h = history(vec![run(1, 6_540, 0), gap(2), run(3, 7_857, 4)]);
+        let overall = chart_series(&h, &Theme::LIGHT).remove(0);
+        assert_eq!(overall.values, [Some(65.4), None, Some(78.57)]);
     }
 
     #[test]
