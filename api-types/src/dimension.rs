@@ -27,6 +27,9 @@ use crate::Percent;
 /// 4. `README.md`: its definition, and its `--min-<key>` option (derived
 ///    from this enum, like the score's JSON field and the CSV column).
 ///
+/// Then the hand-computed overall scores of `kpi.rs`'s tests and of
+/// `backend/tests/api/quality_kpis.rs` fail, by design: the mean changed.
+///
 /// Runs stored before the new dimension have no value for it: the history
 /// shows them as unreadable gaps (and logs each) unless a migration fills it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -432,6 +435,5 @@ mod tests {
         }
         assert_eq!(Measure::ALL[0], Measure::Overall);
         assert_eq!(Measure::ALL[1..], Dimension::ALL.map(Measure::Dimension));
-        assert_eq!(Dimension::count_in_words(), "six");
     }
 }

@@ -145,7 +145,14 @@ fn history_run(run: etl_run::Model) -> Option<QualityHistoryRun> {
 mod tests {
     use super::*;
 
-    const SCORE: &str = r#""score":{"overall":"72.62","completeness":"50.00","validity":"85.71","uniqueness":"100.00","consistency":"50.00","integrity":"50.00","timeliness":"100.00"}"#;
+    /// A stored score, as this version stores it (every dimension 50%).
+    fn stored_score() -> String {
+        let score = QualityScore {
+            overall: api_types::Percent(7_262),
+            dimensions: api_types::PerDimension::from_fn(|_| api_types::Percent(5_000)),
+        };
+        format!(r#""score":{}"#, serde_json::to_string(&score).unwrap())
+    }
     const ROWS: &str = r#""rows":{"processed":7,"succeeded":6,"failed":1}"#;
 
     fn run(id: i64, quality_json: Option<String>) -> etl_run::Model {
@@ -170,13 +177,15 @@ mod tests {
     #[test]
     fn a_stored_score_is_served_as_stored() {
         let json = format!(
-            r#"{{{SCORE},{ROWS},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}],"customers":{{}}}}"#
+            r#"{{{},{ROWS},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}],"customers":{{}}}}"#,
+            stored_score()
         );
         let r = history_run(run(2, Some(json))).unwrap();
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
             format!(
-                r#"{{"run_id":2,"finished_at":"2023-11-14T22:13:20Z","mode":"replace",{ROWS},{SCORE},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}]}}"#
+                r#"{{"run_id":2,"finished_at":"2023-11-14T22:13:20Z","mode":"replace",{ROWS},{},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}]}}"#,
+                stored_score()
             )
         );
     }
@@ -185,7 +194,10 @@ mod tests {
     fn an_undecodable_score_is_a_gap_not_a_dropped_run() {
         // A score without one of today's dimensions (stored by an older
         // version, say): the run stays in the history, without figures.
-        let json = format!(r#"{{{},{ROWS}}}"#, SCORE.replace(r#","timeliness":"100.00""#, ""));
+        let json = format!(
+            r#"{{{},{ROWS}}}"#,
+            stored_score().replace(r#","timeliness":"50.00""#, "")
+        );
         let r = history_run(run(3, Some(json))).unwrap();
         assert_eq!((r.run_id, r.score, r.rows.clone()), (3, None, None));
         assert!(r.unreadable.is_some());
@@ -198,8 +210,10 @@ mod tests {
             .unreadable
             .is_some());
         // An unknown alert name is as unreadable as a missing dimension.
-        let json =
-            format!(r#"{{{SCORE},{ROWS},"alerts":[{{"dimension":"accuracy","value":"1.00","threshold":"2.00"}}]}}"#);
+        let json = format!(
+            r#"{{{},{ROWS},"alerts":[{{"dimension":"no_such_one","value":"1.00","threshold":"2.00"}}]}}"#,
+            stored_score()
+        );
         assert!(history_run(run(5, Some(json))).unwrap().unreadable.is_some());
     }
 

@@ -131,12 +131,13 @@ pub(crate) mod fixtures {
     pub fn score(overall: i64, integrity: i64) -> QualityScore {
         QualityScore {
             overall: Percent(overall),
+            // Any other dimension (one added later): 100, met.
             dimensions: PerDimension::from_fn(|d| match d {
-                Dimension::Completeness | Dimension::Uniqueness => Percent(10_000),
                 Dimension::Validity => Percent(8_621),
                 Dimension::Consistency => Percent(8_524),
                 Dimension::Integrity => Percent(integrity),
                 Dimension::Timeliness => Percent(0),
+                _ => Percent(10_000),
             }),
         }
     }
@@ -147,10 +148,10 @@ pub(crate) mod fixtures {
         QualityScore {
             overall: Percent(8_000),
             dimensions: PerDimension::from_fn(|d| match d {
-                Dimension::Completeness | Dimension::Integrity => Percent(9_000),
                 Dimension::Validity | Dimension::Consistency => Percent(8_000),
                 Dimension::Uniqueness => Percent(9_900),
                 Dimension::Timeliness => Percent(0),
+                _ => Percent(9_000),
             }),
         }
     }
