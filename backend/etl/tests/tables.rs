@@ -21,12 +21,21 @@ const GENERATED: &[&str] = &["id"];
 
 fn check<R: Row, E: sea_orm::EntityTrait>() {
     let table = R::TABLE;
-    assert_eq!(E::default().table_name(), table.name, "{}: entity and registry name differ", table.name);
+    assert_eq!(
+        E::default().table_name(),
+        table.name,
+        "{}: entity and registry name differ",
+        table.name
+    );
     let entity: BTreeSet<String> = E::Column::iter().map(|c| c.to_string()).collect();
     let sent: BTreeSet<String> = R::COLUMNS.iter().map(|c| (*c).to_owned()).collect();
     let unsent: BTreeSet<String> = entity.difference(&sent).cloned().collect();
     let unknown: Vec<&String> = sent.difference(&entity).collect();
-    assert!(unknown.is_empty(), "{}: the row writes columns the entity lacks: {unknown:?}", table.name);
+    assert!(
+        unknown.is_empty(),
+        "{}: the row writes columns the entity lacks: {unknown:?}",
+        table.name
+    );
     assert!(
         unsent.iter().all(|c| GENERATED.contains(&c.as_str())),
         "{}: the entity has columns no loader writes: {unsent:?}",
@@ -35,7 +44,11 @@ fn check<R: Row, E: sea_orm::EntityTrait>() {
     assert_eq!(R::COLUMNS.len(), sent.len(), "{}: a column is listed twice", table.name);
     let key: Vec<String> = E::PrimaryKey::iter().map(|k| k.into_column().to_string()).collect();
     let registry: Vec<String> = table.key.iter().map(|c| (*c).to_owned()).collect();
-    assert_eq!(key, registry, "{}: the entity's primary key and the registry's key differ", table.name);
+    assert_eq!(
+        key, registry,
+        "{}: the entity's primary key and the registry's key differ",
+        table.name
+    );
 }
 
 #[test]
@@ -61,6 +74,10 @@ fn every_star_table_is_checked_above() {
         "agg_customer_spending",
     ];
     for table in store::tables::STAR {
-        assert!(checked.contains(&table.name), "{}: add its row and entity to the test above", table.name);
+        assert!(
+            checked.contains(&table.name),
+            "{}: add its row and entity to the test above",
+            table.name
+        );
     }
 }

@@ -33,6 +33,10 @@ pub enum ReportError {
     NoData,
     #[error("{0}")]
     NotFound(String),
+    /// The checks stored by a run cannot be decoded (the cause is logged
+    /// when the report cache loads them).
+    #[error("the quality checks stored by run {run_id} cannot be read: see the server's log")]
+    UnreadableQuality { run_id: i64 },
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }

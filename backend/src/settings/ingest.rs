@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use super::lenient::{OrDefault, PathOrDefault};
-use crate::etl::kpi::QualityThresholds;
 use crate::etl::{self, FailureRecording, GuardRails, IngestOptions, Limits, Mode, Pct};
+use crate::quality_thresholds::ThresholdArgs;
 
 /// The rules of every ingest, by `ingest` or by an upload to `serve`.
 #[derive(clap::Args)]
@@ -77,15 +77,7 @@ impl IngestRules {
             },
             earliest_date: self.earliest_date,
             max_days_ahead: self.max_days_ahead,
-            quality: QualityThresholds {
-                overall: q.min_quality_score,
-                completeness: q.min_completeness,
-                validity: q.min_validity,
-                uniqueness: q.min_uniqueness,
-                consistency: q.min_consistency,
-                integrity: q.min_integrity,
-                timeliness: q.min_timeliness,
-            },
+            quality: q.thresholds.0,
             strict_quality: q.strict_quality,
             freshness_sla_days: q.freshness_sla_days,
             fail_after_rows: None,
@@ -115,27 +107,9 @@ impl IngestRules {
 /// The quality thresholds of `ingest` (each a percentage, two decimals at most).
 #[derive(clap::Args)]
 pub struct QualityArgs {
-    /// Minimum overall quality score: below it, a warning and an alert.
-    #[arg(long, env = "MIN_QUALITY_SCORE", default_value_t = QualityThresholds::default().overall, value_name = "PCT")]
-    pub min_quality_score: Pct,
-    /// Minimum completeness (customers with a name and an e-mail).
-    #[arg(long, env = "MIN_COMPLETENESS", default_value_t = QualityThresholds::default().completeness, value_name = "PCT")]
-    pub min_completeness: Pct,
-    /// Minimum validity (rows not rejected).
-    #[arg(long, env = "MIN_VALIDITY", default_value_t = QualityThresholds::default().validity, value_name = "PCT")]
-    pub min_validity: Pct,
-    /// Minimum uniqueness (transaction rows not repeated).
-    #[arg(long, env = "MIN_UNIQUENESS", default_value_t = QualityThresholds::default().uniqueness, value_name = "PCT")]
-    pub min_uniqueness: Pct,
-    /// Minimum consistency (customers without conflicting names or e-mails).
-    #[arg(long, env = "MIN_CONSISTENCY", default_value_t = QualityThresholds::default().consistency, value_name = "PCT")]
-    pub min_consistency: Pct,
-    /// Minimum referential integrity (transactions with a known subscription and customer).
-    #[arg(long, env = "MIN_INTEGRITY", default_value_t = QualityThresholds::default().integrity, value_name = "PCT")]
-    pub min_integrity: Pct,
-    /// Minimum timeliness (freshness of the latest transaction).
-    #[arg(long, env = "MIN_TIMELINESS", default_value_t = QualityThresholds::default().timeliness, value_name = "PCT")]
-    pub min_timeliness: Pct,
+    /// `--min-quality-score` and one `--min-<dimension>` per dimension.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
     /// Refuse the run (nothing committed, exit 3) when a dimension is below its minimum.
     #[arg(long, env = "STRICT_QUALITY")]
     pub strict_quality: bool,
