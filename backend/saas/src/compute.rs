@@ -21,6 +21,10 @@ use crate::interval::{choose, IntervalSource};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
+mod rounding;
+
+use rounding::div_round;
+
 /// Computes every figure of every currency in `invoices`. The §13
 /// invariants are checked: a violation is an [`SaasError::Invariant`] naming
 /// the month and currency.
@@ -425,21 +429,6 @@ fn add_customer(sums: &mut Sums, row: &[i64], censored: bool) {
                 cell.2 += base;
             }
         }
-    }
-}
-
-/// `num / den` rounded half away from zero (`den` > 0 or < 0, never 0).
-pub(crate) fn div_round(num: i128, den: i128) -> i128 {
-    let q = num / den;
-    let r = num % den;
-    if 2 * r.abs() >= den.abs() {
-        if (num < 0) == (den < 0) {
-            q + 1
-        } else {
-            q - 1
-        }
-    } else {
-        q
     }
 }
 
