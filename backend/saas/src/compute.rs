@@ -21,8 +21,10 @@ use crate::interval::{choose, IntervalSource};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
+mod billed;
 mod rounding;
 
+use billed::{bill, Billed};
 use rounding::div_round;
 
 /// Computes every figure of every currency in `invoices`. The §13
@@ -101,17 +103,6 @@ struct Context<'a> {
     /// W0 of §4: 00:00 on the first day of the first month.
     window_start: DateTime<Utc>,
     window: SaasWindow,
-}
-
-/// Billed amounts of one month (§10).
-#[derive(Default, Clone)]
-struct Billed {
-    recurring: (i128, u64),
-    one_off: (i128, u64),
-    zero: u64,
-    refunds: (i128, u64),
-    total: i128,
-    invoices: u64,
 }
 
 /// Index of each movement in the per-month arrays.
@@ -344,29 +335,6 @@ impl Context<'_> {
             minor / factor + i128::from(minor % factor > 0)
         }
     }
-}
-
-/// §10: adds one invoice (of any kind) to the billed amounts of its
-/// calendar month (`month` in the window; the open month is not reported).
-fn bill(billed: &mut [Billed], inv: &Invoice, month: i64, minor: i64) {
-    let Some(b) = usize::try_from(month).ok().and_then(|m| billed.get_mut(m)) else {
-        return;
-    };
-    let amount = i128::from(minor);
-    b.total += amount;
-    b.invoices += 1;
-    let slot = if minor > 0 && !inv.subscription_id.is_empty() {
-        &mut b.recurring
-    } else if minor > 0 {
-        &mut b.one_off
-    } else if minor == 0 {
-        b.zero += 1;
-        return;
-    } else {
-        &mut b.refunds
-    };
-    slot.0 += amount;
-    slot.1 += 1;
 }
 
 /// Adds one customer's MRR at every close to the sums: MRR, customers,
