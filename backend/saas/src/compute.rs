@@ -23,9 +23,11 @@ use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
 mod rounding;
+mod sums;
 
-use billed::{bill, Billed};
+use billed::bill;
 use rounding::div_round;
+use sums::{Sums, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, TRAILING};
 
 /// Computes every figure of every currency in `invoices`. The §13
 /// invariants are checked: a violation is an [`SaasError::Invariant`] naming
@@ -103,58 +105,6 @@ struct Context<'a> {
     /// W0 of §4: 00:00 on the first day of the first month.
     window_start: DateTime<Utc>,
     window: SaasWindow,
-}
-
-/// Index of each movement in the per-month arrays.
-const NEW: usize = 0;
-const EXPANSION: usize = 1;
-const CONTRACTION: usize = 2;
-const CHURN: usize = 3;
-const REACTIVATION: usize = 4;
-
-/// Trailing retention windows of §9.
-const TRAILING: [usize; 3] = [3, 6, 12];
-
-/// The sums of one currency, one entry per reported month (close).
-struct Sums {
-    mrr: Vec<i128>,
-    customers: Vec<u64>,
-    by_interval: Vec<Vec<(u32, i128)>>,
-    by_source: Vec<[i128; 6]>,
-    movement: Vec<[i128; 5]>,
-    movement_customers: Vec<[u64; 5]>,
-    left_censored: Vec<(i128, u64)>,
-    /// Σ over customers active at m−1 of MRR_c(m) and of min(MRR_c(m), MRR_c(m−1)).
-    nrr_num: Vec<i128>,
-    grr_num: Vec<i128>,
-    /// Per trailing window: (Σ MRR_c(m), Σ min, Σ MRR_c(m−n)) over customers active at m−n.
-    trailing: [Vec<(i128, i128, i128)>; 3],
-    /// Cohorts: size and MRR per cohort month; members active / their MRR per (cohort, month).
-    cohort_size: Vec<u64>,
-    cohort_active: Vec<u64>,
-    cohort_mrr: Vec<i128>,
-    billed: Vec<Billed>,
-}
-
-impl Sums {
-    fn new(n: usize) -> Sums {
-        Sums {
-            mrr: vec![0; n],
-            customers: vec![0; n],
-            by_interval: vec![Vec::new(); n],
-            by_source: vec![[0; 6]; n],
-            movement: vec![[0; 5]; n],
-            movement_customers: vec![[0; 5]; n],
-            left_censored: vec![(0, 0); n],
-            nrr_num: vec![0; n],
-            grr_num: vec![0; n],
-            trailing: [vec![(0, 0, 0); n], vec![(0, 0, 0); n], vec![(0, 0, 0); n]],
-            cohort_size: vec![0; n],
-            cohort_active: vec![0; n * n],
-            cohort_mrr: vec![0; n * n],
-            billed: vec![Billed::default(); n],
-        }
-    }
 }
 
 /// One recurring invoice of the subscription being read.
