@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Money, Percent, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
+    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
     SaasMovementCustomers, SaasMovements, SaasMrrBySource, SaasWindow,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,10 +22,12 @@ use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
+mod output;
 mod rounding;
 mod sums;
 
 use billed::bill;
+use output::Output;
 use rounding::div_round;
 use sums::{Sums, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, TRAILING};
 
@@ -354,33 +356,10 @@ impl Context<'_> {
     /// The months and cohorts of one currency from its sums, with the §13 checks.
     fn report(&self, currency: &str, exponent: u8, s: &Sums) -> Result<(Vec<SaasMonth>, Vec<SaasCohort>), SaasError> {
         let n = self.n_months;
-        let label = |m: usize| month_label(self.first_month + m as i64);
-        let money = |v: i128, what: &'static str| {
-            i64::try_from(v)
-                .map(|minor| Money::new(minor, exponent))
-                .map_err(|_| SaasError::Overflow {
-                    currency: currency.to_owned(),
-                    what,
-                })
-        };
-        let fraction = |num: i128, den: i128, scale: i128, what: &'static str| -> Result<Option<i64>, SaasError> {
-            if den == 0 {
-                return Ok(None);
-            }
-            let v = num
-                .checked_mul(scale)
-                .map(|x| div_round(x, den))
-                .and_then(|v| i64::try_from(v).ok());
-            v.map(Some).ok_or_else(|| SaasError::Overflow {
-                currency: currency.to_owned(),
-                what,
-            })
-        };
-        let pct = |num: i128, den: i128, what| Ok::<_, SaasError>(fraction(num, den, 10_000, what)?.map(Percent));
-        let invariant = |m: usize, what: String| SaasError::Invariant {
-            month: label(m),
-            currency: currency.to_owned(),
-            what,
+        let out = Output {
+            currency,
+            exponent,
+            first_month: self.first_month,
         };
 
         let mut months = Vec::with_capacity(n);
@@ -390,36 +369,35 @@ impl Context<'_> {
             // §7 splits sum to MRR.
             let by_interval_sum: i128 = s.by_interval[m].iter().map(|(_, v)| v).sum();
             if by_interval_sum != mrr {
-                return Err(invariant(m, format!("MRR by interval {by_interval_sum} != MRR {mrr}")));
+                return Err(out.invariant(m, format!("MRR by interval {by_interval_sum} != MRR {mrr}")));
             }
             let by_source_sum: i128 = s.by_source[m].iter().sum();
             if by_source_sum != mrr {
-                return Err(invariant(
-                    m,
-                    format!("MRR by interval source {by_source_sum} != MRR {mrr}"),
-                ));
+                return Err(out.invariant(m, format!("MRR by interval source {by_source_sum} != MRR {mrr}")));
             }
             let b = &s.billed[m];
             if b.recurring.0 + b.one_off.0 + b.refunds.0 != b.total
                 || b.recurring.1 + b.one_off.1 + b.zero + b.refunds.1 != b.invoices
             {
-                return Err(invariant(m, "billed: recurring + one_off + refunds != total".into()));
+                return Err(out.invariant(m, "billed: recurring + one_off + refunds != total".into()));
             }
             let mut mrr_by_interval_months = BTreeMap::new();
             for &(k, v) in &s.by_interval[m] {
                 if v != 0 {
-                    mrr_by_interval_months.insert(k, money(v, "MRR by interval")?);
+                    mrr_by_interval_months.insert(k, out.money(v, "MRR by interval")?);
                 }
             }
             let src = &s.by_source[m];
             let mut row = SaasMonth {
-                month: label(m),
+                month: out.label(m),
                 warm_up: m + 1 < 3,
                 opening_complete_up_to_months: u32::try_from(m + 1).unwrap_or(u32::MAX),
-                mrr: money(mrr, "MRR")?,
-                arr: money(mrr * 12, "ARR")?,
+                mrr: out.money(mrr, "MRR")?,
+                arr: out.money(mrr * 12, "ARR")?,
                 customers,
-                arpa: fraction(mrr, i128::from(customers), 1, "ARPA")?.map(|v| Money::new(v, exponent)),
+                arpa: out
+                    .fraction(mrr, i128::from(customers), 1, "ARPA")?
+                    .map(|v| Money::new(v, exponent)),
                 movements: None,
                 movement_customers: None,
                 logo_churn_rate_pct: None,
@@ -437,28 +415,28 @@ impl Context<'_> {
                 mrr_growth_pct: None,
                 mrr_by_interval_months,
                 mrr_by_interval_source: SaasMrrBySource {
-                    observed_next: money(src[0], "MRR by source")?,
-                    catalogue_year: money(src[1], "MRR by source")?,
-                    observed_previous: money(src[2], "MRR by source")?,
-                    catalogue_month: money(src[3], "MRR by source")?,
-                    assumed_annual: money(src[4], "MRR by source")?,
-                    assumed_monthly: money(src[5], "MRR by source")?,
+                    observed_next: out.money(src[0], "MRR by source")?,
+                    catalogue_year: out.money(src[1], "MRR by source")?,
+                    observed_previous: out.money(src[2], "MRR by source")?,
+                    catalogue_month: out.money(src[3], "MRR by source")?,
+                    assumed_annual: out.money(src[4], "MRR by source")?,
+                    assumed_monthly: out.money(src[5], "MRR by source")?,
                 },
                 billed: SaasBilled {
                     recurring: SaasBilledAmount {
-                        amount: money(b.recurring.0, "billed")?,
+                        amount: out.money(b.recurring.0, "billed")?,
                         count: b.recurring.1,
                     },
                     one_off: SaasBilledAmount {
-                        amount: money(b.one_off.0, "billed")?,
+                        amount: out.money(b.one_off.0, "billed")?,
                         count: b.one_off.1,
                     },
                     zero_invoices: SaasBilledCount { count: b.zero },
                     refunds: SaasBilledAmount {
-                        amount: money(b.refunds.0, "billed")?,
+                        amount: out.money(b.refunds.0, "billed")?,
                         count: b.refunds.1,
                     },
-                    total: money(b.total, "billed")?,
+                    total: out.money(b.total, "billed")?,
                     invoices: b.invoices,
                 },
             };
@@ -467,7 +445,7 @@ impl Context<'_> {
                     continue;
                 }
                 let (num, grr, den) = s.trailing[t][m];
-                let (nrr, grr) = (pct(num, den, "trailing NRR")?, pct(grr, den, "trailing GRR")?);
+                let (nrr, grr) = (out.pct(num, den, "trailing NRR")?, out.pct(grr, den, "trailing GRR")?);
                 match back {
                     3 => (row.nrr_3m_pct, row.grr_3m_pct) = (nrr, grr),
                     6 => (row.nrr_6m_pct, row.grr_6m_pct) = (nrr, grr),
@@ -482,7 +460,7 @@ impl Context<'_> {
                     (mv[NEW], mv[EXPANSION], mv[CONTRACTION], mv[CHURN], mv[REACTIVATION]);
                 // §13: the identities of §8 and the bounds of the movements.
                 if mrr != prev + new + exp + react - con - churn {
-                    return Err(invariant(
+                    return Err(out.invariant(
                         m,
                         "MRR(m) != MRR(m-1) + new + expansion + reactivation - contraction - churn".into(),
                     ));
@@ -491,38 +469,29 @@ impl Context<'_> {
                     != i128::from(s.customers[m - 1]) + i128::from(mc[NEW]) + i128::from(mc[REACTIVATION])
                         - i128::from(mc[CHURN])
                 {
-                    return Err(invariant(
-                        m,
-                        "customers(m) != customers(m-1) + new + reactivated - churned".into(),
-                    ));
+                    return Err(out.invariant(m, "customers(m) != customers(m-1) + new + reactivated - churned".into()));
                 }
                 if mv.iter().any(|&v| v < 0) {
-                    return Err(invariant(m, "a movement is negative".into()));
+                    return Err(out.invariant(m, "a movement is negative".into()));
                 }
                 if churn + con > prev {
-                    return Err(invariant(m, "churn + contraction exceed MRR(m-1)".into()));
+                    return Err(out.invariant(m, "churn + contraction exceed MRR(m-1)".into()));
                 }
                 if s.nrr_num[m] != prev + exp - con - churn {
-                    return Err(invariant(
-                        m,
-                        "NRR from movements differs from NRR from customers".into(),
-                    ));
+                    return Err(out.invariant(m, "NRR from movements differs from NRR from customers".into()));
                 }
                 if s.grr_num[m] != prev - con - churn {
-                    return Err(invariant(
-                        m,
-                        "GRR from movements differs from GRR from customers".into(),
-                    ));
+                    return Err(out.invariant(m, "GRR from movements differs from GRR from customers".into()));
                 }
                 let (lc_mrr, lc_n) = s.left_censored[m];
                 row.movements = Some(SaasMovements {
-                    new: money(new, "new")?,
-                    expansion: money(exp, "expansion")?,
-                    contraction: money(con, "contraction")?,
-                    churn: money(churn, "churn")?,
-                    reactivation: money(react, "reactivation")?,
-                    net_new: money(mrr - prev, "net new")?,
-                    new_left_censored: money(lc_mrr, "new left-censored")?,
+                    new: out.money(new, "new")?,
+                    expansion: out.money(exp, "expansion")?,
+                    contraction: out.money(con, "contraction")?,
+                    churn: out.money(churn, "churn")?,
+                    reactivation: out.money(react, "reactivation")?,
+                    net_new: out.money(mrr - prev, "net new")?,
+                    new_left_censored: out.money(lc_mrr, "new left-censored")?,
                 });
                 row.movement_customers = Some(SaasMovementCustomers {
                     new: mc[NEW],
@@ -532,13 +501,16 @@ impl Context<'_> {
                     reactivation: mc[REACTIVATION],
                     new_left_censored: lc_n,
                 });
-                row.logo_churn_rate_pct = pct(i128::from(mc[CHURN]), i128::from(s.customers[m - 1]), "logo churn")?;
-                row.gross_mrr_churn_rate_pct = pct(churn + con, prev, "gross MRR churn")?;
-                row.net_mrr_churn_rate_pct = pct(churn + con - exp - react, prev, "net MRR churn")?;
-                row.nrr_pct = pct(prev + exp - con - churn, prev, "NRR")?;
-                row.grr_pct = pct(prev - con - churn, prev, "GRR")?;
-                row.quick_ratio = fraction(new + exp + react, churn + con, 100, "quick ratio")?.map(Ratio);
-                row.mrr_growth_pct = pct(mrr - prev, prev, "MRR growth")?;
+                row.logo_churn_rate_pct =
+                    out.pct(i128::from(mc[CHURN]), i128::from(s.customers[m - 1]), "logo churn")?;
+                row.gross_mrr_churn_rate_pct = out.pct(churn + con, prev, "gross MRR churn")?;
+                row.net_mrr_churn_rate_pct = out.pct(churn + con - exp - react, prev, "net MRR churn")?;
+                row.nrr_pct = out.pct(prev + exp - con - churn, prev, "NRR")?;
+                row.grr_pct = out.pct(prev - con - churn, prev, "GRR")?;
+                row.quick_ratio = out
+                    .fraction(new + exp + react, churn + con, 100, "quick ratio")?
+                    .map(Ratio);
+                row.mrr_growth_pct = out.pct(mrr - prev, prev, "MRR growth")?;
             }
             months.push(row);
         }
@@ -556,19 +528,19 @@ impl Context<'_> {
                 let active = s.cohort_active[c * n + m];
                 let mrr = s.cohort_mrr[c * n + m];
                 cells.push(SaasCohortCell {
-                    month: label(m),
+                    month: out.label(m),
                     months_since: u32::try_from(m - c).unwrap_or(u32::MAX),
                     active_customers: active,
-                    mrr: money(mrr, "cohort MRR")?,
-                    customer_retention_pct: pct(i128::from(active), i128::from(size), "customer retention")?,
-                    mrr_retention_pct: pct(mrr, base, "MRR retention")?,
+                    mrr: out.money(mrr, "cohort MRR")?,
+                    customer_retention_pct: out.pct(i128::from(active), i128::from(size), "customer retention")?,
+                    mrr_retention_pct: out.pct(mrr, base, "MRR retention")?,
                 });
             }
             cohorts.push(SaasCohort {
-                cohort: label(c),
+                cohort: out.label(c),
                 opening: c == 0,
                 customers: size,
-                mrr: money(base, "cohort MRR")?,
+                mrr: out.money(base, "cohort MRR")?,
                 cells,
             });
         }
@@ -586,7 +558,7 @@ impl Context<'_> {
             let active: u64 = (0..=m).map(|c| s.cohort_active[c * n + m]).sum();
             let mrr: i128 = (0..=m).map(|c| s.cohort_mrr[c * n + m]).sum();
             if active != s.customers[m] || mrr != s.mrr[m] {
-                return Err(invariant(m, "cohort sums differ from customers or MRR".into()));
+                return Err(out.invariant(m, "cohort sums differ from customers or MRR".into()));
             }
         }
         Ok((months, cohorts))
