@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
-    SaasMovementCustomers, SaasMovements, SaasMrrBySource, SaasWindow,
+    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMovementCustomers,
+    SaasMovements, SaasMrrBySource, SaasWindow,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -22,11 +22,13 @@ use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
+mod cohorts;
 mod output;
 mod rounding;
 mod sums;
 
 use billed::bill;
+use cohorts::cohorts;
 use output::Output;
 use rounding::div_round;
 use sums::{Sums, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, TRAILING};
@@ -515,52 +517,7 @@ impl Context<'_> {
             months.push(row);
         }
 
-        // §11 cohorts and their sums.
-        let mut cohorts = Vec::new();
-        for c in 0..n {
-            let size = s.cohort_size[c];
-            if size == 0 {
-                continue;
-            }
-            let base = s.cohort_mrr[c * n + c];
-            let mut cells = Vec::with_capacity(n - c);
-            for m in c..n {
-                let active = s.cohort_active[c * n + m];
-                let mrr = s.cohort_mrr[c * n + m];
-                cells.push(SaasCohortCell {
-                    month: out.label(m),
-                    months_since: u32::try_from(m - c).unwrap_or(u32::MAX),
-                    active_customers: active,
-                    mrr: out.money(mrr, "cohort MRR")?,
-                    customer_retention_pct: out.pct(i128::from(active), i128::from(size), "customer retention")?,
-                    mrr_retention_pct: out.pct(mrr, base, "MRR retention")?,
-                });
-            }
-            cohorts.push(SaasCohort {
-                cohort: out.label(c),
-                opening: c == 0,
-                customers: size,
-                mrr: out.money(base, "cohort MRR")?,
-                cells,
-            });
-        }
-        let ever: u64 = s.cohort_size.iter().sum();
-        let entered: u64 = s.customers.first().copied().unwrap_or(0)
-            + s.movement_customers.iter().skip(1).map(|c| c[NEW]).sum::<u64>();
-        if ever != entered {
-            return Err(SaasError::Invariant {
-                month: self.window.closed_months.last().cloned().unwrap_or_default(),
-                currency: currency.to_owned(),
-                what: format!("cohort sizes {ever} != opening customers + new customers {entered}"),
-            });
-        }
-        for m in 0..n {
-            let active: u64 = (0..=m).map(|c| s.cohort_active[c * n + m]).sum();
-            let mrr: i128 = (0..=m).map(|c| s.cohort_mrr[c * n + m]).sum();
-            if active != s.customers[m] || mrr != s.mrr[m] {
-                return Err(out.invariant(m, "cohort sums differ from customers or MRR".into()));
-            }
-        }
+        let cohorts = cohorts(&out, s)?;
         Ok((months, cohorts))
     }
 }
