@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMovementCustomers,
-    SaasMovements, SaasMrrBySource, SaasWindow,
+    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -23,6 +22,7 @@ use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
 mod cohorts;
+mod movements;
 mod output;
 mod rounding;
 mod sums;
@@ -460,49 +460,10 @@ impl Context<'_> {
                 let mc = &s.movement_customers[m];
                 let (new, exp, con, churn, react) =
                     (mv[NEW], mv[EXPANSION], mv[CONTRACTION], mv[CHURN], mv[REACTIVATION]);
-                // §13: the identities of §8 and the bounds of the movements.
-                if mrr != prev + new + exp + react - con - churn {
-                    return Err(out.invariant(
-                        m,
-                        "MRR(m) != MRR(m-1) + new + expansion + reactivation - contraction - churn".into(),
-                    ));
-                }
-                if i128::from(customers)
-                    != i128::from(s.customers[m - 1]) + i128::from(mc[NEW]) + i128::from(mc[REACTIVATION])
-                        - i128::from(mc[CHURN])
-                {
-                    return Err(out.invariant(m, "customers(m) != customers(m-1) + new + reactivated - churned".into()));
-                }
-                if mv.iter().any(|&v| v < 0) {
-                    return Err(out.invariant(m, "a movement is negative".into()));
-                }
-                if churn + con > prev {
-                    return Err(out.invariant(m, "churn + contraction exceed MRR(m-1)".into()));
-                }
-                if s.nrr_num[m] != prev + exp - con - churn {
-                    return Err(out.invariant(m, "NRR from movements differs from NRR from customers".into()));
-                }
-                if s.grr_num[m] != prev - con - churn {
-                    return Err(out.invariant(m, "GRR from movements differs from GRR from customers".into()));
-                }
-                let (lc_mrr, lc_n) = s.left_censored[m];
-                row.movements = Some(SaasMovements {
-                    new: out.money(new, "new")?,
-                    expansion: out.money(exp, "expansion")?,
-                    contraction: out.money(con, "contraction")?,
-                    churn: out.money(churn, "churn")?,
-                    reactivation: out.money(react, "reactivation")?,
-                    net_new: out.money(mrr - prev, "net new")?,
-                    new_left_censored: out.money(lc_mrr, "new left-censored")?,
-                });
-                row.movement_customers = Some(SaasMovementCustomers {
-                    new: mc[NEW],
-                    expansion: mc[EXPANSION],
-                    contraction: mc[CONTRACTION],
-                    churn: mc[CHURN],
-                    reactivation: mc[REACTIVATION],
-                    new_left_censored: lc_n,
-                });
+                movements::check(&out, s, m)?;
+                let (amounts, counts) = movements::movements(&out, s, m)?;
+                row.movements = Some(amounts);
+                row.movement_customers = Some(counts);
                 row.logo_churn_rate_pct =
                     out.pct(i128::from(mc[CHURN]), i128::from(s.customers[m - 1]), "logo churn")?;
                 row.gross_mrr_churn_rate_pct = out.pct(churn + con, prev, "gross MRR churn")?;
