@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Money, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow,
+    Money, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -24,6 +24,7 @@ mod billed;
 mod cohorts;
 mod movements;
 mod output;
+mod rates;
 mod rounding;
 mod sums;
 
@@ -442,38 +443,13 @@ impl Context<'_> {
                     invoices: b.invoices,
                 },
             };
-            for (t, &back) in TRAILING.iter().enumerate() {
-                if m < back {
-                    continue;
-                }
-                let (num, grr, den) = s.trailing[t][m];
-                let (nrr, grr) = (out.pct(num, den, "trailing NRR")?, out.pct(grr, den, "trailing GRR")?);
-                match back {
-                    3 => (row.nrr_3m_pct, row.grr_3m_pct) = (nrr, grr),
-                    6 => (row.nrr_6m_pct, row.grr_6m_pct) = (nrr, grr),
-                    _ => (row.nrr_12m_pct, row.grr_12m_pct) = (nrr, grr),
-                }
-            }
+            rates::trailing(&out, s, m, &mut row)?;
             if m > 0 {
-                let prev = s.mrr[m - 1];
-                let mv = &s.movement[m];
-                let mc = &s.movement_customers[m];
-                let (new, exp, con, churn, react) =
-                    (mv[NEW], mv[EXPANSION], mv[CONTRACTION], mv[CHURN], mv[REACTIVATION]);
                 movements::check(&out, s, m)?;
                 let (amounts, counts) = movements::movements(&out, s, m)?;
                 row.movements = Some(amounts);
                 row.movement_customers = Some(counts);
-                row.logo_churn_rate_pct =
-                    out.pct(i128::from(mc[CHURN]), i128::from(s.customers[m - 1]), "logo churn")?;
-                row.gross_mrr_churn_rate_pct = out.pct(churn + con, prev, "gross MRR churn")?;
-                row.net_mrr_churn_rate_pct = out.pct(churn + con - exp - react, prev, "net MRR churn")?;
-                row.nrr_pct = out.pct(prev + exp - con - churn, prev, "NRR")?;
-                row.grr_pct = out.pct(prev - con - churn, prev, "GRR")?;
-                row.quick_ratio = out
-                    .fraction(new + exp + react, churn + con, 100, "quick ratio")?
-                    .map(Ratio);
-                row.mrr_growth_pct = out.pct(mrr - prev, prev, "MRR growth")?;
+                rates::one_month(&out, s, m, &mut row)?;
             }
             months.push(row);
         }
