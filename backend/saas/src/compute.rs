@@ -9,9 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use api_types::{
-    Money, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow,
-};
+use api_types::{Money, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::calendar::{add_days, add_months, month_index, month_label, month_start, MonthIndex};
@@ -378,12 +376,7 @@ impl Context<'_> {
             if by_source_sum != mrr {
                 return Err(out.invariant(m, format!("MRR by interval source {by_source_sum} != MRR {mrr}")));
             }
-            let b = &s.billed[m];
-            if b.recurring.0 + b.one_off.0 + b.refunds.0 != b.total
-                || b.recurring.1 + b.one_off.1 + b.zero + b.refunds.1 != b.invoices
-            {
-                return Err(out.invariant(m, "billed: recurring + one_off + refunds != total".into()));
-            }
+            s.billed[m].check(&out, m)?;
             let mut mrr_by_interval_months = BTreeMap::new();
             for &(k, v) in &s.by_interval[m] {
                 if v != 0 {
@@ -425,23 +418,7 @@ impl Context<'_> {
                     assumed_annual: out.money(src[4], "MRR by source")?,
                     assumed_monthly: out.money(src[5], "MRR by source")?,
                 },
-                billed: SaasBilled {
-                    recurring: SaasBilledAmount {
-                        amount: out.money(b.recurring.0, "billed")?,
-                        count: b.recurring.1,
-                    },
-                    one_off: SaasBilledAmount {
-                        amount: out.money(b.one_off.0, "billed")?,
-                        count: b.one_off.1,
-                    },
-                    zero_invoices: SaasBilledCount { count: b.zero },
-                    refunds: SaasBilledAmount {
-                        amount: out.money(b.refunds.0, "billed")?,
-                        count: b.refunds.1,
-                    },
-                    total: out.money(b.total, "billed")?,
-                    invoices: b.invoices,
-                },
+                billed: s.billed[m].to_api(&out)?,
             };
             rates::trailing(&out, s, m, &mut row)?;
             if m > 0 {
