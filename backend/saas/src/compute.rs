@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use api_types::{Money, SaasCohort, SaasMonth, SaasMrrBySource, SaasWindow};
+use api_types::{Money, SaasCohort, SaasMonth, SaasWindow};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::calendar::{add_days, add_months, month_index, month_label, month_start, MonthIndex};
@@ -20,6 +20,7 @@ use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
 mod cohorts;
+mod month;
 mod movements;
 mod output;
 mod rates;
@@ -28,6 +29,7 @@ mod sums;
 
 use billed::bill;
 use cohorts::cohorts;
+use month::month;
 use output::Output;
 use rounding::div_round;
 use sums::{Sums, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, TRAILING};
@@ -356,81 +358,14 @@ fn add_customer(sums: &mut Sums, row: &[i64], censored: bool) {
 impl Context<'_> {
     /// The months and cohorts of one currency from its sums, with the §13 checks.
     fn report(&self, currency: &str, exponent: u8, s: &Sums) -> Result<(Vec<SaasMonth>, Vec<SaasCohort>), SaasError> {
-        let n = self.n_months;
         let out = Output {
             currency,
             exponent,
             first_month: self.first_month,
         };
-
-        let mut months = Vec::with_capacity(n);
-        for m in 0..n {
-            let mrr = s.mrr[m];
-            let customers = s.customers[m];
-            // §7 splits sum to MRR.
-            let by_interval_sum: i128 = s.by_interval[m].iter().map(|(_, v)| v).sum();
-            if by_interval_sum != mrr {
-                return Err(out.invariant(m, format!("MRR by interval {by_interval_sum} != MRR {mrr}")));
-            }
-            let by_source_sum: i128 = s.by_source[m].iter().sum();
-            if by_source_sum != mrr {
-                return Err(out.invariant(m, format!("MRR by interval source {by_source_sum} != MRR {mrr}")));
-            }
-            s.billed[m].check(&out, m)?;
-            let mut mrr_by_interval_months = BTreeMap::new();
-            for &(k, v) in &s.by_interval[m] {
-                if v != 0 {
-                    mrr_by_interval_months.insert(k, out.money(v, "MRR by interval")?);
-                }
-            }
-            let src = &s.by_source[m];
-            let mut row = SaasMonth {
-                month: out.label(m),
-                warm_up: m + 1 < 3,
-                opening_complete_up_to_months: u32::try_from(m + 1).unwrap_or(u32::MAX),
-                mrr: out.money(mrr, "MRR")?,
-                arr: out.money(mrr * 12, "ARR")?,
-                customers,
-                arpa: out
-                    .fraction(mrr, i128::from(customers), 1, "ARPA")?
-                    .map(|v| Money::new(v, exponent)),
-                movements: None,
-                movement_customers: None,
-                logo_churn_rate_pct: None,
-                gross_mrr_churn_rate_pct: None,
-                net_mrr_churn_rate_pct: None,
-                nrr_pct: None,
-                grr_pct: None,
-                nrr_3m_pct: None,
-                grr_3m_pct: None,
-                nrr_6m_pct: None,
-                grr_6m_pct: None,
-                nrr_12m_pct: None,
-                grr_12m_pct: None,
-                quick_ratio: None,
-                mrr_growth_pct: None,
-                mrr_by_interval_months,
-                mrr_by_interval_source: SaasMrrBySource {
-                    observed_next: out.money(src[0], "MRR by source")?,
-                    catalogue_year: out.money(src[1], "MRR by source")?,
-                    observed_previous: out.money(src[2], "MRR by source")?,
-                    catalogue_month: out.money(src[3], "MRR by source")?,
-                    assumed_annual: out.money(src[4], "MRR by source")?,
-                    assumed_monthly: out.money(src[5], "MRR by source")?,
-                },
-                billed: s.billed[m].to_api(&out)?,
-            };
-            rates::trailing(&out, s, m, &mut row)?;
-            if m > 0 {
-                movements::check(&out, s, m)?;
-                let (amounts, counts) = movements::movements(&out, s, m)?;
-                row.movements = Some(amounts);
-                row.movement_customers = Some(counts);
-                rates::one_month(&out, s, m, &mut row)?;
-            }
-            months.push(row);
-        }
-
+        let months = (0..self.n_months)
+            .map(|m| month(&out, s, m))
+            .collect::<Result<_, _>>()?;
         let cohorts = cohorts(&out, s)?;
         Ok((months, cohorts))
     }
