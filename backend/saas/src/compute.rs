@@ -32,7 +32,7 @@ use cohorts::cohorts;
 use month::month;
 use output::Output;
 use rounding::div_round;
-use sums::{Sums, CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION, TRAILING};
+use sums::Sums;
 
 /// Computes every figure of every currency in `invoices`. The §13
 /// invariants are checked: a violation is an [`SaasError::Invariant`] naming
@@ -292,67 +292,16 @@ impl Context<'_> {
     }
 }
 
-/// Adds one customer's MRR at every close to the sums: MRR, customers,
-/// movements (§8), retention numerators (§9) and cohorts (§11).
+/// Adds one customer's MRR at every close to the sums: MRR, customers
+/// (§7), cohorts (§11), movements (§8) and retention numerators (§9).
 fn add_customer(sums: &mut Sums, row: &[i64], censored: bool) {
-    let n = row.len();
     let Some(cohort) = row.iter().position(|&v| v > 0) else {
         return;
     };
-    sums.cohort_size[cohort] += 1;
-    for (m, &q) in row.iter().enumerate() {
-        let q128 = i128::from(q);
-        sums.mrr[m] += q128;
-        if q > 0 {
-            sums.customers[m] += 1;
-        }
-        if m >= cohort {
-            sums.cohort_active[cohort * n + m] += u64::from(q > 0);
-            sums.cohort_mrr[cohort * n + m] += q128;
-        }
-        if m == 0 {
-            continue;
-        }
-        let p = row[m - 1];
-        let p128 = i128::from(p);
-        let movement = if p == 0 && q > 0 {
-            // Active at an earlier reported close: the cohort month is earlier.
-            if cohort < m {
-                Some((REACTIVATION, q128))
-            } else {
-                if censored {
-                    sums.left_censored[m].0 += q128;
-                    sums.left_censored[m].1 += 1;
-                }
-                Some((NEW, q128))
-            }
-        } else if p > 0 && q > p {
-            Some((EXPANSION, q128 - p128))
-        } else if p > 0 && q > 0 && q < p {
-            Some((CONTRACTION, p128 - q128))
-        } else if p > 0 && q == 0 {
-            Some((CHURN, p128))
-        } else {
-            None
-        };
-        if let Some((kind, amount)) = movement {
-            sums.movement[m][kind] += amount;
-            sums.movement_customers[m][kind] += 1;
-        }
-        if p > 0 {
-            sums.nrr_num[m] += q128;
-            sums.grr_num[m] += q128.min(p128);
-        }
-        for (t, &back) in TRAILING.iter().enumerate() {
-            if m >= back && row[m - back] > 0 {
-                let base = i128::from(row[m - back]);
-                let cell = &mut sums.trailing[t][m];
-                cell.0 += q128;
-                cell.1 += q128.min(base);
-                cell.2 += base;
-            }
-        }
-    }
+    month::add(sums, row);
+    cohorts::add(sums, row, cohort);
+    movements::add(sums, row, cohort, censored);
+    rates::add(sums, row);
 }
 
 impl Context<'_> {

@@ -60,3 +60,14 @@ pub(super) fn cohorts(out: &Output, s: &Sums) -> Result<Vec<SaasCohort>, SaasErr
     }
     Ok(cohorts)
 }
+
+/// Adds one customer to its cohort (`cohort`: its first month active at a
+/// close) and its activity at that close and every later one.
+pub(super) fn add(sums: &mut Sums, row: &[i64], cohort: usize) {
+    let n = row.len();
+    sums.cohort_size[cohort] += 1;
+    for (m, &q) in row.iter().enumerate().skip(cohort) {
+        sums.cohort_active[cohort * n + m] += u64::from(q > 0);
+        sums.cohort_mrr[cohort * n + m] += i128::from(q);
+    }
+}

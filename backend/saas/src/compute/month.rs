@@ -96,3 +96,14 @@ fn by_source(out: &Output, src: &[i128; 6]) -> Result<SaasMrrBySource, SaasError
         assumed_monthly: out.money(src[5], "MRR by source")?,
     })
 }
+
+/// Adds one customer's MRR at every close to the month's MRR and active
+/// customers.
+pub(super) fn add(sums: &mut Sums, row: &[i64]) {
+    for (m, &q) in row.iter().enumerate() {
+        sums.mrr[m] += i128::from(q);
+        if q > 0 {
+            sums.customers[m] += 1;
+        }
+    }
+}

@@ -66,3 +66,37 @@ pub(super) fn movements(out: &Output, s: &Sums, m: usize) -> Result<(SaasMovemen
     };
     Ok((amounts, customers))
 }
+
+/// Adds one customer's movement between each two consecutive closes
+/// (`cohort`: its first month active; `censored`: §4's left-censored new
+/// business).
+pub(super) fn add(sums: &mut Sums, row: &[i64], cohort: usize, censored: bool) {
+    for m in 1..row.len() {
+        let (p, q) = (row[m - 1], row[m]);
+        let (p128, q128) = (i128::from(p), i128::from(q));
+        let movement = if p == 0 && q > 0 {
+            // Active at an earlier reported close: the cohort month is earlier.
+            if cohort < m {
+                Some((REACTIVATION, q128))
+            } else {
+                if censored {
+                    sums.left_censored[m].0 += q128;
+                    sums.left_censored[m].1 += 1;
+                }
+                Some((NEW, q128))
+            }
+        } else if p > 0 && q > p {
+            Some((EXPANSION, q128 - p128))
+        } else if p > 0 && q > 0 && q < p {
+            Some((CONTRACTION, p128 - q128))
+        } else if p > 0 && q == 0 {
+            Some((CHURN, p128))
+        } else {
+            None
+        };
+        if let Some((kind, amount)) = movement {
+            sums.movement[m][kind] += amount;
+            sums.movement_customers[m][kind] += 1;
+        }
+    }
+}

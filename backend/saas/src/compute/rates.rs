@@ -44,3 +44,26 @@ pub(super) fn trailing(out: &Output, s: &Sums, m: usize, row: &mut SaasMonth) ->
     }
     Ok(())
 }
+
+/// Adds one customer's MRR to the retention numerators and bases: at each
+/// close, if it was active one month before (NRR, GRR) and n months before
+/// (the trailing windows).
+pub(super) fn add(sums: &mut Sums, row: &[i64]) {
+    for (m, &q) in row.iter().enumerate().skip(1) {
+        let q128 = i128::from(q);
+        let p = row[m - 1];
+        if p > 0 {
+            sums.nrr_num[m] += q128;
+            sums.grr_num[m] += q128.min(i128::from(p));
+        }
+        for (t, &back) in TRAILING.iter().enumerate() {
+            if m >= back && row[m - back] > 0 {
+                let base = i128::from(row[m - back]);
+                let cell = &mut sums.trailing[t][m];
+                cell.0 += q128;
+                cell.1 += q128.min(base);
+                cell.2 += base;
+            }
+        }
+    }
+}
