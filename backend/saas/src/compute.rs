@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use api_types::{Money, SaasCohort, SaasMonth, SaasWindow};
+use api_types::{SaasCohort, SaasMonth, SaasWindow};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::calendar::{add_days, add_months, month_index, month_label, month_start, MonthIndex};
+use crate::calendar::{month_index, month_label, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
-use crate::interval::{choose, IntervalSource};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
@@ -22,16 +21,16 @@ mod billed;
 mod cohorts;
 mod month;
 mod movements;
+mod mrr;
 mod output;
 mod rates;
 mod rounding;
 mod sums;
 
-use billed::bill;
 use cohorts::cohorts;
 use month::month;
+use mrr::{CustomerReader, Reading};
 use output::Output;
-use rounding::div_round;
 use sums::Sums;
 
 /// Computes every figure of every currency in `invoices`. The §13
@@ -112,152 +111,36 @@ struct Context<'a> {
     window: SaasWindow,
 }
 
-/// One recurring invoice of the subscription being read.
-struct Recurring<'a> {
-    invoice: &'a Invoice,
-    /// Its month's index in the window (0 = the first month).
-    month: i64,
-    minor: i64,
-    k: u32,
-    source: IntervalSource,
-    mrr: i64,
-}
-
 impl Context<'_> {
     /// The figures of one currency from its invoices in the reading order,
     /// their breaks and the largest exponent among them.
     fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
         let currency = group[0].currency.clone();
-        let n = self.n_months;
-        let overflow = |what| SaasError::Overflow {
-            currency: currency.clone(),
-            what,
-        };
-        let threshold = self.threshold_minor(exponent);
-        let minor_of = |inv: &Invoice| {
-            inv.amount
-                .with_exponent(exponent)
-                .map(Money::minor)
-                .ok_or_else(|| overflow("an invoice total"))
-        };
-        let out_of_range = |inv: &Invoice| SaasError::DateOutOfRange {
-            currency: currency.clone(),
-            transaction_id: inv.transaction_id.clone(),
-        };
-        let mut sums = Sums::new(n);
+        let mut sums = Sums::new(self.n_months);
         let mut customers = Vec::new();
         let mut customer_mrr: Vec<i64> = Vec::new();
         let mut left_censored = Vec::new();
-
-        // Buffers reused from customer to customer.
-        let mut row = vec![0i64; n];
-        let mut latest: Vec<Option<usize>> = vec![None; n];
-        let mut recurring: Vec<Recurring> = Vec::new();
-        let mut times = Vec::new();
-        let mut own_month_checks: Vec<(usize, &str)> = Vec::new();
-
+        let reading = Reading {
+            catalogue: self.catalogue,
+            grace_days: self.params.grace_days,
+            first_month: self.first_month,
+            window_start: self.window_start,
+            currency: &currency,
+            exponent,
+            threshold: self.threshold_minor(exponent),
+        };
+        let mut reader = CustomerReader::new(reading, self.n_months);
         for customer_run in runs(breaks, Break::Customer) {
             let customer = &group[customer_run.clone()];
-            row.fill(0);
-            own_month_checks.clear();
-            // (timestamp, transaction id, interval) of the customer's first recurring invoice.
-            let mut first: Option<(DateTime<Utc>, &str, u32)> = None;
-            for sub_run in runs(&breaks[customer_run], Break::Subscription) {
-                let subscription = &customer[sub_run];
-                let recurring_sub = !subscription[0].subscription_id.is_empty();
-                recurring.clear();
-                for &inv in subscription {
-                    let minor = minor_of(inv)?;
-                    let month = month_index(inv.timestamp) - self.first_month;
-                    bill(&mut sums.billed, inv, month, minor);
-                    if recurring_sub && minor > 0 {
-                        recurring.push(Recurring {
-                            invoice: inv,
-                            month,
-                            minor,
-                            k: 1,
-                            source: IntervalSource::AssumedMonthly,
-                            mrr: 0,
-                        });
-                    }
-                }
-                let sub_id = subscription[0].subscription_id.as_str();
-                if recurring.is_empty() {
-                    continue;
-                }
-                times.clear();
-                times.extend(recurring.iter().map(|r| r.invoice.timestamp));
-                let entry = self.catalogue.get(sub_id);
-                let (mut touched_lo, mut touched_hi) = (n, 0);
-                for (i, r) in recurring.iter_mut().enumerate() {
-                    let (k, source) = choose(&times, i, r.minor, entry, threshold);
-                    // §5: MRR = total / k rounded half up, once per invoice.
-                    r.k = k;
-                    r.source = source;
-                    r.mrr = div_round(i128::from(r.minor), i128::from(k)) as i64;
-                    let inv = r.invoice;
-                    let end = add_months(inv.timestamp, k).ok_or_else(|| out_of_range(inv))?;
-                    let grace_end = add_days(end, self.params.grace_days).ok_or_else(|| out_of_range(inv))?;
-                    // §6: it covers C(m) when t < C(m) <= end + grace: the closes
-                    // of its own month up to the month before grace_end's.
-                    let lo = r.month;
-                    let hi = (month_index(grace_end) - self.first_month).min(n as i64);
-                    let lo = usize::try_from(lo).unwrap_or(0);
-                    let hi = usize::try_from(hi).unwrap_or(0);
-                    // Invoices come in (timestamp, id) order: the later one wins.
-                    for slot in latest.iter_mut().take(hi).skip(lo) {
-                        *slot = Some(i);
-                    }
-                    if lo < hi {
-                        touched_lo = touched_lo.min(lo);
-                        touched_hi = touched_hi.max(hi);
-                    }
-                    if lo < n && r.mrr > 0 {
-                        own_month_checks.push((lo, inv.transaction_id.as_str()));
-                    }
-                }
-                let f = &recurring[0];
-                let candidate = (f.invoice.timestamp, f.invoice.transaction_id.as_str(), f.k);
-                if first.is_none_or(|(t, id, _)| (candidate.0, candidate.1.as_bytes()) < (t, id.as_bytes())) {
-                    first = Some(candidate);
-                }
-                for m in touched_lo..touched_hi {
-                    let Some(i) = latest[m].take() else { continue };
-                    let r = &recurring[i];
-                    row[m] = row[m].checked_add(r.mrr).ok_or_else(|| overflow("a customer's MRR"))?;
-                    let mrr = i128::from(r.mrr);
-                    match sums.by_interval[m].iter_mut().find(|(k, _)| *k == r.k) {
-                        Some((_, sum)) => *sum += mrr,
-                        None => sums.by_interval[m].push((r.k, mrr)),
-                    }
-                    sums.by_source[m][r.source.index()] += mrr;
-                }
-            }
-            // §13: every recurring invoice's customer is active at its month's close.
-            for &(m, transaction_id) in &own_month_checks {
-                if row[m] <= 0 {
-                    return Err(SaasError::Invariant {
-                        month: month_label(self.first_month + m as i64),
-                        currency,
-                        what: format!(
-                            "customer {} of recurring invoice {transaction_id} is not active at the month's close",
-                            customer[0].customer_id
-                        ),
-                    });
-                }
-            }
+            reader.read(customer, &breaks[customer_run], &mut sums)?;
+            let row = reader.row();
             if row.iter().all(|&v| v == 0) {
                 continue;
             }
-            // §4: a new customer whose first invoice falls within its own
-            // interval of the window's start may be renewing an older subscription.
-            let censored = match first {
-                Some((t, _, k)) => t < add_months(self.window_start, k).ok_or_else(|| out_of_range(customer[0]))?,
-                None => false,
-            };
-            add_customer(&mut sums, &row, censored);
+            let censored = reader.left_censored(customer[0])?;
+            add_customer(&mut sums, row, censored);
             customers.push(customer[0].customer_id.clone());
-            customer_mrr.extend_from_slice(&row);
+            customer_mrr.extend_from_slice(row);
             left_censored.push(censored);
         }
         let (months, cohorts) = self.report(&currency, exponent, &sums)?;
