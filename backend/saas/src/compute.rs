@@ -29,7 +29,7 @@ mod sums;
 
 use cohorts::cohorts;
 use month::month;
-use mrr::{CustomerReader, Reading};
+use mrr::{threshold_minor, CustomerReader, Reading};
 use output::Output;
 use sums::Sums;
 
@@ -127,7 +127,7 @@ impl Context<'_> {
             window_start: self.window_start,
             currency: &currency,
             exponent,
-            threshold: self.threshold_minor(exponent),
+            threshold: threshold_minor(self.params.annual_threshold, exponent),
         };
         let mut reader = CustomerReader::new(reading, self.n_months);
         for customer_run in runs(breaks, Break::Customer) {
@@ -156,22 +156,6 @@ impl Context<'_> {
             customer_mrr,
             left_censored,
         })
-    }
-
-    /// The threshold in the currency's minor units, exactly: the smallest
-    /// whole number of minor units at or above it (`2999.99` in yen is 3000
-    /// yen), so `total >= threshold` is the comparison of the exact decimals.
-    fn threshold_minor(&self, exponent: u8) -> i128 {
-        let threshold = self.params.annual_threshold;
-        let minor = i128::from(threshold.minor());
-        let (t, e) = (u32::from(threshold.exponent()), u32::from(exponent));
-        if t <= e {
-            // At most 10^18 × i64::MAX: within i128.
-            minor * 10i128.pow(e - t)
-        } else {
-            let factor = 10i128.pow(t - e);
-            minor / factor + i128::from(minor % factor > 0)
-        }
     }
 }
 

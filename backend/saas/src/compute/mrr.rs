@@ -51,6 +51,21 @@ impl Reading<'_> {
     }
 }
 
+/// The threshold in the currency's minor units, exactly: the smallest
+/// whole number of minor units at or above it (`2999.99` in yen is 3000
+/// yen), so `total >= threshold` is the comparison of the exact decimals.
+pub(super) fn threshold_minor(threshold: Money, exponent: u8) -> i128 {
+    let minor = i128::from(threshold.minor());
+    let (t, e) = (u32::from(threshold.exponent()), u32::from(exponent));
+    if t <= e {
+        // At most 10^18 × i64::MAX: within i128.
+        minor * 10i128.pow(e - t)
+    } else {
+        let factor = 10i128.pow(t - e);
+        minor / factor + i128::from(minor % factor > 0)
+    }
+}
+
 /// One recurring invoice of the subscription being read.
 struct Recurring<'a> {
     invoice: &'a Invoice,
