@@ -6,6 +6,14 @@
 //! Sums are kept in `i128` (no sum of 64-bit values over any realistic
 //! number of invoices can leave it) and converted back with a check, so an
 //! overflow is an error, never a wrapped figure.
+//!
+//! One submodule per section of the spec, each owning both its part of the
+//! reading and its part of the report: [`mrr`] reads a customer's MRR at
+//! every close (§5–§6); [`month`](mod@month) a month's MRR, ARPA and splits
+//! (§7); [`movements`] (§8); [`rates`] (§9); [`billed`] (§10);
+//! [`cohorts`](mod@cohorts) (§11). [`sums`] holds what they share;
+//! [`output`] turns sums into money and percentages with [`rounding`]'s one
+//! rule (§1).
 
 use std::collections::BTreeMap;
 
