@@ -26,7 +26,8 @@ fn help(m: Measure) -> String {
     }
 }
 
-/// A percentage as the options take it: `90`, `99.5` (no `%`).
+/// A percentage as the README's thresholds table writes it: `90`, `99.5` (no `%`).
+#[cfg(test)]
 fn plain(p: Pct) -> String {
     p.to_string().trim_end_matches('%').to_owned()
 }
