@@ -7,14 +7,18 @@
 //! that many decimals (`"1234.50"` usd, `"1500"` jpy, `"12.345"` kwd): exact to
 //! the minor unit, no binary floating point.
 
+mod dimension;
 mod ingests;
 mod money;
+mod quality;
 mod reports;
 mod saas;
 mod session;
 
+pub use dimension::*;
 pub use ingests::*;
 pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError, Percent};
+pub use quality::*;
 pub use reports::*;
 pub use saas::*;
 pub use session::*;

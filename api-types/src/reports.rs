@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Money, Percent};
+use crate::{Money, Percent, QualityAlert, QualityScore};
 
 /// The calendar months a report covers: `from` ..= `to` (`YYYY-MM`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,31 +234,6 @@ pub struct Freshness {
     pub days_since_latest_transaction: Option<i64>,
 }
 
-/// The quality dimensions of one run, each a percentage (exact ratio, rounded
-/// half-up to two decimals; 100 when its denominator is zero). See the README
-/// for the exact definitions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct QualityScore {
-    /// The mean of the six dimensions (of their exact values, then rounded).
-    pub overall: Percent,
-    /// Customers with both a name and an e-mail, of all customers.
-    pub completeness: Percent,
-    /// Rows not rejected, of the rows read in the three files.
-    pub validity: Percent,
-    /// Transaction rows neither exact duplicates nor sharing an id with
-    /// different content, of the transaction rows read.
-    pub uniqueness: Percent,
-    /// Customers of the users files without conflicting names or e-mails.
-    pub consistency: Percent,
-    /// Loaded transactions with a known subscription and a customer of the
-    /// users files (referential integrity), of the loaded transactions.
-    pub integrity: Percent,
-    /// 100 while the latest transaction is at most the freshness target old
-    /// at the end of the run, falling to 0 at twice that.
-    pub timeliness: Percent,
-}
-
 /// Rows of one run's three files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -269,17 +244,6 @@ pub struct QualityRows {
     pub succeeded: i64,
     /// Rows rejected.
     pub failed: i64,
-}
-
-/// A dimension (or the overall score) below its threshold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct QualityAlert {
-    /// `overall`, `completeness`, `validity`, `uniqueness`, `consistency`,
-    /// `integrity` or `timeliness`.
-    pub dimension: String,
-    pub value: Percent,
-    pub threshold: Percent,
 }
 
 /// `GET /quality`: data-quality checks of the loaded data.
@@ -352,10 +316,18 @@ pub struct QualityHistoryRun {
     pub finished_at: String,
     /// `replace` or `append`.
     pub mode: String,
-    pub rows: QualityRows,
-    pub score: QualityScore,
+    /// Absent when the run's stored figures cannot be read (see `unreadable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<QualityRows>,
+    /// Absent when the run's stored figures cannot be read (see `unreadable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<QualityScore>,
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
+    /// Present only for a run whose stored figures cannot be read (written by
+    /// another version, or edited): why it is a gap in the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// `GET /quality/history`: the quality of every successful run, oldest first.

@@ -2,9 +2,12 @@
 //! [`domain`], [`store`], [`etl`], [`reports`] and [`server`].
 
 pub mod cli;
+pub mod command_error;
 pub mod configuration;
 pub mod health_probe;
 pub mod memory;
+pub mod quality_thresholds;
+pub mod settings;
 
 // The crates below the application, under the paths they had as modules.
 pub use domain;

@@ -2,100 +2,39 @@
 //! names, which of them are below their minimum, the overall score's change
 //! since the run before, and the alerts as sentences.
 
+pub use api_types::{Dimension, Measure};
 use api_types::{Percent, QualityAlert, QualityHistoryRun, QualityReport, QualityScore};
 
-/// What `GET /quality` scores, in the order the page lists it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
-    Overall,
-    Completeness,
-    Validity,
-    Uniqueness,
-    Consistency,
-    Integrity,
-    Timeliness,
+/// What the page reads of a [`Measure`] (the overall score or a dimension;
+/// the enum and its names come from the API's types).
+pub trait Scored: Copy {
+    /// Its value in a score.
+    fn of(self, s: &QualityScore) -> Percent;
+    /// Its alert among a run's alerts: it was below its minimum.
+    fn alert(self, alerts: &[QualityAlert]) -> Option<&QualityAlert>;
+    /// Its value in `q`'s score `s` against its minimum: `/quality`'s
+    /// `thresholds`, else the one its alert names.
+    fn standing(self, s: &QualityScore, q: &QualityReport) -> Standing;
 }
 
-impl Dimension {
-    /// The six dimensions the overall score is the mean of.
-    pub const SIX: [Dimension; 6] = [
-        Dimension::Completeness,
-        Dimension::Validity,
-        Dimension::Uniqueness,
-        Dimension::Consistency,
-        Dimension::Integrity,
-        Dimension::Timeliness,
-    ];
+impl Scored for Measure {
+    fn of(self, s: &QualityScore) -> Percent {
+        s.get(self)
+    }
 
-    /// The overall score, then the six.
-    pub const ALL: [Dimension; 7] = [
-        Dimension::Overall,
-        Dimension::Completeness,
-        Dimension::Validity,
-        Dimension::Uniqueness,
-        Dimension::Consistency,
-        Dimension::Integrity,
-        Dimension::Timeliness,
-    ];
+    fn alert(self, alerts: &[QualityAlert]) -> Option<&QualityAlert> {
+        alerts.iter().find(|a| a.dimension == self)
+    }
 
-    /// The API's name (`QualityAlert::dimension`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Dimension::Overall => "overall",
-            Dimension::Completeness => "completeness",
-            Dimension::Validity => "validity",
-            Dimension::Uniqueness => "uniqueness",
-            Dimension::Consistency => "consistency",
-            Dimension::Integrity => "integrity",
-            Dimension::Timeliness => "timeliness",
+    fn standing(self, s: &QualityScore, q: &QualityReport) -> Standing {
+        let value = self.of(s);
+        let alert = self.alert(&q.alerts);
+        let minimum = q.thresholds.as_ref().map(|t| self.of(t)).or(alert.map(|a| a.threshold));
+        Standing {
+            value,
+            minimum,
+            below: alert.is_some() || minimum.is_some_and(|m| value.hundredths() < m.hundredths()),
         }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Dimension::Overall => "Overall",
-            Dimension::Completeness => "Completeness",
-            Dimension::Validity => "Validity",
-            Dimension::Uniqueness => "Uniqueness",
-            Dimension::Consistency => "Consistency",
-            Dimension::Integrity => "Integrity",
-            Dimension::Timeliness => "Timeliness",
-        }
-    }
-
-    /// What the percentage counts (the API's definitions, shortened).
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Dimension::Overall => "the mean of the six dimensions",
-            Dimension::Completeness => "customers with both a name and an e-mail",
-            Dimension::Validity => "rows read and not rejected",
-            Dimension::Uniqueness => "transaction rows not repeated",
-            Dimension::Consistency => "customers without conflicting names or e-mails",
-            Dimension::Integrity => "transactions with a known subscription and customer",
-            Dimension::Timeliness => "freshness of the latest transaction",
-        }
-    }
-
-    pub fn of(self, s: &QualityScore) -> Percent {
-        match self {
-            Dimension::Overall => s.overall,
-            Dimension::Completeness => s.completeness,
-            Dimension::Validity => s.validity,
-            Dimension::Uniqueness => s.uniqueness,
-            Dimension::Consistency => s.consistency,
-            Dimension::Integrity => s.integrity,
-            Dimension::Timeliness => s.timeliness,
-        }
-    }
-
-    /// The dimension the API calls `key`.
-    pub fn from_key(key: &str) -> Option<Dimension> {
-        Dimension::ALL.into_iter().find(|d| d.key() == key)
-    }
-
-    /// The alert of this dimension among a run's alerts: it was below its minimum.
-    pub fn alert(self, alerts: &[QualityAlert]) -> Option<&QualityAlert> {
-        alerts.iter().find(|a| a.dimension == self.key())
     }
 }
 
@@ -107,21 +46,6 @@ pub struct Standing {
     /// server that did not report its thresholds, unless an alert names it.
     pub minimum: Option<Percent>,
     pub below: bool,
-}
-
-impl Dimension {
-    /// This dimension of `q` (scored `s`) against its minimum: `/quality`'s
-    /// `thresholds`, else the one its alert names.
-    pub fn standing(self, s: &QualityScore, q: &QualityReport) -> Standing {
-        let value = self.of(s);
-        let alert = self.alert(&q.alerts);
-        let minimum = q.thresholds.as_ref().map(|t| self.of(t)).or(alert.map(|a| a.threshold));
-        Standing {
-            value,
-            minimum,
-            below: alert.is_some() || minimum.is_some_and(|m| value.hundredths() < m.hundredths()),
-        }
-    }
 }
 
 impl Standing {
@@ -169,7 +93,8 @@ pub enum ScoreChange {
 }
 
 /// How the overall score `overall` of run `run_id` differs from the latest
-/// run before it in `history`. `/quality` describes the last run that changed
+/// run before it in `history` that has a score (a run whose figures cannot
+/// be read is skipped). `/quality` describes the last run that changed
 /// the data, which need not be the newest in the history (a run with nothing
 /// new to load is listed too), so the run before is looked up by id rather
 /// than taken as the history's second-to-last.
@@ -177,10 +102,11 @@ pub fn score_change(run_id: i64, overall: Percent, history: &[QualityHistoryRun]
     history
         .iter()
         .filter(|r| r.run_id < run_id)
-        .max_by_key(|r| r.run_id)
-        .map_or(ScoreChange::FirstRun, |before| ScoreChange::Since {
-            delta: Percent(overall.hundredths() - before.score.overall.hundredths()),
-            since: before.run_id,
+        .filter_map(|r| Some((r.run_id, r.score.as_ref()?.overall)))
+        .max_by_key(|(id, _)| *id)
+        .map_or(ScoreChange::FirstRun, |(since, before)| ScoreChange::Since {
+            delta: Percent(overall.hundredths() - before.hundredths()),
+            since,
         })
 }
 
@@ -208,10 +134,9 @@ impl ScoreChange {
 
 /// `"integrity 12.50% is below its minimum of 90.00%"`.
 pub fn alert_sentence(a: &QualityAlert) -> String {
-    let what = if a.dimension == Dimension::Overall.key() {
-        "the overall score"
-    } else {
-        a.dimension.as_str()
+    let what = match a.dimension {
+        Measure::Overall => "the overall score",
+        Measure::Dimension(d) => d.key(),
     };
     format!("{what} {}% is below its minimum of {}%", a.value, a.threshold)
 }
@@ -267,18 +192,27 @@ mod tests {
     #[test]
     fn dimensions_read_their_score_and_their_alert() {
         let s = score(7_857, 1_250);
-        assert_eq!(Dimension::Overall.of(&s), Percent(7_857));
-        assert_eq!(Dimension::Integrity.of(&s), Percent(1_250));
-        assert_eq!(Dimension::SIX.len() + 1, Dimension::ALL.len());
-        for d in Dimension::ALL {
-            assert_eq!(Dimension::from_key(d.key()), Some(d));
-        }
-        assert_eq!(Dimension::from_key("Integrity"), None);
+        assert_eq!(Measure::Overall.of(&s), Percent(7_857));
+        assert_eq!(Measure::Dimension(Dimension::Integrity).of(&s), Percent(1_250));
         let alerts = [alert("overall", 7_857, 8_000), alert("integrity", 1_250, 9_000)];
-        assert!(Dimension::Integrity.alert(&alerts).is_some());
-        assert!(Dimension::Overall.alert(&alerts).is_some());
-        assert!(Dimension::Validity.alert(&alerts).is_none());
+        assert!(Measure::Dimension(Dimension::Integrity).alert(&alerts).is_some());
+        assert!(Measure::Overall.alert(&alerts).is_some());
+        assert!(Measure::Dimension(Dimension::Validity).alert(&alerts).is_none());
         assert_eq!(pct_f64(Percent(8_621)), 86.21);
+    }
+
+    #[test]
+    fn a_run_without_figures_is_not_the_one_before() {
+        let mut gap = run(2, 0);
+        gap.score = None;
+        let history = [run(1, 7_000), gap];
+        assert_eq!(
+            score_change(3, Percent(7_100), &history),
+            ScoreChange::Since {
+                delta: Percent(100),
+                since: 1
+            }
+        );
     }
 
     #[test]
@@ -297,7 +231,7 @@ mod tests {
     fn every_dimension_has_its_minimum_from_the_thresholds() {
         let q = report();
         let s = score(7_857, 1_250);
-        let integrity = Dimension::Integrity.standing(&s, &q);
+        let integrity = Measure::Dimension(Dimension::Integrity).standing(&s, &q);
         assert_eq!(
             integrity,
             Standing {
@@ -310,7 +244,7 @@ mod tests {
         assert_eq!(integrity.minimum_text(), "90.00%, not met");
         assert_eq!(integrity.tooltip_line(), "Below its minimum of 90.00%");
         // Not alerted, yet its minimum is known: from the thresholds.
-        let validity = Dimension::Validity.standing(&s, &q);
+        let validity = Measure::Dimension(Dimension::Validity).standing(&s, &q);
         assert_eq!(validity.minimum, Some(Percent(8_000)));
         assert!(!validity.below);
         assert_eq!(validity.bar_text(), "86.21%");
@@ -318,13 +252,14 @@ mod tests {
         assert_eq!(validity.tooltip_line(), "At or above its minimum of 80.00%");
         // A value under its threshold is below it even without an alert.
         let stricter = QualityReport {
-            thresholds: Some(QualityScore {
-                validity: Percent(9_500),
-                ..thresholds()
+            thresholds: Some({
+                let mut t = thresholds();
+                t[Dimension::Validity] = Percent(9_500);
+                t
             }),
             ..report()
         };
-        assert!(Dimension::Validity.standing(&s, &stricter).below);
+        assert!(Measure::Dimension(Dimension::Validity).standing(&s, &stricter).below);
     }
 
     #[test]
@@ -334,8 +269,11 @@ mod tests {
             ..report()
         };
         let s = score(7_857, 1_250);
-        assert_eq!(Dimension::Integrity.standing(&s, &q).minimum, Some(Percent(9_000)));
-        let validity = Dimension::Validity.standing(&s, &q);
+        assert_eq!(
+            Measure::Dimension(Dimension::Integrity).standing(&s, &q).minimum,
+            Some(Percent(9_000))
+        );
+        let validity = Measure::Dimension(Dimension::Validity).standing(&s, &q);
         assert_eq!((validity.minimum, validity.below), (None, false));
         assert_eq!(validity.minimum_text(), "–");
         assert_eq!(validity.tooltip_line(), "No minimum reported");

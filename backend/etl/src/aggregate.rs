@@ -39,7 +39,7 @@ fn row(currency: Currency, month: Month, acc: &MonthAcc, active: i64) -> Monthly
 /// Adds `delta` to `total`, every figure checked.
 fn add(total: &mut MonthlyRow, delta: &MonthlyRow) -> Result<(), EtlError> {
     let overflow = || {
-        EtlError::Aborted(format!(
+        EtlError::Overflow(format!(
             "the {} figures of {} exceed the range of 64-bit minor units (cents)",
             total.currency, total.month
         ))

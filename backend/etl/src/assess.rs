@@ -68,7 +68,7 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
     );
     if c.options.strict_quality {
         refusals.extend(quality.alerts.iter().map(|a| Refusal::QualityBelowThreshold {
-            dimension: a.dimension.clone(),
+            dimension: a.dimension,
             value: a.value.to_string(),
             threshold: a.threshold.to_string(),
         }));
@@ -81,7 +81,7 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
         reasons: audit::reasons(&c.rejects),
         refusals,
         message: None,
-        quality: quality.score.clone(),
+        quality: quality.score,
         quality_alerts: quality.alerts.clone(),
         data_changed: !append || c.files.iter().any(|f| f.counts.loaded > 0),
         before,
@@ -133,7 +133,7 @@ fn state_after(c: &Counted<'_>, append: bool) -> Result<DataState, EtlError> {
     for (&(currency, _), acc) in &c.transactions.months {
         state
             .add_gross(currency.as_str(), acc.gross_cents)
-            .map_err(|e| EtlError::Aborted(format!("{}: {e}", transactions::FILE)))?;
+            .map_err(|e| EtlError::Overflow(format!("{}: {e}", transactions::FILE)))?;
     }
     Ok(state)
 }
@@ -168,7 +168,7 @@ mod tests {
 
     fn refusal() -> Refusal {
         Refusal::QualityBelowThreshold {
-            dimension: "validity".to_owned(),
+            dimension: api_types::Measure::Dimension(api_types::Dimension::Validity),
             value: "40.00".to_owned(),
             threshold: "50.00".to_owned(),
         }

@@ -31,8 +31,12 @@ pub enum EtlError {
     ReadOnly(String),
     #[error("the SQLite database file was deleted, moved or replaced while the run ran: nothing was committed (it would have gone into a file no one reads any more)")]
     DatabaseFileMoved,
-    #[error("database error while {during}: {message}")]
-    Database { during: &'static str, message: String },
+    #[error("database error while {during}: {source}")]
+    Database {
+        during: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("accounting check failed for {file}: {read} rows read but {loaded} loaded + {already_loaded} already loaded + {duplicates} duplicates + {rejected} rejected")]
     Accounting {
         file: &'static str,
@@ -42,20 +46,53 @@ pub enum EtlError {
         duplicates: u64,
         rejected: u64,
     },
+    /// A sum beyond 64-bit minor units (what, and of which figure).
     #[error("ingest aborted: {0}")]
-    Aborted(String),
+    Overflow(String),
+    /// What is stored cannot be built on (loaded by an older version, or unreadable).
+    #[error("ingest aborted: {0}")]
+    StoredState(String),
+    /// The file changed between the run's two passes over it.
+    #[error("ingest aborted: {file} changed while it was read ({before} data lines, then {after}): ingest a file that is no longer being written")]
+    FileChanged {
+        file: &'static str,
+        before: u64,
+        after: u64,
+    },
+    /// An append was given a folder without any of the three files.
+    #[error("ingest aborted: {dir} holds none of {files}: an append needs at least one of them")]
+    NothingToAppend { dir: String, files: String },
+    /// Loaded rows that break a foreign key (found before the commit).
+    #[error("ingest aborted: {0}")]
+    ForeignKey(String),
+    /// The PostgreSQL fact table's COPY, on its own connection, failed or stopped early.
+    #[error("ingest aborted: {0}")]
+    FactLoad(String),
+    /// A database this build does not load into.
+    #[error("ingest aborted: {0} is not supported")]
+    UnsupportedDatabase(&'static str),
+    /// A failure forced by a test hook (`fail_after_rows`).
+    #[error("ingest aborted: forced failure after {0} transactions (test hook)")]
+    TestHook(u64),
+    /// A broken invariant of the code itself: a bug, never the data's fault.
+    #[error("ingest aborted: {0}")]
+    Internal(String),
 }
 
 impl EtlError {
+    pub(crate) fn file_changed(file: &'static str, before: u64, after: u64) -> EtlError {
+        EtlError::FileChanged { file, before, after }
+    }
+
     pub(crate) fn db(during: &'static str) -> impl FnOnce(sqlx::Error) -> EtlError {
         move |e| EtlError::Database {
             during,
-            message: e.to_string(),
+            source: Box::new(e),
         }
     }
 }
 
 /// A worker thread of the run that panicked or was cancelled.
 pub(crate) fn join_error(e: tokio::task::JoinError) -> EtlError {
-    EtlError::Aborted(format!("a worker thread failed: {e}"))
+    EtlError::Internal(format!("a worker thread failed: {e}"))
 }

@@ -45,9 +45,7 @@ pub(crate) async fn load_transactions(
         written += batch.rows();
         loader.write_facts(batch).await?;
         if options.fail_after_rows.is_some_and(|limit| written >= limit) {
-            return Err(EtlError::Aborted(format!(
-                "forced failure after {written} transactions (test hook)"
-            )));
+            return Err(EtlError::TestHook(written));
         }
         if options.panic_after_rows.is_some_and(|limit| written >= limit) {
             panic!("forced panic after {written} transactions (test hook)");

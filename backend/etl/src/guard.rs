@@ -213,7 +213,7 @@ pub enum Refusal {
     },
     /// With `--strict-quality`: a quality dimension below its minimum.
     QualityBelowThreshold {
-        dimension: String,
+        dimension: api_types::Measure,
         value: String,
         threshold: String,
     },

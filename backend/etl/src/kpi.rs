@@ -1,8 +1,8 @@
-//! The quality KPIs of a run: six dimensions and their mean, each an exact
+//! The quality KPIs of a run: the dimensions ([`Dimension`]) and their mean, each an exact
 //! ratio of counts the ETL keeps, served rounded half-up to two decimals
 //! (the README states the definitions exactly as implemented here).
 
-use api_types::{Percent, QualityAlert, QualityRows, QualityScore};
+use api_types::{Dimension, Measure, PerDimension, Percent, QualityAlert, QualityRows, QualityScore};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use serde::Serialize;
@@ -55,39 +55,40 @@ fn hundredths(x: &BigRational) -> Percent {
     Percent(i64::try_from(floor).unwrap_or(i64::MAX))
 }
 
-/// The six dimensions and their mean.
-pub fn score(c: &KpiCounts) -> QualityScore {
-    let timeliness = match c.age_seconds {
-        None => ratio(100, 1),
-        Some(_) if c.sla_seconds <= 0 => ratio(100, 1),
-        Some(age) => {
-            let sla = i128::from(c.sla_seconds);
-            // 100 × clamp((2·sla − age) / sla, 0, 1)
-            let x = ratio(2 * sla - i128::from(age), sla);
-            let x = x.max(ratio(0, 1)).min(ratio(1, 1));
-            x * ratio(100, 1)
-        }
-    };
-    let dims = [
-        share(c.customers - c.customers_incomplete.min(c.customers), c.customers),
-        share(c.rows_read - c.rows_rejected.min(c.rows_read), c.rows_read),
-        share(c.tx_read.saturating_sub(c.tx_duplicates + c.tx_id_conflicts), c.tx_read),
-        share(
+/// A dimension's exact value from the run's counts. Each dimension's
+/// definition lives here, and only here (the README states it in words).
+fn value(d: Dimension, c: &KpiCounts) -> BigRational {
+    match d {
+        Dimension::Completeness => share(c.customers - c.customers_incomplete.min(c.customers), c.customers),
+        Dimension::Validity => share(c.rows_read - c.rows_rejected.min(c.rows_read), c.rows_read),
+        Dimension::Uniqueness => share(c.tx_read.saturating_sub(c.tx_duplicates + c.tx_id_conflicts), c.tx_read),
+        Dimension::Consistency => share(
             c.users_customers - c.users_conflicting.min(c.users_customers),
             c.users_customers,
         ),
-        share(c.tx_loaded - c.tx_unreferenced.min(c.tx_loaded), c.tx_loaded),
-        timeliness,
-    ];
-    let mean = dims.iter().fold(ratio(0, 1), |sum, d| sum + d) / ratio(6, 1);
+        Dimension::Integrity => share(c.tx_loaded - c.tx_unreferenced.min(c.tx_loaded), c.tx_loaded),
+        Dimension::Timeliness => match c.age_seconds {
+            None => ratio(100, 1),
+            Some(_) if c.sla_seconds <= 0 => ratio(100, 1),
+            Some(age) => {
+                let sla = i128::from(c.sla_seconds);
+                // 100 × clamp((2·sla − age) / sla, 0, 1)
+                let x = ratio(2 * sla - i128::from(age), sla);
+                let x = x.max(ratio(0, 1)).min(ratio(1, 1));
+                x * ratio(100, 1)
+            }
+        },
+    }
+}
+
+/// Every dimension, and their mean (of the exact values, then rounded).
+pub fn score(c: &KpiCounts) -> QualityScore {
+    let exact = PerDimension::from_fn(|d| value(d, c));
+    let sum = exact.iter().fold(ratio(0, 1), |sum, (_, v)| sum + v);
+    let count = i128::try_from(Dimension::COUNT).unwrap_or(i128::MAX);
     QualityScore {
-        overall: hundredths(&mean),
-        completeness: hundredths(&dims[0]),
-        validity: hundredths(&dims[1]),
-        uniqueness: hundredths(&dims[2]),
-        consistency: hundredths(&dims[3]),
-        integrity: hundredths(&dims[4]),
-        timeliness: hundredths(&dims[5]),
+        overall: hundredths(&(sum / ratio(count, 1))),
+        dimensions: exact.map(|_, v| hundredths(v)),
     }
 }
 
@@ -102,65 +103,76 @@ pub fn rows(c: &KpiCounts) -> QualityRows {
     }
 }
 
-/// The minimum of each dimension and of the overall score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The minimum of the overall score and of each dimension (`--min-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QualityThresholds {
     pub overall: Pct,
-    pub completeness: Pct,
-    pub validity: Pct,
-    pub uniqueness: Pct,
-    pub consistency: Pct,
-    pub integrity: Pct,
-    pub timeliness: Pct,
+    pub dimensions: PerDimension<Pct>,
 }
 
-impl Default for QualityThresholds {
-    fn default() -> Self {
-        Self {
-            overall: Pct::from_basis_points(8000),
-            completeness: Pct::from_basis_points(9000),
-            validity: Pct::from_basis_points(9500),
-            uniqueness: Pct::from_basis_points(9900),
-            consistency: Pct::from_basis_points(9500),
-            integrity: Pct::from_basis_points(9000),
-            timeliness: Pct::from_basis_points(5000),
+impl QualityThresholds {
+    /// The minimum of the overall score or of one dimension.
+    pub fn get(&self, m: Measure) -> Pct {
+        match m {
+            Measure::Overall => self.overall,
+            Measure::Dimension(d) => self.dimensions[d],
+        }
+    }
+
+    /// Sets the minimum of the overall score or of one dimension.
+    pub fn set(&mut self, m: Measure, min: Pct) {
+        match m {
+            Measure::Overall => self.overall = min,
+            Measure::Dimension(d) => self.dimensions[d] = min,
         }
     }
 }
 
-/// The dimensions below their thresholds, the overall score first.
+/// Each measure's default minimum, from the enum.
+impl Default for QualityThresholds {
+    fn default() -> Self {
+        let pct = |p: Percent| Pct::from_basis_points(u32::try_from(p.hundredths()).unwrap_or(0));
+        Self {
+            overall: pct(Measure::Overall.default_minimum()),
+            dimensions: PerDimension::from_fn(|d| pct(d.default_minimum())),
+        }
+    }
+}
+
+/// As recorded with the run (`etl_run.options_json`): `overall`, then each
+/// dimension by its key, in basis points.
+impl Serialize for QualityThresholds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("QualityThresholds", Measure::ALL.len())?;
+        for m in Measure::ALL {
+            s.serialize_field(m.key(), &self.get(m))?;
+        }
+        s.end()
+    }
+}
+
 /// The thresholds, dimension by dimension, as served with the score.
 pub fn thresholds(t: &QualityThresholds) -> QualityScore {
     let p = |min: Pct| Percent(i64::from(min.basis_points()));
     QualityScore {
         overall: p(t.overall),
-        completeness: p(t.completeness),
-        validity: p(t.validity),
-        uniqueness: p(t.uniqueness),
-        consistency: p(t.consistency),
-        integrity: p(t.integrity),
-        timeliness: p(t.timeliness),
+        dimensions: t.dimensions.map(|_, min| p(*min)),
     }
 }
 
+/// The measures below their thresholds, the overall score first.
 pub fn alerts(score: &QualityScore, t: &QualityThresholds) -> Vec<QualityAlert> {
-    [
-        ("overall", score.overall, t.overall),
-        ("completeness", score.completeness, t.completeness),
-        ("validity", score.validity, t.validity),
-        ("uniqueness", score.uniqueness, t.uniqueness),
-        ("consistency", score.consistency, t.consistency),
-        ("integrity", score.integrity, t.integrity),
-        ("timeliness", score.timeliness, t.timeliness),
-    ]
-    .into_iter()
-    .filter(|(_, value, min)| value.hundredths() < i64::from(min.basis_points()))
-    .map(|(dimension, value, min)| QualityAlert {
-        dimension: dimension.to_owned(),
-        value,
-        threshold: Percent(i64::from(min.basis_points())),
-    })
-    .collect()
+    Measure::ALL
+        .into_iter()
+        .map(|m| (m, score.get(m), t.get(m)))
+        .filter(|(_, value, min)| value.hundredths() < i64::from(min.basis_points()))
+        .map(|(dimension, value, min)| QualityAlert {
+            dimension,
+            value,
+            threshold: Percent(i64::from(min.basis_points())),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -189,13 +201,13 @@ mod tests {
             sla_seconds: 2 * 86_400,
         };
         let s = score(&c);
-        assert_eq!(s.validity, p("66.67"));
-        assert_eq!(s.uniqueness, p("87.50"));
-        assert_eq!(s.completeness, p("100.00"));
-        assert_eq!(s.consistency, p("85.71"));
-        assert_eq!(s.integrity, p("99.50"));
+        assert_eq!(s[Dimension::Validity], p("66.67"));
+        assert_eq!(s[Dimension::Uniqueness], p("87.50"));
+        assert_eq!(s[Dimension::Completeness], p("100.00"));
+        assert_eq!(s[Dimension::Consistency], p("85.71"));
+        assert_eq!(s[Dimension::Integrity], p("99.50"));
         // 3 days old, target 2: (4 − 3) / 2 = 50%.
-        assert_eq!(s.timeliness, p("50.00"));
+        assert_eq!(s[Dimension::Timeliness], p("50.00"));
         // Mean of the exact values: (200/3 + 87.5 + 100 + 600/7 + 99.5 + 50) / 6 = 81.5634…
         assert_eq!(s.overall, p("81.56"));
         assert_eq!(
@@ -221,14 +233,14 @@ mod tests {
             sla_seconds: 100,
             ..Default::default()
         });
-        assert_eq!(old.timeliness, p("0.00"));
+        assert_eq!(old[Dimension::Timeliness], p("0.00"));
         // Half-up: 100 × 9,996 / 80,000 = 12.495 exactly → 12.50.
         let half = score(&KpiCounts {
             rows_read: 80_000,
             rows_rejected: 70_004,
             ..Default::default()
         });
-        assert_eq!(half.validity, p("12.50"));
+        assert_eq!(half[Dimension::Validity], p("12.50"));
     }
 
     #[test]
@@ -243,14 +255,21 @@ mod tests {
         let a = alerts(&s, &QualityThresholds::default());
         assert_eq!(a.len(), 1);
         assert_eq!(
-            (a[0].dimension.as_str(), a[0].value, a[0].threshold),
-            ("integrity", p("80.00"), p("90.00"))
+            (a[0].dimension, a[0].value, a[0].threshold),
+            (Measure::Dimension(Dimension::Integrity), p("80.00"), p("90.00"))
         );
         // At the threshold exactly: no alert.
-        let exact = QualityThresholds {
-            integrity: Pct::from_basis_points(8000),
-            ..Default::default()
-        };
+        let mut exact = QualityThresholds::default();
+        exact.set(Dimension::Integrity.into(), Pct::from_basis_points(8000));
         assert!(alerts(&s, &exact).is_empty());
+    }
+
+    #[test]
+    fn thresholds_are_recorded_as_before() {
+        // etl_run.options_json keeps its shape: overall, then each dimension.
+        assert_eq!(
+            serde_json::to_string(&QualityThresholds::default()).unwrap(),
+            r#"{"overall":8000,"completeness":9000,"validity":9500,"uniqueness":9900,"consistency":9500,"integrity":9000,"timeliness":5000}"#
+        );
     }
 }

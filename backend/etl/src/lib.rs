@@ -32,7 +32,6 @@ mod reconcile;
 pub mod record;
 mod render;
 pub mod rows;
-pub mod settings;
 mod state;
 pub use store::tables;
 
@@ -156,6 +155,8 @@ pub struct IngestOptions {
     pub requested_by: String,
     /// What a failed run does when the database refuses its record.
     pub recording: FailureRecording,
+    /// How often the run logs its progress when it draws no progress bars.
+    pub progress_interval: std::time::Duration,
     /// How a run's recorded error names the input folder; `None`: by its
     /// path. An upload's folder is the server's business: its files are
     /// named by themselves.
@@ -184,14 +185,15 @@ impl IngestOptions {
             guard: GuardRails::default(),
             limits: Limits::default(),
             earliest_date: DEFAULT_EARLIEST_DATE,
-            max_days_ahead: 1,
+            max_days_ahead: DEFAULT_MAX_DAYS_AHEAD,
             quality: kpi::QualityThresholds::default(),
             strict_quality: false,
-            freshness_sla_days: 2,
+            freshness_sla_days: DEFAULT_FRESHNESS_SLA_DAYS,
             fail_after_rows: None,
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
             recording: FailureRecording::default(),
+            progress_interval: std::time::Duration::from_millis(progress::DEFAULT_INTERVAL_MS),
             input_label: None,
         }
     }
@@ -204,6 +206,12 @@ impl IngestOptions {
         }
     }
 }
+
+/// How many days after the run a transaction may be dated, by default.
+pub const DEFAULT_MAX_DAYS_AHEAD: u32 = 1;
+
+/// The freshness target of the timeliness dimension by default, in days.
+pub const DEFAULT_FRESHNESS_SLA_DAYS: u32 = 2;
 
 /// The earliest transaction date accepted by default.
 pub const DEFAULT_EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
@@ -264,7 +272,7 @@ pub struct RunSummary {
 fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {
     move |e| EtlError::Database {
         during,
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 
@@ -294,7 +302,7 @@ pub async fn ingest(db: &DatabaseConnection, options: &IngestOptions) -> Result<
     }
     StartedRun::record(db, options, lock)
         .await?
-        .execute(db, options, &Progress::for_stderr())
+        .execute(db, options, &Progress::for_stderr(options.progress_interval))
         .await
 }
 
@@ -371,7 +379,7 @@ impl StartedRun {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                Err(EtlError::Aborted(format!(
+                Err(EtlError::Internal(format!(
                     "internal error (a bug, please report it): {what}"
                 )))
             });

@@ -28,7 +28,7 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
     let state = match stored::data_state(loader).await? {
         Some(Some(s)) => s,
         _ if mode == Mode::Append && stored::has_data(loader).await? => {
-            return Err(EtlError::Aborted(
+            return Err(EtlError::StoredState(
                 "the data was loaded by an older version that did not record what an append builds on: \
                  run a replace of the full history once, then append"
                     .to_owned(),

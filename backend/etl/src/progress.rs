@@ -2,8 +2,8 @@
 //!
 //! Every phase logs its duration at info level when it ends. While a phase
 //! counts rows, a terminal shows a progress bar per phase; anywhere else (cron,
-//! containers, CI) a log line at most every [`LOG_EVERY`] carries the phase,
-//! the rows done and the rate (interval: `configuration::progress_interval`).
+//! containers, CI) a log line at most every [`crate::IngestOptions::progress_interval`]
+//! (by default [`DEFAULT_INTERVAL_MS`]) carries the phase, the rows done and the rate.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The interval of the progress log lines by default, in milliseconds
+/// (`--progress-interval-ms`, `PROGRESS_INTERVAL_MS`).
+pub const DEFAULT_INTERVAL_MS: u64 = 5000;
 
 /// Rows between two looks at the clock in the row loops.
 pub const TICK_ROWS: u64 = 16_384;
@@ -59,21 +63,22 @@ impl Live {
 }
 
 impl Progress {
-    /// Bars on a terminal, periodic log lines elsewhere.
-    pub fn for_stderr() -> Self {
+    /// Bars on a terminal, log lines every `log_every` elsewhere.
+    pub fn for_stderr(log_every: Duration) -> Self {
         let tty = std::io::stderr().is_terminal();
         Self {
             bars: tty.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
-            log_every: crate::settings::progress_interval(),
+            log_every,
             live: None,
         }
     }
 
-    /// Log lines (never bars: a server's stderr is a log), and `live` kept up to date.
-    pub fn for_server(live: Arc<Live>) -> Self {
+    /// Log lines every `log_every` (never bars: a server's stderr is a
+    /// log), and `live` kept up to date.
+    pub fn for_server(live: Arc<Live>, log_every: Duration) -> Self {
         Self {
             bars: None,
-            log_every: crate::settings::progress_interval(),
+            log_every,
             live: Some(live),
         }
     }

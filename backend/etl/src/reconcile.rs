@@ -193,7 +193,7 @@ pub fn merge(
         };
         let total = &mut all[i];
         total.cents = total.cents.checked_add(run.cents).ok_or_else(|| {
-            EtlError::Aborted(format!(
+            EtlError::Overflow(format!(
                 "the {} spending of customer {id:?} exceeds the range of 64-bit minor units (cents)",
                 run.currency
             ))

@@ -25,8 +25,15 @@ use serde::{Deserialize, Serialize};
 use super::RunStatus;
 use store::entities::etl_run;
 
-/// How long the CLI goes on trying to record a failure, by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+/// How long the CLI goes on trying to record a failure by default, in
+/// seconds (`--run-record-wait-secs`, `RUN_RECORD_WAIT_SECS`).
+pub const DEFAULT_WAIT_SECS: u64 = 10;
+/// [`DEFAULT_WAIT_SECS`] as a duration.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(DEFAULT_WAIT_SECS);
+/// Where a record waits by default (`--pending-runs-dir`,
+/// `PENDING_RUNS_DIR`): under the working directory, beside the default
+/// database.
+pub const DEFAULT_PENDING_DIR: &str = "data/pending-runs";
 /// The first pause between two tries, doubling up to [`LAST_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const LAST_RETRY: Duration = Duration::from_secs(5);
@@ -43,9 +50,10 @@ pub struct FailureRecording {
 }
 
 impl Default for FailureRecording {
+    /// The CLI's: kept in [`DEFAULT_PENDING_DIR`], tried for [`DEFAULT_WAIT`].
     fn default() -> Self {
         Self {
-            pending_dir: None,
+            pending_dir: Some(PathBuf::from(DEFAULT_PENDING_DIR)),
             wait: Some(DEFAULT_WAIT),
         }
     }

@@ -136,12 +136,8 @@ impl RunSummary {
             );
         }
         if let Some(q) = &self.quality {
-            let _ = writeln!(
-                out,
-                "\nquality {}%: completeness {}%, validity {}%, uniqueness {}%, consistency {}%, \
-                 integrity {}%, timeliness {}%",
-                q.overall, q.completeness, q.validity, q.uniqueness, q.consistency, q.integrity, q.timeliness
-            );
+            let dimensions: Vec<String> = q.dimensions.iter().map(|(d, v)| format!("{d} {v}%")).collect();
+            let _ = writeln!(out, "\nquality {}%: {}", q.overall, dimensions.join(", "));
             for a in &self.quality_alerts {
                 let _ = writeln!(
                     out,

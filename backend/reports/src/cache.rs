@@ -17,8 +17,11 @@ use tokio::sync::RwLock;
 use super::{ReportContext, ReportError};
 use store::entities::etl_run;
 
-/// How stale the cache may be after an ingest commits.
-pub const RECHECK: Duration = Duration::from_secs(1);
+/// How stale the cache may be after an ingest commits, in milliseconds (the
+/// unit of `serve --cache-recheck-ms`, whose default it is).
+pub const RECHECK_MS: u64 = 1000;
+/// [`RECHECK_MS`] as a duration.
+pub const RECHECK: Duration = Duration::from_millis(RECHECK_MS);
 
 struct Cached {
     run_id: Option<i64>,

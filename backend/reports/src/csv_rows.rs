@@ -1,7 +1,8 @@
 //! The same rows as the JSON reports, as CSV.
 
 use api_types::{
-    MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport, TopUsersReport,
+    Measure, MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport,
+    TopUsersReport,
 };
 
 /// A report that has a tabular CSV form.
@@ -37,50 +38,38 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A run whose stored figures cannot be read keeps its row, with its
+/// figures' cells empty.
 impl ToCsv for QualityHistory {
     fn header(&self) -> Vec<&'static str> {
-        vec![
+        let mut header = vec![
             "run_id",
             "finished_at",
             "mode",
             "rows_processed",
             "rows_succeeded",
             "rows_failed",
-            "overall",
-            "completeness",
-            "validity",
-            "uniqueness",
-            "consistency",
-            "integrity",
-            "timeliness",
-            "alerts",
-        ]
+        ];
+        header.extend(Measure::ALL.map(Measure::key));
+        header.push("alerts");
+        header
     }
     fn records(&self) -> Vec<Vec<String>> {
         self.runs
             .iter()
             .map(|r| {
-                let s = &r.score;
-                vec![
+                let rows = r.rows.as_ref();
+                let mut record = vec![
                     r.run_id.to_string(),
                     r.finished_at.clone(),
                     r.mode.clone(),
-                    r.rows.processed.to_string(),
-                    r.rows.succeeded.to_string(),
-                    r.rows.failed.to_string(),
-                    s.overall.to_string(),
-                    s.completeness.to_string(),
-                    s.validity.to_string(),
-                    s.uniqueness.to_string(),
-                    s.consistency.to_string(),
-                    s.integrity.to_string(),
-                    s.timeliness.to_string(),
-                    r.alerts
-                        .iter()
-                        .map(|a| a.dimension.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ]
+                    opt(&rows.map(|x| x.processed)),
+                    opt(&rows.map(|x| x.succeeded)),
+                    opt(&rows.map(|x| x.failed)),
+                ];
+                record.extend(Measure::ALL.map(|m| opt(&r.score.map(|s| s.get(m)))));
+                record.push(r.alerts.iter().map(|a| a.dimension.key()).collect::<Vec<_>>().join(" "));
+                record
             })
             .collect()
     }

@@ -14,7 +14,7 @@ mod snapshot;
 mod subscriptions;
 mod users;
 
-pub use cache::{ReportCache, RECHECK};
+pub use cache::{ReportCache, RECHECK, RECHECK_MS};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, WindowParams};
@@ -38,6 +38,10 @@ pub enum ReportError {
     NoData,
     #[error("{0}")]
     NotFound(String),
+    /// The checks stored by a run cannot be decoded (the cause is logged
+    /// when the report cache loads them).
+    #[error("the quality checks stored by run {run_id} cannot be read: see the server's log")]
+    UnreadableQuality { run_id: i64 },
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
     /// The subscription metrics could not be computed (a bug or data beyond

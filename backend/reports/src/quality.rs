@@ -1,6 +1,6 @@
 //! Data-quality checks: computed by the last successful ingest, plus freshness.
 
-use api_types::{QualityHistory, QualityHistoryRun, QualityReport};
+use api_types::{QualityAlert, QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -11,6 +11,9 @@ use store::entities::etl_run;
 /// `GET /quality`; `NoData` before the first successful ingest. Freshness is
 /// relative to now, so it is computed per request.
 pub fn quality(ctx: &ReportContext) -> Result<QualityReport, ReportError> {
+    if let Some(run_id) = ctx.quality_unreadable {
+        return Err(ReportError::UnreadableQuality { run_id });
+    }
     let mut report = ctx.quality.clone().ok_or(ReportError::NoData)?;
     if let Some(latest) = report
         .freshness
@@ -81,22 +84,142 @@ pub async fn history(db: &DatabaseConnection, params: &QualityHistoryParams) -> 
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|run| {
-            // Runs of an older version recorded no dimensions: nothing to show.
-            let report: QualityReport = serde_json::from_str(run.quality_json.as_deref()?).ok()?;
-            Some(QualityHistoryRun {
-                run_id: run.id,
-                finished_at: run
-                    .finished_at
-                    .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                    .unwrap_or_default(),
-                mode: run.mode,
-                rows: report.rows?,
-                score: report.score?,
-                alerts: report.alerts,
-            })
-        })
+        .filter_map(history_run)
         .collect();
     runs.reverse();
     Ok(QualityHistory { runs })
+}
+
+/// What the history reads of a run's stored checks: strictly what it shows
+/// (a change elsewhere in the checks does not make the history unreadable).
+#[derive(serde::Deserialize)]
+struct StoredScore {
+    #[serde(default)]
+    score: Option<QualityScore>,
+    #[serde(default)]
+    rows: Option<QualityRows>,
+    #[serde(default)]
+    alerts: Vec<QualityAlert>,
+}
+
+/// One run of the history: `None` for a run of an older version that stored
+/// no score. A run whose stored score cannot be decoded is an error in the
+/// log and a gap in the history (no `score` or `rows`, an `unreadable`
+/// reason), never dropped.
+fn history_run(run: etl_run::Model) -> Option<QualityHistoryRun> {
+    let json = run.quality_json.as_deref()?;
+    let finished_at = run
+        .finished_at
+        .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let (rows, score, alerts, unreadable) = match serde_json::from_str::<StoredScore>(json) {
+        Ok(StoredScore {
+            score: Some(score),
+            rows: Some(rows),
+            alerts,
+        }) => (Some(rows), Some(score), alerts, None),
+        // Runs of an older version recorded no dimensions: nothing to show.
+        Ok(_) => return None,
+        Err(error) => {
+            tracing::error!(
+                run_id = run.id,
+                %error,
+                "etl_run.quality_json cannot be decoded: the run is a gap in /quality/history"
+            );
+            let reason = "its stored quality figures cannot be read (see the server's log)";
+            (None, None, Vec::new(), Some(reason.to_owned()))
+        }
+    };
+    Some(QualityHistoryRun {
+        run_id: run.id,
+        finished_at,
+        mode: run.mode,
+        rows,
+        score,
+        alerts,
+        unreadable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored score, as this version stores it (every dimension 50%).
+    fn stored_score() -> String {
+        let score = QualityScore {
+            overall: api_types::Percent(7_262),
+            dimensions: api_types::PerDimension::from_fn(|_| api_types::Percent(5_000)),
+        };
+        format!(r#""score":{}"#, serde_json::to_string(&score).unwrap())
+    }
+    const ROWS: &str = r#""rows":{"processed":7,"succeeded":6,"failed":1}"#;
+
+    fn run(id: i64, quality_json: Option<String>) -> etl_run::Model {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        etl_run::Model {
+            id,
+            started_at: at,
+            finished_at: Some(at),
+            status: "succeeded".to_owned(),
+            input_dir: "in".to_owned(),
+            error: None,
+            summary_json: None,
+            quality_json,
+            mode: "replace".to_owned(),
+            data_changed: true,
+            options_json: None,
+            state_json: None,
+            requested_by: None,
+        }
+    }
+
+    #[test]
+    fn a_stored_score_is_served_as_stored() {
+        let json = format!(
+            r#"{{{},{ROWS},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}],"customers":{{}}}}"#,
+            stored_score()
+        );
+        let r = history_run(run(2, Some(json))).unwrap();
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            format!(
+                r#"{{"run_id":2,"finished_at":"2023-11-14T22:13:20Z","mode":"replace",{ROWS},{},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}]}}"#,
+                stored_score()
+            )
+        );
+    }
+
+    #[test]
+    fn an_undecodable_score_is_a_gap_not_a_dropped_run() {
+        // A score without one of today's dimensions (stored by an older
+        // version, say): the run stays in the history, without figures.
+        let json = format!(
+            r#"{{{},{ROWS}}}"#,
+            stored_score().replace(r#","timeliness":"50.00""#, "")
+        );
+        let r = history_run(run(3, Some(json))).unwrap();
+        assert_eq!((r.run_id, r.score, r.rows.clone()), (3, None, None));
+        assert!(r.unreadable.is_some());
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"run_id":3,"finished_at":"2023-11-14T22:13:20Z","mode":"replace","alerts":[],"unreadable":"its stored quality figures cannot be read (see the server's log)"}"#
+        );
+        assert!(history_run(run(4, Some("{not json".to_owned())))
+            .unwrap()
+            .unreadable
+            .is_some());
+        // An unknown alert name is as unreadable as a missing dimension.
+        let json = format!(
+            r#"{{{},{ROWS},"alerts":[{{"dimension":"no_such_one","value":"1.00","threshold":"2.00"}}]}}"#,
+            stored_score()
+        );
+        assert!(history_run(run(5, Some(json))).unwrap().unreadable.is_some());
+    }
+
+    #[test]
+    fn runs_that_stored_no_score_are_not_in_the_history() {
+        assert_eq!(history_run(run(1, None)), None);
+        assert_eq!(history_run(run(1, Some(r#"{"customers":{}}"#.to_owned()))), None);
+    }
 }

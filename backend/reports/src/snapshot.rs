@@ -35,6 +35,9 @@ pub struct ReportContext {
     pub quality: Option<QualityReport>,
     /// The subscription metrics of this run.
     pub saas: SaasReports,
+    /// The run whose stored checks cannot be read: `/quality` answers an
+    /// error naming it rather than pretending nothing was loaded.
+    pub quality_unreadable: Option<i64>,
 }
 
 impl ReportContext {
@@ -47,11 +50,9 @@ impl ReportContext {
     pub async fn load(db: &DatabaseConnection) -> Result<(Option<i64>, Self), ReportError> {
         let txn = super::cache::begin(db).await?;
         let run = super::cache::latest_run(&txn).await?;
-        let ctx = Self {
-            run,
-            saas: SaasReports::load(&txn, run).await?,
-            ..Self::read(&txn).await?
-        };
+        let mut ctx = Self::read(&txn).await?;
+        ctx.run = run;
+        ctx.saas = SaasReports::new(run, ctx.currencies.iter().map(|(c, _, _)| c.clone()).collect());
         txn.commit().await?;
         Ok((run, ctx))
     }
@@ -79,6 +80,11 @@ impl ReportContext {
         }
         currencies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let product_rows = agg_product_month::Entity::find().all(db).await?;
+        let (quality, quality_unreadable) = match load_quality(db).await? {
+            Stored::Checks(report) => (Some(*report), None),
+            Stored::Absent => (None, None),
+            Stored::Unreadable { run_id } => (None, Some(run_id)),
+        };
         let mut top_users = HashMap::with_capacity(currencies.len());
         for (currency, _, _) in &currencies {
             top_users.insert(currency.clone(), load_top_users(db, currency).await?);
@@ -91,7 +97,8 @@ impl ReportContext {
             first_month: first,
             latest_month: latest,
             top_users,
-            quality: load_quality(db).await?,
+            quality,
+            quality_unreadable,
             saas: SaasReports::empty(),
         })
     }
@@ -181,9 +188,20 @@ async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Ve
         .collect())
 }
 
-/// The stored checks of the latest successful run that changed the data
-/// (`None` before the first); read once per ingest by the report cache.
-async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport>, ReportError> {
+/// What the latest successful run that changed the data stored as its checks.
+enum Stored {
+    Checks(Box<QualityReport>),
+    /// No such run yet, or a run of a version that stored no checks.
+    Absent,
+    /// Checks that cannot be decoded (logged as an error with the cause).
+    Unreadable {
+        run_id: i64,
+    },
+}
+
+/// The stored checks of the latest successful run that changed the data;
+/// read once per ingest by the report cache.
+async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Stored, ReportError> {
     let Some(run) = etl_run::Entity::find()
         .filter(etl_run::Column::Status.eq("succeeded"))
         .filter(etl_run::Column::DataChanged.eq(true))
@@ -191,19 +209,27 @@ async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport
         .one(db)
         .await?
     else {
-        return Ok(None);
+        return Ok(Stored::Absent);
     };
-    // Unreadable checks (edited by hand, say) cost `/quality` alone, not every report.
-    let Some(mut report) = run
-        .quality_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<QualityReport>(j).ok())
-    else {
+    let Some(json) = run.quality_json.as_deref() else {
         tracing::warn!(
             run_id = run.id,
-            "etl_run.quality_json is missing or unreadable: /quality has no checks to serve"
+            "etl_run.quality_json is missing: /quality has no checks to serve"
         );
-        return Ok(None);
+        return Ok(Stored::Absent);
+    };
+    // Unreadable checks (written by another version, or edited by hand) cost
+    // `/quality` alone, not every report; never silently.
+    let mut report = match serde_json::from_str::<QualityReport>(json) {
+        Ok(report) => report,
+        Err(error) => {
+            tracing::error!(
+                run_id = run.id,
+                %error,
+                "etl_run.quality_json cannot be decoded: /quality answers an error until the next ingest"
+            );
+            return Ok(Stored::Unreadable { run_id: run.id });
+        }
     };
     // A run of an earlier version stored two decimals for every currency.
     report.rescale_money(&domain::exponent_of);
@@ -231,5 +257,5 @@ async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Option<QualityReport
             .unwrap_or_default(),
         files,
     });
-    Ok(Some(report))
+    Ok(Stored::Checks(Box::new(report)))
 }

@@ -6,20 +6,40 @@
 //! Sums are kept in `i128` (no sum of 64-bit values over any realistic
 //! number of invoices can leave it) and converted back with a check, so an
 //! overflow is an error, never a wrapped figure.
+//!
+//! One submodule per section of the spec, each owning both its part of the
+//! reading and its part of the report: [`mrr`] reads a customer's MRR at
+//! every close (§5–§6); [`month`](mod@month) a month's MRR, ARPA and splits
+//! (§7); [`movements`] (§8); [`rates`] (§9); [`billed`] (§10);
+//! [`cohorts`](mod@cohorts) (§11). [`sums`] holds what they share;
+//! [`output`] turns sums into money and percentages with [`rounding`]'s one
+//! rule (§1).
 
 use std::collections::BTreeMap;
 
-use api_types::{
-    Money, Percent, Ratio, SaasBilled, SaasBilledAmount, SaasBilledCount, SaasCohort, SaasCohortCell, SaasMonth,
-    SaasMovementCustomers, SaasMovements, SaasMrrBySource, SaasWindow,
-};
+use api_types::{SaasCohort, SaasMonth, SaasWindow};
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::calendar::{add_days, add_months, month_index, month_label, month_start, MonthIndex};
+use crate::calendar::{month_index, month_label, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
-use crate::interval::{choose, IntervalSource};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
+
+mod billed;
+mod cohorts;
+mod month;
+mod movements;
+mod mrr;
+mod output;
+mod rates;
+mod rounding;
+mod sums;
+
+use cohorts::cohorts;
+use month::month;
+use mrr::{threshold_minor, CustomerReader, Reading};
+use output::Output;
+use sums::Sums;
 
 /// Computes every figure of every currency in `invoices`. The §13
 /// invariants are checked: a violation is an [`SaasError::Invariant`] naming
@@ -99,215 +119,36 @@ struct Context<'a> {
     window: SaasWindow,
 }
 
-/// Billed amounts of one month (§10).
-#[derive(Default, Clone)]
-struct Billed {
-    recurring: (i128, u64),
-    one_off: (i128, u64),
-    zero: u64,
-    refunds: (i128, u64),
-    total: i128,
-    invoices: u64,
-}
-
-/// Index of each movement in the per-month arrays.
-const NEW: usize = 0;
-const EXPANSION: usize = 1;
-const CONTRACTION: usize = 2;
-const CHURN: usize = 3;
-const REACTIVATION: usize = 4;
-
-/// Trailing retention windows of §9.
-const TRAILING: [usize; 3] = [3, 6, 12];
-
-/// The sums of one currency, one entry per reported month (close).
-struct Sums {
-    mrr: Vec<i128>,
-    customers: Vec<u64>,
-    by_interval: Vec<Vec<(u32, i128)>>,
-    by_source: Vec<[i128; 6]>,
-    movement: Vec<[i128; 5]>,
-    movement_customers: Vec<[u64; 5]>,
-    left_censored: Vec<(i128, u64)>,
-    /// Σ over customers active at m−1 of MRR_c(m) and of min(MRR_c(m), MRR_c(m−1)).
-    nrr_num: Vec<i128>,
-    grr_num: Vec<i128>,
-    /// Per trailing window: (Σ MRR_c(m), Σ min, Σ MRR_c(m−n)) over customers active at m−n.
-    trailing: [Vec<(i128, i128, i128)>; 3],
-    /// Cohorts: size and MRR per cohort month; members active / their MRR per (cohort, month).
-    cohort_size: Vec<u64>,
-    cohort_active: Vec<u64>,
-    cohort_mrr: Vec<i128>,
-    billed: Vec<Billed>,
-}
-
-impl Sums {
-    fn new(n: usize) -> Sums {
-        Sums {
-            mrr: vec![0; n],
-            customers: vec![0; n],
-            by_interval: vec![Vec::new(); n],
-            by_source: vec![[0; 6]; n],
-            movement: vec![[0; 5]; n],
-            movement_customers: vec![[0; 5]; n],
-            left_censored: vec![(0, 0); n],
-            nrr_num: vec![0; n],
-            grr_num: vec![0; n],
-            trailing: [vec![(0, 0, 0); n], vec![(0, 0, 0); n], vec![(0, 0, 0); n]],
-            cohort_size: vec![0; n],
-            cohort_active: vec![0; n * n],
-            cohort_mrr: vec![0; n * n],
-            billed: vec![Billed::default(); n],
-        }
-    }
-}
-
-/// One recurring invoice of the subscription being read.
-struct Recurring<'a> {
-    invoice: &'a Invoice,
-    /// Its month's index in the window (0 = the first month).
-    month: i64,
-    minor: i64,
-    k: u32,
-    source: IntervalSource,
-    mrr: i64,
-}
-
 impl Context<'_> {
     /// The figures of one currency from its invoices in the reading order,
     /// their breaks and the largest exponent among them.
     fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
         let currency = group[0].currency.clone();
-        let n = self.n_months;
-        let overflow = |what| SaasError::Overflow {
-            currency: currency.clone(),
-            what,
-        };
-        let threshold = self.threshold_minor(exponent);
-        let minor_of = |inv: &Invoice| {
-            inv.amount
-                .with_exponent(exponent)
-                .map(Money::minor)
-                .ok_or_else(|| overflow("an invoice total"))
-        };
-        let out_of_range = |inv: &Invoice| SaasError::DateOutOfRange {
-            currency: currency.clone(),
-            transaction_id: inv.transaction_id.clone(),
-        };
-        let mut sums = Sums::new(n);
+        let mut sums = Sums::new(self.n_months);
         let mut customers = Vec::new();
         let mut customer_mrr: Vec<i64> = Vec::new();
         let mut left_censored = Vec::new();
-
-        // Buffers reused from customer to customer.
-        let mut row = vec![0i64; n];
-        let mut latest: Vec<Option<usize>> = vec![None; n];
-        let mut recurring: Vec<Recurring> = Vec::new();
-        let mut times = Vec::new();
-        let mut own_month_checks: Vec<(usize, &str)> = Vec::new();
-
+        let reading = Reading {
+            catalogue: self.catalogue,
+            grace_days: self.params.grace_days,
+            first_month: self.first_month,
+            window_start: self.window_start,
+            currency: &currency,
+            exponent,
+            threshold: threshold_minor(self.params.annual_threshold, exponent),
+        };
+        let mut reader = CustomerReader::new(reading, self.n_months);
         for customer_run in runs(breaks, Break::Customer) {
             let customer = &group[customer_run.clone()];
-            row.fill(0);
-            own_month_checks.clear();
-            // (timestamp, transaction id, interval) of the customer's first recurring invoice.
-            let mut first: Option<(DateTime<Utc>, &str, u32)> = None;
-            for sub_run in runs(&breaks[customer_run], Break::Subscription) {
-                let subscription = &customer[sub_run];
-                let recurring_sub = !subscription[0].subscription_id.is_empty();
-                recurring.clear();
-                for &inv in subscription {
-                    let minor = minor_of(inv)?;
-                    let month = month_index(inv.timestamp) - self.first_month;
-                    bill(&mut sums.billed, inv, month, minor);
-                    if recurring_sub && minor > 0 {
-                        recurring.push(Recurring {
-                            invoice: inv,
-                            month,
-                            minor,
-                            k: 1,
-                            source: IntervalSource::AssumedMonthly,
-                            mrr: 0,
-                        });
-                    }
-                }
-                let sub_id = subscription[0].subscription_id.as_str();
-                if recurring.is_empty() {
-                    continue;
-                }
-                times.clear();
-                times.extend(recurring.iter().map(|r| r.invoice.timestamp));
-                let entry = self.catalogue.get(sub_id);
-                let (mut touched_lo, mut touched_hi) = (n, 0);
-                for (i, r) in recurring.iter_mut().enumerate() {
-                    let (k, source) = choose(&times, i, r.minor, entry, threshold);
-                    // §5: MRR = total / k rounded half up, once per invoice.
-                    r.k = k;
-                    r.source = source;
-                    r.mrr = div_round(i128::from(r.minor), i128::from(k)) as i64;
-                    let inv = r.invoice;
-                    let end = add_months(inv.timestamp, k).ok_or_else(|| out_of_range(inv))?;
-                    let grace_end = add_days(end, self.params.grace_days).ok_or_else(|| out_of_range(inv))?;
-                    // §6: it covers C(m) when t < C(m) <= end + grace: the closes
-                    // of its own month up to the month before grace_end's.
-                    let lo = r.month;
-                    let hi = (month_index(grace_end) - self.first_month).min(n as i64);
-                    let lo = usize::try_from(lo).unwrap_or(0);
-                    let hi = usize::try_from(hi).unwrap_or(0);
-                    // Invoices come in (timestamp, id) order: the later one wins.
-                    for slot in latest.iter_mut().take(hi).skip(lo) {
-                        *slot = Some(i);
-                    }
-                    if lo < hi {
-                        touched_lo = touched_lo.min(lo);
-                        touched_hi = touched_hi.max(hi);
-                    }
-                    if lo < n && r.mrr > 0 {
-                        own_month_checks.push((lo, inv.transaction_id.as_str()));
-                    }
-                }
-                let f = &recurring[0];
-                let candidate = (f.invoice.timestamp, f.invoice.transaction_id.as_str(), f.k);
-                if first.is_none_or(|(t, id, _)| (candidate.0, candidate.1.as_bytes()) < (t, id.as_bytes())) {
-                    first = Some(candidate);
-                }
-                for m in touched_lo..touched_hi {
-                    let Some(i) = latest[m].take() else { continue };
-                    let r = &recurring[i];
-                    row[m] = row[m].checked_add(r.mrr).ok_or_else(|| overflow("a customer's MRR"))?;
-                    let mrr = i128::from(r.mrr);
-                    match sums.by_interval[m].iter_mut().find(|(k, _)| *k == r.k) {
-                        Some((_, sum)) => *sum += mrr,
-                        None => sums.by_interval[m].push((r.k, mrr)),
-                    }
-                    sums.by_source[m][r.source.index()] += mrr;
-                }
-            }
-            // §13: every recurring invoice's customer is active at its month's close.
-            for &(m, transaction_id) in &own_month_checks {
-                if row[m] <= 0 {
-                    return Err(SaasError::Invariant {
-                        month: month_label(self.first_month + m as i64),
-                        currency,
-                        what: format!(
-                            "customer {} of recurring invoice {transaction_id} is not active at the month's close",
-                            customer[0].customer_id
-                        ),
-                    });
-                }
-            }
+            reader.read(customer, &breaks[customer_run], &mut sums)?;
+            let row = reader.row();
             if row.iter().all(|&v| v == 0) {
                 continue;
             }
-            // §4: a new customer whose first invoice falls within its own
-            // interval of the window's start may be renewing an older subscription.
-            let censored = match first {
-                Some((t, _, k)) => t < add_months(self.window_start, k).ok_or_else(|| out_of_range(customer[0]))?,
-                None => false,
-            };
-            add_customer(&mut sums, &row, censored);
+            let censored = reader.left_censored(customer[0])?;
+            add_customer(&mut sums, row, censored);
             customers.push(customer[0].customer_id.clone());
-            customer_mrr.extend_from_slice(&row);
+            customer_mrr.extend_from_slice(row);
             left_censored.push(censored);
         }
         let (months, cohorts) = self.report(&currency, exponent, &sums)?;
@@ -324,364 +165,32 @@ impl Context<'_> {
             left_censored,
         })
     }
-
-    /// The threshold in the currency's minor units, exactly: the smallest
-    /// whole number of minor units at or above it (`2999.99` in yen is 3000
-    /// yen), so `total >= threshold` is the comparison of the exact decimals.
-    fn threshold_minor(&self, exponent: u8) -> i128 {
-        let threshold = self.params.annual_threshold;
-        let minor = i128::from(threshold.minor());
-        let (t, e) = (u32::from(threshold.exponent()), u32::from(exponent));
-        if t <= e {
-            // At most 10^18 × i64::MAX: within i128.
-            minor * 10i128.pow(e - t)
-        } else {
-            let factor = 10i128.pow(t - e);
-            minor / factor + i128::from(minor % factor > 0)
-        }
-    }
 }
 
-/// §10: adds one invoice (of any kind) to the billed amounts of its
-/// calendar month (`month` in the window; the open month is not reported).
-fn bill(billed: &mut [Billed], inv: &Invoice, month: i64, minor: i64) {
-    let Some(b) = usize::try_from(month).ok().and_then(|m| billed.get_mut(m)) else {
-        return;
-    };
-    let amount = i128::from(minor);
-    b.total += amount;
-    b.invoices += 1;
-    let slot = if minor > 0 && !inv.subscription_id.is_empty() {
-        &mut b.recurring
-    } else if minor > 0 {
-        &mut b.one_off
-    } else if minor == 0 {
-        b.zero += 1;
-        return;
-    } else {
-        &mut b.refunds
-    };
-    slot.0 += amount;
-    slot.1 += 1;
-}
-
-/// Adds one customer's MRR at every close to the sums: MRR, customers,
-/// movements (§8), retention numerators (§9) and cohorts (§11).
+/// Adds one customer's MRR at every close to the sums: MRR, customers
+/// (§7), cohorts (§11), movements (§8) and retention numerators (§9).
 fn add_customer(sums: &mut Sums, row: &[i64], censored: bool) {
-    let n = row.len();
     let Some(cohort) = row.iter().position(|&v| v > 0) else {
         return;
     };
-    sums.cohort_size[cohort] += 1;
-    for (m, &q) in row.iter().enumerate() {
-        let q128 = i128::from(q);
-        sums.mrr[m] += q128;
-        if q > 0 {
-            sums.customers[m] += 1;
-        }
-        if m >= cohort {
-            sums.cohort_active[cohort * n + m] += u64::from(q > 0);
-            sums.cohort_mrr[cohort * n + m] += q128;
-        }
-        if m == 0 {
-            continue;
-        }
-        let p = row[m - 1];
-        let p128 = i128::from(p);
-        let movement = if p == 0 && q > 0 {
-            // Active at an earlier reported close: the cohort month is earlier.
-            if cohort < m {
-                Some((REACTIVATION, q128))
-            } else {
-                if censored {
-                    sums.left_censored[m].0 += q128;
-                    sums.left_censored[m].1 += 1;
-                }
-                Some((NEW, q128))
-            }
-        } else if p > 0 && q > p {
-            Some((EXPANSION, q128 - p128))
-        } else if p > 0 && q > 0 && q < p {
-            Some((CONTRACTION, p128 - q128))
-        } else if p > 0 && q == 0 {
-            Some((CHURN, p128))
-        } else {
-            None
-        };
-        if let Some((kind, amount)) = movement {
-            sums.movement[m][kind] += amount;
-            sums.movement_customers[m][kind] += 1;
-        }
-        if p > 0 {
-            sums.nrr_num[m] += q128;
-            sums.grr_num[m] += q128.min(p128);
-        }
-        for (t, &back) in TRAILING.iter().enumerate() {
-            if m >= back && row[m - back] > 0 {
-                let base = i128::from(row[m - back]);
-                let cell = &mut sums.trailing[t][m];
-                cell.0 += q128;
-                cell.1 += q128.min(base);
-                cell.2 += base;
-            }
-        }
-    }
-}
-
-/// `num / den` rounded half away from zero (`den` > 0 or < 0, never 0).
-pub(crate) fn div_round(num: i128, den: i128) -> i128 {
-    let q = num / den;
-    let r = num % den;
-    if 2 * r.abs() >= den.abs() {
-        if (num < 0) == (den < 0) {
-            q + 1
-        } else {
-            q - 1
-        }
-    } else {
-        q
-    }
+    month::add(sums, row);
+    cohorts::add(sums, row, cohort);
+    movements::add(sums, row, cohort, censored);
+    rates::add(sums, row);
 }
 
 impl Context<'_> {
     /// The months and cohorts of one currency from its sums, with the §13 checks.
     fn report(&self, currency: &str, exponent: u8, s: &Sums) -> Result<(Vec<SaasMonth>, Vec<SaasCohort>), SaasError> {
-        let n = self.n_months;
-        let label = |m: usize| month_label(self.first_month + m as i64);
-        let money = |v: i128, what: &'static str| {
-            i64::try_from(v)
-                .map(|minor| Money::new(minor, exponent))
-                .map_err(|_| SaasError::Overflow {
-                    currency: currency.to_owned(),
-                    what,
-                })
+        let out = Output {
+            currency,
+            exponent,
+            first_month: self.first_month,
         };
-        let fraction = |num: i128, den: i128, scale: i128, what: &'static str| -> Result<Option<i64>, SaasError> {
-            if den == 0 {
-                return Ok(None);
-            }
-            let v = num
-                .checked_mul(scale)
-                .map(|x| div_round(x, den))
-                .and_then(|v| i64::try_from(v).ok());
-            v.map(Some).ok_or_else(|| SaasError::Overflow {
-                currency: currency.to_owned(),
-                what,
-            })
-        };
-        let pct = |num: i128, den: i128, what| Ok::<_, SaasError>(fraction(num, den, 10_000, what)?.map(Percent));
-        let invariant = |m: usize, what: String| SaasError::Invariant {
-            month: label(m),
-            currency: currency.to_owned(),
-            what,
-        };
-
-        let mut months = Vec::with_capacity(n);
-        for m in 0..n {
-            let mrr = s.mrr[m];
-            let customers = s.customers[m];
-            // §7 splits sum to MRR.
-            let by_interval_sum: i128 = s.by_interval[m].iter().map(|(_, v)| v).sum();
-            if by_interval_sum != mrr {
-                return Err(invariant(m, format!("MRR by interval {by_interval_sum} != MRR {mrr}")));
-            }
-            let by_source_sum: i128 = s.by_source[m].iter().sum();
-            if by_source_sum != mrr {
-                return Err(invariant(
-                    m,
-                    format!("MRR by interval source {by_source_sum} != MRR {mrr}"),
-                ));
-            }
-            let b = &s.billed[m];
-            if b.recurring.0 + b.one_off.0 + b.refunds.0 != b.total
-                || b.recurring.1 + b.one_off.1 + b.zero + b.refunds.1 != b.invoices
-            {
-                return Err(invariant(m, "billed: recurring + one_off + refunds != total".into()));
-            }
-            let mut mrr_by_interval_months = BTreeMap::new();
-            for &(k, v) in &s.by_interval[m] {
-                if v != 0 {
-                    mrr_by_interval_months.insert(k, money(v, "MRR by interval")?);
-                }
-            }
-            let src = &s.by_source[m];
-            let mut row = SaasMonth {
-                month: label(m),
-                warm_up: m + 1 < 3,
-                opening_complete_up_to_months: u32::try_from(m + 1).unwrap_or(u32::MAX),
-                mrr: money(mrr, "MRR")?,
-                arr: money(mrr * 12, "ARR")?,
-                customers,
-                arpa: fraction(mrr, i128::from(customers), 1, "ARPA")?.map(|v| Money::new(v, exponent)),
-                movements: None,
-                movement_customers: None,
-                logo_churn_rate_pct: None,
-                gross_mrr_churn_rate_pct: None,
-                net_mrr_churn_rate_pct: None,
-                nrr_pct: None,
-                grr_pct: None,
-                nrr_3m_pct: None,
-                grr_3m_pct: None,
-                nrr_6m_pct: None,
-                grr_6m_pct: None,
-                nrr_12m_pct: None,
-                grr_12m_pct: None,
-                quick_ratio: None,
-                mrr_growth_pct: None,
-                mrr_by_interval_months,
-                mrr_by_interval_source: SaasMrrBySource {
-                    observed_next: money(src[0], "MRR by source")?,
-                    catalogue_year: money(src[1], "MRR by source")?,
-                    observed_previous: money(src[2], "MRR by source")?,
-                    catalogue_month: money(src[3], "MRR by source")?,
-                    assumed_annual: money(src[4], "MRR by source")?,
-                    assumed_monthly: money(src[5], "MRR by source")?,
-                },
-                billed: SaasBilled {
-                    recurring: SaasBilledAmount {
-                        amount: money(b.recurring.0, "billed")?,
-                        count: b.recurring.1,
-                    },
-                    one_off: SaasBilledAmount {
-                        amount: money(b.one_off.0, "billed")?,
-                        count: b.one_off.1,
-                    },
-                    zero_invoices: SaasBilledCount { count: b.zero },
-                    refunds: SaasBilledAmount {
-                        amount: money(b.refunds.0, "billed")?,
-                        count: b.refunds.1,
-                    },
-                    total: money(b.total, "billed")?,
-                    invoices: b.invoices,
-                },
-            };
-            for (t, &back) in TRAILING.iter().enumerate() {
-                if m < back {
-                    continue;
-                }
-                let (num, grr, den) = s.trailing[t][m];
-                let (nrr, grr) = (pct(num, den, "trailing NRR")?, pct(grr, den, "trailing GRR")?);
-                match back {
-                    3 => (row.nrr_3m_pct, row.grr_3m_pct) = (nrr, grr),
-                    6 => (row.nrr_6m_pct, row.grr_6m_pct) = (nrr, grr),
-                    _ => (row.nrr_12m_pct, row.grr_12m_pct) = (nrr, grr),
-                }
-            }
-            if m > 0 {
-                let prev = s.mrr[m - 1];
-                let mv = &s.movement[m];
-                let mc = &s.movement_customers[m];
-                let (new, exp, con, churn, react) =
-                    (mv[NEW], mv[EXPANSION], mv[CONTRACTION], mv[CHURN], mv[REACTIVATION]);
-                // §13: the identities of §8 and the bounds of the movements.
-                if mrr != prev + new + exp + react - con - churn {
-                    return Err(invariant(
-                        m,
-                        "MRR(m) != MRR(m-1) + new + expansion + reactivation - contraction - churn".into(),
-                    ));
-                }
-                if i128::from(customers)
-                    != i128::from(s.customers[m - 1]) + i128::from(mc[NEW]) + i128::from(mc[REACTIVATION])
-                        - i128::from(mc[CHURN])
-                {
-                    return Err(invariant(
-                        m,
-                        "customers(m) != customers(m-1) + new + reactivated - churned".into(),
-                    ));
-                }
-                if mv.iter().any(|&v| v < 0) {
-                    return Err(invariant(m, "a movement is negative".into()));
-                }
-                if churn + con > prev {
-                    return Err(invariant(m, "churn + contraction exceed MRR(m-1)".into()));
-                }
-                if s.nrr_num[m] != prev + exp - con - churn {
-                    return Err(invariant(
-                        m,
-                        "NRR from movements differs from NRR from customers".into(),
-                    ));
-                }
-                if s.grr_num[m] != prev - con - churn {
-                    return Err(invariant(
-                        m,
-                        "GRR from movements differs from GRR from customers".into(),
-                    ));
-                }
-                let (lc_mrr, lc_n) = s.left_censored[m];
-                row.movements = Some(SaasMovements {
-                    new: money(new, "new")?,
-                    expansion: money(exp, "expansion")?,
-                    contraction: money(con, "contraction")?,
-                    churn: money(churn, "churn")?,
-                    reactivation: money(react, "reactivation")?,
-                    net_new: money(mrr - prev, "net new")?,
-                    new_left_censored: money(lc_mrr, "new left-censored")?,
-                });
-                row.movement_customers = Some(SaasMovementCustomers {
-                    new: mc[NEW],
-                    expansion: mc[EXPANSION],
-                    contraction: mc[CONTRACTION],
-                    churn: mc[CHURN],
-                    reactivation: mc[REACTIVATION],
-                    new_left_censored: lc_n,
-                });
-                row.logo_churn_rate_pct = pct(i128::from(mc[CHURN]), i128::from(s.customers[m - 1]), "logo churn")?;
-                row.gross_mrr_churn_rate_pct = pct(churn + con, prev, "gross MRR churn")?;
-                row.net_mrr_churn_rate_pct = pct(churn + con - exp - react, prev, "net MRR churn")?;
-                row.nrr_pct = pct(prev + exp - con - churn, prev, "NRR")?;
-                row.grr_pct = pct(prev - con - churn, prev, "GRR")?;
-                row.quick_ratio = fraction(new + exp + react, churn + con, 100, "quick ratio")?.map(Ratio);
-                row.mrr_growth_pct = pct(mrr - prev, prev, "MRR growth")?;
-            }
-            months.push(row);
-        }
-
-        // §11 cohorts and their sums.
-        let mut cohorts = Vec::new();
-        for c in 0..n {
-            let size = s.cohort_size[c];
-            if size == 0 {
-                continue;
-            }
-            let base = s.cohort_mrr[c * n + c];
-            let mut cells = Vec::with_capacity(n - c);
-            for m in c..n {
-                let active = s.cohort_active[c * n + m];
-                let mrr = s.cohort_mrr[c * n + m];
-                cells.push(SaasCohortCell {
-                    month: label(m),
-                    months_since: u32::try_from(m - c).unwrap_or(u32::MAX),
-                    active_customers: active,
-                    mrr: money(mrr, "cohort MRR")?,
-                    customer_retention_pct: pct(i128::from(active), i128::from(size), "customer retention")?,
-                    mrr_retention_pct: pct(mrr, base, "MRR retention")?,
-                });
-            }
-            cohorts.push(SaasCohort {
-                cohort: label(c),
-                opening: c == 0,
-                customers: size,
-                mrr: money(base, "cohort MRR")?,
-                cells,
-            });
-        }
-        let ever: u64 = s.cohort_size.iter().sum();
-        let entered: u64 = s.customers.first().copied().unwrap_or(0)
-            + s.movement_customers.iter().skip(1).map(|c| c[NEW]).sum::<u64>();
-        if ever != entered {
-            return Err(SaasError::Invariant {
-                month: self.window.closed_months.last().cloned().unwrap_or_default(),
-                currency: currency.to_owned(),
-                what: format!("cohort sizes {ever} != opening customers + new customers {entered}"),
-            });
-        }
-        for m in 0..n {
-            let active: u64 = (0..=m).map(|c| s.cohort_active[c * n + m]).sum();
-            let mrr: i128 = (0..=m).map(|c| s.cohort_mrr[c * n + m]).sum();
-            if active != s.customers[m] || mrr != s.mrr[m] {
-                return Err(invariant(m, "cohort sums differ from customers or MRR".into()));
-            }
-        }
+        let months = (0..self.n_months)
+            .map(|m| month(&out, s, m))
+            .collect::<Result<_, _>>()?;
+        let cohorts = cohorts(&out, s)?;
         Ok((months, cohorts))
     }
 }

@@ -75,6 +75,10 @@ pub enum ApiError {
     /// An ingest could not be started (the cause is logged, not answered).
     #[error("the ingest could not be started")]
     Ingest(String),
+    /// A record the server stored cannot be read back (the cause was logged
+    /// with the record's id when it was read).
+    #[error("{0}")]
+    Unreadable(#[source] ReportError),
 }
 
 impl From<ReportError> for ApiError {
@@ -90,6 +94,7 @@ impl From<ReportError> for ApiError {
             },
             ReportError::NoData => ApiError::NoData,
             ReportError::NotFound(message) => ApiError::NotFound(message),
+            e @ ReportError::UnreadableQuality { .. } => ApiError::Unreadable(e),
             ReportError::Database(e) => ApiError::from(e),
             ReportError::Saas(e) => ApiError::Figures(e),
         }
@@ -124,9 +129,11 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
             ApiError::ReadOnly(_) => "database_read_only",
             ApiError::DatabaseFileChanged(_) => "database_file_changed",
-            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) | ApiError::Figures(_) => {
-                "internal_error"
-            }
+            ApiError::Internal(_)
+            | ApiError::Io { .. }
+            | ApiError::Ingest(_)
+            | ApiError::Figures(_)
+            | ApiError::Unreadable(_) => "internal_error",
         }
     }
 }
@@ -149,9 +156,11 @@ impl ResponseError for ApiError {
             | ApiError::NotReady { .. }
             | ApiError::ReadOnly(_)
             | ApiError::DatabaseFileChanged(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) | ApiError::Io { .. } | ApiError::Ingest(_) | ApiError::Figures(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ApiError::Internal(_)
+            | ApiError::Io { .. }
+            | ApiError::Ingest(_)
+            | ApiError::Figures(_)
+            | ApiError::Unreadable(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -38,16 +38,24 @@ pub struct ServeSettings {
     /// Serve `/metrics` on this address (without access control: a private
     /// network's) instead of on the main listener (with it).
     pub metrics_bind: Option<String>,
+    /// The level of successful requests' log lines.
+    pub request_log: crate::telemetry::RequestLogLevel,
 }
 
-impl ServeSettings {
-    /// The defaults, listening on `bind`.
-    pub fn new(bind: impl Into<String>) -> Self {
+/// Where `serve` listens by default (and where `healthcheck` asks).
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The built dashboard's folder by default, relative to the working directory.
+pub const DEFAULT_STATIC_DIR: &str = "frontend/dist";
+
+impl Default for ServeSettings {
+    /// `serve`'s defaults: the command line takes its own from here.
+    fn default() -> Self {
         Self {
-            bind: bind.into(),
+            bind: DEFAULT_BIND.to_owned(),
             cors_origins: Vec::new(),
             allowed_hosts: crate::auth::site::AllowedHosts::Own,
-            static_dir: None,
+            static_dir: Some(PathBuf::from(DEFAULT_STATIC_DIR)),
             workers: None,
             cache_recheck: reports::RECHECK,
             auth: AuthSettings::default(),
@@ -55,6 +63,17 @@ impl ServeSettings {
             migrate: true,
             ingest_if_empty: None,
             metrics_bind: None,
+            request_log: crate::telemetry::RequestLogLevel::default(),
+        }
+    }
+}
+
+impl ServeSettings {
+    /// The defaults, listening on `bind`.
+    pub fn new(bind: impl Into<String>) -> Self {
+        Self {
+            bind: bind.into(),
+            ..Self::default()
         }
     }
 }
@@ -172,6 +191,7 @@ impl Application {
         let origins = settings.cors_origins.clone();
         let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
         let metrics_here = settings.metrics_bind.is_none();
+        let request_log = settings.request_log;
         let precompressed = static_dir.as_ref().map(|dir| {
             tracing::info!(dir = %dir.display(), "serving the dashboard at /");
             let p = std::sync::Arc::new(crate::assets::Precompressed::new(dir.clone()));
@@ -216,6 +236,7 @@ impl Application {
                 .app_data(uploads.clone())
                 .app_data(ready.clone())
                 .app_data(site.clone())
+                .app_data(request_log)
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     let message = format!("invalid query string: {err}");
                     crate::error::ApiError::BadRequest {

@@ -6,6 +6,15 @@ use actix_web::HttpMessage;
 
 use tracing_subscriber::{fmt, EnvFilter};
 
+/// The variables the logs read from the environment themselves, once, in
+/// [`init`], rather than from the command line: `RUST_LOG` is
+/// tracing-subscriber's own filter (its name and syntax are that crate's),
+/// `NO_COLOR` a convention of all programs (set, even empty, it turns
+/// colours off: a flag's value could not say that), and `LOG_FORMAT`
+/// (`json`) sets up the same logs for every command, the tests' processes
+/// included. Listed for the check of the README's configuration table.
+pub const ENVIRONMENT: [&str; 3] = ["RUST_LOG", "LOG_FORMAT", "NO_COLOR"];
+
 /// Installs the global subscriber (once; later calls are ignored). Logs go to stderr
 /// so that stdout stays free for command output.
 pub fn init(default_filter: &str) {
@@ -75,9 +84,9 @@ pub async fn request_id_header<B: actix_web::body::MessageBody + 'static>(
 
 /// The root span of every request — its id, so that every line a handler
 /// logs carries it — and one compact line when it ends: method, path (no
-/// query string), status, duration. Successful requests log at the level of
-/// `REQUEST_LOG` (`info`, `debug` or `off`), client errors at info, server
-/// errors always, with their cause.
+/// query string), status, duration. Successful requests log at the
+/// server's [`RequestLogLevel`], client errors at info, server errors
+/// always, with their cause.
 pub struct RequestLog;
 
 impl tracing_actix_web::RootSpanBuilder for RequestLog {
@@ -107,7 +116,9 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
             .map_or(0.0, |s| (s.0.elapsed().as_micros() as f64 / 100.0).round() / 10.0);
         let path: String = redact_tokens(req.path()).chars().take(120).collect();
         let method = req.method().as_str();
-        span.in_scope(|| match (status, request_log()) {
+        // The server's setting, in its app data (absent: a response made before the app).
+        let level = req.app_data::<RequestLogLevel>().copied().unwrap_or_default();
+        span.in_scope(|| match (status, level) {
             (500.., _) => tracing::error!(method = %method, path = %path, status, ms, "request"),
             (400..=499, _) => tracing::info!(method = %method, path = %path, status, ms, "request"),
             (_, RequestLogLevel::Info) => tracing::info!(method = %method, path = %path, status, ms, "request"),
@@ -139,23 +150,38 @@ pub fn redact_tokens(path: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// The level of successful requests' log lines (`REQUEST_LOG`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The level of successful requests' log lines (`serve --request-log`,
+/// `REQUEST_LOG`): `info` (the default), `debug` or `off`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RequestLogLevel {
+    #[default]
     Info,
     Debug,
     Off,
 }
 
-/// The level of successful requests' log lines: `REQUEST_LOG` = `info`
-/// (default), `debug` or `off`. Read once.
-pub fn request_log() -> RequestLogLevel {
-    static LEVEL: std::sync::OnceLock<RequestLogLevel> = std::sync::OnceLock::new();
-    *LEVEL.get_or_init(|| match std::env::var("REQUEST_LOG").ok().as_deref().map(str::trim) {
-        Some("debug") => RequestLogLevel::Debug,
-        Some("off") => RequestLogLevel::Off,
-        _ => RequestLogLevel::Info,
-    })
+impl std::str::FromStr for RequestLogLevel {
+    type Err = String;
+
+    /// `info`, `debug` or `off` (surrounding blanks ignored).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "info" => Ok(Self::Info),
+            "debug" => Ok(Self::Debug),
+            "off" => Ok(Self::Off),
+            other => Err(format!("{other:?} is not info, debug or off")),
+        }
+    }
+}
+
+impl std::fmt::Display for RequestLogLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Off => "off",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -31,10 +31,13 @@ pub struct UploadSettings {
     pub defaults: IngestOptions,
 }
 
+/// The largest upload by default, in MiB (`serve --max-upload-mb`).
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 1024;
+
 impl Default for UploadSettings {
     fn default() -> Self {
         Self {
-            max_bytes: 1 << 30,
+            max_bytes: DEFAULT_MAX_UPLOAD_MB << 20,
             dir: std::env::temp_dir(),
             defaults: IngestOptions::replace(PathBuf::new()),
         }
@@ -174,7 +177,10 @@ impl Uploads {
         // The run's futures hold database handles that are not `Send` across
         // their awaits: they are made and driven on the run's thread.
         let run = move || async move {
-            match started.execute(&db, &options, &Progress::for_server(live)).await {
+            match started
+                .execute(&db, &options, &Progress::for_server(live, options.progress_interval))
+                .await
+            {
                 Ok(summary) => {
                     tracing::info!(run_id = id, status = summary.status.as_str(), "uploaded run ended");
                     cache.expire().await;

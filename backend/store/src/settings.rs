@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
+/// The variables read here, from the environment and never from the command
+/// line: the URL may carry a password, and a command line is visible to
+/// every user of the machine (`ps`). The migration binary reads the same
+/// two. Listed for the check of the README's configuration table.
+pub const ENVIRONMENT: [&str; 2] = ["DATABASE_URL", "DATABASE_URL_FILE"];
+
 /// Path of the embedded SQLite database used when no URL is configured.
 pub const DEFAULT_SQLITE_PATH: &str = migration::DEFAULT_SQLITE_PATH;
 

@@ -14,8 +14,9 @@ use serde_json::Value;
 
 use crate::access::token;
 use crate::both;
+use crate::helpers::generated;
 use crate::helpers::{postgres_admin_url, Engine, TestApp, TestDb};
-use crate::run_records::{generated, upload_form};
+use crate::run_records::upload_form;
 
 /// Runs `sql` on the PostgreSQL server as its administrator.
 async fn pg_admin(sql: &str) {
@@ -54,6 +55,8 @@ async fn serve(db: sea_orm::DatabaseConnection, uploads: &Path) -> Result<TestAp
     let mut settings = ServeSettings::new("127.0.0.1:0");
     settings.workers = Some(1);
     settings.upload.dir = uploads.to_owned();
+    // Refused records wait in this test's folder, not in the shared default one.
+    settings.upload.defaults.recording.pending_dir = Some(uploads.join("pending-runs"));
     let app = Application::build(&settings, db).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -120,7 +123,10 @@ async fn sqlite_run_into_a_deleted_file_fails() {
     let big = generated(150_000, 23);
     // Connected as the CLI connects: to a file that exists.
     let db = backend::db::connect(&t.settings).await.unwrap();
-    let options = IngestOptions::replace(big.path());
+    let mut options = IngestOptions::replace(big.path());
+    // A refused record waits in this test's folder, not in the shared default one.
+    let pending = tempfile::tempdir().unwrap();
+    options.recording.pending_dir = Some(pending.path().to_owned());
     // The run's future is not `Send`: on a thread of its own, as uploads run.
     let run = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
@@ -239,9 +245,9 @@ async fn read_only_served_for_reads(engine: Engine) {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], "database_read_only", "{body}");
         assert!(body["message"].as_str().unwrap().contains("read-only"), "{body}");
-        let err = etl::ingest(&db, &IngestOptions::replace(input.path()))
-            .await
-            .unwrap_err();
+        let mut options = IngestOptions::replace(input.path());
+        options.recording.pending_dir = None;
+        let err = etl::ingest(&db, &options).await.unwrap_err();
         assert!(err.to_string().contains("read-only"), "{err}");
     }
     if engine == Engine::Postgres {

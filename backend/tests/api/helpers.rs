@@ -182,7 +182,9 @@ impl TestDb {
 
     /// Any run, whatever it ends with.
     pub async fn run(&self, options: &IngestOptions) -> Result<RunSummary, etl::EtlError> {
-        etl::ingest(&self.db, options).await
+        let mut options = options.clone();
+        keep_no_records(&mut options.recording);
+        etl::ingest(&self.db, &options).await
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
@@ -234,6 +236,31 @@ pub fn fixture(products: &[&str], transactions: &[&str], users: &[&str]) -> temp
     dir
 }
 
+/// Generated exports of `transactions` rows, in a new folder.
+pub fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    backend::generate::generate(
+        dir.path(),
+        backend::generate::GenerateOptions {
+            transactions,
+            seed,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    dir
+}
+
+/// Production's folder for the failure records a database refuses,
+/// `data/pending-runs` under the working directory, is shared by every test
+/// (and a test's database is dropped while an upload may still run): unless
+/// a test names a folder of its own, its refused records are only logged.
+pub fn keep_no_records(recording: &mut etl::FailureRecording) {
+    if recording.pending_dir.as_deref() == Some(Path::new(etl::record::DEFAULT_PENDING_DIR)) {
+        recording.pending_dir = None;
+    }
+}
+
 /// The app on a random port of 127.0.0.1.
 pub struct TestApp {
     pub address: String,
@@ -259,6 +286,7 @@ impl TestApp {
         use migration::MigratorTrait;
         migration::Migrator::up(db, None).await.unwrap();
         settings.bind = "127.0.0.1:0".to_owned();
+        keep_no_records(&mut settings.upload.defaults.recording);
         let app = Application::build(&settings, db.clone()).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());

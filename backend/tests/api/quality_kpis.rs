@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use backend::etl::{IngestOptions, RunStatus};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use crate::both;
@@ -318,3 +319,62 @@ async fn history_of_a_sequence(engine: Engine) {
     assert!(doc["components"]["schemas"]["QualityScore"].is_object());
 }
 both!(history_sequence, history_of_a_sequence);
+
+/// A run whose stored figures cannot be decoded (here a dimension renamed,
+/// as when a dimension is added after the run) stays in the history as a
+/// gap, never dropped; and `/quality` of such a run is an error naming it,
+/// not "no data".
+async fn an_unreadable_run_is_a_gap(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let clean = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    let more = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &[
+            "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+            "1/2/24 7:00\tt2\tc1\ts1\t5.00\tusd",
+        ],
+        &["c1\tAnn\tann@x.test"],
+    );
+    for dir in [&clean, &more] {
+        let mut o = IngestOptions::replace(dir.path());
+        o.freshness_sla_days = 100_000;
+        t.committed(&o).await.unwrap();
+    }
+    let rename = |id: i64| {
+        format!(
+            "UPDATE etl_run SET quality_json = replace(quality_json, '\"timeliness\"', '\"freshness_old\"') WHERE id = {id}"
+        )
+    };
+    t.db.execute_unprepared(&rename(1)).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let h = app.json("/quality/history").await;
+    let runs = h["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "the unreadable run is kept: {h}");
+    assert_eq!(runs[0]["run_id"], 1);
+    assert!(runs[0].get("score").is_none() && runs[0].get("rows").is_none(), "{h}");
+    assert!(runs[0]["unreadable"].is_string(), "{h}");
+    assert_eq!(runs[0]["alerts"], serde_json::json!([]));
+    assert_eq!(pct(&runs[1]["score"], "overall"), "100.00");
+    assert!(runs[1].get("unreadable").is_none(), "the normal case is unchanged: {h}");
+    let csv = app.get("/quality/history?format=csv").await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].starts_with("1,") && lines[1].contains(",replace,,,,,,,,,,,"),
+        "{csv}"
+    );
+    assert_eq!(app.json("/quality").await["score"]["overall"], "100.00");
+    // The run /quality describes, unreadable: an error, not "no data".
+    t.db.execute_unprepared(&rename(2)).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let res = app.get("/quality").await;
+    assert_eq!(res.status().as_u16(), 500);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "internal_error");
+    assert!(body["message"].as_str().unwrap().contains("run 2"), "{body}");
+}
+both!(unreadable_run, an_unreadable_run_is_a_gap);

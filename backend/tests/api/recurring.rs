@@ -5,11 +5,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use backend::etl::{IngestOptions, RunStatus};
-use backend::generate::{generate, GenerateOptions};
 use serde_json::Value;
 
 use crate::both;
-use crate::helpers::{fixture, realistic_input, Engine, TestApp, TestDb};
+use crate::helpers::{fixture, generated, realistic_input, Engine, TestApp, TestDb};
 
 /// Splits an export by the month of each transaction: rows of months for
 /// which `first` holds go to the first part, the others to the second. The
@@ -175,20 +174,6 @@ async fn append_equals_replace_of_everything(engine: Engine) {
     }
 }
 both!(append_equals_replace, append_equals_replace_of_everything);
-
-fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    generate(
-        dir.path(),
-        GenerateOptions {
-            transactions,
-            seed,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    dir
-}
 
 /// Appending the same files again loads nothing and changes no response, byte
 /// for byte: skipped by checksum, or with --force counted as already loaded.

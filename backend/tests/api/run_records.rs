@@ -17,22 +17,7 @@ use serde_json::Value;
 
 use crate::access::token;
 use crate::both;
-use crate::helpers::{postgres_admin_url, Engine, TestApp, TestDb};
-
-/// Generated exports of `transactions` rows, in a new folder.
-pub fn generated(transactions: u64, seed: u64) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    backend::generate::generate(
-        dir.path(),
-        backend::generate::GenerateOptions {
-            transactions,
-            seed,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    dir
-}
+use crate::helpers::{generated, postgres_admin_url, Engine, TestApp, TestDb};
 
 /// The three files of `dir` as an upload form.
 pub fn upload_form(dir: &Path, fields: &[(&str, &str)]) -> Form {

@@ -1,6 +1,7 @@
 //! Line chart on a fixed 0–100% axis: one line per series across the x
 //! positions (runs, in time order), a dot at every point so that a single
-//! run, or a series hidden under another, still shows.
+//! run, or a series hidden under another, still shows. A position without a
+//! value breaks the lines: a gap, not a line drawn across it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -12,8 +13,8 @@ use super::{slot_label, sparse_labels, Mapping, Theme};
 pub struct Series {
     pub name: String,
     pub color: RGBColor,
-    /// One value (0–100) per x position.
-    pub values: Vec<f64>,
+    /// One value (0–100) per x position; `None`: a gap.
+    pub values: Vec<Option<f64>>,
     /// Drawn thicker and last (on top): the headline series.
     pub bold: bool,
 }
@@ -56,24 +57,37 @@ pub fn draw<DB: DrawingBackend>(
     let mut order: Vec<&Series> = series.iter().collect();
     order.sort_by_key(|s| s.bold);
     for s in order {
-        let points = || {
-            s.values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (i as f64, v.clamp(0.0, 100.0)))
-        };
         let (line, dot) = if s.bold { (3.0, 4.0) } else { (2.0, 3.0) };
-        if s.values.len() > 1 {
+        let segments = segments(&s.values);
+        for segment in segments.iter().filter(|points| points.len() > 1) {
             chart
-                .draw_series(LineSeries::new(points(), s.color.stroke_width(px(line))))
+                .draw_series(LineSeries::new(segment.iter().copied(), s.color.stroke_width(px(line))))
                 .map_err(err)?;
         }
         chart
-            .draw_series(points().map(|p| Circle::new(p, px(dot), s.color.filled())))
+            .draw_series(
+                segments
+                    .iter()
+                    .flatten()
+                    .map(|p| Circle::new(*p, px(dot), s.color.filled())),
+            )
             .map_err(err)?;
     }
     root.present().map_err(err)?;
     Ok(Mapping::of_plot(chart.plotting_area(), x_labels.len(), false))
+}
+
+/// The runs of consecutive values, as points (x position, value clamped to 0–100).
+fn segments(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, v) in values.iter().enumerate() {
+        match (v, segments.last_mut()) {
+            (Some(v), Some(segment)) => segment.push((i as f64, v.clamp(0.0, 100.0))),
+            _ => segments.push(Vec::new()),
+        }
+    }
+    segments.retain(|s| !s.is_empty());
+    segments
 }
 
 #[cfg(test)]
@@ -85,7 +99,7 @@ mod tests {
         Series {
             name: name.into(),
             color,
-            values: values.to_vec(),
+            values: values.iter().copied().map(Some).collect(),
             bold,
         }
     }
@@ -119,7 +133,7 @@ mod tests {
         for s in &data {
             assert!(rec.count(s.color) > 100, "{} drawn: {} px", s.name, rec.count(s.color));
             for (i, v) in s.values.iter().enumerate() {
-                assert!(near(&rec, at(&m, i, 3, *v), s.color), "{} point {i}", s.name);
+                assert!(near(&rec, at(&m, i, 3, v.unwrap()), s.color), "{} point {i}", s.name);
             }
         }
         // Between two points the line passes through their midpoint.
@@ -133,6 +147,24 @@ mod tests {
     }
 
     #[test]
+    fn a_run_without_a_value_breaks_the_line() {
+        assert_eq!(
+            segments(&[Some(10.0), None, Some(20.0), Some(130.0)]),
+            [vec![(0.0, 10.0)], vec![(2.0, 20.0), (3.0, 100.0)]]
+        );
+        let t = Theme::LIGHT;
+        let mut overall = series("Overall", t.primary, &[10.0, 0.0, 100.0], true);
+        overall.values[1] = None;
+        let rec = Recorder::new(600, 300);
+        let m = draw(&rec.clone().into_drawing_area(), &labels(3), &[overall], &t, 1.0).unwrap();
+        let (x0, y0) = at(&m, 0, 3, 10.0);
+        let (x2, y2) = at(&m, 2, 3, 100.0);
+        assert!(near(&rec, (x0, y0), t.primary) && near(&rec, (x2, y2), t.primary));
+        // No line across the gap.
+        assert!(!near(&rec, ((x0 + x2) / 2, (y0 + y2) / 2), t.primary));
+    }
+
+    #[test]
     fn a_single_run_draws_a_point_per_series() {
         let t = Theme::DARK;
         let data = vec![
@@ -143,7 +175,7 @@ mod tests {
         let m = draw(&rec.clone().into_drawing_area(), &labels(1), &data, &t, 1.0).unwrap();
         assert_eq!(m.bars, 1);
         for s in &data {
-            let p = at(&m, 0, 1, s.values[0]);
+            let p = at(&m, 0, 1, s.values[0].unwrap());
             assert!(near(&rec, p, s.color), "{} at {p:?}", s.name);
             // A dot, not a line across the chart.
             let drawn = rec.count(s.color);

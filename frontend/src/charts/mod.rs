@@ -11,6 +11,7 @@ pub mod score_bars;
 #[cfg(test)]
 pub mod testing;
 
+use api_types::Dimension;
 use api_types::Percent;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::{DrawingArea, DrawingBackend};
@@ -25,9 +26,11 @@ pub struct Theme {
     pub primary: RGBColor,
     pub growth: RGBColor,
     pub decline: RGBColor,
-    /// Lines of a multi-series chart, none of them red or green (those mean
-    /// "below" and "at or above its minimum" elsewhere on the page).
-    pub series: [RGBColor; 6],
+    /// The line of each quality dimension, none of them red or green (those
+    /// mean "below" and "at or above its minimum" elsewhere on the page).
+    /// Sized by the enum: a new dimension does not compile until it has its
+    /// colour here, in both themes.
+    pub series: [RGBColor; Dimension::COUNT],
 }
 
 impl Theme {

@@ -30,7 +30,7 @@ impl IngestLock {
     pub async fn acquire(db: &DatabaseConnection) -> Result<Self, EtlError> {
         Self::take(db, true)
             .await?
-            .ok_or_else(|| EtlError::Aborted("the ingest lock was not taken".to_owned()))
+            .ok_or_else(|| EtlError::Internal("the ingest lock was not taken".to_owned()))
     }
 
     /// The lock, or `None` when another ingest (of any process) holds it.
@@ -117,7 +117,7 @@ impl IngestLock {
                     let lock = tokio::task::spawn_blocking(move || flock(&lock, true).then_some(lock))
                         .await
                         .map_err(crate::error::join_error)?
-                        .ok_or_else(|| EtlError::Aborted(format!("cannot lock {}", path.to_string_lossy())))?;
+                        .ok_or_else(|| EtlError::Internal(format!("cannot lock {}", path.to_string_lossy())))?;
                     tracing::info!(
                         waited_ms = started.elapsed().as_millis() as u64,
                         "the other ingest ended"

@@ -78,7 +78,7 @@ impl Loader {
             DbBackend::Sqlite => Ok(Loader::Sqlite(
                 SqliteLoader::begin(db.get_sqlite_connection_pool(), mode).await?,
             )),
-            DbBackend::MySql => Err(EtlError::Aborted("MySQL is not supported".to_owned())),
+            DbBackend::MySql => Err(EtlError::UnsupportedDatabase("MySQL")),
         }
     }
 
@@ -101,7 +101,7 @@ impl Loader {
             (FactBatch::Copy { bytes, .. }, Loader::Postgres(l)) => l.write_facts(bytes).await,
             (FactBatch::Rows(rows), Loader::Sqlite(l)) => l.write_facts(rows).await,
             // The parsing thread encodes for the loader it was started for.
-            _ => Err(EtlError::Aborted("a batch encoded for the other database".to_owned())),
+            _ => Err(EtlError::Internal("a batch encoded for the other database".to_owned())),
         }
     }
 

@@ -94,7 +94,7 @@ impl SqliteLoader {
             self.staged.push((table, columns));
         }
         match self.mode {
-            LoadMode::Audit => Err(EtlError::Aborted(format!(
+            LoadMode::Audit => Err(EtlError::Internal(format!(
                 "an audit-only transaction cannot write {}",
                 table.name
             ))),
@@ -208,7 +208,9 @@ impl SqliteLoader {
         .await
         .map_err(EtlError::db("checking foreign keys"))?;
         if !violations.is_empty() {
-            return Err(EtlError::Aborted(format!("foreign key violations in {violations:?}")));
+            return Err(EtlError::ForeignKey(format!(
+                "foreign key violations in {violations:?}"
+            )));
         }
         // Just before the commit: the file may have gone while the run ran.
         ensure_in_place(&mut self.conn).await?;
@@ -246,7 +248,7 @@ impl SqliteLoader {
         .await
         .map_err(EtlError::db("checking foreign keys"))?;
         if !orphans.is_empty() {
-            return Err(EtlError::Aborted(format!(
+            return Err(EtlError::ForeignKey(format!(
                 "foreign key violation: transactions of customers missing from dim_user: {orphans:?}"
             )));
         }
@@ -341,7 +343,7 @@ async fn ensure_in_place(conn: &mut SqliteConnection) -> Result<(), EtlError> {
 fn sqlite_error(during: &'static str) -> impl Fn(rusqlite::Error) -> EtlError {
     move |e| EtlError::Database {
         during,
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 

@@ -182,12 +182,13 @@ pub async fn customers(
     };
     for (id, currency, cents, transactions, months) in spending {
         let months = months.ok_or_else(|| {
-            EtlError::Aborted(format!(
+            EtlError::StoredState(format!(
                 "customer {id:?} was loaded by an older version (no active months stored): \
                  run a replace of the full history once before appending"
             ))
         })?;
-        let months = ActiveMonths::decode(&months).map_err(|e| EtlError::Aborted(format!("customer {id:?}: {e}")))?;
+        let months =
+            ActiveMonths::decode(&months).map_err(|e| EtlError::StoredState(format!("customer {id:?}: {e}")))?;
         if let Some(c) = by_id.get_mut(&id) {
             c.spending.push(StoredSpending {
                 currency,

@@ -38,7 +38,7 @@ impl UsersFile {
         }
         match self {
             UsersFile::Read(users) => Ok(users),
-            UsersFile::Reading(_) => Err(EtlError::Aborted("users.csv was not read".to_owned())),
+            UsersFile::Reading(_) => Err(EtlError::Internal("users.csv was not read".to_owned())),
         }
     }
 }
@@ -72,11 +72,10 @@ impl Given {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
             });
         }
-        Err(EtlError::Aborted(format!(
-            "{} holds none of {}: an append needs at least one of them",
-            dir.display(),
-            FILES.join(", ")
-        )))
+        Err(EtlError::NothingToAppend {
+            dir: dir.display().to_string(),
+            files: FILES.join(", "),
+        })
     }
 
     pub fn products(self) -> bool {

@@ -321,7 +321,7 @@ struct Held {
 /// A sum in minor units that no longer fits 64 bits: the run fails rather than wrap.
 fn add_cents(sum: &mut i64, cents: i64, what: &dyn Fn() -> String) -> Result<(), EtlError> {
     *sum = sum.checked_add(cents).ok_or_else(|| {
-        EtlError::Aborted(format!(
+        EtlError::Overflow(format!(
             "{FILE}: {} exceeds the range of 64-bit minor units (cents)",
             what()
         ))
@@ -454,7 +454,7 @@ impl Pass2<'_> {
         let (cust, new) = out
             .customer_ids
             .intern(fact.customer_id)
-            .map_err(|e| EtlError::Aborted(format!("{FILE}: {e}")))?;
+            .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
         if new {
             out.customers.push(CustomerFacts::default());
         }
@@ -553,7 +553,7 @@ impl Pass2<'_> {
         };
         self.sender
             .blocking_send(batch)
-            .map_err(|_| EtlError::Aborted("the database loader stopped".to_owned()))
+            .map_err(|_| EtlError::Internal("the database loader stopped".to_owned()))
     }
 }
 
@@ -624,10 +624,7 @@ pub fn load(
     })?;
     if read != scan.rows {
         // Pass 1 counted other lines: the file changed while the run read it.
-        return Err(EtlError::Aborted(format!(
-            "{FILE} changed while it was read ({} data lines, then {read}): ingest a file that is no longer being written",
-            scan.rows
-        )));
+        return Err(EtlError::file_changed(FILE, scan.rows, read));
     }
     pass.out.counts.read = read;
     // Repeated ids: identical rows keep the first and count the rest as duplicates;
@@ -710,7 +707,7 @@ mod tests {
             text.push_str(l);
         }
         std::fs::write(dir.path().join(FILE), text).unwrap();
-        let progress = Progress::for_stderr();
+        let progress = Progress::for_stderr(std::time::Duration::from_millis(crate::progress::DEFAULT_INTERVAL_MS));
         let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
         let (sender, mut receiver) = mpsc::channel(64);
         let options = Pass2Options {
@@ -752,7 +749,7 @@ mod tests {
             ));
         }
         std::fs::write(dir.path().join(FILE), text).unwrap();
-        let progress = Progress::for_stderr();
+        let progress = Progress::for_stderr(std::time::Duration::from_millis(crate::progress::DEFAULT_INTERVAL_MS));
         let scan = scan(dir.path(), Limits::default(), &progress).unwrap();
         let (sender, mut receiver) = mpsc::channel(100_000);
         let options = Pass2Options {

@@ -23,64 +23,85 @@ use crate::ReportError;
 #[error("subscription metrics: {0}")]
 pub struct SaasFailure(#[from] pub SaasError);
 
-/// The figures of one run: the defaults computed at load, the others on demand.
+/// The figures of one run, computed when first asked for (the defaults, and a
+/// few others), never at load: the other reports do not wait for them, and a
+/// server whose users never open them never reads every transaction.
 pub struct SaasReports {
     /// The ingest run whose data this is.
     run: Option<i64>,
     /// The data's currencies, most transactions first.
     currencies: Vec<String>,
-    /// `None` before the first load.
-    defaults: Option<Result<Arc<SaasFigures>, SaasError>>,
-    /// Names of the customers of the default figures ("" when the users file has none).
-    names: HashMap<String, String>,
+    /// The default figures and their customers' names, once computed for
+    /// this run (a failed computation is kept too: it fails this run's
+    /// subscription reports, not the others).
+    defaults: tokio::sync::OnceCell<Defaults>,
     /// Other parameter sets, most recently used first.
     recent: Mutex<Vec<(Parameters, Arc<SaasFigures>)>>,
-    /// One on-demand computation at a time: each reads every transaction.
+    /// One computation at a time: each reads every transaction.
     computing: tokio::sync::Mutex<()>,
+}
+
+struct Defaults {
+    figures: Result<Arc<SaasFigures>, SaasError>,
+    /// Names of the customers behind the movements ("" when the users file has none).
+    names: HashMap<String, String>,
 }
 
 impl SaasReports {
     /// Before the first load.
     pub(crate) fn empty() -> Self {
+        Self::new(None, Vec::new())
+    }
+
+    /// The figures of `run`, whose data holds `currencies` (most transactions
+    /// first): nothing is read until a report asks.
+    pub(crate) fn new(run: Option<i64>, currencies: Vec<String>) -> Self {
         Self {
-            run: None,
-            currencies: Vec::new(),
-            defaults: None,
-            names: HashMap::new(),
+            run,
+            currencies,
+            defaults: tokio::sync::OnceCell::new(),
             recent: Mutex::new(Vec::new()),
             computing: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The default figures of the data `db` shows (the report snapshot's
-    /// transaction, the data of `run`). A failed computation is kept (and
-    /// logged): it fails the subscription reports of this run, not the others.
-    pub(crate) async fn load<C: ConnectionTrait + StreamTrait>(db: &C, run: Option<i64>) -> Result<Self, ReportError> {
-        let input = SaasInput::read(db).await?;
-        let currencies = input.currencies();
-        let defaults = input.figures(Parameters::default()).await;
-        if let Err(e) = &defaults {
+    /// The default figures: kept once computed from this run's data.
+    async fn defaults(&self, db: &DatabaseConnection) -> Result<Arc<SaasFigures>, ReportError> {
+        if let Some(d) = self.defaults.get() {
+            return d.figures.clone().map_err(failure);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(d) = self.defaults.get() {
+            return d.figures.clone().map_err(failure);
+        }
+        let txn = crate::cache::begin(db).await?;
+        let run = crate::cache::latest_run(&txn).await?;
+        let figures = SaasInput::read(&txn)
+            .await?
+            .figures(Parameters::default())
+            .await
+            .map(Arc::new);
+        if let Err(e) = &figures {
             log_failure(e);
         }
-        let names = match &defaults {
-            Ok(figures) => names(db, figures).await?,
+        let names = match &figures {
+            Ok(f) => names(&txn, f).await?,
             Err(_) => HashMap::new(),
         };
-        Ok(Self {
-            run,
-            currencies,
-            defaults: Some(defaults.map(Arc::new)),
-            names,
-            recent: Mutex::new(Vec::new()),
-            computing: tokio::sync::Mutex::new(()),
-        })
+        txn.commit().await?;
+        let answer = figures.clone().map_err(failure);
+        // Figures of a newer run answer this request but are not this run's to keep.
+        if run == self.run {
+            let _ = self.defaults.set(Defaults { figures, names });
+        }
+        answer
     }
 
     /// The figures with `params`: from memory when they are the defaults or
     /// recently asked for, else computed from the database.
     async fn figures(&self, db: &DatabaseConnection, params: Parameters) -> Result<Arc<SaasFigures>, ReportError> {
         if params == Parameters::default() {
-            return self.defaults.clone().ok_or(ReportError::NoData)?.map_err(failure);
+            return self.defaults(db).await;
         }
         if let Some(hit) = self.recent_hit(&params) {
             return Ok(hit);
@@ -149,6 +170,12 @@ impl SaasReports {
         }
     }
 
+    /// The names known so far (those of the default figures, once computed).
+    fn names(&self) -> &HashMap<String, String> {
+        static NONE: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(HashMap::new);
+        self.defaults.get().map_or(&NONE, |d| &d.names)
+    }
+
     fn recent_hit(&self, params: &Parameters) -> Option<Arc<SaasFigures>> {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let at = recent.iter().position(|(p, _)| p == params)?;
@@ -167,7 +194,7 @@ impl SaasReports {
         let missing: Vec<String> = report
             .customers
             .iter()
-            .filter(|c| !self.names.contains_key(&c.customer_id))
+            .filter(|c| !self.names().contains_key(&c.customer_id))
             .map(|c| c.customer_id.clone())
             .collect();
         let mut found = HashMap::new();
@@ -185,7 +212,7 @@ impl SaasReports {
                 .collect();
         }
         for c in &mut report.customers {
-            let name = self.names.get(&c.customer_id).or_else(|| found.get(&c.customer_id));
+            let name = self.names().get(&c.customer_id).or_else(|| found.get(&c.customer_id));
             c.customer_name = name.cloned().unwrap_or_default();
         }
         Ok(())
@@ -251,20 +278,6 @@ struct SaasInput {
 }
 
 impl SaasInput {
-    /// The currencies, most transactions first (then by code), as the other reports order them.
-    fn currencies(&self) -> Vec<String> {
-        let mut counts: Vec<(String, u64)> = Vec::new();
-        for i in &self.invoices {
-            // Read by currency: a currency's invoices are consecutive.
-            match counts.last_mut() {
-                Some((c, n)) if *c == i.currency => *n += 1,
-                _ => counts.push((i.currency.clone(), 1)),
-            }
-        }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        counts.into_iter().map(|(c, _)| c).collect()
-    }
-
     async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
         let started = std::time::Instant::now();
         // SQLite sorts in the crate's reading order (ids bytewise, its

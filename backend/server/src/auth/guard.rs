@@ -47,12 +47,22 @@ pub struct AuthSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
+/// How long a dashboard session lasts by default, in hours (`serve --session-hours`).
+pub const DEFAULT_SESSION_HOURS: u64 = 12;
+
+/// Failed attempts allowed per client address and minute by default
+/// (`serve --auth-failures-per-minute`).
+pub const DEFAULT_FAILURES_PER_MINUTE: NonZeroU32 = match NonZeroU32::new(20) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
             allow_anonymous: false,
-            session_ttl: Duration::from_secs(12 * 3600),
-            failures_per_minute: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            session_ttl: Duration::from_secs(DEFAULT_SESSION_HOURS * 3600),
+            failures_per_minute: DEFAULT_FAILURES_PER_MINUTE,
             recheck: Duration::from_secs(1),
             trusted_proxies: Vec::new(),
         }

@@ -25,16 +25,8 @@ pub fn get() -> actix_web::Route {
 
 /// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/session`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/reports/meta").route(get().to(meta)))
-        .service(resource("/reports/monthly-transactions").route(get().to(monthly_transactions)))
-        .service(resource("/reports/revenue-growth").route(get().to(revenue_growth)))
-        .service(resource("/reports/top-products").route(get().to(top_products)))
-        .service(resource("/reports/top-users").route(get().to(top_users)))
-        .service(resource("/reports/saas/mrr").route(get().to(saas::mrr)))
-        .service(resource("/reports/saas/cohorts").route(get().to(saas::cohorts)))
-        .service(resource("/reports/saas/movements").route(get().to(saas::movements)))
-        .service(resource("/quality").route(get().to(quality)))
-        .service(resource("/quality/history").route(get().to(reports::quality_history)))
+    cfg.configure(reports::configure)
+        .configure(saas::configure)
         .service(
             resource("/ingests")
                 .route(get().to(ingests::list))

@@ -6,10 +6,22 @@ use api_types::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, conditional, respond, Depends};
+use super::{check_format, conditional, get, resource, respond, Depends};
 use crate::error::ApiError;
 use reports::{self, ReportCache, WindowParams};
 pub use reports::{TopProductsParams, TopUsersParams};
+
+/// Registers the reports' routes (each path is an entry of
+/// [`crate::endpoints::ENDPOINTS`]; its handler is documented in `openapi.rs`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/reports/meta").route(get().to(meta)))
+        .service(resource("/reports/monthly-transactions").route(get().to(monthly_transactions)))
+        .service(resource("/reports/revenue-growth").route(get().to(revenue_growth)))
+        .service(resource("/reports/top-products").route(get().to(top_products)))
+        .service(resource("/reports/top-users").route(get().to(top_users)))
+        .service(resource("/quality").route(get().to(quality)))
+        .service(resource("/quality/history").route(get().to(quality_history)));
+}
 
 /// Average user transaction amount per month.
 #[utoipa::path(get, path = "/reports/monthly-transactions", tag = "reports", params(WindowParams), responses(

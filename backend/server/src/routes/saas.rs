@@ -5,9 +5,17 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use api_types::{SaasCohortsReport, SaasMovementsReport, SaasMrrReport};
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, respond, Depends, Tag};
+use super::{check_format, get, resource, respond, Depends, Tag};
 use crate::error::ApiError;
 use reports::{ReportCache, SaasMovementsParams, SaasParams};
+
+/// Registers the subscription metrics' routes (entries of
+/// [`crate::endpoints::ENDPOINTS`]; documented in `openapi.rs`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/reports/saas/mrr").route(get().to(mrr)))
+        .service(resource("/reports/saas/cohorts").route(get().to(cohorts)))
+        .service(resource("/reports/saas/movements").route(get().to(movements)));
+}
 
 /// 304 when the client's copy is current; else the report (computed,
 /// possibly from the database, when the parameters are not the defaults) with the tag.

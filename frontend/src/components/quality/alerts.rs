@@ -4,7 +4,7 @@ use yew::prelude::*;
 
 use super::{ReportProps, NO_DATA};
 use crate::components::section::Section;
-use crate::quality::{alert_sentence, Dimension};
+use crate::quality::alert_sentence;
 
 #[component]
 pub fn AlertsSection(props: &ReportProps) -> Html {
@@ -27,11 +27,10 @@ pub fn AlertsSection(props: &ReportProps) -> Html {
         <Section id="alerts" title="Alerts" {subtitle} status={report.shown_status()} {empty} empty_text={AttrValue::from(empty_text)}>
             <ul class="alerts">
                 { for alerts.iter().map(|a| {
-                    let meaning = Dimension::from_key(&a.dimension).map(Dimension::meaning);
                     html! {
-                        <li data-dimension={a.dimension.clone()}>
+                        <li data-dimension={a.dimension.key()}>
                             <span class="alert-text">{ alert_sentence(a) }</span>
-                            if let Some(m) = meaning { <span class="alert-meaning">{ m }</span> }
+                            <span class="alert-meaning">{ a.dimension.meaning() }</span>
                         </li>
                     }
                 }) }

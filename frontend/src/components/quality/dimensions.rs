@@ -1,4 +1,4 @@
-//! The six dimensions of the latest run that loaded data as bars: green at
+//! The dimensions of the latest run that loaded data as bars: green at
 //! or above their minimum, red below it, with every minimum marked (the
 //! run's `thresholds`).
 
@@ -11,7 +11,7 @@ use crate::charts::score_bars::ScoreBar;
 use crate::charts::{threshold_color, Theme};
 use crate::components::chart_canvas::{Chart, ChartCanvas};
 use crate::components::section::Section;
-use crate::quality::{pct_f64, Dimension};
+use crate::quality::{pct_f64, Dimension, Measure, Scored};
 
 #[component]
 pub fn DimensionsSection(props: &ReportChartProps) -> Html {
@@ -35,7 +35,8 @@ pub fn DimensionsSection(props: &ReportChartProps) -> Html {
 
 fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
     let Some(s) = &q.score else { return html! {} };
-    let bars: Vec<ScoreBar> = Dimension::SIX
+    let bars: Vec<ScoreBar> = Dimension::ALL
+        .map(Measure::Dimension)
         .iter()
         .map(|d| {
             let standing = d.standing(s, q);
@@ -48,7 +49,8 @@ fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
             }
         })
         .collect();
-    let tips: Vec<String> = Dimension::SIX
+    let tips: Vec<String> = Dimension::ALL
+        .map(Measure::Dimension)
         .iter()
         .map(|d| {
             let status = d.standing(s, q).tooltip_line();
@@ -72,7 +74,7 @@ fn table(q: &QualityReport) -> Html {
     html! {
         <div class="table-wrap"><table>
             <thead><tr><th>{"Dimension"}</th><th class="num">{"Score"}</th><th>{"Minimum"}</th><th>{"Measures"}</th></tr></thead>
-            <tbody>{ for Dimension::ALL.iter().map(|d| {
+            <tbody>{ for Measure::ALL.iter().map(|d| {
                 let standing = d.standing(s, q);
                 html! {
                     <tr data-dimension={d.key()}>
@@ -105,7 +107,7 @@ mod tests {
             html.contains(r#"<td class="num">86.21%</td><td class="minimum">80.00%, met</td>"#),
             "{html}"
         );
-        assert_eq!(html.matches("<tr data-dimension").count(), 7);
-        assert_eq!(html.matches(r#"<td class="minimum">"#).count(), 7);
+        assert_eq!(html.matches("<tr data-dimension").count(), Measure::ALL.len());
+        assert_eq!(html.matches(r#"<td class="minimum">"#).count(), Measure::ALL.len());
     }
 }

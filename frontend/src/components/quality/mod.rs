@@ -63,6 +63,14 @@ fn run_heading(run: &QualityHistoryRun) -> String {
     format!("Run {} · {} · {}", run.run_id, timestamp(&run.finished_at), run.mode)
 }
 
+/// What a run without figures (they cannot be read) shows in their place.
+fn unreadable(run: &QualityHistoryRun) -> String {
+    format!(
+        "Figures unreadable: {}",
+        run.unreadable.as_deref().unwrap_or("none stored")
+    )
+}
+
 /// A run's first cells in a table of runs: a link to its page, its mode, when it finished.
 fn run_cells(run: &QualityHistoryRun) -> Html {
     html! {
@@ -81,8 +89,9 @@ pub(crate) mod fixtures {
     use std::rc::Rc;
 
     use api_types::{
-        Completeness, CustomerChecks, Freshness, LastIngest, Percent, QualityAlert, QualityHistory, QualityHistoryRun,
-        QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks, ZeroAmount,
+        Completeness, CustomerChecks, Dimension, Freshness, LastIngest, PerDimension, Percent, QualityAlert,
+        QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks,
+        ZeroAmount,
     };
 
     use crate::api::FetchError;
@@ -113,7 +122,7 @@ pub(crate) mod fixtures {
 
     pub fn alert(dimension: &str, value: i64, threshold: i64) -> QualityAlert {
         QualityAlert {
-            dimension: dimension.into(),
+            dimension: dimension.parse().unwrap(),
             value: Percent(value),
             threshold: Percent(threshold),
         }
@@ -122,12 +131,14 @@ pub(crate) mod fixtures {
     pub fn score(overall: i64, integrity: i64) -> QualityScore {
         QualityScore {
             overall: Percent(overall),
-            completeness: Percent(10_000),
-            validity: Percent(8_621),
-            uniqueness: Percent(10_000),
-            consistency: Percent(8_524),
-            integrity: Percent(integrity),
-            timeliness: Percent(0),
+            // Any other dimension (one added later): 100, met.
+            dimensions: PerDimension::from_fn(|d| match d {
+                Dimension::Validity => Percent(8_621),
+                Dimension::Consistency => Percent(8_524),
+                Dimension::Integrity => Percent(integrity),
+                Dimension::Timeliness => Percent(0),
+                _ => Percent(10_000),
+            }),
         }
     }
 
@@ -136,12 +147,12 @@ pub(crate) mod fixtures {
     pub fn thresholds() -> QualityScore {
         QualityScore {
             overall: Percent(8_000),
-            completeness: Percent(9_000),
-            validity: Percent(8_000),
-            uniqueness: Percent(9_900),
-            consistency: Percent(8_000),
-            integrity: Percent(9_000),
-            timeliness: Percent(0),
+            dimensions: PerDimension::from_fn(|d| match d {
+                Dimension::Validity | Dimension::Consistency => Percent(8_000),
+                Dimension::Uniqueness => Percent(9_900),
+                Dimension::Timeliness => Percent(0),
+                _ => Percent(9_000),
+            }),
         }
     }
 
@@ -150,13 +161,25 @@ pub(crate) mod fixtures {
             run_id,
             finished_at: "2024-11-02T09:15:05Z".into(),
             mode: if run_id == 1 { "replace" } else { "append" }.into(),
-            rows: QualityRows {
+            rows: Some(QualityRows {
                 processed: 10_075,
                 succeeded: 10_075 - failed,
                 failed,
-            },
-            score: score(overall, 1_250),
+            }),
+            score: Some(score(overall, 1_250)),
             alerts: vec![alert("integrity", 1_250, 9_000)],
+            unreadable: None,
+        }
+    }
+
+    /// A run whose stored figures the server could not read.
+    pub fn gap(run_id: i64) -> QualityHistoryRun {
+        QualityHistoryRun {
+            rows: None,
+            score: None,
+            alerts: Vec::new(),
+            unreadable: Some("its stored quality figures cannot be read".into()),
+            ..run(run_id, 0, 0)
         }
     }
 

@@ -3,7 +3,7 @@
 use api_types::QualityHistory;
 use yew::prelude::*;
 
-use super::{run_cells, run_heading, run_label, theme, HistoryChartProps};
+use super::{run_cells, run_heading, run_label, theme, unreadable, HistoryChartProps};
 use crate::api;
 use crate::charts::grouped_bars::Group;
 use crate::charts::Theme;
@@ -35,23 +35,26 @@ fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
         .iter()
         .map(|r| Group {
             label: run_label(r),
-            values: [r.rows.processed, r.rows.succeeded, r.rows.failed]
-                .iter()
-                .map(|v| *v as f64)
-                .collect(),
+            // A run without figures keeps its slot, empty: a visible gap.
+            values: r
+                .rows
+                .as_ref()
+                .map(|rows| [rows.processed, rows.succeeded, rows.failed].map(|v| v as f64).to_vec())
+                .unwrap_or_default(),
         })
         .collect();
     let tips: Vec<String> = h
         .runs
         .iter()
-        .map(|r| {
-            format!(
+        .map(|r| match &r.rows {
+            Some(rows) => format!(
                 "{}\nProcessed: {}\nSucceeded: {}\nFailed: {}",
                 run_heading(r),
-                count(r.rows.processed),
-                count(r.rows.succeeded),
-                count(r.rows.failed)
-            )
+                count(rows.processed),
+                count(rows.succeeded),
+                count(rows.failed)
+            ),
+            None => format!("{}\n{}", run_heading(r), unreadable(r)),
         })
         .collect();
     let colors = vec![theme.primary, theme.growth, theme.decline];
@@ -75,9 +78,13 @@ fn table(h: &QualityHistory) -> Html {
             <tbody>{ for h.runs.iter().rev().map(|r| html! {
                 <tr data-run={r.run_id.to_string()}>
                     { run_cells(r) }
-                    <td class="num" data-label="Processed">{ count(r.rows.processed) }</td>
-                    <td class="num" data-label="Succeeded">{ count(r.rows.succeeded) }</td>
-                    <td class={classes!("num", (r.rows.failed > 0).then_some("warn"))} data-label="Failed">{ count(r.rows.failed) }</td>
+                    if let Some(rows) = &r.rows {
+                        <td class="num" data-label="Processed">{ count(rows.processed) }</td>
+                        <td class="num" data-label="Succeeded">{ count(rows.succeeded) }</td>
+                        <td class={classes!("num", (rows.failed > 0).then_some("warn"))} data-label="Failed">{ count(rows.failed) }</td>
+                    } else {
+                        <td class="warn unreadable" colspan="3">{ unreadable(r) }</td>
+                    }
                 </tr>
             }) }</tbody>
         </table></div>

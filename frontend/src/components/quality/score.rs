@@ -10,7 +10,7 @@ use crate::app::Route;
 use crate::components::section::Section;
 use crate::format::{count, timestamp};
 use crate::hooks::Fetched;
-use crate::quality::{score_change, Dimension};
+use crate::quality::{score_change, Dimension, Measure, Scored};
 
 #[derive(Properties, PartialEq)]
 pub struct ScoreProps {
@@ -23,7 +23,7 @@ pub struct ScoreProps {
 pub fn ScoreSection(props: &ScoreProps) -> Html {
     let report = &props.report;
     let data = report.data.clone();
-    let scored = data.as_ref().and_then(|q| q.score.clone().map(|s| (q.clone(), s)));
+    let scored = data.as_ref().and_then(|q| q.score.map(|s| (q.clone(), s)));
     let (empty, empty_text) = if report.no_data() {
         (true, NO_DATA)
     } else {
@@ -43,7 +43,7 @@ pub fn ScoreSection(props: &ScoreProps) -> Html {
 }
 
 fn body(q: &QualityReport, s: &QualityScore, history: &Fetched<QualityHistory>) -> Html {
-    let below = Dimension::Overall.alert(&q.alerts);
+    let below = Measure::Overall.alert(&q.alerts);
     let run_id = q
         .last_ingest
         .as_ref()
@@ -69,7 +69,7 @@ fn body(q: &QualityReport, s: &QualityScore, history: &Fetched<QualityHistory>) 
     html! {
         <>
             <div class="score">
-                <div class="kpi-label">{ "Overall, the mean of six dimensions" }</div>
+                <div class="kpi-label">{ format!("Overall, the mean of {} dimensions", Dimension::count_in_words()) }</div>
                 <div id="overall-score" class={classes!("score-value", below.is_some().then_some("below"))}>{ format!("{}%", s.overall) }</div>
                 <div id="score-change" class={classes!("score-change", direction)}>{ change }</div>
                 if let Some(a) = below {

@@ -3,13 +3,13 @@
 use api_types::QualityHistory;
 use yew::prelude::*;
 
-use super::{run_cells, run_heading, run_label, theme, HistoryChartProps};
+use super::{run_cells, run_heading, run_label, theme, unreadable, HistoryChartProps};
 use crate::api;
 use crate::charts::lines::Series;
 use crate::charts::{css, Theme};
 use crate::components::chart_canvas::{Chart, ChartCanvas};
 use crate::components::section::Section;
-use crate::quality::{pct_f64, Dimension};
+use crate::quality::{pct_f64, Measure, Scored};
 
 #[component]
 pub fn TrendSection(props: &HistoryChartProps) -> Html {
@@ -30,31 +30,44 @@ pub fn TrendSection(props: &HistoryChartProps) -> Html {
     }
 }
 
-/// The colour of a dimension's line: the overall score in the primary colour.
-pub fn series_color(d: Dimension, theme: &Theme) -> plotters::style::RGBColor {
-    match Dimension::SIX.iter().position(|x| *x == d) {
-        Some(i) => theme.series[i],
-        None => theme.primary,
+/// The colour of a measure's line: the overall score in the primary colour,
+/// each dimension in its own (the palette has one per dimension).
+pub fn series_color(m: Measure, theme: &Theme) -> plotters::style::RGBColor {
+    match m {
+        Measure::Overall => theme.primary,
+        Measure::Dimension(d) => theme.series[d.index()],
     }
 }
 
-fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
-    let series: Vec<Series> = Dimension::ALL
+/// One line per measure; a run without figures is a gap in each.
+fn chart_series(h: &QualityHistory, theme: &Theme) -> Vec<Series> {
+    Measure::ALL
         .iter()
         .map(|d| Series {
             name: d.label().to_owned(),
             color: series_color(*d, theme),
-            values: h.runs.iter().map(|r| pct_f64(d.of(&r.score))).collect(),
-            bold: *d == Dimension::Overall,
+            values: h
+                .runs
+                .iter()
+                .map(|r| r.score.as_ref().map(|s| pct_f64(d.of(s))))
+                .collect(),
+            bold: *d == Measure::Overall,
         })
-        .collect();
+        .collect()
+}
+
+fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let series = chart_series(h, theme);
     let tips: Vec<String> = h
         .runs
         .iter()
         .map(|r| {
             let mut tip = run_heading(r);
-            for d in Dimension::ALL {
-                tip.push_str(&format!("\n{}: {}%", d.label(), d.of(&r.score)));
+            let Some(s) = &r.score else {
+                return format!("{tip}\n{}", unreadable(r));
+            };
+            for d in Measure::ALL {
+                tip.push_str(&format!("\n{}: {}%", d.label(), d.of(s)));
                 if let Some(a) = d.alert(&r.alerts) {
                     tip.push_str(&format!(" (below {}%)", a.threshold));
                 }
@@ -68,9 +81,9 @@ fn chart(h: &QualityHistory, theme: &Theme, dark: bool, epoch: u32) -> Html {
             <ChartCanvas chart={Chart::Lines { x_labels, series }} tooltips={tips}
                 label="Overall quality score and each dimension per run, in percent" {dark} {epoch} height={300} />
             <p class="legend series-legend">
-                { for Dimension::ALL.iter().map(|d| html! {
+                { for Measure::ALL.iter().map(|d| html! {
                     <span class="legend-item" data-series={d.key()}>
-                        <span class={classes!("swatch", "line", (*d == Dimension::Overall).then_some("bold"))}
+                        <span class={classes!("swatch", "line", (*d == Measure::Overall).then_some("bold"))}
                             style={format!("background:{}", css(series_color(*d, theme)))}></span>
                         { d.label() }
                     </span>
@@ -85,14 +98,18 @@ fn table(h: &QualityHistory) -> Html {
         <div class="table-wrap"><table class="stack">
             <thead><tr>
                 <th>{"Run"}</th><th>{"Finished"}</th>
-                { for Dimension::ALL.iter().map(|d| html! { <th class="num">{ d.label() }</th> }) }
+                { for Measure::ALL.iter().map(|d| html! { <th class="num">{ d.label() }</th> }) }
             </tr></thead>
             <tbody>{ for h.runs.iter().rev().map(|r| html! {
                 <tr data-run={r.run_id.to_string()}>
                     { run_cells(r) }
-                    { for Dimension::ALL.iter().map(|d| html! {
-                        <td class={classes!("num", d.alert(&r.alerts).is_some().then_some("warn"))} data-label={d.label()}>{ format!("{}%", d.of(&r.score)) }</td>
-                    }) }
+                    if let Some(s) = &r.score {
+                        { for Measure::ALL.iter().map(|d| html! {
+                            <td class={classes!("num", d.alert(&r.alerts).is_some().then_some("warn"))} data-label={d.label()}>{ format!("{}%", d.of(s)) }</td>
+                        }) }
+                    } else {
+                        <td class="warn unreadable" colspan={Measure::ALL.len().to_string()}>{ unreadable(r) }</td>
+                    }
                 </tr>
             }) }</tbody>
         </table></div>
@@ -102,7 +119,7 @@ fn table(h: &QualityHistory) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::quality::fixtures::{history, run};
+    use crate::components::quality::fixtures::{gap, history, run};
     use crate::components::ssr::render;
 
     #[tokio::test]
@@ -120,14 +137,27 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_run_without_figures_is_a_visible_gap() {
+        let html = render(|| table(&history(vec![run(1, 6_540, 0), gap(2), run(3, 7_857, 4)]))).await;
+        assert_eq!(html.matches("<tr data-run").count(), 3);
+        assert!(
+            html.contains("Figures unreadable: its stored quality figures cannot be read"),
+            "{html}"
+        );
+        let h = history(vec![run(1, 6_540, 0), gap(2), run(3, 7_857, 4)]);
+        let overall = chart_series(&h, &Theme::LIGHT).remove(0);
+        assert_eq!(overall.values, [Some(65.4), None, Some(78.57)]);
+    }
+
     #[test]
     fn each_dimension_has_its_own_colour() {
         for t in [Theme::LIGHT, Theme::DARK] {
-            let colours: Vec<_> = Dimension::ALL.iter().map(|d| series_color(*d, &t)).collect();
+            let colours: Vec<_> = Measure::ALL.iter().map(|d| series_color(*d, &t)).collect();
             for (i, c) in colours.iter().enumerate() {
                 assert!(!colours[..i].contains(c), "{c:?} twice");
             }
-            assert_eq!(series_color(Dimension::Overall, &t), t.primary);
+            assert_eq!(series_color(Measure::Overall, &t), t.primary);
         }
     }
 }

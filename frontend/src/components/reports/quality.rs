@@ -9,7 +9,7 @@ use crate::api;
 use crate::app::Route;
 use crate::components::section::Section;
 use crate::hooks::use_fetch;
-use crate::quality::Dimension;
+use crate::quality::{Measure, Scored};
 
 #[component]
 pub fn QualitySummary() -> Html {
@@ -23,11 +23,7 @@ pub fn QualitySummary() -> Html {
 }
 
 fn summary(q: &QualityReport) -> Html {
-    let below = q
-        .alerts
-        .iter()
-        .filter(|a| a.dimension != Dimension::Overall.key())
-        .count();
+    let below = q.alerts.iter().filter(|a| a.dimension != Measure::Overall).count();
     let alerts = match below {
         0 => "Every dimension at or above its minimum".to_owned(),
         1 => "1 dimension below its minimum".to_owned(),
@@ -38,7 +34,7 @@ fn summary(q: &QualityReport) -> Html {
             if let Some(s) = &q.score {
                 <div>
                     <div class="kpi-label">{ "Overall score" }</div>
-                    <div class={classes!("score-value", "small", Dimension::Overall.alert(&q.alerts).is_some().then_some("below"))}
+                    <div class={classes!("score-value", "small", Measure::Overall.alert(&q.alerts).is_some().then_some("below"))}
                         id="quality-summary-score">{ format!("{}%", s.overall) }</div>
                     <div class={classes!("kpi-sub", (below > 0).then_some("warn"))}>{ alerts }</div>
                 </div>

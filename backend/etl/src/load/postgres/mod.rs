@@ -1,0 +1,275 @@
+//! Loads into PostgreSQL.
+//!
+//! Every table of [`STAR`] is a partitioned table with one `DEFAULT`
+//! partition, `<table>__data`, holding all its rows (migrations
+//! `m20261129_000004` and, for the fact table, `m20261203_000008`). The tables
+//! themselves — and with them GRANTs, views, comments and policies that users
+//! add — are never dropped or renamed.
+//!
+//! **Replace**: rows are `COPY`ed into fresh `<table>__load` tables without
+//! indexes (the fact table on a connection of its own, so its primary key is
+//! built while customers and aggregates are written); their keys and indexes
+//! are built from the parents' definitions; then, in one transaction, the old
+//! partitions are detached and dropped and the load tables attached in their
+//! place (attaching the facts validates their foreign key). Readers see the
+//! previous data until the commit; a failure before it leaves at most an
+//! orphan `fct_transaction__load`, dropped by the next run.
+//!
+//! **Append**: rows are `COPY`ed into temporary `<table>__stage` tables, then
+//! merged into the tables by each table's [`Append`](crate::tables::Append)
+//! rule, in one transaction.
+//!
+//! The exclusive locks of the swap are taken by [`connection::lock_exclusively`], which
+//! waits for the sessions using the tables without queueing the readers that
+//! come after.
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::{BindValue, LoadMode, Step};
+use crate::encode::{copy_binary, copy_text};
+use crate::error::EtlError;
+use crate::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+
+mod catalog;
+mod connection;
+mod facts;
+mod swap;
+
+use connection::{begin_keyed, ddl, timed};
+use facts::FactLoad;
+use swap::swap;
+
+/// Suffix of a replace's new tables until they are attached.
+const LOAD: &str = "__load";
+/// Suffix of an append's staging tables (temporary, dropped at commit).
+const STAGE: &str = "__stage";
+
+pub struct PgLoader {
+    tx: Transaction<'static, Postgres>,
+    mode: Mode,
+    /// Star tables written so far, with the columns written (an append merges these).
+    staged: Vec<(&'static Table, &'static [&'static str])>,
+}
+
+enum Mode {
+    Replace { facts: FactLoad },
+    Append,
+    Audit,
+}
+
+impl PgLoader {
+    pub async fn begin(pool: &PgPool, mode: LoadMode) -> Result<Self, EtlError> {
+        let mut tx = begin_keyed(pool).await?;
+        if mode == LoadMode::Audit {
+            return Ok(Self {
+                tx,
+                mode: Mode::Audit,
+                staged: Vec::new(),
+            });
+        }
+        // A dry or refused run rolls back to here, then removes what the fact
+        // table's own connection committed.
+        ddl(&mut tx, "SAVEPOINT load")
+            .await
+            .map_err(EtlError::db("starting the load"))?;
+        ddl(
+            &mut tx,
+            &format!(
+                "CREATE TEMP TABLE {} (k text COLLATE \"C\" PRIMARY KEY) ON COMMIT DROP",
+                LOOKUP_KEYS.name
+            ),
+        )
+        .await
+        .map_err(EtlError::db("creating the lookup table"))?;
+        let mode = match mode {
+            LoadMode::Replace => {
+                let facts = FactLoad::start(pool.clone());
+                for table in STAR.iter().filter(|t| t.name != FACTS.name) {
+                    let t = table.name;
+                    let sql =
+                        format!("DROP TABLE IF EXISTS {t}{LOAD}; CREATE TABLE {t}{LOAD} (LIKE {t} INCLUDING DEFAULTS)");
+                    sqlx::raw_sql(&sql)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(EtlError::db("creating load tables"))?;
+                }
+                Mode::Replace { facts }
+            }
+            LoadMode::Append | LoadMode::Audit => {
+                for table in STAR {
+                    let t = table.name;
+                    ddl(
+                        &mut tx,
+                        &format!("CREATE TEMP TABLE {t}{STAGE} (LIKE {t} INCLUDING DEFAULTS) ON COMMIT DROP"),
+                    )
+                    .await
+                    .map_err(EtlError::db("creating staging tables"))?;
+                }
+                Mode::Append
+            }
+        };
+        Ok(Self {
+            tx,
+            mode,
+            staged: Vec::new(),
+        })
+    }
+
+    /// Where rows of `table` go in this load.
+    fn target(&mut self, table: &'static Table, columns: &'static [&'static str]) -> Result<String, EtlError> {
+        if !table.is_star() {
+            return Ok(table.name.to_owned());
+        }
+        if !self.staged.iter().any(|(t, _)| t.name == table.name) {
+            self.staged.push((table, columns));
+        }
+        match self.mode {
+            Mode::Replace { .. } if table.name == FACTS.name => Err(EtlError::Internal(
+                "transactions must be sent with write_facts".to_owned(),
+            )),
+            Mode::Replace { .. } => Ok(format!("{}{LOAD}", table.name)),
+            Mode::Append => Ok(format!("{}{STAGE}", table.name)),
+            Mode::Audit => Err(EtlError::Internal(format!(
+                "an audit-only transaction cannot write {}",
+                table.name
+            ))),
+        }
+    }
+
+    pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let table = self.target(R::TABLE, R::COLUMNS)?;
+        // Load tables are new in this transaction: their rows can be frozen.
+        let options = if table.ends_with(LOAD) { " WITH (FREEZE)" } else { "" };
+        let sql = format!("COPY {table} ({}) FROM STDIN{options}", R::COLUMNS.join(", "));
+        let mut copy = self.tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+        copy.send(copy_text(rows))
+            .await
+            .map_err(EtlError::db("sending COPY data"))?;
+        copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        Ok(())
+    }
+
+    /// Transactions in binary COPY format (without the stream's header and trailer).
+    pub async fn write_facts(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
+        if let Mode::Replace { facts } = &mut self.mode {
+            return facts.send(bytes).await;
+        }
+        let table = self.target(FACTS, FactRow::COLUMNS)?;
+        let sql = format!(
+            "COPY {table} ({}) FROM STDIN WITH (FORMAT binary)",
+            FactRow::COLUMNS.join(", ")
+        );
+        let mut data = Vec::with_capacity(bytes.len() + 32);
+        copy_binary::start(&mut data);
+        data.extend_from_slice(&bytes);
+        copy_binary::finish(&mut data);
+        let mut copy = self.tx.copy_in_raw(&sql).await.map_err(EtlError::db("starting COPY"))?;
+        copy.send(data).await.map_err(EtlError::db("sending COPY data"))?;
+        copy.finish().await.map_err(EtlError::db("finishing COPY"))?;
+        Ok(())
+    }
+
+    /// Marks the end of the transactions: a replace builds their keys from now on.
+    pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
+        match &mut self.mode {
+            Mode::Replace { facts } => facts.complete().await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Replaces the keys that [`fetch`](Self::fetch) can join `etl_lookup_keys` with.
+    pub async fn set_lookup_keys(&mut self, keys: &[LookupKey]) -> Result<(), EtlError> {
+        ddl(&mut self.tx, &format!("TRUNCATE {}", LOOKUP_KEYS.name))
+            .await
+            .map_err(EtlError::db("clearing the lookup table"))?;
+        self.write(keys).await?;
+        // Temporary tables have no statistics otherwise: without them the planner
+        // scans whole tables instead of looking the keys up.
+        ddl(&mut self.tx, &format!("ANALYZE {}", LOOKUP_KEYS.name))
+            .await
+            .map_err(EtlError::db("analyzing the lookup table"))
+    }
+
+    /// Stored rows, read inside the load transaction.
+    pub async fn fetch<T>(
+        &mut self,
+        sql: &str,
+        decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        let rows = sqlx::query(sql)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(EtlError::db("reading the stored data"))?;
+        rows.iter()
+            .map(|r| decode(r))
+            .collect::<Result<_, _>>()
+            .map_err(EtlError::db("decoding the stored data"))
+    }
+
+    pub async fn execute(&mut self, sql: &str, binds: &[BindValue]) -> Result<(), EtlError> {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = match b {
+                BindValue::Int(v) => q.bind(*v),
+                BindValue::Text(v) => q.bind(v.clone()),
+                BindValue::Ts(v) => q.bind(*v),
+                BindValue::Bool(v) => q.bind(*v),
+                BindValue::Null => q.bind(None::<String>),
+            };
+        }
+        q.execute(&mut *self.tx)
+            .await
+            .map_err(EtlError::db("recording the run"))?;
+        Ok(())
+    }
+
+    /// Makes the new data visible: swaps partitions (replace) or merges the
+    /// staged rows (append), then commits.
+    pub async fn commit(self) -> Result<(), EtlError> {
+        let Self { mut tx, mode, staged } = self;
+        match mode {
+            Mode::Replace { facts } => swap(&mut tx, facts).await?,
+            Mode::Append => {
+                for table in STAR {
+                    let Some((_, columns)) = staged.iter().find(|(t, _)| t.name == table.name) else {
+                        continue;
+                    };
+                    let Some(sql) = table.merge_sql(columns, &format!("{}{STAGE}", table.name)) else {
+                        continue;
+                    };
+                    let step = Step::start(format!("merge into {}", table.name));
+                    let rows = timed(&mut tx, &sql, "merging the new rows").await?;
+                    step.done(Some(rows));
+                }
+            }
+            Mode::Audit => {}
+        }
+        let step = Step::start("commit");
+        tx.commit().await.map_err(EtlError::db("committing the load"))?;
+        step.done(None);
+        Ok(())
+    }
+
+    /// Discards everything written (a dry or refused run), including the fact
+    /// table a replace loaded on its own connection.
+    pub async fn rollback(self) -> Result<(), EtlError> {
+        let Self { mut tx, mode, .. } = self;
+        if let Mode::Replace { facts } = mode {
+            // Its result does not matter: whatever it committed is dropped below.
+            let _ = facts.finish().await;
+            sqlx::raw_sql(&format!(
+                "ROLLBACK TO SAVEPOINT load; DROP TABLE IF EXISTS {}{LOAD}",
+                FACTS.name
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(EtlError::db("discarding the load"))?;
+            return tx.commit().await.map_err(EtlError::db("discarding the load"));
+        }
+        tx.rollback().await.map_err(EtlError::db("discarding the load"))
+    }
+}
