@@ -64,6 +64,23 @@ impl RunSummary {
     /// The report printed at the end of `backend ingest`.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        for section in [
+            Self::render_status,
+            Self::render_files,
+            Self::render_repeated,
+            Self::render_rejections,
+            Self::render_quality,
+            Self::render_refusals,
+            Self::render_changes,
+            Self::render_totals,
+        ] {
+            section(self, &mut out);
+        }
+        out
+    }
+
+    /// The status line, and why (a skipped run).
+    fn render_status(&self, out: &mut String) {
         let status = match self.status {
             RunStatus::Succeeded if !self.data_changed => "succeeded: nothing new to load",
             RunStatus::Succeeded => "succeeded",
@@ -76,6 +93,10 @@ impl RunSummary {
         if let Some(message) = &self.message {
             let _ = writeln!(out, "{message}");
         }
+    }
+
+    /// Each file: read, loaded, already loaded, duplicate, rejected.
+    fn render_files(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "\n{:<18} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -96,6 +117,10 @@ impl RunSummary {
                 }
             }
         }
+    }
+
+    /// The files with repeated rows.
+    fn render_repeated(&self, out: &mut String) {
         let repeated: Vec<_> = self
             .files
             .iter()
@@ -119,6 +144,10 @@ impl RunSummary {
                 );
             }
         }
+    }
+
+    /// The rejected rows, by reason.
+    fn render_rejections(&self, out: &mut String) {
         if !self.reasons.is_empty() {
             let _ = writeln!(out, "\nrejected rows, by reason:");
             for r in &self.reasons {
@@ -135,6 +164,10 @@ impl RunSummary {
                 self.run_id
             );
         }
+    }
+
+    /// The quality score and the dimensions below their minimum.
+    fn render_quality(&self, out: &mut String) {
         if let Some(q) = &self.quality {
             let dimensions: Vec<String> = q.dimensions.iter().map(|(d, v)| format!("{d} {v}%")).collect();
             let _ = writeln!(out, "\nquality {}%: {}", q.overall, dimensions.join(", "));
@@ -146,6 +179,10 @@ impl RunSummary {
                 );
             }
         }
+    }
+
+    /// The guard rails broken (or overridden).
+    fn render_refusals(&self, out: &mut String) {
         if !self.refusals.is_empty() {
             let overridden = self.status != RunStatus::Refused;
             let _ = writeln!(
@@ -160,6 +197,10 @@ impl RunSummary {
                 let _ = writeln!(out, "  check the files first");
             }
         }
+    }
+
+    /// What the run changed (or would have).
+    fn render_changes(&self, out: &mut String) {
         if self.status != RunStatus::Skipped {
             let verb = match self.status {
                 RunStatus::Succeeded => "changes",
@@ -195,6 +236,10 @@ impl RunSummary {
             }
             let _ = writeln!(out, "  {:<16}{} → {}", "months", months(b), months(a));
         }
+    }
+
+    /// The customers and products of the data.
+    fn render_totals(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "\n{} customers ({} only in transactions, {} without transactions, {} multi-currency), \
@@ -206,7 +251,6 @@ impl RunSummary {
             self.products,
             self.subscriptions
         );
-        out
     }
 }
 
