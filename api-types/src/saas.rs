@@ -198,7 +198,9 @@ pub struct SaasMonth {
     pub quick_ratio: Option<Ratio>,
     pub mrr_growth_pct: Option<Percent>,
     /// MRR by interval in months (keys `"1"`, `"3"`, `"12"` …; intervals with
-    /// MRR only); sums to `mrr`.
+    /// MRR only); sums to `mrr`. JSON keys are strings: the contract says so
+    /// (a map keyed by integers would promise integer keys no JSON can carry).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
     pub mrr_by_interval_months: BTreeMap<u32, Money>,
     pub mrr_by_interval_source: SaasMrrBySource,
     pub billed: SaasBilled,
