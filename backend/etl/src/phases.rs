@@ -7,7 +7,8 @@ use sea_orm::DatabaseConnection;
 use crate::audit::{self, FileSummary};
 use crate::counts::Counts;
 use crate::error::EtlError;
-use crate::load::{stored, BindValue, LoadMode, Loader};
+use crate::load::stored::{self, StoredState};
+use crate::load::{BindValue, LoadMode, Loader};
 use crate::progress::Progress;
 use crate::read::transactions::{self, Transactions};
 use crate::read::{self, products, users};
@@ -26,7 +27,17 @@ pub(crate) struct Current {
 /// ingest lock, so nothing changes it meanwhile).
 async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
     let state = match stored::data_state(loader).await? {
-        Some(Some(s)) => s,
+        StoredState::Recorded(s) => s,
+        StoredState::Unreadable { run, error } if mode == Mode::Append => {
+            return Err(EtlError::StoredState(format!(
+                "the state of the data recorded by run {run} cannot be read ({error}), and an append \
+                 builds on it: run a replace of the full history once, then append"
+            )))
+        }
+        StoredState::Unreadable { run, error } if stored::has_data(loader).await? => {
+            tracing::error!(run, %error, "the recorded state of the data cannot be read: the replace's guard rails count the stored dimensions instead");
+            dimension_state(loader).await?
+        }
         _ if mode == Mode::Append && stored::has_data(loader).await? => {
             return Err(EtlError::StoredState(
                 "the data was loaded by an older version that did not record what an append builds on: \
@@ -36,15 +47,7 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
         }
         // A replace is judged on what it would keep (guard rails): without a
         // recorded state, the dimensions are counted from the tables.
-        _ if stored::has_data(loader).await? => {
-            let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
-            let mut state = DataState::default();
-            state.customers.customers = customers;
-            state.customers.without_name = without_name;
-            state.customers.without_email = without_email;
-            state.products = products;
-            state
-        }
+        _ if stored::has_data(loader).await? => dimension_state(loader).await?,
         _ => DataState::default(),
     };
     Ok(Current {
@@ -55,6 +58,18 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
             Mode::Replace => Default::default(),
         },
     })
+}
+
+/// The dimensions' figures of stored data whose state was not recorded (or
+/// cannot be read), counted from the tables.
+async fn dimension_state(loader: &mut Loader) -> Result<DataState, EtlError> {
+    let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
+    let mut state = DataState::default();
+    state.customers.customers = customers;
+    state.customers.without_name = without_name;
+    state.customers.without_email = without_email;
+    state.products = products;
+    Ok(state)
 }
 
 /// An append skips a file already ingested (same SHA-256) unless forced:

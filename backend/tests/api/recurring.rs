@@ -473,3 +473,38 @@ async fn data_of_an_older_version_is_kept(engine: Engine) {
     assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 2);
 }
 both!(older_version, data_of_an_older_version_is_kept);
+
+/// A recorded state that cannot be read (edited by hand, say) is named as
+/// such: an append, which builds on it, is refused saying which run's
+/// record and why, and changes nothing; a replace, which does not need it,
+/// goes ahead.
+async fn unreadable_recorded_state(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let first = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["1/1/24 7:00\tt1\tc1\ts1\t1.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    t.ingest(first.path()).await.unwrap();
+    t.rows("UPDATE etl_run SET state_json = '{\"customers\": ' WHERE id = 1")
+        .await;
+    let next = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["2/1/24 7:00\tt2\tc1\ts1\t2.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    let err = t.run(&IngestOptions::append(next.path())).await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("recorded by run 1 cannot be read"), "{message}");
+    assert!(!message.contains("older version"), "{message}");
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        1,
+        "nothing changed"
+    );
+    let mut replace = IngestOptions::replace(next.path());
+    replace.guard.min_keep_pct = "0".parse().unwrap();
+    t.committed(&replace).await.unwrap();
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 1);
+}
+both!(unreadable_state, unreadable_recorded_state);

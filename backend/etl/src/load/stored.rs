@@ -36,21 +36,41 @@ pub struct StoredCustomer {
     pub spending: Vec<StoredSpending>,
 }
 
-/// The state recorded by the latest successful run that changed the data:
-/// `None` without such a run, `Some(None)` when that run (of an older
-/// version) recorded none.
-pub async fn data_state(loader: &mut Loader) -> Result<Option<Option<DataState>>, EtlError> {
+/// The state recorded by the latest successful run that changed the data.
+pub async fn data_state(loader: &mut Loader) -> Result<StoredState, EtlError> {
     let rows = loader
         .fetch(
-            "SELECT state_json FROM etl_run WHERE status = 'succeeded' AND data_changed \
+            "SELECT id, state_json FROM etl_run WHERE status = 'succeeded' AND data_changed \
              ORDER BY id DESC LIMIT 1",
-            |r| r.opt_text(0),
+            |r| Ok((r.int(0)?, r.opt_text(1)?)),
         )
         .await?;
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|json| json.and_then(|j| serde_json::from_str(&j).ok())))
+    Ok(match rows.into_iter().next() {
+        None => StoredState::NoRun,
+        Some((_, None)) => StoredState::NotRecorded,
+        Some((run, Some(json))) => match serde_json::from_str(&json) {
+            Ok(state) => StoredState::Recorded(state),
+            Err(e) => StoredState::Unreadable {
+                run,
+                error: e.to_string(),
+            },
+        },
+    })
+}
+
+/// What the latest run that changed the data recorded of it.
+#[derive(Debug)]
+pub enum StoredState {
+    /// No run changed the data yet.
+    NoRun,
+    /// The run was of an older version that did not record it.
+    NotRecorded,
+    Recorded(DataState),
+    /// Recorded, but it cannot be read (edited by hand, or another version's).
+    Unreadable {
+        run: i64,
+        error: String,
+    },
 }
 
 /// The dimensions' figures counted from the tables, for data whose state was
