@@ -122,169 +122,55 @@ impl Application {
         db: DatabaseConnection,
         reads: Option<DatabaseConnection>,
     ) -> Result<Self, StartError> {
-        let site = crate::auth::site::Site::new(
-            &settings.bind,
-            settings.allowed_hosts.clone(),
-            settings.auth.trusted_proxies.clone(),
-            &settings.cors_origins,
-        );
-        let auth = web::Data::new(Auth::new(
-            db.clone(),
-            settings.auth.clone(),
-            &settings.bind,
-            is_loopback(&settings.bind),
-            site.clone(),
-        ));
-        let preparation = Preparation {
-            migrate: settings.migrate,
-            ingest_if_empty: settings.ingest_if_empty.clone(),
-            auth: auth.clone(),
-            pending_runs: settings.upload.defaults.recording.pending_dir.clone(),
-        };
+        let (site, auth) = access(settings, &db);
+        let preparation = preparation(settings, auth.clone());
         let readiness = std::sync::Arc::new(Readiness::default());
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
-        let prepared = match crate::readiness::ping_all(&pools).await {
-            Ok(()) => match preparation.run(&db).await {
-                Ok(writes) => {
-                    readiness.set_writes(&writes);
-                    true
-                }
-                Err(e) if e.is_unreachable() => false,
-                Err(e) => return Err(e),
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "the database does not answer: starting anyway, waiting for it");
-                false
-            }
-        };
-        if prepared {
-            // Ready from the first request (not only once the watch has run).
-            readiness.up();
-        }
-        let listen = |source| StartError::Listen {
-            bind: settings.bind.clone(),
-            source,
-        };
-        let listener = TcpListener::bind(&settings.bind).map_err(listen)?;
-        let port = listener.local_addr().map_err(listen)?.port();
+        let prepared = prepare(&preparation, &pools, &db, &readiness).await?;
+        let listen = listen_error(&settings.bind);
+        let (listener, port) = bind(&settings.bind)?;
         let ready = web::Data::from(readiness.clone());
-        let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(listen)?);
+        let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(&listen)?);
         let primary = web::Data::new(Primary(db.clone()));
         let db = reads.unwrap_or(db);
         let pool = db.clone();
         let db = web::Data::new(db);
         let cache = web::Data::new(reports::ReportCache::with_recheck(settings.cache_recheck));
-        let metrics = match &settings.metrics_bind {
-            Some(bind) => {
-                let site = crate::auth::site::Site::new(
-                    bind,
-                    settings.allowed_hosts.clone(),
-                    settings.auth.trusted_proxies.clone(),
-                    &[],
-                );
-                Some(metrics_server(bind, site, pool.clone(), cache.clone(), ready.clone())?)
-            }
-            None => None,
+        let metrics = (settings.metrics_bind.as_deref())
+            .map(|bind| metrics_server(settings, bind, pool, cache.clone(), ready.clone()))
+            .transpose()?;
+        let (static_dir, precompressed) = dashboard(settings);
+        let parts = AppParts {
+            db,
+            primary,
+            cache,
+            auth,
+            uploads,
+            ready,
+            site: web::Data::new(site),
+            request_log: settings.request_log,
+            openapi: crate::openapi::document(),
+            metrics_here: settings.metrics_bind.is_none(),
+            precompressed,
+            static_dir,
         };
-        let site = web::Data::new(site);
-        let openapi = crate::openapi::document();
         let origins = settings.cors_origins.clone();
-        let static_dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
-        let metrics_here = settings.metrics_bind.is_none();
-        let request_log = settings.request_log;
-        let precompressed = static_dir.as_ref().map(|dir| {
-            tracing::info!(dir = %dir.display(), "serving the dashboard at /");
-            let p = std::sync::Arc::new(crate::assets::Precompressed::new(dir.clone()));
-            tokio::spawn(p.clone().warm());
-            web::Data::from(p)
-        });
         let mut server = HttpServer::new(move || {
-            // Cross-origin callers authenticate with a bearer token (the
-            // session cookie is SameSite=Strict: never sent cross-site).
-            let mut cors = Cors::default()
-                .allowed_methods(crate::endpoints::cors_methods())
-                .allowed_headers([
-                    actix_web::http::header::AUTHORIZATION,
-                    actix_web::http::header::CONTENT_TYPE,
-                ])
-                .expose_headers([actix_web::http::header::LOCATION])
-                .max_age(3600);
-            for origin in &origins {
-                cors = if origin == "*" {
-                    cors.allow_any_origin()
-                } else {
-                    cors.allowed_origin(origin)
-                };
-            }
-            let openapi = openapi.clone();
-            let mut app = App::new()
+            let parts = parts.clone();
+            App::new()
                 // Innermost: CORS answers preflight requests before access control.
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::middleware))
                 // Before access control, which reads the tokens from the database.
                 .wrap(actix_web::middleware::from_fn(crate::readiness::gate))
                 .wrap(actix_web::middleware::Compress::default())
-                .wrap(cors)
+                .wrap(cors(&origins))
                 // Before CORS and everything else: a rebound name gets nothing.
                 .wrap(actix_web::middleware::from_fn(crate::auth::site::check_host))
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::request_id_header))
                 .wrap(actix_web::middleware::from_fn(crate::monitoring::record))
                 .wrap(TracingLogger::<crate::telemetry::RequestLog>::new())
-                .app_data(db.clone())
-                .app_data(primary.clone())
-                .app_data(cache.clone())
-                .app_data(auth.clone())
-                .app_data(uploads.clone())
-                .app_data(ready.clone())
-                .app_data(site.clone())
-                .app_data(request_log)
-                .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                    let message = format!("invalid query string: {err}");
-                    crate::error::ApiError::BadRequest {
-                        code: "invalid_parameter",
-                        message,
-                    }
-                    .into()
-                }))
-                .configure(routes::configure)
-                .service(routes::resource("/openapi.json").route(routes::get().to(move || {
-                    let doc = openapi.clone();
-                    async move { HttpResponse::Ok().json(doc) }
-                })))
-                .service(routes::resource("/docs").route(routes::get().to(routes::docs::root)))
-                .service(routes::resource("/docs/{file:.*}").route(routes::get().to(routes::docs::file)));
-            if metrics_here {
-                app = app.service(routes::resource("/metrics").route(routes::get().to(crate::monitoring::metrics)));
-            }
-            if let Some(dir) = &static_dir {
-                let index = dir.join("index.html");
-                // Unknown paths outside the API fall back to the dashboard's index page.
-                let fallback = actix_web::dev::fn_service(move |req: actix_web::dev::ServiceRequest| {
-                    let index = index.clone();
-                    async move {
-                        let (req, _) = req.into_parts();
-                        if routes::is_api_path(req.path()) {
-                            let res = actix_web::ResponseError::error_response(&routes::unknown_endpoint(&req));
-                            return Ok(actix_web::dev::ServiceResponse::new(req, res));
-                        }
-                        let file = actix_files::NamedFile::open_async(&index).await?;
-                        let res = file.into_response(&req);
-                        Ok(actix_web::dev::ServiceResponse::new(req, res))
-                    }
-                });
-                if let Some(p) = &precompressed {
-                    app = app.app_data(p.clone()).service(
-                        web::resource("/{file}")
-                            .guard(actix_web::guard::fn_guard(crate::assets::Precompressed::applies))
-                            .route(routes::get().to(precompressed_file)),
-                    );
-                }
-                app = app.service(
-                    actix_files::Files::new("/", dir)
-                        .index_file("index.html")
-                        .default_handler(fallback),
-                );
-            }
-            app.default_service(web::to(routes::not_found))
+                .configure(move |cfg| parts.configure(cfg))
+                .default_service(web::to(routes::not_found))
         })
         .listen(listener)
         .map_err(listen)?
@@ -342,6 +228,212 @@ impl Application {
     }
 }
 
+/// What every worker's app holds and serves besides its middleware.
+#[derive(Clone)]
+struct AppParts {
+    db: web::Data<DatabaseConnection>,
+    primary: web::Data<Primary>,
+    cache: web::Data<reports::ReportCache>,
+    auth: web::Data<Auth>,
+    uploads: web::Data<Uploads>,
+    ready: web::Data<Readiness>,
+    site: web::Data<crate::auth::site::Site>,
+    request_log: crate::telemetry::RequestLogLevel,
+    openapi: utoipa::openapi::OpenApi,
+    /// `/metrics` here (no `--metrics-bind`).
+    metrics_here: bool,
+    /// The built dashboard, when there is one.
+    static_dir: Option<PathBuf>,
+    precompressed: Option<web::Data<crate::assets::Precompressed>>,
+}
+
+impl AppParts {
+    /// The app's data, the API's routes, its contract and documentation,
+    /// `/metrics`, and the dashboard's files (in that order of matching).
+    fn configure(self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(self.db)
+            .app_data(self.primary)
+            .app_data(self.cache)
+            .app_data(self.auth)
+            .app_data(self.uploads)
+            .app_data(self.ready)
+            .app_data(self.site)
+            .app_data(self.request_log)
+            .app_data(query_config())
+            .configure(routes::configure);
+        let openapi = self.openapi;
+        cfg.service(routes::resource("/openapi.json").route(routes::get().to(move || {
+            let doc = openapi.clone();
+            async move { HttpResponse::Ok().json(doc) }
+        })))
+        .service(routes::resource("/docs").route(routes::get().to(routes::docs::root)))
+        .service(routes::resource("/docs/{file:.*}").route(routes::get().to(routes::docs::file)));
+        if self.metrics_here {
+            cfg.service(routes::resource("/metrics").route(routes::get().to(crate::monitoring::metrics)));
+        }
+        if let Some(dir) = &self.static_dir {
+            if let Some(p) = self.precompressed {
+                cfg.app_data(p).service(
+                    web::resource("/{file}")
+                        .guard(actix_web::guard::fn_guard(crate::assets::Precompressed::applies))
+                        .route(routes::get().to(precompressed_file)),
+                );
+            }
+            cfg.service(
+                actix_files::Files::new("/", dir)
+                    .index_file("index.html")
+                    .default_handler(dashboard_fallback(dir.join("index.html"))),
+            );
+        }
+    }
+}
+
+/// A listener on `addr`, and its port (the one the system chose for `:0`).
+fn bind(addr: &str) -> Result<(TcpListener, u16), StartError> {
+    let listen = listen_error(addr);
+    let listener = TcpListener::bind(addr).map_err(&listen)?;
+    let port = listener.local_addr().map_err(&listen)?.port();
+    Ok((listener, port))
+}
+
+/// Why the server cannot listen on `addr`.
+fn listen_error(addr: &str) -> impl Fn(std::io::Error) -> StartError + '_ {
+    move |source| StartError::Listen {
+        bind: addr.to_owned(),
+        source,
+    }
+}
+
+/// The names the server answers for, and access control over `db`.
+fn access(settings: &ServeSettings, db: &DatabaseConnection) -> (crate::auth::site::Site, web::Data<Auth>) {
+    let site = crate::auth::site::Site::new(
+        &settings.bind,
+        settings.allowed_hosts.clone(),
+        settings.auth.trusted_proxies.clone(),
+        &settings.cors_origins,
+    );
+    let auth = web::Data::new(Auth::new(
+        db.clone(),
+        settings.auth.clone(),
+        &settings.bind,
+        is_loopback(&settings.bind),
+        site.clone(),
+    ));
+    (site, auth)
+}
+
+/// The built dashboard to serve, if `static_dir` holds one, and its
+/// precompressed files (warmed in the background).
+fn dashboard(settings: &ServeSettings) -> (Option<PathBuf>, Option<web::Data<crate::assets::Precompressed>>) {
+    let dir = settings.static_dir.clone().filter(|d| d.join("index.html").is_file());
+    let precompressed = dir.as_ref().map(|dir| {
+        tracing::info!(dir = %dir.display(), "serving the dashboard at /");
+        let p = std::sync::Arc::new(crate::assets::Precompressed::new(dir.clone()));
+        tokio::spawn(p.clone().warm());
+        web::Data::from(p)
+    });
+    (dir, precompressed)
+}
+
+/// What readying the database takes (see [`Preparation`]).
+fn preparation(settings: &ServeSettings, auth: web::Data<Auth>) -> Preparation {
+    Preparation {
+        migrate: settings.migrate,
+        ingest_if_empty: settings.ingest_if_empty.clone(),
+        auth,
+        pending_runs: settings.upload.defaults.recording.pending_dir.clone(),
+    }
+}
+
+/// Prepares the database if it answers (migrations, the access check,
+/// `ingest_if_empty`): whether it is ready. A database that does not answer
+/// is waited for; a failure that waiting does not cure is returned.
+async fn prepare(
+    preparation: &Preparation,
+    pools: &[DatabaseConnection],
+    db: &DatabaseConnection,
+    readiness: &Readiness,
+) -> Result<bool, StartError> {
+    let prepared = match crate::readiness::ping_all(pools).await {
+        Ok(()) => match preparation.run(db).await {
+            Ok(writes) => {
+                readiness.set_writes(&writes);
+                true
+            }
+            Err(e) if e.is_unreachable() => false,
+            Err(e) => return Err(e),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "the database does not answer: starting anyway, waiting for it");
+            false
+        }
+    };
+    if prepared {
+        // Ready from the first request (not only once the watch has run).
+        readiness.up();
+    }
+    Ok(prepared)
+}
+
+/// Cross-origin callers authenticate with a bearer token (the session
+/// cookie is SameSite=Strict: never sent cross-site).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(crate::endpoints::cors_methods())
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+        ])
+        .expose_headers([actix_web::http::header::LOCATION])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// A query string that does not parse is a 400 naming it.
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let message = format!("invalid query string: {err}");
+        crate::error::ApiError::BadRequest {
+            code: "invalid_parameter",
+            message,
+        }
+        .into()
+    })
+}
+
+/// Unknown paths outside the API fall back to the dashboard's index page;
+/// under the API they are its JSON 404 (or 405).
+fn dashboard_fallback(
+    index: PathBuf,
+) -> impl actix_web::dev::ServiceFactory<
+    actix_web::dev::ServiceRequest,
+    Config = (),
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+    InitError = (),
+> {
+    actix_web::dev::fn_service(move |req: actix_web::dev::ServiceRequest| {
+        let index = index.clone();
+        async move {
+            let (req, _) = req.into_parts();
+            if routes::is_api_path(req.path()) {
+                let res = actix_web::ResponseError::error_response(&routes::unknown_endpoint(&req));
+                return Ok(actix_web::dev::ServiceResponse::new(req, res));
+            }
+            let file = actix_files::NamedFile::open_async(&index).await?;
+            let res = file.into_response(&req);
+            Ok(actix_web::dev::ServiceResponse::new(req, res))
+        }
+    })
+}
+
 /// A dashboard file compressed ahead (see [`crate::assets`]).
 async fn precompressed_file(
     req: actix_web::HttpRequest,
@@ -355,20 +447,21 @@ async fn precompressed_file(
 
 /// The `--metrics-bind` listener: `/metrics` only, without access control.
 fn metrics_server(
+    settings: &ServeSettings,
     bind: &str,
-    site: crate::auth::site::Site,
     db: DatabaseConnection,
     cache: web::Data<reports::ReportCache>,
     ready: web::Data<Readiness>,
 ) -> Result<(Server, u16), StartError> {
-    let listen = |source| StartError::Listen {
-        bind: bind.to_owned(),
-        source,
-    };
-    let listener = TcpListener::bind(bind).map_err(listen)?;
-    let port = listener.local_addr().map_err(listen)?.port();
+    let listen = listen_error(bind);
+    let (listener, port) = self::bind(bind)?;
     let db = web::Data::new(db);
-    let site = web::Data::new(site);
+    let site = web::Data::new(crate::auth::site::Site::new(
+        bind,
+        settings.allowed_hosts.clone(),
+        settings.auth.trusted_proxies.clone(),
+        &[],
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(crate::auth::site::check_host))
