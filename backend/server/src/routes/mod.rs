@@ -133,6 +133,23 @@ pub fn conditional(
     compute().map(|res| tag.on(res))
 }
 
+/// [`conditional`] for a view computed asynchronously (one that may read
+/// the database when its parameters are not kept in memory).
+pub async fn conditional_async(
+    req: &HttpRequest,
+    ctx: &::reports::ReportContext,
+    depends: Depends,
+    compute: impl std::future::Future<Output = Result<HttpResponse, crate::error::ApiError>>,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    let Some(tag) = Tag::of(req, ctx, depends) else {
+        return compute.await;
+    };
+    if let Some(res) = tag.not_modified(req) {
+        return Ok(res);
+    }
+    compute.await.map(|res| tag.on(res))
+}
+
 /// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
 fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: &str, body: &T) -> HttpResponse {
     let wants_csv = match format {

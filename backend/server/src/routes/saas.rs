@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use api_types::{SaasCohortsReport, SaasMovementsReport, SaasMrrReport};
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, get, resource, respond, Depends, Tag};
+use super::{check_format, conditional_async, get, resource, respond, Depends};
 use crate::error::ApiError;
 use reports::{ReportCache, SaasMovementsParams, SaasParams};
 
@@ -15,23 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/reports/saas/mrr").route(get().to(mrr)))
         .service(resource("/reports/saas/cohorts").route(get().to(cohorts)))
         .service(resource("/reports/saas/movements").route(get().to(movements)));
-}
-
-/// 304 when the client's copy is current; else the report (computed,
-/// possibly from the database, when the parameters are not the defaults) with the tag.
-async fn tagged<F>(req: &HttpRequest, ctx: &reports::ReportContext, answer: F) -> Result<HttpResponse, ApiError>
-where
-    F: std::future::Future<Output = Result<HttpResponse, ApiError>>,
-{
-    let tag = Tag::of(req, ctx, Depends::DataOnly);
-    if let Some(res) = tag.as_ref().and_then(|t| t.not_modified(req)) {
-        return Ok(res);
-    }
-    let res = answer.await?;
-    Ok(match tag {
-        Some(tag) => tag.on(res),
-        None => res,
-    })
 }
 
 /// Monthly recurring revenue at each month close, its five movements, the rates and the billed amounts.
@@ -50,7 +33,7 @@ pub async fn mrr(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    tagged(&req, &ctx, async {
+    conditional_async(&req, &ctx, Depends::DataOnly, async {
         let report = reports::saas_mrr(&ctx.saas, &db, &params).await?;
         Ok(respond(&req, params.format.as_deref(), "saas-mrr", &report))
     })
@@ -73,7 +56,7 @@ pub async fn cohorts(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    tagged(&req, &ctx, async {
+    conditional_async(&req, &ctx, Depends::DataOnly, async {
         let report = reports::saas_cohorts(&ctx.saas, &db, &params).await?;
         Ok(respond(&req, params.format.as_deref(), "saas-cohorts", &report))
     })
@@ -96,7 +79,7 @@ pub async fn movements(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    tagged(&req, &ctx, async {
+    conditional_async(&req, &ctx, Depends::DataOnly, async {
         let report = reports::saas_movements(&ctx.saas, &db, &params).await?;
         Ok(respond(&req, params.format.as_deref(), "saas-movements", &report))
     })
