@@ -154,7 +154,10 @@ async fn the_migration_carries_a_partitioned_database_over(engine: Engine) {
     t.ingest(&realistic_input()).await.unwrap();
     let reports = every_report(&t).await;
     let digest = facts_digest(&t).await;
-    assert!(digest.0 > 10_000);
+    assert!(
+        digest.0 > 1_000,
+        "the data to carry over is loaded (the real export, or input/ without it)"
+    );
     let fresh = TestDb::new(engine).await;
     migration::Migrator::up(&fresh.db, None).await.unwrap();
     let migrated = crate::schema::schema_objects(&fresh).await;
