@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Money;
+use crate::{IngestMode, Money, RunStatus, Timestamp};
 
 /// One input file of a run: read = loaded + already_loaded + duplicates + rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,19 +53,16 @@ impl DataTotals {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestRun {
     pub id: i64,
-    /// `replace` or `append`.
-    pub mode: String,
-    /// `running`, `succeeded`, `failed`, `refused` (a guard rail), `dry_run`,
-    /// `skipped` (every file ingested before) or `abandoned` (killed). Only
-    /// `succeeded` changes data.
-    pub status: String,
+    pub mode: IngestMode,
+    /// Only `succeeded` changes data; `refused` is a guard rail, `skipped`
+    /// a run whose every file was ingested before, `abandoned` a killed one.
+    pub status: RunStatus,
     /// False for a succeeded run that found nothing new to load.
     pub data_changed: bool,
     /// The guard rails were overridden (`--force`).
     pub forced: bool,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    pub finished_at: Option<String>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<i64>,
     pub files: Vec<IngestFile>,
     /// Why the run failed or was refused, or why it had nothing to do.
@@ -98,7 +95,7 @@ pub struct IngestProgress {
 pub struct IngestAccepted {
     pub run_id: i64,
     /// `running`.
-    pub status: String,
+    pub status: RunStatus,
     /// Where to follow the run: `/ingests/{run_id}` (also the `Location` header).
     pub href: String,
 }

@@ -14,6 +14,7 @@ mod quality;
 mod reports;
 mod saas;
 mod session;
+mod vocabulary;
 
 pub use dimension::*;
 pub use ingests::*;
@@ -22,3 +23,4 @@ pub use quality::*;
 pub use reports::*;
 pub use saas::*;
 pub use session::*;
+pub use vocabulary::*;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Money, Percent, QualityAlert, QualityScore};
+use crate::{IngestMode, Money, Percent, QualityAlert, QualityScore, Timestamp};
 
 /// The calendar months a report covers: `from` ..= `to` (`YYYY-MM`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,8 +188,7 @@ pub struct FileCounts {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastIngest {
     pub run_id: i64,
-    /// RFC 3339, UTC.
-    pub finished_at: String,
+    pub finished_at: Timestamp,
     pub files: Vec<FileCounts>,
 }
 
@@ -227,9 +226,9 @@ pub struct Refunds {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Freshness {
-    /// RFC 3339 of the earliest / latest transaction; null on an empty database.
-    pub first_transaction_at: Option<String>,
-    pub latest_transaction_at: Option<String>,
+    /// The earliest / latest transaction; null on an empty database.
+    pub first_transaction_at: Option<Timestamp>,
+    pub latest_transaction_at: Option<Timestamp>,
     /// Whole days between the latest transaction and the time of the request.
     pub days_since_latest_transaction: Option<i64>,
 }
@@ -312,10 +311,8 @@ pub struct Meta {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityHistoryRun {
     pub run_id: i64,
-    /// RFC 3339, UTC.
-    pub finished_at: String,
-    /// `replace` or `append`.
-    pub mode: String,
+    pub finished_at: Timestamp,
+    pub mode: IngestMode,
     /// Absent when the run's stored figures cannot be read (see `unreadable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<QualityRows>,

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Money, ParseMoneyError, Percent};
+use crate::{Money, ParseMoneyError, Percent, Timestamp};
 
 /// A ratio that is not a percentage (the quick ratio), in hundredths:
 /// `Ratio(125)` is served as `"1.25"`.
@@ -76,10 +76,9 @@ pub struct SaasParameters {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasWindow {
-    /// RFC 3339 of the earliest / latest loaded transaction (any currency);
-    /// null without data.
-    pub first_transaction: Option<String>,
-    pub last_transaction: Option<String>,
+    /// The earliest / latest loaded transaction (any currency); null without data.
+    pub first_transaction: Option<Timestamp>,
+    pub last_transaction: Option<Timestamp>,
     /// The reported months (`YYYY-MM`): those whose close is at or before the
     /// latest transaction.
     pub closed_months: Vec<String>,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Role, Timestamp, Via};
+
 /// `POST /session`: the token to exchange for a session cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -17,10 +19,10 @@ pub struct SessionInfo {
     /// The token's name; `anonymous` in open mode (no token exists).
     pub name: String,
     /// `reader` (reports, quality, run history) or `admin` (also uploads).
-    pub role: String,
+    pub role: Role,
     /// How the caller authenticated: `token` (bearer header), `session`
     /// (cookie) or `anonymous` (open mode).
-    pub via: String,
-    /// When the session ends (RFC 3339, UTC); absent for a token or anonymous.
-    pub expires_at: Option<String>,
+    pub via: Via,
+    /// When the session ends; absent for a token or anonymous.
+    pub expires_at: Option<Timestamp>,
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use api_types::{IngestDetail, IngestFile, IngestList, RejectionList};
+use api_types::{IngestDetail, IngestFile, IngestList, RejectionList, RunStatus};
 use sea_orm::DatabaseConnection;
 
 use reports::ingests::{self, IngestListParams, RejectionParams};
@@ -39,7 +39,7 @@ pub fn render_list(list: &IngestList) -> String {
         let seconds = r
             .duration_ms
             .map_or("-".to_owned(), |ms| format!("{:.1}", ms as f64 / 1000.0));
-        let status = if r.status == "succeeded" && !r.data_changed {
+        let status = if r.status == RunStatus::Succeeded && !r.data_changed {
             "unchanged"
         } else {
             r.status.as_str()
@@ -50,7 +50,7 @@ pub fn render_list(list: &IngestList) -> String {
             r.id,
             r.mode,
             status,
-            r.started_at.get(..19).unwrap_or(&r.started_at).replace('T', " "),
+            r.started_at.utc().format("%Y-%m-%d %H:%M:%S").to_string(),
             seconds,
             files_line(&r.files)
         );

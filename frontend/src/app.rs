@@ -156,8 +156,8 @@ mod tests {
         SignIn::SignedIn(Rc::new(
             SessionInfo {
                 name: "alice".into(),
-                role: role.into(),
-                via: via.into(),
+                role: role.parse().unwrap(),
+                via: via.parse().unwrap(),
                 expires_at: None,
             }
             .into(),

@@ -1,7 +1,7 @@
 //! Number formatting: thousands separators and currency symbols, from the API's
 //! exact decimal strings (no floating point on the way to the screen).
 
-use api_types::{Money, Percent};
+use api_types::{Money, Percent, Timestamp};
 
 /// Groups the integer digits of a plain decimal string: `"2451305.12"` → `"2,451,305.12"`.
 pub fn group_digits(plain: &str) -> String {
@@ -56,8 +56,10 @@ pub fn share(p: Option<Percent>) -> String {
     p.map_or("–".to_owned(), |p| format!("{p}%"))
 }
 
-/// `"2024-10-30T22:50:00Z"` → `"30 Oct 2024 22:50 UTC"`.
-pub fn timestamp(rfc3339: &str) -> String {
+/// `2024-10-30T22:50:00.000Z` → `"30 Oct 2024 22:50 UTC"`.
+pub fn timestamp(t: &Timestamp) -> String {
+    let text = t.rfc3339();
+    let rfc3339 = text.as_str();
     let (date, time) = rfc3339.split_once('T').unwrap_or((rfc3339, ""));
     let mut parts = date.split('-');
     match (parts.next(), parts.next(), parts.next()) {
@@ -186,7 +188,8 @@ mod tests {
         assert_eq!(percent(None), "–");
         assert_eq!(count(12870), "12,870");
         assert_eq!(share(Some(Percent(1382))), "13.82%");
-        assert_eq!(timestamp("2024-10-03T16:44:00Z"), "3 Oct 2024 16:44 UTC");
+        let at: Timestamp = "2024-10-03T16:44:00Z".parse().unwrap();
+        assert_eq!(timestamp(&at), "3 Oct 2024 16:44 UTC");
     }
 
     #[test]

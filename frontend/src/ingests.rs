@@ -7,19 +7,7 @@ use api_types::{DataTotals, IngestFile, Money, RejectionReason};
 
 use crate::format::count;
 
-/// `IngestRun::status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Running,
-    Succeeded,
-    Failed,
-    Refused,
-    DryRun,
-    Skipped,
-    Abandoned,
-    /// A status this dashboard does not know yet (a newer server).
-    Other,
-}
+pub use api_types::RunStatus;
 
 /// How a status is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,38 +18,18 @@ pub enum Tone {
     Busy,
 }
 
-impl RunStatus {
-    pub fn parse(status: &str) -> Self {
-        match status {
-            "running" => Self::Running,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "refused" => Self::Refused,
-            "dry_run" => Self::DryRun,
-            "skipped" => Self::Skipped,
-            "abandoned" => Self::Abandoned,
-            _ => Self::Other,
-        }
-    }
-
-    pub fn tone(self) -> Tone {
-        match self {
-            Self::Succeeded => Tone::Good,
-            Self::Failed | Self::Refused => Tone::Bad,
-            Self::Running => Tone::Busy,
-            Self::DryRun | Self::Skipped | Self::Abandoned | Self::Other => Tone::Neutral,
-        }
-    }
-
-    /// Whether the run committed its data (the only status that changes data).
-    pub fn committed(self) -> bool {
-        self == Self::Succeeded
+pub fn tone(status: RunStatus) -> Tone {
+    match status {
+        RunStatus::Succeeded => Tone::Good,
+        RunStatus::Failed | RunStatus::Refused => Tone::Bad,
+        RunStatus::Running => Tone::Busy,
+        RunStatus::DryRun | RunStatus::Skipped | RunStatus::Abandoned => Tone::Neutral,
     }
 }
 
 /// The API's status code as words: `dry_run` → `dry run`.
-pub fn status_label(status: &str) -> String {
-    status.replace('_', " ")
+pub fn status_label(status: RunStatus) -> String {
+    status.as_str().replace('_', " ")
 }
 
 /// One count in a file's summary line.
@@ -174,16 +142,16 @@ mod tests {
 
     #[test]
     fn statuses_have_tones() {
-        assert_eq!(RunStatus::parse("succeeded").tone(), Tone::Good);
-        assert_eq!(RunStatus::parse("refused").tone(), Tone::Bad);
-        assert_eq!(RunStatus::parse("failed").tone(), Tone::Bad);
-        for grey in ["dry_run", "skipped", "abandoned", "something_new"] {
-            assert_eq!(RunStatus::parse(grey).tone(), Tone::Neutral, "{grey}");
+        assert_eq!(tone(RunStatus::Succeeded), Tone::Good);
+        assert_eq!(tone(RunStatus::Refused), Tone::Bad);
+        assert_eq!(tone(RunStatus::Failed), Tone::Bad);
+        for grey in [RunStatus::DryRun, RunStatus::Skipped, RunStatus::Abandoned] {
+            assert_eq!(tone(grey), Tone::Neutral, "{grey}");
         }
-        assert_eq!(RunStatus::parse("running").tone(), Tone::Busy);
-        assert!(RunStatus::parse("succeeded").committed());
-        assert!(!RunStatus::parse("dry_run").committed());
-        assert_eq!(status_label("dry_run"), "dry run");
+        assert_eq!(tone(RunStatus::Running), Tone::Busy);
+        assert!(RunStatus::Succeeded.committed());
+        assert!(!RunStatus::DryRun.committed());
+        assert_eq!(status_label(RunStatus::DryRun), "dry run");
     }
 
     fn line(parts: &[CountPart]) -> String {

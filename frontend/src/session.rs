@@ -7,58 +7,13 @@
 
 use std::rc::Rc;
 
-use api_types::SessionInfo;
+use api_types::{SessionInfo, Timestamp};
 use yew::prelude::*;
 
 use crate::api::FetchError;
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Reports, quality and the run history.
-    Reader,
-    /// Also uploads.
-    Admin,
-}
-
-impl Role {
-    /// The API's role; an unknown one is taken as the least privileged (a newer
-    /// server's role must not unlock controls the server would refuse).
-    pub fn parse(role: &str) -> Self {
-        match role {
-            "admin" => Role::Admin,
-            _ => Role::Reader,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-/// How the user is known to the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// The session cookie of a sign-in.
-    Session,
-    /// A bearer token (not something the dashboard sends; shown like a session).
-    Token,
-    /// Open mode: no token exists, everyone is an anonymous admin.
-    Anonymous,
-}
-
-impl Via {
-    pub fn parse(via: &str) -> Self {
-        match via {
-            "anonymous" => Via::Anonymous,
-            "token" => Via::Token,
-            _ => Via::Session,
-        }
-    }
-}
+/// What a user may do, and how the API knows them (the contract's words).
+pub use api_types::{Role, Via};
 
 /// The signed-in user (`GET /session`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,15 +21,15 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub via: Via,
-    /// RFC 3339; `None` for open mode.
-    pub expires_at: Option<String>,
+    /// `None` for open mode and a token.
+    pub expires_at: Option<Timestamp>,
 }
 
 impl From<SessionInfo> for User {
     fn from(info: SessionInfo) -> Self {
         Self {
-            role: Role::parse(&info.role),
-            via: Via::parse(&info.via),
+            role: info.role,
+            via: info.via,
             name: info.name,
             expires_at: info.expires_at,
         }
@@ -228,9 +183,9 @@ mod tests {
     fn info(role: &str, via: &str) -> SessionInfo {
         SessionInfo {
             name: "ops".into(),
-            role: role.into(),
-            via: via.into(),
-            expires_at: Some("2026-11-30T05:00:00Z".into()),
+            role: role.parse().unwrap(),
+            via: via.parse().unwrap(),
+            expires_at: Some("2026-11-30T05:00:00Z".parse().unwrap()),
         }
     }
 
@@ -249,11 +204,11 @@ mod tests {
         assert!(admin.is_admin() && !admin.open_mode());
         let reader = User::from(info("reader", "session"));
         assert!(!reader.is_admin());
-        // A role this dashboard does not know unlocks nothing.
-        assert!(!User::from(info("superuser", "session")).is_admin());
+        // A role this dashboard does not know is not a session at all.
+        assert!(serde_json::from_str::<SessionInfo>(r#"{"name":"x","role":"superuser","via":"session"}"#).is_err());
         let open = User::from(info("admin", "anonymous"));
         assert!(open.open_mode() && open.is_admin());
-        assert_eq!(Role::parse("reader").label(), "reader");
+        assert_eq!(Role::Reader.as_str(), "reader");
     }
 
     #[test]

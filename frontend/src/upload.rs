@@ -181,7 +181,7 @@ impl Reducible for Upload {
                 run_id: a.run_id,
                 progress: None,
             },
-            UploadEvent::Polled(run) if RunStatus::parse(&run.status) == RunStatus::Running => Upload::Running {
+            UploadEvent::Polled(run) if run.status == RunStatus::Running => Upload::Running {
                 run_id: run.id,
                 progress: run.progress,
             },
@@ -218,7 +218,7 @@ pub fn outcome(run: &IngestRun) -> String {
     let rejected: i64 = run.files.iter().map(|f| f.rejected).sum();
     let rows = format!("{} rows loaded, {} rejected", count(loaded), count(rejected));
     let why = run.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-    match RunStatus::parse(&run.status) {
+    match run.status {
         RunStatus::Succeeded if !run.data_changed => format!("Run {} succeeded: nothing new to load{why}.", run.id),
         RunStatus::Succeeded => format!("Run {} succeeded: {rows}.", run.id),
         RunStatus::DryRun => format!(
@@ -229,24 +229,24 @@ pub fn outcome(run: &IngestRun) -> String {
         ),
         RunStatus::Refused => format!("Run {} was refused{why}. Nothing was changed.", run.id),
         RunStatus::Failed => format!("Run {} failed{why}. Nothing was changed.", run.id),
-        _ => format!("Run {} ended: {}{why}.", run.id, status_label(&run.status)),
+        _ => format!("Run {} ended: {}{why}.", run.id, status_label(run.status)),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use api_types::IngestFile;
+    use api_types::{IngestFile, IngestMode};
 
     use super::*;
 
     fn run(status: &str, error: Option<&str>) -> IngestRun {
         IngestRun {
             id: 7,
-            mode: "replace".into(),
-            status: status.into(),
+            mode: IngestMode::Replace,
+            status: status.parse().unwrap(),
             data_changed: status == "succeeded",
             forced: false,
-            started_at: "2024-11-02T09:15:03Z".into(),
+            started_at: "2024-11-02T09:15:03Z".parse().unwrap(),
             finished_at: None,
             duration_ms: None,
             files: ExportFile::ALL
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(*s, Upload::Sending(Some(t)));
         let s = s.reduce(UploadEvent::Accepted(IngestAccepted {
             run_id: 7,
-            status: "running".into(),
+            status: RunStatus::Running,
             href: "/ingests/7".into(),
         }));
         assert_eq!(
@@ -355,7 +355,7 @@ mod tests {
             }
         );
         let done = s.reduce(UploadEvent::Polled(run("succeeded", None)));
-        assert!(matches!(&*done, Upload::Ended(r) if r.status == "succeeded"));
+        assert!(matches!(&*done, Upload::Ended(r) if r.status == RunStatus::Succeeded));
         assert!(!done.busy());
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use api_types::{
     Completeness, CurrencySummary, CustomerChecks, Freshness, Percent, QualityReport, Refunds, SubscriptionCheck,
-    SubscriptionChecks, ZeroAmount,
+    SubscriptionChecks, Timestamp, ZeroAmount,
 };
 use serde::Serialize;
 
@@ -124,10 +124,6 @@ pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
     }
 }
 
-fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// The data-quality figures of the loaded data, served by `/quality`: the
 /// customer counts from `state`, the transaction figures from every monthly cell.
 pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
@@ -207,8 +203,8 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         refunds,
         currencies,
         freshness: Freshness {
-            first_transaction_at: state.first_transaction_at.map(rfc3339),
-            latest_transaction_at: state.latest_transaction_at.map(rfc3339),
+            first_transaction_at: state.first_transaction_at.map(Timestamp::from_naive_utc),
+            latest_transaction_at: state.latest_transaction_at.map(Timestamp::from_naive_utc),
             days_since_latest_transaction: None,
         },
     }

@@ -56,71 +56,9 @@ pub use load::lock::IngestLock;
 use progress::Progress;
 use store::entities::etl_run;
 
-/// How a run treats the data already loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// The files replace everything (the default).
-    Replace,
-    /// The files are merged into what is loaded.
-    Append,
-}
-
-impl Mode {
-    /// Every mode (what a run records is one of these).
-    pub const ALL: [Mode; 2] = [Mode::Replace, Mode::Append];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Replace => "replace",
-            Mode::Append => "append",
-        }
-    }
-}
-
-/// What became of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Running,
-    /// Committed.
-    Succeeded,
-    /// Stopped by an error; nothing changed.
-    Failed,
-    /// Stopped by a guard rail; nothing changed.
-    Refused,
-    /// Ran in full with `--dry-run`; nothing changed.
-    DryRun,
-    /// Every file had been ingested before; nothing to do.
-    Skipped,
-    /// Killed while running (found by the next run); nothing changed.
-    Abandoned,
-}
-
-impl RunStatus {
-    /// Every status (what a run records is one of these).
-    pub const ALL: [RunStatus; 7] = [
-        RunStatus::Running,
-        RunStatus::Succeeded,
-        RunStatus::Failed,
-        RunStatus::Refused,
-        RunStatus::DryRun,
-        RunStatus::Skipped,
-        RunStatus::Abandoned,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Succeeded => "succeeded",
-            RunStatus::Failed => "failed",
-            RunStatus::Refused => "refused",
-            RunStatus::DryRun => "dry_run",
-            RunStatus::Skipped => "skipped",
-            RunStatus::Abandoned => "abandoned",
-        }
-    }
-}
+/// How a run treats the data already loaded, and what became of it: the
+/// contract's words, recorded in `etl_run` as the API serves them.
+pub use api_types::{IngestMode as Mode, RunStatus};
 
 /// What to ingest, and how.
 #[derive(Debug, Clone)]

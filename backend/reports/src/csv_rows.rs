@@ -61,8 +61,8 @@ impl ToCsv for QualityHistory {
                 let rows = r.rows.as_ref();
                 let mut record = vec![
                     r.run_id.to_string(),
-                    r.finished_at.clone(),
-                    r.mode.clone(),
+                    r.finished_at.to_string(),
+                    r.mode.to_string(),
                     opt(&rows.map(|x| x.processed)),
                     opt(&rows.map(|x| x.succeeded)),
                     opt(&rows.map(|x| x.failed)),

@@ -3,7 +3,7 @@
 //! masked before they are served (they stay intact in the database).
 
 use api_types::{
-    DataTotals, IngestDetail, IngestFile, IngestList, IngestRun, Rejection, RejectionList, RejectionReason,
+    DataTotals, IngestDetail, IngestFile, IngestList, IngestRun, Rejection, RejectionList, RejectionReason, Timestamp,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -73,11 +73,6 @@ fn offset(raw: Option<&str>) -> Result<u64, ReportError> {
 /// The largest `offset` (the contract's 32-bit integer).
 const MAX_OFFSET: u32 = i32::MAX as u32;
 
-/// A UTC time as RFC 3339 with milliseconds.
-pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 /// What a run's stored summary tells beyond its columns.
 #[derive(Default, serde::Deserialize)]
 struct StoredSummary {
@@ -93,26 +88,32 @@ struct StoredOptions {
     force: bool,
 }
 
-fn run(model: etl_run::Model, files: Vec<IngestFile>) -> IngestRun {
+fn run(model: etl_run::Model, files: Vec<IngestFile>) -> Result<IngestRun, ReportError> {
+    let unreadable = |cause| ReportError::UnreadableRun {
+        run_id: model.id,
+        cause,
+    };
+    let mode = model.mode.parse().map_err(unreadable)?;
+    let status = model.status.parse().map_err(unreadable)?;
     let forced = model
         .options_json
         .as_deref()
         .and_then(|j| serde_json::from_str::<StoredOptions>(j).ok())
         .is_some_and(|o| o.force);
-    IngestRun {
+    Ok(IngestRun {
         id: model.id,
-        mode: model.mode,
-        status: model.status,
+        mode,
+        status,
         data_changed: model.data_changed,
         forced,
-        started_at: rfc3339(model.started_at),
-        finished_at: model.finished_at.map(rfc3339),
+        started_at: Timestamp::from_naive_utc(model.started_at),
+        finished_at: model.finished_at.map(Timestamp::from_naive_utc),
         duration_ms: model.finished_at.map(|f| (f - model.started_at).num_milliseconds()),
         files,
         error: model.error,
         requested_by: model.requested_by,
         progress: None,
-    }
+    })
 }
 
 fn file(f: etl_run_file::Model) -> IngestFile {
@@ -164,7 +165,7 @@ pub async fn list(db: &DatabaseConnection, params: &IngestListParams) -> Result<
             let mine = files.remove(&r.id).unwrap_or_default();
             run(r, mine)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(IngestList {
         runs,
         total,
@@ -190,7 +191,7 @@ pub async fn detail(db: &DatabaseConnection, id: i64) -> Result<IngestDetail, Re
         .unwrap_or_default();
     let files = files_of(db, &[id]).await?.into_iter().map(|(_, f)| f).collect();
     Ok(IngestDetail {
-        run: run(model, files),
+        run: run(model, files)?,
         reasons: summary
             .reasons
             .into_iter()

@@ -42,6 +42,14 @@ pub enum ReportError {
     /// when the report cache loads them).
     #[error("the quality checks stored by run {run_id} cannot be read: see the server's log")]
     UnreadableQuality { run_id: i64 },
+    /// A run's recorded status or mode is none this version knows (written
+    /// by a newer one, or edited).
+    #[error("ingest run {run_id} cannot be read: {cause}")]
+    UnreadableRun {
+        run_id: i64,
+        #[source]
+        cause: api_types::UnknownValue,
+    },
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
     /// The subscription metrics could not be computed (a bug or data beyond

@@ -1,6 +1,6 @@
 //! Data-quality checks: computed by the last successful ingest, plus freshness.
 
-use api_types::{QualityAlert, QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore};
+use api_types::{QualityAlert, QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Timestamp};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -15,13 +15,8 @@ pub fn quality(ctx: &ReportContext) -> Result<QualityReport, ReportError> {
         return Err(ReportError::UnreadableQuality { run_id });
     }
     let mut report = ctx.quality.clone().ok_or(ReportError::NoData)?;
-    if let Some(latest) = report
-        .freshness
-        .latest_transaction_at
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-    {
-        report.freshness.days_since_latest_transaction = Some((Utc::now() - latest.with_timezone(&Utc)).num_days());
+    if let Some(latest) = report.freshness.latest_transaction_at {
+        report.freshness.days_since_latest_transaction = Some((Utc::now() - latest.utc()).num_days());
     }
     Ok(report)
 }
@@ -84,8 +79,8 @@ pub async fn history(db: &DatabaseConnection, params: &QualityHistoryParams) -> 
         .all(db)
         .await?
         .into_iter()
-        .filter_map(history_run)
-        .collect();
+        .filter_map(|run| history_run(run).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
     runs.reverse();
     Ok(QualityHistory { runs })
 }
@@ -105,13 +100,18 @@ struct StoredScore {
 /// One run of the history: `None` for a run of an older version that stored
 /// no score. A run whose stored score cannot be decoded is an error in the
 /// log and a gap in the history (no `score` or `rows`, an `unreadable`
-/// reason), never dropped.
-fn history_run(run: etl_run::Model) -> Option<QualityHistoryRun> {
-    let json = run.quality_json.as_deref()?;
-    let finished_at = run
-        .finished_at
-        .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default();
+/// reason), never dropped; a run whose mode cannot be read fails the history
+/// (as it fails `/ingests`).
+fn history_run(run: etl_run::Model) -> Result<Option<QualityHistoryRun>, ReportError> {
+    let Some(json) = run.quality_json.as_deref() else {
+        return Ok(None);
+    };
+    let mode = run
+        .mode
+        .parse()
+        .map_err(|cause| ReportError::UnreadableRun { run_id: run.id, cause })?;
+    // A succeeded run always records when it finished.
+    let finished_at = Timestamp::from_naive_utc(run.finished_at.unwrap_or(run.started_at));
     let (rows, score, alerts, unreadable) = match serde_json::from_str::<StoredScore>(json) {
         Ok(StoredScore {
             score: Some(score),
@@ -119,7 +119,7 @@ fn history_run(run: etl_run::Model) -> Option<QualityHistoryRun> {
             alerts,
         }) => (Some(rows), Some(score), alerts, None),
         // Runs of an older version recorded no dimensions: nothing to show.
-        Ok(_) => return None,
+        Ok(_) => return Ok(None),
         Err(error) => {
             tracing::error!(
                 run_id = run.id,
@@ -130,15 +130,15 @@ fn history_run(run: etl_run::Model) -> Option<QualityHistoryRun> {
             (None, None, Vec::new(), Some(reason.to_owned()))
         }
     };
-    Some(QualityHistoryRun {
+    Ok(Some(QualityHistoryRun {
         run_id: run.id,
         finished_at,
-        mode: run.mode,
+        mode,
         rows,
         score,
         alerts,
         unreadable,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -180,11 +180,11 @@ mod tests {
             r#"{{{},{ROWS},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}],"customers":{{}}}}"#,
             stored_score()
         );
-        let r = history_run(run(2, Some(json))).unwrap();
+        let r = history_run(run(2, Some(json))).unwrap().unwrap();
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
             format!(
-                r#"{{"run_id":2,"finished_at":"2023-11-14T22:13:20Z","mode":"replace",{ROWS},{},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}]}}"#,
+                r#"{{"run_id":2,"finished_at":"2023-11-14T22:13:20.000Z","mode":"replace",{ROWS},{},"alerts":[{{"dimension":"overall","value":"72.62","threshold":"80.00"}}]}}"#,
                 stored_score()
             )
         );
@@ -198,14 +198,15 @@ mod tests {
             r#"{{{},{ROWS}}}"#,
             stored_score().replace(r#","timeliness":"50.00""#, "")
         );
-        let r = history_run(run(3, Some(json))).unwrap();
+        let r = history_run(run(3, Some(json))).unwrap().unwrap();
         assert_eq!((r.run_id, r.score, r.rows.clone()), (3, None, None));
         assert!(r.unreadable.is_some());
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"run_id":3,"finished_at":"2023-11-14T22:13:20Z","mode":"replace","alerts":[],"unreadable":"its stored quality figures cannot be read (see the server's log)"}"#
+            r#"{"run_id":3,"finished_at":"2023-11-14T22:13:20.000Z","mode":"replace","alerts":[],"unreadable":"its stored quality figures cannot be read (see the server's log)"}"#
         );
         assert!(history_run(run(4, Some("{not json".to_owned())))
+            .unwrap()
             .unwrap()
             .unreadable
             .is_some());
@@ -214,12 +215,26 @@ mod tests {
             r#"{{{},{ROWS},"alerts":[{{"dimension":"no_such_one","value":"1.00","threshold":"2.00"}}]}}"#,
             stored_score()
         );
-        assert!(history_run(run(5, Some(json))).unwrap().unreadable.is_some());
+        assert!(history_run(run(5, Some(json))).unwrap().unwrap().unreadable.is_some());
     }
 
     #[test]
     fn runs_that_stored_no_score_are_not_in_the_history() {
-        assert_eq!(history_run(run(1, None)), None);
-        assert_eq!(history_run(run(1, Some(r#"{"customers":{}}"#.to_owned()))), None);
+        assert_eq!(history_run(run(1, None)).unwrap(), None);
+        assert_eq!(
+            history_run(run(1, Some(r#"{"customers":{}}"#.to_owned()))).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_run_with_an_unknown_mode_fails_the_history() {
+        let mut r = run(6, Some(format!(r#"{{{},{ROWS}}}"#, stored_score())));
+        r.mode = "merge".to_owned();
+        let err = history_run(r).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(r#"ingest run 6 cannot be read: unknown mode "merge": use replace, append"#)
+        );
     }
 }

@@ -251,10 +251,8 @@ async fn load_quality<C: ConnectionTrait>(db: &C) -> Result<Stored, ReportError>
         .collect();
     report.last_ingest = Some(LastIngest {
         run_id: run.id,
-        finished_at: run
-            .finished_at
-            .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        // A succeeded run always records when it finished.
+        finished_at: api_types::Timestamp::from_naive_utc(run.finished_at.unwrap_or(run.started_at)),
         files,
     });
     Ok(Stored::Checks(Box::new(report)))

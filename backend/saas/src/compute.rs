@@ -17,8 +17,8 @@
 
 use std::collections::BTreeMap;
 
-use api_types::{SaasCohort, SaasMonth, SaasWindow};
-use chrono::{DateTime, SecondsFormat, Utc};
+use api_types::{SaasCohort, SaasMonth, SaasWindow, Timestamp};
+use chrono::{DateTime, Utc};
 
 use crate::calendar::{month_index, month_label, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
@@ -64,7 +64,6 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
         None => sort_into_reading_order(&mut order),
     };
     let bounds = scanned.bounds;
-    let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let Some((first, last)) = bounds else {
         return Ok(SaasFigures {
             window: SaasWindow {
@@ -82,8 +81,8 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
     let first_month = month_index(first);
     let n_months = usize::try_from(month_index(last) - first_month).unwrap_or(0);
     let window = SaasWindow {
-        first_transaction: Some(iso(first)),
-        last_transaction: Some(iso(last)),
+        first_transaction: Some(Timestamp::from_utc(first)),
+        last_transaction: Some(Timestamp::from_utc(last)),
         closed_months: (0..n_months).map(|i| month_label(first_month + i as i64)).collect(),
     };
     let ctx = Context {

@@ -361,8 +361,8 @@ fn k1_serialises_as_the_api_shape() {
     let json = serde_json::to_value(f.currency("usd").unwrap().mrr()).unwrap();
     assert_eq!(json["parameters"]["annual_threshold"], "3000.00");
     assert_eq!(json["parameters"]["grace_days"], 7);
-    assert_eq!(json["window"]["first_transaction"], "2024-01-01T06:00:00Z");
-    assert_eq!(json["window"]["last_transaction"], "2024-05-05T12:00:00Z");
+    assert_eq!(json["window"]["first_transaction"], "2024-01-01T06:00:00.000Z");
+    assert_eq!(json["window"]["last_transaction"], "2024-05-05T12:00:00.000Z");
     let apr = &json["months"][3];
     assert_eq!(apr["nrr_pct"], "88.55");
     assert_eq!(apr["mrr_by_interval_months"]["12"], "600.09");

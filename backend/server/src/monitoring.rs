@@ -204,11 +204,11 @@ fn known(value: &str, known: impl IntoIterator<Item = &'static str>) -> &'static
 }
 
 fn mode_label(mode: &str) -> &'static str {
-    known(mode, Mode::ALL.map(Mode::as_str))
+    known(mode, Mode::ALL.iter().map(|m| m.as_str()))
 }
 
 fn status_label(status: &str) -> &'static str {
-    known(status, RunStatus::ALL.map(RunStatus::as_str))
+    known(status, RunStatus::ALL.iter().map(|s| s.as_str()))
 }
 
 fn file_label(file: &str) -> &'static str {
@@ -371,14 +371,10 @@ pub async fn metrics(
             if let Some(run) = run {
                 metrics::gauge!("revenue_report_cache_run").set(*run as f64);
             }
-            let latest = ctx
-                .quality
-                .as_ref()
-                .and_then(|q| q.freshness.latest_transaction_at.as_deref())
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            let latest = ctx.quality.as_ref().and_then(|q| q.freshness.latest_transaction_at);
             if let Some(t) = latest {
                 metrics::gauge!("revenue_latest_transaction_timestamp_seconds")
-                    .set(t.timestamp_millis() as f64 / 1000.0);
+                    .set(t.utc().timestamp_millis() as f64 / 1000.0);
             }
         }
     });

@@ -195,8 +195,8 @@ impl ClosedSets {
             methods: with_other(METHODS.to_vec()),
             routes,
             statuses,
-            modes: with_other(Mode::ALL.map(Mode::as_str).to_vec()),
-            run_statuses: with_other(RunStatus::ALL.map(RunStatus::as_str).to_vec()),
+            modes: with_other(Mode::ALL.iter().map(|m| m.as_str()).collect()),
+            run_statuses: with_other(RunStatus::ALL.iter().map(|s| s.as_str()).collect()),
             files: with_other(backend::etl::FILES.to_vec()),
         }
     }

@@ -224,3 +224,63 @@ async fn rejections_csv_is_whole(engine: Engine) {
     assert_eq!(limited.lines().count(), 1 + 5);
 }
 both!(rejections_csv, rejections_csv_is_whole);
+
+/// Every instant the API serves is written one way (`api_types::Timestamp`):
+/// RFC 3339 in UTC with milliseconds, whichever endpoint serves it.
+async fn timestamps_have_one_form(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let input = fixture(
+        &[PRODUCT],
+        &[
+            "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+            "2/1/24 7:00:30\tt2\tc1\ts1\t10.00\tusd",
+        ],
+        &["c1\tAnn\tann@x.test"],
+    );
+    t.ingest(input.path()).await.unwrap();
+    let app = TestApp::spawn(&t.db).await;
+    let mut seen = Vec::new();
+    for path in [
+        "/ingests",
+        "/ingests/1",
+        "/quality",
+        "/quality/history",
+        "/reports/saas/mrr?currency=usd",
+    ] {
+        collect_timestamps(&app.json(path).await, "", &mut seen);
+    }
+    let fields: std::collections::BTreeSet<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+    for field in [
+        "started_at",
+        "finished_at",
+        "first_transaction_at",
+        "latest_transaction_at",
+        "last_transaction",
+    ] {
+        assert!(fields.contains(field), "no {field} among {fields:?}");
+    }
+    let form = |v: &str| {
+        let b = v.as_bytes();
+        v.len() == 24 && b[10] == b'T' && b[19] == b'.' && v.ends_with('Z') && v.parse::<api_types::Timestamp>().is_ok()
+    };
+    for (field, value) in &seen {
+        assert!(
+            form(value),
+            "{field}: {value:?} is not RFC 3339 with milliseconds in UTC"
+        );
+    }
+    assert!(seen.iter().any(|(_, v)| v == "2024-02-01T07:00:30.000Z"), "{seen:?}");
+}
+both!(timestamps, timestamps_have_one_form);
+
+/// The (field, value) of every string under a key naming an instant.
+fn collect_timestamps(value: &Value, key: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| collect_timestamps(v, k, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_timestamps(v, key, out)),
+        Value::String(s) if key.ends_with("_at") || key.ends_with("_transaction") => {
+            out.push((key.to_owned(), s.clone()))
+        }
+        _ => {}
+    }
+}

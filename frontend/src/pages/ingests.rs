@@ -19,7 +19,6 @@ use crate::components::ingests::upload::UploadSection;
 use crate::components::pager::{pager, Paging};
 use crate::components::section::Section;
 use crate::hooks::{use_fetch, use_query, use_title};
-use crate::ingests::RunStatus;
 use crate::session::SessionContext;
 use crate::state::{RejectionQuery, RunsQuery};
 
@@ -95,7 +94,7 @@ pub fn RunPage(props: &RunPageProps) -> Html {
 
 fn sections(run: Rc<IngestDetail>, query: RejectionQuery, on_query: Callback<RejectionQuery>) -> Html {
     let r = &run.run;
-    let committed = RunStatus::parse(&r.status).committed();
+    let committed = r.status.committed();
     let changes_subtitle = (!committed).then_some(AttrValue::from(
         "What the run would have changed; it committed nothing.",
     ));
@@ -137,8 +136,8 @@ mod tests {
     fn runs_page_for(role: &'static str) -> Html {
         let user = SessionInfo {
             name: "alice".into(),
-            role: role.into(),
-            via: "session".into(),
+            role: role.parse().unwrap(),
+            via: api_types::Via::Session,
             expires_at: None,
         };
         let context = SessionContext {

@@ -73,14 +73,17 @@ impl Principal {
 
     pub fn info(&self) -> api_types::SessionInfo {
         let (via, expires_at) = match &self.via {
-            Via::Token => ("token", None),
-            Via::Session { expires_at, .. } => ("session", Some(reports::ingests::rfc3339(*expires_at))),
-            Via::Anonymous => ("anonymous", None),
+            Via::Token => (api_types::Via::Token, None),
+            Via::Session { expires_at, .. } => (
+                api_types::Via::Session,
+                Some(api_types::Timestamp::from_naive_utc(*expires_at)),
+            ),
+            Via::Anonymous => (api_types::Via::Anonymous, None),
         };
         api_types::SessionInfo {
             name: self.name.clone(),
-            role: self.role.as_str().to_owned(),
-            via: via.to_owned(),
+            role: self.role,
+            via,
             expires_at,
         }
     }

@@ -38,7 +38,7 @@ pub async fn list(
 
 /// A run this server is running: what it does now.
 fn with_progress(run: &mut api_types::IngestRun, uploads: &Uploads) {
-    if run.status == etl::RunStatus::Running.as_str() {
+    if run.status == etl::RunStatus::Running {
         run.progress = uploads.progress(run.id);
     }
 }

@@ -140,7 +140,7 @@ pub async fn upload(
         .insert_header((header::LOCATION, href.clone()))
         .json(api_types::IngestAccepted {
             run_id: id,
-            status: etl::RunStatus::Running.as_str().to_owned(),
+            status: etl::RunStatus::Running,
             href,
         }))
 }

@@ -14,7 +14,7 @@ pub mod upload;
 
 #[cfg(test)]
 mod tests {
-    use api_types::{DataTotals, IngestFile, IngestList, IngestRun, Money};
+    use api_types::{DataTotals, IngestFile, IngestList, IngestMode, IngestRun, Money};
 
     use super::changes::changes;
     use super::runs_table::runs_table;
@@ -23,12 +23,12 @@ mod tests {
     fn run(id: i64, status: &str, rejected: i64, error: Option<&str>) -> IngestRun {
         IngestRun {
             id,
-            mode: "append".into(),
-            status: status.into(),
+            mode: IngestMode::Append,
+            status: status.parse().unwrap(),
             data_changed: status == "succeeded",
             forced: false,
-            started_at: "2024-11-02T09:15:03.120Z".into(),
-            finished_at: Some("2024-11-02T09:15:05.570Z".into()),
+            started_at: "2024-11-02T09:15:03.120Z".parse().unwrap(),
+            finished_at: Some("2024-11-02T09:15:05.570Z".parse().unwrap()),
             duration_ms: Some(2450),
             files: vec![IngestFile {
                 file: "transactions.csv".into(),

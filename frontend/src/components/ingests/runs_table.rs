@@ -1,6 +1,6 @@
 //! The run history as a table: one row per run, linking to its page.
 
-use api_types::{IngestList, IngestRun};
+use api_types::{IngestList, IngestRun, RunStatus};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -11,9 +11,9 @@ use crate::ingests::file_summary;
 
 /// What to say about a run beside its status: its error or refusal, or that it found nothing new.
 pub fn run_message(run: &IngestRun) -> Option<String> {
-    run.error
-        .clone()
-        .or_else(|| (run.status == "succeeded" && !run.data_changed).then(|| "Nothing new to load.".to_owned()))
+    run.error.clone().or_else(|| {
+        (run.status == RunStatus::Succeeded && !run.data_changed).then(|| "Nothing new to load.".to_owned())
+    })
 }
 
 pub fn runs_table(list: &IngestList) -> Html {
@@ -35,8 +35,8 @@ fn row(run: &IngestRun) -> Html {
                 <Link<Route> to={Route::Run { id: run.id }}>{ format!("Run {}", run.id) }</Link<Route>>
             </th>
             <td data-label="Started" class="when">{ timestamp(&run.started_at) }</td>
-            <td data-label="Mode">{ run.mode.clone() }{ if run.forced { " (forced)" } else { "" } }</td>
-            <td data-label="Status">{ status_badge(&run.status) }</td>
+            <td data-label="Mode">{ run.mode.as_str() }{ if run.forced { " (forced)" } else { "" } }</td>
+            <td data-label="Status">{ status_badge(run.status) }</td>
             <td data-label="Duration" class="num">{ duration(run.duration_ms) }</td>
             <td data-label="Files">
                 <ul class="file-list">{ for run.files.iter().map(|f| html! {

@@ -2,17 +2,17 @@
 
 use yew::prelude::*;
 
-use crate::ingests::{status_label, RunStatus, Tone};
+use crate::ingests::{status_label, tone, RunStatus, Tone};
 
-/// The badge of the API's status code (`succeeded`, `dry_run`, …).
-pub fn status_badge(status: &str) -> Html {
-    let tone = match RunStatus::parse(status).tone() {
+/// The badge of a run's status (`succeeded`, `dry run`, …).
+pub fn status_badge(status: RunStatus) -> Html {
+    let tone = match tone(status) {
         Tone::Good => "good",
         Tone::Bad => "bad",
         Tone::Neutral => "neutral",
         Tone::Busy => "busy",
     };
     html! {
-        <span class={classes!("badge", tone)} data-status={status.to_owned()}>{ status_label(status) }</span>
+        <span class={classes!("badge", tone)} data-status={status.as_str()}>{ status_label(status) }</span>
     }
 }

@@ -5,10 +5,9 @@ use yew::prelude::*;
 
 use super::status_badge::status_badge;
 use crate::format::{duration, timestamp};
-use crate::ingests::RunStatus;
 
 pub fn run_summary(run: &IngestRun) -> Html {
-    let committed = RunStatus::parse(&run.status).committed();
+    let committed = run.status.committed();
     let data = if !committed {
         "Nothing changed (not committed)"
     } else if run.data_changed {
@@ -19,10 +18,10 @@ pub fn run_summary(run: &IngestRun) -> Html {
     html! {
         <>
             <dl class="facts">
-                <div><dt>{"Status"}</dt><dd>{ status_badge(&run.status) }</dd></div>
-                <div><dt>{"Mode"}</dt><dd>{ run.mode.clone() }{ if run.forced { " (forced past the guard rails)" } else { "" } }</dd></div>
+                <div><dt>{"Status"}</dt><dd>{ status_badge(run.status) }</dd></div>
+                <div><dt>{"Mode"}</dt><dd>{ run.mode.as_str() }{ if run.forced { " (forced past the guard rails)" } else { "" } }</dd></div>
                 <div><dt>{"Started"}</dt><dd>{ timestamp(&run.started_at) }</dd></div>
-                <div><dt>{"Finished"}</dt><dd>{ run.finished_at.as_deref().map_or("–".to_owned(), timestamp) }</dd></div>
+                <div><dt>{"Finished"}</dt><dd>{ run.finished_at.as_ref().map_or("–".to_owned(), timestamp) }</dd></div>
                 <div><dt>{"Duration"}</dt><dd>{ duration(run.duration_ms) }</dd></div>
                 <div><dt>{"Data"}</dt><dd>{ data }</dd></div>
             </dl>

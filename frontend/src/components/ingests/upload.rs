@@ -146,7 +146,7 @@ async fn send(request: UploadRequest, upload: UseReducerDispatcher<Upload>, sess
         sleep(POLL_EVERY).await;
         match api::ingest(id).await {
             Ok(detail) => {
-                let status = RunStatus::parse(&detail.run.status);
+                let status = detail.run.status;
                 changed_data = status.committed() && detail.run.data_changed;
                 upload.dispatch(UploadEvent::Polled(detail.run));
                 if status != RunStatus::Running {
@@ -217,8 +217,8 @@ pub fn status(upload: &Upload) -> Html {
             </div>
         },
         Upload::Ended(run) => html! {
-            <div id="upload-result" class="upload-result" role="status" data-status={run.status.clone()}>
-                { status_badge(&run.status) }{ " " }
+            <div id="upload-result" class="upload-result" role="status" data-status={run.status.as_str()}>
+                { status_badge(run.status) }{ " " }
                 <span class="upload-text">{ outcome(run) }</span>{ " " }
                 <Link<Route> to={Route::Run { id: run.id }}>{ format!("Open run {}", run.id) }</Link<Route>>
             </div>
@@ -241,7 +241,7 @@ pub fn status(upload: &Upload) -> Html {
 mod tests {
     use std::rc::Rc;
 
-    use api_types::{IngestFile, IngestProgress, IngestRun};
+    use api_types::{IngestFile, IngestMode, IngestProgress, IngestRun};
 
     use super::*;
     use crate::api::FetchError;
@@ -251,11 +251,11 @@ mod tests {
     fn run(status: &str) -> IngestRun {
         IngestRun {
             id: 9,
-            mode: "replace".into(),
-            status: status.into(),
+            mode: IngestMode::Replace,
+            status: status.parse().unwrap(),
             data_changed: true,
             forced: false,
-            started_at: "2024-11-02T09:15:03Z".into(),
+            started_at: "2024-11-02T09:15:03Z".parse().unwrap(),
             finished_at: None,
             duration_ms: None,
             files: vec![IngestFile {

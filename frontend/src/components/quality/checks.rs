@@ -62,7 +62,7 @@ fn body(q: &QualityReport) -> Html {
                 { kpi("Refunds", count(q.refunds.transactions), Some(q.refunds.amount.iter().map(|(c, m)| money(*m, c)).collect::<Vec<_>>().join(" · "))) }
                 { kpi("Customers without name", count(q.completeness.customers_without_name), Some(format!("{} with conflicting names", count(q.completeness.customers_with_conflicting_names)))) }
                 { kpi("Customers without e-mail", count(q.completeness.customers_without_email), Some(format!("{} with conflicting e-mails", count(q.completeness.customers_with_conflicting_emails)))) }
-                { kpi("Latest transaction", q.freshness.latest_transaction_at.as_deref().map_or("–".into(), timestamp),
+                { kpi("Latest transaction", q.freshness.latest_transaction_at.as_ref().map_or("–".into(), timestamp),
                     q.freshness.days_since_latest_transaction.map(|d| format!("{d} days ago"))) }
             </div>
             if let Some(last) = &q.last_ingest {

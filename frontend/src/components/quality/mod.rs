@@ -89,9 +89,9 @@ pub(crate) mod fixtures {
     use std::rc::Rc;
 
     use api_types::{
-        Completeness, CustomerChecks, Dimension, Freshness, LastIngest, PerDimension, Percent, QualityAlert,
-        QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Refunds, SubscriptionChecks,
-        ZeroAmount,
+        Completeness, CustomerChecks, Dimension, Freshness, IngestMode, LastIngest, PerDimension, Percent,
+        QualityAlert, QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Refunds,
+        SubscriptionChecks, ZeroAmount,
     };
 
     use crate::api::FetchError;
@@ -159,8 +159,12 @@ pub(crate) mod fixtures {
     pub fn run(run_id: i64, overall: i64, failed: i64) -> QualityHistoryRun {
         QualityHistoryRun {
             run_id,
-            finished_at: "2024-11-02T09:15:05Z".into(),
-            mode: if run_id == 1 { "replace" } else { "append" }.into(),
+            finished_at: "2024-11-02T09:15:05Z".parse().unwrap(),
+            mode: if run_id == 1 {
+                IngestMode::Replace
+            } else {
+                IngestMode::Append
+            },
             rows: Some(QualityRows {
                 processed: 10_075,
                 succeeded: 10_075 - failed,
@@ -207,7 +211,7 @@ pub(crate) mod fixtures {
             subscriptions: SubscriptionChecks::default(),
             last_ingest: Some(LastIngest {
                 run_id: 3,
-                finished_at: "2024-11-02T09:15:05Z".into(),
+                finished_at: "2024-11-02T09:15:05Z".parse().unwrap(),
                 files: Vec::new(),
             }),
             completeness: Completeness::default(),

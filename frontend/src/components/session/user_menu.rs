@@ -48,12 +48,12 @@ pub fn UserMenu(props: &UserMenuProps) -> Html {
     };
     let until = user
         .expires_at
-        .as_deref()
+        .as_ref()
         .map(|t| format!("Signed in until {}", timestamp(t)));
     html! {
         <div id="user" class="user">
             <span class="user-name" title={until}>{ user.name.clone() }</span>
-            <span class="badge neutral" id="user-role">{ user.role.label() }</span>
+            <span class="badge neutral" id="user-role">{ user.role.as_str() }</span>
             // A bearer token (sent by a proxy, not by the dashboard) has no session to end.
             if user.via == Via::Session {
                 <button id="sign-out" class="link" {onclick}>{ "Sign out" }</button>
@@ -80,7 +80,7 @@ mod tests {
             name: "alice".into(),
             role,
             via,
-            expires_at: (via == Via::Session).then(|| "2026-11-30T05:00:00Z".into()),
+            expires_at: (via == Via::Session).then(|| "2026-11-30T05:00:00Z".parse().unwrap()),
         })
     }
 
