@@ -73,26 +73,7 @@ pub async fn upload(
     readiness: web::Data<crate::readiness::Readiness>,
 ) -> Result<HttpResponse, ApiError> {
     let max = uploads.settings.max_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return Err(too_large(max));
-    }
-    // The body is read as sent: a compressed one would look like a broken
-    // form. Exports compress well, but a bomb must not fill the disk either,
-    // so none is decoded: said plainly instead.
-    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
-        let encoding = encoding.to_str().unwrap_or("?").trim();
-        if !encoding.eq_ignore_ascii_case("identity") {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "the upload is sent with Content-Encoding {:?}, which this server does not decode: \
-                 send the form uncompressed",
-                truncate(encoding)
-            )));
-        }
-    }
+    refuse_unreadable_body(&req, max)?;
     // Ingests write to the primary (the reports may be read from a standby).
     let db = &primary.0;
     // Before reading anything: a database that cannot take the run says so
@@ -103,19 +84,7 @@ pub async fn upload(
     if let store::db::Writes::Unavailable(why) = writes {
         return Err(ApiError::ReadOnly(why));
     }
-    // A second upload is told at once.
-    let patience = std::time::Duration::from_secs(1);
-    let Some(lock) = IngestLock::try_acquire_within(db, patience)
-        .await
-        .map_err(ingest_error)?
-    else {
-        let which = crate::uploads::running_run(db)
-            .await
-            .map_or(String::new(), |id| format!(" (run {id})"));
-        return Err(ApiError::Conflict(format!(
-            "another ingest is running{which}: upload again when it has ended"
-        )));
-    };
+    let lock = lock_or_conflict(db).await?;
     let folder = uploads
         .folder()
         .map_err(|e| io_error("creating the upload folder", e))?;
@@ -145,6 +114,48 @@ pub async fn upload(
         }))
 }
 
+/// Before reading the body: one declared too large, or compressed, is
+/// refused at once. A compressed body would look like a broken form; exports
+/// compress well, but a bomb must not fill the disk either, so none is
+/// decoded: said plainly instead.
+fn refuse_unreadable_body(req: &HttpRequest, max: u64) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large(max));
+    }
+    if let Some(encoding) = req.headers().get(header::CONTENT_ENCODING) {
+        let encoding = encoding.to_str().unwrap_or("?").trim();
+        if !encoding.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "the upload is sent with Content-Encoding {:?}, which this server does not decode: \
+                 send the form uncompressed",
+                truncate(encoding)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The ingest lock, or a 409 naming the run that holds it: a second upload
+/// is told at once.
+async fn lock_or_conflict(db: &sea_orm::DatabaseConnection) -> Result<IngestLock, ApiError> {
+    let patience = std::time::Duration::from_secs(1);
+    match IngestLock::try_acquire_within(db, patience).await.map_err(ingest_error)? {
+        Some(lock) => Ok(lock),
+        None => {
+            let which = crate::uploads::running_run(db)
+                .await
+                .map_or(String::new(), |id| format!(" (run {id})"));
+            Err(ApiError::Conflict(format!(
+                "another ingest is running{which}: upload again when it has ended"
+            )))
+        }
+    }
+}
+
 /// What the form asked for.
 struct Form {
     mode: Mode,
@@ -168,46 +179,12 @@ async fn receive(req: &HttpRequest, payload: web::Payload, dir: &Path, max: u64)
             if std::mem::replace(&mut files[i], true) {
                 return Err(bad("invalid_upload", format!("the part `{name}` is given twice")));
             }
-            // A file, as browsers and `curl -F name=@file` send it: a text
-            // value under this name is a mistake, not an export.
-            if field.content_disposition().and_then(|cd| cd.get_filename()).is_none() {
-                return Err(bad(
-                    "invalid_upload",
-                    format!("the part `{name}` must be a file (with a filename, e.g. curl -F {name}=@{name}.csv)"),
-                ));
-            }
-            let path = dir.join(format!("{name}.csv"));
-            let file = tokio::fs::File::create(&path)
-                .await
-                .map_err(|e| io_error("storing an uploaded file", e))?;
-            let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(malformed)?;
-                total += chunk.len() as u64;
-                if total > max {
-                    return Err(too_large(max));
-                }
-                out.write_all(&chunk)
-                    .await
-                    .map_err(|e| io_error("storing an uploaded file", e))?;
-            }
-            out.flush().await.map_err(|e| io_error("storing an uploaded file", e))?;
+            store_file(&mut field, &name, &dir.join(format!("{name}.csv")), &mut total, max).await?;
         } else if let Some(i) = VALUE_PARTS.iter().position(|p| *p == name) {
             if values[i].is_some() {
                 return Err(bad("invalid_upload", format!("the part `{name}` is given twice")));
             }
-            let mut value = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(malformed)?;
-                total += chunk.len() as u64;
-                value.extend_from_slice(&chunk);
-                if value.len() > MAX_VALUE {
-                    return Err(bad("invalid_parameter", format!("the part `{name}` is too long")));
-                }
-            }
-            let value = String::from_utf8(value)
-                .map_err(|_| bad("invalid_parameter", format!("the part `{name}` is not text")))?;
-            values[i] = Some(value.trim().to_owned());
+            values[i] = Some(read_value(&mut field, &name, &mut total).await?);
         } else {
             return Err(bad(
                 "invalid_upload",
@@ -220,16 +197,65 @@ async fn receive(req: &HttpRequest, payload: web::Payload, dir: &Path, max: u64)
             ));
         }
     }
+    form(files, values)
+}
+
+/// Writes a file part to `path`, counting its bytes into `total` (at most `max`).
+async fn store_file(
+    field: &mut actix_multipart::Field,
+    name: &str,
+    path: &Path,
+    total: &mut u64,
+    max: u64,
+) -> Result<(), ApiError> {
+    // A file, as browsers and `curl -F name=@file` send it: a text value
+    // under this name is a mistake, not an export.
+    if field.content_disposition().and_then(|cd| cd.get_filename()).is_none() {
+        return Err(bad(
+            "invalid_upload",
+            format!("the part `{name}` must be a file (with a filename, e.g. curl -F {name}=@{name}.csv)"),
+        ));
+    }
+    let storing = |e| io_error("storing an uploaded file", e);
+    let file = tokio::fs::File::create(path).await.map_err(storing)?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        *total += chunk.len() as u64;
+        if *total > max {
+            return Err(too_large(max));
+        }
+        out.write_all(&chunk).await.map_err(storing)?;
+    }
+    out.flush().await.map_err(storing)
+}
+
+/// A value part (`mode`, `dry_run`, `force`) as trimmed text.
+async fn read_value(field: &mut actix_multipart::Field, name: &str, total: &mut u64) -> Result<String, ApiError> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        *total += chunk.len() as u64;
+        value.extend_from_slice(&chunk);
+        if value.len() > MAX_VALUE {
+            return Err(bad("invalid_parameter", format!("the part `{name}` is too long")));
+        }
+    }
+    let value = String::from_utf8(value).map_err(|_| bad("invalid_parameter", format!("the part `{name}` is not text")))?;
+    Ok(value.trim().to_owned())
+}
+
+/// The upload's options, once every part is read: the mode, and the files it needs.
+fn form(files: [bool; 3], values: [Option<String>; 3]) -> Result<Form, ApiError> {
     let [mode, dry_run, force] = values;
     let mode = match mode.as_deref() {
-        None | Some("replace") => Mode::Replace,
-        Some("append") => Mode::Append,
-        Some(other) => {
-            return Err(bad(
+        None => Mode::Replace,
+        Some(given) => given.parse().map_err(|_| {
+            bad(
                 "invalid_parameter",
-                format!("`mode` must be replace or append, got {:?}", truncate(other)),
-            ))
-        }
+                format!("`mode` must be replace or append, got {:?}", truncate(given)),
+            )
+        })?,
     };
     let missing: Vec<&str> = FILE_PARTS
         .iter()
