@@ -55,7 +55,7 @@ pub struct ServeArgs {
     /// in the variable) whose X-Forwarded-For names the client: failed
     /// sign-ins are then limited per client, not per proxy.
     #[arg(long = "trusted-proxy", env = "TRUSTED_PROXIES", value_delimiter = ',',
-          value_parser = crate::auth::guard::parse_proxy)]
+          value_parser = crate::auth::client::parse_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Largest upload (`POST /ingests`, the files together), in MiB.
     #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = DEFAULT_MAX_UPLOAD_MB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]

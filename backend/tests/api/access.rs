@@ -254,7 +254,7 @@ async fn failures_are_limited_per_client_behind_a_proxy(engine: Engine) {
     settings.workers = Some(1);
     settings.auth.failures_per_minute = std::num::NonZeroU32::new(3).unwrap();
     let direct = TestApp::spawn_settings(&t.db, settings.clone()).await;
-    settings.auth.trusted_proxies = vec![backend::auth::guard::parse_proxy("127.0.0.1").unwrap()];
+    settings.auth.trusted_proxies = vec![backend::auth::client::parse_proxy("127.0.0.1").unwrap()];
     let proxied = TestApp::spawn_settings(&t.db, settings).await;
     let attempt = |app: &TestApp, from: &'static str, token: String| {
         app.client

@@ -278,14 +278,12 @@ fn the_loop_finder_finds_loops() {
 /// fails the test until its line here goes too.
 const FILES_OVER_500: &[(&str, usize)] = &[
     ("api-types/src/money.rs", 534),
-    ("backend/server/src/auth/guard.rs", 515),
     ("backend/etl/src/reconcile.rs", 519),
     ("backend/etl/src/guard.rs", 535),
     ("backend/etl/src/read/source.rs", 690),
     ("backend/etl/src/read/transactions.rs", 844),
 ];
 const FUNCTIONS_OVER_80: &[(&str, &str, usize)] = &[
-    ("backend/server/src/auth/guard.rs", "identify", 81),
     ("backend/etl/src/audit.rs", "quality", 83),
     ("backend/etl/src/read/users.rs", "read", 85),
     ("backend/etl/src/read/transactions.rs", "accept", 89),

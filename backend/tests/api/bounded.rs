@@ -349,7 +349,7 @@ async fn an_ipv6_client_is_its_network(engine: Engine) {
     let mut settings = ServeSettings::new("127.0.0.1:0");
     settings.workers = Some(1);
     settings.auth.failures_per_minute = std::num::NonZeroU32::new(3).unwrap();
-    settings.auth.trusted_proxies = vec![backend::auth::guard::parse_proxy("127.0.0.1").unwrap()];
+    settings.auth.trusted_proxies = vec![backend::auth::client::parse_proxy("127.0.0.1").unwrap()];
     let app = crate::helpers::TestApp::spawn_settings(&t.db, settings).await;
     let attempt = |from: String, token: &str| {
         app.client

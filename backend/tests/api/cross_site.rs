@@ -39,7 +39,7 @@ async fn server(t: &TestDb, allowed: &[&str], trusted_proxies: &[&str]) -> TestA
     settings.allowed_hosts = AllowedHosts::from_names(&names).unwrap();
     settings.auth.trusted_proxies = trusted_proxies
         .iter()
-        .map(|p| backend::auth::guard::parse_proxy(p).unwrap())
+        .map(|p| backend::auth::client::parse_proxy(p).unwrap())
         .collect();
     settings.auth.recheck = Duration::from_millis(20);
     TestApp::spawn_settings(&t.db, settings).await

@@ -6,7 +6,7 @@
 //!
 //! The address is the TCP peer's, or, from a proxy given with
 //! `--trusted-proxy`, the client its `X-Forwarded-For` names
-//! ([`client_address`](super::guard::client_address)); behind a proxy not
+//! ([`client_address`](super::client::client_address)); behind a proxy not
 //! declared, every client shares the proxy's limit. An IPv6 client is its
 //! /64 network: a host is routinely given a whole /64, and counted per
 //! address it could take a new one for each guess.

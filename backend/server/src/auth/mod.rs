@@ -20,6 +20,7 @@
 //! have every right. The server allows that on a loopback address only,
 //! unless `--allow-anonymous` says otherwise.
 
+pub mod client;
 pub mod guard;
 pub mod limit;
 pub mod session;
