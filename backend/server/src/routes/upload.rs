@@ -143,7 +143,10 @@ fn refuse_unreadable_body(req: &HttpRequest, max: u64) -> Result<(), ApiError> {
 /// is told at once.
 async fn lock_or_conflict(db: &sea_orm::DatabaseConnection) -> Result<IngestLock, ApiError> {
     let patience = std::time::Duration::from_secs(1);
-    match IngestLock::try_acquire_within(db, patience).await.map_err(ingest_error)? {
+    match IngestLock::try_acquire_within(db, patience)
+        .await
+        .map_err(ingest_error)?
+    {
         Some(lock) => Ok(lock),
         None => {
             let which = crate::uploads::running_run(db)
@@ -241,7 +244,8 @@ async fn read_value(field: &mut actix_multipart::Field, name: &str, total: &mut 
             return Err(bad("invalid_parameter", format!("the part `{name}` is too long")));
         }
     }
-    let value = String::from_utf8(value).map_err(|_| bad("invalid_parameter", format!("the part `{name}` is not text")))?;
+    let value =
+        String::from_utf8(value).map_err(|_| bad("invalid_parameter", format!("the part `{name}` is not text")))?;
     Ok(value.trim().to_owned())
 }
 
