@@ -1,0 +1,228 @@
+//! Phase 2, reconcile: the run's products and customers merged with what is
+//! stored (nothing, in a replace), by the same rules as one file: the last
+//! non-empty name and e-mail win, disagreements are counted, a customer's
+//! spending and active months add up, a product row replaces the stored row
+//! of its (subscription, plan).
+//!
+//! A customer is written only when the merge changes it, and the counts of
+//! `/quality` move by what each merged customer changes ([`CustomerTotals::apply`]).
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::error::EtlError;
+use crate::load::stored;
+use crate::load::Loader;
+use crate::progress::Progress;
+use crate::read::products::{Catalog, ProductsFile};
+use crate::read::transactions::{CustomerFacts, Transactions};
+use crate::read::users::Users;
+use crate::rows::ProductRow;
+use crate::state::CustomerTotals;
+use domain::{Currency, Month};
+
+mod merge;
+
+pub use merge::{merge, Merged, Profile, RunFacts, RunSpending};
+
+/// Customers merged and written per chunk (and looked up per chunk in an append).
+const CHUNK: usize = 16_384;
+
+/// What the products of a run change.
+pub struct ProductChanges {
+    /// Rows to write (a replace: all; an append: new or changed).
+    pub rows: Vec<ProductRow>,
+    /// Rows whose (subscription, plan) was not stored, and subscriptions new to the catalog.
+    pub new_products: i64,
+    pub new_subscriptions: i64,
+}
+
+/// Products: classifies the file's rows against the stored ones (an append)
+/// and builds the catalog that attributes the run's revenue.
+pub async fn products(
+    loader: &mut Loader,
+    file: &mut ProductsFile,
+    append: bool,
+) -> Result<(ProductChanges, Catalog), EtlError> {
+    let rows = std::mem::take(&mut file.rows);
+    if !append {
+        let subscriptions: HashSet<&str> = rows.iter().map(|r| r.subscription_id.as_str()).collect();
+        let new_subscriptions = subscriptions.len() as i64;
+        file.counts.loaded = rows.len() as u64;
+        let catalog = Catalog::of_file(&rows);
+        let changes = ProductChanges {
+            new_products: rows.len() as i64,
+            new_subscriptions,
+            rows,
+        };
+        return Ok((changes, catalog));
+    }
+    let mut subscriptions: Vec<String> = rows.iter().map(|r| r.subscription_id.clone()).collect();
+    subscriptions.sort_unstable();
+    subscriptions.dedup();
+    let stored_rows = stored::products(loader, &subscriptions).await?;
+    let stored_keys: HashMap<(&str, &str), &ProductRow> = stored_rows
+        .iter()
+        .map(|r| ((r.subscription_id.as_str(), r.plan.as_str()), r))
+        .collect();
+    let stored_subs: HashSet<&str> = stored_rows.iter().map(|r| r.subscription_id.as_str()).collect();
+    let mut catalog = Catalog::for_append(&rows);
+    let mut changes = ProductChanges {
+        rows: Vec::new(),
+        new_products: 0,
+        new_subscriptions: subscriptions
+            .iter()
+            .filter(|s| !stored_subs.contains(s.as_str()))
+            .count() as i64,
+    };
+    for row in &rows {
+        match stored_keys.get(&(row.subscription_id.as_str(), row.plan.as_str())) {
+            Some(s) if *s == row => file.counts.already_loaded += 1,
+            found => {
+                changes.new_products += i64::from(found.is_none());
+                file.counts.loaded += 1;
+                changes.rows.push(row.clone());
+            }
+        }
+    }
+    catalog.merge_stored(&subscriptions, &stored_rows);
+    Ok((changes, catalog))
+}
+
+/// What reconciling the customers produced.
+#[derive(Default)]
+pub struct CustomerChanges {
+    pub totals: CustomerTotals,
+    /// (currency, month) → customers active there for the first time.
+    pub new_active: HashMap<(Currency, Month), i64>,
+    /// Customers written (new or changed).
+    pub written: u64,
+    /// The run's transactions without a known subscription or whose customer
+    /// is not in the users files (what referential integrity counts).
+    pub tx_unreferenced: u64,
+    pub multi_currency_examples: Vec<String>,
+    /// Users-file customers whose profile changed (loaded) or did not.
+    users_loaded: u64,
+    users_unchanged: u64,
+}
+
+fn run_facts(tx: &Transactions, cust: u32, facts: &CustomerFacts) -> RunFacts {
+    RunFacts {
+        spending: facts
+            .spending
+            .iter()
+            .map(|s| RunSpending {
+                currency: s.currency,
+                cents: s.cents,
+                transactions: s.transactions,
+                months: tx.active_months(cust, s),
+            })
+            .collect(),
+        null_subscription_tx: u64::from(facts.null_subscription_tx),
+        unknown_subscription_tx: u64::from(facts.unknown_subscription_tx),
+    }
+}
+
+/// Customers: every customer of either file, merged with its stored self (an
+/// append), written in chunks; the users file's counts are completed here
+/// (`loaded`: new or changed customers; `already_loaded`: unchanged ones).
+pub async fn customers(
+    loader: &mut Loader,
+    tx: &Transactions,
+    users: &mut Users,
+    append: bool,
+    stored_currencies: &[Currency],
+    progress: &Progress,
+) -> Result<CustomerChanges, EtlError> {
+    let total = tx.customer_ids.len() + users.ids.len();
+    let phase = progress.phase("reconcile customers", Some(total as u64));
+    let mut out = CustomerChanges::default();
+    // Transactions' customers first (in first-seen order), then the users
+    // file's customers without transactions (in file order).
+    let mut ids: Vec<(&str, Option<u32>, Option<u32>)> = Vec::with_capacity(CHUNK);
+    let mut done = 0u64;
+    let tx_ids = tx.customer_ids.iter().enumerate().map(|(i, id)| (id, Some(i as u32)));
+    let users_only = users_without_transactions(tx, users);
+    let all = tx_ids.chain(users_only.iter().map(|&u| (users.ids.get(u), None)));
+    let mut all = all.peekable();
+    while all.peek().is_some() {
+        ids.clear();
+        for (id, cust) in all.by_ref().take(CHUNK) {
+            ids.push((id, cust, users.ids.find(id)));
+        }
+        let stored = if append {
+            let keys: Vec<&str> = ids.iter().map(|(id, _, _)| *id).collect();
+            stored::customers(loader, &keys, stored_currencies).await?
+        } else {
+            HashMap::default()
+        };
+        let mut user_rows = Vec::with_capacity(ids.len());
+        let mut spending_rows = Vec::with_capacity(ids.len());
+        for &(id, cust, user) in &ids {
+            let facts = cust.map(|c| run_facts(tx, c, &tx.customers[c as usize]));
+            let profile = user.map(|u| {
+                let p = users.customers[u as usize];
+                Profile {
+                    name: users.texts.get(p.name),
+                    email: users.texts.get(p.email),
+                    conflicting_name: p.conflicting_name,
+                    conflicting_email: p.conflicting_email,
+                }
+            });
+            let merged = merge(id, stored.get(id), facts.as_ref(), profile)?;
+            out.count(id, &merged, facts.as_ref(), user.is_some());
+            if merged.changed {
+                out.written += 1;
+                user_rows.push(merged.user);
+                spending_rows.extend(merged.spending);
+            }
+        }
+        loader.write(&user_rows).await?;
+        loader.write(&spending_rows).await?;
+        done += ids.len() as u64;
+        phase.at(done);
+    }
+    phase.done(done);
+    users.counts.loaded = out.users_loaded;
+    users.counts.already_loaded = out.users_unchanged;
+    out.multi_currency_examples.sort();
+    Ok(out)
+}
+
+/// The users file's customers that have no transaction in the run, in file order.
+fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
+    let mut in_run = vec![false; users.customers.len()];
+    for id in tx.customer_ids.iter() {
+        if let Some(u) = users.ids.find(id) {
+            in_run[u as usize] = true;
+        }
+    }
+    (0..users.customers.len() as u32)
+        .filter(|&u| !in_run[u as usize])
+        .collect()
+}
+
+impl CustomerChanges {
+    /// Counts what merging customer `id` changed.
+    fn count(&mut self, id: &str, merged: &Merged, facts: Option<&RunFacts>, in_users_file: bool) {
+        if let Some(f) = facts {
+            self.tx_unreferenced += match merged.user.in_users_file {
+                true => f.null_subscription_tx + f.unknown_subscription_tx,
+                false => f.spending.iter().map(|s| s.transactions as u64).sum(),
+            };
+        }
+        self.totals.apply(merged.before.as_ref(), &merged.after);
+        for &cell in &merged.new_months {
+            *self.new_active.entry(cell).or_default() += 1;
+        }
+        if merged.currencies > 1 && self.multi_currency_examples.len() < 20 {
+            self.multi_currency_examples.push(id.to_owned());
+        }
+        if in_users_file {
+            if merged.profile_changed {
+                self.users_loaded += 1;
+            } else {
+                self.users_unchanged += 1;
+            }
+        }
+    }
+}
