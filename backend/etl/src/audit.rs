@@ -156,23 +156,8 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         .collect();
     null_sub.customers = state.customers.null_subscription;
     unknown_sub.customers = state.customers.unknown_subscription;
-    for (check, cents) in [(&mut null_sub, &null_cents), (&mut unknown_sub, &unknown_cents)] {
-        for (&currency, &c) in cents {
-            check.amount.insert(currency.to_owned(), money_of(currency, c));
-            if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
-                check.share_of_revenue_pct.insert(currency.to_owned(), p);
-            }
-        }
-    }
-    let mut currencies: Vec<CurrencySummary> = revenue
-        .iter()
-        .map(|(c, &(n, cents))| CurrencySummary {
-            currency: (*c).to_owned(),
-            transactions: n,
-            revenue: money_of(c, cents),
-        })
-        .collect();
-    currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
+    add_amounts(&mut null_sub, &null_cents, &revenue);
+    add_amounts(&mut unknown_sub, &unknown_cents, &revenue);
     let c = &state.customers;
     QualityReport {
         // The run's dimensions are added by the run (they need its files).
@@ -201,13 +186,38 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         },
         zero_amount: ZeroAmount { transactions: zero },
         refunds,
-        currencies,
+        currencies: currency_summaries(&revenue),
         freshness: Freshness {
             first_transaction_at: state.first_transaction_at.map(Timestamp::from_naive_utc),
             latest_transaction_at: state.latest_transaction_at.map(Timestamp::from_naive_utc),
             days_since_latest_transaction: None,
         },
     }
+}
+
+/// A subscription check's amounts per currency, and their share of the
+/// currency's revenue (`revenue`: currency → (transactions, cents)).
+fn add_amounts(check: &mut SubscriptionCheck, cents: &BTreeMap<&str, i64>, revenue: &BTreeMap<&str, (i64, i64)>) {
+    for (&currency, &c) in cents {
+        check.amount.insert(currency.to_owned(), money_of(currency, c));
+        if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
+            check.share_of_revenue_pct.insert(currency.to_owned(), p);
+        }
+    }
+}
+
+/// The currencies by number of transactions, most first.
+fn currency_summaries(revenue: &BTreeMap<&str, (i64, i64)>) -> Vec<CurrencySummary> {
+    let mut currencies: Vec<CurrencySummary> = revenue
+        .iter()
+        .map(|(c, &(n, cents))| CurrencySummary {
+            currency: (*c).to_owned(),
+            transactions: n,
+            revenue: money_of(c, cents),
+        })
+        .collect();
+    currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
+    currencies
 }
 
 #[cfg(test)]
