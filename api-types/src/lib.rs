@@ -10,6 +10,7 @@
 mod dimension;
 mod ingests;
 mod money;
+mod percent;
 mod quality;
 mod reports;
 mod saas;
@@ -18,7 +19,8 @@ mod vocabulary;
 
 pub use dimension::*;
 pub use ingests::*;
-pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError, Percent};
+pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError};
+pub use percent::Percent;
 pub use quality::*;
 pub use reports::*;
 pub use saas::*;

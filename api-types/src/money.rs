@@ -1,4 +1,4 @@
-//! Exact money and percentage values.
+//! Exact money values.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -204,7 +204,7 @@ pub fn div_round_half_away(numerator: i128, denominator: i128) -> i128 {
 
 /// `value` as a decimal with `exponent` decimals (none at all for 0), padded
 /// as the formatter asks (`{:>12}`).
-fn fmt_scaled(value: i64, exponent: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(crate) fn fmt_scaled(value: i64, exponent: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     if exponent == 0 {
@@ -278,7 +278,7 @@ fn split_decimal(s: &str) -> Result<(bool, &str, &str), ParseMoneyError> {
 /// Parses a plain decimal into units of `10^-exponent`. The syntax is checked
 /// before the precision and the range, so a text that is no number at all is
 /// always [`ParseMoneyError::NotADecimal`].
-fn parse_scaled(s: &str, exponent: u8) -> Result<i64, ParseMoneyError> {
+pub(crate) fn parse_scaled(s: &str, exponent: u8) -> Result<i64, ParseMoneyError> {
     let (negative, int_part, frac_part) = split_decimal(s)?;
     let significant = frac_part.trim_end_matches('0');
     if significant.len() > usize::from(exponent) {
@@ -333,62 +333,6 @@ impl Serialize for Money {
 }
 
 impl<'de> Deserialize<'de> for Money {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(de::Error::custom)
-    }
-}
-
-/// A percentage in hundredths of a percent. Serialised as `"-12.34"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(
-    feature = "openapi",
-    derive(utoipa::ToSchema),
-    schema(value_type = String, example = "-12.34", pattern = r"^-?\d+\.\d{2}$")
-)]
-pub struct Percent(pub i64);
-
-impl Percent {
-    /// `part / whole` as a percentage rounded half away from zero; `None` if `whole` is 0.
-    pub fn ratio(part: i64, whole: i64) -> Option<Percent> {
-        (whole != 0).then(|| Percent(div_round_half_away(part as i128 * 10_000, whole as i128) as i64))
-    }
-
-    /// Growth from `previous` to `current` in percent; `None` if `previous` is 0.
-    pub fn growth(current: i64, previous: i64) -> Option<Percent> {
-        Percent::ratio(current - previous, previous)
-    }
-
-    pub fn is_negative(self) -> bool {
-        self.0 < 0
-    }
-
-    /// The value as hundredths of a percent.
-    pub fn hundredths(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Percent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_scaled(self.0, 2, f)
-    }
-}
-
-impl FromStr for Percent {
-    type Err = ParseMoneyError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_scaled(s, 2).map(Percent)
-    }
-}
-
-impl Serialize for Percent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         s.parse().map_err(de::Error::custom)
@@ -520,15 +464,5 @@ mod tests {
         );
         assert_eq!(Money::new(5, 2).div_round(0), None);
         assert_eq!(Money::new(i64::MIN, 2).div_round(-1), None);
-    }
-
-    #[test]
-    fn growth_is_exact_and_signed() {
-        assert_eq!(Percent::growth(150, 100).unwrap().to_string(), "50.00");
-        assert_eq!(Percent::growth(50, 100).unwrap().to_string(), "-50.00");
-        assert_eq!(Percent::growth(1, 3).unwrap().to_string(), "-66.67");
-        assert!(Percent::growth(1, 0).is_none());
-        assert!(Percent::growth(99, 100).unwrap().is_negative());
-        assert_eq!("-12.34".parse::<Percent>().unwrap().hundredths(), -1234);
     }
 }
