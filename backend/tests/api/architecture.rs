@@ -291,7 +291,6 @@ const FUNCTIONS_OVER_80: &[(&str, &str, usize)] = &[
     ("backend/etl/src/read/users.rs", "read", 85),
     ("backend/etl/src/read/transactions.rs", "accept", 89),
     ("backend/etl/src/reconcile.rs", "customers", 92),
-    ("backend/etl/src/generate.rs", "generate", 93),
     ("backend/etl/src/read/transactions.rs", "load", 99),
     ("backend/etl/src/read/source.rs", "open", 106),
     ("backend/server/src/routes/upload.rs", "receive", 107),
