@@ -135,6 +135,9 @@ pub(super) struct Customer {
 impl Customer {
     /// Customer `index`'s life in a window of `months` months.
     pub(super) fn draw(seed: u64, index: u64, months: i32) -> Customer {
+        if currency(index) != "usd" {
+            return Customer::steady(index, months);
+        }
         let mut rng = fastrand::Rng::with_seed(mix(seed ^ mix(index.wrapping_add(0x51_7CC1))));
         let cadence = match rng.u32(0..100) {
             0..=71 => Cadence::Monthly,
@@ -201,6 +204,33 @@ impl Customer {
         }
     }
 
+    /// One of the few customers paying in euros: a monthly subscriber from
+    /// before the window to after it, the same whatever the seed. With so few
+    /// of them, their currency's revenue would otherwise swing between two
+    /// generated exports enough to trip the ingest's guard rail on a replace
+    /// (at least half of each currency's revenue kept): the first pays more
+    /// than any later one, so that a smaller export with one euro customer
+    /// fewer still keeps more than half.
+    fn steady(index: u64, months: i32) -> Customer {
+        let mut rng = fastrand::Rng::with_seed(mix(index));
+        let tier = if index < 400 { 9 } else { rng.usize(5..=8) };
+        Customer {
+            index,
+            main: Run {
+                cadence: Cadence::Monthly,
+                start: rng.i32(-HISTORY_MONTHS..0),
+                periods: HISTORY_MONTHS + months + 12,
+                price: TIERS[tier],
+                change: None,
+                listed: false,
+            },
+            add_on: None,
+            comeback: None,
+            tax_bp: 2_000,
+            product: rng.usize(0..super::PRODUCTS.len()),
+        }
+    }
+
     /// The customer's recurring invoices scheduled in `month` (at most two:
     /// the main or the comeback subscription, and the add-on).
     pub(super) fn invoices(&self, month: i32) -> [Option<Invoice>; 2] {
@@ -231,6 +261,15 @@ impl Customer {
         ]
         .into_iter()
         .filter_map(|(slot, run)| run.map(|r| (slot, r)))
+    }
+}
+
+/// The currency customer `c` pays in: one in 400 pays in euros.
+pub(super) fn currency(c: u64) -> &'static str {
+    if c % 400 == 7 {
+        "eur"
+    } else {
+        "usd"
     }
 }
 

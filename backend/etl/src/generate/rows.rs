@@ -10,7 +10,7 @@ use std::path::Path;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::population::{Invoice, Slot};
+use super::population::{self, Invoice, Slot};
 use super::schedule::Population;
 
 const FIRST: &[&str] = &[
@@ -180,7 +180,7 @@ impl<'a> Rows<'a> {
     /// The rest of the transaction row after its date, and its user row.
     fn write(&mut self, row: &Row) -> std::io::Result<()> {
         let c = row.customer;
-        let currency = if c % 400 == 7 { "eur" } else { "usd" };
+        let currency = population::currency(c);
         let id = (self.written + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self.population.seed;
         let tx = &mut self.files.tx;
         write!(tx, "txn_{id:016x}\t{}\t", CustomerId(c))?;
