@@ -111,7 +111,7 @@ fn write_products(out: &Path, population: &Population) -> std::io::Result<()> {
                 "\r\n{sub}\t{product} {word}\t{product} : {word}\t{interval}\t{}\t{status}",
                 rows::Major(amount as i64, 2)
             ));
-            if population::mix(c.wrapping_add(slot as u64)) % 12 == 0 {
+            if population::mix(c.wrapping_add(slot as u64)).is_multiple_of(12) {
                 text.push_str(&format!(
                     "\r\n{sub}\t{product} - Support\t{product} - Support\t{interval}\t{}\t{status}",
                     rows::Major(amount as i64 / 10, 2)
