@@ -283,7 +283,6 @@ const FILES_OVER_500: &[(&str, usize)] = &[
 const FUNCTIONS_OVER_80: &[(&str, &str, usize)] = &[
     ("backend/etl/src/read/users.rs", "read", 85),
     ("backend/etl/src/read/transactions.rs", "accept", 89),
-    ("backend/etl/src/generate.rs", "generate", 93),
     ("backend/etl/src/read/transactions.rs", "load", 99),
     ("backend/etl/src/read/source.rs", "open", 106),
 ];

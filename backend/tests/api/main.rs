@@ -33,6 +33,7 @@ mod replica;
 mod reports;
 mod run_records;
 mod saas;
+mod saas_generated;
 mod schema;
 mod secrets;
 mod settings;

@@ -286,7 +286,7 @@ fn c(v: &Value) -> i64 {
 }
 
 /// §8, §7, §10 and §11's identities on one currency's three reports.
-async fn check_identities(app: &TestApp, currency: &str) {
+pub(crate) async fn check_identities(app: &TestApp, currency: &str) {
     let mrr = app.json(&format!("/reports/saas/mrr?currency={currency}")).await;
     let months = mrr["months"].as_array().unwrap();
     assert!(!months.is_empty());
