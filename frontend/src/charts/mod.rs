@@ -3,10 +3,12 @@
 //! Values are converted to `f64` only to place pixels; every number shown as
 //! text comes from the API's exact decimal strings.
 
+pub mod areas;
 pub mod bars;
 pub mod grouped_bars;
 pub mod hbars;
 pub mod lines;
+pub mod movements;
 pub mod score_bars;
 #[cfg(test)]
 pub mod testing;
@@ -143,6 +145,10 @@ pub struct Mapping {
     pub bars: usize,
     /// Bars laid out along the vertical axis (horizontal bar chart).
     pub horizontal: bool,
+    /// The values at the top and the bottom of the plot area, for charts
+    /// where the value under the mouse matters (which segment of a stacked
+    /// bar was clicked).
+    pub y_range: Option<(f64, f64)>,
 }
 
 impl Mapping {
@@ -160,7 +166,15 @@ impl Mapping {
             bottom: yr.end - 1,
             bars,
             horizontal,
+            y_range: None,
         }
+    }
+
+    /// The value at the backend pixel row `y`, on charts that say their range.
+    pub fn value_at(&self, y: i32) -> Option<f64> {
+        let (lo, hi) = self.y_range?;
+        let height = f64::from(self.bottom - self.top);
+        (height > 0.0).then(|| hi - (f64::from(y - self.top) / height) * (hi - lo))
     }
 
     /// The bar under the pixel `(x, y)`, if any.
@@ -273,7 +287,16 @@ mod tests {
             bottom: 200,
             bars: 3,
             horizontal: false,
+            y_range: None,
         };
+        assert_eq!(m.value_at(100), None);
+        let valued = Mapping {
+            y_range: Some((-50.0, 150.0)),
+            ..m
+        };
+        assert_eq!(valued.value_at(0), Some(150.0));
+        assert_eq!(valued.value_at(200), Some(-50.0));
+        assert_eq!(valued.value_at(50), Some(100.0));
         assert_eq!(m.index_at(100, 10), Some(0));
         assert_eq!(m.index_at(199, 10), Some(0));
         assert_eq!(m.index_at(200, 10), Some(1));
