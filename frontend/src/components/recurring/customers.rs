@@ -14,11 +14,13 @@ use crate::components::select_value;
 use crate::format::{count, money, month_label, signed_money};
 use crate::hooks::use_fetch;
 use crate::recurring::kind_label;
-use crate::recurring::query::{MovementPick, RecurringQuery, CSV_LIMIT, CUSTOMERS_PER_PAGE};
+use crate::recurring::query::{CohortMeasure, MovementPick, RecurringQuery, CSV_LIMIT, CUSTOMERS_PER_PAGE};
 
 #[component]
 pub fn CustomersSection(props: &QueryProps) -> Html {
-    let list = use_fetch(props.query.clone(), |q| async move {
+    // The cohort measure does not change the list: no new request for it.
+    let deps = props.query.with_cohorts(CohortMeasure::Customers);
+    let list = use_fetch(deps, |q| async move {
         match &q.movement {
             Some(pick) => api::saas::movements(&q, pick).await.map(Some),
             None => Ok(None),
