@@ -122,7 +122,7 @@ fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
 
 fn legend(t: &Theme) -> Html {
     html! {
-        <p class="legend series-legend">
+        <p class="legend series-legend long">
             { for ORDER.iter().map(|k| html! {
                 <span class="legend-item" data-kind={k.as_str()}>
                     <span class="swatch" style={format!("background:{}", css(color(*k, t)))}></span>{ kind_label(*k) }

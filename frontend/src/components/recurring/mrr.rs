@@ -129,7 +129,7 @@ fn chart(r: &SaasMrrReport, t: &Theme, dark: bool, epoch: u32) -> Html {
         <>
             <ChartCanvas chart={Chart::Areas { x_labels: axis_labels(&r.months), layers, total: t.primary, axis: Axis::Money(c.clone()) }}
                 tooltips={tips} label="MRR per month close, split by the evidence for each invoice's interval" {dark} {epoch} height={300} />
-            <p class="legend series-legend">
+            <p class="legend series-legend long">
                 <span class="legend-item"><span class="swatch line bold" style={format!("background:{}", css(t.primary))}></span>{ "MRR" }</span>
                 { for SOURCES.iter().map(|source| html! {
                     <span class="legend-item"><span class="swatch" style={format!("background:{}", css(t.series[source.color]))}></span>{ source.name }</span>

@@ -162,7 +162,7 @@ fn chart(r: &SaasMrrReport, props: &RatesProps) -> Html {
         <>
             <ChartCanvas chart={Chart::Trend { x_labels: axis_labels(&r.months), series: series.clone(), range, axis }}
                 tooltips={tips} label={AttrValue::from(format!("{title} per month"))} dark={props.dark} epoch={props.epoch} />
-            <p class="legend series-legend">
+            <p class="legend series-legend long">
                 { for rates.iter().zip(&series).map(|(x, s)| html! {
                     <span class="legend-item" title={x.meaning}>
                         <span class={classes!("swatch", "line", s.bold.then_some("bold"))} style={format!("background:{}", css(s.color))}></span>
@@ -190,7 +190,10 @@ fn notes(r: &SaasMrrReport, group: RateGroup) -> Html {
                 { caveat(format!("Only {} customers in {}: one customer moves these rates by several points; read them \
                     as arithmetic, not as a trend.", count(n as i64), r.currency.to_uppercase())) }
             }
-            { warm_up_caveat(months, "rates there compare closes that miss such plans.") }
+            // Once per page is enough for the three rate charts: beside the churn.
+            if group == RateGroup::Churn {
+                { warm_up_caveat(months, "rates there compare closes that miss such plans.") }
+            }
         </>
     }
 }
