@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recurringChecks } from './recurring.mjs';
 
 const base = process.argv[2];
 const authBase = process.argv[3];
@@ -529,6 +530,7 @@ try {
     const type = await page.evaluate(async (p) => (await fetch(p)).headers.get('content-type'), path);
     check(type.includes('application/json'), `${path} is still the API`);
   }
+  await recurringChecks({ page, base, check, shots });
   check(errors.length === 0, `no page errors ${errors.join(' | ')}`);
 } catch (e) {
   console.log(`FAIL ${e}`);
