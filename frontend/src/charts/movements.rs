@@ -21,11 +21,14 @@ pub fn color(kind: SaasMovementKind, theme: &Theme) -> RGBColor {
     }
 }
 
-/// Draws `layout`, one slot per label of `x_labels`; `scale` is the device pixel ratio.
+/// Draws `layout`, one slot per label of `x_labels`, outlining the segment
+/// `selected` (month index, movement: the one whose customers are listed);
+/// `scale` is the device pixel ratio.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     x_labels: &[String],
     layout: &MovementLayout,
+    selected: Option<(usize, SaasMovementKind)>,
     theme: &Theme,
     scale: f64,
     y_format: &dyn Fn(f64) -> String,
@@ -64,6 +67,14 @@ pub fn draw<DB: DrawingBackend>(
                 .map(move |s| Rectangle::new([(x - 0.34, s.from), (x + 0.34, s.to)], color(s.kind, theme).filled()))
         }))
         .map_err(err)?;
+    let outlined = selected.and_then(|(i, kind)| {
+        let s = layout.columns.get(i)?.segments.iter().find(|s| s.kind == kind)?;
+        Some(Rectangle::new(
+            [(i as f64 - 0.34, s.from), (i as f64 + 0.34, s.to)],
+            theme.text.stroke_width(px(2.0)),
+        ))
+    });
+    chart.draw_series(outlined).map_err(err)?;
     chart
         .draw_series(std::iter::once(PathElement::new(
             vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
@@ -111,7 +122,8 @@ mod tests {
         let l = layout(&months);
         let rec = Recorder::new(600, 300);
         let labels: Vec<String> = ["Jan", "Feb"].map(String::from).to_vec();
-        let m = draw(&rec.clone().into_drawing_area(), &labels, &l, &t, 1.0, &|v| {
+        let selected = Some((1, SaasMovementKind::Churn));
+        let m = draw(&rec.clone().into_drawing_area(), &labels, &l, selected, &t, 1.0, &|v| {
             format!("{v:.0}")
         })
         .unwrap();
@@ -139,5 +151,9 @@ mod tests {
         let jan = (f64::from(m.left) + slot * 0.5).round() as i32;
         assert_eq!(rec.pixel(jan, y(50.0)), t.background);
         assert_eq!(rec.pixel(x, y(95.0)), t.text);
+        // The churn listed below the chart is outlined; the other segments are not.
+        let edge = (f64::from(m.left) + slot * 1.5 - slot * 0.34).round() as i32;
+        let outlined = |v: f64| (-2..=2).any(|dx| rec.pixel(edge + dx, y(v)) == t.text);
+        assert!(outlined(-30.0) && !outlined(50.0) && !outlined(-5.0));
     }
 }

@@ -1,6 +1,7 @@
 //! A canvas that draws a chart at the screen's pixel density, redraws on
 //! resize, and shows a tooltip for the bar (or run) under the mouse.
 
+use api_types::SaasMovementKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
@@ -46,10 +47,11 @@ pub enum Chart {
         total: RGBColor,
         axis: Axis,
     },
-    /// The movements of MRR around a zero line.
+    /// The movements of MRR around a zero line, one of them outlined.
     Movements {
         x_labels: Vec<String>,
         layout: MovementLayout,
+        selected: Option<(usize, SaasMovementKind)>,
         axis: Axis,
     },
 }
@@ -81,9 +83,12 @@ impl Chart {
                 total,
                 axis,
             } => areas::draw(root, x_labels, layers, *total, theme, scale, &|v| axis.format(v)),
-            Chart::Movements { x_labels, layout, axis } => {
-                movements::draw(root, x_labels, layout, theme, scale, &|v| axis.format(v))
-            }
+            Chart::Movements {
+                x_labels,
+                layout,
+                selected,
+                axis,
+            } => movements::draw(root, x_labels, layout, *selected, theme, scale, &|v| axis.format(v)),
         }
     }
 }

@@ -100,6 +100,11 @@ fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
             }
         })
     };
+    let selected = props
+        .query
+        .movement
+        .as_ref()
+        .and_then(|p| Some((r.months.iter().position(|m| m.month == p.month)?, p.kind)));
     let tips: Vec<String> = r.months.iter().map(|m| tooltip(m, &r.currency)).collect();
     let censored: Vec<String> = left_censored(&r.months)
         .iter()
@@ -107,7 +112,7 @@ fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
         .collect();
     html! {
         <>
-            <ChartCanvas chart={Chart::Movements { x_labels: axis_labels(&r.months), layout: l, axis: Axis::Money(r.currency.clone()) }}
+            <ChartCanvas chart={Chart::Movements { x_labels: axis_labels(&r.months), layout: l, selected, axis: Axis::Money(r.currency.clone()) }}
                 tooltips={tips} label="MRR movements per month: new business, expansion and reactivation up; contraction and churn down; net new MRR marked"
                 dark={props.dark} epoch={props.epoch} height={300} {onpick} />
             { legend(&t) }
