@@ -43,6 +43,24 @@ export async function recurringChecks({ page, base, check, shots }) {
     return list;
   };
 
+  const ctx = { page, base, check, shots, api, drawn, sameCustomers, text: async (sel) => (await page.locator(sel).textContent())?.trim() };
+  await openFromTheNavigation(ctx);
+  const currency = await page.locator('#saas-currency').inputValue();
+  const report = await api(`/reports/saas/mrr?currency=${currency}`);
+  await headlineFigures(ctx, currency, report);
+  const withCount = await movementFromTheTable(ctx, currency, report);
+  const biggest = await movementFromTheChart(ctx, currency, report, withCount);
+  await cohortHeatMap(ctx, currency);
+  await sharedLinkAndCurrencies(ctx, currency, biggest);
+  await themeAndPhone(ctx);
+  const type = await page.evaluate(async () => (await fetch('/recurring-revenue')).headers.get('content-type'));
+  check(type.includes('text/html'), '/recurring-revenue is the dashboard');
+  page.off('console', onConsole);
+  check(consoleErrors.length === 0, `recurring revenue: no console errors ${consoleErrors.join(' | ')}`);
+}
+
+async function openFromTheNavigation(ctx) {
+  const { page, base, check, drawn } = ctx;
   await page.setViewportSize({ width: 1280, height: 1600 });
   await page.goto(`${base}/`, { waitUntil: 'load' });
   await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
@@ -54,14 +72,14 @@ export async function recurringChecks({ page, base, check, shots }) {
   check(await page.evaluate(() => window.__stillTheSamePage === true), 'the recurring-revenue nav link navigates inside the app');
   check(await nav.getAttribute('aria-current') === 'page' && await page.title() === 'Recurring revenue · Revenue analytics', 'nav marks the page; title names it');
   check((await page.locator('.error-banner').count()) === 0, 'no error banner on the recurring-revenue page');
+}
 
+async function headlineFigures(ctx, currency, report) {
+  const { page, check, text } = ctx;
   // The headline figures of the last closed month = the API's, for the currency selected.
-  const currency = await page.locator('#saas-currency').inputValue();
-  const report = await api(`/reports/saas/mrr?currency=${currency}`);
   const last = report.months.at(-1);
   const before = report.months.at(-2);
   check(report.currency === currency && report.months.length >= 2, `currency ${currency}: ${report.months.length} closed months`);
-  const text = async (sel) => (await page.locator(sel).textContent())?.trim();
   check(await text('#saas-mrr') === money(last.mrr, currency), `headline MRR = the API's (${last.month}: ${last.mrr}; shown ${await text('#saas-mrr')})`);
   check(await text('#saas-arr') === money(last.arr, currency), `headline ARR = the API's (${last.arr})`);
   check(await text('#saas-customers') === last.customers.toLocaleString('en-US'), `headline customers = the API's (${last.customers})`);
@@ -78,7 +96,10 @@ export async function recurringChecks({ page, base, check, shots }) {
   if (report.months.some((m) => m.warm_up)) check((await page.locator('#mrr .caveat', { hasText: 'Warm-up' }).count()) === 1, 'warm-up months are noted under the MRR chart');
   const annual = report.months.some((m) => Object.keys(m.mrr_by_interval_months).some((k) => Number(k) >= 12 && Number(m.mrr_by_interval_months[k]) > 0));
   if (annual && report.months.length < 13) check((await page.locator('#churn .caveat', { hasText: 'Annual churn is not observable' }).count()) === 1, 'annual churn noted as not observable');
+}
 
+async function movementFromTheTable(ctx, currency, report) {
+  const { page, check, sameCustomers, text } = ctx;
   // A movement's count in the data table = the API's; its button lists its customers.
   const withCount = report.months.slice(1).flatMap((m) => KINDS.map((k) => ({ month: m.month, kind: k, n: m.movement_customers[k], amount: m.movements[k] }))).filter((x) => x.n > 0);
   check(withCount.length > 0, `movements with customers: ${withCount.length}`);
@@ -97,6 +118,11 @@ export async function recurringChecks({ page, base, check, shots }) {
   check(csv.includes(`month=${target.month}`) && csv.includes(`kind=${target.kind}`) && csvLines.length === Math.min(list.total, 1000) + 1, `customers CSV (${csv}): ${csvLines.length - 1} rows`);
   check(!(await page.locator('body').textContent()).includes('@'), 'no e-mail address on the recurring-revenue page');
 
+  return withCount;
+}
+
+async function movementFromTheChart(ctx, currency, report, withCount) {
+  const { page, check, drawn, sameCustomers } = ctx;
   // A click on a bar of the chart: the segment of new business (or the largest movement) of a month.
   await page.locator('#movements .card-actions button').click();
   await page.waitForSelector('#movements canvas[data-drawn="true"]');
@@ -119,6 +145,11 @@ export async function recurringChecks({ page, base, check, shots }) {
   await page.waitForFunction(({ m, k }) => location.search.includes(`month=${m}`) && location.search.includes(`kind=${k}`), { m: biggest.month, k: biggest.kind }, { timeout: 10000 });
   await sameCustomers(currency, biggest.month, biggest.kind, `from a click on the ${biggest.kind} bar of ${biggest.month}`);
 
+  return biggest;
+}
+
+async function cohortHeatMap(ctx, currency) {
+  const { page, check, api } = ctx;
   // The cohort heat map: one row per cohort, the toggle switches the measure (in the URL).
   const cohorts = await api(`/reports/saas/cohorts?currency=${currency}`);
   check((await page.locator('#cohorts tbody tr').count()) === cohorts.cohorts.length, `one heat-map row per cohort (${cohorts.cohorts.length})`);
@@ -130,7 +161,10 @@ export async function recurringChecks({ page, base, check, shots }) {
   await page.waitForFunction(() => location.search.includes('cohorts=mrr'));
   await page.waitForFunction((v) => document.querySelector(`#cohorts tbody tr td[data-since="${v}"]`) !== null, lastCell.months_since);
   check(await cellText() === `${lastCell.mrr_retention_pct}%`, `MRR retention: ${lastCell.mrr_retention_pct}%`);
+}
 
+async function sharedLinkAndCurrencies(ctx, currency, biggest) {
+  const { page, check, api, drawn, sameCustomers, text } = ctx;
   // A shared link reopens the movement listed and the measure; back walks the URL states.
   const shared = page.url();
   await page.goto(shared, { waitUntil: 'load' });
@@ -154,7 +188,10 @@ export async function recurringChecks({ page, base, check, shots }) {
     await page.goBack();
     await page.waitForFunction((c) => !location.search.includes(`currency=${c}`), other);
   }
+}
 
+async function themeAndPhone(ctx) {
+  const { page, check, shots } = ctx;
   // Dark theme: the charts are redrawn on a dark background.
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForTimeout(300);
@@ -172,9 +209,4 @@ export async function recurringChecks({ page, base, check, shots }) {
   check(overflow <= 0, `/recurring-revenue fits a 390 px phone (page overflow ${overflow} px)`);
   if (shots) await page.screenshot({ path: join(shots, 'recurring-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 1600 });
-
-  const type = await page.evaluate(async () => (await fetch('/recurring-revenue')).headers.get('content-type'));
-  check(type.includes('text/html'), '/recurring-revenue is the dashboard');
-  page.off('console', onConsole);
-  check(consoleErrors.length === 0, `recurring revenue: no console errors ${consoleErrors.join(' | ')}`);
 }
