@@ -34,7 +34,9 @@ page.on('pageerror', (e) => errors.push(String(e)));
 
 try {
   await page.goto(`${base}/`, { waitUntil: 'load' });
-  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  // The server compresses the .wasm when it is first asked for: seconds in a
+  // debug build, and more than 30 on a busy machine.
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 180000 });
   await page.waitForSelector('#growth canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#products canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#quality-summary .score-value', { timeout: 30000 });
