@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_label, sparse_labels, Mapping, Theme};
+use super::{slot_chart, Mapping, Theme};
 
 /// One band of the stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,34 +46,12 @@ pub fn draw<DB: DrawingBackend>(
     y_format: &dyn Fn(f64) -> String,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
     let n = x_labels.len();
     let edges = stack(layers, n);
     let tops: Vec<f64> = (0..n).map(|i| edges.last().map_or(0.0, |l| l[i].1)).collect();
     let hi = tops.iter().copied().fold(0.0f64, f64::max).max(1.0) * 1.08;
-    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
-    let shown = sparse_labels(root, x_labels, &font, scale);
-    let mut chart = ChartBuilder::on(root)
-        .margin(px(8.0))
-        .margin_right(px(16.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(64.0))
-        .build_cartesian_2d(-0.5f64..(n.max(1) as f64 - 0.5), 0.0..hi)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.grid)
-        .x_labels(n.max(1))
-        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
-        .label_style(font)
-        .draw()
-        .map_err(err)?;
+    let mut chart = slot_chart(root, x_labels, (0.0, hi), theme, scale, 64.0, y_format)?;
     // A single month has no width to fill: its bands become a short bar.
     let xs = |i: usize| if n == 1 { [-0.3, 0.3] } else { [i as f64, i as f64] };
     for (layer, edge) in layers.iter().zip(&edges) {

@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_label, sparse_labels, Mapping, Theme};
+use super::{slot_chart, Mapping, Theme};
 
 /// One line.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,31 +46,8 @@ pub fn draw_in<DB: DrawingBackend>(
     y_format: &dyn Fn(f64) -> String,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
-    let n = x_labels.len().max(1);
-    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
-    let shown = sparse_labels(root, x_labels, &font, scale);
-    let mut chart = ChartBuilder::on(root)
-        .margin(px(8.0))
-        .margin_right(px(16.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(48.0))
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.grid)
-        .x_labels(n)
-        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
-        .label_style(font)
-        .draw()
-        .map_err(err)?;
+    let mut chart = slot_chart(root, x_labels, (lo, hi), theme, scale, 48.0, y_format)?;
     let mut order: Vec<&Series> = series.iter().collect();
     order.sort_by_key(|s| s.bold);
     for s in order {

@@ -15,9 +15,10 @@ pub mod testing;
 
 use api_types::Dimension;
 use api_types::Percent;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
-use plotters::prelude::{DrawingArea, DrawingBackend};
-use plotters::style::{RGBColor, TextStyle};
+use plotters::prelude::{Cartesian2d, ChartBuilder, ChartContext, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
+use plotters::style::{IntoFont, RGBColor, TextStyle};
 
 /// Colours of the light or dark theme.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -221,6 +222,48 @@ pub fn sparse_labels<DB: DrawingBackend>(
         .collect();
     shown.reverse();
     shown
+}
+
+/// A chart of slots side by side (months, runs) over the value axis
+/// `lo`–`hi`: the background filled, the slots' labels thinned to fit, the
+/// grid and the value labels (`y_format`) drawn in a margin of `y_area` CSS
+/// pixels. Slot `i` is centred on `x = i`.
+pub fn slot_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    x_labels: &[String],
+    (lo, hi): (f64, f64),
+    theme: &Theme,
+    scale: f64,
+    y_area: f64,
+    y_format: &dyn Fn(f64) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&theme.background).map_err(err)?;
+    let px = |v: f64| (v * scale).round() as u32;
+    let n = x_labels.len().max(1);
+    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
+    let shown = sparse_labels(root, x_labels, &font, scale);
+    let mut chart = ChartBuilder::on(root)
+        .margin(px(8.0))
+        .margin_right(px(16.0))
+        .x_label_area_size(px(26.0))
+        .y_label_area_size(px(y_area))
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.grid)
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
+        .y_labels(6)
+        .y_label_formatter(&|y: &f64| y_format(*y))
+        .label_style(font)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The label at mesh position `x`: a slot's label at whole positions, nothing between them.

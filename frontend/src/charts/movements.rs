@@ -7,7 +7,7 @@ use api_types::SaasMovementKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{faded, slot_label, sparse_labels, Mapping, Theme};
+use super::{faded, slot_chart, Mapping, Theme};
 use crate::recurring::layout::MovementLayout;
 
 /// A movement's colour: greens and blue upwards, orange and red downwards.
@@ -34,31 +34,9 @@ pub fn draw<DB: DrawingBackend>(
     y_format: &dyn Fn(f64) -> String,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
     let n = x_labels.len().max(1);
-    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
-    let shown = sparse_labels(root, x_labels, &font, scale);
-    let mut chart = ChartBuilder::on(root)
-        .margin(px(8.0))
-        .margin_right(px(16.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(64.0))
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), layout.lo..layout.hi)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.grid)
-        .x_labels(n)
-        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
-        .label_style(font)
-        .draw()
-        .map_err(err)?;
+    let mut chart = slot_chart(root, x_labels, (layout.lo, layout.hi), theme, scale, 64.0, y_format)?;
     chart
         .draw_series(layout.columns.iter().enumerate().flat_map(|(i, c)| {
             let x = i as f64;
