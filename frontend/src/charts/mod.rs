@@ -37,6 +37,15 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// The dark theme when `dark` (the system's preference), else the light one.
+    pub fn of(dark: bool) -> Theme {
+        if dark {
+            Theme::DARK
+        } else {
+            Theme::LIGHT
+        }
+    }
+
     pub const LIGHT: Theme = Theme {
         background: RGBColor(255, 255, 255),
         text: RGBColor(30, 35, 45),

@@ -15,7 +15,6 @@ pub mod rates;
 use api_types::{SaasMonth, SaasMrrReport};
 use yew::prelude::*;
 
-use crate::charts::Theme;
 use crate::format::{month_label, month_short};
 use crate::hooks::Fetched;
 use crate::recurring::query::RecurringQuery;
@@ -44,14 +43,6 @@ pub struct QueryProps {
     pub dark: bool,
     #[prop_or_default]
     pub epoch: u32,
-}
-
-fn theme(dark: bool) -> Theme {
-    if dark {
-        Theme::DARK
-    } else {
-        Theme::LIGHT
-    }
 }
 
 /// A caveat of spec §14, shown in the section it concerns.

@@ -6,7 +6,7 @@
 use api_types::{SaasMonth, SaasMovementCustomers, SaasMovementKind, SaasMrrReport};
 use yew::prelude::*;
 
-use super::{axis_labels, caveat, month_heading, no_months, theme, warm_up_caveat, QueryProps, NO_DATA};
+use super::{axis_labels, caveat, month_heading, no_months, warm_up_caveat, QueryProps, NO_DATA};
 use crate::charts::movements::color;
 use crate::charts::{css, Theme};
 use crate::components::chart_canvas::{Axis, Chart, ChartCanvas, Pick};
@@ -86,7 +86,7 @@ fn tooltip(m: &SaasMonth, c: &str) -> String {
 }
 
 fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
-    let t = theme(props.dark);
+    let t = Theme::of(props.dark);
     let l = layout(&r.months);
     let onpick = {
         let (l, months, q, on_query) = (l.clone(), r.months.clone(), props.query.clone(), props.on_query.clone());

@@ -6,7 +6,7 @@
 use api_types::{Money, SaasMonth, SaasMrrBySource, SaasMrrReport};
 use yew::prelude::*;
 
-use super::{axis_labels, caveat, month_heading, no_months, theme, warm_up_caveat, MrrChartProps, NO_DATA};
+use super::{axis_labels, caveat, month_heading, no_months, warm_up_caveat, MrrChartProps, NO_DATA};
 use crate::api::saas::report_csv_url;
 use crate::charts::areas::Layer;
 use crate::charts::{css, Theme};
@@ -63,7 +63,10 @@ pub const SOURCES: [Source; 6] = [
 pub fn MrrSection(props: &MrrChartProps) -> Html {
     let report = &props.report;
     let (chart, table) = match &report.data {
-        Some(r) if !r.months.is_empty() => (chart(r, &theme(props.dark), props.dark, props.epoch), Some(table(r))),
+        Some(r) if !r.months.is_empty() => (
+            chart(r, &Theme::of(props.dark), props.dark, props.epoch),
+            Some(table(r)),
+        ),
         _ => (html! {}, None),
     };
     let csv = report

@@ -5,7 +5,7 @@
 use api_types::{Percent, Ratio, SaasMonth, SaasMrrReport};
 use yew::prelude::*;
 
-use super::{axis_labels, caveat, month_heading, no_months, theme, warm_up_caveat, NO_DATA};
+use super::{axis_labels, caveat, month_heading, no_months, warm_up_caveat, NO_DATA};
 use crate::charts::lines::{padded_range, Series};
 use crate::charts::{css, Theme};
 use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
@@ -143,7 +143,7 @@ fn series(r: &SaasMrrReport, group: RateGroup, t: &Theme) -> Vec<Series> {
 }
 
 fn chart(r: &SaasMrrReport, props: &RatesProps) -> Html {
-    let t = theme(props.dark);
+    let t = Theme::of(props.dark);
     let (_, title, reference, axis, unit) = props.group.frame();
     let series = series(r, props.group, &t);
     let range = padded_range(&series, &[reference]);
