@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recurringChecks } from './recurring.mjs';
 
 const base = process.argv[2];
 const authBase = process.argv[3];
@@ -33,7 +34,9 @@ page.on('pageerror', (e) => errors.push(String(e)));
 
 try {
   await page.goto(`${base}/`, { waitUntil: 'load' });
-  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 30000 });
+  // The server compresses the .wasm when it is first asked for: seconds in a
+  // debug build, and more than 30 on a busy machine.
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 180000 });
   await page.waitForSelector('#growth canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#products canvas[data-drawn="true"]', { timeout: 30000 });
   await page.waitForSelector('#quality-summary .score-value', { timeout: 30000 });
@@ -529,6 +532,7 @@ try {
     const type = await page.evaluate(async (p) => (await fetch(p)).headers.get('content-type'), path);
     check(type.includes('application/json'), `${path} is still the API`);
   }
+  await recurringChecks({ page, base, check, shots });
   check(errors.length === 0, `no page errors ${errors.join(' | ')}`);
 } catch (e) {
   console.log(`FAIL ${e}`);

@@ -2,6 +2,7 @@
 //! gloo-net, except the upload, which needs the upload progress only
 //! `XMLHttpRequest` reports ([`upload`]).
 
+pub mod saas;
 pub mod upload;
 
 use api_types::{

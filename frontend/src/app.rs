@@ -12,6 +12,7 @@ use crate::components::session::user_menu::UserMenu;
 use crate::pages::ingests::{RunPage, RunsPage};
 use crate::pages::not_found::NotFound;
 use crate::pages::quality::QualityPage;
+use crate::pages::recurring::RecurringRevenuePage;
 use crate::pages::reports::ReportsPage;
 use crate::pages::sign_in::SignInPage;
 use crate::session::{Session, SessionAction, SessionContext, SignIn};
@@ -20,7 +21,8 @@ use crate::session::{Session, SessionAction, SessionContext, SignIn};
 /// `/session`, `/health/*`, `/openapi.json` and `/docs`: no route may start like those (the
 /// server answers them before the dashboard is ever loaded, so a shadowing
 /// route would work when followed in the app and break on reload). Hence the
-/// quality page lives at `/data-quality`.
+/// quality page lives at `/data-quality`, and subscription metrics (API:
+/// `/reports/saas/*`) at `/recurring-revenue`.
 #[derive(Debug, Clone, PartialEq, Eq, Routable)]
 pub enum Route {
     #[at("/")]
@@ -31,6 +33,8 @@ pub enum Route {
     Run { id: i64 },
     #[at("/data-quality")]
     Quality,
+    #[at("/recurring-revenue")]
+    RecurringRevenue,
     #[not_found]
     #[at("/not-found")]
     NotFound,
@@ -42,6 +46,7 @@ fn switch(route: Route) -> Html {
         Route::Runs => html! { <RunsPage /> },
         Route::Run { id } => html! { <RunPage {id} /> },
         Route::Quality => html! { <QualityPage /> },
+        Route::RecurringRevenue => html! { <RecurringRevenuePage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -86,6 +91,7 @@ pub fn Shell() -> Html {
                 <>
                     <nav class="nav" aria-label="Pages">
                         <NavLink to={Route::Reports}>{ "Reports" }</NavLink>
+                        <NavLink to={Route::RecurringRevenue}>{ "Recurring revenue" }</NavLink>
                         <NavLink to={Route::Runs}>{ "Ingests" }</NavLink>
                         <NavLink to={Route::Quality}>{ "Data quality" }</NavLink>
                     </nav>
@@ -209,6 +215,7 @@ mod tests {
             ("/runs", Route::Runs),
             ("/runs/7", Route::Run { id: 7 }),
             ("/data-quality", Route::Quality),
+            ("/recurring-revenue", Route::RecurringRevenue),
         ] {
             assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
             assert_eq!(route.to_path(), path);
@@ -228,6 +235,8 @@ mod tests {
     fn no_route_shadows_the_api() {
         for path in [
             "/reports/meta",
+            "/reports/saas/mrr",
+            "/reports/saas/movements",
             "/reports/monthly-transactions",
             "/quality",
             "/quality/history",

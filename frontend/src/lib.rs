@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod ingests;
 pub mod pages;
 pub mod quality;
+pub mod recurring;
 pub mod session;
 pub mod state;
 pub mod upload;

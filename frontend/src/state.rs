@@ -25,7 +25,8 @@ impl Default for ViewState {
     }
 }
 
-fn valid_month(m: &str) -> bool {
+/// `YYYY-MM` with a month from 01 to 12: safe to put back into a URL.
+pub(crate) fn valid_month(m: &str) -> bool {
     let b = m.as_bytes();
     b.len() == 7
         && b[4] == b'-'
@@ -48,11 +49,7 @@ impl ViewState {
                     }
                 }
                 "as_of" if valid_month(value) => state.as_of = Some(value.to_owned()),
-                "currency"
-                    if !value.is_empty() && value.len() <= 8 && value.bytes().all(|b| b.is_ascii_alphabetic()) =>
-                {
-                    state.currency = Some(value.to_ascii_lowercase())
-                }
+                "currency" if valid_currency(value) => state.currency = Some(value.to_ascii_lowercase()),
                 _ => {}
             }
         }
@@ -100,6 +97,11 @@ impl ViewState {
     }
 }
 
+/// A currency code as the API names them (letters only): safe to put back into a URL.
+pub(crate) fn valid_currency(c: &str) -> bool {
+    !c.is_empty() && c.len() <= 8 && c.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
 /// A page's query parameters in order, as the router serialises them.
 pub type QueryPairs = Vec<(&'static str, String)>;
 
@@ -113,7 +115,7 @@ pub fn query_string(pairs: &[(&'static str, String)]) -> String {
 }
 
 /// `key=value` pairs of a query string (leading `?` optional), in order.
-fn pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .trim_start_matches('?')
         .split('&')
@@ -132,7 +134,7 @@ pub const CSV_ROW_LIMIT: u32 = 1_000_000;
 /// The input files an ingest reads: the only values the `file` filter takes.
 pub const INPUT_FILES: [&str; 3] = ["products.csv", "transactions.csv", "users.csv"];
 
-fn parse_offset(value: &str) -> Option<u64> {
+pub(crate) fn parse_offset(value: &str) -> Option<u64> {
     value.parse::<u64>().ok().filter(|o| *o <= u64::from(u32::MAX))
 }
 

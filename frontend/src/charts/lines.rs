@@ -1,12 +1,13 @@
-//! Line chart on a fixed 0–100% axis: one line per series across the x
-//! positions (runs, in time order), a dot at every point so that a single
-//! run, or a series hidden under another, still shows. A position without a
-//! value breaks the lines: a gap, not a line drawn across it.
+//! Line chart: one line per series across the x positions (runs or months,
+//! in time order), a dot at every point so that a single run, or a series
+//! hidden under another, still shows. A position without a value breaks the
+//! lines: a gap, not a line drawn across it. [`draw`] is the fixed 0–100%
+//! axis of the quality scores; [`draw_in`] takes any range.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_label, sparse_labels, Mapping, Theme};
+use super::{slot_chart, Mapping, Theme};
 
 /// One line.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +20,8 @@ pub struct Series {
     pub bold: bool,
 }
 
-/// Draws `series` over the x positions named by `x_labels`; `scale` is the
-/// device pixel ratio. The mapping has one slot per x position.
+/// Draws `series` over the x positions named by `x_labels` on a 0–100% axis;
+/// `scale` is the device pixel ratio. The mapping has one slot per x position.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     x_labels: &[String],
@@ -28,37 +29,30 @@ pub fn draw<DB: DrawingBackend>(
     theme: &Theme,
     scale: f64,
 ) -> Result<Mapping, String> {
+    draw_in(root, x_labels, series, theme, scale, (0.0, 100.0), &|y| {
+        format!("{y:.0}%")
+    })
+}
+
+/// As [`draw`], on the value axis `range` (values outside it are drawn at
+/// its edge) labelled by `y_format`.
+pub fn draw_in<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x_labels: &[String],
+    series: &[Series],
+    theme: &Theme,
+    scale: f64,
+    (lo, hi): (f64, f64),
+    y_format: &dyn Fn(f64) -> String,
+) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
-    let n = x_labels.len().max(1);
-    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
-    let shown = sparse_labels(root, x_labels, &font, scale);
-    let mut chart = ChartBuilder::on(root)
-        .margin(px(8.0))
-        .margin_right(px(16.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(48.0))
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..100.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.grid)
-        .x_labels(n)
-        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| format!("{y:.0}%"))
-        .label_style(font)
-        .draw()
-        .map_err(err)?;
+    let mut chart = slot_chart(root, x_labels, (lo, hi), theme, scale, 48.0, y_format)?;
     let mut order: Vec<&Series> = series.iter().collect();
     order.sort_by_key(|s| s.bold);
     for s in order {
         let (line, dot) = if s.bold { (3.0, 4.0) } else { (2.0, 3.0) };
-        let segments = segments(&s.values);
+        let segments = segments(&s.values, lo, hi);
         for segment in segments.iter().filter(|points| points.len() > 1) {
             chart
                 .draw_series(LineSeries::new(segment.iter().copied(), s.color.stroke_width(px(line))))
@@ -77,12 +71,34 @@ pub fn draw<DB: DrawingBackend>(
     Ok(Mapping::of_plot(chart.plotting_area(), x_labels.len(), false))
 }
 
-/// The runs of consecutive values, as points (x position, value clamped to 0–100).
-fn segments(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+/// A value axis for `series`: their smallest and largest values and every
+/// value of `include` (a reference line such as 0 or 100%), with 10% of room
+/// beyond each end; `(0, 1)` without values.
+pub fn padded_range(series: &[Series], include: &[f64]) -> (f64, f64) {
+    let values = series.iter().flat_map(|s| s.values.iter().flatten().copied());
+    let (lo, hi) = values
+        .chain(include.iter().copied())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !lo.is_finite() || !hi.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = if (hi - lo).abs() < f64::EPSILON {
+        hi.abs().max(1.0)
+    } else {
+        hi - lo
+    };
+    let pad = span * 0.1;
+    // An axis of values that are never negative does not dip below zero.
+    let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
+    (bottom, hi + pad)
+}
+
+/// The runs of consecutive values, as points (x position, value clamped to `lo`–`hi`).
+fn segments(values: &[Option<f64>], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
     let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for (i, v) in values.iter().enumerate() {
         match (v, segments.last_mut()) {
-            (Some(v), Some(segment)) => segment.push((i as f64, v.clamp(0.0, 100.0))),
+            (Some(v), Some(segment)) => segment.push((i as f64, v.clamp(lo, hi))),
             _ => segments.push(Vec::new()),
         }
     }
@@ -149,7 +165,7 @@ mod tests {
     #[test]
     fn a_run_without_a_value_breaks_the_line() {
         assert_eq!(
-            segments(&[Some(10.0), None, Some(20.0), Some(130.0)]),
+            segments(&[Some(10.0), None, Some(20.0), Some(130.0)], 0.0, 100.0),
             [vec![(0.0, 10.0)], vec![(2.0, 20.0), (3.0, 100.0)]]
         );
         let t = Theme::LIGHT;
@@ -162,6 +178,20 @@ mod tests {
         assert!(near(&rec, (x0, y0), t.primary) && near(&rec, (x2, y2), t.primary));
         // No line across the gap.
         assert!(!near(&rec, ((x0 + x2) / 2, (y0 + y2) / 2), t.primary));
+    }
+
+    #[test]
+    fn ranges_hold_every_value_and_the_reference_lines() {
+        let t = Theme::LIGHT;
+        let mut nrr = series("NRR", t.primary, &[98.0, 103.0], false);
+        nrr.values.push(None);
+        let close = |(lo, hi): (f64, f64), (a, b): (f64, f64)| (lo - a).abs() < 1e-9 && (hi - b).abs() < 1e-9;
+        assert!(close(padded_range(&[nrr], &[100.0]), (97.5, 103.5)));
+        let churn = series("Churn", t.primary, &[2.0, 4.0], false);
+        assert!(close(padded_range(&[churn], &[0.0]), (0.0, 4.4)), "never below zero");
+        assert!(close(padded_range(&[], &[]), (0.0, 1.0)));
+        let flat = series("Quick ratio", t.primary, &[2.0], false);
+        assert!(close(padded_range(&[flat], &[]), (1.8, 2.2)));
     }
 
     #[test]

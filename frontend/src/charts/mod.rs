@@ -3,19 +3,22 @@
 //! Values are converted to `f64` only to place pixels; every number shown as
 //! text comes from the API's exact decimal strings.
 
+pub mod areas;
 pub mod bars;
 pub mod grouped_bars;
 pub mod hbars;
 pub mod lines;
+pub mod movements;
 pub mod score_bars;
 #[cfg(test)]
 pub mod testing;
 
 use api_types::Dimension;
 use api_types::Percent;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
-use plotters::prelude::{DrawingArea, DrawingBackend};
-use plotters::style::{RGBColor, TextStyle};
+use plotters::prelude::{Cartesian2d, ChartBuilder, ChartContext, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
+use plotters::style::{IntoFont, RGBColor, TextStyle};
 
 /// Colours of the light or dark theme.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +37,15 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// The dark theme when `dark` (the system's preference), else the light one.
+    pub fn of(dark: bool) -> Theme {
+        if dark {
+            Theme::DARK
+        } else {
+            Theme::LIGHT
+        }
+    }
+
     pub const LIGHT: Theme = Theme {
         background: RGBColor(255, 255, 255),
         text: RGBColor(30, 35, 45),
@@ -143,6 +155,10 @@ pub struct Mapping {
     pub bars: usize,
     /// Bars laid out along the vertical axis (horizontal bar chart).
     pub horizontal: bool,
+    /// The values at the top and the bottom of the plot area, for charts
+    /// where the value under the mouse matters (which segment of a stacked
+    /// bar was clicked).
+    pub y_range: Option<(f64, f64)>,
 }
 
 impl Mapping {
@@ -160,7 +176,15 @@ impl Mapping {
             bottom: yr.end - 1,
             bars,
             horizontal,
+            y_range: None,
         }
+    }
+
+    /// The value at the backend pixel row `y`, on charts that say their range.
+    pub fn value_at(&self, y: i32) -> Option<f64> {
+        let (lo, hi) = self.y_range?;
+        let height = f64::from(self.bottom - self.top);
+        (height > 0.0).then(|| hi - (f64::from(y - self.top) / height) * (hi - lo))
     }
 
     /// The bar under the pixel `(x, y)`, if any.
@@ -207,6 +231,48 @@ pub fn sparse_labels<DB: DrawingBackend>(
         .collect();
     shown.reverse();
     shown
+}
+
+/// A chart of slots side by side (months, runs) over the value axis
+/// `lo`–`hi`: the background filled, the slots' labels thinned to fit, the
+/// grid and the value labels (`y_format`) drawn in a margin of `y_area` CSS
+/// pixels. Slot `i` is centred on `x = i`.
+pub fn slot_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    x_labels: &[String],
+    (lo, hi): (f64, f64),
+    theme: &Theme,
+    scale: f64,
+    y_area: f64,
+    y_format: &dyn Fn(f64) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&theme.background).map_err(err)?;
+    let px = |v: f64| (v * scale).round() as u32;
+    let n = x_labels.len().max(1);
+    let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
+    let shown = sparse_labels(root, x_labels, &font, scale);
+    let mut chart = ChartBuilder::on(root)
+        .margin(px(8.0))
+        .margin_right(px(16.0))
+        .x_label_area_size(px(26.0))
+        .y_label_area_size(px(y_area))
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.grid)
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
+        .y_labels(6)
+        .y_label_formatter(&|y: &f64| y_format(*y))
+        .label_style(font)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The label at mesh position `x`: a slot's label at whole positions, nothing between them.
@@ -273,7 +339,16 @@ mod tests {
             bottom: 200,
             bars: 3,
             horizontal: false,
+            y_range: None,
         };
+        assert_eq!(m.value_at(100), None);
+        let valued = Mapping {
+            y_range: Some((-50.0, 150.0)),
+            ..m
+        };
+        assert_eq!(valued.value_at(0), Some(150.0));
+        assert_eq!(valued.value_at(200), Some(-50.0));
+        assert_eq!(valued.value_at(50), Some(100.0));
         assert_eq!(m.index_at(100, 10), Some(0));
         assert_eq!(m.index_at(199, 10), Some(0));
         assert_eq!(m.index_at(200, 10), Some(1));

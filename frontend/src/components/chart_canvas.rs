@@ -1,6 +1,7 @@
 //! A canvas that draws a chart at the screen's pixel density, redraws on
 //! resize, and shows a tooltip for the bar (or run) under the mouse.
 
+use api_types::SaasMovementKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
@@ -8,10 +9,12 @@ use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use crate::charts::areas::{self, Layer};
 use crate::charts::grouped_bars::{self, Group};
 use crate::charts::lines::{self, Series};
 use crate::charts::score_bars::{self, ScoreBar};
-use crate::charts::{bars, hbars, Bar, Mapping, Theme};
+use crate::charts::{bars, hbars, movements, Bar, Mapping, Theme};
+use crate::recurring::layout::MovementLayout;
 
 /// A chart and its data: what [`ChartCanvas`] draws, with one of the `charts` modules.
 #[derive(Clone, PartialEq)]
@@ -28,6 +31,27 @@ pub enum Chart {
     Grouped {
         groups: Vec<Group>,
         colors: Vec<RGBColor>,
+        axis: Axis,
+    },
+    /// Lines on a value axis of their own range (months of rates).
+    Trend {
+        x_labels: Vec<String>,
+        series: Vec<Series>,
+        range: (f64, f64),
+        axis: Axis,
+    },
+    /// Bands stacked per month with their sum as a line in `total`.
+    Areas {
+        x_labels: Vec<String>,
+        layers: Vec<Layer>,
+        total: RGBColor,
+        axis: Axis,
+    },
+    /// The movements of MRR around a zero line, one of them outlined.
+    Movements {
+        x_labels: Vec<String>,
+        layout: MovementLayout,
+        selected: Option<(usize, SaasMovementKind)>,
         axis: Axis,
     },
 }
@@ -47,6 +71,24 @@ impl Chart {
             Chart::Grouped { groups, colors, axis } => {
                 grouped_bars::draw(root, groups, colors, theme, scale, &|v| axis.format(v))
             }
+            Chart::Trend {
+                x_labels,
+                series,
+                range,
+                axis,
+            } => lines::draw_in(root, x_labels, series, theme, scale, *range, &|v| axis.format(v)),
+            Chart::Areas {
+                x_labels,
+                layers,
+                total,
+                axis,
+            } => areas::draw(root, x_labels, layers, *total, theme, scale, &|v| axis.format(v)),
+            Chart::Movements {
+                x_labels,
+                layout,
+                selected,
+                axis,
+            } => movements::draw(root, x_labels, layout, *selected, theme, scale, &|v| axis.format(v)),
         }
     }
 }
@@ -56,6 +98,10 @@ impl Chart {
 pub enum Axis {
     Money(String),
     Percent,
+    /// Small percentages (churn rates): one decimal where it is not zero, `"2.5%"`.
+    PercentFine,
+    /// A plain ratio (the quick ratio): `"1.5"`.
+    Ratio,
     /// Counts of rows: `"800"`, `"12k"`, `"1.5M"`.
     Count,
 }
@@ -64,6 +110,8 @@ impl Axis {
     pub fn format(&self, v: f64) -> String {
         match self {
             Axis::Percent => format!("{v:.0}%"),
+            Axis::PercentFine => format!("{}%", one_decimal(v)),
+            Axis::Ratio => one_decimal(v),
             Axis::Count => {
                 // One decimal below ten thousands or millions, none when it is zero.
                 let short = |x: f64, unit: &str| {
@@ -99,6 +147,20 @@ impl Axis {
     }
 }
 
+/// `"2.5"`, `"3"`: one decimal, none when it is zero.
+fn one_decimal(v: f64) -> String {
+    let text = format!("{v:.1}");
+    text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+}
+
+/// A click on a chart: the slot (bar, month) under the mouse and, on charts
+/// whose mapping has a value axis, the value there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pick {
+    pub index: usize,
+    pub value: Option<f64>,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ChartProps {
     pub chart: Chart,
@@ -110,6 +172,9 @@ pub struct ChartProps {
     pub epoch: u32,
     #[prop_or(280)]
     pub height: u32,
+    /// Called when a slot is clicked (the chart then shows a pointer).
+    #[prop_or_default]
+    pub onpick: Option<Callback<Pick>>,
 }
 
 fn device_pixel_ratio() -> f64 {
@@ -155,6 +220,9 @@ pub fn ChartCanvas(props: &ChartProps) -> Html {
                             // reader of the DOM) finds the bars and runs.
                             let area = [m.left, m.top, m.right, m.bottom].map(|v| format!("{:.1}", f64::from(v) / dpr));
                             let _ = canvas.set_attribute("data-plot-area", &area.join(" "));
+                            if let Some((lo, hi)) = m.y_range {
+                                let _ = canvas.set_attribute("data-y-range", &format!("{lo} {hi}"));
+                            }
                             let _ = canvas.set_attribute("data-drawn", "true");
                         }
                         Err(e) => {
@@ -180,6 +248,23 @@ pub fn ChartCanvas(props: &ChartProps) -> Html {
             tooltip.set(hit.map(|index| Tip { x, y, width, index }));
         })
     };
+    let onclick = props.onpick.clone().map(|onpick| {
+        let mapping = mapping.clone();
+        Callback::from(move |e: MouseEvent| {
+            let dpr = device_pixel_ratio();
+            let (x, y) = (
+                (f64::from(e.offset_x()) * dpr) as i32,
+                (f64::from(e.offset_y()) * dpr) as i32,
+            );
+            let m = *mapping.borrow();
+            if let Some(index) = m.index_at(x, y) {
+                onpick.emit(Pick {
+                    index,
+                    value: m.value_at(y),
+                });
+            }
+        })
+    });
     let onmouseleave = {
         let tooltip = tooltip.clone();
         Callback::from(move |_: MouseEvent| tooltip.set(None))
@@ -187,7 +272,8 @@ pub fn ChartCanvas(props: &ChartProps) -> Html {
     let tip = tooltip.and_then(|t| props.tooltips.get(t.index).map(|text| (t, text.clone())));
     html! {
         <div class="chart">
-            <canvas ref={canvas_ref} role="img" aria-label={props.label.clone()} {onmousemove} {onmouseleave}></canvas>
+            <canvas ref={canvas_ref} role="img" aria-label={props.label.clone()} {onmousemove} {onmouseleave}
+                class={classes!(onclick.is_some().then_some("pickable"))} {onclick}></canvas>
             if let Some((t, text)) = tip {
                 <div class="tooltip" role="tooltip" style={tip_position(t)}>
                     { for text.lines().map(|l| html! { <div>{ l }</div> }) }
@@ -221,6 +307,10 @@ mod tests {
         assert_eq!(Axis::Count.format(1_500_000.0), "1.5M");
         assert_eq!(Axis::Percent.format(40.0), "40%");
         assert_eq!(Axis::Money("usd".into()).format(12_500.0), "$12k");
+        assert_eq!(Axis::PercentFine.format(2.5), "2.5%");
+        assert_eq!(Axis::PercentFine.format(3.0), "3%");
+        assert_eq!(Axis::Ratio.format(1.26), "1.3");
+        assert_eq!(Axis::Ratio.format(2.0), "2");
     }
 
     #[test]

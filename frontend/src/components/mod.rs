@@ -6,6 +6,7 @@ pub mod ingests;
 pub mod nav;
 pub mod pager;
 pub mod quality;
+pub mod recurring;
 pub mod reports;
 pub mod section;
 pub mod session;

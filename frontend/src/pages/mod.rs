@@ -5,5 +5,6 @@
 pub mod ingests;
 pub mod not_found;
 pub mod quality;
+pub mod recurring;
 pub mod reports;
 pub mod sign_in;

@@ -5,7 +5,7 @@
 use api_types::QualityReport;
 use yew::prelude::*;
 
-use super::{theme, ReportChartProps, NO_DATA};
+use super::{ReportChartProps, NO_DATA};
 use crate::api;
 use crate::charts::score_bars::ScoreBar;
 use crate::charts::{threshold_color, Theme};
@@ -19,7 +19,10 @@ pub fn DimensionsSection(props: &ReportChartProps) -> Html {
     let scored = report.data.as_ref().filter(|q| q.score.is_some());
     let empty = report.no_data() || (report.data.is_some() && scored.is_none());
     let (chart, table) = match scored {
-        Some(q) => (chart(q, &theme(props.dark), props.dark, props.epoch), Some(table(q))),
+        Some(q) => (
+            chart(q, &Theme::of(props.dark), props.dark, props.epoch),
+            Some(table(q)),
+        ),
         None => (html! {}, None),
     };
     // `/quality` has no CSV; the history's latest run is the same run unless

@@ -14,7 +14,6 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::app::Route;
-use crate::charts::Theme;
 use crate::format::timestamp;
 use crate::hooks::Fetched;
 
@@ -43,14 +42,6 @@ pub struct HistoryChartProps {
     pub history: Fetched<QualityHistory>,
     pub dark: bool,
     pub epoch: u32,
-}
-
-fn theme(dark: bool) -> Theme {
-    if dark {
-        Theme::DARK
-    } else {
-        Theme::LIGHT
-    }
 }
 
 /// A run on a chart's axis: `"#3"`.

@@ -3,7 +3,7 @@
 use api_types::QualityHistory;
 use yew::prelude::*;
 
-use super::{run_cells, run_heading, run_label, theme, unreadable, HistoryChartProps};
+use super::{run_cells, run_heading, run_label, unreadable, HistoryChartProps};
 use crate::api;
 use crate::charts::lines::Series;
 use crate::charts::{css, Theme};
@@ -16,7 +16,10 @@ pub fn TrendSection(props: &HistoryChartProps) -> Html {
     let history = &props.history;
     let empty = history.data.as_ref().is_some_and(|h| h.runs.is_empty());
     let (chart, table) = match &history.data {
-        Some(h) if !h.runs.is_empty() => (chart(h, &theme(props.dark), props.dark, props.epoch), Some(table(h))),
+        Some(h) if !h.runs.is_empty() => (
+            chart(h, &Theme::of(props.dark), props.dark, props.epoch),
+            Some(table(h)),
+        ),
         _ => (html! {}, None),
     };
     let csv = api::quality_history_csv_url(api::QUALITY_HISTORY_RUNS);

@@ -24,11 +24,7 @@ pub struct ChartSectionProps {
 
 impl ChartSectionProps {
     fn theme(&self) -> Theme {
-        if self.dark {
-            Theme::DARK
-        } else {
-            Theme::LIGHT
-        }
+        Theme::of(self.dark)
     }
 }
 

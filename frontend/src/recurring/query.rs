@@ -1,0 +1,225 @@
+//! The page's URL state: `/recurring-revenue?currency=usd&month=2024-05&kind=churn&offset=25&cohorts=mrr`.
+//! Values are validated when parsed, so every field goes back into a URL
+//! without escaping.
+
+use api_types::SaasMovementKind;
+
+use crate::state::{pairs, parse_offset, query_string, valid_currency, valid_month, QueryPairs};
+
+/// Customers per page of a movement's list.
+pub const CUSTOMERS_PER_PAGE: u32 = 25;
+/// The API's largest page (`/reports/saas/movements`): what the CSV link asks for.
+pub const CSV_LIMIT: u32 = 1_000;
+
+/// What the cohort table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CohortMeasure {
+    #[default]
+    Customers,
+    Mrr,
+}
+
+/// One movement of one month: a bar segment of the movements chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovementPick {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub kind: SaasMovementKind,
+}
+
+/// What the page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecurringQuery {
+    /// `None`: the API's default (the currency with the most transactions).
+    pub currency: Option<String>,
+    /// The movement whose customers are listed.
+    pub movement: Option<MovementPick>,
+    /// The first customer of the list's page.
+    pub offset: u64,
+    pub cohorts: CohortMeasure,
+}
+
+impl RecurringQuery {
+    /// Unknown or invalid values fall back to the defaults; a month without a
+    /// kind (or the reverse) selects nothing.
+    pub fn from_query(query: &str) -> Self {
+        let mut state = Self::default();
+        let (mut month, mut kind) = (None, None);
+        for (key, value) in pairs(query) {
+            match key {
+                "currency" if valid_currency(value) => state.currency = Some(value.to_ascii_lowercase()),
+                "month" if valid_month(value) => month = Some(value.to_owned()),
+                "kind" => kind = value.parse::<SaasMovementKind>().ok(),
+                "offset" => state.offset = parse_offset(value).unwrap_or(0),
+                "cohorts" if value == "mrr" => state.cohorts = CohortMeasure::Mrr,
+                _ => {}
+            }
+        }
+        if let (Some(month), Some(kind)) = (month, kind) {
+            state.movement = Some(MovementPick { month, kind });
+        } else {
+            state.offset = 0;
+        }
+        state
+    }
+
+    /// The page's query parameters, defaults omitted.
+    pub fn to_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        if let Some(c) = &self.currency {
+            pairs.push(("currency", c.clone()));
+        }
+        if let Some(p) = &self.movement {
+            pairs.push(("month", p.month.clone()));
+            pairs.push(("kind", p.kind.as_str().to_owned()));
+            if self.offset > 0 {
+                pairs.push(("offset", self.offset.to_string()));
+            }
+        }
+        if self.cohorts == CohortMeasure::Mrr {
+            pairs.push(("cohorts", "mrr".to_owned()));
+        }
+        pairs
+    }
+
+    /// With a leading `?`, or empty for the defaults.
+    pub fn to_query(&self) -> String {
+        query_string(&self.to_pairs())
+    }
+
+    /// Parameters of `/reports/saas/mrr` and `/reports/saas/cohorts`.
+    pub fn report_query(&self) -> String {
+        self.currency
+            .as_ref()
+            .map(|c| format!("currency={c}"))
+            .unwrap_or_default()
+    }
+
+    /// Parameters of `/reports/saas/movements` for the page of customers shown.
+    pub fn movements_query(&self, pick: &MovementPick) -> String {
+        format!(
+            "{}&limit={CUSTOMERS_PER_PAGE}&offset={}",
+            self.movement_filter(pick),
+            self.offset
+        )
+    }
+
+    /// Parameters of the CSV of a movement's customers: as many as the API gives at once.
+    pub fn movements_csv_query(&self, pick: &MovementPick) -> String {
+        format!("{}&limit={CSV_LIMIT}", self.movement_filter(pick))
+    }
+
+    fn movement_filter(&self, pick: &MovementPick) -> String {
+        let mut pairs = QueryPairs::new();
+        if let Some(c) = &self.currency {
+            pairs.push(("currency", c.clone()));
+        }
+        pairs.push(("month", pick.month.clone()));
+        pairs.push(("kind", pick.kind.as_str().to_owned()));
+        query_string(&pairs).trim_start_matches('?').to_owned()
+    }
+
+    /// Another currency: the same movement (every currency has the same
+    /// months), back to its first page.
+    pub fn with_currency(&self, currency: Option<String>) -> Self {
+        Self {
+            currency,
+            offset: 0,
+            ..self.clone()
+        }
+    }
+
+    /// Another movement, from its first page.
+    pub fn with_movement(&self, movement: Option<MovementPick>) -> Self {
+        Self {
+            movement,
+            offset: 0,
+            ..self.clone()
+        }
+    }
+
+    pub fn with_offset(&self, offset: u64) -> Self {
+        Self { offset, ..self.clone() }
+    }
+
+    pub fn with_cohorts(&self, cohorts: CohortMeasure) -> Self {
+        Self {
+            cohorts,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn churn_in_may() -> MovementPick {
+        MovementPick {
+            month: "2024-05".into(),
+            kind: SaasMovementKind::Churn,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let q = RecurringQuery {
+            currency: Some("eur".into()),
+            movement: Some(churn_in_may()),
+            offset: 25,
+            cohorts: CohortMeasure::Mrr,
+        };
+        assert_eq!(
+            q.to_query(),
+            "?currency=eur&month=2024-05&kind=churn&offset=25&cohorts=mrr"
+        );
+        assert_eq!(RecurringQuery::from_query(&q.to_query()), q);
+        assert_eq!(RecurringQuery::default().to_query(), "");
+        assert_eq!(RecurringQuery::from_query(""), RecurringQuery::default());
+    }
+
+    #[test]
+    fn invalid_values_fall_back() {
+        let q = RecurringQuery::from_query("?currency=%3Cx%3E&month=2024-13&kind=churn&offset=5&cohorts=x");
+        assert_eq!(q, RecurringQuery::default());
+        // A kind without a month, or an unknown kind, selects nothing.
+        assert_eq!(RecurringQuery::from_query("kind=new").movement, None);
+        assert_eq!(RecurringQuery::from_query("month=2024-05&kind=net_new").movement, None);
+        assert_eq!(
+            RecurringQuery::from_query("currency=USD").currency.as_deref(),
+            Some("usd")
+        );
+    }
+
+    #[test]
+    fn api_queries() {
+        let q = RecurringQuery {
+            currency: Some("usd".into()),
+            offset: 50,
+            ..RecurringQuery::default()
+        };
+        assert_eq!(q.report_query(), "currency=usd");
+        assert_eq!(RecurringQuery::default().report_query(), "");
+        assert_eq!(
+            q.movements_query(&churn_in_may()),
+            "currency=usd&month=2024-05&kind=churn&limit=25&offset=50"
+        );
+        assert_eq!(
+            RecurringQuery::default().movements_csv_query(&churn_in_may()),
+            "month=2024-05&kind=churn&limit=1000"
+        );
+    }
+
+    #[test]
+    fn changes_go_back_to_the_first_page() {
+        let q = RecurringQuery {
+            movement: Some(churn_in_may()),
+            offset: 25,
+            ..RecurringQuery::default()
+        };
+        let eur = q.with_currency(Some("eur".into()));
+        assert_eq!((eur.offset, eur.movement.clone()), (0, Some(churn_in_may())));
+        assert_eq!(q.with_movement(None).offset, 0);
+        assert_eq!(q.with_cohorts(CohortMeasure::Mrr).offset, 25);
+    }
+}
