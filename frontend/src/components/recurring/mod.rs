@@ -109,8 +109,8 @@ pub(crate) mod fixtures {
                 annual_threshold: Money::new(300_000, 2),
             },
             window: SaasWindow {
-                first_transaction: Some("2024-01-01T07:00:00Z".into()),
-                last_transaction: Some("2024-04-03T16:44:00Z".into()),
+                first_transaction: Some("2024-01-01T07:00:00Z".parse().unwrap()),
+                last_transaction: Some("2024-04-03T16:44:00Z".parse().unwrap()),
                 closed_months: vec!["2024-01".into(), "2024-02".into(), "2024-03".into()],
             },
             months,
