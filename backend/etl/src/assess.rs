@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::aggregate::Aggregates;
+use crate::aggregates::Aggregates;
 use crate::audit::{self, FileSummary};
 use crate::error::EtlError;
 use crate::guard::{self, Refusal};
@@ -130,7 +130,7 @@ fn state_after(c: &Counted<'_>, append: bool) -> Result<DataState, EtlError> {
     state.products += c.products.new_products;
     state.subscriptions += c.products.new_subscriptions;
     state.cover(c.transactions.first, c.transactions.last);
-    for (&(currency, _), acc) in &c.transactions.months {
+    for (&(currency, _), acc) in &c.transactions.aggregates.monthly.cells {
         state
             .add_gross(currency.as_str(), acc.gross_cents)
             .map_err(|e| EtlError::Overflow(format!("{}: {e}", transactions::FILE)))?;

@@ -22,7 +22,6 @@ pub(crate) async fn load_transactions(
     progress: &Progress,
 ) -> Result<Transactions, EtlError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
-    let copy = loader.wants_copy();
     let mut lookup = match options.mode {
         Mode::Append => Some(stored::PassLookup::connect(db).await?),
         Mode::Replace => None,
@@ -33,7 +32,6 @@ pub(crate) async fn load_transactions(
         let stored = lookup.as_mut().map(|l| l as &mut dyn StoredLookup);
         let options = Pass2Options {
             run_id,
-            copy,
             stored,
             progress: &progress,
             dates,
@@ -42,8 +40,8 @@ pub(crate) async fn load_transactions(
     });
     let mut written = 0u64;
     while let Some(batch) = receiver.recv().await {
-        written += batch.rows();
-        loader.write_facts(batch).await?;
+        written += batch.len() as u64;
+        loader.write_facts(&batch).await?;
         if options.fail_after_rows.is_some_and(|limit| written >= limit) {
             return Err(EtlError::TestHook(written));
         }

@@ -2,7 +2,7 @@
 //!
 //! 1. **read** ([`read`]) the three files, side by side, while the load starts;
 //! 2. **reconcile** ([`reconcile`]) products and customers with the stored ones;
-//! 3. **build aggregates** ([`aggregate`]) for the months the run touches;
+//! 3. **build aggregates** ([`aggregates`]) for the months the run touches;
 //! 4. **audit** ([`audit`]): account for every row, store rejections and counts,
 //!    derive the data's state and quality, check the guard rails ([`guard`]);
 //! 5. **load** ([`load`]): commit atomically — or, for a dry or refused run,
@@ -12,7 +12,7 @@
 //! **append** merges the files into what is stored. Either way everything a run
 //! writes commits in one transaction, or not at all.
 
-mod aggregate;
+pub mod aggregates;
 mod assess;
 mod audit;
 mod counts;

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
+use crate::aggregates::Aggregate as _;
 use crate::audit::{self, FileSummary};
 use crate::counts::Counts;
 use crate::error::EtlError;
@@ -13,7 +14,7 @@ use crate::progress::Progress;
 use crate::read::transactions::{self, Transactions};
 use crate::read::{self, products, users};
 use crate::state::DataState;
-use crate::{aggregate, assess, reconcile, rows, to_json, IngestOptions, Mode, RunStatus, RunSummary};
+use crate::{aggregates, assess, reconcile, rows, to_json, IngestOptions, Mode, RunStatus, RunSummary};
 
 /// The data loaded when the run starts.
 pub(crate) struct Current {
@@ -262,22 +263,26 @@ async fn reconcile_phase(
     })
 }
 
-/// Build the monthly and product aggregates and write them.
+/// Build every registered aggregate's rows and write them.
 async fn aggregate_phase(
     run: &mut Reading,
     reconciled: &Reconciled,
     mode: Mode,
     progress: &Progress,
-) -> Result<aggregate::Aggregates, EtlError> {
+) -> Result<aggregates::Aggregates, EtlError> {
     let _phase = progress.phase("build aggregates", None);
     let stored_monthly = match mode {
         Mode::Append => run.current.monthly.clone(),
         Mode::Replace => Vec::new(),
     };
-    let aggregates = aggregate::build(&reconciled.tx, &reconciled.customers.new_active, stored_monthly)?;
-    run.loader.write(&aggregates.monthly).await?;
-    run.loader.write(&aggregates.product_months).await?;
-    Ok(aggregates)
+    let tx = &reconciled.tx;
+    let finished = aggregates::Finished {
+        product_names: &tx.catalog.names,
+        new_active: &reconciled.customers.new_active,
+    };
+    tx.aggregates.write(&finished, &mut run.loader).await?;
+    let monthly_after = aggregates::monthly::after(stored_monthly, &tx.aggregates.monthly.rows(&finished)?)?;
+    Ok(aggregates::Aggregates { monthly_after })
 }
 
 /// The audit of the files given: what each held and what became of it.

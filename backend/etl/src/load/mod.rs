@@ -62,6 +62,13 @@ pub enum BindValue {
     Null,
 }
 
+/// The aggregates write their rows into the load.
+impl crate::aggregates::Sink for Loader {
+    fn write<R: Row>(&mut self, rows: &[R]) -> impl std::future::Future<Output = Result<(), EtlError>> {
+        Loader::write(self, rows)
+    }
+}
+
 /// One run's load transaction.
 pub enum Loader {
     Postgres(PgLoader),
@@ -82,11 +89,6 @@ impl Loader {
         }
     }
 
-    /// Whether transactions are sent encoded for PostgreSQL's binary COPY.
-    pub fn wants_copy(&self) -> bool {
-        matches!(self, Loader::Postgres(_))
-    }
-
     /// Writes rows of a table (star tables: into this load's load or staging tables).
     pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
         match self {
@@ -95,13 +97,11 @@ impl Loader {
         }
     }
 
-    /// Writes a batch of transactions.
-    pub async fn write_facts(&mut self, batch: FactBatch) -> Result<(), EtlError> {
-        match (batch, self) {
-            (FactBatch::Copy { bytes, .. }, Loader::Postgres(l)) => l.write_facts(bytes).await,
-            (FactBatch::Rows(rows), Loader::Sqlite(l)) => l.write_facts(rows).await,
-            // The parsing thread encodes for the loader it was started for.
-            _ => Err(EtlError::Internal("a batch encoded for the other database".to_owned())),
+    /// Writes a batch of transactions, encoded for this loader's database.
+    pub async fn write_facts(&mut self, batch: &FactBatch) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.write_facts(batch).await,
+            Loader::Sqlite(l) => l.write_facts(batch).await,
         }
     }
 

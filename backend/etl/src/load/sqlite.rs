@@ -15,7 +15,7 @@ use sqlx::{Sqlite, SqliteConnection};
 use super::{BindValue, LoadMode, Step};
 use crate::encode::SqliteBind;
 use crate::error::EtlError;
-use crate::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
 use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
 
 /// Staging tables (TEMP: private to the load's connection).
@@ -126,11 +126,22 @@ impl SqliteLoader {
             self.clear().await?;
         }
         let table = self.target(R::TABLE, R::COLUMNS)?;
-        insert_rows(&mut self.conn, &table, rows).await
+        insert_rows(&mut self.conn, &table, R::COLUMNS, rows.iter(), |row, bind| {
+            row.write(bind)
+        })
+        .await
     }
 
-    pub async fn write_facts(&mut self, rows: Vec<FactRow>) -> Result<(), EtlError> {
-        self.write(&rows).await
+    pub async fn write_facts(&mut self, batch: &FactBatch) -> Result<(), EtlError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.clear().await?;
+        let table = self.target(FACTS, FactRow::COLUMNS)?;
+        insert_rows(&mut self.conn, &table, FactRow::COLUMNS, batch.iter(), |row, bind| {
+            row.write(bind)
+        })
+        .await
     }
 
     pub async fn set_lookup_keys(&mut self, keys: &[LookupKey]) -> Result<(), EtlError> {
@@ -351,11 +362,18 @@ fn sqlite_error(during: &'static str) -> impl Fn(rusqlite::Error) -> EtlError {
 /// of the load connection: binding values through sqlx cost more than SQLite's
 /// own insert work (a boxed argument per value, a statement per chunk).
 #[allow(unsafe_code)]
-async fn insert_rows<R: Row>(conn: &mut SqliteConnection, table: &str, rows: &[R]) -> Result<(), EtlError> {
+/// Inserts `rows` into `table`, each bound by `write` (in `columns`' order).
+async fn insert_rows<T>(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = T>,
+    write: impl Fn(&T, &mut SqliteBind<'_, '_>),
+) -> Result<(), EtlError> {
     let sql = format!(
         "INSERT INTO {table} ({}) VALUES ({})",
-        R::COLUMNS.join(","),
-        vec!["?"; R::COLUMNS.len()].join(",")
+        columns.join(","),
+        vec!["?"; columns.len()].join(",")
     );
     let mut handle = conn
         .lock_handle()
@@ -375,7 +393,7 @@ async fn insert_rows<R: Row>(conn: &mut SqliteConnection, table: &str, rows: &[R
     };
     for row in rows {
         bind.index = 0;
-        row.write(&mut bind);
+        write(&row, &mut bind);
         if let Some(e) = bind.error.take() {
             return Err(sqlite_error("binding row values")(e));
         }

@@ -3,7 +3,9 @@
 //! (pass 1) and streamed to the loader later (pass 2, [`transactions::load`]).
 //! The three are read side by side while the load transaction starts.
 
+mod header;
 pub mod products;
+mod record;
 pub mod source;
 pub mod transactions;
 pub mod users;

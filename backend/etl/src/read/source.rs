@@ -24,6 +24,9 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use super::header;
+use super::record::split;
+pub use super::record::Record;
 use crate::error::EtlError;
 use crate::rows::Reject;
 
@@ -107,104 +110,6 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// The fields of one line, unquoted.
-#[derive(Default)]
-pub struct Record {
-    data: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl Record {
-    fn clear(&mut self) {
-        self.data.clear();
-        self.ends.clear();
-    }
-
-    fn end_field(&mut self) {
-        self.ends.push(self.data.len());
-    }
-
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.data[start..end])
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
-    }
-}
-
-/// Splits `line` into `record`'s fields, or says why it cannot.
-fn split(line: &[u8], delimiter: u8, record: &mut Record) -> Result<(), Reject> {
-    record.clear();
-    let mut i = 0;
-    loop {
-        // Leading spaces before an opening quote are allowed (`a, "b"`).
-        let start = i + line[i..].iter().take_while(|&&b| b == b' ').count();
-        if line.get(start) == Some(&b'"') {
-            let mut j = start + 1;
-            loop {
-                match memchr::memchr(b'"', &line[j..]) {
-                    None => {
-                        return Err(Reject::new(
-                            "unclosed_quote",
-                            format!(
-                                "field {} opens a quote that is not closed on its line \
-                                 (a record is one line; a quote inside a field is written \"\")",
-                                record.len() + 1
-                            ),
-                        ))
-                    }
-                    Some(k) => {
-                        record.data.extend_from_slice(&line[j..j + k]);
-                        j += k + 1;
-                        if line.get(j) == Some(&b'"') {
-                            record.data.push(b'"');
-                            j += 1;
-                            continue;
-                        }
-                        break;
-                    }
-                }
-            }
-            // After the closing quote: spaces, then the delimiter or the end.
-            let rest = j + line[j..].iter().take_while(|&&b| b == b' ').count();
-            record.end_field();
-            match line.get(rest) {
-                None => return Ok(()),
-                Some(&b) if b == delimiter => i = rest + 1,
-                Some(_) => {
-                    return Err(Reject::new(
-                        "malformed_quote",
-                        format!(
-                            "field {} has text after its closing quote (a quote inside a field is written \"\")",
-                            record.len()
-                        ),
-                    ))
-                }
-            }
-        } else {
-            match memchr::memchr(delimiter, &line[i..]) {
-                Some(k) => {
-                    record.data.extend_from_slice(&line[i..i + k]);
-                    record.end_field();
-                    i += k + 1;
-                }
-                None => {
-                    record.data.extend_from_slice(&line[i..]);
-                    record.end_field();
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
 /// One physical line, as read.
 enum Line {
     Text,
@@ -231,7 +136,7 @@ pub struct Source {
     pub blank_lines: u64,
 }
 
-fn read_error(path: &Path, line: u64) -> impl Fn(std::io::Error) -> EtlError + '_ {
+pub(super) fn read_error(path: &Path, line: u64) -> impl Fn(std::io::Error) -> EtlError + '_ {
     move |e| EtlError::Read {
         path: path.to_owned(),
         line,
@@ -239,143 +144,19 @@ fn read_error(path: &Path, line: u64) -> impl Fn(std::io::Error) -> EtlError + '
     }
 }
 
-/// Refuses what is not a regular file, and links that lead out of the input
-/// folder (their content is not the operator's export, and would show in messages).
-fn check_file(path: &Path) -> Result<(), EtlError> {
-    let open_error = |source| EtlError::Open {
-        path: path.to_owned(),
-        source,
-    };
-    let link = std::fs::symlink_metadata(path).map_err(open_error)?;
-    if link.file_type().is_symlink() {
-        let target = std::fs::canonicalize(path).map_err(open_error)?;
-        let folder = path
-            .parent()
-            .map(std::fs::canonicalize)
-            .transpose()
-            .map_err(open_error)?
-            .unwrap_or_default();
-        if !target.starts_with(&folder) {
-            return Err(EtlError::NotAFile {
-                path: path.to_owned(),
-                what: "a symbolic link to a file outside the input folder",
-            });
-        }
-    }
-    let meta = std::fs::metadata(path).map_err(open_error)?;
-    let kind = meta.file_type();
-    if kind.is_file() {
-        return Ok(());
-    }
-    Err(EtlError::NotAFile {
-        path: path.to_owned(),
-        what: if kind.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file (a pipe, socket or device)"
-        },
-    })
-}
-
 impl Source {
     /// Opens `path`, strips a UTF-8 BOM, sniffs the line ending and the
     /// delimiter (tab, comma or semicolon) from the header and maps `columns`
     /// to positions. `digest` (if given) sees every byte read.
     pub fn open(path: &Path, columns: &[Column], digest: Option<Digested>, limits: Limits) -> Result<Self, EtlError> {
-        check_file(path)?;
+        header::check_file(path)?;
         let file = File::open(path).map_err(|source| EtlError::Open {
             path: path.to_owned(),
             source,
         })?;
         let mut reader = BufReader::with_capacity(1 << 20, HashingReader { inner: file, digest });
-        let expected = || columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
-        // The header: up to the first LF or CR, at most max_header_bytes.
-        let mut header = Vec::new();
-        let terminator = loop {
-            let buf = reader.fill_buf().map_err(read_error(path, 1))?;
-            if buf.is_empty() {
-                break b'\n';
-            }
-            let room = limits.max_header_bytes + 1 - header.len();
-            let window = &buf[..buf.len().min(room)];
-            match memchr::memchr2(b'\n', b'\r', window) {
-                Some(k) => {
-                    let end = buf[k];
-                    header.extend_from_slice(&window[..k]);
-                    reader.consume(k + 1);
-                    if end == b'\n' {
-                        break b'\n';
-                    }
-                    // CR: CRLF, or CR alone (then every line ends with CR).
-                    let next = reader.fill_buf().map_err(read_error(path, 1))?;
-                    if next.first() == Some(&b'\n') {
-                        reader.consume(1);
-                        break b'\n';
-                    }
-                    break if next.is_empty() { b'\n' } else { b'\r' };
-                }
-                None => {
-                    let n = window.len();
-                    header.extend_from_slice(window);
-                    reader.consume(n);
-                    if header.len() > limits.max_header_bytes {
-                        return Err(EtlError::HeaderTooLong {
-                            path: path.to_owned(),
-                            limit: limits.max_header_bytes,
-                            start: excerpt(&String::from_utf8_lossy(&header), QUOTE_CHARS),
-                        });
-                    }
-                }
-            }
-        };
-        if header.starts_with(b"\xFF\xFE") || header.starts_with(b"\xFE\xFF") {
-            return Err(EtlError::HeaderEncoding {
-                path: path.to_owned(),
-                found: "UTF-16".to_owned(),
-            });
-        }
-        let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&header);
-        let header = std::str::from_utf8(header).map_err(|_| EtlError::HeaderEncoding {
-            path: path.to_owned(),
-            found: "not UTF-8".to_owned(),
-        })?;
-        if header.trim().is_empty() {
-            return Err(EtlError::Empty {
-                path: path.to_owned(),
-                expected: expected(),
-            });
-        }
-        let delimiter = if header.matches('\t').count() >= header.matches(',').count() && header.contains('\t') {
-            b'\t'
-        } else if header.contains(';') && !header.contains(',') {
-            b';'
-        } else {
-            b','
-        };
-        let mut record = Record::default();
-        split(header.as_bytes(), delimiter, &mut record).map_err(|reject| EtlError::Read {
-            path: path.to_owned(),
-            line: 1,
-            message: format!("the header: {}", reject.message),
-        })?;
-        let names: Vec<String> = record
-            .iter()
-            .map(|n| String::from_utf8_lossy(n).trim().to_owned())
-            .collect();
-        let normalised: Vec<String> = names.iter().map(|n| normalise(n)).collect();
-        let positions = columns
-            .iter()
-            .map(|col| {
-                normalised
-                    .iter()
-                    .position(|n| col.aliases.contains(&n.as_str()))
-                    .ok_or_else(|| EtlError::MissingColumn {
-                        path: path.to_owned(),
-                        column: col.name,
-                        found: excerpt(&names.join(", "), QUOTE_CHARS),
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (header, terminator) = header::read(&mut reader, path, limits)?;
+        let (delimiter, positions) = header::columns(&header, path, columns)?;
         Ok(Self {
             path: path.to_owned(),
             delimiter,

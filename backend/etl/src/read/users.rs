@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::counts::Counts;
 use crate::customers::{Interner, TextArena, TextRef};
 use crate::error::EtlError;
-use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
+use crate::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
 use crate::rows::{Reject, RejectedRow};
 
 pub const FILE: &str = "users.csv";
@@ -65,88 +65,86 @@ impl Users {
     }
 }
 
+impl Users {
+    /// One valid row: a new customer, or a repeat merged into its record.
+    /// Errs (with the reason) only when the file exceeds what the run can hold.
+    fn add(&mut self, id: &str, name: &str, email: &str) -> Result<(), String> {
+        self.rows_without_name += u64::from(name.is_empty());
+        self.rows_without_email += u64::from(email.is_empty());
+        let (i, new) = self.ids.intern(id).map_err(|e| e.to_string())?;
+        if new {
+            self.counts.loaded += 1;
+            self.customers.push(Customer::default());
+        } else {
+            // Repeated rows of a customer are merged into one dim_user row.
+            self.counts.duplicates += 1;
+        }
+        let customer = &mut self.customers[i as usize];
+        let texts = &mut self.texts;
+        let too_big = || "names and e-mails exceed 4 GiB in total".to_owned();
+        if !name.is_empty() && texts.get(customer.name) != name {
+            if !customer.name.is_empty() {
+                customer.conflicting_name = true;
+            }
+            customer.name = texts.push(name).ok_or_else(too_big)?;
+        }
+        if !email.is_empty() && texts.get(customer.email) != email {
+            if !customer.email.is_empty() && !texts.get(customer.email).eq_ignore_ascii_case(email) {
+                customer.conflicting_email = true;
+            }
+            customer.email = texts.push(email).ok_or_else(too_big)?;
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, run_id: i64, row: &RawRow<'_>, reject: Reject) {
+        self.counts.rejected += 1;
+        self.rejects.push(RejectedRow {
+            run_id,
+            file: FILE,
+            line_number: row.line as i64,
+            reason_code: reject.code,
+            reason: reject.message,
+            raw_line: row.raw_line(),
+        });
+    }
+}
+
+/// A row's id, name and e-mail, the id checked.
+fn parse<'r>(row: &'r RawRow<'_>, p: &[usize]) -> Result<(&'r str, &'r str, &'r str), Reject> {
+    let id = row.field(p[0], COLUMNS[0].name)?;
+    let name = row.field(p[1], COLUMNS[1].name)?;
+    let email = row.field(p[2], COLUMNS[2].name)?;
+    if id.is_empty() {
+        return Err(Reject::new("empty_customer_id", "empty Customer ID"));
+    }
+    domain::check_id(id, COLUMNS[0].name).map_err(|e| Reject::new("id_too_long", e))?;
+    Ok((id, name, email))
+}
+
 pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> {
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let p = source.positions.clone();
-    let mut ids = Interner::default();
-    let mut customers: Vec<Customer> = Vec::new();
-    let mut texts = TextArena::default();
-    let mut counts = Counts::default();
-    let mut rejects = Vec::new();
-    let (mut rows_without_name, mut rows_without_email) = (0, 0);
     let path = source.path.clone();
-    counts.read = for_each_row(&mut source, |row| {
-        let parsed = (|| {
-            let id = row.field(p[0], COLUMNS[0].name)?;
-            let name = row.field(p[1], COLUMNS[1].name)?;
-            let email = row.field(p[2], COLUMNS[2].name)?;
-            if id.is_empty() {
-                return Err(Reject::new("empty_customer_id", "empty Customer ID"));
-            }
-            domain::check_id(id, COLUMNS[0].name).map_err(|e| Reject::new("id_too_long", e))?;
-            Ok((id, name, email))
-        })();
-        match parsed {
-            Ok((id, name, email)) => {
-                rows_without_name += u64::from(name.is_empty());
-                rows_without_email += u64::from(email.is_empty());
-                let (i, new) = ids.intern(id).map_err(|e| EtlError::Read {
-                    path: path.clone(),
-                    line: row.line,
-                    message: e.to_string(),
-                })?;
-                if new {
-                    counts.loaded += 1;
-                    customers.push(Customer::default());
-                } else {
-                    // Repeated rows of a customer are merged into one dim_user row.
-                    counts.duplicates += 1;
-                }
-                let customer = &mut customers[i as usize];
-                let too_big = || EtlError::Read {
-                    path: path.clone(),
-                    line: row.line,
-                    message: "names and e-mails exceed 4 GiB in total".to_owned(),
-                };
-                if !name.is_empty() && texts.get(customer.name) != name {
-                    if !customer.name.is_empty() {
-                        customer.conflicting_name = true;
-                    }
-                    customer.name = texts.push(name).ok_or_else(too_big)?;
-                }
-                if !email.is_empty() && texts.get(customer.email) != email {
-                    if !customer.email.is_empty() && !texts.get(customer.email).eq_ignore_ascii_case(email) {
-                        customer.conflicting_email = true;
-                    }
-                    customer.email = texts.push(email).ok_or_else(too_big)?;
-                }
-            }
-            Err(reject) => {
-                counts.rejected += 1;
-                rejects.push(RejectedRow {
-                    run_id,
-                    file: FILE,
-                    line_number: row.line as i64,
-                    reason_code: reject.code,
-                    reason: reject.message,
-                    raw_line: row.raw_line(),
-                });
-            }
+    let mut users = Users::default();
+    let read = for_each_row(&mut source, |row| {
+        match parse(&row, &p) {
+            Ok((id, name, email)) => users.add(id, name, email).map_err(|message| EtlError::Read {
+                path: path.clone(),
+                line: row.line,
+                message,
+            })?,
+            Err(reject) => users.reject(run_id, &row, reject),
         }
         Ok(())
     })?;
-    let (sha256, bytes) = digest.finish();
-    tracing::debug!(customers = customers.len(), rss_mb = crate::resident_mb(), "users read");
-    Ok(Users {
-        ids,
-        customers,
-        texts,
-        counts,
-        rejects,
-        rows_without_name,
-        rows_without_email,
-        sha256,
-        bytes,
-    })
+    users.counts.read = read;
+    (users.sha256, users.bytes) = digest.finish();
+    tracing::debug!(
+        customers = users.customers.len(),
+        rss_mb = crate::resident_mb(),
+        "users read"
+    );
+    Ok(users)
 }

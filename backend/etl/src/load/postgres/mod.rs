@@ -28,7 +28,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use super::{BindValue, LoadMode, Step};
 use crate::encode::{copy_binary, copy_text};
 use crate::error::EtlError;
-use crate::rows::{CellReader, FactRow, LookupKey, Row};
+use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
 use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
 
 mod catalog;
@@ -153,8 +153,14 @@ impl PgLoader {
         Ok(())
     }
 
-    /// Transactions in binary COPY format (without the stream's header and trailer).
-    pub async fn write_facts(&mut self, bytes: Vec<u8>) -> Result<(), EtlError> {
+    /// Transactions, encoded here in binary COPY format: no text to format on
+    /// our side and none to parse on the server's (timestamps especially).
+    pub async fn write_facts(&mut self, batch: &FactBatch) -> Result<(), EtlError> {
+        // About 110 bytes per row in binary COPY for the exports seen.
+        let mut bytes = Vec::with_capacity(batch.len() * 128);
+        for fact in batch.iter() {
+            copy_binary::fact(&mut bytes, &fact);
+        }
         if let Mode::Replace { facts } = &mut self.mode {
             return facts.send(bytes).await;
         }

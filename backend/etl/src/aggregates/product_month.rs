@@ -1,0 +1,81 @@
+//! `agg_product_month`: each product's sales per (currency, month), the
+//! revenue of a subscription allocated across its plans by their amounts.
+
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
+
+use super::{add_cents, allocate, Accepted, Aggregate, Attribution, Finished};
+use crate::error::EtlError;
+use crate::rows::{CellWriter, Row};
+use crate::tables::{self, Table};
+use domain::{Currency, Month};
+
+/// The run's sales: (currency, month, product index) → (cents, transactions).
+#[derive(Default)]
+pub struct ProductMonths {
+    pub cells: HashMap<(Currency, Month, u32), (i64, i64)>,
+}
+
+impl Aggregate for ProductMonths {
+    type Row = ProductMonthRow;
+    type Entity = store::entities::agg_product_month::Entity;
+
+    fn observe(&mut self, tx: &Accepted<'_>) -> Result<(), EtlError> {
+        let Attribution::Plans(plans) = tx.attribution else {
+            return Ok(());
+        };
+        let (currency, month) = (tx.currency, tx.month);
+        let cell = || format!("the {currency} revenue of {month}");
+        let amounts: SmallVec<[i64; 4]> = plans.iter().map(|p| p.amount_cents).collect();
+        let parts = allocate(tx.fact.total_cents, &amounts);
+        // Several plans of one product count the transaction once for it.
+        let mut seen: SmallVec<[u32; 4]> = SmallVec::new();
+        for (plan, part) in plans.iter().zip(parts) {
+            let entry = self.cells.entry((currency, month, plan.product)).or_default();
+            add_cents(&mut entry.0, part, &cell)?;
+            if !seen.contains(&plan.product) {
+                entry.1 += 1;
+                seen.push(plan.product);
+            }
+        }
+        Ok(())
+    }
+
+    /// The run's cells with their products' names, sorted.
+    fn rows(&self, run: &Finished<'_>) -> Result<Vec<ProductMonthRow>, EtlError> {
+        let mut rows: Vec<ProductMonthRow> = self
+            .cells
+            .iter()
+            .map(|(&(currency, month, product), &(cents, n))| ProductMonthRow {
+                currency: currency.as_str(),
+                month: month.to_string(),
+                product: run.product_names[product as usize].clone(),
+                total_sales_cents: cents,
+                transactions: n,
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.currency, &a.month, &a.product).cmp(&(b.currency, &b.month, &b.product)));
+        Ok(rows)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductMonthRow {
+    pub currency: &'static str,
+    pub month: String,
+    pub product: String,
+    pub total_sales_cents: i64,
+    pub transactions: i64,
+}
+
+impl Row for ProductMonthRow {
+    const TABLE: &'static Table = &tables::AGG_PRODUCT_MONTH;
+    const COLUMNS: &'static [&'static str] = &["currency", "month", "product", "total_sales_cents", "transactions"];
+    fn write<W: CellWriter>(&self, out: &mut W) {
+        out.text(self.currency);
+        out.text(&self.month);
+        out.text(&self.product);
+        out.int(self.total_sales_cents);
+        out.int(self.transactions);
+    }
+}
