@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recurringChecks } from './recurring.mjs';
+import { recurringChecks, recurringHeadlineChecks } from './recurring.mjs';
 
 const base = process.argv[2];
 const authBase = process.argv[3];
@@ -731,6 +731,8 @@ async function authChecks() {
     const minimums = await page.locator('#dimensions td.minimum').allTextContents();
     const dims = Object.keys(quality.thresholds ?? {});
     check(!!quality.thresholds && minimums.length === dims.length && dims.every((d, i) => minimums[i].startsWith(`${quality.thresholds[d]}%`)), `every dimension's minimum from /quality's thresholds: ${minimums.join(' | ')}`);
+    // The recurring-revenue page on the uploaded data (the real export when it is beside the checkout).
+    await recurringHeadlineChecks({ page, check, fetchJson: async (path) => (await api(path)).body });
     check(!(await page.evaluate(() => document.cookie)).includes('ra_session'), 'still no session cookie in document.cookie');
 
     // A session cookie the open-mode server does not know (cookies ignore ports): it is dropped, and that server opens.

@@ -59,6 +59,19 @@ export async function recurringChecks({ page, base, check, shots }) {
   check(consoleErrors.length === 0, `recurring revenue: no console errors ${consoleErrors.join(' | ')}`);
 }
 
+/// The page on the data the server holds now (in the auth part: the user's
+/// real export, uploaded by the admin): its headline and caveats equal
+/// /reports/saas/mrr for the currency it opens with.
+export async function recurringHeadlineChecks({ page, check, fetchJson }) {
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Recurring revenue' }).click();
+  for (const id of ['mrr', 'churn']) await page.waitForSelector(`#${id} canvas[data-drawn="true"]`, { timeout: 60000 });
+  await page.waitForSelector('#saas-mrr', { timeout: 60000 });
+  const currency = await page.locator('#saas-currency').inputValue();
+  const report = await fetchJson(`/reports/saas/mrr?currency=${currency}`);
+  const text = async (sel) => (await page.locator(sel).textContent())?.trim();
+  await headlineFigures({ page, check, text }, currency, report);
+}
+
 async function openFromTheNavigation(ctx) {
   const { page, base, check, drawn } = ctx;
   await page.setViewportSize({ width: 1280, height: 1600 });
