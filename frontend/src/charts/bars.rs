@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_label, Bar, Mapping, Theme};
+use super::{slot_label, tick_step, Bar, Mapping, Theme, Tick, TickFormat, Y_LABELS};
 
 /// Draws `bars` with a value axis labelled by `y_format`; `scale` is the device
 /// pixel ratio (fonts and margins grow with it).
@@ -12,7 +12,7 @@ pub fn draw<DB: DrawingBackend>(
     bars: &[Bar],
     theme: &Theme,
     scale: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&theme.background).map_err(err)?;
@@ -40,6 +40,7 @@ pub fn draw<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, b)| if i % step == 0 { b.label.clone() } else { String::new() })
         .collect();
+    let step = tick_step((lo, hi), Y_LABELS);
     let mut chart = ChartBuilder::on(root)
         .margin(px(8.0))
         .x_label_area_size(px(26.0))
@@ -54,8 +55,8 @@ pub fn draw<DB: DrawingBackend>(
         .axis_style(theme.grid)
         .x_labels(n)
         .x_label_formatter(&|x: &f64| slot_label(&labels, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
+        .y_labels(Y_LABELS)
+        .y_label_formatter(&|y: &f64| y_format(Tick { value: *y, step }))
         .label_style(font)
         .draw()
         .map_err(err)?;
@@ -104,7 +105,7 @@ mod tests {
         let rec = Recorder::new(600, 300);
         let root = rec.clone().into_drawing_area();
         let data = bars(&[10.0, -5.0, 20.0]);
-        let m = draw(&root, &data, &Theme::LIGHT, 1.0, &|v| format!("{v:.0}")).unwrap();
+        let m = draw(&root, &data, &Theme::LIGHT, 1.0, &|t| format!("{:.0}", t.value)).unwrap();
         assert_eq!(m.bars, 3);
         assert!(m.left > 0 && m.right < 600 && m.top >= 0 && m.bottom < 300);
         // Each bar's colour appears in its own column of the plot area.
@@ -125,8 +126,8 @@ mod tests {
     #[test]
     fn empty_data_draws_an_empty_frame() {
         let rec = Recorder::new(200, 100);
-        let m = draw(&rec.clone().into_drawing_area(), &[], &Theme::DARK, 1.0, &|v| {
-            format!("{v}")
+        let m = draw(&rec.clone().into_drawing_area(), &[], &Theme::DARK, 1.0, &|t| {
+            format!("{}", t.value)
         })
         .unwrap();
         assert_eq!(m.index_at(100, 50), None);
