@@ -34,8 +34,14 @@ pub struct MonthlyTransactionsRow {
     pub avg_transaction_amount: Money,
     /// revenue / active_customers, rounded half away from zero to the cent.
     pub avg_amount_per_customer: Money,
-    /// False for the month of the latest transaction (it may be partial).
+    /// False for the month of the latest transaction and any later one: the
+    /// data may not cover it whole, so it should not be compared as if it did.
     pub complete: bool,
+    /// The month of the latest transaction, and it has not ended yet (by
+    /// the server's clock): more data may still come. A month that is not
+    /// complete and not in progress is one where the data stop early.
+    #[serde(default)]
+    pub in_progress: bool,
 }
 
 /// `GET /reports/monthly-transactions`: average user transaction amount per month.
@@ -44,6 +50,10 @@ pub struct MonthlyTransactionsRow {
 pub struct MonthlyTransactionsReport {
     pub currency: String,
     pub window: Window,
+    /// The latest transaction in the data: where the data stop (null when
+    /// the run that loaded them recorded none).
+    #[serde(default)]
+    pub latest_transaction_at: Option<Timestamp>,
     pub months: Vec<MonthlyTransactionsRow>,
 }
 
@@ -60,7 +70,11 @@ pub struct RevenueGrowthRow {
     pub growth_pct: Option<Percent>,
     /// growth_pct < 0.
     pub declined: bool,
+    /// As in [`MonthlyTransactionsRow::complete`].
     pub complete: bool,
+    /// As in [`MonthlyTransactionsRow::in_progress`].
+    #[serde(default)]
+    pub in_progress: bool,
 }
 
 /// `GET /reports/revenue-growth`: month-over-month revenue growth.
@@ -69,6 +83,10 @@ pub struct RevenueGrowthRow {
 pub struct RevenueGrowthReport {
     pub currency: String,
     pub window: Window,
+    /// The latest transaction in the data: where the data stop (null when
+    /// the run that loaded them recorded none).
+    #[serde(default)]
+    pub latest_transaction_at: Option<Timestamp>,
     pub months: Vec<RevenueGrowthRow>,
 }
 

@@ -133,6 +133,14 @@ pub fn timestamp(t: &Timestamp) -> String {
     }
 }
 
+/// `2024-10-03T16:44:00Z` → `"3 Oct 2024"`.
+pub fn date(t: &Timestamp) -> String {
+    let full = timestamp(t);
+    full.strip_suffix(" UTC")
+        .and_then(|rest| rest.rsplit_once(' '))
+        .map_or(full.clone(), |(day, _)| day.to_owned())
+}
+
 /// An integer with thousands separators.
 pub fn count(n: i64) -> String {
     group_digits(&n.to_string())
@@ -250,6 +258,7 @@ mod tests {
         assert_eq!(share(Some(Percent(1382))), "13.82%");
         let at: Timestamp = "2024-10-03T16:44:00Z".parse().unwrap();
         assert_eq!(timestamp(&at), "3 Oct 2024 16:44 UTC");
+        assert_eq!(date(&at), "3 Oct 2024");
     }
 
     #[test]

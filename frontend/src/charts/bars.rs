@@ -2,6 +2,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{slot_label, tick_step, Bar, Mapping, Theme, Tick, TickFormat, Y_LABELS};
 
@@ -18,17 +19,7 @@ pub fn draw<DB: DrawingBackend>(
     root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
     let n = bars.len().max(1);
-    let (mut lo, mut hi) = bars
-        .iter()
-        .fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.value), hi.max(b.value)));
-    if (hi - lo).abs() < f64::EPSILON {
-        hi = lo + 1.0;
-    }
-    let pad = (hi - lo) * 0.08;
-    if lo < 0.0 {
-        lo -= pad;
-    }
-    hi += pad;
+    let (lo, hi) = value_range(bars);
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     // On narrow charts show every k-th month label so they do not overlap.
     let (width, _) = root.dim_in_pixel();
@@ -63,9 +54,31 @@ pub fn draw<DB: DrawingBackend>(
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             let x = i as f64;
-            Rectangle::new([(x - 0.38, 0.0), (x + 0.38, b.value)], b.color.filled())
+            let end = b.value.clamp(lo, hi);
+            Rectangle::new([(x - 0.38, 0.0), (x + 0.38, end)], b.color.filled())
         }))
         .map_err(err)?;
+    // A bar cut at the axis's edge says its value where it is cut.
+    let cut_font = ("sans-serif", px(11.0)).into_font();
+    for (i, b) in bars.iter().enumerate() {
+        let Some(text) = b.partial.as_ref().filter(|_| b.value < lo || b.value > hi) else {
+            continue;
+        };
+        let (edge, pos) = if b.value < lo {
+            (lo, Pos::new(HPos::Center, VPos::Bottom))
+        } else {
+            (hi, Pos::new(HPos::Center, VPos::Top))
+        };
+        let (x, y) = chart.backend_coord(&(i as f64, edge));
+        let inset = if b.value < lo {
+            -(px(4.0) as i32)
+        } else {
+            px(4.0) as i32
+        };
+        let style = cut_font.clone().color(&super::text_on(b.color)).pos(pos);
+        root.draw(&Text::new(text.clone(), (x, y + inset), style))
+            .map_err(err)?;
+    }
     if lo < 0.0 {
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -76,6 +89,24 @@ pub fn draw<DB: DrawingBackend>(
     }
     root.present().map_err(err)?;
     Ok(Mapping::of_plot(chart.plotting_area(), bars.len(), false))
+}
+
+/// The value axis: from the smallest to the largest value (and zero) of the
+/// bars that are not partial, with 8% of room; all bars when every one is.
+fn value_range(bars: &[Bar]) -> (f64, f64) {
+    let whole: Vec<&Bar> = bars.iter().filter(|b| b.partial.is_none()).collect();
+    let scaled: Vec<&Bar> = if whole.is_empty() { bars.iter().collect() } else { whole };
+    let (mut lo, mut hi) = scaled
+        .iter()
+        .fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.value), hi.max(b.value)));
+    if (hi - lo).abs() < f64::EPSILON {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.08;
+    if lo < 0.0 {
+        lo -= pad;
+    }
+    (lo, hi + pad)
 }
 
 #[cfg(test)]
@@ -96,6 +127,7 @@ mod tests {
                 } else {
                     Theme::LIGHT.growth
                 },
+                partial: None,
             })
             .collect()
     }
@@ -132,5 +164,32 @@ mod tests {
         .unwrap();
         assert_eq!(m.index_at(100, 50), None);
         assert!(rec.count(Theme::DARK.background) > 0);
+    }
+
+    #[test]
+    fn a_partial_month_does_not_set_the_scale_and_is_cut_with_its_value() {
+        let mut data = bars(&[5.0, -4.0, 3.0, -99.85]);
+        data[3].partial = Some("-99.85%".into());
+        let (lo, hi) = value_range(&data);
+        assert!(lo > -5.0 && hi < 6.0, "{lo}..{hi}");
+        let rec = Recorder::new(600, 300);
+        let m = draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {
+            format!("{:.0}", t.value)
+        })
+        .unwrap();
+        assert_eq!(m.bars, 4);
+        assert!(rec.texts().iter().any(|t| t == "-99.85%"), "{:?}", rec.texts());
+        // The same month, within the scale, is drawn without its text.
+        data[3].value = -2.0;
+        let rec = Recorder::new(600, 300);
+        draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {
+            format!("{:.0}", t.value)
+        })
+        .unwrap();
+        assert!(!rec.texts().iter().any(|t| t == "-99.85%"));
+        // Only partial months: they set the scale themselves.
+        let mut alone = bars(&[-99.85]);
+        alone[0].partial = Some("-99.85%".into());
+        assert!(value_range(&alone).0 < -99.0);
     }
 }

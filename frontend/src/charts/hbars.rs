@@ -88,11 +88,13 @@ mod tests {
                 label: "Top".into(),
                 value: 100.0,
                 color: Theme::LIGHT.primary,
+                partial: None,
             },
             Bar {
                 label: "Second".into(),
                 value: 50.0,
                 color: Theme::LIGHT.growth,
+                partial: None,
             },
         ];
         let m = draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {

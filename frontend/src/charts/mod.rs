@@ -321,6 +321,10 @@ pub struct Bar {
     pub label: String,
     pub value: f64,
     pub color: RGBColor,
+    /// A month the data do not cover whole, with its value as text: it does
+    /// not set the value axis (a partial month's -99% would flatten every
+    /// other month); beyond the axis it is cut at the edge, this text at the cut.
+    pub partial: Option<String>,
 }
 
 #[cfg(test)]

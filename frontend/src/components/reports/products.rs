@@ -46,6 +46,7 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
             label: p.product.clone(),
             value: p.total_sales.to_f64(),
             color: theme.primary,
+            partial: None,
         })
         .collect();
     let tips: Vec<String> = r
