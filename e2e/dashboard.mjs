@@ -51,6 +51,8 @@ try {
   const top = (await page.locator('#top-product').textContent())?.trim();
   check(!!top && top.length > 0, `headline product: ${top}`);
   check(/Not attributable to a product/.test(await page.locator('#products .note').textContent()), 'unattributed revenue noted');
+  check(/^[\d.]+% of revenue is attributable to a product$/.test((await page.locator('#attributed-share').textContent())?.trim()), 'the headline says the attributable share');
+  check(/^Not attributable: .+ \([\d.]+%\)$/.test((await page.locator('#unattributed-share').textContent())?.trim()), 'the unattributed share has its own figure');
   check((await page.locator('#users tbody tr').count()) > 0, 'top customers table filled');
   check(!(await page.locator('body').textContent()).includes('@'), 'no e-mail address on the page');
   // The quality counts moved to their own page; a teaser with the score links there.
