@@ -32,6 +32,7 @@ mod recurring;
 mod replica;
 mod reports;
 mod run_records;
+mod run_records_commit;
 mod saas;
 mod saas_generated;
 mod schema;
