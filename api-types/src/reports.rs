@@ -267,10 +267,18 @@ pub struct QualityRows {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityReport {
-    /// The quality dimensions of the run that loaded this data (null for data
-    /// loaded by an older version).
+    /// The quality dimensions of the latest run alone: its files' rows (an
+    /// append's only), with the customers and age of the data after it (null
+    /// for data loaded by an older version).
     #[serde(default)]
     pub score: Option<QualityScore>,
+    /// The quality dimensions of the data as loaded: each computed over every
+    /// run since the last replace, so that a replace of some months then an
+    /// append of the rest scores as one replace of the whole (null when a run
+    /// since the last replace was made by a version that did not keep the
+    /// counts it needs).
+    #[serde(default)]
+    pub data_score: Option<QualityScore>,
     /// That run's rows.
     #[serde(default)]
     pub rows: Option<QualityRows>,
@@ -337,6 +345,10 @@ pub struct QualityHistoryRun {
     /// Absent when the run's stored figures cannot be read (see `unreadable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<QualityScore>,
+    /// The score of the data as loaded after this run (see
+    /// [`QualityReport::data_score`]); absent for runs that did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_score: Option<QualityScore>,
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
     /// Present only for a run whose stored figures cannot be read (written by

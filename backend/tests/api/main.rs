@@ -27,6 +27,7 @@ mod minor_units;
 mod not_an_export;
 mod operations;
 mod pg_objects;
+mod quality_data_score;
 mod quality_kpis;
 mod recurring;
 mod replica;
