@@ -15,7 +15,7 @@ use crate::read::transactions::{self, Transactions};
 use crate::read::users::Users;
 use crate::reconcile::{CustomerChanges, ProductChanges};
 use crate::rows::RejectedRow;
-use crate::state::{DataState, RowTotals};
+use crate::state::DataState;
 use crate::{IngestOptions, Mode, RunStatus, RunSummary};
 
 /// What the phases produced that the verdict depends on.
@@ -54,7 +54,7 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
     }
     let mut quality = audit::quality(&state, &c.aggregates.monthly_after);
     let score = kpi::score(&kpis);
-    quality.data_score = state.rows.map(|rows| kpi::score(&kpis.with_rows(&rows)));
+    quality.data_score = state.rows.as_deref().map(|rows| kpi::score(&kpis.with_rows(rows)));
     quality.alerts = kpi::alerts(&score, &c.options.quality);
     quality.thresholds = Some(kpi::thresholds(&c.options.quality));
     quality.rows = Some(kpi::rows(&kpis));
@@ -130,7 +130,7 @@ fn state_after(c: &Counted<'_>, append: bool) -> Result<DataState, EtlError> {
     };
     // The row totals start again at a replace, and at an append onto nothing.
     if !append || c.current.state == DataState::default() {
-        state.rows = Some(RowTotals::default());
+        state.rows = Some(Box::default());
     }
     state.customers.add(&c.customers.totals);
     state.user_rows_without_name += c.users.rows_without_name as i64;

@@ -143,9 +143,10 @@ pub struct DataState {
     pub gross_cents: BTreeMap<String, i64>,
     /// Since the last replace; `None` when a run since then was made by a
     /// version that did not keep them (the data's score is then unknown
-    /// until the next replace).
+    /// until the next replace). Boxed: the state is moved around whole, and
+    /// most of it is small.
     #[serde(default)]
-    pub rows: Option<RowTotals>,
+    pub rows: Option<Box<RowTotals>>,
 }
 
 impl DataState {
