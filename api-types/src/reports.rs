@@ -34,8 +34,14 @@ pub struct MonthlyTransactionsRow {
     pub avg_transaction_amount: Money,
     /// revenue / active_customers, rounded half away from zero to the cent.
     pub avg_amount_per_customer: Money,
-    /// False for the month of the latest transaction (it may be partial).
+    /// False for the month of the latest transaction and any later one: the
+    /// data may not cover it whole, so it should not be compared as if it did.
     pub complete: bool,
+    /// The month of the latest transaction, and it has not ended yet (by
+    /// the server's clock): more data may still come. A month that is not
+    /// complete and not in progress is one where the data stop early.
+    #[serde(default)]
+    pub in_progress: bool,
 }
 
 /// `GET /reports/monthly-transactions`: average user transaction amount per month.
@@ -44,6 +50,10 @@ pub struct MonthlyTransactionsRow {
 pub struct MonthlyTransactionsReport {
     pub currency: String,
     pub window: Window,
+    /// The latest transaction in the data: where the data stop (null when
+    /// the run that loaded them recorded none).
+    #[serde(default)]
+    pub latest_transaction_at: Option<Timestamp>,
     pub months: Vec<MonthlyTransactionsRow>,
 }
 
@@ -60,7 +70,11 @@ pub struct RevenueGrowthRow {
     pub growth_pct: Option<Percent>,
     /// growth_pct < 0.
     pub declined: bool,
+    /// As in [`MonthlyTransactionsRow::complete`].
     pub complete: bool,
+    /// As in [`MonthlyTransactionsRow::in_progress`].
+    #[serde(default)]
+    pub in_progress: bool,
 }
 
 /// `GET /reports/revenue-growth`: month-over-month revenue growth.
@@ -69,6 +83,10 @@ pub struct RevenueGrowthRow {
 pub struct RevenueGrowthReport {
     pub currency: String,
     pub window: Window,
+    /// The latest transaction in the data: where the data stop (null when
+    /// the run that loaded them recorded none).
+    #[serde(default)]
+    pub latest_transaction_at: Option<Timestamp>,
     pub months: Vec<RevenueGrowthRow>,
 }
 
@@ -249,10 +267,18 @@ pub struct QualityRows {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QualityReport {
-    /// The quality dimensions of the run that loaded this data (null for data
-    /// loaded by an older version).
+    /// The quality dimensions of the latest run alone: its files' rows (an
+    /// append's only), with the customers and age of the data after it (null
+    /// for data loaded by an older version).
     #[serde(default)]
     pub score: Option<QualityScore>,
+    /// The quality dimensions of the data as loaded: each computed over every
+    /// run since the last replace, so that a replace of some months then an
+    /// append of the rest scores as one replace of the whole (null when a run
+    /// since the last replace was made by a version that did not keep the
+    /// counts it needs).
+    #[serde(default)]
+    pub data_score: Option<QualityScore>,
     /// That run's rows.
     #[serde(default)]
     pub rows: Option<QualityRows>,
@@ -319,6 +345,10 @@ pub struct QualityHistoryRun {
     /// Absent when the run's stored figures cannot be read (see `unreadable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<QualityScore>,
+    /// The score of the data as loaded after this run (see
+    /// [`QualityReport::data_score`]); absent for runs that did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_score: Option<QualityScore>,
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
     /// Present only for a run whose stored figures cannot be read (written by

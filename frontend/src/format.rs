@@ -42,6 +42,66 @@ pub fn money(amount: Money, currency: &str) -> String {
     }
 }
 
+/// The decimals that show every multiple of `step` exactly: 0 for steps of
+/// 1 or 20, 1 for 0.5 or 2.5, 2 for 0.25. Axis labels use it so that two
+/// gridlines never read the same (at most 6: beyond, a step is noise).
+pub fn step_decimals(step: f64) -> usize {
+    let step = step.abs();
+    (0..=6)
+        .find(|d| {
+            let scaled = step * 10f64.powi(*d as i32);
+            (scaled - scaled.round()).abs() <= 1e-6 * scaled.max(1.0)
+        })
+        .unwrap_or(6)
+}
+
+/// `value` with `decimals` digits, trailing zeros (and a bare point) removed:
+/// `1.50` → `"1.5"`, `2.00` → `"2"`.
+fn trimmed(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// A value-axis label in thousands (`k`) or millions (`M`) with the digits
+/// its tick `step` needs, prefixed by `prefix`: `1500` on a step of 500 →
+/// `"1.5k"`, `1250` on a step of 250 → `"1.25k"`, `3e6` on a step of 1e6 → `"3M"`.
+/// The value is first rounded to its step (plotters' ticks carry float noise).
+pub fn tick(value: f64, step: f64, prefix: &str) -> String {
+    let step = if step.is_finite() && step > 0.0 { step } else { 1.0 };
+    let value = (value / step).round() * step;
+    let a = value.abs();
+    let (unit, suffix) = if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let text = trimmed(a / unit, step_decimals(step / unit));
+    let sign = if value < 0.0 && text != "0" { "-" } else { "" };
+    format!("{sign}{prefix}{text}{suffix}")
+}
+
+/// A money axis label exact for its tick step: `"$1.5k"`, `"-€250"`, `"¥1.25M"`.
+pub fn money_tick(value: f64, step: f64, currency: &str) -> String {
+    tick(value, step, &currency_symbol(currency))
+}
+
+/// A plain axis label exact for its tick step, without units: `"2.5"`, `"-0.25"`, `"40"`.
+pub fn plain_tick(value: f64, step: f64) -> String {
+    let step = if step.is_finite() && step > 0.0 { step } else { 1.0 };
+    let text = trimmed((value / step).round() * step, step_decimals(step));
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text
+    }
+}
+
 /// `"+12.34%"`, `"-35.85%"`, `"–"` when there is no value.
 pub fn percent(p: Option<Percent>) -> String {
     match p {
@@ -71,6 +131,14 @@ pub fn timestamp(t: &Timestamp) -> String {
         }
         _ => rfc3339.to_owned(),
     }
+}
+
+/// `2024-10-03T16:44:00Z` → `"3 Oct 2024"`.
+pub fn date(t: &Timestamp) -> String {
+    let full = timestamp(t);
+    full.strip_suffix(" UTC")
+        .and_then(|rest| rest.rsplit_once(' '))
+        .map_or(full.clone(), |(day, _)| day.to_owned())
 }
 
 /// An integer with thousands separators.
@@ -190,6 +258,7 @@ mod tests {
         assert_eq!(share(Some(Percent(1382))), "13.82%");
         let at: Timestamp = "2024-10-03T16:44:00Z".parse().unwrap();
         assert_eq!(timestamp(&at), "3 Oct 2024 16:44 UTC");
+        assert_eq!(date(&at), "3 Oct 2024");
     }
 
     #[test]
@@ -222,5 +291,83 @@ mod tests {
         assert_eq!(month_label("2024-05"), "May 2024");
         assert_eq!(month_short("2024-12"), "Dec");
         assert_eq!(month_label("bad"), "bad");
+    }
+
+    /// The ticks from `lo` to `hi` every `step`, labelled.
+    fn axis(lo: f64, hi: f64, step: f64, currency: &str) -> Vec<String> {
+        let n = ((hi - lo) / step).round() as i64;
+        (0..=n)
+            .map(|i| money_tick(lo + i as f64 * step, step, currency))
+            .collect()
+    }
+
+    fn all_distinct(labels: &[String]) -> bool {
+        let set: std::collections::BTreeSet<&String> = labels.iter().collect();
+        set.len() == labels.len()
+    }
+
+    #[test]
+    fn money_ticks_are_exact_for_their_step() {
+        assert_eq!(
+            axis(0.0, 1250.0, 250.0, "usd"),
+            ["$0", "$250", "$500", "$750", "$1k", "$1.25k"]
+        );
+        assert_eq!(
+            axis(1000.0, 3000.0, 500.0, "usd"),
+            ["$1k", "$1.5k", "$2k", "$2.5k", "$3k"]
+        );
+        assert_eq!(
+            axis(0.0, 10_000.0, 2_500.0, "usd"),
+            ["$0", "$2.5k", "$5k", "$7.5k", "$10k"]
+        );
+        assert_eq!(axis(0.0, 4e6, 1e6, "usd"), ["$0", "$1M", "$2M", "$3M", "$4M"]);
+        assert_eq!(
+            axis(0.0, 1.5e6, 250_000.0, "usd"),
+            ["$0", "$250k", "$500k", "$750k", "$1M", "$1.25M", "$1.5M"]
+        );
+        assert_eq!(
+            axis(-1000.0, 1000.0, 500.0, "usd"),
+            ["-$1k", "-$500", "$0", "$500", "$1k"]
+        );
+        // The euro gridlines that both read "€2k" before.
+        assert_eq!(axis(1500.0, 2500.0, 500.0, "eur"), ["€1.5k", "€2k", "€2.5k"]);
+        assert_eq!(axis(0.0, 1.0, 0.2, "eur"), ["€0", "€0.2", "€0.4", "€0.6", "€0.8", "€1"]);
+        // Yen have no minor unit, but an axis may still step by fractions of a million.
+        assert_eq!(axis(0.0, 2e6, 500_000.0, "jpy"), ["¥0", "¥500k", "¥1M", "¥1.5M", "¥2M"]);
+        assert_eq!(
+            axis(0.0, 50_000.0, 10_000.0, "jpy"),
+            ["¥0", "¥10k", "¥20k", "¥30k", "¥40k", "¥50k"]
+        );
+        assert_eq!(
+            axis(0.0, 750.0, 250.0, "chf"),
+            ["CHF 0", "CHF 250", "CHF 500", "CHF 750"]
+        );
+        // Float noise from the tick generator does not show.
+        assert_eq!(money_tick(1499.9999999, 500.0, "usd"), "$1.5k");
+        assert_eq!(money_tick(999_999.999_99, 250_000.0, "usd"), "$1M");
+    }
+
+    #[test]
+    fn no_two_money_ticks_read_the_same() {
+        for step in [
+            0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 20.0, 50.0, 250.0, 500.0, 2_000.0, 2_500.0, 5e4, 1e5, 2.5e5, 5e5, 1e6,
+            2.5e6,
+        ] {
+            for currency in ["usd", "eur", "jpy", "gbp", "kwd"] {
+                let labels = axis(-4.0 * step, 40.0 * step, step, currency);
+                assert!(all_distinct(&labels), "step {step} {currency}: {labels:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_ticks() {
+        assert_eq!(step_decimals(0.25), 2);
+        assert_eq!(step_decimals(2.5), 1);
+        assert_eq!(step_decimals(500.0), 0);
+        assert_eq!(plain_tick(-0.5, 0.5), "-0.5");
+        assert_eq!(plain_tick(-0.000001, 0.5), "0");
+        assert_eq!(plain_tick(40.0, 20.0), "40");
+        assert_eq!(tick(2_500.0, 500.0, ""), "2.5k");
     }
 }

@@ -29,12 +29,13 @@ impl Scored for Measure {
     fn standing(self, s: &QualityScore, q: &QualityReport) -> Standing {
         let value = self.of(s);
         let alert = self.alert(&q.alerts);
-        let minimum = q.thresholds.as_ref().map(|t| self.of(t)).or(alert.map(|a| a.threshold));
-        Standing {
-            value,
-            minimum,
-            below: alert.is_some() || minimum.is_some_and(|m| value.hundredths() < m.hundredths()),
-        }
+        // Against the minimums when they are known: the alerts are the
+        // latest run's, and `s` may be the data's score.
+        let (minimum, below) = match q.thresholds.as_ref().map(|t| self.of(t)) {
+            Some(m) => (Some(m), value.hundredths() < m.hundredths()),
+            None => (alert.map(|a| a.threshold), alert.is_some()),
+        };
+        Standing { value, minimum, below }
     }
 }
 
@@ -78,6 +79,17 @@ impl Standing {
     }
 }
 
+/// The score the page shows: the data's as loaded (every run since the
+/// last replace), else — data loaded by an older version — the latest run's.
+pub fn shown_score(q: &QualityReport) -> Option<&QualityScore> {
+    q.data_score.as_ref().or(q.score.as_ref())
+}
+
+/// The latest run's own score, when it differs from the data's (an append).
+pub fn run_score(q: &QualityReport) -> Option<&QualityScore> {
+    q.score.as_ref().filter(|s| q.data_score.is_some_and(|d| d != **s))
+}
+
 /// A percentage as a number, to place pixels (never to show).
 pub fn pct_f64(p: Percent) -> f64 {
     p.hundredths() as f64 / 100.0
@@ -93,7 +105,7 @@ pub enum ScoreChange {
 }
 
 /// How the overall score `overall` of run `run_id` differs from the latest
-/// run before it in `history` that has a score (a run whose figures cannot
+/// run before it in `history` that has a score (the data's, else the run's) (a run whose figures cannot
 /// be read is skipped). `/quality` describes the last run that changed
 /// the data, which need not be the newest in the history (a run with nothing
 /// new to load is listed too), so the run before is looked up by id rather
@@ -102,7 +114,7 @@ pub fn score_change(run_id: i64, overall: Percent, history: &[QualityHistoryRun]
     history
         .iter()
         .filter(|r| r.run_id < run_id)
-        .filter_map(|r| Some((r.run_id, r.score.as_ref()?.overall)))
+        .filter_map(|r| Some((r.run_id, r.data_score.as_ref().or(r.score.as_ref())?.overall)))
         .max_by_key(|(id, _)| *id)
         .map_or(ScoreChange::FirstRun, |(since, before)| ScoreChange::Since {
             delta: Percent(overall.hundredths() - before.hundredths()),

@@ -47,10 +47,14 @@ pub(crate) struct Verdict {
 pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
     let append = c.options.mode == Mode::Append;
     audit::check(&c.files)?;
-    let state = state_after(&c, append)?;
+    let mut state = state_after(&c, append)?;
     let kpis = kpi_counts(&c, &state);
+    if let Some(rows) = state.rows.as_mut() {
+        rows.add(&kpis.row_totals());
+    }
     let mut quality = audit::quality(&state, &c.aggregates.monthly_after);
     let score = kpi::score(&kpis);
+    quality.data_score = state.rows.as_deref().map(|rows| kpi::score(&kpis.with_rows(rows)));
     quality.alerts = kpi::alerts(&score, &c.options.quality);
     quality.thresholds = Some(kpi::thresholds(&c.options.quality));
     quality.rows = Some(kpi::rows(&kpis));
@@ -124,6 +128,10 @@ fn state_after(c: &Counted<'_>, append: bool) -> Result<DataState, EtlError> {
     } else {
         DataState::default()
     };
+    // The row totals start again at a replace, and at an append onto nothing.
+    if !append || c.current.state == DataState::default() {
+        state.rows = Some(Box::default());
+    }
     state.customers.add(&c.customers.totals);
     state.user_rows_without_name += c.users.rows_without_name as i64;
     state.user_rows_without_email += c.users.rows_without_email as i64;

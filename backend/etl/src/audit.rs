@@ -162,6 +162,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
     QualityReport {
         // The run's dimensions are added by the run (they need its files).
         score: None,
+        data_score: None,
         rows: None,
         alerts: Vec::new(),
         thresholds: None,

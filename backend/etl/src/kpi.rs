@@ -8,6 +8,7 @@ use num_rational::BigRational;
 use serde::Serialize;
 
 use super::guard::Pct;
+use super::state::RowTotals;
 
 /// The counts a run's dimensions are computed from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +35,37 @@ pub struct KpiCounts {
     /// transaction), and the freshness target in seconds.
     pub age_seconds: Option<i64>,
     pub sla_seconds: i64,
+}
+
+impl KpiCounts {
+    /// The counts of the row-based dimensions, to add to the data's totals.
+    pub fn row_totals(&self) -> RowTotals {
+        RowTotals {
+            rows_read: self.rows_read,
+            rows_rejected: self.rows_rejected,
+            tx_read: self.tx_read,
+            tx_duplicates: self.tx_duplicates,
+            tx_id_conflicts: self.tx_id_conflicts,
+            tx_loaded: self.tx_loaded,
+            tx_unreferenced: self.tx_unreferenced,
+        }
+    }
+
+    /// These counts with the row-based ones of `totals` (the data since the
+    /// last replace): the customer-based ones and the data's age already
+    /// describe the data as a whole.
+    pub fn with_rows(self, totals: &RowTotals) -> Self {
+        Self {
+            rows_read: totals.rows_read,
+            rows_rejected: totals.rows_rejected,
+            tx_read: totals.tx_read,
+            tx_duplicates: totals.tx_duplicates,
+            tx_id_conflicts: totals.tx_id_conflicts,
+            tx_loaded: totals.tx_loaded,
+            tx_unreferenced: totals.tx_unreferenced,
+            ..self
+        }
+    }
 }
 
 fn ratio(n: i128, d: i128) -> BigRational {

@@ -323,6 +323,7 @@ impl StartedRun {
             });
         match result {
             Ok(summary) => {
+                stamp_finished(db, run.id).await;
                 tracing::info!(run_id = run.id, "ingest {}", summary.status.as_str());
                 lock.release().await;
                 Ok(summary)
@@ -339,6 +340,23 @@ impl StartedRun {
                 Err(error)
             }
         }
+    }
+}
+
+/// Moves a recorded run's `finished_at` to now, after its transaction
+/// committed: the record is written inside that transaction, so its time
+/// (and `duration_ms`) would otherwise leave the commit out. The run stays
+/// recorded if this fails: only its end time is then early, said in the log.
+async fn stamp_finished(db: &DatabaseConnection, run_id: i64) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let stamped = etl_run::Entity::update_many()
+        .col_expr(etl_run::Column::FinishedAt, Expr::value(Utc::now().naive_utc()))
+        .filter(etl_run::Column::Id.eq(run_id))
+        .exec(db)
+        .await;
+    if let Err(e) = stamped {
+        tracing::warn!(run_id, error = %e, "the run's end time could not be moved past its commit: it leaves the commit out");
     }
 }
 

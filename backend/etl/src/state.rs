@@ -95,6 +95,34 @@ impl CustomerTotals {
     }
 }
 
+/// The counts behind the row-based quality dimensions (validity,
+/// uniqueness, integrity), summed over every run since the last replace: the
+/// data's score is computed from them as one run's is from its own, so a
+/// replace of January–May then an append of June–October scores as one
+/// replace of the whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowTotals {
+    pub rows_read: u64,
+    pub rows_rejected: u64,
+    pub tx_read: u64,
+    pub tx_duplicates: u64,
+    pub tx_id_conflicts: u64,
+    pub tx_loaded: u64,
+    pub tx_unreferenced: u64,
+}
+
+impl RowTotals {
+    pub fn add(&mut self, o: &Self) {
+        self.rows_read += o.rows_read;
+        self.rows_rejected += o.rows_rejected;
+        self.tx_read += o.tx_read;
+        self.tx_duplicates += o.tx_duplicates;
+        self.tx_id_conflicts += o.tx_id_conflicts;
+        self.tx_loaded += o.tx_loaded;
+        self.tx_unreferenced += o.tx_unreferenced;
+    }
+}
+
 /// The state of the loaded data after a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataState {
@@ -113,6 +141,12 @@ pub struct DataState {
     /// report sum exact: a run that would exceed it fails.
     #[serde(default)]
     pub gross_cents: BTreeMap<String, i64>,
+    /// Since the last replace; `None` when a run since then was made by a
+    /// version that did not keep them (the data's score is then unknown
+    /// until the next replace). Boxed: the state is moved around whole, and
+    /// most of it is small.
+    #[serde(default)]
+    pub rows: Option<Box<RowTotals>>,
 }
 
 impl DataState {

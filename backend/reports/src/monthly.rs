@@ -9,7 +9,7 @@ use super::params::WindowParams;
 use super::snapshot::ReportContext;
 use super::ReportError;
 use api_types::Money;
-use domain::exponent_of;
+use domain::{exponent_of, Month};
 
 /// `GET /reports/monthly-transactions`.
 pub fn monthly_transactions(
@@ -20,6 +20,7 @@ pub fn monthly_transactions(
     let window = ctx.window(params)?;
     let exponent = exponent_of(&currency);
     let money = |minor| Money::new(minor, exponent);
+    let today = this_month();
     let months = window
         .iter()
         .map(|month| {
@@ -34,12 +35,14 @@ pub fn monthly_transactions(
                 avg_transaction_amount: money(revenue).div_round(transactions).unwrap_or(money(0)),
                 avg_amount_per_customer: money(revenue).div_round(active).unwrap_or(money(0)),
                 complete: ctx.complete(month),
+                in_progress: in_progress(month, ctx.data_stop_month(), today),
             }
         })
         .collect();
     Ok(MonthlyTransactionsReport {
         currency,
         window: window.to_api(),
+        latest_transaction_at: ctx.latest_transaction_at(),
         months,
     })
 }
@@ -56,6 +59,7 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
     let first = ctx.of_currency(&currency).map(|(m, _)| m).min();
     let exponent = exponent_of(&currency);
     let money = |minor| Money::new(minor, exponent);
+    let today = this_month();
     let months = window
         .iter()
         .map(|month| {
@@ -74,14 +78,28 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
                 growth_pct: growth,
                 declined: growth.is_some_and(Percent::is_negative),
                 complete: ctx.complete(month),
+                in_progress: in_progress(month, ctx.data_stop_month(), today),
             }
         })
         .collect();
     Ok(RevenueGrowthReport {
         currency,
         window: window.to_api(),
+        latest_transaction_at: ctx.latest_transaction_at(),
         months,
     })
+}
+
+/// The calendar month of the server's clock.
+fn this_month() -> Month {
+    Month::of(&chrono::Utc::now().naive_utc())
+}
+
+/// A month is in progress only when the data's latest transaction lies in
+/// it and it has not ended by `today`: October 2024 is not in progress in
+/// December 2026, its data just stop early.
+pub fn in_progress(month: Month, data_stop: Option<Month>, today: Month) -> bool {
+    data_stop == Some(month) && month >= today
 }
 
 /// `GET /reports/meta`; `NoData` before the first ingest (like every report).
@@ -102,4 +120,24 @@ pub fn meta(ctx: &ReportContext) -> Result<Meta, ReportError> {
         first_month: ctx.first_month.map(|m| m.to_string()),
         latest_month: ctx.latest_month.map(|m| m.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_in_progress_only_while_the_data_and_the_calendar_are_in_it() {
+        let m = |s| Month::parse(s).unwrap();
+        // The data stop in October 2024: in progress during October only.
+        assert!(in_progress(m("2024-10"), Some(m("2024-10")), m("2024-10")));
+        assert!(!in_progress(m("2024-10"), Some(m("2024-10")), m("2024-11")));
+        assert!(!in_progress(m("2024-10"), Some(m("2024-10")), m("2026-12")));
+        // Not the months before the data stop, nor those after.
+        assert!(!in_progress(m("2024-09"), Some(m("2024-10")), m("2024-10")));
+        assert!(!in_progress(m("2024-11"), Some(m("2024-10")), m("2024-10")));
+        // Data dated ahead of the clock: their month has not ended.
+        assert!(in_progress(m("2025-01"), Some(m("2025-01")), m("2024-12")));
+        assert!(!in_progress(m("2024-10"), None, m("2024-10")));
+    }
 }

@@ -94,6 +94,8 @@ struct StoredScore {
     #[serde(default)]
     rows: Option<QualityRows>,
     #[serde(default)]
+    data_score: Option<QualityScore>,
+    #[serde(default)]
     alerts: Vec<QualityAlert>,
 }
 
@@ -112,12 +114,13 @@ fn history_run(run: etl_run::Model) -> Result<Option<QualityHistoryRun>, ReportE
         .map_err(|cause| ReportError::UnreadableRun { run_id: run.id, cause })?;
     // A succeeded run always records when it finished.
     let finished_at = Timestamp::from_naive_utc(run.finished_at.unwrap_or(run.started_at));
-    let (rows, score, alerts, unreadable) = match serde_json::from_str::<StoredScore>(json) {
+    let (rows, score, data_score, alerts, unreadable) = match serde_json::from_str::<StoredScore>(json) {
         Ok(StoredScore {
             score: Some(score),
             rows: Some(rows),
+            data_score,
             alerts,
-        }) => (Some(rows), Some(score), alerts, None),
+        }) => (Some(rows), Some(score), data_score, alerts, None),
         // Runs of an older version recorded no dimensions: nothing to show.
         Ok(_) => return Ok(None),
         Err(error) => {
@@ -127,7 +130,7 @@ fn history_run(run: etl_run::Model) -> Result<Option<QualityHistoryRun>, ReportE
                 "etl_run.quality_json cannot be decoded: the run is a gap in /quality/history"
             );
             let reason = "its stored quality figures cannot be read (see the server's log)";
-            (None, None, Vec::new(), Some(reason.to_owned()))
+            (None, None, None, Vec::new(), Some(reason.to_owned()))
         }
     };
     Ok(Some(QualityHistoryRun {
@@ -136,6 +139,7 @@ fn history_run(run: etl_run::Model) -> Result<Option<QualityHistoryRun>, ReportE
         mode,
         rows,
         score,
+        data_score,
         alerts,
         unreadable,
     }))

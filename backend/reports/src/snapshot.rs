@@ -143,6 +143,19 @@ impl ReportContext {
         self.latest_month.is_some_and(|l| month < l)
     }
 
+    /// The latest transaction in the data, as the run that loaded them recorded it.
+    pub fn latest_transaction_at(&self) -> Option<api_types::Timestamp> {
+        self.quality.as_ref()?.freshness.latest_transaction_at
+    }
+
+    /// The month the data stop in: the latest transaction's, else the
+    /// latest month of the aggregates.
+    pub fn data_stop_month(&self) -> Option<Month> {
+        self.latest_transaction_at()
+            .map(|t| Month::of(&t.utc().naive_utc()))
+            .or(self.latest_month)
+    }
+
     /// The aggregate rows of one currency, by month.
     pub fn of_currency<'a>(&'a self, currency: &'a str) -> impl Iterator<Item = (Month, &'a agg_monthly::Model)> + 'a {
         self.rows

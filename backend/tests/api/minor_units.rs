@@ -110,9 +110,10 @@ async fn served_in_each_currencys_minor_unit(engine: Engine) {
         jpy["months"],
         json!([
             {"month": "2023-12", "transactions": 0, "active_customers": 0, "revenue": "0",
-             "avg_transaction_amount": "0", "avg_amount_per_customer": "0", "complete": true},
+             "avg_transaction_amount": "0", "avg_amount_per_customer": "0", "complete": true, "in_progress": false},
             {"month": "2024-01", "transactions": 3, "active_customers": 3, "revenue": "3401",
-             "avg_transaction_amount": "1134", "avg_amount_per_customer": "1134", "complete": false},
+             "avg_transaction_amount": "1134", "avg_amount_per_customer": "1134", "complete": false,
+             "in_progress": false},
         ])
     );
     assert_eq!(

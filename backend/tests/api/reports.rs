@@ -51,7 +51,22 @@ async fn monthly_report_matches_raw_data(engine: Engine) {
         let avg = (2 * cents + n) / (2 * n);
         assert_eq!(m["avg_transaction_amount"], money(avg), "{m}");
         assert_eq!(m["complete"], s(&m["month"]) != latest, "{m}");
+        // The data stop in the past: their last month has ended, it is not "in progress".
+        assert_eq!(m["in_progress"], false, "{m}");
     }
+    let quality = app.json("/quality").await;
+    assert_eq!(
+        body["latest_transaction_at"],
+        quality["freshness"]["latest_transaction_at"]
+    );
+    assert!(s(&body["latest_transaction_at"]).starts_with(latest.as_str()), "{body}");
+    let growth = app.json("/reports/revenue-growth").await;
+    assert_eq!(growth["latest_transaction_at"], body["latest_transaction_at"]);
+    assert!(growth["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["in_progress"] == false));
     // Months without data inside the window are zeros, not gaps.
     let later = app.json("/reports/monthly-transactions?as_of=2031-02&months=3").await;
     let later = later["months"].as_array().unwrap();

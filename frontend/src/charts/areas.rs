@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_chart, Mapping, Theme};
+use super::{slot_chart, Mapping, Theme, TickFormat};
 
 /// One band of the stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ pub fn draw<DB: DrawingBackend>(
     total: RGBColor,
     theme: &Theme,
     scale: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let px = |v: f64| (v * scale).round() as u32;
@@ -116,7 +116,7 @@ mod tests {
             t.primary,
             &t,
             1.0,
-            &|v| format!("{v:.0}"),
+            &|t| format!("{:.0}", t.value),
         )
         .unwrap();
         assert_eq!(m.bars, 3);
@@ -148,7 +148,7 @@ mod tests {
             t.primary,
             &t,
             1.0,
-            &|v| format!("{v}"),
+            &|t| format!("{}", t.value),
         )
         .unwrap();
         assert!(rec.count(t.series[2]) > 500, "{}", rec.count(t.series[2]));

@@ -2,8 +2,9 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{slot_label, Bar, Mapping, Theme};
+use super::{slot_label, tick_step, Bar, Mapping, Theme, Tick, TickFormat, Y_LABELS};
 
 /// Draws `bars` with a value axis labelled by `y_format`; `scale` is the device
 /// pixel ratio (fonts and margins grow with it).
@@ -12,23 +13,13 @@ pub fn draw<DB: DrawingBackend>(
     bars: &[Bar],
     theme: &Theme,
     scale: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&theme.background).map_err(err)?;
     let px = |v: f64| (v * scale).round() as u32;
     let n = bars.len().max(1);
-    let (mut lo, mut hi) = bars
-        .iter()
-        .fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.value), hi.max(b.value)));
-    if (hi - lo).abs() < f64::EPSILON {
-        hi = lo + 1.0;
-    }
-    let pad = (hi - lo) * 0.08;
-    if lo < 0.0 {
-        lo -= pad;
-    }
-    hi += pad;
+    let (lo, hi) = value_range(bars);
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     // On narrow charts show every k-th month label so they do not overlap.
     let (width, _) = root.dim_in_pixel();
@@ -40,6 +31,7 @@ pub fn draw<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, b)| if i % step == 0 { b.label.clone() } else { String::new() })
         .collect();
+    let step = tick_step((lo, hi), Y_LABELS);
     let mut chart = ChartBuilder::on(root)
         .margin(px(8.0))
         .x_label_area_size(px(26.0))
@@ -54,17 +46,39 @@ pub fn draw<DB: DrawingBackend>(
         .axis_style(theme.grid)
         .x_labels(n)
         .x_label_formatter(&|x: &f64| slot_label(&labels, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
+        .y_labels(Y_LABELS)
+        .y_label_formatter(&|y: &f64| y_format(Tick { value: *y, step }))
         .label_style(font)
         .draw()
         .map_err(err)?;
     chart
         .draw_series(bars.iter().enumerate().map(|(i, b)| {
             let x = i as f64;
-            Rectangle::new([(x - 0.38, 0.0), (x + 0.38, b.value)], b.color.filled())
+            let end = b.value.clamp(lo, hi);
+            Rectangle::new([(x - 0.38, 0.0), (x + 0.38, end)], b.color.filled())
         }))
         .map_err(err)?;
+    // A bar cut at the axis's edge says its value where it is cut.
+    let cut_font = ("sans-serif", px(11.0)).into_font();
+    for (i, b) in bars.iter().enumerate() {
+        let Some(text) = b.partial.as_ref().filter(|_| b.value < lo || b.value > hi) else {
+            continue;
+        };
+        let (edge, pos) = if b.value < lo {
+            (lo, Pos::new(HPos::Center, VPos::Bottom))
+        } else {
+            (hi, Pos::new(HPos::Center, VPos::Top))
+        };
+        let (x, y) = chart.backend_coord(&(i as f64, edge));
+        let inset = if b.value < lo {
+            -(px(4.0) as i32)
+        } else {
+            px(4.0) as i32
+        };
+        let style = cut_font.clone().color(&super::text_on(b.color)).pos(pos);
+        root.draw(&Text::new(text.clone(), (x, y + inset), style))
+            .map_err(err)?;
+    }
     if lo < 0.0 {
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -75,6 +89,24 @@ pub fn draw<DB: DrawingBackend>(
     }
     root.present().map_err(err)?;
     Ok(Mapping::of_plot(chart.plotting_area(), bars.len(), false))
+}
+
+/// The value axis: from the smallest to the largest value (and zero) of the
+/// bars that are not partial, with 8% of room; all bars when every one is.
+fn value_range(bars: &[Bar]) -> (f64, f64) {
+    let whole: Vec<&Bar> = bars.iter().filter(|b| b.partial.is_none()).collect();
+    let scaled: Vec<&Bar> = if whole.is_empty() { bars.iter().collect() } else { whole };
+    let (mut lo, mut hi) = scaled
+        .iter()
+        .fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.value), hi.max(b.value)));
+    if (hi - lo).abs() < f64::EPSILON {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.08;
+    if lo < 0.0 {
+        lo -= pad;
+    }
+    (lo, hi + pad)
 }
 
 #[cfg(test)]
@@ -95,6 +127,7 @@ mod tests {
                 } else {
                     Theme::LIGHT.growth
                 },
+                partial: None,
             })
             .collect()
     }
@@ -104,7 +137,7 @@ mod tests {
         let rec = Recorder::new(600, 300);
         let root = rec.clone().into_drawing_area();
         let data = bars(&[10.0, -5.0, 20.0]);
-        let m = draw(&root, &data, &Theme::LIGHT, 1.0, &|v| format!("{v:.0}")).unwrap();
+        let m = draw(&root, &data, &Theme::LIGHT, 1.0, &|t| format!("{:.0}", t.value)).unwrap();
         assert_eq!(m.bars, 3);
         assert!(m.left > 0 && m.right < 600 && m.top >= 0 && m.bottom < 300);
         // Each bar's colour appears in its own column of the plot area.
@@ -125,11 +158,38 @@ mod tests {
     #[test]
     fn empty_data_draws_an_empty_frame() {
         let rec = Recorder::new(200, 100);
-        let m = draw(&rec.clone().into_drawing_area(), &[], &Theme::DARK, 1.0, &|v| {
-            format!("{v}")
+        let m = draw(&rec.clone().into_drawing_area(), &[], &Theme::DARK, 1.0, &|t| {
+            format!("{}", t.value)
         })
         .unwrap();
         assert_eq!(m.index_at(100, 50), None);
         assert!(rec.count(Theme::DARK.background) > 0);
+    }
+
+    #[test]
+    fn a_partial_month_does_not_set_the_scale_and_is_cut_with_its_value() {
+        let mut data = bars(&[5.0, -4.0, 3.0, -99.85]);
+        data[3].partial = Some("-99.85%".into());
+        let (lo, hi) = value_range(&data);
+        assert!(lo > -5.0 && hi < 6.0, "{lo}..{hi}");
+        let rec = Recorder::new(600, 300);
+        let m = draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {
+            format!("{:.0}", t.value)
+        })
+        .unwrap();
+        assert_eq!(m.bars, 4);
+        assert!(rec.texts().iter().any(|t| t == "-99.85%"), "{:?}", rec.texts());
+        // The same month, within the scale, is drawn without its text.
+        data[3].value = -2.0;
+        let rec = Recorder::new(600, 300);
+        draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {
+            format!("{:.0}", t.value)
+        })
+        .unwrap();
+        assert!(!rec.texts().iter().any(|t| t == "-99.85%"));
+        // Only partial months: they set the scale themselves.
+        let mut alone = bars(&[-99.85]);
+        alone[0].partial = Some("-99.85%".into());
+        assert!(value_range(&alone).0 < -99.0);
     }
 }

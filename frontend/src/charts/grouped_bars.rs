@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_label, sparse_labels, Mapping, Theme};
+use super::{slot_label, sparse_labels, Mapping, Theme, Tick, TickFormat};
 
 /// The widest a bar gets, in CSS pixels.
 const MAX_BAR_WIDTH: f64 = 44.0;
@@ -26,7 +26,7 @@ pub fn draw<DB: DrawingBackend>(
     colors: &[RGBColor],
     theme: &Theme,
     scale: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&theme.background).map_err(err)?;
@@ -64,7 +64,9 @@ pub fn draw<DB: DrawingBackend>(
         .y_label_formatter(&|y: &f64| {
             // Powers of ten only.
             if (y - y.round()).abs() < 1e-6 {
-                y_format(10f64.powf(y.round()))
+                // Each label a power of ten: its own step, shown exactly.
+                let value = 10f64.powf(y.round());
+                y_format(Tick { value, step: value })
             } else {
                 String::new()
             }
@@ -117,8 +119,8 @@ mod tests {
             },
         ];
         let rec = Recorder::new(600, 300);
-        let m = draw(&rec.clone().into_drawing_area(), &groups, &colors, &t, 1.0, &|v| {
-            format!("{v:.0}")
+        let m = draw(&rec.clone().into_drawing_area(), &groups, &colors, &t, 1.0, &|t| {
+            format!("{:.0}", t.value)
         })
         .unwrap();
         assert_eq!(m.bars, 2);

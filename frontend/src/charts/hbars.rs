@@ -3,14 +3,17 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Bar, Mapping, Theme};
+use super::{tick_step, Bar, Mapping, Theme, Tick, TickFormat};
+
+/// How many labels the value axis has at most.
+const X_LABELS: usize = 5;
 
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     bars: &[Bar],
     theme: &Theme,
     scale: f64,
-    x_format: &dyn Fn(f64) -> String,
+    x_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&theme.background).map_err(err)?;
@@ -30,6 +33,7 @@ pub fn draw<DB: DrawingBackend>(
         .collect();
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     // Row i is drawn at y = n - 1 - i so that rank 1 is on top.
+    let step = tick_step((min, max), X_LABELS);
     let mut chart = ChartBuilder::on(root)
         .margin(px(8.0))
         .x_label_area_size(px(24.0))
@@ -56,8 +60,8 @@ pub fn draw<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .x_labels(5)
-        .x_label_formatter(&|x: &f64| x_format(*x))
+        .x_labels(X_LABELS)
+        .x_label_formatter(&|x: &f64| x_format(Tick { value: *x, step }))
         .label_style(font)
         .draw()
         .map_err(err)?;
@@ -84,15 +88,17 @@ mod tests {
                 label: "Top".into(),
                 value: 100.0,
                 color: Theme::LIGHT.primary,
+                partial: None,
             },
             Bar {
                 label: "Second".into(),
                 value: 50.0,
                 color: Theme::LIGHT.growth,
+                partial: None,
             },
         ];
-        let m = draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|v| {
-            format!("{v:.0}")
+        let m = draw(&rec.clone().into_drawing_area(), &data, &Theme::LIGHT, 1.0, &|t| {
+            format!("{:.0}", t.value)
         })
         .unwrap();
         let row_height = (m.bottom - m.top) / 2;

@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{slot_chart, Mapping, Theme};
+use super::{slot_chart, Mapping, Theme, TickFormat};
 
 /// One line.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +29,8 @@ pub fn draw<DB: DrawingBackend>(
     theme: &Theme,
     scale: f64,
 ) -> Result<Mapping, String> {
-    draw_in(root, x_labels, series, theme, scale, (0.0, 100.0), &|y| {
-        format!("{y:.0}%")
+    draw_in(root, x_labels, series, theme, scale, (0.0, 100.0), &|t| {
+        format!("{:.0}%", t.value)
     })
 }
 
@@ -43,7 +43,7 @@ pub fn draw_in<DB: DrawingBackend>(
     theme: &Theme,
     scale: f64,
     (lo, hi): (f64, f64),
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let px = |v: f64| (v * scale).round() as u32;

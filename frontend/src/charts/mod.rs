@@ -244,7 +244,7 @@ pub fn slot_chart<'a, DB: DrawingBackend>(
     theme: &Theme,
     scale: f64,
     y_area: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&theme.background).map_err(err)?;
@@ -252,6 +252,7 @@ pub fn slot_chart<'a, DB: DrawingBackend>(
     let n = x_labels.len().max(1);
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     let shown = sparse_labels(root, x_labels, &font, scale);
+    let step = tick_step((lo, hi), Y_LABELS);
     let mut chart = ChartBuilder::on(root)
         .margin(px(8.0))
         .margin_right(px(16.0))
@@ -267,13 +268,16 @@ pub fn slot_chart<'a, DB: DrawingBackend>(
         .axis_style(theme.grid)
         .x_labels(n)
         .x_label_formatter(&|x: &f64| slot_label(&shown, *x))
-        .y_labels(6)
-        .y_label_formatter(&|y: &f64| y_format(*y))
+        .y_labels(Y_LABELS)
+        .y_label_formatter(&|y: &f64| y_format(Tick { value: *y, step }))
         .label_style(font)
         .draw()
         .map_err(err)?;
     Ok(chart)
 }
+
+/// How many labels a vertical value axis has at most.
+pub const Y_LABELS: usize = 6;
 
 /// The label at mesh position `x`: a slot's label at whole positions, nothing between them.
 pub fn slot_label(labels: &[String], x: f64) -> String {
@@ -285,12 +289,42 @@ pub fn slot_label(labels: &[String], x: f64) -> String {
     }
 }
 
+/// A value-axis label to write: its value and the step between the axis's
+/// labels, so that the label shows as many digits as the step needs
+/// (`$1.5k` on a step of 500, never two gridlines reading `$2k`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tick {
+    pub value: f64,
+    pub step: f64,
+}
+
+/// How a chart's value axis writes its labels.
+pub type TickFormat<'a> = dyn Fn(Tick) -> String + 'a;
+
+/// The step between the `labels` labels plotters puts on the axis `lo`–`hi`
+/// (it asks the same coordinate for its key points as the mesh does); the
+/// whole range when there is at most one label.
+pub fn tick_step((lo, hi): (f64, f64), labels: usize) -> f64 {
+    use plotters::coord::ranged1d::Ranged;
+    let points = RangedCoordf64::from(lo..hi).key_points(labels);
+    points
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|d| *d > 0.0)
+        .fold(None, |min: Option<f64>, d| Some(min.map_or(d, |m| m.min(d))))
+        .unwrap_or_else(|| (hi - lo).abs().max(1.0))
+}
+
 /// One bar.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
     pub label: String,
     pub value: f64,
     pub color: RGBColor,
+    /// A month the data do not cover whole, with its value as text: it does
+    /// not set the value axis (a partial month's -99% would flatten every
+    /// other month); beyond the axis it is cut at the edge, this text at the cut.
+    pub partial: Option<String>,
 }
 
 #[cfg(test)]
@@ -319,6 +353,14 @@ mod tests {
         assert_eq!(text_on(Theme::LIGHT.decline), RGBColor(255, 255, 255));
         assert_eq!(text_on(Theme::DARK.growth), RGBColor(20, 22, 28));
         assert_eq!(css(RGBColor(59, 106, 220)), "#3b6adc");
+    }
+
+    #[test]
+    fn tick_steps_are_the_meshes() {
+        assert_eq!(tick_step((0.0, 3200.0), 6), 1000.0);
+        assert_eq!(tick_step((0.0, 2600.0), 6), 500.0);
+        assert_eq!(tick_step((-120.0, 40.0), 6), 50.0);
+        assert_eq!(tick_step((0.0, 1.0), 1), 1.0);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use api_types::SaasMovementKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{faded, slot_chart, Mapping, Theme};
+use super::{faded, slot_chart, Mapping, Theme, TickFormat};
 use crate::recurring::layout::MovementLayout;
 
 /// A movement's colour: greens and blue upwards, orange and red downwards.
@@ -31,7 +31,7 @@ pub fn draw<DB: DrawingBackend>(
     selected: Option<(usize, SaasMovementKind)>,
     theme: &Theme,
     scale: f64,
-    y_format: &dyn Fn(f64) -> String,
+    y_format: &TickFormat,
 ) -> Result<Mapping, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let px = |v: f64| (v * scale).round() as u32;
@@ -101,8 +101,8 @@ mod tests {
         let rec = Recorder::new(600, 300);
         let labels: Vec<String> = ["Jan", "Feb"].map(String::from).to_vec();
         let selected = Some((1, SaasMovementKind::Churn));
-        let m = draw(&rec.clone().into_drawing_area(), &labels, &l, selected, &t, 1.0, &|v| {
-            format!("{v:.0}")
+        let m = draw(&rec.clone().into_drawing_area(), &labels, &l, selected, &t, 1.0, &|t| {
+            format!("{:.0}", t.value)
         })
         .unwrap();
         assert_eq!(m.y_range, Some((l.lo, l.hi)));

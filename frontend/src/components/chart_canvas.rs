@@ -13,7 +13,8 @@ use crate::charts::areas::{self, Layer};
 use crate::charts::grouped_bars::{self, Group};
 use crate::charts::lines::{self, Series};
 use crate::charts::score_bars::{self, ScoreBar};
-use crate::charts::{bars, hbars, movements, Bar, Mapping, Theme};
+use crate::charts::{bars, hbars, movements, Bar, Mapping, Theme, Tick};
+use crate::format;
 use crate::recurring::layout::MovementLayout;
 
 /// A chart and its data: what [`ChartCanvas`] draws, with one of the `charts` modules.
@@ -64,31 +65,31 @@ impl Chart {
         scale: f64,
     ) -> Result<Mapping, String> {
         match self {
-            Chart::Vertical { bars, axis } => bars::draw(root, bars, theme, scale, &|v| axis.format(v)),
-            Chart::Horizontal { bars, axis } => hbars::draw(root, bars, theme, scale, &|v| axis.format(v)),
+            Chart::Vertical { bars, axis } => bars::draw(root, bars, theme, scale, &|t| axis.format(t)),
+            Chart::Horizontal { bars, axis } => hbars::draw(root, bars, theme, scale, &|t| axis.format(t)),
             Chart::Scores(bars) => score_bars::draw(root, bars, theme, scale),
             Chart::Lines { x_labels, series } => lines::draw(root, x_labels, series, theme, scale),
             Chart::Grouped { groups, colors, axis } => {
-                grouped_bars::draw(root, groups, colors, theme, scale, &|v| axis.format(v))
+                grouped_bars::draw(root, groups, colors, theme, scale, &|t| axis.format(t))
             }
             Chart::Trend {
                 x_labels,
                 series,
                 range,
                 axis,
-            } => lines::draw_in(root, x_labels, series, theme, scale, *range, &|v| axis.format(v)),
+            } => lines::draw_in(root, x_labels, series, theme, scale, *range, &|t| axis.format(t)),
             Chart::Areas {
                 x_labels,
                 layers,
                 total,
                 axis,
-            } => areas::draw(root, x_labels, layers, *total, theme, scale, &|v| axis.format(v)),
+            } => areas::draw(root, x_labels, layers, *total, theme, scale, &|t| axis.format(t)),
             Chart::Movements {
                 x_labels,
                 layout,
                 selected,
                 axis,
-            } => movements::draw(root, x_labels, layout, *selected, theme, scale, &|v| axis.format(v)),
+            } => movements::draw(root, x_labels, layout, *selected, theme, scale, &|t| axis.format(t)),
         }
     }
 }
@@ -98,7 +99,7 @@ impl Chart {
 pub enum Axis {
     Money(String),
     Percent,
-    /// Small percentages (churn rates): one decimal where it is not zero, `"2.5%"`.
+    /// Small percentages (churn rates): `"2.5%"`.
     PercentFine,
     /// A plain ratio (the quick ratio): `"1.5"`.
     Ratio,
@@ -107,50 +108,16 @@ pub enum Axis {
 }
 
 impl Axis {
-    pub fn format(&self, v: f64) -> String {
+    /// The label of one tick, with the digits its step needs: two gridlines
+    /// never read the same (`"$1.5k"`, not `"$2k"` twice).
+    pub fn format(&self, t: Tick) -> String {
         match self {
-            Axis::Percent => format!("{v:.0}%"),
-            Axis::PercentFine => format!("{}%", one_decimal(v)),
-            Axis::Ratio => one_decimal(v),
-            Axis::Count => {
-                // One decimal below ten thousands or millions, none when it is zero.
-                let short = |x: f64, unit: &str| {
-                    let text = if x.abs() < 10.0 {
-                        format!("{x:.1}")
-                    } else {
-                        format!("{x:.0}")
-                    };
-                    format!("{}{unit}", text.strip_suffix(".0").unwrap_or(&text))
-                };
-                let a = v.abs();
-                if a >= 1e6 {
-                    short(v / 1e6, "M")
-                } else if a >= 1e3 {
-                    short(v / 1e3, "k")
-                } else {
-                    format!("{v:.0}")
-                }
-            }
-            Axis::Money(currency) => {
-                let symbol = crate::format::currency_symbol(currency);
-                let a = v.abs();
-                let sign = if v < 0.0 { "-" } else { "" };
-                if a >= 1e6 {
-                    format!("{sign}{symbol}{:.1}M", a / 1e6)
-                } else if a >= 1e3 {
-                    format!("{sign}{symbol}{:.0}k", a / 1e3)
-                } else {
-                    format!("{sign}{symbol}{a:.0}")
-                }
-            }
+            Axis::Percent | Axis::PercentFine => format!("{}%", format::plain_tick(t.value, t.step)),
+            Axis::Ratio => format::plain_tick(t.value, t.step),
+            Axis::Count => format::tick(t.value, t.step, ""),
+            Axis::Money(currency) => format::money_tick(t.value, t.step, currency),
         }
     }
-}
-
-/// `"2.5"`, `"3"`: one decimal, none when it is zero.
-fn one_decimal(v: f64) -> String {
-    let text = format!("{v:.1}");
-    text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
 }
 
 /// A click on a chart: the slot (bar, month) under the mouse and, on charts
@@ -299,18 +266,22 @@ mod tests {
 
     #[test]
     fn axis_labels() {
-        assert_eq!(Axis::Count.format(800.0), "800");
-        assert_eq!(Axis::Count.format(2_500.0), "2.5k");
-        assert_eq!(Axis::Count.format(1_000.0), "1k");
-        assert_eq!(Axis::Count.format(10_000.0), "10k");
-        assert_eq!(Axis::Count.format(12_000.0), "12k");
-        assert_eq!(Axis::Count.format(1_500_000.0), "1.5M");
-        assert_eq!(Axis::Percent.format(40.0), "40%");
-        assert_eq!(Axis::Money("usd".into()).format(12_500.0), "$12k");
-        assert_eq!(Axis::PercentFine.format(2.5), "2.5%");
-        assert_eq!(Axis::PercentFine.format(3.0), "3%");
-        assert_eq!(Axis::Ratio.format(1.26), "1.3");
-        assert_eq!(Axis::Ratio.format(2.0), "2");
+        let at = |value, step| Tick { value, step };
+        assert_eq!(Axis::Count.format(at(800.0, 200.0)), "800");
+        assert_eq!(Axis::Count.format(at(2_500.0, 500.0)), "2.5k");
+        assert_eq!(Axis::Count.format(at(1_000.0, 1_000.0)), "1k");
+        assert_eq!(Axis::Count.format(at(12_000.0, 2_000.0)), "12k");
+        assert_eq!(Axis::Count.format(at(1_500_000.0, 500_000.0)), "1.5M");
+        assert_eq!(Axis::Percent.format(at(40.0, 20.0)), "40%");
+        assert_eq!(Axis::Percent.format(at(-2.5, 0.5)), "-2.5%");
+        assert_eq!(Axis::Money("usd".into()).format(at(12_500.0, 2_500.0)), "$12.5k");
+        assert_eq!(Axis::Money("usd".into()).format(at(1_500.0, 500.0)), "$1.5k");
+        assert_eq!(Axis::Money("eur".into()).format(at(2_000.0, 500.0)), "€2k");
+        assert_eq!(Axis::Money("jpy".into()).format(at(1_250_000.0, 250_000.0)), "¥1.25M");
+        assert_eq!(Axis::PercentFine.format(at(2.5, 0.5)), "2.5%");
+        assert_eq!(Axis::PercentFine.format(at(3.0, 1.0)), "3%");
+        assert_eq!(Axis::Ratio.format(at(1.25, 0.25)), "1.25");
+        assert_eq!(Axis::Ratio.format(at(2.0, 0.5)), "2");
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub async fn monthly_transactions(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::DataOnly, || {
+    // Whether the latest month is in progress changes when the month ends.
+    conditional(&req, &ctx, Depends::Today, || {
         let report = reports::monthly_transactions(&ctx, &params)?;
         Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
     })
@@ -59,7 +60,8 @@ pub async fn revenue_growth(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::DataOnly, || {
+    // Whether the latest month is in progress changes when the month ends.
+    conditional(&req, &ctx, Depends::Today, || {
         let report = reports::revenue_growth(&ctx, &params)?;
         Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
     })

@@ -18,11 +18,11 @@ pub fn AlertsSection(props: &ReportProps) -> Html {
             "No alerts: every dimension is at or above its minimum.",
         )
     };
-    let subtitle = report
-        .data
-        .as_ref()
-        .and_then(|q| q.last_ingest.as_ref())
-        .map(|l| AttrValue::from(format!("Below their minimums at run {}", l.run_id)));
+    let subtitle = report.data.as_ref().and_then(|q| q.last_ingest.as_ref()).map(|l| {
+        // After an append the run's own files are judged here, not the
+        // data as loaded (the score and the dimensions above).
+        AttrValue::from(format!("Below their minimums in run {}'s own files", l.run_id))
+    });
     html! {
         <Section id="alerts" title="Alerts" {subtitle} status={report.shown_status()} {empty} empty_text={AttrValue::from(empty_text)}>
             <ul class="alerts">

@@ -11,12 +11,12 @@ use crate::charts::score_bars::ScoreBar;
 use crate::charts::{threshold_color, Theme};
 use crate::components::chart_canvas::{Chart, ChartCanvas};
 use crate::components::section::Section;
-use crate::quality::{pct_f64, Dimension, Measure, Scored};
+use crate::quality::{pct_f64, run_score, shown_score, Dimension, Measure, Scored};
 
 #[component]
 pub fn DimensionsSection(props: &ReportChartProps) -> Html {
     let report = &props.report;
-    let scored = report.data.as_ref().filter(|q| q.score.is_some());
+    let scored = report.data.as_ref().filter(|q| shown_score(q).is_some());
     let empty = report.no_data() || (report.data.is_some() && scored.is_none());
     let (chart, table) = match scored {
         Some(q) => (
@@ -29,7 +29,7 @@ pub fn DimensionsSection(props: &ReportChartProps) -> Html {
     // a later run found nothing new to load.
     let csv = api::quality_history_csv_url(1);
     html! {
-        <Section id="dimensions" title="Dimensions" subtitle={AttrValue::from("Share of the rows or customers passing each check")}
+        <Section id="dimensions" title="Dimensions" subtitle={AttrValue::from("Share of the rows or customers passing each check, over all the data loaded since the last replace")}
             status={report.shown_status()} {empty} empty_text={AttrValue::from(NO_DATA)} {table} csv_href={AttrValue::from(csv)}>
             { chart }
         </Section>
@@ -37,7 +37,7 @@ pub fn DimensionsSection(props: &ReportChartProps) -> Html {
 }
 
 fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
-    let Some(s) = &q.score else { return html! {} };
+    let Some(s) = shown_score(q) else { return html! {} };
     let bars: Vec<ScoreBar> = Dimension::ALL
         .map(Measure::Dimension)
         .iter()
@@ -62,7 +62,7 @@ fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
         .collect();
     html! {
         <>
-            <ChartCanvas chart={Chart::Scores(bars)} tooltips={tips} label="Quality dimensions of the latest run, in percent" {dark} {epoch} height={260} />
+            <ChartCanvas chart={Chart::Scores(bars)} tooltips={tips} label="Quality dimensions of the data as loaded, in percent" {dark} {epoch} height={260} />
             <p class="legend">
                 <span class="legend-item"><span class="swatch up"></span>{ "At or above its minimum" }</span>
                 <span class="legend-item"><span class="swatch down"></span>{ "Below its minimum" }</span>
@@ -73,16 +73,20 @@ fn chart(q: &QualityReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
 }
 
 fn table(q: &QualityReport) -> Html {
-    let Some(s) = &q.score else { return html! {} };
+    let Some(s) = shown_score(q) else { return html! {} };
+    let run = run_score(q);
     html! {
         <div class="table-wrap"><table>
-            <thead><tr><th>{"Dimension"}</th><th class="num">{"Score"}</th><th>{"Minimum"}</th><th>{"Measures"}</th></tr></thead>
+            <thead><tr><th>{"Dimension"}</th><th class="num">{"Score"}</th>
+                if run.is_some() { <th class="num">{"Latest run alone"}</th> }
+                <th>{"Minimum"}</th><th>{"Measures"}</th></tr></thead>
             <tbody>{ for Measure::ALL.iter().map(|d| {
                 let standing = d.standing(s, q);
                 html! {
                     <tr data-dimension={d.key()}>
                         <th scope="row">{ d.label() }</th>
                         <td class={classes!("num", standing.below.then_some("warn"))}>{ format!("{}%", standing.value) }</td>
+                        if let Some(r) = run { <td class="num run">{ format!("{}%", d.of(r)) }</td> }
                         <td class="minimum">{ standing.minimum_text() }</td>
                         <td>{ d.meaning() }</td>
                     </tr>

@@ -162,6 +162,7 @@ pub(crate) mod fixtures {
                 failed,
             }),
             score: Some(score(overall, 1_250)),
+            data_score: None,
             alerts: vec![alert("integrity", 1_250, 9_000)],
             unreadable: None,
         }
@@ -186,6 +187,7 @@ pub(crate) mod fixtures {
     pub fn report() -> QualityReport {
         QualityReport {
             score: Some(score(7_857, 1_250)),
+            data_score: None,
             rows: Some(QualityRows {
                 processed: 10_075,
                 succeeded: 10_071,

@@ -10,7 +10,7 @@ use crate::app::Route;
 use crate::components::section::Section;
 use crate::format::{count, timestamp};
 use crate::hooks::Fetched;
-use crate::quality::{score_change, Dimension, Measure, Scored};
+use crate::quality::{run_score, score_change, shown_score, Dimension, Measure, Scored};
 
 #[derive(Properties, PartialEq)]
 pub struct ScoreProps {
@@ -23,7 +23,7 @@ pub struct ScoreProps {
 pub fn ScoreSection(props: &ScoreProps) -> Html {
     let report = &props.report;
     let data = report.data.clone();
-    let scored = data.as_ref().and_then(|q| q.score.map(|s| (q.clone(), s)));
+    let scored = data.as_ref().and_then(|q| shown_score(q).map(|s| (q.clone(), *s)));
     let (empty, empty_text) = if report.no_data() {
         (true, NO_DATA)
     } else {
@@ -43,7 +43,7 @@ pub fn ScoreSection(props: &ScoreProps) -> Html {
 }
 
 fn body(q: &QualityReport, s: &QualityScore, history: &Fetched<QualityHistory>) -> Html {
-    let below = Measure::Overall.alert(&q.alerts);
+    let standing = Measure::Overall.standing(s, q);
     let run_id = q
         .last_ingest
         .as_ref()
@@ -69,11 +69,14 @@ fn body(q: &QualityReport, s: &QualityScore, history: &Fetched<QualityHistory>) 
     html! {
         <>
             <div class="score">
-                <div class="kpi-label">{ format!("Overall, the mean of {} dimensions", Dimension::count_in_words()) }</div>
-                <div id="overall-score" class={classes!("score-value", below.is_some().then_some("below"))}>{ format!("{}%", s.overall) }</div>
+                <div class="kpi-label">{ format!("The data as loaded: the mean of {} dimensions", Dimension::count_in_words()) }</div>
+                <div id="overall-score" class={classes!("score-value", standing.below.then_some("below"))}>{ format!("{}%", s.overall) }</div>
                 <div id="score-change" class={classes!("score-change", direction)}>{ change }</div>
-                if let Some(a) = below {
-                    <div class="kpi-sub warn">{ format!("below its minimum of {}%", a.threshold) }</div>
+                if standing.below {
+                    <div class="kpi-sub warn">{ standing.minimum.map_or("below its minimum".to_owned(), |m| format!("below its minimum of {m}%")) }</div>
+                }
+                if let Some(run) = run_score(q) {
+                    <div class="kpi-sub" id="run-score">{ format!("The latest run's files alone: {}%", run.overall) }</div>
                 }
             </div>
             <div class="kpis run-rows" id="run-rows">
@@ -106,7 +109,7 @@ mod tests {
     use yew::prelude::*;
 
     use super::ScoreSection;
-    use crate::components::quality::fixtures::{failed, history, loaded, report, run};
+    use crate::components::quality::fixtures::{failed, history, loaded, report, run, score};
     use crate::components::ssr::render;
     use crate::hooks::Fetched;
 
@@ -127,6 +130,33 @@ mod tests {
         assert!(html.contains(r#"<div class="kpi-value">10,071</div>"#), "{html}");
         assert!(html.contains(r#"<div class="kpi-value warn">4</div>"#), "{html}");
         assert!(html.contains(r#"href="/runs/3""#));
+    }
+
+    #[tokio::test]
+    async fn after_an_append_the_data_s_score_and_beside_it_the_run_s() {
+        let html = render(|| {
+            let mut q = report();
+            q.data_score = Some(score(6_000, 1_700));
+            let h = loaded(history(vec![run(3, 7_857, 4)]));
+            html! { <ScoreSection report={loaded(q)} history={h} /> }
+        })
+        .await;
+        assert!(
+            html.contains(r#"<div id="overall-score" class="score-value below">60.00%</div>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<div id="run-score" class="kpi-sub">The latest run's files alone: 78.57%</div>"#),
+            "{html}"
+        );
+        // A replace: the run's score is the data's, said once.
+        let html = render(|| {
+            let mut q = report();
+            q.data_score = q.score;
+            html! { <ScoreSection report={loaded(q)} history={loaded(history(vec![]))} /> }
+        })
+        .await;
+        assert!(!html.contains("run-score"), "{html}");
     }
 
     #[tokio::test]

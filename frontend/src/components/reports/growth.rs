@@ -3,7 +3,7 @@
 use api_types::RevenueGrowthReport;
 use yew::prelude::*;
 
-use super::{incomplete_note, ChartSectionProps};
+use super::{incomplete_note, ChartSectionProps, PartialMonth};
 use crate::api;
 use crate::charts::{growth_color, Bar, Theme};
 use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
@@ -32,8 +32,27 @@ pub fn GrowthSection(props: &ChartSectionProps) -> Html {
     }
 }
 
+/// The month of the window the data do not cover whole (the latest with data).
+fn partial_month(r: &RevenueGrowthReport) -> Option<PartialMonth<'_>> {
+    r.months
+        .iter()
+        .rev()
+        .find(|m| !m.complete && !m.revenue.is_zero())
+        .map(|m| PartialMonth {
+            month: &m.month,
+            in_progress: m.in_progress,
+            data_stop: r.latest_transaction_at.as_ref(),
+        })
+}
+
 fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
     let c = &r.currency;
+    let partial = partial_month(r);
+    let tag = |m: &api_types::RevenueGrowthRow| match partial {
+        Some(p) if p.month == m.month => format!(" {}", p.tag()),
+        _ if m.complete => String::new(),
+        _ => " (no data)".to_owned(),
+    };
     let bars: Vec<Bar> = r
         .months
         .iter()
@@ -41,6 +60,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
             label: month_short(&m.month),
             value: m.growth_pct.map_or(0.0, |p| p.hundredths() as f64 / 100.0),
             color: growth_color(m.growth_pct, m.complete, theme),
+            partial: (!m.complete).then(|| percent(m.growth_pct)),
         })
         .collect();
     let tips: Vec<String> = r
@@ -50,7 +70,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
             format!(
                 "{}{}\nGrowth: {}\nRevenue: {}\nPrevious month: {}",
                 month_label(&m.month),
-                if m.complete { "" } else { " (in progress)" },
+                tag(m),
                 percent(m.growth_pct),
                 money(m.revenue, c),
                 m.previous_revenue.map_or("–".to_owned(), |p| money(p, c))
@@ -62,7 +82,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
             <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Percent }} tooltips={tips}
                 label="Month-over-month revenue growth" {dark} {epoch} />
             <p class="legend"><span class="swatch up"></span>{ "Growth " }<span class="swatch down"></span>{ "Decline" }</p>
-            { incomplete_note(r.months.iter().any(|m| !m.complete)) }
+            { incomplete_note(partial) }
         </>
     }
 }

@@ -3,7 +3,7 @@
 use api_types::MonthlyTransactionsReport;
 use yew::prelude::*;
 
-use super::{incomplete_note, ChartSectionProps};
+use super::{incomplete_note, ChartSectionProps, PartialMonth};
 use crate::api;
 use crate::charts::{faded, Bar, Theme};
 use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
@@ -40,7 +40,26 @@ pub fn MonthlySection(props: &ChartSectionProps) -> Html {
     }
 }
 
+/// The month of the window the data do not cover whole (the latest with data).
+fn partial_month(r: &MonthlyTransactionsReport) -> Option<PartialMonth<'_>> {
+    r.months
+        .iter()
+        .rev()
+        .find(|m| !m.complete && m.transactions > 0)
+        .map(|m| PartialMonth {
+            month: &m.month,
+            in_progress: m.in_progress,
+            data_stop: r.latest_transaction_at.as_ref(),
+        })
+}
+
 fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
+    let partial = partial_month(r);
+    let tag = |m: &api_types::MonthlyTransactionsRow| match partial {
+        Some(p) if p.month == m.month => format!(" {}", p.tag()),
+        _ if m.complete => String::new(),
+        _ => " (no data)".to_owned(),
+    };
     let bars: Vec<Bar> = r
         .months
         .iter()
@@ -52,6 +71,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
             } else {
                 faded(theme.primary, theme)
             },
+            partial: (!m.complete).then(|| money(m.avg_transaction_amount, &r.currency)),
         })
         .collect();
     let tips: Vec<String> = r
@@ -61,7 +81,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
             format!(
                 "{}{}\nAverage: {}\nTransactions: {}\nActive customers: {}\nRevenue: {}",
                 month_label(&m.month),
-                if m.complete { "" } else { " (in progress)" },
+                tag(m),
                 money(m.avg_transaction_amount, &r.currency),
                 count(m.transactions),
                 count(m.active_customers),
@@ -73,7 +93,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
         <>
             <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Money(r.currency.clone()) }} tooltips={tips}
                 label="Average transaction amount per month" {dark} {epoch} />
-            { incomplete_note(r.months.iter().any(|m| !m.complete && m.transactions > 0)) }
+            { incomplete_note(partial) }
         </>
     }
 }

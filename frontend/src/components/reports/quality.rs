@@ -9,7 +9,7 @@ use crate::api;
 use crate::app::Route;
 use crate::components::section::Section;
 use crate::hooks::use_fetch;
-use crate::quality::{Measure, Scored};
+use crate::quality::{shown_score, Dimension, Measure, Scored};
 
 #[component]
 pub fn QualitySummary() -> Html {
@@ -23,7 +23,12 @@ pub fn QualitySummary() -> Html {
 }
 
 fn summary(q: &QualityReport) -> Html {
-    let below = q.alerts.iter().filter(|a| a.dimension != Measure::Overall).count();
+    let below = shown_score(q).map_or(0, |s| {
+        Dimension::ALL
+            .iter()
+            .filter(|d| Measure::Dimension(**d).standing(s, q).below)
+            .count()
+    });
     let alerts = match below {
         0 => "Every dimension at or above its minimum".to_owned(),
         1 => "1 dimension below its minimum".to_owned(),
@@ -31,10 +36,10 @@ fn summary(q: &QualityReport) -> Html {
     };
     html! {
         <div class="teaser">
-            if let Some(s) = &q.score {
+            if let Some(s) = shown_score(q) {
                 <div>
-                    <div class="kpi-label">{ "Overall score" }</div>
-                    <div class={classes!("score-value", "small", Measure::Overall.alert(&q.alerts).is_some().then_some("below"))}
+                    <div class="kpi-label">{ "Overall score of the data" }</div>
+                    <div class={classes!("score-value", "small", Measure::Overall.standing(s, q).below.then_some("below"))}
                         id="quality-summary-score">{ format!("{}%", s.overall) }</div>
                     <div class={classes!("kpi-sub", (below > 0).then_some("warn"))}>{ alerts }</div>
                 </div>

@@ -1,0 +1,103 @@
+//! `/quality` after an append: the score of the data as loaded (every run
+//! since the last replace) beside the latest run's own score. A replace of
+//! January–May followed by an append of June–October scores exactly as one
+//! replace of the whole.
+
+use backend::etl::IngestOptions;
+use serde_json::Value;
+
+use crate::both;
+use crate::helpers::{fixture, Engine, TestApp, TestDb, TX_HEADER};
+
+const PRODUCTS: &[&str] = &[
+    "s1\tBase\tAlpha\tmonth\t100\tactive",
+    "s2\tPro\tBeta\tmonth\t200\tactive",
+    "s3\t\tGamma\tmonth\t300\tactive",
+];
+/// January–May: an exact duplicate, an id conflict, an unknown
+/// subscription, a customer missing from users.csv, a bad date.
+const EARLY: &[&str] = &[
+    "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+    "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+    "2/2/24 7:00\tt2\tc2\ts1\t5.00\tusd",
+    "2/2/24 7:00\tt2\tc2\ts1\t6.00\tusd",
+    "3/3/24 7:00\tt3\tc2\tsub_unknown\t7.00\tusd",
+    "4/5/24 7:00\tt5\tc9\ts2\t9.00\tusd",
+    "someday\tt6\tc3\ts2\t1.00\tusd",
+    "5/7/24 7:00\tt7\tc3\ts2\t2.00\tusd",
+];
+/// June–October: more of the same kinds, in other proportions.
+const LATE: &[&str] = &[
+    "6/1/24 7:00\tt11\tc1\ts1\t10.00\tusd",
+    "7/4/24 7:00\tt14\tc3\t\t8.00\tusd",
+    "7/5/24 7:00\tt15\tc9\ts2\t9.00\tusd",
+    "8/5/24 7:00\tt16\tc8\tsub_unknown\t9.00\tusd",
+    "8/5/24 7:00\tt16\tc8\tsub_unknown\t9.00\tusd",
+    "never\tt17\tc3\ts2\t1.00\tusd",
+    "9/7/24 7:00\tt18\tc4\ts1\t2.00\tusd",
+    "10/3/24 7:00\tt19\tc4\ts1\t3.00\tusd",
+];
+const USERS: &[&str] = &[
+    "c1\tAnn\tann@x.test",
+    "c1\tAnna\tann@x.test",
+    "c2\tBob\t",
+    "c3\tCid\tcid@x.test",
+    "c4\tDee\tdee@x.test",
+    "\tNobody\tno@x.test",
+];
+
+fn options(mut o: IngestOptions) -> IngestOptions {
+    o.guard.max_reject_pct = "100".parse().unwrap();
+    // The data are old: timeliness would be 0 either way; a wide target
+    // keeps it a figure the comparison sees.
+    o.freshness_sla_days = 100_000;
+    o
+}
+
+async fn quality(t: &TestDb) -> (Value, Value) {
+    let app = TestApp::spawn(&t.db).await;
+    (app.json("/quality").await, app.json("/quality/history").await)
+}
+
+async fn append_scores_as_one_replace(engine: Engine) {
+    let whole: Vec<&str> = EARLY.iter().chain(LATE).copied().collect();
+    let all = fixture(PRODUCTS, &whole, USERS);
+    let first = fixture(PRODUCTS, EARLY, USERS);
+    // The append brings transactions.csv alone.
+    let rest = tempfile::tempdir().unwrap();
+    let lines: Vec<&str> = std::iter::once(TX_HEADER).chain(LATE.iter().copied()).collect();
+    std::fs::write(rest.path().join("transactions.csv"), lines.join("\r\n")).unwrap();
+
+    let one = TestDb::new(engine).await;
+    one.committed(&options(IngestOptions::replace(all.path())))
+        .await
+        .unwrap();
+    let (once, _) = quality(&one).await;
+    // A replace is the whole data: its own score is the data's.
+    assert_eq!(once["data_score"], once["score"], "{once}");
+    assert!(once["data_score"]["integrity"] != "100.00", "{once}");
+
+    let two = TestDb::new(engine).await;
+    two.committed(&options(IngestOptions::replace(first.path())))
+        .await
+        .unwrap();
+    two.committed(&options(IngestOptions::append(rest.path())))
+        .await
+        .unwrap();
+    let (after, history) = quality(&two).await;
+    assert_eq!(
+        after["data_score"], once["data_score"],
+        "append:\n{after}\nreplace:\n{once}"
+    );
+    // Beside it, the append's own score: its 8 rows only.
+    assert_ne!(after["score"], after["data_score"], "{after}");
+    assert_eq!(after["rows"]["processed"], LATE.len(), "{after}");
+    // The history keeps both, per run.
+    let runs = history["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{history}");
+    assert_eq!(runs[1]["data_score"], after["data_score"]);
+    assert_eq!(runs[1]["score"], after["score"]);
+    assert_eq!(runs[0]["data_score"], runs[0]["score"], "{history}");
+    assert_ne!(runs[0]["data_score"], runs[1]["data_score"], "{history}");
+}
+both!(append_equals_replace, append_scores_as_one_replace);
