@@ -9,6 +9,7 @@
 
 mod csv;
 mod figures;
+mod input;
 
 use ::saas::Parameters;
 use api_types::{Money, SaasCohortsReport, SaasMovementKind, SaasMovementsReport, SaasMrrReport};
