@@ -329,7 +329,10 @@ mod tests {
         assert!(scan(&invoices.iter().collect::<Vec<_>>()).is_none());
         let mut owned = invoices.clone();
         into_reading_order(&mut owned);
-        assert_eq!(owned.iter().collect::<Vec<_>>().iter().map(key).collect::<Vec<_>>(), got.iter().map(key).collect::<Vec<_>>());
+        assert_eq!(
+            owned.iter().collect::<Vec<_>>().iter().map(key).collect::<Vec<_>>(),
+            got.iter().map(key).collect::<Vec<_>>()
+        );
         assert_eq!(owned.len(), invoices.len());
         let before = owned.clone();
         into_reading_order(&mut owned);

@@ -164,7 +164,9 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
                 (t, end, (2 * minor + k) / (2 * k))
             })
             .collect();
-        let row = out.entry((cur.to_string(), cust.to_string())).or_insert_with(|| vec![0; closes.len()]);
+        let row = out
+            .entry((cur.to_string(), cust.to_string()))
+            .or_insert_with(|| vec![0; closes.len()]);
         for (m, &c) in closes.iter().enumerate() {
             if let Some(p) = periods.iter().rev().find(|(t, end, _)| *t < c && c <= *end) {
                 row[m] += p.2;

@@ -131,7 +131,10 @@ async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Vec<I
         "SELECT transaction_id, date_utc, customer_id, subscription_id, total_cents, currency \
          FROM fct_transaction{order}"
     );
-    let mut rows = std::pin::pin!(db.stream(Statement::from_string(db.get_database_backend(), sql)).await?);
+    let mut rows = std::pin::pin!(
+        db.stream(Statement::from_string(db.get_database_backend(), sql))
+            .await?
+    );
     let mut invoices = Invoices::default();
     while let Some(row) = rows.try_next().await? {
         invoices.push(&row)?;
