@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use ::saas::{CurrencyFigures, Parameters, SaasError, SaasFigures};
-use api_types::SaasMovementsReport;
+use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
+use api_types::{SaasMovementKind, SaasMovementsReport};
 use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use store::entities::dim_user;
 
 use super::input::SaasInput;
-use super::{parameters, RECENT};
+use super::{parameters, LISTS, RECENT};
 use crate::params::given;
 use crate::ReportError;
 
@@ -35,11 +35,24 @@ pub struct SaasReports {
     defaults: tokio::sync::OnceCell<Defaults>,
     /// Other parameter sets, most recently used first.
     recent: Mutex<Vec<(Parameters, Arc<SaasFigures>)>>,
+    /// Movement lists, most recently used first: each is a scan of every
+    /// customer's closes (780,000 customers at 5M transactions), too slow
+    /// to repeat for every page.
+    lists: Mutex<Vec<(ListKey, Arc<MovementList>)>>,
     /// This run's transactions once read: other parameter sets are computed
     /// from them without reading the database again.
     input: Mutex<Option<Arc<SaasInput>>>,
     /// One computation at a time: each takes seconds of CPU on millions.
     computing: tokio::sync::Mutex<()>,
+}
+
+/// Which movement list: of which figures, currency, month and movement.
+#[derive(PartialEq)]
+struct ListKey {
+    parameters: Parameters,
+    currency: String,
+    month: String,
+    kind: SaasMovementKind,
 }
 
 struct Defaults {
@@ -62,6 +75,7 @@ impl SaasReports {
             currencies,
             defaults: tokio::sync::OnceCell::new(),
             recent: Mutex::new(Vec::new()),
+            lists: Mutex::new(Vec::new()),
             input: Mutex::new(None),
             computing: tokio::sync::Mutex::new(()),
         }
@@ -187,6 +201,39 @@ impl SaasReports {
         }
     }
 
+    /// The customers behind one movement of `month`, from the figures the
+    /// shared parameters select (as [`Self::of_currency`]); `missing` is the
+    /// error when the figures have no such month. Kept: the last [`LISTS`].
+    pub(super) async fn movements(
+        &self,
+        db: &DatabaseConnection,
+        [currency, grace_days, annual_threshold]: [Option<&str>; 3],
+        (month, kind): (&str, SaasMovementKind),
+        missing: impl FnOnce(&CurrencyFigures) -> ReportError,
+    ) -> Result<Arc<MovementList>, ReportError> {
+        let key = ListKey {
+            parameters: parameters(grace_days, annual_threshold)?,
+            currency: self.currency(currency)?,
+            month: month.to_owned(),
+            kind,
+        };
+        if let Some(hit) = lru_hit(&self.lists, &key) {
+            return Ok(hit);
+        }
+        let figures = self.figures(db, key.parameters.clone()).await?;
+        let Some(figures) = figures.currency(&key.currency) else {
+            return Err(ReportError::UnknownCurrency {
+                given: key.currency,
+                available: self.currencies.clone(),
+            });
+        };
+        let list = Arc::new(figures.movements(month, kind).ok_or_else(|| missing(figures))?);
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        lists.insert(0, (key, list.clone()));
+        lists.truncate(LISTS);
+        Ok(list)
+    }
+
     /// The names known so far (those of the default figures, once computed).
     fn names(&self) -> &HashMap<String, String> {
         static NONE: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(HashMap::new);
@@ -194,12 +241,7 @@ impl SaasReports {
     }
 
     fn recent_hit(&self, params: &Parameters) -> Option<Arc<SaasFigures>> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let at = recent.iter().position(|(p, _)| p == params)?;
-        let hit = recent.remove(at);
-        let figures = hit.1.clone();
-        recent.insert(0, hit);
-        Some(figures)
+        lru_hit(&self.recent, params)
     }
 
     /// Fills the customers' names: from memory, else from `dim_user`.
@@ -234,6 +276,16 @@ impl SaasReports {
         }
         Ok(())
     }
+}
+
+/// The value of `key` in a most-recently-used-first list, moved to the front.
+fn lru_hit<K: PartialEq, V: Clone>(list: &Mutex<Vec<(K, V)>>, key: &K) -> Option<V> {
+    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+    let at = list.iter().position(|(k, _)| k == key)?;
+    let hit = list.remove(at);
+    let value = hit.1.clone();
+    list.insert(0, hit);
+    Some(value)
 }
 
 /// The names of the customers of `figures` ("" when the users file has none).
