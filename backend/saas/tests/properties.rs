@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use api_types::{Money, SaasMovementKind};
 use chrono::{DateTime, Datelike, Months, TimeDelta, TimeZone, Utc};
@@ -131,10 +130,10 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
             e.1 = Some(e.1.unwrap_or(0).max(PRODUCTS[*product].1));
         }
     }
-    let mut subs: BTreeMap<(Arc<str>, Arc<str>, Arc<str>), Vec<&Invoice>> = BTreeMap::new();
+    let mut subs: BTreeMap<(&str, &str, &str), Vec<&Invoice>> = BTreeMap::new();
     for i in &case.invoices {
         if !i.subscription_id.is_empty() && i.amount.minor() > 0 {
-            subs.entry((i.currency.clone(), i.customer_id.clone(), i.subscription_id.clone()))
+            subs.entry((&*i.currency, &*i.customer_id, &*i.subscription_id))
                 .or_default()
                 .push(i);
         }
@@ -142,7 +141,7 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
     let mut out: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
     for ((cur, cust, sub), mut invs) in subs {
         invs.sort_by(|a, b| (a.timestamp, &a.transaction_id).cmp(&(b.timestamp, &b.transaction_id)));
-        let entry = cat.get(&*sub).copied();
+        let entry = cat.get(sub).copied();
         let gap = |a: &Invoice, b: &Invoice| (b.timestamp - a.timestamp).num_seconds().div_euclid(86_400);
         let periods: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = (0..invs.len())
             .map(|n| {
