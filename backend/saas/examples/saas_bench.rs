@@ -64,10 +64,10 @@ fn main() {
                 };
                 invoices.push(Invoice {
                     timestamp: t,
-                    transaction_id: format!("in_{customer:08}_{s}_{i:03}"),
-                    customer_id: format!("cus_{customer:08}"),
-                    subscription_id: sub_id,
-                    currency: currency.to_owned(),
+                    transaction_id: format!("in_{customer:08}_{s}_{i:03}").into(),
+                    customer_id: format!("cus_{customer:08}").into(),
+                    subscription_id: sub_id.into(),
+                    currency: currency.into(),
                     amount: Money::new(minor, 2),
                 });
                 i += 1;

@@ -91,8 +91,8 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
         first_month,
         n_months,
         window_start: month_start(first_month).ok_or_else(|| SaasError::DateOutOfRange {
-            currency: order[0].currency.clone(),
-            transaction_id: order[0].transaction_id.clone(),
+            currency: order[0].currency.to_string(),
+            transaction_id: order[0].transaction_id.to_string(),
         })?,
         window,
     };
@@ -122,7 +122,7 @@ impl Context<'_> {
     /// The figures of one currency from its invoices in the reading order,
     /// their breaks and the largest exponent among them.
     fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
-        let currency = group[0].currency.clone();
+        let currency = group[0].currency.to_string();
         let mut sums = Sums::new(self.n_months);
         let mut customers = Vec::new();
         let mut customer_mrr: Vec<i64> = Vec::new();
@@ -146,7 +146,7 @@ impl Context<'_> {
             }
             let censored = reader.left_censored(customer[0])?;
             add_customer(&mut sums, row, censored);
-            customers.push(customer[0].customer_id.clone());
+            customers.push(customer[0].customer_id.to_string());
             customer_mrr.extend_from_slice(row);
             left_censored.push(censored);
         }

@@ -42,20 +42,26 @@ pub use compute::compute;
 pub use error::SaasError;
 pub use figures::{CurrencyFigures, MovementList, SaasFigures};
 pub use interval::{Catalogue, Interval, IntervalSource};
+pub use order::into_reading_order;
+
+use std::sync::Arc;
 
 use api_types::Money;
 use chrono::{DateTime, Utc};
 
 /// One loaded transaction (the ETL's rules already applied: dates parsed,
 /// duplicates dropped or rejected, currency codes normalised to lower case).
+///
+/// The customer, subscription and currency are shared (`Arc<str>`): a
+/// caller keeping millions of invoices stores each distinct value once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invoice {
     pub timestamp: DateTime<Utc>,
-    pub transaction_id: String,
-    pub customer_id: String,
+    pub transaction_id: Box<str>,
+    pub customer_id: Arc<str>,
     /// Empty: no subscription (usage, services, one-off).
-    pub subscription_id: String,
-    pub currency: String,
+    pub subscription_id: Arc<str>,
+    pub currency: Arc<str>,
     /// The total in the currency's minor units; every invoice of one currency
     /// should carry the currency's exponent (a smaller one is scaled up exactly).
     pub amount: Money,

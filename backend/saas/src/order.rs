@@ -115,9 +115,45 @@ pub(crate) fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range
 /// order: 5 s instead of 9 s with string comparisons). Ties on (currency,
 /// customer, subscription, time) — rare — are broken by the transaction id.
 pub(crate) fn sort_into_reading_order(order: &mut [&Invoice]) -> Scan {
-    let currency = ranks(order.iter().map(|i| i.currency.as_str()));
-    let customer = ranks(order.iter().map(|i| i.customer_id.as_str()));
-    let subscription = ranks(order.iter().map(|i| i.subscription_id.as_str()));
+    let (permutation, scanned) = ranked_sort(order);
+    let sorted: Vec<&Invoice> = permutation.iter().map(|&i| order[i as usize]).collect();
+    order.copy_from_slice(&sorted);
+    scanned
+}
+
+/// Puts `invoices` in the reading order (see [`compute`](crate::compute)),
+/// so that a caller computing the same invoices with several parameter sets
+/// sorts them once: [`compute`](crate::compute) then only checks the order.
+pub fn into_reading_order(invoices: &mut [Invoice]) {
+    let mut permutation = {
+        let order: Vec<&Invoice> = invoices.iter().collect();
+        if scan(&order).is_some() {
+            return;
+        }
+        ranked_sort(&order).0
+    };
+    // In place, one cycle of the permutation at a time: position `at` takes
+    // the invoice at `permutation[at]` (each slot marked done as it is filled).
+    for start in 0..permutation.len() {
+        let mut at = start;
+        loop {
+            let from = permutation[at] as usize;
+            permutation[at] = at as u32;
+            if from == start || from == at {
+                break;
+            }
+            invoices.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+/// The reading order of `order` (for each position, the index in `order`
+/// of the invoice that goes there) and its scan.
+fn ranked_sort(order: &[&Invoice]) -> (Vec<u32>, Scan) {
+    let currency = ranks(order.iter().map(|i| &*i.currency));
+    let customer = ranks(order.iter().map(|i| &*i.customer_id));
+    let subscription = ranks(order.iter().map(|i| &*i.subscription_id));
     // Each currency's largest exponent, read while the invoices are in the caller's order.
     let mut exponents: Vec<u8> = Vec::new();
     let mut keys: Vec<(u32, u32, u32, i64, u32, u32)> = Vec::with_capacity(order.len());
@@ -171,13 +207,13 @@ pub(crate) fn sort_into_reading_order(order: &mut [&Invoice]) -> Scan {
         let t = |j: usize| order[keys[j].5 as usize].timestamp;
         (t(earliest), t(latest))
     });
-    let sorted: Vec<&Invoice> = keys.iter().map(|k| order[k.5 as usize]).collect();
-    order.copy_from_slice(&sorted);
-    Scan {
+    let permutation = keys.iter().map(|k| k.5).collect();
+    let scanned = Scan {
         breaks,
         bounds,
         currencies,
-    }
+    };
+    (permutation, scanned)
 }
 
 /// For each value, its rank among the distinct values in byte order.
@@ -262,8 +298,8 @@ mod tests {
             ];
             invoices.push(Invoice {
                 timestamp: t0 + TimeDelta::milliseconds(pick(5, 20) as i64 * 500) + TimeDelta::days(pick(3, 30) as i64),
-                transaction_id: format!("in_{}", pick(50, 40)),
-                customer_id: customers[pick(customers.len() as u64, 0)].to_owned(),
+                transaction_id: format!("in_{}", pick(50, 40)).into(),
+                customer_id: customers[pick(customers.len() as u64, 0)].into(),
                 subscription_id: subs[pick(subs.len() as u64, 8)].into(),
                 currency: ["usd", "eur", "us", "usdx"][pick(4, 50)].into(),
                 amount: Money::new(i64::from(i), 2),
@@ -291,5 +327,15 @@ mod tests {
         assert_eq!(sorted_scan.bounds, scanned.bounds);
         assert_eq!(sorted_scan.currencies, scanned.currencies);
         assert!(scan(&invoices.iter().collect::<Vec<_>>()).is_none());
+        let mut owned = invoices.clone();
+        into_reading_order(&mut owned);
+        assert_eq!(
+            owned.iter().collect::<Vec<_>>().iter().map(key).collect::<Vec<_>>(),
+            got.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(owned.len(), invoices.len());
+        let before = owned.clone();
+        into_reading_order(&mut owned);
+        assert_eq!(owned, before);
     }
 }

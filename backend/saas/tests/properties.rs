@@ -66,12 +66,12 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     invoices.push(Invoice {
                         timestamp: t,
                         // Ids not in time order, so the tie-break is exercised.
-                        transaction_id: format!("in_{:03}", (n * 37) % 1000),
-                        customer_id: format!("cus_{cust}"),
+                        transaction_id: format!("in_{:03}", (n * 37) % 1000).into(),
+                        customer_id: format!("cus_{cust}").into(),
                         subscription_id: if sub == 3 {
-                            String::new()
+                            "".into()
                         } else {
-                            format!("sub_{cust}_{sub}")
+                            format!("sub_{cust}_{sub}").into()
                         },
                         currency: ["usd", "eur"][usize::from(cur)].into(),
                         amount: Money::new(minor, 2),
@@ -130,10 +130,10 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
             e.1 = Some(e.1.unwrap_or(0).max(PRODUCTS[*product].1));
         }
     }
-    let mut subs: BTreeMap<(String, String, String), Vec<&Invoice>> = BTreeMap::new();
+    let mut subs: BTreeMap<(&str, &str, &str), Vec<&Invoice>> = BTreeMap::new();
     for i in &case.invoices {
         if !i.subscription_id.is_empty() && i.amount.minor() > 0 {
-            subs.entry((i.currency.clone(), i.customer_id.clone(), i.subscription_id.clone()))
+            subs.entry((&*i.currency, &*i.customer_id, &*i.subscription_id))
                 .or_default()
                 .push(i);
         }
@@ -141,7 +141,7 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
     let mut out: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
     for ((cur, cust, sub), mut invs) in subs {
         invs.sort_by(|a, b| (a.timestamp, &a.transaction_id).cmp(&(b.timestamp, &b.transaction_id)));
-        let entry = cat.get(sub.as_str()).copied();
+        let entry = cat.get(sub).copied();
         let gap = |a: &Invoice, b: &Invoice| (b.timestamp - a.timestamp).num_seconds().div_euclid(86_400);
         let periods: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = (0..invs.len())
             .map(|n| {
@@ -163,7 +163,9 @@ fn brute_force(case: &Case, closes: &[DateTime<Utc>]) -> BTreeMap<(String, Strin
                 (t, end, (2 * minor + k) / (2 * k))
             })
             .collect();
-        let row = out.entry((cur, cust)).or_insert_with(|| vec![0; closes.len()]);
+        let row = out
+            .entry((cur.to_string(), cust.to_string()))
+            .or_insert_with(|| vec![0; closes.len()]);
         for (m, &c) in closes.iter().enumerate() {
             if let Some(p) = periods.iter().rev().find(|(t, end, _)| *t < c && c <= *end) {
                 row[m] += p.2;
@@ -244,7 +246,7 @@ proptest! {
                 prop_assert_eq!((active, mrr), (month.customers, month.mrr.minor()));
             }
             // Every recurring invoice's customer is active at its closed month's close.
-            for i in case.invoices.iter().filter(|i| i.currency == c.currency() && !i.subscription_id.is_empty() && i.amount.minor() > 0) {
+            for i in case.invoices.iter().filter(|i| &*i.currency == c.currency() && !i.subscription_id.is_empty() && i.amount.minor() > 0) {
                 let label = format!("{:04}-{:02}", i.timestamp.year(), i.timestamp.month());
                 if let Some(m) = months.iter().position(|x| x.month == label) {
                     prop_assert!(c.customer_mrr(&i.customer_id).is_some_and(|r| r[m] > 0));

@@ -316,13 +316,13 @@ fn each_movement() {
     v.extend(monthly("cus_exp", "s2", 3, 4, 6, 500));
     v.extend(monthly("cus_con", "s", 1, 2, 5, 3_000));
     v.extend(monthly("cus_con", "s", 3, 4, 4, 2_000).into_iter().map(|mut i| {
-        i.transaction_id.push('b');
+        i.transaction_id = format!("{}b", i.transaction_id).into();
         i
     }));
     v.extend(monthly("cus_churn", "s", 1, 1, 5, 700));
     v.extend(monthly("cus_react", "s", 1, 1, 5, 900));
     v.extend(monthly("cus_react", "s", 3, 4, 5, 1_100).into_iter().map(|mut i| {
-        i.transaction_id.push('r');
+        i.transaction_id = format!("{}r", i.transaction_id).into();
         i
     }));
     v.push(end_marker(5));
@@ -427,7 +427,7 @@ fn rates_with_zero_denominators_are_null() {
 fn trailing_retention_counts_returning_members_with_current_mrr() {
     let mut v = monthly("cus_a", "s", 1, 1, 5, 1_000);
     v.extend(monthly("cus_a", "s", 3, 4, 5, 3_000).into_iter().map(|mut i| {
-        i.transaction_id.push('x');
+        i.transaction_id = format!("{}x", i.transaction_id).into();
         i
     }));
     v.extend(monthly("cus_b", "s", 1, 4, 5, 1_000));
@@ -446,7 +446,7 @@ fn cohorts_add_up_to_customers_and_mrr() {
     v.extend(monthly("cus_b", "s", 2, 3, 5, 2_000));
     v.extend(monthly("cus_c", "s", 3, 5, 5, 4_000));
     v.extend(monthly("cus_b", "s", 5, 5, 6, 2_500).into_iter().map(|mut i| {
-        i.transaction_id.push('x');
+        i.transaction_id = format!("{}x", i.transaction_id).into();
         i
     }));
     v.push(end_marker(6));
@@ -483,7 +483,7 @@ fn cohorts_add_up_to_customers_and_mrr() {
 fn currencies_share_one_window_and_never_mix() {
     let mut v = monthly("cus_i", "s1", 1, 4, 12, 1_000);
     v.extend(monthly("eur:cus_i", "s2", 3, 3, 12, 2_000).into_iter().map(|mut i| {
-        i.transaction_id.push('e');
+        i.transaction_id = format!("{}e", i.transaction_id).into();
         i
     }));
     v.push(end_marker(5));
@@ -518,7 +518,7 @@ fn unsorted_input_gives_the_same_figures() {
     let mut v = monthly("cus_b", "s", 1, 5, 5, 1_000);
     v.extend(monthly("cus_a", "t", 2, 4, 9, 2_000));
     v.extend(monthly("eur:cus_a", "t", 1, 2, 9, 2_000).into_iter().map(|mut i| {
-        i.transaction_id.push('e');
+        i.transaction_id = format!("{}e", i.transaction_id).into();
         i
     }));
     v.push(end_marker(6));

@@ -4,16 +4,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use ::saas::{compute, Catalogue, CurrencyFigures, Interval, Invoice, Parameters, SaasError, SaasFigures};
-use api_types::SaasMovementsReport;
+use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
+use api_types::{SaasMovementKind, SaasMovementsReport};
 use futures_util::TryStreamExt;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    StreamTrait,
-};
-use store::entities::{agg_monthly, dim_product, dim_user, fct_transaction};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
+use store::entities::dim_user;
 
-use super::{parameters, RECENT};
+use super::input::SaasInput;
+use super::{parameters, LISTS, RECENT};
 use crate::params::given;
 use crate::ReportError;
 
@@ -37,8 +35,24 @@ pub struct SaasReports {
     defaults: tokio::sync::OnceCell<Defaults>,
     /// Other parameter sets, most recently used first.
     recent: Mutex<Vec<(Parameters, Arc<SaasFigures>)>>,
-    /// One computation at a time: each reads every transaction.
+    /// Movement lists, most recently used first: each is a scan of every
+    /// customer's closes (780,000 customers at 5M transactions), too slow
+    /// to repeat for every page.
+    lists: Mutex<Vec<(ListKey, Arc<MovementList>)>>,
+    /// This run's transactions once read: other parameter sets are computed
+    /// from them without reading the database again.
+    input: Mutex<Option<Arc<SaasInput>>>,
+    /// One computation at a time: each takes seconds of CPU on millions.
     computing: tokio::sync::Mutex<()>,
+}
+
+/// Which movement list: of which figures, currency, month and movement.
+#[derive(PartialEq)]
+struct ListKey {
+    parameters: Parameters,
+    currency: String,
+    month: String,
+    kind: SaasMovementKind,
 }
 
 struct Defaults {
@@ -61,6 +75,8 @@ impl SaasReports {
             currencies,
             defaults: tokio::sync::OnceCell::new(),
             recent: Mutex::new(Vec::new()),
+            lists: Mutex::new(Vec::new()),
+            input: Mutex::new(None),
             computing: tokio::sync::Mutex::new(()),
         }
     }
@@ -74,31 +90,50 @@ impl SaasReports {
         if let Some(d) = self.defaults.get() {
             return d.figures.clone().map_err(failure);
         }
-        let txn = crate::cache::begin(db).await?;
-        let run = crate::cache::latest_run(&txn).await?;
-        let figures = SaasInput::read(&txn)
-            .await?
-            .figures(Parameters::default())
-            .await
-            .map(Arc::new);
+        let (input, ours) = self.input(db).await?;
+        let figures = input.figures(Parameters::default()).await.map(Arc::new);
         if let Err(e) = &figures {
             log_failure(e);
         }
-        let names = match &figures {
-            Ok(f) => names(&txn, f).await?,
-            Err(_) => HashMap::new(),
+        let (names, ours) = match &figures {
+            // The names of the same run: kept only if no run committed meanwhile.
+            Ok(f) => {
+                let txn = crate::cache::begin(db).await?;
+                let run = crate::cache::latest_run(&txn).await?;
+                let names = names(&txn, f).await?;
+                txn.commit().await?;
+                (names, ours && run == self.run)
+            }
+            Err(_) => (HashMap::new(), ours),
         };
-        txn.commit().await?;
         let answer = figures.clone().map_err(failure);
-        // Figures of a newer run answer this request but are not this run's to keep.
-        if run == self.run {
+        if ours {
             let _ = self.defaults.set(Defaults { figures, names });
         }
         answer
     }
 
+    /// This run's transactions: from memory, else read in one snapshot and
+    /// kept if they are still this run's (`true` then). The caller holds
+    /// `computing`.
+    async fn input(&self, db: &DatabaseConnection) -> Result<(Arc<SaasInput>, bool), ReportError> {
+        if let Some(input) = self.input.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok((input, true));
+        }
+        let txn = crate::cache::begin(db).await?;
+        let run = crate::cache::latest_run(&txn).await?;
+        let input = Arc::new(SaasInput::read(&txn).await?);
+        txn.commit().await?;
+        // A newer run's transactions answer this request but are not this run's to keep.
+        let ours = run == self.run;
+        if ours {
+            *self.input.lock().unwrap_or_else(|p| p.into_inner()) = Some(input.clone());
+        }
+        Ok((input, ours))
+    }
+
     /// The figures with `params`: from memory when they are the defaults or
-    /// recently asked for, else computed from the database.
+    /// recently asked for, else computed from this run's transactions.
     async fn figures(&self, db: &DatabaseConnection, params: Parameters) -> Result<Arc<SaasFigures>, ReportError> {
         if params == Parameters::default() {
             return self.defaults(db).await;
@@ -110,10 +145,7 @@ impl SaasReports {
         if let Some(hit) = self.recent_hit(&params) {
             return Ok(hit);
         }
-        let txn = crate::cache::begin(db).await?;
-        let run = crate::cache::latest_run(&txn).await?;
-        let input = SaasInput::read(&txn).await?;
-        txn.commit().await?;
+        let (input, ours) = self.input(db).await?;
         let figures = Arc::new(
             input
                 .figures(params.clone())
@@ -121,8 +153,7 @@ impl SaasReports {
                 .inspect_err(log_failure)
                 .map_err(failure)?,
         );
-        // Figures of a newer run answer this request but are not this run's to keep.
-        if run == self.run {
+        if ours {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
             recent.insert(0, (params, figures.clone()));
             recent.truncate(RECENT);
@@ -170,6 +201,39 @@ impl SaasReports {
         }
     }
 
+    /// The customers behind one movement of `month`, from the figures the
+    /// shared parameters select (as [`Self::of_currency`]); `missing` is the
+    /// error when the figures have no such month. Kept: the last [`LISTS`].
+    pub(super) async fn movements(
+        &self,
+        db: &DatabaseConnection,
+        [currency, grace_days, annual_threshold]: [Option<&str>; 3],
+        (month, kind): (&str, SaasMovementKind),
+        missing: impl FnOnce(&CurrencyFigures) -> ReportError,
+    ) -> Result<Arc<MovementList>, ReportError> {
+        let key = ListKey {
+            parameters: parameters(grace_days, annual_threshold)?,
+            currency: self.currency(currency)?,
+            month: month.to_owned(),
+            kind,
+        };
+        if let Some(hit) = lru_hit(&self.lists, &key) {
+            return Ok(hit);
+        }
+        let figures = self.figures(db, key.parameters.clone()).await?;
+        let Some(figures) = figures.currency(&key.currency) else {
+            return Err(ReportError::UnknownCurrency {
+                given: key.currency,
+                available: self.currencies.clone(),
+            });
+        };
+        let list = Arc::new(figures.movements(month, kind).ok_or_else(|| missing(figures))?);
+        let mut lists = self.lists.lock().unwrap_or_else(|p| p.into_inner());
+        lists.insert(0, (key, list.clone()));
+        lists.truncate(LISTS);
+        Ok(list)
+    }
+
     /// The names known so far (those of the default figures, once computed).
     fn names(&self) -> &HashMap<String, String> {
         static NONE: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(HashMap::new);
@@ -177,12 +241,7 @@ impl SaasReports {
     }
 
     fn recent_hit(&self, params: &Parameters) -> Option<Arc<SaasFigures>> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let at = recent.iter().position(|(p, _)| p == params)?;
-        let hit = recent.remove(at);
-        let figures = hit.1.clone();
-        recent.insert(0, hit);
-        Some(figures)
+        lru_hit(&self.recent, params)
     }
 
     /// Fills the customers' names: from memory, else from `dim_user`.
@@ -217,6 +276,16 @@ impl SaasReports {
         }
         Ok(())
     }
+}
+
+/// The value of `key` in a most-recently-used-first list, moved to the front.
+fn lru_hit<K: PartialEq, V: Clone>(list: &Mutex<Vec<(K, V)>>, key: &K) -> Option<V> {
+    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+    let at = list.iter().position(|(k, _)| k == key)?;
+    let hit = list.remove(at);
+    let value = hit.1.clone();
+    list.insert(0, hit);
+    Some(value)
 }
 
 /// The names of the customers of `figures` ("" when the users file has none).
@@ -264,104 +333,5 @@ fn failure(e: SaasError) -> ReportError {
         }
     } else {
         ReportError::Saas(SaasFailure(e))
-    }
-}
-
-/// What the figures are computed from, read in one snapshot.
-struct SaasInput {
-    invoices: Vec<Invoice>,
-    catalogue: Catalogue,
-    /// Revenue per (currency, month) of the monthly report, for §10's reconciliation.
-    revenue: Vec<(String, String, i64)>,
-    /// How long reading took (logged with the computation's time).
-    read: std::time::Duration,
-}
-
-impl SaasInput {
-    async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
-        let started = std::time::Instant::now();
-        // SQLite sorts in the crate's reading order (ids bytewise, its
-        // default) for less than the crate's own sort costs; PostgreSQL's
-        // sort of the whole table spills to disk (1M rows: 3.9 s read sorted
-        // against 1.3 s unsorted, and 0.2 s more to sort in the crate), so
-        // there the crate sorts: the figures do not depend on the order.
-        let order = match db.get_database_backend() {
-            DbBackend::Postgres => "",
-            _ => " ORDER BY currency, customer_id, subscription_id, date_utc, transaction_id",
-        };
-        let sql = format!(
-            "SELECT transaction_id, date_utc, customer_id, subscription_id, total_cents, currency \
-             FROM fct_transaction{order}"
-        );
-        let mut rows = fct_transaction::Entity::find()
-            .from_raw_sql(Statement::from_string(db.get_database_backend(), sql))
-            .stream(db)
-            .await?;
-        let mut invoices = Vec::new();
-        while let Some(t) = rows.try_next().await? {
-            invoices.push(Invoice {
-                timestamp: t.date_utc.and_utc(),
-                amount: domain::money_of(&t.currency, t.total_cents),
-                transaction_id: t.transaction_id,
-                customer_id: t.customer_id,
-                subscription_id: t.subscription_id.unwrap_or_default(),
-                currency: t.currency,
-            });
-        }
-        drop(rows);
-        let mut catalogue = Catalogue::new();
-        let items = dim_product::Entity::find()
-            .select_only()
-            .column(dim_product::Column::SubscriptionId)
-            .column(dim_product::Column::Interval)
-            .column(dim_product::Column::Product)
-            .into_tuple::<(String, String, String)>()
-            .all(db)
-            .await?;
-        for (subscription, interval, product) in items {
-            catalogue.add_item(&subscription, Interval::parse(&interval), &product);
-        }
-        let revenue = agg_monthly::Entity::find()
-            .select_only()
-            .column(agg_monthly::Column::Currency)
-            .column(agg_monthly::Column::Month)
-            .column(agg_monthly::Column::RevenueCents)
-            .into_tuple::<(String, String, i64)>()
-            .all(db)
-            .await?;
-        Ok(Self {
-            invoices,
-            catalogue,
-            revenue,
-            read: started.elapsed(),
-        })
-    }
-
-    /// The figures, their §10 reconciliation with the monthly report
-    /// checked; computed off the async workers (it takes seconds on millions).
-    async fn figures(self, params: Parameters) -> Result<SaasFigures, SaasError> {
-        let task = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let figures = compute(&self.invoices, &self.catalogue, &params)?;
-            tracing::info!(
-                transactions = self.invoices.len(),
-                grace_days = params.grace_days,
-                annual_threshold = %params.annual_threshold,
-                read_ms = self.read.as_millis() as u64,
-                compute_ms = started.elapsed().as_millis() as u64,
-                "subscription metrics computed"
-            );
-            for (currency, month, cents) in &self.revenue {
-                if let Some(c) = figures.currency(currency) {
-                    c.check_revenue(month, domain::money_of(currency, *cents))?;
-                }
-            }
-            Ok(figures)
-        });
-        match task.await {
-            Ok(figures) => figures,
-            // A panic in the computation is the caller's panic (a blocking task is never cancelled).
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
     }
 }

@@ -9,6 +9,7 @@
 
 mod csv;
 mod figures;
+mod input;
 
 use ::saas::Parameters;
 use api_types::{Money, SaasCohortsReport, SaasMovementKind, SaasMovementsReport, SaasMrrReport};
@@ -20,6 +21,8 @@ pub use figures::{SaasFailure, SaasReports};
 
 /// Parameter sets other than the defaults kept per run (least recently used out).
 pub const RECENT: usize = 8;
+/// Movement lists kept per run (least recently used out).
+pub const LISTS: usize = 32;
 /// Largest `grace_days`.
 pub const MAX_GRACE_DAYS: u32 = 90;
 /// Largest page of `/reports/saas/movements`.
@@ -162,19 +165,18 @@ pub async fn saas_movements(
     let offset = parse_int(params.offset.as_deref(), "offset", 0, 0, u32::MAX)?;
     let limit = parse_int(params.limit.as_deref(), "limit", 100, 1, MAX_MOVEMENTS_LIMIT)?;
     let shared = [&params.currency, &params.grace_days, &params.annual_threshold].map(Option::as_deref);
+    let month = month.to_string();
     let list = saas
-        .of_currency(db, shared, |currency| {
-            currency.movements(&month.to_string(), kind).ok_or_else(|| {
-                let months = currency.months();
-                let range = match (months.get(1), months.last()) {
-                    (Some(first), Some(last)) => format!("{} to {}", first.month, last.month),
-                    _ => "none (fewer than two closed months)".to_owned(),
-                };
-                ReportError::NotFound(format!(
-                    "{month} has no movements in {}: movements exist for the reported months after the first, {range}",
-                    currency.currency()
-                ))
-            })
+        .movements(db, shared, (&month, kind), |currency| {
+            let months = currency.months();
+            let range = match (months.get(1), months.last()) {
+                (Some(first), Some(last)) => format!("{} to {}", first.month, last.month),
+                _ => "none (fewer than two closed months)".to_owned(),
+            };
+            ReportError::NotFound(format!(
+                "{month} has no movements in {}: movements exist for the reported months after the first, {range}",
+                currency.currency()
+            ))
         })
         .await?;
     let mut report = list.page(u64::from(offset), u64::from(limit));

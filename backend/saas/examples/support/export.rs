@@ -125,15 +125,15 @@ pub fn transactions(text: &str) -> Result<Vec<Invoice>, String> {
         }
         let inv = Invoice {
             timestamp,
-            transaction_id: r[1].clone(),
-            customer_id: r[2].clone(),
-            subscription_id: r[3].clone(),
-            currency,
+            transaction_id: r[1].as_str().into(),
+            customer_id: r[2].as_str().into(),
+            subscription_id: r[3].as_str().into(),
+            currency: currency.into(),
             amount,
         };
-        let group = by_id.entry(inv.transaction_id.clone()).or_default();
+        let group = by_id.entry(inv.transaction_id.to_string()).or_default();
         if group.is_empty() {
-            order.push(inv.transaction_id.clone());
+            order.push(inv.transaction_id.to_string());
         }
         group.push(inv);
     }

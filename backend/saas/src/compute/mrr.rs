@@ -38,7 +38,7 @@ impl Reading<'_> {
     fn out_of_range(&self, inv: &Invoice) -> SaasError {
         SaasError::DateOutOfRange {
             currency: self.currency.to_owned(),
-            transaction_id: inv.transaction_id.clone(),
+            transaction_id: inv.transaction_id.to_string(),
         }
     }
 
@@ -176,7 +176,7 @@ impl<'a> CustomerReader<'a> {
                 });
             }
         }
-        let sub_id = subscription[0].subscription_id.as_str();
+        let sub_id = &*subscription[0].subscription_id;
         if self.recurring.is_empty() {
             return Ok(());
         }
@@ -192,7 +192,7 @@ impl<'a> CustomerReader<'a> {
             }
         }
         let f = &self.recurring[0];
-        let candidate = (f.invoice.timestamp, f.invoice.transaction_id.as_str(), f.k);
+        let candidate = (f.invoice.timestamp, &*f.invoice.transaction_id, f.k);
         if self
             .first
             .is_none_or(|(t, id, _)| (candidate.0, candidate.1.as_bytes()) < (t, id.as_bytes()))
@@ -226,7 +226,7 @@ impl<'a> CustomerReader<'a> {
             *slot = Some(i);
         }
         if lo < n && r.mrr > 0 {
-            self.own_month_checks.push((lo, inv.transaction_id.as_str()));
+            self.own_month_checks.push((lo, &*inv.transaction_id));
         }
         Ok((lo, hi))
     }
