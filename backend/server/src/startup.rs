@@ -423,7 +423,11 @@ fn dashboard_fallback(
         let index = index.clone();
         async move {
             let (req, _) = req.into_parts();
-            if routes::is_api_path(req.path()) {
+            // A file that is not there (`/favicon.ico`, `/robots.txt` of an
+            // older build) is a 404, not the dashboard's page: the page is
+            // only for the dashboard's own routes, which never name a file.
+            let names_a_file = req.path().rsplit('/').next().is_some_and(|last| last.contains('.'));
+            if routes::is_api_path(req.path()) || names_a_file {
                 let res = actix_web::ResponseError::error_response(&routes::unknown_endpoint(&req));
                 return Ok(actix_web::dev::ServiceResponse::new(req, res));
             }

@@ -41,6 +41,18 @@ async fn head_and_methods(engine: Engine) {
         );
         assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} has a body");
     }
+    // The dashboard's routes get its page; a file it does not have does not.
+    for (path, status) in [
+        ("/recurring-revenue", 200),
+        ("/runs/7", 200),
+        ("/favicon.ico", 404),
+        ("/a/b.txt", 404),
+    ] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let html = res.headers()["content-type"].to_str().unwrap().starts_with("text/html");
+        assert_eq!(html, status == 200, "{path}: the dashboard's page only for its routes");
+    }
     for path in ["/reports/nothing", "/quality/x", "/ingests/1/nothing", "/health/x"] {
         for head in [false, true] {
             let req = if head {
