@@ -260,6 +260,20 @@ async fn k1_drill_down(app: &TestApp) {
         page["customers"][0]["left_censored"], true,
         "0.09 of March is left-censored"
     );
+    // A download holds the whole movement (up to 1,000,000 rows asked for);
+    // a page of JSON stays within 1,000.
+    let csv = app
+        .get(&format!("/reports/saas/movements?{}&format=csv", q("2024-03", "new")))
+        .await;
+    assert_eq!(csv.status().as_u16(), 200);
+    assert_eq!(
+        csv.text().await.unwrap().lines().count(),
+        1 + 2,
+        "the header and both customers"
+    );
+    let big = |format: &str| format!("/reports/saas/movements?{}&limit=5000{format}", q("2024-03", "new"));
+    assert_eq!(app.get(&big("&format=csv")).await.status().as_u16(), 200);
+    assert_eq!(app.get(&big("")).await.status().as_u16(), 400);
 }
 
 async fn k1_with_grace_0(engine: Engine) {

@@ -37,7 +37,7 @@ pub fn report_csv_url(path: &str, q: &RecurringQuery) -> String {
     csv_url(path, &q.report_query())
 }
 
-/// The CSV of a movement's customers (the API's largest page of them).
+/// The CSV of a movement's customers, all of them.
 pub fn movements_csv_url(q: &RecurringQuery, pick: &MovementPick) -> String {
     csv_url("/reports/saas/movements", &q.movements_csv_query(pick))
 }
@@ -64,7 +64,7 @@ mod tests {
         );
         assert_eq!(
             movements_csv_url(&usd, &pick),
-            "/reports/saas/movements?currency=usd&month=2024-03&kind=new&limit=1000&format=csv"
+            "/reports/saas/movements?currency=usd&month=2024-03&kind=new&format=csv"
         );
         assert_eq!(
             report_csv_url("/reports/saas/mrr", &RecurringQuery::default()),

@@ -8,8 +8,6 @@ use crate::state::{pairs, parse_offset, query_string, valid_currency, valid_mont
 
 /// Customers per page of a movement's list.
 pub const CUSTOMERS_PER_PAGE: u32 = 25;
-/// The API's largest page (`/reports/saas/movements`): what the CSV link asks for.
-pub const CSV_LIMIT: u32 = 1_000;
 
 /// What the cohort table shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,7 +104,7 @@ impl RecurringQuery {
 
     /// Parameters of the CSV of a movement's customers: as many as the API gives at once.
     pub fn movements_csv_query(&self, pick: &MovementPick) -> String {
-        format!("{}&limit={CSV_LIMIT}", self.movement_filter(pick))
+        self.movement_filter(pick)
     }
 
     fn movement_filter(&self, pick: &MovementPick) -> String {
@@ -206,7 +204,7 @@ mod tests {
         );
         assert_eq!(
             RecurringQuery::default().movements_csv_query(&churn_in_may()),
-            "month=2024-05&kind=churn&limit=1000"
+            "month=2024-05&kind=churn"
         );
     }
 

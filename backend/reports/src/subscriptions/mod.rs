@@ -15,6 +15,7 @@ use ::saas::Parameters;
 use api_types::{Money, SaasCohortsReport, SaasMovementKind, SaasMovementsReport, SaasMrrReport};
 use sea_orm::DatabaseConnection;
 
+use crate::ingests::MAX_CSV_ROWS;
 use crate::params::{given, parse_int, parse_month};
 use crate::ReportError;
 pub use figures::{SaasFailure, SaasReports};
@@ -65,7 +66,8 @@ pub struct SaasMovementsParams {
     /// Customers to skip (default 0).
     #[param(value_type = Option<u32>, minimum = 0)]
     pub offset: Option<String>,
-    /// Customers per page, 1–1000 (default 100).
+    /// Customers per page, 1–1000 (default 100). With `format=csv` up to
+    /// 1000000, and by default every customer of the movement.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// As for `/reports/saas/mrr` (default 7).
@@ -163,7 +165,12 @@ pub async fn saas_movements(
         })?,
     };
     let offset = parse_int(params.offset.as_deref(), "offset", 0, 0, u32::MAX)?;
-    let limit = parse_int(params.limit.as_deref(), "limit", 100, 1, MAX_MOVEMENTS_LIMIT)?;
+    // A download holds the whole movement unless it asks for less (as the
+    // rejected rows' CSV does): a file cut at a page size would lose rows.
+    let limit = match params.format.as_deref() == Some("csv") {
+        true => parse_int(params.limit.as_deref(), "limit", MAX_CSV_ROWS, 1, MAX_CSV_ROWS)?,
+        false => parse_int(params.limit.as_deref(), "limit", 100, 1, MAX_MOVEMENTS_LIMIT)?,
+    };
     let shared = [&params.currency, &params.grace_days, &params.annual_threshold].map(Option::as_deref);
     let month = month.to_string();
     let list = saas

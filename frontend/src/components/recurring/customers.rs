@@ -14,7 +14,7 @@ use crate::components::select_value;
 use crate::format::{count, money, month_label, signed_money};
 use crate::hooks::use_fetch;
 use crate::recurring::kind_label;
-use crate::recurring::query::{CohortMeasure, MovementPick, RecurringQuery, CSV_LIMIT, CUSTOMERS_PER_PAGE};
+use crate::recurring::query::{CohortMeasure, MovementPick, RecurringQuery, CUSTOMERS_PER_PAGE};
 
 #[component]
 pub fn CustomersSection(props: &QueryProps) -> Html {
@@ -32,11 +32,11 @@ pub fn CustomersSection(props: &QueryProps) -> Html {
         format!("{} in {}", kind_label(p.kind), month_label(&p.month))
     });
     let subtitle = data.as_ref().map(|l| {
-        let mut s = format!("{} customers · {}", count(l.total as i64), money(l.amount, &l.currency));
-        if l.total > u64::from(CSV_LIMIT) {
-            s.push_str(&format!(" · the CSV holds the first {}", count(i64::from(CSV_LIMIT))));
-        }
-        AttrValue::from(s)
+        AttrValue::from(format!(
+            "{} customers · {}",
+            count(l.total as i64),
+            money(l.amount, &l.currency)
+        ))
     });
     let empty_text = if pick.is_none() {
         "Pick a movement (a bar of the chart above, or a month and a movement here) to list its customers."
