@@ -612,3 +612,27 @@ async fn compression() {
         let _: Value = serde_json::from_slice(&body).unwrap();
     }
 }
+
+/// `scripts/run.sh --plan` says what a first run will install and build, and
+/// how long it typically takes, before anything starts (a fresh clone once
+/// met 37 minutes of compiler output with no word of what was happening); it
+/// builds nothing and touches no database.
+#[test]
+fn run_script_states_its_plan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/run.sh"))
+        .arg("--plan")
+        .env("CARGO_TARGET_DIR", root.join("target/run-plan-test-absent"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let steps: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(steps.len(), 3, "{text}");
+    assert!(steps[0].contains("dashboard") && steps[0].contains("minutes"), "{text}");
+    // No release binary in that target folder: the plan says it compiles one.
+    assert!(steps[1].contains("compile the release binary") && steps[1].contains("minutes"), "{text}");
+    assert!(steps[2].contains("http://127.0.0.1:8080/") && steps[2].contains("input/"), "{text}");
+    assert!(!root.join("target/run-plan-test-absent").exists(), "--plan built something");
+}
