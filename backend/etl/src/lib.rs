@@ -44,7 +44,7 @@ use serde::Serialize;
 pub use audit::{FileSummary, ReasonCount, Totals};
 pub use counts::Counts;
 pub use error::EtlError;
-pub use guard::{GuardRails, Pct, Refusal};
+pub use guard::{Audience, GuardRails, Pct, Refusal};
 pub use read::source::{normalise, Limits};
 /// The names of the input files, the only ones a run records.
 pub use read::FILES;
@@ -91,6 +91,8 @@ pub struct IngestOptions {
     pub panic_after_rows: Option<u64>,
     /// Recorded with the run: `cli`, or who uploaded the files.
     pub requested_by: String,
+    /// Who reads the run's refusals: how they name what would let it through.
+    pub audience: Audience,
     /// What a failed run does when the database refuses its record.
     pub recording: FailureRecording,
     /// How often the run logs its progress when it draws no progress bars.
@@ -130,6 +132,7 @@ impl IngestOptions {
             fail_after_rows: None,
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
+            audience: Audience::Cli,
             recording: FailureRecording::default(),
             progress_interval: std::time::Duration::from_millis(progress::DEFAULT_INTERVAL_MS),
             input_label: None,

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use crate::read::transactions::{self, Transactions};
 use crate::read::{self, products, users};
 use crate::state::DataState;
-use crate::{aggregates, assess, reconcile, rows, to_json, IngestOptions, Mode, RunStatus, RunSummary};
+use crate::{aggregates, assess, reconcile, rows, to_json, Audience, IngestOptions, Mode, RunStatus, RunSummary};
 
 /// The data loaded when the run starts.
 pub(crate) struct Current {
@@ -111,7 +111,7 @@ pub(crate) async fn run_phases(
         now: Utc::now().naive_utc(),
     })?;
     log_verdict(run_id, &verdict);
-    commit_phase(db, run.loader, run_id, &verdict, &rejects, progress).await?;
+    commit_phase(db, run.loader, run_id, &verdict, &rejects, options.audience, progress).await?;
     Ok(verdict.summary)
 }
 
@@ -341,19 +341,20 @@ async fn commit_phase(
     run_id: i64,
     verdict: &assess::Verdict,
     rejects: &[&[rows::RejectedRow]; 3],
+    audience: Audience,
     progress: &Progress,
 ) -> Result<(), EtlError> {
     let phase = progress.phase("commit", None);
     let summary = &verdict.summary;
     if summary.status == RunStatus::Succeeded {
         audit::record(&mut loader, run_id, &summary.files, rejects).await?;
-        record_run(&mut loader, summary, Some((&verdict.quality, &verdict.state))).await?;
+        record_run(&mut loader, summary, audience, Some((&verdict.quality, &verdict.state))).await?;
         loader.commit().await?;
     } else {
         loader.rollback().await?;
         let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
         audit::record(&mut audit_only, run_id, &summary.files, rejects).await?;
-        record_run(&mut audit_only, summary, None).await?;
+        record_run(&mut audit_only, summary, audience, None).await?;
         audit_only.commit().await?;
     }
     drop(phase);
@@ -377,6 +378,7 @@ async fn commit_phase(
 async fn record_run(
     loader: &mut Loader,
     summary: &RunSummary,
+    audience: Audience,
     data: Option<(&api_types::QualityReport, &DataState)>,
 ) -> Result<(), EtlError> {
     let error = match summary.status {
@@ -384,7 +386,7 @@ async fn record_run(
             summary
                 .refusals
                 .iter()
-                .map(ToString::to_string)
+                .map(|r| r.message(audience))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
@@ -475,7 +477,7 @@ async fn record_skipped(
     };
     let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
     audit::record(&mut audit_only, run_id, &summary.files, &[]).await?;
-    record_run(&mut audit_only, &summary, None).await?;
+    record_run(&mut audit_only, &summary, options.audience, None).await?;
     audit_only.commit().await?;
     Ok(summary)
 }

@@ -83,6 +83,7 @@ impl IngestRules {
             fail_after_rows: None,
             panic_after_rows: None,
             requested_by: "cli".to_owned(),
+            audience: etl::Audience::Cli,
             recording: self.recording(),
             progress_interval: self.progress_interval(),
             input_label: None,

@@ -180,3 +180,85 @@ async fn a_failed_upload_names_its_file(engine: Engine) {
     );
 }
 both!(failed_upload_error, a_failed_upload_names_its_file);
+
+/// The run of an upload, once it ended.
+async fn ended_run(app: &TestApp, res: reqwest::Response) -> Value {
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let id = res.json::<Value>().await.unwrap()["run_id"].as_i64().unwrap();
+    for _ in 0..600 {
+        let run = app.json(&format!("/ingests/{id}")).await;
+        if run["status"] != "running" {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("run {id} still running after 30 s");
+}
+
+/// A refused upload says what its caller can do — the server's setting and
+/// an admin's "load anyway", not a command-line flag it cannot pass — and
+/// the same files sent again with `force` load, recorded as forced.
+async fn a_refused_upload_can_be_forced(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = server(&t, dir.path()).await;
+    let mut parts = real_parts();
+    let text = String::from_utf8(parts[1].1.clone()).unwrap();
+    let mut lines: Vec<String> = text
+        .lines()
+        .take(41)
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .collect();
+    // Ten rows of forty with an amount that is not one: 20% rejected.
+    for line in lines.iter_mut().skip(1).step_by(4) {
+        let mut fields: Vec<&str> = line.split('\t').collect();
+        fields[4] = "twelve";
+        *line = fields.join("\t");
+    }
+    parts[1].1 = (lines.join("\r\n") + "\r\n").into_bytes();
+    let send = |force: bool| {
+        let mut form = form(&parts);
+        if force {
+            form = form.text("force", "true");
+        }
+        app.client
+            .post(format!("{}/ingests", app.address))
+            .multipart(form)
+            .send()
+    };
+
+    let refused = ended_run(&app, send(false).await.unwrap()).await;
+    assert_eq!(refused["status"], "refused", "{refused}");
+    assert_eq!(refused["forced"], false);
+    let error = refused["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "transactions.csv: 10 of 40 rows rejected (25.00%), more than the server's max-reject-pct of 5%;"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("an admin can load it anyway (the upload's force)"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("--"),
+        "an upload is told of a flag it cannot pass: {error}"
+    );
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 0);
+
+    let forced = ended_run(&app, send(true).await.unwrap()).await;
+    assert_eq!(forced["status"], "succeeded", "{forced}");
+    assert_eq!(forced["forced"], true, "{forced}");
+    let loaded = forced["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "transactions.csv")
+        .unwrap()["loaded"]
+        .as_i64()
+        .unwrap();
+    assert!(loaded > 0, "{forced}");
+    assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, loaded);
+}
+both!(forced_upload, a_refused_upload_can_be_forced);

@@ -158,14 +158,72 @@ pub enum Refusal {
     },
 }
 
-/// How every message ends: what lets the run through.
-const FORCE: &str = "--force loads it anyway";
+/// Who reads a refusal, and so how it names what would let the run through:
+/// the command line's flags, or, for an upload from the dashboard or the
+/// API, the server's settings (which its caller cannot pass) and an admin's
+/// "load anyway" (the upload's `force`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    #[default]
+    Cli,
+    Upload,
+}
+
+/// The words of one [`Audience`].
+struct Words {
+    max_reject: &'static str,
+    min_keep: &'static str,
+    strict: &'static str,
+    /// How every message ends: what lets the run through.
+    force: &'static str,
+}
+
+impl Audience {
+    fn words(self) -> &'static Words {
+        match self {
+            Audience::Cli => &Words {
+                max_reject: "--max-reject-pct",
+                min_keep: "--min-keep-pct",
+                strict: "--strict-quality",
+                force: "--force loads it anyway",
+            },
+            Audience::Upload => &Words {
+                max_reject: "the server's max-reject-pct of",
+                min_keep: "the server's min-keep-pct of",
+                strict: "the server's strict-quality setting",
+                force: "an admin can load it anyway (the upload's force)",
+            },
+        }
+    }
+}
+
+impl Refusal {
+    /// The message in the words of `audience` (`Display` is the command line's).
+    pub fn message(&self, audience: Audience) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write(&mut out, audience.words());
+        out
+    }
+}
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, Audience::Cli.words())
+    }
+}
+
+impl Refusal {
+    fn write(&self, f: &mut impl fmt::Write, w: &Words) -> fmt::Result {
+        let Words {
+            max_reject,
+            min_keep,
+            strict,
+            force,
+        } = w;
         match self {
             Refusal::NoDataRows { file } => {
-                write!(f, "{file}: the file has no data rows (rule: no empty files); {FORCE}")
+                write!(f, "{file}: the file has no data rows (rule: no empty files); {force}")
             }
             Refusal::TooManyRejects {
                 file,
@@ -186,7 +244,7 @@ impl fmt::Display for Refusal {
                         " once the {repeated} rows repeating an earlier row are set aside ({read} read)"
                     )?;
                 }
-                write!(f, ", more than --max-reject-pct {limit}; {FORCE}")
+                write!(f, ", more than {max_reject} {limit}; {force}")
             }
             Refusal::TooFewKept {
                 file,
@@ -197,7 +255,7 @@ impl fmt::Display for Refusal {
             } => write!(
                 f,
                 "{file}: a replace would leave {after} of the {before} {figure} loaded now ({} kept), \
-                 less than --min-keep-pct {limit}; {FORCE}",
+                 less than {min_keep} {limit}; {force}",
                 share(*after, *before)
             ),
             Refusal::RevenueNotKept {
@@ -217,7 +275,7 @@ impl fmt::Display for Refusal {
                     0 => write!(f, "no {currency} transaction left")?,
                     _ => write!(f, "{} kept", share(after.minor(), before.minor()))?,
                 }
-                write!(f, "), less than --min-keep-pct {limit}; {FORCE}")
+                write!(f, "), less than {min_keep} {limit}; {force}")
             }
             Refusal::QualityBelowThreshold {
                 dimension,
@@ -225,7 +283,7 @@ impl fmt::Display for Refusal {
                 threshold,
             } => write!(
                 f,
-                "quality: {dimension} is {value}%, below its minimum of {threshold}% (--strict-quality)"
+                "quality: {dimension} is {value}%, below its minimum of {threshold}% ({strict}); {force}"
             ),
         }
     }
@@ -347,6 +405,37 @@ mod tests {
         let mut skipped = file("t", 0, 0);
         skipped.same_as_run = Some(3);
         assert!(check(&[skipped], None, &rails).is_empty());
+    }
+
+    /// An upload's caller cannot pass a flag to the server: its refusals name
+    /// the server's settings and an admin's "load anyway", every rule alike.
+    #[test]
+    fn an_upload_is_told_what_it_can_do() {
+        let before = figures(100, 40, 50, 20, &[("usd", 90, 10_000)]);
+        let after = figures(10, 4, 5, 2, &[("usd", 9, 1_000)]);
+        let mut refusals = check(
+            &[file("t", 100, 6), file("u", 0, 0)],
+            Some((&before, &after)),
+            &GuardRails::default(),
+        );
+        refusals.push(Refusal::QualityBelowThreshold {
+            dimension: api_types::Measure::Dimension(api_types::Dimension::Integrity),
+            value: "40.00".to_owned(),
+            threshold: "95".to_owned(),
+        });
+        assert_eq!(refusals.len(), 8, "{refusals:?}");
+        assert_eq!(
+            refusals[0].message(Audience::Upload),
+            "t: 6 of 100 rows rejected (6.00%), more than the server's max-reject-pct of 5%; \
+             an admin can load it anyway (the upload's force)"
+        );
+        for r in &refusals {
+            let (cli, upload) = (r.to_string(), r.message(Audience::Upload));
+            assert_eq!(cli, r.message(Audience::Cli));
+            assert!(cli.contains("--"), "{cli}");
+            assert!(!upload.contains("--"), "an upload's refusal names a flag: {upload}");
+            assert!(upload.contains("an admin can load it anyway"), "{upload}");
+        }
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub async fn upload(
     options.dry_run = form.dry_run;
     options.force = form.force;
     options.requested_by = principal.requested_by();
+    // Its refusals name the server's settings, which the caller cannot pass,
+    // and the upload's force (an admin's "load anyway").
+    options.audience = etl::Audience::Upload;
     // Readers of the run see its files by their part's name, never the
     // server's folder.
     options.input_label = Some("the upload".to_owned());
