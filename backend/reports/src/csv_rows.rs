@@ -52,6 +52,10 @@ impl ToCsv for QualityHistory {
         ];
         header.extend(Measure::ALL.map(Measure::key));
         header.push("alerts");
+        // The data's score after the run (everything loaded since the last
+        // replace) beside the run's own; last, so earlier columns keep their
+        // places.
+        header.extend(data_keys().iter().map(String::as_str));
         header
     }
     fn records(&self) -> Vec<Vec<String>> {
@@ -69,6 +73,7 @@ impl ToCsv for QualityHistory {
                 ];
                 record.extend(Measure::ALL.map(|m| opt(&r.score.map(|s| s.get(m)))));
                 record.push(r.alerts.iter().map(|a| a.dimension.key()).collect::<Vec<_>>().join(" "));
+                record.extend(Measure::ALL.map(|m| opt(&r.data_score.map(|s| s.get(m)))));
                 record
             })
             .collect()
@@ -94,6 +99,12 @@ impl ToCsv for RejectionList {
             })
             .collect()
     }
+}
+
+/// `data_overall`, `data_<dimension>`…: one per measure, made once.
+fn data_keys() -> &'static [String] {
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| Measure::ALL.iter().map(|m| format!("data_{}", m.key())).collect())
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {

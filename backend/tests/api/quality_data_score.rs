@@ -99,5 +99,29 @@ async fn append_scores_as_one_replace(engine: Engine) {
     assert_eq!(runs[1]["score"], after["score"]);
     assert_eq!(runs[0]["data_score"], runs[0]["score"], "{history}");
     assert_ne!(runs[0]["data_score"], runs[1]["data_score"], "{history}");
+    // And so does its CSV: the run's measures, then the data's, by name.
+    let app = TestApp::spawn(&two.db).await;
+    let csv = app.get("/quality/history?format=csv").await.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let cell = |row: &csv::StringRecord, name: &str| {
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column: {csv}"));
+        row[i].to_owned()
+    };
+    for (row, run) in rows.iter().zip(runs) {
+        for measure in ["overall", "integrity", "completeness"] {
+            assert_eq!(cell(row, measure), run["score"][measure].as_str().unwrap(), "{csv}");
+            assert_eq!(
+                cell(row, &format!("data_{measure}")),
+                run["data_score"][measure].as_str().unwrap(),
+                "{csv}"
+            );
+        }
+    }
 }
 both!(append_equals_replace, append_scores_as_one_replace);
