@@ -632,7 +632,16 @@ fn run_script_states_its_plan() {
     assert_eq!(steps.len(), 3, "{text}");
     assert!(steps[0].contains("dashboard") && steps[0].contains("minutes"), "{text}");
     // No release binary in that target folder: the plan says it compiles one.
-    assert!(steps[1].contains("compile the release binary") && steps[1].contains("minutes"), "{text}");
-    assert!(steps[2].contains("http://127.0.0.1:8080/") && steps[2].contains("input/"), "{text}");
-    assert!(!root.join("target/run-plan-test-absent").exists(), "--plan built something");
+    assert!(
+        steps[1].contains("compile the release binary") && steps[1].contains("minutes"),
+        "{text}"
+    );
+    assert!(
+        steps[2].contains("http://127.0.0.1:8080/") && steps[2].contains("input/"),
+        "{text}"
+    );
+    assert!(
+        !root.join("target/run-plan-test-absent").exists(),
+        "--plan built something"
+    );
 }
