@@ -19,6 +19,8 @@ mod m20261202_000007_currency_minor_units;
 mod m20261203_000008_single_fact_table;
 mod pg;
 
+pub mod connect;
+
 pub mod names;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
