@@ -27,7 +27,16 @@ async fn connect_or_exit(options: ConnectOptions) -> Result<DbConn, DbErr> {
         Err(e) => Err(e),
     };
     match connected {
-        Ok(db) => Ok(db),
+        Ok(db) => {
+            // `status` says what the migrations chose (SQLite, PostgreSQL, Citus).
+            if std::env::args().skip(1).any(|a| a == "status") {
+                match migration::mode(&db).await {
+                    Ok(mode) => println!("Mode: {mode}"),
+                    Err(e) => println!("Mode: unknown ({e})"),
+                }
+            }
+            Ok(db)
+        }
         Err(e) => {
             eprintln!("error: {}", migration::connect::describe(&url, &e));
             std::process::exit(1);

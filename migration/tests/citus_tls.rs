@@ -167,6 +167,10 @@ async fn prefer_and_require_encrypt_without_verifying_the_citus_certificate() {
         "{}",
         text(&status)
     );
+    // `status` says the mode the migrations chose (migration 9 distributed).
+    let mode = "Mode: Citus (Citus 13.2.2, 2 workers): distributed by customer_id: \
+                agg_customer_spending, dim_user, fct_transaction;";
+    assert!(stdout.contains(mode), "{}", text(&status));
 
     // Encrypted, not fallen back to plain text; disable is the control.
     assert!(encrypted(&cluster.url("")).await, "prefer did not encrypt");
