@@ -16,7 +16,7 @@ use crate::helpers::{fixture, postgres_admin_url, realistic_input, Engine, TestA
 /// Every report and the quality pages, as (path, body) from a new server
 /// (whose cache is empty: it reads the database). The server migrates the
 /// database up first, as `serve` does.
-async fn every_report(t: &TestDb) -> Vec<(String, String)> {
+pub(crate) async fn every_report(t: &TestDb) -> Vec<(String, String)> {
     let app = TestApp::spawn(&t.db).await;
     let mut out = Vec::new();
     for path in [
