@@ -56,8 +56,13 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # ---- runtime ----------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# No ca-certificates: the one TLS client (sqlx, to PostgreSQL) trusts the
-# webpki roots built into the binary.
+# The one TLS client (sqlx, to PostgreSQL) is OpenSSL's, as libpq's: libssl3,
+# and ca-certificates for sslmode=verify-ca/verify-full without sslrootcert.
+# Not pinned: bookworm-security updates OpenSSL in place.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin app \

@@ -17,12 +17,16 @@ mod m20261129_000005_access_control;
 mod m20261129_000006_month_partitions;
 mod m20261202_000007_currency_minor_units;
 mod m20261203_000008_single_fact_table;
+mod m20261203_000009_citus;
 mod pg;
+
+pub mod connect;
 
 pub mod names;
 
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 pub use m20261202_000007_currency_minor_units::MINOR_UNITS;
+pub use m20261203_000009_citus::{has_citus, mode};
 
 /// A text column holding an identifier. On PostgreSQL it uses the "C" collation:
 /// ids are opaque, byte order is the right order for them, and keys on them
@@ -53,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_month_partitions::Migration),
             Box::new(m20261202_000007_currency_minor_units::Migration),
             Box::new(m20261203_000008_single_fact_table::Migration),
+            Box::new(m20261203_000009_citus::Migration),
         ]
     }
 }

@@ -50,15 +50,22 @@ fn existing_sqlite_file(url: &str) -> bool {
     sqlx::sqlite::SqliteConnectOptions::from_str(url).is_ok_and(|o| o.get_filename().is_file())
 }
 
+/// The cause in the words every command uses (`migration::connect::cause`:
+/// the TLS, network or server error without the drivers' wrappers).
 fn failed(settings: &DatabaseSettings) -> impl Fn(sea_orm::DbErr) -> ConnectError + '_ {
     |e| ConnectError {
         url: settings.redacted(),
-        message: scrub(&e.to_string(), settings),
+        message: scrub(&migration::connect::cause(&e), settings),
     }
 }
 
 /// Opens a pool, connecting now (the commands: they need the database at once).
+/// One attempt comes first, so that a server that refuses or fails the
+/// connection says why at once (`migration::connect::try_once`).
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, ConnectError> {
+    migration::connect::try_once(settings.url().expose_secret())
+        .await
+        .map_err(failed(settings))?;
     let db = Database::connect(options(settings)).await.map_err(failed(settings))?;
     prepare(&db).await.map_err(failed(settings))?;
     Ok(db)

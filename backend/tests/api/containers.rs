@@ -430,13 +430,16 @@ fn compose_runs_the_stack_in_order() {
     }
 
     // The migrations: the migration binary's `up`, from sea-orm-migration's
-    // CLI (cli::run_cli, feature "cli"), which reads DATABASE_URL after
+    // CLI (cli::run_cli_with_connection, feature "cli"), which reads DATABASE_URL after
     // resolve_database_url_env has read DATABASE_URL_FILE into it.
     assert_eq!(strings(field(&compose, "migrate", "/entrypoint")), ["migration"]);
     assert_eq!(strings(field(&compose, "migrate", "/command")), ["up"]);
     let main = read("migration/src/main.rs");
     assert!(main.contains("migration::resolve_database_url_env()"), "{main}");
-    assert!(main.contains("cli::run_cli(migration::Migrator)"), "{main}");
+    assert!(
+        main.contains("cli::run_cli_with_connection(migration::Migrator"),
+        "{main}"
+    );
     assert!(read("migration/src/lib.rs").contains("\"DATABASE_URL_FILE\""));
     assert!(read("migration/Cargo.toml").contains("sea-orm-migration.workspace = true"));
     let workspace = read("Cargo.toml");

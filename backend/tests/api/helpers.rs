@@ -107,6 +107,19 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// A PostgreSQL database the test did not create (a Citus coordinator
+    /// it started): connected, never dropped.
+    pub async fn at(settings: DatabaseSettings) -> Self {
+        let db = backend::db::connect(&settings).await.unwrap();
+        Self {
+            db,
+            settings,
+            engine: Engine::Postgres,
+            dir: tempfile::tempdir().unwrap(),
+            pg_name: None,
+        }
+    }
+
     pub async fn new(engine: Engine) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut pg_name = None;

@@ -9,6 +9,7 @@ mod api_errors;
 mod architecture;
 mod atomicity;
 mod bounded;
+mod citus;
 mod consistent_reads;
 mod containers;
 mod corpus;

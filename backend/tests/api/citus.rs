@@ -1,0 +1,223 @@
+//! The backend on a Citus coordinator (a local cluster from
+//! `scripts/citus.sh`): reached with the URL psql takes, though the
+//! coordinator's TLS certificate is a self-signed X.509 v1 one.
+//!
+//! Each test starts its own cluster (a folder of its own, free ports;
+//! stopped and removed when the test ends). Without an installed Citus
+//! (`scripts/citus.sh build`) the tests skip and are counted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use migration::MigratorTrait;
+use secrecy::SecretString;
+use store::settings::DatabaseSettings;
+
+use crate::fact_table::every_report;
+use crate::helpers::{fixture, postgres_admin_url, skip, Engine, TestDb};
+
+const CITUS_SO: &str = "/usr/lib/postgresql/15/lib/citus.so";
+/// In the URLs the tests pass; trust authentication never asks for it.
+const PASSWORD: &str = "pw-never-shown";
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/citus.sh")
+}
+
+/// A coordinator and two workers, stopped and removed on drop.
+pub struct Cluster {
+    dir: PathBuf,
+    pub port: u16,
+}
+
+impl Cluster {
+    /// A new cluster, or `None` (the skip recorded) where Citus is not installed.
+    pub fn up() -> Option<Cluster> {
+        if !Path::new(CITUS_SO).is_file() {
+            skip("Citus is not installed (scripts/citus.sh build)");
+            return None;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir = PathBuf::from(format!("/tmp/citus-test-{}-{nanos}", std::process::id()));
+        let mut cluster = Cluster { dir, port: 0 };
+        let out = Command::new(script())
+            .arg("up")
+            .env("CITUS_DIR", &cluster.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "citus.sh up failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // postgres://postgres@127.0.0.1:PORT/postgres
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let port = stdout.trim().rsplit(':').next().unwrap().split('/').next().unwrap();
+        cluster.port = port.parse().unwrap();
+        Some(cluster)
+    }
+
+    /// The URL a user would give psql (default `sslmode=prefer`), with a password.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres:{PASSWORD}@localhost:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let out = Command::new(script()).arg("down").env("CITUS_DIR", &self.dir).output();
+        if !out.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("citus.sh down failed for {}: {out:?}", self.dir.display());
+        }
+    }
+}
+
+fn backend(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn ingest_and_history_reach_a_coordinator_with_the_url_psql_takes() {
+    let Some(cluster) = Cluster::up() else { return };
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../input");
+    let input = input.to_str().unwrap();
+    let ingest = backend(&cluster.url(), &["ingest", "--input", input]);
+    assert!(ingest.status.success(), "{}", text(&ingest));
+    let history = backend(&format!("{}?sslmode=require", cluster.url()), &["history"]);
+    assert!(history.status.success(), "{}", text(&history));
+    let stdout = String::from_utf8_lossy(&history.stdout);
+    assert!(stdout.contains("replace  succeeded"), "{}", text(&history));
+
+    // verify-full: Citus' certificate is self-signed, for another name.
+    let out = backend(&format!("{}?sslmode=verify-full", cluster.url()), &["history"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let host = format!("@localhost:{}/postgres", cluster.port);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot connect to postgres://postgres:***{host}")),
+        "{all}"
+    );
+    assert!(
+        stderr.contains("certificate failed verification: self-signed certificate"),
+        "{all}"
+    );
+    assert!(!all.contains("panicked") && !all.contains(PASSWORD), "{all}");
+}
+
+/// The generated `input/` loaded by a replace on Citus (after the migrations
+/// distributed the customer tables) gives every report that single
+/// PostgreSQL gives; the rows are on both workers; an append goes on, and a
+/// transaction id re-sent under another customer stays a
+/// `conflicts_with_loaded` rejection, though the key on Citus is
+/// `(customer_id, transaction_id)`.
+#[tokio::test]
+async fn a_replace_on_citus_gives_every_report_of_single_postgres() {
+    if postgres_admin_url().is_none() {
+        skip("no PostgreSQL to compare with (TEST_DATABASE_URL)");
+        return;
+    }
+    let Some(cluster) = Cluster::up() else { return };
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../input");
+
+    let single = TestDb::new(Engine::Postgres).await;
+    migration::Migrator::up(&single.db, None).await.unwrap();
+    single.ingest(&input).await.unwrap();
+
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let citus = TestDb::at(settings).await;
+    migration::Migrator::up(&citus.db, None).await.unwrap();
+    let mode = migration::mode(&citus.db).await.unwrap();
+    assert!(
+        mode.contains("distributed by customer_id: agg_customer_spending, dim_user, fct_transaction;"),
+        "{mode}"
+    );
+    citus.ingest(&input).await.unwrap();
+    assert_eq!(migration::mode(&single.db).await.unwrap(), "PostgreSQL, single node");
+
+    // The facts are in the shards of both workers, as the workers count them.
+    let per_worker = citus
+        .rows(
+            "SELECT nodeport, SUM(result::bigint)::bigint AS n FROM run_command_on_placements(\
+             'fct_transaction__data', 'SELECT COUNT(*) FROM %s') GROUP BY nodeport ORDER BY nodeport",
+        )
+        .await;
+    let counts: Vec<i64> = per_worker.iter().map(|r| r.try_get("", "n").unwrap()).collect();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.iter().all(|n| *n > 0), "{counts:?}");
+    assert_eq!(counts.iter().sum::<i64>(), 5000);
+
+    assert_same_reports(&citus, &single).await;
+
+    // The first transaction of input/, re-sent under another customer.
+    let transactions = std::fs::read_to_string(input.join("transactions.csv")).unwrap();
+    let first = transactions.lines().nth(1).unwrap().trim_end_matches('\r');
+    let fields: Vec<&str> = first.split('\t').collect();
+    let resent = format!("{}\t{}\tcus_someone_else\t\t1.00\tusd", fields[0], fields[1]);
+    let new = "2/1/24 7:00\ttxn_citus_new\tcus_someone_else\t\t2.00\tusd";
+    let files = fixture(
+        &["s_citus\tBase\tAlpha\tmonth\t100\tactive"],
+        &[&resent, new],
+        &["cus_someone_else\tAnn\tann@x.test"],
+    );
+    for t in [&single, &citus] {
+        let s = t.append(files.path()).await.unwrap();
+        let reasons: Vec<(&str, u64)> = s.reasons.iter().map(|r| (r.reason, r.rows)).collect();
+        assert_eq!(reasons, [("conflicts_with_loaded", 1)]);
+        let sql = format!(
+            "SELECT COUNT(*) FROM fct_transaction WHERE transaction_id = '{}'",
+            fields[1]
+        );
+        assert_eq!(t.scalar_i64(&sql).await, 1, "the loaded row stays, alone");
+        assert_eq!(t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await, 5001);
+    }
+    assert_same_reports(&citus, &single).await;
+}
+
+/// `"finished_at":"…"` values (when each database recorded its run) masked.
+fn without_run_times(body: &str) -> String {
+    const KEY: &str = "\"finished_at\":\"";
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find(KEY) {
+        out.push_str(&rest[..at + KEY.len()]);
+        rest = &rest[at + KEY.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        out.push('*');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every report and /quality answer equal on both databases, one path at a time.
+async fn assert_same_reports(citus: &TestDb, single: &TestDb) {
+    let (on_citus, on_single) = (every_report(citus).await, every_report(single).await);
+    assert_eq!(on_citus.len(), on_single.len());
+    for ((path, a), (_, b)) in on_citus.iter().zip(&on_single) {
+        assert!(a.contains("finished_at") == b.contains("finished_at"), "{path}");
+        assert_eq!(
+            without_run_times(a),
+            without_run_times(b),
+            "{path}: Citus, then single PostgreSQL"
+        );
+    }
+}
