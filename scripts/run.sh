@@ -87,6 +87,8 @@ if [ -x scripts/build-frontend.sh ]; then
   step "dashboard" scripts/build-frontend.sh ||
     echo "warning: the dashboard could not be built (see $LOG); serving the API only" >&2
 fi
+step "system packages" scripts/ensure-build-deps.sh ||
+  { echo "error: the build's system packages could not be installed; the full output is in $LOG" >&2; exit 1; }
 step "server" cargo build --release -p backend --locked ||
   { echo "error: the server could not be built; the full output is in $LOG" >&2; exit 1; }
 

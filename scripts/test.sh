@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/ensure-build-deps.sh
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "installing cargo-nextest…"
   cargo install cargo-nextest --locked
