@@ -680,6 +680,37 @@ async function authChecks() {
       await page.unroute(isUpload);
     }
 
+    // A refused upload, then the admin's "load anyway": the refusal in words the
+    // dashboard's user can act on, its figures, a confirmation, a forced run.
+    const refusedDir = process.env.E2E_REFUSED_DIR;
+    check(!!refusedDir, 'auth: E2E_REFUSED_DIR names an export the guard rails refuse');
+    if (refusedDir) {
+      await page.selectOption('#upload-mode', 'append');
+      for (const part of ['products', 'transactions', 'users']) await page.setInputFiles(`#upload-${part}`, join(refusedDir, `${part}.csv`));
+      await page.locator('#upload-submit').click();
+      await page.waitForSelector('#upload-result[data-status="refused"]', { timeout: 60000 });
+      const refusal = await page.locator('#upload-result').textContent();
+      check(refusal.includes("the server's max-reject-pct") && !refusal.includes('--'), `the refusal names the server's setting, not a flag: ${refusal}`);
+      check(/transactions\.csv: 21 rows read, 18 would load, 3 rejected/.test(await page.locator('#upload-force').textContent()), 'the offer to load anyway shows the refusal\'s figures');
+      await page.locator('#upload-force-start').click();
+      const question = await page.locator('#upload-force-question').textContent();
+      check(question.includes('The files will be added to the loaded data') && question.includes('Load anyway?'), `loading anyway asks first: ${question}`);
+      await page.locator('#upload-force-cancel').click();
+      check((await page.locator('#upload-force-question').count()) === 0 && (await page.locator('#upload-force-start').count()) === 1, 'cancel leaves the data alone and the offer open');
+      await page.locator('#upload-force-start').click();
+      await page.locator('#upload-force-yes').click();
+      await page.waitForSelector('#upload-result[data-status="succeeded"]', { timeout: 60000 });
+      const forcedId = Number((await page.locator('#upload-result a').getAttribute('href')).split('/').pop());
+      const forcedRun = (await api(`/ingests/${forcedId}`)).body;
+      check(forcedRun.forced === true && forcedRun.mode === 'append' && forcedRun.status === 'succeeded', `run ${forcedId}: recorded as a forced append (${forcedRun.status}, forced ${forcedRun.forced})`);
+      await page.waitForSelector(`#runs tr[data-run="${forcedId}"]`, { timeout: 30000 });
+      check((await page.locator(`#runs tr[data-run="${forcedId}"]`).textContent()).includes('(forced)'), 'the run history marks it forced');
+      // A fresh form for the real upload.
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector('#upload-form', { timeout: 30000 });
+      for (const part of ['products', 'transactions', 'users']) await page.setInputFiles(`#upload-${part}`, join(uploadDir, `${part}.csv`));
+    }
+
     // The real upload: three files, replace. Record every status line shown on the way.
     await page.evaluate(() => {
       window.__uploadSteps = [];

@@ -110,7 +110,7 @@ DATABASE_URL="$auth_db" "$BIN" serve --bind 127.0.0.1:0 --static-dir frontend/di
 auth_server=$!
 auth_port=$(port_of "$work/auth-serve.log")
 
-E2E_READER_TOKEN="$reader_token" E2E_ADMIN_TOKEN="$admin_token" E2E_UPLOAD_DIR="$(cd "$upload_dir" && pwd)" \
+E2E_READER_TOKEN="$reader_token" E2E_ADMIN_TOKEN="$admin_token" E2E_UPLOAD_DIR="$(cd "$upload_dir" && pwd)" E2E_REFUSED_DIR="$fixture" \
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 node e2e/dashboard.mjs "http://127.0.0.1:$port" "http://127.0.0.1:$auth_port"
 # No token in either server's log.
 if grep -l -e "$reader_token" -e "$admin_token" "$work/serve.log" "$work/auth-serve.log"; then

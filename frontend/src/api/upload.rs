@@ -17,9 +17,12 @@ use crate::upload::{ExportFile, Transfer, UploadMode};
 const WHAT: &str = "the upload";
 
 /// What to upload.
+#[derive(Clone)]
 pub struct UploadRequest {
     pub mode: UploadMode,
     pub dry_run: bool,
+    /// Past the guard rails (an admin's "load anyway" after a refusal).
+    pub force: bool,
     /// The chosen files, each under its part.
     pub files: Vec<(ExportFile, File)>,
 }
@@ -100,6 +103,9 @@ fn form(request: &UploadRequest) -> Result<FormData, JsValue> {
     // The values first: small, and the server knows the mode before the files.
     form.append_with_str("mode", request.mode.key())?;
     form.append_with_str("dry_run", if request.dry_run { "true" } else { "false" })?;
+    if request.force {
+        form.append_with_str("force", "true")?;
+    }
     for (part, file) in &request.files {
         form.append_with_blob_and_filename(part.part(), file, &file.name())?;
     }

@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod files;
+pub mod force;
 pub mod reasons;
 pub mod rejected_rows;
 pub mod runs_table;

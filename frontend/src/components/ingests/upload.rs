@@ -10,6 +10,7 @@ use yew::platform::time::sleep;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::force::ForceOffer;
 use super::status_badge::status_badge;
 use crate::api;
 use crate::api::upload::UploadRequest;
@@ -34,6 +35,8 @@ pub fn UploadSection() -> Html {
     let chosen = use_state(Chosen::default);
     let invalid = use_state(|| None::<String>);
     let inputs = [use_node_ref(), use_node_ref(), use_node_ref()];
+    // The request last sent: what "load anyway" sends again after a refusal.
+    let last = use_mut_ref(|| None::<UploadRequest>);
 
     let on_file = |file: ExportFile| {
         let (chosen, invalid, input) = (chosen.clone(), invalid.clone(), inputs[file.index()].clone());
@@ -56,7 +59,7 @@ pub fn UploadSection() -> Html {
         Callback::from(move |_: Event| dry_run.set(!*dry_run))
     };
     let onsubmit = {
-        let (upload, invalid) = (upload.clone(), invalid.clone());
+        let (upload, invalid, last, session) = (upload.clone(), invalid.clone(), last.clone(), session.clone());
         let (mode, dry_run, chosen, inputs) = (*mode, *dry_run, *chosen, inputs.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -71,7 +74,33 @@ pub fn UploadSection() -> Html {
                 .iter()
                 .filter_map(|f| selected(&inputs[f.index()]).map(|file| (*f, file)))
                 .collect();
-            let request = UploadRequest { mode, dry_run, files };
+            let request = UploadRequest {
+                mode,
+                dry_run,
+                force: false,
+                files,
+            };
+            *last.borrow_mut() = Some(request.clone());
+            upload.dispatch(UploadEvent::Start);
+            spawn_local(send(request, upload.dispatcher(), session.clone()));
+        })
+    };
+    // "Load anyway": the refused files themselves, sent again with force
+    // (whatever was chosen in the form since).
+    let on_force = {
+        let (upload, last, session) = (upload.clone(), last.clone(), session.clone());
+        Callback::from(move |()| {
+            let Some(refused) = last.borrow().clone() else {
+                return;
+            };
+            if upload.busy() {
+                return;
+            }
+            let request = UploadRequest {
+                dry_run: false,
+                force: true,
+                ..refused
+            };
             upload.dispatch(UploadEvent::Start);
             spawn_local(send(request, upload.dispatcher(), session.clone()));
         })
@@ -109,6 +138,11 @@ pub fn UploadSection() -> Html {
                 }
             </form>
             { status(&upload) }
+            if let Upload::Ended(run) = &*upload {
+                if run.status == RunStatus::Refused && !run.forced {
+                    <ForceOffer run={run.clone()} on_force={on_force} />
+                }
+            }
         </Section>
     }
 }
