@@ -118,8 +118,8 @@ impl ToCsv for MonthlyTransactionsReport {
             .iter()
             .map(|m| {
                 vec![
-                    self.currency.clone(),
-                    m.month.clone(),
+                    self.currency.to_string(),
+                    m.month.to_string(),
                     m.transactions.to_string(),
                     m.active_customers.to_string(),
                     m.revenue.to_string(),
@@ -149,8 +149,8 @@ impl ToCsv for RevenueGrowthReport {
             .iter()
             .map(|m| {
                 vec![
-                    self.currency.clone(),
-                    m.month.clone(),
+                    self.currency.to_string(),
+                    m.month.to_string(),
                     m.revenue.to_string(),
                     opt(&m.previous_revenue),
                     opt(&m.growth_pct),
@@ -178,7 +178,7 @@ impl ToCsv for TopProductsReport {
             .iter()
             .map(|p| {
                 vec![
-                    self.currency.clone(),
+                    self.currency.to_string(),
                     p.rank.to_string(),
                     p.product.clone(),
                     p.total_sales.to_string(),
@@ -206,7 +206,7 @@ impl ToCsv for TopUsersReport {
             .iter()
             .map(|u| {
                 vec![
-                    self.currency.clone(),
+                    self.currency.to_string(),
                     u.rank.to_string(),
                     u.customer_id.clone(),
                     u.customer_name.clone(),
