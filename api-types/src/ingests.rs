@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{IngestMode, Money, RunStatus, Timestamp};
+use crate::{IngestMode, Money, Month, RunStatus, Timestamp};
 
 /// One input file of a run: read = loaded + already_loaded + duplicates + rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +37,8 @@ pub struct DataTotals {
     /// Revenue per currency (never added across currencies).
     pub revenue: BTreeMap<String, Money>,
     /// `YYYY-MM` of the first and the latest month with transactions.
-    pub first_month: Option<String>,
-    pub latest_month: Option<String>,
+    pub first_month: Option<Month>,
+    pub latest_month: Option<Month>,
 }
 
 impl DataTotals {

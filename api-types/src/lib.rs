@@ -7,9 +7,11 @@
 //! that many decimals (`"1234.50"` usd, `"1500"` jpy, `"12.345"` kwd): exact to
 //! the minor unit, no binary floating point.
 
+mod currency;
 mod dimension;
 mod ingests;
 mod money;
+mod month;
 mod percent;
 mod quality;
 mod reports;
@@ -17,9 +19,11 @@ mod saas;
 mod session;
 mod vocabulary;
 
+pub use currency::{Currency, ParseCurrencyError};
 pub use dimension::*;
 pub use ingests::*;
 pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError};
+pub use month::{Month, ParseMonthError};
 pub use percent::Percent;
 pub use quality::*;
 pub use reports::*;

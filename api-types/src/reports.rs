@@ -4,18 +4,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{IngestMode, Money, Percent, QualityAlert, QualityScore, Timestamp};
+use crate::{Currency, IngestMode, Money, Month, Percent, QualityAlert, QualityScore, Timestamp};
 
 /// The calendar months a report covers: `from` ..= `to` (`YYYY-MM`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     /// First month of the window.
-    pub from: String,
+    pub from: Month,
     /// Last month of the window (equal to `as_of`).
-    pub to: String,
+    pub to: Month,
     /// The month the window ends at: the request's `as_of`, or the latest month in the data.
-    pub as_of: String,
+    pub as_of: Month,
     /// Number of calendar months in the window.
     pub months: u32,
 }
@@ -25,7 +25,7 @@ pub struct Window {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyTransactionsRow {
     /// `YYYY-MM`.
-    pub month: String,
+    pub month: Month,
     pub transactions: i64,
     /// Distinct customers with at least one transaction that month.
     pub active_customers: i64,
@@ -48,7 +48,7 @@ pub struct MonthlyTransactionsRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyTransactionsReport {
-    pub currency: String,
+    pub currency: Currency,
     pub window: Window,
     /// The latest transaction in the data: where the data stop (null when
     /// the run that loaded them recorded none).
@@ -61,7 +61,7 @@ pub struct MonthlyTransactionsReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevenueGrowthRow {
-    pub month: String,
+    pub month: Month,
     pub revenue: Money,
     /// Revenue of the calendar month before, even outside the window; null when
     /// the data has nothing before this month.
@@ -81,7 +81,7 @@ pub struct RevenueGrowthRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevenueGrowthReport {
-    pub currency: String,
+    pub currency: Currency,
     pub window: Window,
     /// The latest transaction in the data: where the data stop (null when
     /// the run that loaded them recorded none).
@@ -118,11 +118,11 @@ pub struct ProductRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopProductsReport {
-    pub currency: String,
+    pub currency: Currency,
     /// First month included (`YYYY-MM`), null when the whole history is used.
-    pub from: Option<String>,
+    pub from: Option<Month>,
     /// Last month included, null when the whole history is used.
-    pub to: Option<String>,
+    pub to: Option<Month>,
     /// Revenue allocated to products: the sum of every product's `total_sales`.
     pub attributed_revenue: Money,
     pub unattributed: Unattributed,
@@ -147,7 +147,7 @@ pub struct UserRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopUsersReport {
-    pub currency: String,
+    pub currency: Currency,
     pub users: Vec<UserRow>,
 }
 
@@ -307,7 +307,7 @@ impl QualityReport {
         crate::rescale_per_currency(&mut self.subscriptions.unknown_subscription.amount, exponent_of);
         crate::rescale_per_currency(&mut self.refunds.amount, exponent_of);
         for c in &mut self.currencies {
-            c.revenue = crate::rescaled(c.revenue, &c.currency, exponent_of);
+            c.revenue = crate::rescaled(c.revenue, c.currency.as_str(), exponent_of);
         }
     }
 }
@@ -316,7 +316,7 @@ impl QualityReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurrencySummary {
-    pub currency: String,
+    pub currency: Currency,
     pub transactions: i64,
     pub revenue: Money,
 }
@@ -328,8 +328,8 @@ pub struct Meta {
     /// Currencies by number of transactions, most first (the first is the default).
     pub currencies: Vec<CurrencySummary>,
     /// `YYYY-MM` of the first and the latest transaction; null on an empty database.
-    pub first_month: Option<String>,
-    pub latest_month: Option<String>,
+    pub first_month: Option<Month>,
+    pub latest_month: Option<Month>,
 }
 
 /// One successful run in `GET /quality/history`.

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Money, ParseMoneyError, Percent, Timestamp};
+use crate::{Currency, Money, Month, ParseMoneyError, Percent, Timestamp};
 
 /// A ratio that is not a percentage (the quick ratio), in hundredths:
 /// `Ratio(125)` is served as `"1.25"`.
@@ -81,7 +81,7 @@ pub struct SaasWindow {
     pub last_transaction: Option<Timestamp>,
     /// The reported months (`YYYY-MM`): those whose close is at or before the
     /// latest transaction.
-    pub closed_months: Vec<String>,
+    pub closed_months: Vec<Month>,
 }
 
 /// The five movements of MRR between two closes, with the net change and the
@@ -166,7 +166,7 @@ pub struct SaasBilled {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasMonth {
     /// `YYYY-MM`; the figures are at 00:00 UTC on the first day of the next month.
-    pub month: String,
+    pub month: Month,
     /// True while quarterly plans paid before the data began may still be
     /// missing (`opening_complete_up_to_months` < 3).
     pub warm_up: bool,
@@ -209,7 +209,7 @@ pub struct SaasMonth {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasMrrReport {
-    pub currency: String,
+    pub currency: Currency,
     pub parameters: SaasParameters,
     pub window: SaasWindow,
     pub months: Vec<SaasMonth>,
@@ -219,7 +219,7 @@ pub struct SaasMrrReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasCohortCell {
-    pub month: String,
+    pub month: Month,
     /// 0 for the cohort's own month.
     pub months_since: u32,
     /// Members with MRR > 0 at this close (returned members included).
@@ -235,7 +235,7 @@ pub struct SaasCohortCell {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasCohort {
     /// `YYYY-MM`.
-    pub cohort: String,
+    pub cohort: Month,
     /// The first reported month: everyone already paying then, not an
     /// acquisition cohort.
     pub opening: bool,
@@ -249,7 +249,7 @@ pub struct SaasCohort {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasCohortsReport {
-    pub currency: String,
+    pub currency: Currency,
     pub parameters: SaasParameters,
     pub cohorts: Vec<SaasCohort>,
 }
@@ -342,9 +342,9 @@ pub struct SaasMovementCustomer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasMovementsReport {
-    pub currency: String,
+    pub currency: Currency,
     pub parameters: SaasParameters,
-    pub month: String,
+    pub month: Month,
     pub kind: SaasMovementKind,
     /// The movement's amount over all its customers (= the month's figure in
     /// `/reports/saas/mrr`).

@@ -228,10 +228,9 @@ pub fn rejections_csv_url(id: i64, query: &RejectionQuery) -> String {
 /// otherwise they cover all data (the business question is "highest total sales").
 pub fn products_range(view: &ViewState) -> String {
     let mut q = view.currency_query();
-    if let Some(as_of) = &view.as_of {
-        if let Some(from) = crate::state::shift_month(as_of, 1 - view.months as i32) {
-            q.push_str(&format!("&from={from}&to={as_of}"));
-        }
+    if let Some(as_of) = view.as_of {
+        let from = as_of.plus(1 - view.months as i32);
+        q.push_str(&format!("&from={from}&to={as_of}"));
     }
     q
 }

@@ -1,7 +1,7 @@
 //! Number formatting: thousands separators and currency symbols, from the API's
 //! exact decimal strings (no floating point on the way to the screen).
 
-use api_types::{Money, Percent, Timestamp};
+use api_types::{Money, Month, Percent, Timestamp};
 
 /// Groups the integer digits of a plain decimal string: `"2451305.12"` → `"2,451,305.12"`.
 pub fn group_digits(plain: &str) -> String {
@@ -33,9 +33,10 @@ pub fn currency_symbol(code: &str) -> String {
 
 /// `"$2,451,305.12"`, `"-$11,146.41"`, `"¥1,500"`, `"KWD 12.345"`: the
 /// currency's own decimals, as the API wrote them.
-pub fn money(amount: Money, currency: &str) -> String {
+/// `currency`: an [`api_types::Currency`], or a code keying a map of the API.
+pub fn money(amount: Money, currency: impl AsRef<str>) -> String {
     let text = group_digits(&amount.to_string());
-    let symbol = currency_symbol(currency);
+    let symbol = currency_symbol(currency.as_ref());
     match text.strip_prefix('-') {
         Some(abs) => format!("-{symbol}{abs}"),
         None => format!("{symbol}{text}"),
@@ -87,8 +88,8 @@ pub fn tick(value: f64, step: f64, prefix: &str) -> String {
 }
 
 /// A money axis label exact for its tick step: `"$1.5k"`, `"-€250"`, `"¥1.25M"`.
-pub fn money_tick(value: f64, step: f64, currency: &str) -> String {
-    tick(value, step, &currency_symbol(currency))
+pub fn money_tick(value: f64, step: f64, currency: impl AsRef<str>) -> String {
+    tick(value, step, &currency_symbol(currency.as_ref()))
 }
 
 /// A plain axis label exact for its tick step, without units: `"2.5"`, `"-0.25"`, `"40"`.
@@ -124,7 +125,7 @@ pub fn timestamp(t: &Timestamp) -> String {
     let mut parts = date.split('-');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(y), Some(m), Some(d)) => {
-            let month = month_label(&format!("{y}-{m}"));
+            let month = Month::parse(&format!("{y}-{m}")).map_or_else(|| format!("{y}-{m}"), month_label);
             let day = d.trim_start_matches('0');
             let hm = time.get(..5).map(|t| format!(" {t} UTC")).unwrap_or_default();
             format!("{day} {month}{hm}")
@@ -156,7 +157,7 @@ pub fn signed_count(n: i64) -> String {
 }
 
 /// A change of money with its sign: `"+$513.00"`, `"-€2.50"`, `"±0"`.
-pub fn signed_money(delta: Money, currency: &str) -> String {
+pub fn signed_money(delta: Money, currency: impl AsRef<str>) -> String {
     match delta.minor() {
         0 => "±0".to_owned(),
         c if c > 0 => format!("+{}", money(delta, currency)),
@@ -202,7 +203,7 @@ pub fn bytes(n: i64) -> String {
 }
 
 /// The months a data set spans: `"Jan 2024 – Oct 2024"`, `"–"` without data.
-pub fn month_range(first: Option<&str>, latest: Option<&str>) -> String {
+pub fn month_range(first: Option<Month>, latest: Option<Month>) -> String {
     match (first, latest) {
         (Some(a), Some(b)) if a == b => month_label(a),
         (Some(a), Some(b)) => format!("{} – {}", month_label(a), month_label(b)),
@@ -210,23 +211,17 @@ pub fn month_range(first: Option<&str>, latest: Option<&str>) -> String {
     }
 }
 
-/// `"2024-05"` → `"May 2024"`.
-pub fn month_label(month: &str) -> String {
+/// 2024-05 → `"May 2024"`.
+pub fn month_label(month: Month) -> String {
+    format!("{} {:04}", month_short(month), month.year())
+}
+
+/// 2024-05 → `"May"` (axis labels).
+pub fn month_short(month: Month) -> String {
     const NAMES: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    match month
-        .split_once('-')
-        .and_then(|(y, m)| Some((y, m.parse::<usize>().ok()?)))
-    {
-        Some((y, m)) if (1..=12).contains(&m) => format!("{} {y}", NAMES[m - 1]),
-        _ => month.to_owned(),
-    }
-}
-
-/// `"2024-05"` → `"May"` (axis labels).
-pub fn month_short(month: &str) -> String {
-    month_label(month).split(' ').next().unwrap_or(month).to_owned()
+    NAMES[(month.month() as usize - 1) % 12].to_owned()
 }
 
 #[cfg(test)]
@@ -281,16 +276,18 @@ mod tests {
         assert_eq!(bytes(176), "176 B");
         assert_eq!(bytes(1606), "1.6 KB");
         assert_eq!(bytes(12 * 1024 * 1024 + 300 * 1024), "12.3 MB");
-        assert_eq!(month_range(Some("2024-01"), Some("2024-10")), "Jan 2024 – Oct 2024");
-        assert_eq!(month_range(Some("2024-01"), Some("2024-01")), "Jan 2024");
+        let m = |s| Month::parse(s);
+        assert_eq!(month_range(m("2024-01"), m("2024-10")), "Jan 2024 – Oct 2024");
+        assert_eq!(month_range(m("2024-01"), m("2024-01")), "Jan 2024");
         assert_eq!(month_range(None, None), "–");
     }
 
     #[test]
     fn months() {
-        assert_eq!(month_label("2024-05"), "May 2024");
-        assert_eq!(month_short("2024-12"), "Dec");
-        assert_eq!(month_label("bad"), "bad");
+        let m = |s| Month::parse(s).unwrap();
+        assert_eq!(month_label(m("2024-05")), "May 2024");
+        assert_eq!(month_short(m("2024-12")), "Dec");
+        assert_eq!(month_label(m("0999-01")), "Jan 0999");
     }
 
     /// The ticks from `lo` to `hi` every `step`, labelled.

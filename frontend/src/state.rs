@@ -2,6 +2,8 @@
 //! the same view and back/forward work. Values are validated when parsed, so
 //! everything here can be put back into a URL without escaping.
 
+use api_types::{Currency, Month};
+
 /// Window lengths offered by the header.
 pub const WINDOW_CHOICES: [u32; 3] = [3, 6, 12];
 
@@ -9,10 +11,10 @@ pub const WINDOW_CHOICES: [u32; 3] = [3, 6, 12];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewState {
     pub months: u32,
-    /// `YYYY-MM`; `None`: the latest month in the data.
-    pub as_of: Option<String>,
+    /// `None`: the latest month in the data.
+    pub as_of: Option<Month>,
     /// `None`: the API's default (most transactions).
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 
 impl Default for ViewState {
@@ -23,15 +25,6 @@ impl Default for ViewState {
             currency: None,
         }
     }
-}
-
-/// `YYYY-MM` with a month from 01 to 12: safe to put back into a URL.
-pub(crate) fn valid_month(m: &str) -> bool {
-    let b = m.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit())
-        && matches!(m[5..].parse::<u32>(), Ok(1..=12))
 }
 
 impl ViewState {
@@ -48,8 +41,8 @@ impl ViewState {
                         }
                     }
                 }
-                "as_of" if valid_month(value) => state.as_of = Some(value.to_owned()),
-                "currency" if valid_currency(value) => state.currency = Some(value.to_ascii_lowercase()),
+                "as_of" => state.as_of = value.parse().ok().or(state.as_of),
+                "currency" => state.currency = value.parse().ok().or(state.currency),
                 _ => {}
             }
         }
@@ -62,11 +55,11 @@ impl ViewState {
         if self.months != 6 {
             pairs.push(("months", self.months.to_string()));
         }
-        if let Some(a) = &self.as_of {
-            pairs.push(("as_of", a.clone()));
+        if let Some(a) = self.as_of {
+            pairs.push(("as_of", a.to_string()));
         }
-        if let Some(c) = &self.currency {
-            pairs.push(("currency", c.clone()));
+        if let Some(c) = self.currency {
+            pairs.push(("currency", c.to_string()));
         }
         pairs
     }
@@ -95,11 +88,6 @@ impl ViewState {
             .map(|c| format!("currency={c}"))
             .unwrap_or_default()
     }
-}
-
-/// A currency code as the API names them (letters only): safe to put back into a URL.
-pub(crate) fn valid_currency(c: &str) -> bool {
-    !c.is_empty() && c.len() <= 8 && c.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// A page's query parameters in order, as the router serialises them.
@@ -268,26 +256,15 @@ impl RejectionQuery {
     }
 }
 
-/// `month` moved by `delta` months (`"2024-01"`, -1 → `"2023-12"`).
-pub fn shift_month(month: &str, delta: i32) -> Option<String> {
-    let (y, m) = month.split_once('-')?;
-    let i = y.parse::<i32>().ok()? * 12 + m.parse::<i32>().ok()? - 1 + delta;
-    Some(format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1))
-}
-
-/// Every month from `first` to `last` inclusive (`YYYY-MM`), newest first.
-pub fn months_between(first: &str, last: &str) -> Vec<String> {
-    let parse = |m: &str| -> Option<i32> {
-        let (y, mo) = m.split_once('-')?;
-        Some(y.parse::<i32>().ok()? * 12 + mo.parse::<i32>().ok()? - 1)
-    };
-    match (parse(first), parse(last)) {
-        (Some(a), Some(b)) if a <= b && b - a < 600 => (a..=b)
-            .rev()
-            .map(|i| format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1))
-            .collect(),
-        _ => Vec::new(),
+/// Every month from `first` to `last` inclusive, newest first (none for
+/// more than 50 years: a choice no one scrolls through).
+pub fn months_between(first: Month, last: Month) -> Vec<Month> {
+    if first.months_until(last) >= 600 {
+        return Vec::new();
     }
+    let mut months: Vec<Month> = first.through(last).collect();
+    months.reverse();
+    months
 }
 
 #[cfg(test)]
@@ -298,8 +275,8 @@ mod tests {
     fn round_trips() {
         let s = ViewState {
             months: 12,
-            as_of: Some("2024-05".into()),
-            currency: Some("eur".into()),
+            as_of: Month::parse("2024-05"),
+            currency: "eur".parse().ok(),
         };
         assert_eq!(s.to_query(), "?months=12&as_of=2024-05&currency=eur");
         assert_eq!(ViewState::from_query(&s.to_query()), s);
@@ -311,7 +288,13 @@ mod tests {
     fn invalid_values_fall_back() {
         let s = ViewState::from_query("?months=7&as_of=2024-13&currency=%3Cscript%3E&x=1");
         assert_eq!(s, ViewState::default());
-        assert_eq!(ViewState::from_query("currency=USD").currency.as_deref(), Some("usd"));
+        assert_eq!(
+            ViewState::from_query("currency=USD")
+                .currency
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some("usd")
+        );
     }
 
     #[test]
@@ -319,7 +302,7 @@ mod tests {
         let s = ViewState {
             months: 3,
             as_of: None,
-            currency: Some("usd".into()),
+            currency: "usd".parse().ok(),
         };
         assert_eq!(s.api_query(), "months=3&currency=usd");
         assert_eq!(s.currency_query(), "currency=usd");
@@ -327,13 +310,13 @@ mod tests {
 
     #[test]
     fn month_lists() {
-        assert_eq!(shift_month("2024-01", -1).as_deref(), Some("2023-12"));
-        assert_eq!(shift_month("2024-05", -5).as_deref(), Some("2023-12"));
+        let m = |s| Month::parse(s).unwrap();
         assert_eq!(
-            months_between("2023-11", "2024-02"),
+            months_between(m("2023-11"), m("2024-02")),
             vec!["2024-02", "2024-01", "2023-12", "2023-11"]
         );
-        assert!(months_between("2024-02", "2023-01").is_empty());
+        assert!(months_between(m("2024-02"), m("2023-01")).is_empty());
+        assert!(months_between(m("1990-01"), m("2040-01")).is_empty());
     }
 
     #[test]

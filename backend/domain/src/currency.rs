@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 pub struct Currency {
     code: &'static str,
     exponent: u8,
+    /// The code as the API writes it.
+    api: api_types::Currency,
 }
 
 /// Codes withdrawn from ISO 4217 (and so from the crate) that earlier
@@ -40,9 +42,13 @@ static TABLE: LazyLock<Vec<Currency>> = LazyLock::new(|| {
             let exponent = u8::try_from(c.exponent()?).ok()?;
             // The code lives as long as the table: leaked once, ~180 three-byte strings.
             let code: &'static str = Box::leak(c.code().to_ascii_lowercase().into_boxed_str());
-            Some(Currency { code, exponent })
+            Currency::of(code, exponent)
         })
-        .chain(WITHDRAWN.iter().map(|&(code, exponent)| Currency { code, exponent }))
+        .chain(
+            WITHDRAWN
+                .iter()
+                .filter_map(|&(code, exponent)| Currency::of(code, exponent)),
+        )
         .collect();
     table.sort_unstable();
     table.dedup_by_key(|c| c.code);
@@ -50,6 +56,17 @@ static TABLE: LazyLock<Vec<Currency>> = LazyLock::new(|| {
 });
 
 impl Currency {
+    /// A code of the table: three letters, so always a code of the API too.
+    fn of(code: &'static str, exponent: u8) -> Option<Self> {
+        let api = api_types::Currency::from_code(code).ok()?;
+        Some(Currency { code, exponent, api })
+    }
+
+    /// The code as the API writes it (the contract's type).
+    pub fn code(self) -> api_types::Currency {
+        self.api
+    }
+
     /// Accepts any case and surrounding spaces: `"USD"`, `" eur"`.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();

@@ -1,64 +1,7 @@
-//! Calendar months (`YYYY-MM`) as a dense integer, so windows are plain ranges.
+//! Calendar months (`YYYY-MM`) as a dense integer, so windows are plain
+//! ranges: the contract's [`api_types::Month`], which the dashboard reads too.
 
-use std::fmt;
-
-use chrono::{Datelike, NaiveDateTime};
-
-/// A calendar month: `year * 12 + (month - 1)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Month(i32);
-
-impl Month {
-    pub fn new(year: i32, month: u32) -> Option<Self> {
-        (1..=12).contains(&month).then(|| Month(year * 12 + month as i32 - 1))
-    }
-
-    pub fn of(ts: &NaiveDateTime) -> Self {
-        Month(ts.year() * 12 + ts.month0() as i32)
-    }
-
-    /// Parses exactly `YYYY-MM`.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (y, m) = text.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        Month::new(y.parse().ok()?, m.parse().ok()?)
-    }
-
-    pub fn year(self) -> i32 {
-        self.0.div_euclid(12)
-    }
-
-    pub fn month(self) -> u32 {
-        self.0.rem_euclid(12) as u32 + 1
-    }
-
-    /// The month `n` months later (negative: earlier).
-    pub fn plus(self, n: i32) -> Self {
-        Month(self.0 + n)
-    }
-
-    /// The month as `year * 12 + (month - 1)` (a stable storage form).
-    pub fn index(self) -> i32 {
-        self.0
-    }
-
-    pub fn from_index(index: i32) -> Self {
-        Month(index)
-    }
-
-    /// Whole months from `self` to `other`.
-    pub fn months_until(self, other: Month) -> i32 {
-        other.0 - self.0
-    }
-}
-
-impl fmt::Display for Month {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year(), self.month())
-    }
-}
+pub use api_types::Month;
 
 #[cfg(test)]
 mod tests {

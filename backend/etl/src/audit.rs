@@ -15,7 +15,7 @@ use crate::error::EtlError;
 use crate::load::Loader;
 use crate::rows::{MonthlyRow, RejectedRow, RunFileRow};
 use crate::state::DataState;
-use domain::money_of;
+use domain::{money_of, Month};
 
 /// Counts and checksum of one input file.
 #[derive(Debug, Clone, Serialize)]
@@ -118,8 +118,8 @@ pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
             customers: state.customers.customers,
             products: state.products,
             revenue,
-            first_month: monthly.iter().map(|r| r.month.clone()).min(),
-            latest_month: monthly.iter().map(|r| r.month.clone()).max(),
+            first_month: monthly.iter().filter_map(|r| Month::parse(&r.month)).min(),
+            latest_month: monthly.iter().filter_map(|r| Month::parse(&r.month)).max(),
         }
     }
 }
@@ -207,14 +207,18 @@ fn add_amounts(check: &mut SubscriptionCheck, cents: &BTreeMap<&str, i64>, reven
     }
 }
 
-/// The currencies by number of transactions, most first.
+/// The currencies by number of transactions, most first. A monthly cell's
+/// currency is a code of ISO's table (read through `domain::Currency`), so
+/// every one has its API form.
 fn currency_summaries(revenue: &BTreeMap<&str, (i64, i64)>) -> Vec<CurrencySummary> {
     let mut currencies: Vec<CurrencySummary> = revenue
         .iter()
-        .map(|(c, &(n, cents))| CurrencySummary {
-            currency: (*c).to_owned(),
-            transactions: n,
-            revenue: money_of(c, cents),
+        .filter_map(|(c, &(n, cents))| {
+            Some(CurrencySummary {
+                currency: api_types::Currency::from_code(c).ok()?,
+                transactions: n,
+                revenue: money_of(c, cents),
+            })
         })
         .collect();
     currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));

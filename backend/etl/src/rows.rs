@@ -3,7 +3,9 @@
 
 use chrono::NaiveDateTime;
 
-use super::tables::{self, Table};
+use super::tables::Table;
+use store::entities::{agg_customer_spending, agg_monthly, dim_product, dim_user, fct_transaction};
+use store::tables;
 
 /// Receives the cells of one row, in column order.
 pub trait CellWriter {
@@ -87,7 +89,7 @@ pub struct ProductRow {
 }
 
 impl Row for ProductRow {
-    const TABLE: &'static Table = &tables::DIM_PRODUCT;
+    const TABLE: &'static Table = &dim_product::TABLE;
     const COLUMNS: &'static [&'static str] = &[
         "subscription_id",
         "plan",
@@ -163,7 +165,7 @@ impl FactRow {
 }
 
 impl Row for FactRow {
-    const TABLE: &'static Table = &tables::FCT_TRANSACTION;
+    const TABLE: &'static Table = &fct_transaction::TABLE;
     const COLUMNS: &'static [&'static str] = &[
         "transaction_id",
         "date_utc",
@@ -274,7 +276,7 @@ pub struct UserRow {
 }
 
 impl Row for UserRow {
-    const TABLE: &'static Table = &tables::DIM_USER;
+    const TABLE: &'static Table = &dim_user::TABLE;
     const COLUMNS: &'static [&'static str] = &[
         "customer_id",
         "customer_name",
@@ -322,7 +324,7 @@ pub struct MonthlyRow {
 }
 
 impl Row for MonthlyRow {
-    const TABLE: &'static Table = &tables::AGG_MONTHLY;
+    const TABLE: &'static Table = &agg_monthly::TABLE;
     const COLUMNS: &'static [&'static str] = &[
         "currency",
         "month",
@@ -364,7 +366,7 @@ pub struct CustomerSpendingRow {
 }
 
 impl Row for CustomerSpendingRow {
-    const TABLE: &'static Table = &tables::AGG_CUSTOMER_SPENDING;
+    const TABLE: &'static Table = &agg_customer_spending::TABLE;
     const COLUMNS: &'static [&'static str] = &[
         "currency",
         "customer_id",

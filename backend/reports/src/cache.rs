@@ -73,7 +73,7 @@ pub(crate) async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction
                 .await?;
             // In the order a replace takes its exclusive locks (children
             // first): taken in another order, the two deadlock.
-            let tables: Vec<&str> = store::tables::STAR.iter().rev().map(|t| t.name).collect();
+            let tables: Vec<&str> = store::entities::STAR.iter().rev().map(|t| t.name).collect();
             txn.execute_unprepared(&format!(
                 "LOCK TABLE {}, etl_run, etl_run_file IN ACCESS SHARE MODE",
                 tables.join(", ")

@@ -129,8 +129,8 @@ impl ToCsv for MonthlyTransactionsReport {
             .iter()
             .map(|m| {
                 vec![
-                    self.currency.clone(),
-                    m.month.clone(),
+                    self.currency.to_string(),
+                    m.month.to_string(),
                     m.transactions.to_string(),
                     m.active_customers.to_string(),
                     m.revenue.to_string(),
@@ -160,8 +160,8 @@ impl ToCsv for RevenueGrowthReport {
             .iter()
             .map(|m| {
                 vec![
-                    self.currency.clone(),
-                    m.month.clone(),
+                    self.currency.to_string(),
+                    m.month.to_string(),
                     m.revenue.to_string(),
                     opt(&m.previous_revenue),
                     opt(&m.growth_pct),
@@ -189,7 +189,7 @@ impl ToCsv for TopProductsReport {
             .iter()
             .map(|p| {
                 vec![
-                    self.currency.clone(),
+                    self.currency.to_string(),
                     p.rank.to_string(),
                     p.product.clone(),
                     p.total_sales.to_string(),
@@ -217,7 +217,7 @@ impl ToCsv for TopUsersReport {
             .iter()
             .map(|u| {
                 vec![
-                    self.currency.clone(),
+                    self.currency.to_string(),
                     u.rank.to_string(),
                     u.customer_id.clone(),
                     u.customer_name.clone(),

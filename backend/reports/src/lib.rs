@@ -50,6 +50,10 @@ pub enum ReportError {
         #[source]
         cause: api_types::UnknownValue,
     },
+    /// A currency code in the aggregates is not one the API can name
+    /// (only an edited database holds one).
+    #[error("a stored currency cannot be read: {0}")]
+    UnreadableCurrency(#[from] api_types::ParseCurrencyError),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
     /// The subscription metrics could not be computed (a bug or data beyond

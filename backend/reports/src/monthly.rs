@@ -18,17 +18,17 @@ pub fn monthly_transactions(
 ) -> Result<MonthlyTransactionsReport, ReportError> {
     let currency = ctx.currency(params.currency.as_deref())?;
     let window = ctx.window(params)?;
-    let exponent = exponent_of(&currency);
+    let exponent = exponent_of(currency.as_str());
     let money = |minor| Money::new(minor, exponent);
     let today = this_month();
     let months = window
         .iter()
         .map(|month| {
-            let row = ctx.of_currency(&currency).find(|(m, _)| *m == month).map(|(_, r)| r);
+            let row = ctx.of_currency(currency).find(|(m, _)| *m == month).map(|(_, r)| r);
             let (transactions, active, revenue) =
                 row.map_or((0, 0, 0), |r| (r.transactions, r.active_customers, r.revenue_cents));
             MonthlyTransactionsRow {
-                month: month.to_string(),
+                month,
                 transactions,
                 active_customers: active,
                 revenue: money(revenue),
@@ -52,12 +52,12 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
     let currency = ctx.currency(params.currency.as_deref())?;
     let window = ctx.window(params)?;
     let revenue_of = |m| {
-        ctx.of_currency(&currency)
+        ctx.of_currency(currency)
             .find(|(month, _)| *month == m)
             .map_or(0, |(_, r)| r.revenue_cents)
     };
-    let first = ctx.of_currency(&currency).map(|(m, _)| m).min();
-    let exponent = exponent_of(&currency);
+    let first = ctx.of_currency(currency).map(|(m, _)| m).min();
+    let exponent = exponent_of(currency.as_str());
     let money = |minor| Money::new(minor, exponent);
     let today = this_month();
     let months = window
@@ -72,7 +72,7 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
                 .map(|_| revenue_of(previous_month));
             let growth = previous.and_then(|p| Percent::growth(revenue, p));
             RevenueGrowthRow {
-                month: month.to_string(),
+                month,
                 revenue: money(revenue),
                 previous_revenue: previous.map(money),
                 growth_pct: growth,
@@ -112,13 +112,13 @@ pub fn meta(ctx: &ReportContext) -> Result<Meta, ReportError> {
             .currencies
             .iter()
             .map(|(c, n, cents)| CurrencySummary {
-                currency: c.clone(),
+                currency: *c,
                 transactions: *n,
-                revenue: domain::money_of(c, *cents),
+                revenue: domain::money_of(c.as_str(), *cents),
             })
             .collect(),
-        first_month: ctx.first_month.map(|m| m.to_string()),
-        latest_month: ctx.latest_month.map(|m| m.to_string()),
+        first_month: ctx.first_month,
+        latest_month: ctx.latest_month,
     })
 }
 

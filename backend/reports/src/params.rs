@@ -106,9 +106,9 @@ impl Window {
 
     pub fn to_api(self) -> api_types::Window {
         api_types::Window {
-            from: self.from.to_string(),
-            to: self.to.to_string(),
-            as_of: self.to.to_string(),
+            from: self.from,
+            to: self.to,
+            as_of: self.to,
             months: self.months,
         }
     }

@@ -46,7 +46,7 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         }
     }
     let mut totals: HashMap<&str, (i64, i64)> = HashMap::new();
-    for row in ctx.product_rows.iter().filter(|r| r.currency == currency) {
+    for row in ctx.product_rows.iter().filter(|r| currency == r.currency.as_str()) {
         let month = domain::Month::parse(&row.month);
         if month.is_some_and(|m| from.is_some_and(|f| m < f) || to.is_some_and(|t| m > t)) {
             continue;
@@ -59,7 +59,7 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
     let mut ranked: Vec<(&str, (i64, i64))> = totals.into_iter().collect();
     ranked.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
     let (mut null_sub, mut unknown_sub, mut total) = (0, 0, 0);
-    for (month, row) in ctx.of_currency(&currency) {
+    for (month, row) in ctx.of_currency(currency) {
         if from.is_some_and(|f| month < f) || to.is_some_and(|t| month > t) {
             continue;
         }
@@ -67,7 +67,7 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         unknown_sub += row.unknown_subscription_revenue_cents;
         total += row.revenue_cents;
     }
-    let exponent = exponent_of(&currency);
+    let exponent = exponent_of(currency.as_str());
     let money = |minor| Money::new(minor, exponent);
     let products = ranked
         .into_iter()
@@ -83,8 +83,8 @@ pub fn top_products(ctx: &ReportContext, params: &TopProductsParams) -> Result<T
         .collect();
     Ok(TopProductsReport {
         currency,
-        from: from.map(|m| m.to_string()),
-        to: to.map(|m| m.to_string()),
+        from,
+        to,
         attributed_revenue: money(attributed),
         unattributed: Unattributed {
             null_subscription: money(null_sub),

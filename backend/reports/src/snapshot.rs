@@ -6,7 +6,7 @@ pub const MAX_TOP_USERS: u32 = 100;
 
 use std::collections::HashMap;
 
-use api_types::{FileCounts, LastIngest, Money, QualityReport, UserRow};
+use api_types::{Currency, FileCounts, LastIngest, Money, QualityReport, UserRow};
 use domain::{exponent_of, Month};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
@@ -26,11 +26,11 @@ pub struct ReportContext {
     /// Revenue per currency, month and product (a few rows per product and month).
     pub product_rows: Vec<agg_product_month::Model>,
     /// Currencies by transactions, most first.
-    pub currencies: Vec<(String, i64, i64)>,
+    pub currencies: Vec<(Currency, i64, i64)>,
     pub first_month: Option<Month>,
     pub latest_month: Option<Month>,
     /// The best customers of each currency, best first.
-    pub top_users: HashMap<String, Vec<UserRow>>,
+    pub top_users: HashMap<Currency, Vec<UserRow>>,
     /// The checks of the latest successful run; `None` before the first.
     pub quality: Option<QualityReport>,
     /// The subscription metrics of this run.
@@ -52,7 +52,7 @@ impl ReportContext {
         let run = super::cache::latest_run(&txn).await?;
         let mut ctx = Self::read(&txn).await?;
         ctx.run = run;
-        ctx.saas = SaasReports::new(run, ctx.currencies.iter().map(|(c, _, _)| c.clone()).collect());
+        ctx.saas = SaasReports::new(run, ctx.currencies.iter().map(|(c, _, _)| c.to_string()).collect());
         txn.commit().await?;
         Ok((run, ctx))
     }
@@ -63,15 +63,15 @@ impl ReportContext {
             .order_by_asc(agg_monthly::Column::Month)
             .all(db)
             .await?;
-        let mut currencies: Vec<(String, i64, i64)> = Vec::new();
+        let mut currencies: Vec<(Currency, i64, i64)> = Vec::new();
         let (mut first, mut latest): (Option<Month>, Option<Month>) = (None, None);
         for row in &rows {
-            match currencies.iter_mut().find(|c| c.0 == row.currency) {
+            match currencies.iter_mut().find(|c| c.0 == row.currency.as_str()) {
                 Some(c) => {
                     c.1 += row.transactions;
                     c.2 += row.revenue_cents;
                 }
-                None => currencies.push((row.currency.clone(), row.transactions, row.revenue_cents)),
+                None => currencies.push((row.currency.parse()?, row.transactions, row.revenue_cents)),
             }
             if let Some(m) = Month::parse(&row.month) {
                 first = Some(first.map_or(m, |f| f.min(m)));
@@ -87,7 +87,7 @@ impl ReportContext {
         };
         let mut top_users = HashMap::with_capacity(currencies.len());
         for (currency, _, _) in &currencies {
-            top_users.insert(currency.clone(), load_top_users(db, currency).await?);
+            top_users.insert(*currency, load_top_users(db, currency.as_str()).await?);
         }
         Ok(Self {
             run: None,
@@ -104,14 +104,14 @@ impl ReportContext {
     }
 
     /// The requested currency (any case), or the one with the most transactions.
-    pub fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
-        let available = || self.currencies.iter().map(|c| c.0.clone()).collect::<Vec<_>>();
+    pub fn currency(&self, raw: Option<&str>) -> Result<Currency, ReportError> {
+        let available = || self.currencies.iter().map(|c| c.0.to_string()).collect::<Vec<_>>();
         match given(raw, "currency")? {
-            None => self.currencies.first().map(|c| c.0.clone()).ok_or(ReportError::NoData),
+            None => self.currencies.first().map(|c| c.0).ok_or(ReportError::NoData),
             Some(given) => {
                 let lower = given.to_ascii_lowercase();
-                if self.currencies.iter().any(|c| c.0 == lower) {
-                    Ok(lower)
+                if let Some(c) = self.currencies.iter().find(|c| c.0 == lower.as_str()) {
+                    Ok(c.0)
                 } else if self.currencies.is_empty() {
                     Err(ReportError::NoData)
                 } else {
@@ -157,10 +157,10 @@ impl ReportContext {
     }
 
     /// The aggregate rows of one currency, by month.
-    pub fn of_currency<'a>(&'a self, currency: &'a str) -> impl Iterator<Item = (Month, &'a agg_monthly::Model)> + 'a {
+    pub fn of_currency(&self, currency: Currency) -> impl Iterator<Item = (Month, &agg_monthly::Model)> + '_ {
         self.rows
             .iter()
-            .filter(move |r| r.currency == currency)
+            .filter(move |r| currency == r.currency.as_str())
             .filter_map(|r| Month::parse(&r.month).map(|m| (m, r)))
     }
 }

@@ -61,13 +61,13 @@ fn run() -> Result<(), String> {
             let mut kinds = Map::new();
             for kind in SaasMovementKind::ALL {
                 let list = c
-                    .movements(&month.month, kind)
+                    .movements(month.month, kind)
                     .ok_or("a reported month without movements")?;
                 let mut ids: Vec<&str> = list.rows().iter().map(|r| r.customer_id.as_str()).collect();
                 ids.sort_unstable();
                 kinds.insert(kind.to_string(), json!(ids));
             }
-            movements.insert(month.month.clone(), Value::Object(kinds));
+            movements.insert(month.month.to_string(), Value::Object(kinds));
         }
         let mut out = json!({"mrr": mrr, "cohorts": c.cohorts(), "movements": movements});
         if customer_mrr {

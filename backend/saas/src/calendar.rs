@@ -1,5 +1,6 @@
 //! The calendar of §3 and §4: month indexes, month closes, `add_months`, `gap_days`.
 
+use api_types::Month;
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 
 /// A calendar month as `year × 12 + month − 1`: consecutive months are consecutive integers.
@@ -18,20 +19,15 @@ pub(crate) fn month_start(month: MonthIndex) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// `YYYY-MM`, as every report writes months.
-pub(crate) fn month_label(month: MonthIndex) -> String {
-    format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)
+/// The contract's month of an index (both count `year × 12 + month − 1`;
+/// chrono's years keep every index within `i32`).
+pub(crate) fn month_of(month: MonthIndex) -> Month {
+    Month::from_index(month as i32)
 }
 
-/// Parses `YYYY-MM`.
-pub(crate) fn parse_month(text: &str) -> Option<MonthIndex> {
-    let (year, month) = text.split_once('-')?;
-    if year.len() != 4 || month.len() != 2 {
-        return None;
-    }
-    let year: i64 = year.parse().ok()?;
-    let month: i64 = month.parse().ok()?;
-    (1..=12).contains(&month).then_some(year * 12 + month - 1)
+/// The index of a contract's month.
+pub(crate) fn index_of(month: Month) -> MonthIndex {
+    i64::from(month.index())
 }
 
 /// §3: same time of day, `k` months later, the day clamped to the target
@@ -82,11 +78,8 @@ mod tests {
     #[test]
     fn months_round_trip() {
         let m = month_index(at(2024, 12, 31, 23));
-        assert_eq!(month_label(m), "2024-12");
+        assert_eq!(month_of(m).to_string(), "2024-12");
         assert_eq!(month_start(m + 1), Some(at(2025, 1, 1, 0)));
-        assert_eq!(parse_month("2024-12"), Some(m));
-        for bad in ["2024-13", "2024-1", "24-01", "2024/01", ""] {
-            assert_eq!(parse_month(bad), None, "{bad}");
-        }
+        assert_eq!(Month::parse("2024-12").map(index_of), Some(m));
     }
 }

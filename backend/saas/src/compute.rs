@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use api_types::{SaasCohort, SaasMonth, SaasWindow, Timestamp};
 use chrono::{DateTime, Utc};
 
-use crate::calendar::{month_index, month_label, month_start, MonthIndex};
+use crate::calendar::{month_index, month_of, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
 use crate::order::{runs, scan, sort_into_reading_order, Break};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
@@ -83,7 +83,7 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
     let window = SaasWindow {
         first_transaction: Some(Timestamp::from_utc(first)),
         last_transaction: Some(Timestamp::from_utc(last)),
-        closed_months: (0..n_months).map(|i| month_label(first_month + i as i64)).collect(),
+        closed_months: (0..n_months).map(|i| month_of(first_month + i as i64)).collect(),
     };
     let ctx = Context {
         catalogue,
@@ -152,6 +152,7 @@ impl Context<'_> {
         }
         let (months, cohorts) = self.report(&currency, exponent, &sums)?;
         Ok(CurrencyFigures {
+            code: api_types::Currency::from_code(&currency).map_err(SaasError::Currency)?,
             currency,
             exponent,
             parameters: self.params.to_api(),

@@ -19,6 +19,9 @@ pub enum SaasError {
     /// A sum beyond 64-bit minor units.
     #[error("{currency}: {what} does not fit 64-bit minor units")]
     Overflow { currency: String, what: &'static str },
+    /// An invoice's currency is not a code the API can name.
+    #[error(transparent)]
+    Currency(api_types::ParseCurrencyError),
     /// A service period or grace end beyond the calendar's range.
     #[error("{currency}: the service period of transaction {transaction_id} ends beyond the supported dates")]
     DateOutOfRange { currency: String, transaction_id: String },

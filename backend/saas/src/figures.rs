@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use api_types::{
-    Money, SaasCohort, SaasCohortsReport, SaasMonth, SaasMovementCustomer, SaasMovementKind, SaasMovementsReport,
-    SaasMrrReport, SaasParameters, SaasWindow,
+    Currency, Money, Month, SaasCohort, SaasCohortsReport, SaasMonth, SaasMovementCustomer, SaasMovementKind,
+    SaasMovementsReport, SaasMrrReport, SaasParameters, SaasWindow,
 };
 
-use crate::calendar::{month_label, parse_month, MonthIndex};
+use crate::calendar::{index_of, month_of, MonthIndex};
 use crate::SaasError;
 
 /// The figures of every currency of one computation (one window of months).
@@ -43,6 +43,8 @@ impl SaasFigures {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurrencyFigures {
     pub(crate) currency: String,
+    /// The same code, as the API names it.
+    pub(crate) code: Currency,
     pub(crate) exponent: u8,
     pub(crate) parameters: SaasParameters,
     pub(crate) window: SaasWindow,
@@ -69,7 +71,7 @@ impl CurrencyFigures {
     /// `GET /reports/saas/mrr`.
     pub fn mrr(&self) -> SaasMrrReport {
         SaasMrrReport {
-            currency: self.currency.clone(),
+            currency: self.code,
             parameters: self.parameters.clone(),
             window: self.window.clone(),
             months: self.months.clone(),
@@ -79,7 +81,7 @@ impl CurrencyFigures {
     /// `GET /reports/saas/cohorts`.
     pub fn cohorts(&self) -> SaasCohortsReport {
         SaasCohortsReport {
-            currency: self.currency.clone(),
+            currency: self.code,
             parameters: self.parameters.clone(),
             cohorts: self.cohorts.clone(),
         }
@@ -103,12 +105,12 @@ impl CurrencyFigures {
         self.customer_mrr.get(i * n..(i + 1) * n)
     }
 
-    /// The customers behind one movement of `month` (`YYYY-MM`), largest
-    /// change first (then by customer id); `None` when `month` is not a
-    /// reported month after the first (the opening month has no movements).
-    pub fn movements(&self, month: &str, kind: SaasMovementKind) -> Option<MovementList> {
+    /// The customers behind one movement of `month`, largest change first
+    /// (then by customer id); `None` when `month` is not a reported month
+    /// after the first (the opening month has no movements).
+    pub fn movements(&self, month: Month, kind: SaasMovementKind) -> Option<MovementList> {
         let n = self.months.len();
-        let m = usize::try_from(parse_month(month)?.checked_sub(self.first_month)?).ok()?;
+        let m = usize::try_from(index_of(month).checked_sub(self.first_month)?).ok()?;
         if m == 0 || m >= n {
             return None;
         }
@@ -153,9 +155,9 @@ impl CurrencyFigures {
                 .then_with(|| a.customer_id.cmp(&b.customer_id))
         });
         Some(MovementList {
-            currency: self.currency.clone(),
+            currency: self.code,
             parameters: self.parameters.clone(),
-            month: month_label(self.first_month + m as i64),
+            month: month_of(self.first_month + m as i64),
             kind,
             amount: Money::new(amount, self.exponent),
             rows,
@@ -165,7 +167,7 @@ impl CurrencyFigures {
     /// §10/§13: the month's billed total must equal `revenue`, the month's
     /// revenue of the monthly report. A month that is not reported (the
     /// open month, or outside the data) has nothing to compare.
-    pub fn check_revenue(&self, month: &str, revenue: Money) -> Result<(), SaasError> {
+    pub fn check_revenue(&self, month: Month, revenue: Money) -> Result<(), SaasError> {
         let Some(row) = self.months.iter().find(|m| m.month == month) else {
             return Ok(());
         };
@@ -173,7 +175,7 @@ impl CurrencyFigures {
             Ok(())
         } else {
             Err(SaasError::Invariant {
-                month: month.to_owned(),
+                month: month.to_string(),
                 currency: self.currency.clone(),
                 what: format!(
                     "billed total {} differs from the month's revenue {revenue}",
@@ -187,9 +189,9 @@ impl CurrencyFigures {
 /// The customers behind one movement of one month.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MovementList {
-    currency: String,
+    currency: Currency,
     parameters: SaasParameters,
-    month: String,
+    month: Month,
     kind: SaasMovementKind,
     amount: Money,
     rows: Vec<SaasMovementCustomer>,
@@ -219,9 +221,9 @@ impl MovementList {
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.rows.len());
         let take = usize::try_from(limit).unwrap_or(usize::MAX);
         SaasMovementsReport {
-            currency: self.currency.clone(),
+            currency: self.currency,
             parameters: self.parameters.clone(),
-            month: self.month.clone(),
+            month: self.month,
             kind: self.kind,
             amount: self.amount,
             total: self.rows.len() as u64,

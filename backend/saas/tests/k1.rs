@@ -68,6 +68,10 @@ fn k1(grace_days: u32) -> SaasFigures {
     compute(&invoices, &catalogue, &params).unwrap()
 }
 
+fn ym(text: &str) -> api_types::Month {
+    api_types::Month::parse(text).unwrap()
+}
+
 fn s(m: Option<Money>) -> String {
     m.map_or("–".into(), |m| m.to_string())
 }
@@ -212,27 +216,27 @@ fn k1_billed_february() {
         (12, 8, 1, 1)
     );
     let usd = f.currency("usd").unwrap();
-    usd.check_revenue("2024-02", Money::new(738_000, 2)).unwrap();
-    let err = usd.check_revenue("2024-02", Money::new(737_999, 2)).unwrap_err();
+    usd.check_revenue(ym("2024-02"), Money::new(738_000, 2)).unwrap();
+    let err = usd.check_revenue(ym("2024-02"), Money::new(737_999, 2)).unwrap_err();
     assert!(
         matches!(&err, saas::SaasError::Invariant { month, currency, .. } if month == "2024-02" && currency == "usd")
     );
     assert!(!err.is_bad_request());
     // May is open: nothing to reconcile.
-    usd.check_revenue("2024-05", Money::new(1, 2)).unwrap();
+    usd.check_revenue(ym("2024-05"), Money::new(1, 2)).unwrap();
 }
 
 #[test]
 fn k1_cohorts() {
     let f = k1(7);
     let cohorts = f.currency("usd").unwrap().cohorts().cohorts;
-    let sizes: Vec<(&str, bool, u64)> = cohorts
+    let sizes: Vec<(String, bool, u64)> = cohorts
         .iter()
-        .map(|c| (c.cohort.as_str(), c.opening, c.customers))
+        .map(|c| (c.cohort.to_string(), c.opening, c.customers))
         .collect();
     assert_eq!(
         sizes,
-        [("2024-01", true, 8), ("2024-02", false, 2), ("2024-03", false, 2)]
+        [("2024-01", true, 8), ("2024-02", false, 2), ("2024-03", false, 2)].map(|(m, o, n)| (m.to_owned(), o, n))
     );
     let jan = &cohorts[0];
     assert_eq!(jan.mrr.to_string(), "560.00");
@@ -283,7 +287,7 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
     assert_eq!(feb.churn.to_string(), "80.00");
     let mar = month(usd, "2024-03").movements.clone().unwrap();
     assert_eq!(mar.reactivation.to_string(), "80.00");
-    let list = usd.movements("2024-03", SaasMovementKind::Reactivation).unwrap();
+    let list = usd.movements(ym("2024-03"), SaasMovementKind::Reactivation).unwrap();
     assert_eq!(list.rows().len(), 1);
     assert_eq!(list.rows()[0].customer_id, "cus_E");
     // Every other customer as with grace 7.
@@ -313,8 +317,11 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
     assert_eq!((apr.mrr.to_string(), apr.customers), ("1160.09".to_owned(), 10));
     // Cohorts do not change: cus_E stays in the opening cohort; 7 of its 8 are active at the Feb close.
     let cohorts = usd.cohorts().cohorts;
-    let sizes: Vec<(&str, u64)> = cohorts.iter().map(|c| (c.cohort.as_str(), c.customers)).collect();
-    assert_eq!(sizes, [("2024-01", 8), ("2024-02", 2), ("2024-03", 2)]);
+    let sizes: Vec<(String, u64)> = cohorts.iter().map(|c| (c.cohort.to_string(), c.customers)).collect();
+    assert_eq!(
+        sizes,
+        [("2024-01", 8), ("2024-02", 2), ("2024-03", 2)].map(|(m, n)| (m.to_owned(), n))
+    );
     assert_eq!(cohorts[0].cells[1].active_customers, 7);
 }
 
@@ -322,7 +329,7 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
 fn k1_drill_down() {
     let f = k1(7);
     let usd = f.currency("usd").unwrap();
-    let new = usd.movements("2024-02", SaasMovementKind::New).unwrap();
+    let new = usd.movements(ym("2024-02"), SaasMovementKind::New).unwrap();
     let page = new.page(0, 10);
     assert_eq!(page.total, 2);
     assert_eq!(page.amount.to_string(), "700.00");
@@ -335,7 +342,7 @@ fn k1_drill_down() {
     assert_eq!(new.page(1, 10).customers.len(), 1);
     assert_eq!(new.page(5, 10).customers.len(), 0);
     assert_eq!(new.page(0, 1).customers.len(), 1);
-    let churn = usd.movements("2024-04", SaasMovementKind::Churn).unwrap();
+    let churn = usd.movements(ym("2024-04"), SaasMovementKind::Churn).unwrap();
     let row = &churn.rows()[0];
     assert_eq!(
         (row.customer_id.as_str(), row.change.to_string()),
@@ -343,12 +350,14 @@ fn k1_drill_down() {
     );
     assert_eq!(churn.amount().to_string(), "100.00");
     assert!(
-        usd.movements("2024-01", SaasMovementKind::New).is_none(),
+        usd.movements(ym("2024-01"), SaasMovementKind::New).is_none(),
         "opening month"
     );
-    assert!(usd.movements("2024-05", SaasMovementKind::New).is_none(), "open month");
-    assert!(usd.movements("2023-12", SaasMovementKind::New).is_none());
-    assert!(usd.movements("nonsense", SaasMovementKind::New).is_none());
+    assert!(
+        usd.movements(ym("2024-05"), SaasMovementKind::New).is_none(),
+        "open month"
+    );
+    assert!(usd.movements(ym("2023-12"), SaasMovementKind::New).is_none());
     // The page serialises as the API's body.
     let json = serde_json::to_value(churn.page(0, 50)).unwrap();
     assert_eq!(json["kind"], "churn");

@@ -1,7 +1,11 @@
-//! The tables a load writes, listed once. The loaders derive from this list
-//! which tables a replace swaps, what an append stages and how it merges each
-//! table, and the order of writes; a row type names its table here, so a table
-//! missing from [`STAR`] is refused at its first write, never skipped.
+//! How a load writes its tables. A table of the star schema or its
+//! aggregates is described by its entity's module (`TABLE`: name, key,
+//! append rule) and listed in `entities::STAR` by the entities' one list,
+//! from which the loaders derive which tables a replace swaps, what an
+//! append stages and how it merges each table, and the order of writes; a
+//! row type names its table, so a table missing from `STAR` is refused at
+//! its first write, never skipped. The audit tables and the loader's
+//! scratch table are described here.
 
 /// How an append merges a row whose key is already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,36 +30,6 @@ pub struct Table {
     pub append: Option<Append>,
 }
 
-pub const DIM_USER: Table = Table {
-    name: "dim_user",
-    key: &["customer_id"],
-    append: Some(Append::Overwrite),
-};
-pub const DIM_PRODUCT: Table = Table {
-    name: "dim_product",
-    key: &["subscription_id", "plan"],
-    append: Some(Append::Overwrite),
-};
-pub const AGG_MONTHLY: Table = Table {
-    name: "agg_monthly",
-    key: &["currency", "month"],
-    append: Some(Append::Add),
-};
-pub const AGG_PRODUCT_MONTH: Table = Table {
-    name: "agg_product_month",
-    key: &["currency", "month", "product"],
-    append: Some(Append::Add),
-};
-pub const AGG_CUSTOMER_SPENDING: Table = Table {
-    name: "agg_customer_spending",
-    key: &["currency", "customer_id"],
-    append: Some(Append::Overwrite),
-};
-pub const FCT_TRANSACTION: Table = Table {
-    name: "fct_transaction",
-    key: &["transaction_id"],
-    append: Some(Append::Insert),
-};
 pub const ETL_RUN_FILE: Table = Table {
     name: "etl_run_file",
     key: &["run_id", "file"],
@@ -73,26 +47,7 @@ pub const LOOKUP_KEYS: Table = Table {
     append: None,
 };
 
-/// Every table a run replaces or appends to, parents before children: the
-/// order in which an append merges them and a replace attaches them.
-pub const STAR: [&Table; 6] = [
-    &DIM_USER,
-    &DIM_PRODUCT,
-    &AGG_MONTHLY,
-    &AGG_PRODUCT_MONTH,
-    &AGG_CUSTOMER_SPENDING,
-    &FCT_TRANSACTION,
-];
-
-/// The fact table: loaded on a connection of its own by a PostgreSQL replace.
-pub const FACTS: &Table = &FCT_TRANSACTION;
-
 impl Table {
-    /// Whether a run replaces or merges this table (see [`STAR`]).
-    pub fn is_star(&self) -> bool {
-        STAR.iter().any(|t| t.name == self.name)
-    }
-
     /// The statement that merges rows staged in `from` (same columns) into this
     /// table, by the table's [`Append`] rule. `None` for audit tables.
     pub fn merge_sql(&self, columns: &[&str], from: &str) -> Option<String> {
@@ -125,28 +80,31 @@ mod tests {
 
     #[test]
     fn merge_statements_follow_the_rules() {
+        let table = |name, key, append| Table {
+            name,
+            key,
+            append: Some(append),
+        };
         assert_eq!(
-            AGG_MONTHLY.merge_sql(&["currency", "month", "transactions"], "s").unwrap(),
+            table("agg_monthly", &["currency", "month"], Append::Add)
+                .merge_sql(&["currency", "month", "transactions"], "s")
+                .unwrap(),
             "INSERT INTO agg_monthly AS t (currency, month, transactions) SELECT currency, month, transactions FROM s \
              WHERE true ON CONFLICT (currency, month) DO UPDATE SET transactions = t.transactions + EXCLUDED.transactions"
         );
         assert_eq!(
-            DIM_USER.merge_sql(&["customer_id", "customer_name"], "s").unwrap(),
+            table("dim_user", &["customer_id"], Append::Overwrite)
+                .merge_sql(&["customer_id", "customer_name"], "s")
+                .unwrap(),
             "INSERT INTO dim_user AS t (customer_id, customer_name) SELECT customer_id, customer_name FROM s \
              WHERE true ON CONFLICT (customer_id) DO UPDATE SET customer_name = EXCLUDED.customer_name"
         );
         assert_eq!(
-            FCT_TRANSACTION.merge_sql(&["transaction_id"], "s").unwrap(),
+            table("fct_transaction", &["transaction_id"], Append::Insert)
+                .merge_sql(&["transaction_id"], "s")
+                .unwrap(),
             "INSERT INTO fct_transaction AS t (transaction_id) SELECT transaction_id FROM s"
         );
         assert!(ETL_RUN_FILE.merge_sql(&["run_id"], "s").is_none());
-    }
-
-    #[test]
-    fn star_tables_are_listed_parents_first() {
-        assert!(STAR.iter().all(|t| t.is_star() && t.append.is_some()));
-        assert!(!ETL_REJECTED_ROW.is_star() && !LOOKUP_KEYS.is_star());
-        let position = |t: &Table| STAR.iter().position(|s| s.name == t.name);
-        assert!(position(&DIM_USER) < position(FACTS), "the facts reference dim_user");
     }
 }

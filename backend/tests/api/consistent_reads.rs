@@ -19,17 +19,17 @@ fn fingerprint(ctx: &backend::reports::ReportContext) -> String {
     for (currency, _, _) in &ctx.currencies {
         let window = WindowParams {
             months: Some("36".into()),
-            currency: Some(currency.clone()),
+            currency: Some(currency.to_string()),
             ..Default::default()
         };
         let users = TopUsersParams {
             limit: Some("100".into()),
-            currency: Some(currency.clone()),
+            currency: Some(currency.to_string()),
             ..Default::default()
         };
         let products = TopProductsParams {
             limit: Some("100".into()),
-            currency: Some(currency.clone()),
+            currency: Some(currency.to_string()),
             ..Default::default()
         };
         out.push(serde_json::to_string(&reports::monthly_transactions(ctx, &window).unwrap()).unwrap());

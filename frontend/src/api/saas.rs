@@ -51,11 +51,11 @@ mod tests {
     #[test]
     fn urls_carry_the_currency_and_the_movement() {
         let pick = MovementPick {
-            month: "2024-03".into(),
+            month: "2024-03".parse().unwrap(),
             kind: SaasMovementKind::New,
         };
         let usd = RecurringQuery {
-            currency: Some("usd".into()),
+            currency: Some("usd".parse().unwrap()),
             ..RecurringQuery::default()
         };
         assert_eq!(

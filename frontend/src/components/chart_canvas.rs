@@ -97,7 +97,7 @@ impl Chart {
 /// How the value axis is labelled.
 #[derive(Clone, PartialEq)]
 pub enum Axis {
-    Money(String),
+    Money(api_types::Currency),
     Percent,
     /// Small percentages (churn rates): `"2.5%"`.
     PercentFine,
@@ -264,6 +264,10 @@ fn tip_position(t: Tip) -> String {
 mod tests {
     use super::*;
 
+    fn code(c: &str) -> api_types::Currency {
+        c.parse().unwrap()
+    }
+
     #[test]
     fn axis_labels() {
         let at = |value, step| Tick { value, step };
@@ -274,10 +278,10 @@ mod tests {
         assert_eq!(Axis::Count.format(at(1_500_000.0, 500_000.0)), "1.5M");
         assert_eq!(Axis::Percent.format(at(40.0, 20.0)), "40%");
         assert_eq!(Axis::Percent.format(at(-2.5, 0.5)), "-2.5%");
-        assert_eq!(Axis::Money("usd".into()).format(at(12_500.0, 2_500.0)), "$12.5k");
-        assert_eq!(Axis::Money("usd".into()).format(at(1_500.0, 500.0)), "$1.5k");
-        assert_eq!(Axis::Money("eur".into()).format(at(2_000.0, 500.0)), "€2k");
-        assert_eq!(Axis::Money("jpy".into()).format(at(1_250_000.0, 250_000.0)), "¥1.25M");
+        assert_eq!(Axis::Money(code("usd")).format(at(12_500.0, 2_500.0)), "$12.5k");
+        assert_eq!(Axis::Money(code("usd")).format(at(1_500.0, 500.0)), "$1.5k");
+        assert_eq!(Axis::Money(code("eur")).format(at(2_000.0, 500.0)), "€2k");
+        assert_eq!(Axis::Money(code("jpy")).format(at(1_250_000.0, 250_000.0)), "¥1.25M");
         assert_eq!(Axis::PercentFine.format(at(2.5, 0.5)), "2.5%");
         assert_eq!(Axis::PercentFine.format(at(3.0, 1.0)), "3%");
         assert_eq!(Axis::Ratio.format(at(1.25, 0.25)), "1.25");

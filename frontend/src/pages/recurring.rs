@@ -24,7 +24,7 @@ pub fn RecurringRevenuePage() -> Html {
     let query = RecurringQuery::from_query(&raw);
     // Fetched once per currency and shared: every section shows the same figures.
     let currency = RecurringQuery {
-        currency: query.currency.clone(),
+        currency: query.currency,
         ..RecurringQuery::default()
     };
     let report = use_fetch(currency.clone(), |q| async move { api::saas::mrr(&q).await }).fetched();
@@ -32,7 +32,7 @@ pub fn RecurringRevenuePage() -> Html {
     let dark = use_prefers_dark();
     let epoch = use_resize_epoch();
     let on_query = push_query.reform(|next: RecurringQuery| next.to_query());
-    let shown = report.data.as_ref().map(|r| AttrValue::from(r.currency.clone()));
+    let shown = report.data.as_ref().map(|r| r.currency);
     html! {
         <main class="page">
             <div class="toolbar">

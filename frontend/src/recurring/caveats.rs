@@ -4,7 +4,7 @@
 //! new business that may be older than the data, annual churn that the data
 //! is too short to show, and currencies with too few customers for rates.
 
-use api_types::{Money, Percent, SaasMonth};
+use api_types::{Money, Month, Percent, SaasMonth};
 
 use crate::format::month_label;
 
@@ -55,7 +55,7 @@ pub fn warm_up_months(months: &[SaasMonth]) -> Option<String> {
     let labels: Vec<String> = months
         .iter()
         .filter(|m| m.warm_up)
-        .map(|m| month_label(&m.month))
+        .map(|m| month_label(m.month))
         .collect();
     match labels.as_slice() {
         [] => None,
@@ -66,13 +66,13 @@ pub fn warm_up_months(months: &[SaasMonth]) -> Option<String> {
 
 /// The months whose new business may partly renew subscriptions older than
 /// the data, with that part's share of the month's new business.
-pub fn left_censored(months: &[SaasMonth]) -> Vec<(String, Percent)> {
+pub fn left_censored(months: &[SaasMonth]) -> Vec<(Month, Percent)> {
     months
         .iter()
         .filter_map(|m| {
             let mv = m.movements.as_ref()?;
             let p = share(mv.new_left_censored, mv.new).filter(|p| p.hundredths() > 0)?;
-            Some((m.month.clone(), p))
+            Some((m.month, p))
         })
         .collect()
 }
@@ -105,7 +105,7 @@ pub(crate) mod tests {
         let m = |c| Money::new(c, 2);
         let billed = SaasBilledAmount { amount: m(0), count: 0 };
         SaasMonth {
-            month: month.into(),
+            month: month.parse().unwrap(),
             warm_up: false,
             opening_complete_up_to_months: 3,
             mrr: m(mrr),
@@ -178,7 +178,7 @@ pub(crate) mod tests {
         feb.new_left_censored = Money::new(8_600, 2);
         months[1].movements = Some(feb);
         months[2].movements = Some(movements(5_000, 0, 0, 0, 0));
-        assert_eq!(left_censored(&months), [("2024-02".to_owned(), Percent(8600))]);
+        assert_eq!(left_censored(&months), [(months[1].month, Percent(8600))]);
     }
 
     #[test]

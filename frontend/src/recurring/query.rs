@@ -2,9 +2,9 @@
 //! Values are validated when parsed, so every field goes back into a URL
 //! without escaping.
 
-use api_types::SaasMovementKind;
+use api_types::{Currency, Month, SaasMovementKind};
 
-use crate::state::{pairs, parse_offset, query_string, valid_currency, valid_month, QueryPairs};
+use crate::state::{pairs, parse_offset, query_string, QueryPairs};
 
 /// Customers per page of a movement's list.
 pub const CUSTOMERS_PER_PAGE: u32 = 25;
@@ -20,8 +20,7 @@ pub enum CohortMeasure {
 /// One movement of one month: a bar segment of the movements chart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MovementPick {
-    /// `YYYY-MM`.
-    pub month: String,
+    pub month: Month,
     pub kind: SaasMovementKind,
 }
 
@@ -29,7 +28,7 @@ pub struct MovementPick {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecurringQuery {
     /// `None`: the API's default (the currency with the most transactions).
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// The movement whose customers are listed.
     pub movement: Option<MovementPick>,
     /// The first customer of the list's page.
@@ -45,8 +44,8 @@ impl RecurringQuery {
         let (mut month, mut kind) = (None, None);
         for (key, value) in pairs(query) {
             match key {
-                "currency" if valid_currency(value) => state.currency = Some(value.to_ascii_lowercase()),
-                "month" if valid_month(value) => month = Some(value.to_owned()),
+                "currency" => state.currency = value.parse().ok().or(state.currency),
+                "month" => month = value.parse().ok().or(month),
                 "kind" => kind = value.parse::<SaasMovementKind>().ok(),
                 "offset" => state.offset = parse_offset(value).unwrap_or(0),
                 "cohorts" if value == "mrr" => state.cohorts = CohortMeasure::Mrr,
@@ -64,11 +63,11 @@ impl RecurringQuery {
     /// The page's query parameters, defaults omitted.
     pub fn to_pairs(&self) -> QueryPairs {
         let mut pairs = QueryPairs::new();
-        if let Some(c) = &self.currency {
-            pairs.push(("currency", c.clone()));
+        if let Some(c) = self.currency {
+            pairs.push(("currency", c.to_string()));
         }
         if let Some(p) = &self.movement {
-            pairs.push(("month", p.month.clone()));
+            pairs.push(("month", p.month.to_string()));
             pairs.push(("kind", p.kind.as_str().to_owned()));
             if self.offset > 0 {
                 pairs.push(("offset", self.offset.to_string()));
@@ -109,17 +108,17 @@ impl RecurringQuery {
 
     fn movement_filter(&self, pick: &MovementPick) -> String {
         let mut pairs = QueryPairs::new();
-        if let Some(c) = &self.currency {
-            pairs.push(("currency", c.clone()));
+        if let Some(c) = self.currency {
+            pairs.push(("currency", c.to_string()));
         }
-        pairs.push(("month", pick.month.clone()));
+        pairs.push(("month", pick.month.to_string()));
         pairs.push(("kind", pick.kind.as_str().to_owned()));
         query_string(&pairs).trim_start_matches('?').to_owned()
     }
 
     /// Another currency: the same movement (every currency has the same
     /// months), back to its first page.
-    pub fn with_currency(&self, currency: Option<String>) -> Self {
+    pub fn with_currency(&self, currency: Option<Currency>) -> Self {
         Self {
             currency,
             offset: 0,
@@ -154,7 +153,7 @@ mod tests {
 
     fn churn_in_may() -> MovementPick {
         MovementPick {
-            month: "2024-05".into(),
+            month: Month::parse("2024-05").unwrap(),
             kind: SaasMovementKind::Churn,
         }
     }
@@ -162,7 +161,7 @@ mod tests {
     #[test]
     fn round_trips() {
         let q = RecurringQuery {
-            currency: Some("eur".into()),
+            currency: "eur".parse().ok(),
             movement: Some(churn_in_may()),
             offset: 25,
             cohorts: CohortMeasure::Mrr,
@@ -184,7 +183,10 @@ mod tests {
         assert_eq!(RecurringQuery::from_query("kind=new").movement, None);
         assert_eq!(RecurringQuery::from_query("month=2024-05&kind=net_new").movement, None);
         assert_eq!(
-            RecurringQuery::from_query("currency=USD").currency.as_deref(),
+            RecurringQuery::from_query("currency=USD")
+                .currency
+                .map(|c| c.to_string())
+                .as_deref(),
             Some("usd")
         );
     }
@@ -192,7 +194,7 @@ mod tests {
     #[test]
     fn api_queries() {
         let q = RecurringQuery {
-            currency: Some("usd".into()),
+            currency: "usd".parse().ok(),
             offset: 50,
             ..RecurringQuery::default()
         };
@@ -215,7 +217,7 @@ mod tests {
             offset: 25,
             ..RecurringQuery::default()
         };
-        let eur = q.with_currency(Some("eur".into()));
+        let eur = q.with_currency("eur".parse().ok());
         assert_eq!((eur.offset, eur.movement.clone()), (0, Some(churn_in_may())));
         assert_eq!(q.with_movement(None).offset, 0);
         assert_eq!(q.with_cohorts(CohortMeasure::Mrr).offset, 25);

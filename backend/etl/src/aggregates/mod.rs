@@ -4,7 +4,7 @@
 //! ([`Aggregate::rows`]). [`registry!`] lists them once; pass 2 feeds the
 //! list, the aggregate phase writes it (a replace: whole rows; an append:
 //! deltas merged by each table's `Append` rule), and `tests/tables.rs` checks
-//! each one's row type against its SeaORM entity and `store::tables::STAR`.
+//! each one's row type against its SeaORM entity and `store::entities::STAR`.
 //!
 //! `agg_customer_spending` is the exception: it is merged with the stored
 //! spending per customer and written beside each `dim_user` row by

@@ -7,8 +7,9 @@ use smallvec::SmallVec;
 use super::{add_cents, allocate, Accepted, Aggregate, Attribution, Finished};
 use crate::error::EtlError;
 use crate::rows::{CellWriter, Row};
-use crate::tables::{self, Table};
+use crate::tables::Table;
 use domain::{Currency, Month};
+use store::entities::agg_product_month;
 
 /// The run's sales: (currency, month, product index) → (cents, transactions).
 #[derive(Default)]
@@ -69,7 +70,7 @@ pub struct ProductMonthRow {
 }
 
 impl Row for ProductMonthRow {
-    const TABLE: &'static Table = &tables::AGG_PRODUCT_MONTH;
+    const TABLE: &'static Table = &agg_product_month::TABLE;
     const COLUMNS: &'static [&'static str] = &["currency", "month", "product", "total_sales_cents", "transactions"];
     fn write<W: CellWriter>(&self, out: &mut W) {
         out.text(self.currency);

@@ -16,7 +16,8 @@ use super::{BindValue, LoadMode, Step};
 use crate::encode::SqliteBind;
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
-use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use crate::tables::{Table, LOOKUP_KEYS};
+use store::entities::{is_star, FACTS, STAR};
 
 /// Staging tables (TEMP: private to the load's connection).
 const STAGE: &str = "__stage";
@@ -87,7 +88,7 @@ impl SqliteLoader {
     }
 
     fn target(&mut self, table: &'static Table, columns: &'static [&'static str]) -> Result<String, EtlError> {
-        if !table.is_star() {
+        if !is_star(table) {
             return Ok(table.name.to_owned());
         }
         if !self.staged.iter().any(|(t, _)| t.name == table.name) {
@@ -122,7 +123,7 @@ impl SqliteLoader {
         if rows.is_empty() {
             return Ok(());
         }
-        if R::TABLE.is_star() {
+        if is_star(R::TABLE) {
             self.clear().await?;
         }
         let table = self.target(R::TABLE, R::COLUMNS)?;

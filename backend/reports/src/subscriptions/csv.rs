@@ -12,7 +12,7 @@ impl ToCsv for SaasMrrReport {
         MRR_COLUMNS.to_vec()
     }
     fn records(&self) -> Vec<Vec<String>> {
-        self.months.iter().map(|m| mrr_row(&self.currency, m)).collect()
+        self.months.iter().map(|m| mrr_row(self.currency.as_str(), m)).collect()
     }
 }
 
@@ -24,7 +24,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 fn mrr_row(currency: &str, m: &SaasMonth) -> Vec<String> {
     let mut row = vec![
         currency.to_owned(),
-        m.month.clone(),
+        m.month.to_string(),
         m.warm_up.to_string(),
         m.opening_complete_up_to_months.to_string(),
         m.mrr.to_string(),
@@ -180,12 +180,12 @@ impl ToCsv for SaasCohortsReport {
             .flat_map(|c| {
                 c.cells.iter().map(move |cell| {
                     vec![
-                        self.currency.clone(),
-                        c.cohort.clone(),
+                        self.currency.to_string(),
+                        c.cohort.to_string(),
                         c.opening.to_string(),
                         c.customers.to_string(),
                         c.mrr.to_string(),
-                        cell.month.clone(),
+                        cell.month.to_string(),
                         cell.months_since.to_string(),
                         cell.active_customers.to_string(),
                         cell.mrr.to_string(),
@@ -218,8 +218,8 @@ impl ToCsv for SaasMovementsReport {
             .iter()
             .map(|c| {
                 vec![
-                    self.currency.clone(),
-                    self.month.clone(),
+                    self.currency.to_string(),
+                    self.month.to_string(),
                     self.kind.to_string(),
                     c.customer_id.clone(),
                     c.customer_name.clone(),

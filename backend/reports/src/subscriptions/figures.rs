@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
-use api_types::{SaasMovementKind, SaasMovementsReport};
+use api_types::{Month, SaasMovementKind, SaasMovementsReport};
 use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use store::entities::dim_user;
@@ -51,7 +51,7 @@ pub struct SaasReports {
 struct ListKey {
     parameters: Parameters,
     currency: String,
-    month: String,
+    month: Month,
     kind: SaasMovementKind,
 }
 
@@ -208,13 +208,13 @@ impl SaasReports {
         &self,
         db: &DatabaseConnection,
         [currency, grace_days, annual_threshold]: [Option<&str>; 3],
-        (month, kind): (&str, SaasMovementKind),
+        (month, kind): (Month, SaasMovementKind),
         missing: impl FnOnce(&CurrencyFigures) -> ReportError,
     ) -> Result<Arc<MovementList>, ReportError> {
         let key = ListKey {
             parameters: parameters(grace_days, annual_threshold)?,
             currency: self.currency(currency)?,
-            month: month.to_owned(),
+            month,
             kind,
         };
         if let Some(hit) = lru_hit(&self.lists, &key) {

@@ -79,7 +79,7 @@ impl SaasInput {
                 "subscription metrics computed"
             );
             for (currency, month, cents) in &input.revenue {
-                if let Some(c) = figures.currency(currency) {
+                if let (Some(c), Some(month)) = (figures.currency(currency), domain::Month::parse(month)) {
                     c.check_revenue(month, domain::money_of(currency, *cents))?;
                 }
             }

@@ -172,9 +172,8 @@ pub async fn saas_movements(
         false => parse_int(params.limit.as_deref(), "limit", 100, 1, MAX_MOVEMENTS_LIMIT)?,
     };
     let shared = [&params.currency, &params.grace_days, &params.annual_threshold].map(Option::as_deref);
-    let month = month.to_string();
     let list = saas
-        .movements(db, shared, (&month, kind), |currency| {
+        .movements(db, shared, (month, kind), |currency| {
             let months = currency.months();
             let range = match (months.get(1), months.last()) {
                 (Some(first), Some(last)) => format!("{} to {}", first.month, last.month),

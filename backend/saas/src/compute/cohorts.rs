@@ -46,7 +46,7 @@ pub(super) fn cohorts(out: &Output, s: &Sums) -> Result<Vec<SaasCohort>, SaasErr
         s.customers.first().copied().unwrap_or(0) + s.movement_customers.iter().skip(1).map(|c| c[NEW]).sum::<u64>();
     if ever != entered {
         return Err(SaasError::Invariant {
-            month: n.checked_sub(1).map(|m| out.label(m)).unwrap_or_default(),
+            month: n.checked_sub(1).map(|m| out.label(m).to_string()).unwrap_or_default(),
             currency: out.currency.to_owned(),
             what: format!("cohort sizes {ever} != opening customers + new customers {entered}"),
         });

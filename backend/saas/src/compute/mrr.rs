@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::billed::bill;
 use super::rounding::div_round;
 use super::sums::Sums;
-use crate::calendar::{add_days, add_months, month_index, month_label, MonthIndex};
+use crate::calendar::{add_days, add_months, month_index, month_of, MonthIndex};
 use crate::interval::{choose, CatalogueEntry, IntervalSource};
 use crate::order::{runs, Break};
 use crate::{Catalogue, Invoice, SaasError};
@@ -131,7 +131,7 @@ impl<'a> CustomerReader<'a> {
         for &(m, transaction_id) in &self.own_month_checks {
             if self.row[m] <= 0 {
                 return Err(SaasError::Invariant {
-                    month: month_label(self.reading.first_month + m as i64),
+                    month: month_of(self.reading.first_month + m as i64).to_string(),
                     currency: self.reading.currency.to_owned(),
                     what: format!(
                         "customer {} of recurring invoice {transaction_id} is not active at the month's close",

@@ -2,10 +2,10 @@
 //! exponent, fractions rounded once (§1, §9), months named, and the errors
 //! that name the currency.
 
-use api_types::{Money, Percent};
+use api_types::{Money, Month, Percent};
 
 use super::rounding::div_round;
-use crate::calendar::{month_label, MonthIndex};
+use crate::calendar::{month_of, MonthIndex};
 use crate::SaasError;
 
 /// The currency being reported and its window's first month.
@@ -16,9 +16,9 @@ pub(super) struct Output<'a> {
 }
 
 impl Output<'_> {
-    /// The label of reported month `m` (0 = the window's first month).
-    pub(super) fn label(&self, m: usize) -> String {
-        month_label(self.first_month + m as i64)
+    /// Reported month `m` (0 = the window's first month).
+    pub(super) fn label(&self, m: usize) -> Month {
+        month_of(self.first_month + m as i64)
     }
 
     /// A sum as money, or an overflow error when it does not fit 64 bits.
@@ -60,7 +60,7 @@ impl Output<'_> {
     /// A §13 violation at reported month `m`.
     pub(super) fn invariant(&self, m: usize, what: String) -> SaasError {
         SaasError::Invariant {
-            month: self.label(m),
+            month: self.label(m).to_string(),
             currency: self.currency.to_owned(),
             what,
         }

@@ -2,6 +2,15 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::tables::{Append, Table};
+
+/// How a run writes the table (see `entities::STAR`).
+pub const TABLE: Table = Table {
+    name: "agg_customer_spending",
+    key: &["currency", "customer_id"],
+    append: Some(Append::Overwrite),
+};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "agg_customer_spending")]
 pub struct Model {

@@ -2,6 +2,15 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::tables::{Append, Table};
+
+/// How a run writes the table (see `entities::STAR`).
+pub const TABLE: Table = Table {
+    name: "fct_transaction",
+    key: &["transaction_id"],
+    append: Some(Append::Insert),
+};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "fct_transaction")]
 pub struct Model {

@@ -12,7 +12,7 @@ pub fn changes(b: &DataTotals, a: &DataTotals) -> Html {
         ("Customers", b.customers, a.customers),
         ("Products", b.products, a.products),
     ];
-    let months = |t: &DataTotals| month_range(t.first_month.as_deref(), t.latest_month.as_deref());
+    let months = |t: &DataTotals| month_range(t.first_month, t.latest_month);
     html! {
         <div class="table-wrap"><table class="changes stack">
             <thead><tr><th scope="col"><span class="visually-hidden">{"Total"}</span></th><th scope="col" class="num">{"Before"}</th><th scope="col" class="num">{"After"}</th><th scope="col" class="num">{"Change"}</th></tr></thead>

@@ -3,7 +3,7 @@
 //! share of the cohort's customers, or of its MRR, still there. A table, so
 //! it is its own accessible fallback.
 
-use api_types::{SaasCohort, SaasCohortCell, SaasCohortsReport, SaasMrrReport};
+use api_types::{Currency, SaasCohort, SaasCohortCell, SaasCohortsReport, SaasMrrReport};
 use yew::prelude::*;
 
 use super::caveat;
@@ -42,7 +42,7 @@ pub fn CohortsSection(props: &CohortsProps) -> Html {
     let empty = cohorts.no_data() || cohorts.data.as_ref().is_some_and(|c| c.cohorts.is_empty());
     let csv = cohorts.data.as_ref().map(|c| {
         let q = RecurringQuery {
-            currency: Some(c.currency.clone()),
+            currency: Some(c.currency),
             ..RecurringQuery::default()
         };
         AttrValue::from(report_csv_url("/reports/saas/cohorts", &q))
@@ -74,7 +74,7 @@ fn retention(cell: &SaasCohortCell, measure: CohortMeasure) -> Option<i64> {
     .map(|p| p.hundredths())
 }
 
-fn heat_cell(cohort: &SaasCohort, cell: &SaasCohortCell, measure: CohortMeasure, c: &str) -> Html {
+fn heat_cell(cohort: &SaasCohort, cell: &SaasCohortCell, measure: CohortMeasure, c: &Currency) -> Html {
     let level = heat_level(retention(cell, measure));
     let value = match measure {
         CohortMeasure::Customers => cell.customer_retention_pct,
@@ -82,9 +82,9 @@ fn heat_cell(cohort: &SaasCohort, cell: &SaasCohortCell, measure: CohortMeasure,
     };
     let title = format!(
         "{} cohort, month {} ({}): {} of {} customers active ({}), MRR {} ({} of {})",
-        month_label(&cohort.cohort),
+        month_label(cohort.cohort),
         cell.months_since,
-        month_label(&cell.month),
+        month_label(cell.month),
         count(cell.active_customers as i64),
         count(cohort.customers as i64),
         share(cell.customer_retention_pct),
@@ -114,8 +114,8 @@ fn heat_map(r: &SaasCohortsReport, measure: CohortMeasure) -> Html {
                 { for (0..width).map(|i| html! { <th scope="col" class="num">{ format!("Month {i}") }</th> }) }
             </tr></thead>
             <tbody>{ for r.cohorts.iter().map(|k| html! {
-                <tr data-cohort={k.cohort.clone()}>
-                    <th scope="row">{ month_label(&k.cohort) }{ if k.opening { " (opening)" } else { "" } }</th>
+                <tr data-cohort={k.cohort.to_string()}>
+                    <th scope="row">{ month_label(k.cohort) }{ if k.opening { " (opening)" } else { "" } }</th>
                     <td class="num">{ count(k.customers as i64) }</td>
                     <td class="num">{ money(k.mrr, c) }</td>
                     { for k.cells.iter().map(|cell| heat_cell(k, cell, measure, c)) }
@@ -135,7 +135,7 @@ mod tests {
 
     fn cohorts() -> SaasCohortsReport {
         let cell = |month: &str, since, active, mrr, customers_pct, mrr_pct| SaasCohortCell {
-            month: month.into(),
+            month: month.parse().unwrap(),
             months_since: since,
             active_customers: active,
             mrr: Money::new(mrr, 2),
@@ -143,11 +143,11 @@ mod tests {
             mrr_retention_pct: Some(Percent(mrr_pct)),
         };
         SaasCohortsReport {
-            currency: "usd".into(),
+            currency: "usd".parse().unwrap(),
             parameters: crate::components::recurring::fixtures::report().parameters,
             cohorts: vec![
                 SaasCohort {
-                    cohort: "2024-01".into(),
+                    cohort: "2024-01".parse().unwrap(),
                     opening: true,
                     customers: 8,
                     mrr: Money::new(100_000, 2),
@@ -157,7 +157,7 @@ mod tests {
                     ],
                 },
                 SaasCohort {
-                    cohort: "2024-02".into(),
+                    cohort: "2024-02".parse().unwrap(),
                     opening: false,
                     customers: 2,
                     mrr: Money::new(5_000, 2),

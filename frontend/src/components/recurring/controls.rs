@@ -1,6 +1,7 @@
 //! The page's currency selector, offering the currencies the data holds
 //! (`/reports/meta`). Every figure is of one currency: none is converted.
 
+use api_types::Currency;
 use yew::prelude::*;
 
 use crate::api;
@@ -12,32 +13,28 @@ use crate::recurring::query::RecurringQuery;
 pub struct CurrencyProps {
     pub query: RecurringQuery,
     /// The currency of the report shown (the API's default when none is chosen).
-    pub shown: Option<AttrValue>,
+    pub shown: Option<Currency>,
     pub on_query: Callback<RecurringQuery>,
 }
 
 #[component]
 pub fn CurrencyControl(props: &CurrencyProps) -> Html {
     let meta = use_fetch((), |()| api::meta());
-    let currencies: Vec<String> = meta
+    let currencies: Vec<Currency> = meta
         .data()
-        .map(|m| m.currencies.iter().map(|c| c.currency.clone()).collect())
+        .map(|m| m.currencies.iter().map(|c| c.currency).collect())
         .unwrap_or_default();
     let onchange = {
         let (q, on_query) = (props.query.clone(), props.on_query.clone());
-        Callback::from(move |e: Event| on_query.emit(q.with_currency(select_value(&e).filter(|v| !v.is_empty()))))
+        Callback::from(move |e: Event| on_query.emit(q.with_currency(select_value(&e).and_then(|v| v.parse().ok()))))
     };
-    let selected = props
-        .query
-        .currency
-        .clone()
-        .or_else(|| props.shown.as_ref().map(|c| c.to_string()));
+    let selected = props.query.currency.or(props.shown);
     html! {
         <form class="controls" aria-label="Recurring revenue filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
             <label>{ "Currency" }
                 <select id="saas-currency" {onchange} title="Every figure is of one currency; none is converted">
                     { for currencies.iter().map(|c| html! {
-                        <option value={c.clone()} selected={selected.as_deref() == Some(c.as_str())}>{ c.to_uppercase() }</option>
+                        <option value={c.to_string()} selected={selected == Some(*c)}>{ c.as_str().to_uppercase() }</option>
                     }) }
                 </select>
             </label>

@@ -3,7 +3,7 @@
 //! API serves no e-mail address. Which movement is in the URL, so a link
 //! reopens the list; the two selects choose it from the keyboard.
 
-use api_types::{SaasMovementKind, SaasMovementsReport, SaasMrrReport};
+use api_types::{Month, SaasMovementKind, SaasMovementsReport, SaasMrrReport};
 use yew::prelude::*;
 
 use super::{caveat, QueryProps};
@@ -29,13 +29,13 @@ pub fn CustomersSection(props: &QueryProps) -> Html {
     let data = list.data().and_then(|d| (*d).clone());
     let pick = props.query.movement.clone();
     let title = pick.as_ref().map_or("Customers behind a movement".to_owned(), |p| {
-        format!("{} in {}", kind_label(p.kind), month_label(&p.month))
+        format!("{} in {}", kind_label(p.kind), month_label(p.month))
     });
     let subtitle = data.as_ref().map(|l| {
         AttrValue::from(format!(
             "{} customers · {}",
             count(l.total as i64),
-            money(l.amount, &l.currency)
+            money(l.amount, l.currency)
         ))
     });
     let empty_text = if pick.is_none() {
@@ -57,34 +57,34 @@ pub fn CustomersSection(props: &QueryProps) -> Html {
 
 /// The month and movement selects: the keyboard's way to the same lists as the chart's bars.
 fn chooser(props: &QueryProps) -> Html {
-    let months: Vec<String> = props
+    let months: Vec<Month> = props
         .report
         .data
         .as_ref()
-        .map(|r: &std::rc::Rc<SaasMrrReport>| r.months.iter().skip(1).map(|m| m.month.clone()).collect())
+        .map(|r: &std::rc::Rc<SaasMrrReport>| r.months.iter().skip(1).map(|m| m.month).collect())
         .unwrap_or_default();
-    let Some(last) = months.last().cloned() else {
+    let Some(last) = months.last().copied() else {
         return html! {};
     };
     let q = &props.query;
     let current = q.movement.clone();
     let choose = |apply: fn(&mut MovementPick, String)| {
-        let (q, on_query, last) = (q.clone(), props.on_query.clone(), last.clone());
+        let (q, on_query) = (q.clone(), props.on_query.clone());
         Callback::from(move |e: Event| {
             let Some(value) = select_value(&e).filter(|v| !v.is_empty()) else {
                 return on_query.emit(q.with_movement(None));
             };
             let mut pick = q.movement.clone().unwrap_or(MovementPick {
-                month: last.clone(),
+                month: last,
                 kind: SaasMovementKind::New,
             });
             apply(&mut pick, value);
             on_query.emit(q.with_movement(Some(pick)));
         })
     };
-    let on_month = choose(|p, v| p.month = v);
+    let on_month = choose(|p, v| p.month = v.parse().unwrap_or(p.month));
     let on_kind = choose(|p, v| p.kind = v.parse().unwrap_or(p.kind));
-    let month = current.as_ref().map(|p| p.month.clone());
+    let month = current.as_ref().map(|p| p.month);
     let kind = current.as_ref().map(|p| p.kind);
     html! {
         <form class="controls filters" aria-label="Choose a movement" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
@@ -92,7 +92,7 @@ fn chooser(props: &QueryProps) -> Html {
                 <select id="movement-month" onchange={on_month}>
                     <option value="" selected={month.is_none()}>{ "Choose…" }</option>
                     { for months.iter().rev().map(|m| html! {
-                        <option value={m.clone()} selected={month.as_ref() == Some(m)}>{ month_label(m) }</option>
+                        <option value={m.to_string()} selected={month == Some(*m)}>{ month_label(*m) }</option>
                     }) }
                 </select>
             </label>
@@ -165,12 +165,12 @@ mod tests {
             left_censored: false,
         };
         SaasMovementsReport {
-            currency: "usd".into(),
+            currency: "usd".parse().unwrap(),
             parameters: SaasParameters {
                 grace_days: 7,
                 annual_threshold: Money::new(300_000, 2),
             },
-            month: "2024-02".into(),
+            month: "2024-02".parse().unwrap(),
             kind: SaasMovementKind::Churn,
             amount: Money::new(3_000, 2),
             total: 2,

@@ -2,7 +2,7 @@
 //! change since the month before, and how much of that MRR rests on an
 //! assumption about its invoices' intervals (spec §14).
 
-use api_types::{Money, SaasMonth, SaasMrrReport};
+use api_types::{Currency, Money, SaasMonth, SaasMrrReport};
 use yew::prelude::*;
 
 use super::{caveat, no_months, NO_DATA};
@@ -24,7 +24,7 @@ pub fn HeadlineSection(props: &HeadlineProps) -> Html {
         .as_ref()
         .and_then(|r| r.months.last().map(|m| (r.clone(), m.clone())));
     let title = last.as_ref().map_or("Recurring revenue".to_owned(), |(_, m)| {
-        format!("Recurring revenue at the close of {}", month_label(&m.month))
+        format!("Recurring revenue at the close of {}", month_label(m.month))
     });
     html! {
         <Section id="saas-headline" title={AttrValue::from(title)} status={report.shown_status()} empty={no_months(report)}
@@ -35,7 +35,7 @@ pub fn HeadlineSection(props: &HeadlineProps) -> Html {
 }
 
 /// A change of money since the month before: `"+$513.00 since Aug 2024"`.
-fn money_change(now: Money, before: Option<Money>, c: &str, since: &str) -> String {
+fn money_change(now: Money, before: Option<Money>, c: &Currency, since: &str) -> String {
     match before.and_then(|b| now.checked_sub(b)) {
         Some(d) => format!("{} since {since}", signed_money(d, c)),
         None => "first reported month".to_owned(),
@@ -55,7 +55,7 @@ fn kpi(id: &str, label: &str, value: String, change: String, title: &str) -> Htm
 fn figures(r: &SaasMrrReport, m: &SaasMonth) -> Html {
     let c = &r.currency;
     let before = r.months.len().checked_sub(2).and_then(|i| r.months.get(i));
-    let since = before.map(|b| month_label(&b.month)).unwrap_or_default();
+    let since = before.map(|b| month_label(b.month)).unwrap_or_default();
     let mrr_change = match (money_change(m.mrr, before.map(|b| b.mrr), c, &since), m.mrr_growth_pct) {
         (text, Some(g)) => format!("{text} ({})", percent(Some(g))),
         (text, None) => text,

@@ -52,15 +52,15 @@ fn caveat(text: String) -> Html {
 
 /// The months on a chart's axis.
 fn axis_labels(months: &[SaasMonth]) -> Vec<String> {
-    months.iter().map(|m| month_short(&m.month)).collect()
+    months.iter().map(|m| month_short(m.month)).collect()
 }
 
 /// A month at the head of a tooltip or a table row, marked when it is a warm-up month.
 fn month_heading(m: &SaasMonth) -> String {
     if m.warm_up {
-        format!("{} (warm-up)", month_label(&m.month))
+        format!("{} (warm-up)", month_label(m.month))
     } else {
-        month_label(&m.month)
+        month_label(m.month)
     }
 }
 
@@ -103,7 +103,7 @@ pub(crate) mod fixtures {
         months[2].movements = Some(movements(0, 500, 0, 3_000, 0));
         months[2].customers = 38;
         SaasMrrReport {
-            currency: "usd".into(),
+            currency: "usd".parse().unwrap(),
             parameters: SaasParameters {
                 grace_days: 7,
                 annual_threshold: Money::new(300_000, 2),
@@ -111,7 +111,11 @@ pub(crate) mod fixtures {
             window: SaasWindow {
                 first_transaction: Some("2024-01-01T07:00:00Z".parse().unwrap()),
                 last_transaction: Some("2024-04-03T16:44:00Z".parse().unwrap()),
-                closed_months: vec!["2024-01".into(), "2024-02".into(), "2024-03".into()],
+                closed_months: vec![
+                    "2024-01".parse().unwrap(),
+                    "2024-02".parse().unwrap(),
+                    "2024-03".parse().unwrap(),
+                ],
             },
             months,
         }

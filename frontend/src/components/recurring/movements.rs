@@ -3,7 +3,7 @@
 //! bar's segment (or a button of the data table, for the keyboard) lists
 //! the customers behind that movement.
 
-use api_types::{SaasMonth, SaasMovementCustomers, SaasMovementKind, SaasMrrReport};
+use api_types::{Currency, Month, SaasMonth, SaasMovementCustomers, SaasMovementKind, SaasMrrReport};
 use yew::prelude::*;
 
 use super::{axis_labels, caveat, month_heading, no_months, warm_up_caveat, QueryProps, NO_DATA};
@@ -34,14 +34,9 @@ pub fn customers(c: &SaasMovementCustomers, kind: SaasMovementKind) -> u64 {
 #[component]
 pub fn MovementsSection(props: &QueryProps) -> Html {
     let report = &props.report;
-    let pick = |month: String, kind| {
+    let pick = |month: Month, kind| {
         let (q, on_query) = (props.query.clone(), props.on_query.clone());
-        move |_: MouseEvent| {
-            on_query.emit(q.with_movement(Some(MovementPick {
-                month: month.clone(),
-                kind,
-            })))
-        }
+        move |_: MouseEvent| on_query.emit(q.with_movement(Some(MovementPick { month, kind })))
     };
     let (chart, table) = match &report.data {
         Some(r) if r.months.len() > 1 => (chart(r, props), Some(table(r, &props.query, &pick))),
@@ -62,7 +57,7 @@ pub fn MovementsSection(props: &QueryProps) -> Html {
     }
 }
 
-fn tooltip(m: &SaasMonth, c: &str) -> String {
+fn tooltip(m: &SaasMonth, c: &Currency) -> String {
     let (Some(mv), Some(n)) = (&m.movements, &m.movement_customers) else {
         return format!("{}\nOpening month: no earlier close to compare with", month_heading(m));
     };
@@ -93,10 +88,7 @@ fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
         Callback::from(move |p: Pick| {
             let kind = p.value.and_then(|v| l.kind_at(p.index, v));
             if let (Some(kind), Some(m)) = (kind, months.get(p.index)) {
-                on_query.emit(q.with_movement(Some(MovementPick {
-                    month: m.month.clone(),
-                    kind,
-                })));
+                on_query.emit(q.with_movement(Some(MovementPick { month: m.month, kind })));
             }
         })
     };
@@ -108,11 +100,11 @@ fn chart(r: &SaasMrrReport, props: &QueryProps) -> Html {
     let tips: Vec<String> = r.months.iter().map(|m| tooltip(m, &r.currency)).collect();
     let censored: Vec<String> = left_censored(&r.months)
         .iter()
-        .map(|(m, p)| format!("{} {}", month_label(m), share(Some(*p))))
+        .map(|(m, p)| format!("{} {}", month_label(*m), share(Some(*p))))
         .collect();
     html! {
         <>
-            <ChartCanvas chart={Chart::Movements { x_labels: axis_labels(&r.months), layout: l, selected, axis: Axis::Money(r.currency.clone()) }}
+            <ChartCanvas chart={Chart::Movements { x_labels: axis_labels(&r.months), layout: l, selected, axis: Axis::Money(r.currency) }}
                 tooltips={tips} label="MRR movements per month: new business, expansion and reactivation up; contraction and churn down; net new MRR marked"
                 dark={props.dark} epoch={props.epoch} height={300} {onpick} />
             { legend(&t) }
@@ -141,7 +133,7 @@ fn legend(t: &Theme) -> Html {
 fn cell<F: Fn(MouseEvent) + 'static>(
     m: &SaasMonth,
     kind: SaasMovementKind,
-    c: &str,
+    c: &Currency,
     selected: bool,
     onclick: F,
 ) -> Html {
@@ -156,11 +148,11 @@ fn cell<F: Fn(MouseEvent) + 'static>(
     let label = format!(
         "List the {customers} customers of {} in {}",
         kind_label(kind).to_lowercase(),
-        month_label(&m.month)
+        month_label(m.month)
     );
     html! {
         <td class="num" data-label={kind_label(kind)}>
-            <button class="link movement" data-month={m.month.clone()} data-kind={kind.as_str()} aria-label={label.clone()}
+            <button class="link movement" data-month={m.month.to_string()} data-kind={kind.as_str()} aria-label={label.clone()}
                 title={label} aria-pressed={selected.to_string()} onclick={Callback::from(onclick)}>
                 { text }<span class="count">{ format!(" ({})", count(customers as i64)) }</span>
             </button>
@@ -170,7 +162,7 @@ fn cell<F: Fn(MouseEvent) + 'static>(
 
 fn table<F, H>(r: &SaasMrrReport, q: &RecurringQuery, pick: &F) -> Html
 where
-    F: Fn(String, SaasMovementKind) -> H,
+    F: Fn(Month, SaasMovementKind) -> H,
     H: Fn(MouseEvent) + 'static,
 {
     let c = &r.currency;
@@ -183,9 +175,9 @@ where
                 <th class="num">{"Net new MRR"}</th>
             </tr></thead>
             <tbody>{ for r.months.iter().skip(1).map(|m| html! {
-                <tr data-month={m.month.clone()}>
+                <tr data-month={m.month.to_string()}>
                     <th scope="row" data-label="Month">{ month_heading(m) }</th>
-                    { for ORDER.iter().map(|k| cell(m, *k, c, is(m, *k), pick(m.month.clone(), *k))) }
+                    { for ORDER.iter().map(|k| cell(m, *k, c, is(m, *k), pick(m.month, *k))) }
                     <td class="num" data-label="Net new MRR">{ m.movements.as_ref().map_or("–".to_owned(), |mv| signed_money(mv.net_new, c)) }</td>
                 </tr>
             }) }</tbody>
@@ -237,12 +229,12 @@ mod tests {
     #[test]
     fn tooltips_give_every_movement_and_the_net() {
         let r = with_counts();
-        let tip = tooltip(&r.months[1], "usd");
+        let tip = tooltip(&r.months[1], &"usd".parse().unwrap());
         assert!(
             tip.contains("New business: $100.00 (3 customers)") && tip.contains("Churn: $30.00 (2 customers)"),
             "{tip}"
         );
         assert!(tip.ends_with("Net new MRR: +$95.00"), "{tip}");
-        assert!(tooltip(&r.months[0], "usd").contains("Opening month"));
+        assert!(tooltip(&r.months[0], &"usd".parse().unwrap()).contains("Opening month"));
     }
 }

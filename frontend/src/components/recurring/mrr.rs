@@ -3,7 +3,7 @@
 //! file, assumption), so the share resting on an assumption is visible in
 //! every month (spec §14).
 
-use api_types::{Money, SaasMonth, SaasMrrBySource, SaasMrrReport};
+use api_types::{Currency, Money, SaasMonth, SaasMrrBySource, SaasMrrReport};
 use yew::prelude::*;
 
 use super::{axis_labels, caveat, month_heading, no_months, warm_up_caveat, MrrChartProps, NO_DATA};
@@ -83,14 +83,14 @@ pub fn MrrSection(props: &MrrChartProps) -> Html {
 }
 
 /// The report's own currency, so the CSV is of the figures shown.
-fn currency_query(currency: &str) -> RecurringQuery {
+fn currency_query(currency: &Currency) -> RecurringQuery {
     RecurringQuery {
-        currency: Some(currency.to_owned()),
+        currency: Some(*currency),
         ..RecurringQuery::default()
     }
 }
 
-fn tooltip(m: &SaasMonth, c: &str) -> String {
+fn tooltip(m: &SaasMonth, c: &Currency) -> String {
     let mut tip = format!(
         "{}\nMRR: {}\nCustomers: {}",
         month_heading(m),
@@ -127,10 +127,10 @@ fn chart(r: &SaasMrrReport, t: &Theme, dark: bool, epoch: u32) -> Html {
         .collect();
     let tips: Vec<String> = r.months.iter().map(|m| tooltip(m, c)).collect();
     let last = r.months.last();
-    let assumed = last.map(|m| (month_label(&m.month), evidence(m).assumed));
+    let assumed = last.map(|m| (month_label(m.month), evidence(m).assumed));
     html! {
         <>
-            <ChartCanvas chart={Chart::Areas { x_labels: axis_labels(&r.months), layers, total: t.primary, axis: Axis::Money(c.clone()) }}
+            <ChartCanvas chart={Chart::Areas { x_labels: axis_labels(&r.months), layers, total: t.primary, axis: Axis::Money(*c) }}
                 tooltips={tips} label="MRR per month close, split by the evidence for each invoice's interval" {dark} {epoch} height={300} />
             <p class="legend series-legend long">
                 <span class="legend-item"><span class="swatch line bold" style={format!("background:{}", css(t.primary))}></span>{ "MRR" }</span>
@@ -158,7 +158,7 @@ fn table(r: &SaasMrrReport) -> Html {
             <tbody>{ for r.months.iter().map(|m| {
                 let e = evidence(m);
                 html! {
-                    <tr data-month={m.month.clone()}>
+                    <tr data-month={m.month.to_string()}>
                         <th scope="row" data-label="Month">{ month_heading(m) }</th>
                         <td class="num" data-label="MRR">{ money(m.mrr, c) }</td>
                         <td class="num" data-label="ARR">{ money(m.arr, c) }</td>
@@ -199,7 +199,7 @@ mod tests {
         let mut m = report().months.remove(2);
         m.mrr_by_interval_source.observed_next = Money::new(80_250, 2);
         m.mrr_by_interval_source.assumed_annual = Money::new(26_750, 2);
-        let tip = tooltip(&m, "usd");
+        let tip = tooltip(&m, &"usd".parse().unwrap());
         assert!(tip.starts_with("Mar 2024\nMRR: $1,070.00\nCustomers: 38"), "{tip}");
         assert!(
             tip.contains("Assumed annual (no evidence, at or above the threshold): $267.50 (25.00%)"),

@@ -188,7 +188,7 @@ fn notes(r: &SaasMrrReport, group: RateGroup) -> Html {
             }
             if let Some(n) = few_customers(months) {
                 { caveat(format!("Only {} customers in {}: one customer moves these rates by several points; read them \
-                    as arithmetic, not as a trend.", count(n as i64), r.currency.to_uppercase())) }
+                    as arithmetic, not as a trend.", count(n as i64), r.currency.as_str().to_uppercase())) }
             }
             // Once per page is enough for the three rate charts: beside the churn.
             if group == RateGroup::Churn {
@@ -208,7 +208,7 @@ fn table(r: &SaasMrrReport, group: RateGroup) -> Html {
                 { for rates.iter().map(|x| html! { <th class="num" title={x.meaning}>{ x.name }</th> }) }
             </tr></thead>
             <tbody>{ for r.months.iter().skip(1).map(|m| html! {
-                <tr data-month={m.month.clone()}>
+                <tr data-month={m.month.to_string()}>
                     <th scope="row" data-label="Month">{ month_heading(m) }</th>
                     { for rates.iter().map(|x| html! { <td class="num" data-label={x.name}>{ shown((x.value)(m), unit) }</td> }) }
                 </tr>

@@ -1,6 +1,7 @@
 //! The reports page's filters (window, as-of month, currency), offering what
 //! the data holds (`/reports/meta`).
 
+use api_types::Currency;
 use yew::prelude::*;
 
 use crate::api;
@@ -35,16 +36,20 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             v.months = m;
         }
     });
-    let on_as_of = on_select(|v, value| v.as_of = value);
-    let on_currency = on_select(|v, value| v.currency = value);
+    let on_as_of = on_select(|v, value| v.as_of = value.and_then(|m| m.parse().ok()));
+    let on_currency = on_select(|v, value| v.currency = value.and_then(|c| c.parse().ok()));
     let months = meta
         .as_ref()
-        .and_then(|m| Some(months_between(m.first_month.as_deref()?, m.latest_month.as_deref()?)))
+        .and_then(|m| Some(months_between(m.first_month?, m.latest_month?)))
         .unwrap_or_default();
-    let latest = meta.as_ref().and_then(|m| m.latest_month.clone()).unwrap_or_default();
-    let currencies: Vec<String> = meta
+    let latest = meta
         .as_ref()
-        .map(|m| m.currencies.iter().map(|c| c.currency.clone()).collect())
+        .and_then(|m| m.latest_month)
+        .map(month_label)
+        .unwrap_or_default();
+    let currencies: Vec<Currency> = meta
+        .as_ref()
+        .map(|m| m.currencies.iter().map(|c| c.currency).collect())
         .unwrap_or_default();
     html! {
         <form class="controls" aria-label="Report filters" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
@@ -57,18 +62,18 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             </label>
             <label>{ "As of" }
                 <select id="as-of" onchange={on_as_of}>
-                    <option value="" selected={view.as_of.is_none()}>{ format!("Latest ({})", month_label(&latest)) }</option>
+                    <option value="" selected={view.as_of.is_none()}>{ format!("Latest ({latest})") }</option>
                     { for months.iter().map(|m| html! {
-                        <option value={m.clone()} selected={view.as_of.as_deref() == Some(m)}>{ month_label(m) }</option>
+                        <option value={m.to_string()} selected={view.as_of == Some(*m)}>{ month_label(*m) }</option>
                     }) }
                 </select>
             </label>
             <label>{ "Currency" }
                 <select id="currency" onchange={on_currency}>
                     { for currencies.iter().enumerate().map(|(i, c)| html! {
-                        <option value={if i == 0 { String::new() } else { c.clone() }}
-                            selected={view.currency.as_deref() == Some(c.as_str()) || (i == 0 && view.currency.is_none())}>
-                            { c.to_uppercase() }
+                        <option value={if i == 0 { String::new() } else { c.to_string() }}
+                            selected={view.currency == Some(*c) || (i == 0 && view.currency.is_none())}>
+                            { c.as_str().to_uppercase() }
                         </option>
                     }) }
                 </select>

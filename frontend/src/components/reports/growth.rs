@@ -39,7 +39,7 @@ fn partial_month(r: &RevenueGrowthReport) -> Option<PartialMonth<'_>> {
         .rev()
         .find(|m| !m.complete && !m.revenue.is_zero())
         .map(|m| PartialMonth {
-            month: &m.month,
+            month: m.month,
             in_progress: m.in_progress,
             data_stop: r.latest_transaction_at.as_ref(),
         })
@@ -57,7 +57,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
         .months
         .iter()
         .map(|m| Bar {
-            label: month_short(&m.month),
+            label: month_short(m.month),
             value: m.growth_pct.map_or(0.0, |p| p.hundredths() as f64 / 100.0),
             color: growth_color(m.growth_pct, m.complete, theme),
             partial: (!m.complete).then(|| percent(m.growth_pct)),
@@ -69,7 +69,7 @@ fn chart(r: &RevenueGrowthReport, theme: &Theme, dark: bool, epoch: u32) -> Html
         .map(|m| {
             format!(
                 "{}{}\nGrowth: {}\nRevenue: {}\nPrevious month: {}",
-                month_label(&m.month),
+                month_label(m.month),
                 tag(m),
                 percent(m.growth_pct),
                 money(m.revenue, c),
@@ -93,7 +93,7 @@ fn table(r: &RevenueGrowthReport) -> Html {
         <div class="table-wrap"><table>
             <thead><tr><th>{"Month"}</th><th>{"Revenue"}</th><th>{"Previous month"}</th><th>{"Growth"}</th></tr></thead>
             <tbody>{ for r.months.iter().map(|m| html! {
-                <tr class={classes!(m.declined.then_some("declined"))}><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td>
+                <tr class={classes!(m.declined.then_some("declined"))}><td>{ month_label(m.month) }{ if m.complete { "" } else { " *" } }</td>
                 <td>{ money(m.revenue, c) }</td><td>{ m.previous_revenue.map_or("–".to_owned(), |p| money(p, c)) }</td><td>{ percent(m.growth_pct) }</td></tr>
             }) }</tbody>
         </table></div>

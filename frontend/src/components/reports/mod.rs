@@ -7,7 +7,7 @@ pub mod products;
 pub mod quality;
 pub mod users;
 
-use api_types::Timestamp;
+use api_types::{Month, Timestamp};
 use yew::prelude::*;
 
 use crate::charts::Theme;
@@ -39,8 +39,7 @@ pub struct ViewProps {
 /// A month the data do not cover whole, named for what it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PartialMonth<'a> {
-    /// `YYYY-MM`.
-    pub month: &'a str,
+    pub month: Month,
     /// The calendar month is not over: more data may come.
     pub in_progress: bool,
     /// The data's latest transaction.
@@ -89,7 +88,7 @@ mod tests {
     fn a_partial_month_says_whether_it_is_in_progress_or_where_the_data_stop() {
         let stop: Timestamp = "2024-10-03T16:44:00Z".parse().unwrap();
         let ended = PartialMonth {
-            month: "2024-10",
+            month: "2024-10".parse().unwrap(),
             in_progress: false,
             data_stop: Some(&stop),
         };

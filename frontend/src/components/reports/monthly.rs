@@ -24,9 +24,9 @@ pub fn MonthlySection(props: &ChartSectionProps) -> Html {
             Some(table(r)),
             Some(format!(
                 "{} to {}, {}",
-                month_label(&r.window.from),
-                month_label(&r.window.to),
-                r.currency.to_uppercase()
+                month_label(r.window.from),
+                month_label(r.window.to),
+                r.currency.as_str().to_uppercase()
             )),
         ),
         None => (html! {}, None, None),
@@ -47,7 +47,7 @@ fn partial_month(r: &MonthlyTransactionsReport) -> Option<PartialMonth<'_>> {
         .rev()
         .find(|m| !m.complete && m.transactions > 0)
         .map(|m| PartialMonth {
-            month: &m.month,
+            month: m.month,
             in_progress: m.in_progress,
             data_stop: r.latest_transaction_at.as_ref(),
         })
@@ -64,14 +64,14 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
         .months
         .iter()
         .map(|m| Bar {
-            label: month_short(&m.month),
+            label: month_short(m.month),
             value: m.avg_transaction_amount.to_f64(),
             color: if m.complete {
                 theme.primary
             } else {
                 faded(theme.primary, theme)
             },
-            partial: (!m.complete).then(|| money(m.avg_transaction_amount, &r.currency)),
+            partial: (!m.complete).then(|| money(m.avg_transaction_amount, r.currency)),
         })
         .collect();
     let tips: Vec<String> = r
@@ -80,18 +80,18 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
         .map(|m| {
             format!(
                 "{}{}\nAverage: {}\nTransactions: {}\nActive customers: {}\nRevenue: {}",
-                month_label(&m.month),
+                month_label(m.month),
                 tag(m),
-                money(m.avg_transaction_amount, &r.currency),
+                money(m.avg_transaction_amount, r.currency),
                 count(m.transactions),
                 count(m.active_customers),
-                money(m.revenue, &r.currency)
+                money(m.revenue, r.currency)
             )
         })
         .collect();
     html! {
         <>
-            <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Money(r.currency.clone()) }} tooltips={tips}
+            <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Money(r.currency) }} tooltips={tips}
                 label="Average transaction amount per month" {dark} {epoch} />
             { incomplete_note(partial) }
         </>
@@ -103,8 +103,8 @@ fn table(r: &MonthlyTransactionsReport) -> Html {
         <div class="table-wrap"><table>
             <thead><tr><th>{"Month"}</th><th>{"Transactions"}</th><th>{"Active customers"}</th><th>{"Revenue"}</th><th>{"Avg / transaction"}</th><th>{"Avg / customer"}</th></tr></thead>
             <tbody>{ for r.months.iter().map(|m| html! {
-                <tr><td>{ month_label(&m.month) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
-                <td>{ money(m.revenue, &r.currency) }</td><td>{ money(m.avg_transaction_amount, &r.currency) }</td><td>{ money(m.avg_amount_per_customer, &r.currency) }</td></tr>
+                <tr><td>{ month_label(m.month) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
+                <td>{ money(m.revenue, r.currency) }</td><td>{ money(m.avg_transaction_amount, r.currency) }</td><td>{ money(m.avg_amount_per_customer, r.currency) }</td></tr>
             }) }</tbody>
         </table></div>
     }

@@ -54,7 +54,7 @@ pub fn empty_text(r: &TopProductsReport) -> String {
     format!(
         "None of the {} {} revenue in this window can be attributed to a product: {} is on transactions without a subscription and {} on subscriptions that are not in the products file.",
         money(r.total_revenue, c),
-        c.to_uppercase(),
+        c.as_str().to_uppercase(),
         money(r.unattributed.null_subscription, c),
         money(r.unattributed.unknown_subscription, c)
     )
@@ -81,7 +81,7 @@ impl Attribution {
             attributed: Percent::ratio(r.attributed_revenue.minor(), total),
             unattributed: rest.and_then(|m| Percent::ratio(m.minor(), total)),
             // The server keeps every sum of a currency within 64 bits: `None` cannot happen.
-            unattributed_money: rest.map_or_else(|| "–".to_owned(), |m| money(m, &r.currency)),
+            unattributed_money: rest.map_or_else(|| "–".to_owned(), |m| money(m, r.currency)),
         }
     }
 
@@ -154,7 +154,7 @@ fn chart(r: &TopProductsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
                     <div class="kpi-sub">{ format!("{} · {} of attributable revenue", money(top.total_sales, c), share(top.share_pct)) }</div>
                 </div>
             }
-            <ChartCanvas chart={Chart::Horizontal { bars, axis: Axis::Money(c.clone()) }} tooltips={tips}
+            <ChartCanvas chart={Chart::Horizontal { bars, axis: Axis::Money(*c) }} tooltips={tips}
                 label="Products ranked by total sales" {dark} {epoch} height={320} />
             <p class="note">
                 { format!("Not attributable to a product: {} (no subscription: {}, subscription not in products: {}), out of {} total.",
@@ -183,7 +183,7 @@ mod tests {
 
     fn report(attributed: i64, null: i64, unknown: i64) -> TopProductsReport {
         TopProductsReport {
-            currency: "usd".into(),
+            currency: "usd".parse().unwrap(),
             from: None,
             to: None,
             attributed_revenue: Money::new(attributed, 2),

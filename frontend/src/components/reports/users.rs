@@ -20,7 +20,7 @@ pub fn UsersSection(props: &ViewProps) -> Html {
                 <tbody>{ for r.users.iter().map(|u| html! {
                     <tr><td>{ u.rank }</td><td><code>{ u.customer_id.clone() }</code></td>
                     <td>{ if u.customer_name.is_empty() { "(no name)".to_owned() } else { u.customer_name.clone() } }</td>
-                    <td class="num">{ money(u.total_spending, &r.currency) }</td><td class="num">{ count(u.transactions) }</td></tr>
+                    <td class="num">{ money(u.total_spending, r.currency) }</td><td class="num">{ count(u.transactions) }</td></tr>
                 }) }</tbody>
             </table></div>
         }

@@ -10,7 +10,7 @@ use super::LOAD;
 use crate::encode::copy_binary;
 use crate::error::EtlError;
 use crate::rows::{FactRow, Row};
-use crate::tables::FACTS;
+use store::entities::FACTS;
 
 /// The fact table's load, on its own connection and transaction: `COPY` of the
 /// batches as they come, then its keys, then commit (only when told the load is

@@ -29,7 +29,8 @@ use super::{BindValue, LoadMode, Step};
 use crate::encode::{copy_binary, copy_text};
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
-use crate::tables::{Table, FACTS, LOOKUP_KEYS, STAR};
+use crate::tables::{Table, LOOKUP_KEYS};
+use store::entities::{is_star, FACTS, STAR};
 
 mod catalog;
 mod connection;
@@ -118,7 +119,7 @@ impl PgLoader {
 
     /// Where rows of `table` go in this load.
     fn target(&mut self, table: &'static Table, columns: &'static [&'static str]) -> Result<String, EtlError> {
-        if !table.is_star() {
+        if !is_star(table) {
             return Ok(table.name.to_owned());
         }
         if !self.staged.iter().any(|(t, _)| t.name == table.name) {

@@ -9,8 +9,9 @@ use super::connection::{lock_exclusively, timed};
 use super::facts::FactLoad;
 use super::LOAD;
 use crate::error::EtlError;
-use crate::tables::{Table, FACTS, STAR};
+use crate::tables::Table;
 use migration::DATA_PARTITION_SUFFIX as DATA;
+use store::entities::{FACTS, STAR};
 
 /// Replaces each table's partition by its load table: keys, indexes and
 /// statistics are built on the load tables first (while the fact table's key is
