@@ -3,6 +3,7 @@
 //! aggregate tables the ETL builds, so their cost does not grow with the
 //! number of transactions.
 
+mod answers;
 mod cache;
 mod csv_rows;
 pub mod ingests;
@@ -14,6 +15,7 @@ mod snapshot;
 mod subscriptions;
 mod users;
 
+pub use answers::{AnswerKey, Answers, ANSWER_BUDGET};
 pub use cache::{ReportCache, RECHECK, RECHECK_MS};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
