@@ -21,7 +21,7 @@ pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, WindowParams};
 pub use products::{top_products, TopProductsParams};
-pub use quality::{history as quality_history, quality, QualityHistoryParams};
+pub use quality::{days_since_latest, history as quality_history, quality, QualityHistoryParams};
 pub use snapshot::ReportContext;
 pub use subscriptions::{
     saas_cohorts, saas_movements, saas_mrr, SaasFailure, SaasMovementsParams, SaasParams, SaasReports, MAX_GRACE_DAYS,
