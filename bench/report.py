@@ -51,3 +51,10 @@ for size in sorted({k[2] for k in rows}):
         append, replace = med(("append", engine, size)), med(("etl", engine, size))
         if append and replace:
             print(f"| append 10,000 / replace, {engine} | {size:,} | {100 * append / replace:.1f}% |")
+    live, live_p99 = med(("api", "/health/live c=32", size)), med(("api_p99", "/health/live c=32", size))
+    if live and live_p99:
+        for kind, name, s in sorted(rows):
+            if kind == "api" and s == size and name.endswith(" c=32") and not name.startswith("/health/"):
+                rps, p99 = med(("api", name, size)), med(("api_p99", name, size))
+                print(f"| {name[:-5]} / /health/live at 32 connections: req/s, p99 | {size:,} | "
+                      f"{rps / live:.2f}, {p99 / live_p99:.2f}× |")

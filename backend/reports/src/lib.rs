@@ -3,6 +3,7 @@
 //! aggregate tables the ETL builds, so their cost does not grow with the
 //! number of transactions.
 
+mod answers;
 mod cache;
 mod csv_rows;
 pub mod ingests;
@@ -14,12 +15,13 @@ mod snapshot;
 mod subscriptions;
 mod users;
 
+pub use answers::{AnswerKey, Answers, ANSWER_BUDGET};
 pub use cache::{ReportCache, RECHECK, RECHECK_MS};
 pub use csv_rows::ToCsv;
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, WindowParams};
 pub use products::{top_products, TopProductsParams};
-pub use quality::{history as quality_history, quality, QualityHistoryParams};
+pub use quality::{days_since_latest, history as quality_history, quality, QualityHistoryParams};
 pub use snapshot::ReportContext;
 pub use subscriptions::{
     saas_cohorts, saas_movements, saas_mrr, SaasFailure, SaasMovementsParams, SaasParams, SaasReports, MAX_GRACE_DAYS,

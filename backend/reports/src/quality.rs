@@ -1,24 +1,32 @@
 //! Data-quality checks: computed by the last successful ingest, plus freshness.
 
 use api_types::{QualityAlert, QualityHistory, QualityHistoryRun, QualityReport, QualityRows, QualityScore, Timestamp};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::snapshot::ReportContext;
 use super::ReportError;
 use store::entities::etl_run;
 
-/// `GET /quality`; `NoData` before the first successful ingest. Freshness is
-/// relative to now, so it is computed per request.
-pub fn quality(ctx: &ReportContext) -> Result<QualityReport, ReportError> {
+/// `GET /quality` as of `now`; `NoData` before the first successful ingest.
+/// Freshness is relative to now: [`days_since_latest`] is all that `now`
+/// changes in it.
+pub fn quality(ctx: &ReportContext, now: DateTime<Utc>) -> Result<QualityReport, ReportError> {
     if let Some(run_id) = ctx.quality_unreadable {
         return Err(ReportError::UnreadableQuality { run_id });
     }
     let mut report = ctx.quality.clone().ok_or(ReportError::NoData)?;
-    if let Some(latest) = report.freshness.latest_transaction_at {
-        report.freshness.days_since_latest_transaction = Some((Utc::now() - latest.utc()).num_days());
+    if report.freshness.latest_transaction_at.is_some() {
+        report.freshness.days_since_latest_transaction = days_since_latest(ctx, now);
     }
     Ok(report)
+}
+
+/// Whole days from the data's latest transaction to `now` (`/quality`'s
+/// freshness); `None` without one.
+pub fn days_since_latest(ctx: &ReportContext, now: DateTime<Utc>) -> Option<i64> {
+    let latest = ctx.latest_transaction_at()?;
+    Some((now - latest.utc()).num_days())
 }
 
 /// Query parameters of `GET /quality/history`.

@@ -11,6 +11,7 @@ use domain::{exponent_of, Month};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
 
+use super::answers::Answers;
 use super::params::{given, parse_int, parse_month, Window, WindowParams, MAX_MONTHS};
 use super::subscriptions::SaasReports;
 use super::ReportError;
@@ -35,6 +36,8 @@ pub struct ReportContext {
     pub quality: Option<QualityReport>,
     /// The subscription metrics of this run.
     pub saas: SaasReports,
+    /// The answers made from this run, as they went out (bounded).
+    pub answers: Answers,
     /// The run whose stored checks cannot be read: `/quality` answers an
     /// error naming it rather than pretending nothing was loaded.
     pub quality_unreadable: Option<i64>,
@@ -100,6 +103,7 @@ impl ReportContext {
             quality,
             quality_unreadable,
             saas: SaasReports::empty(),
+            answers: Answers::default(),
         })
     }
 

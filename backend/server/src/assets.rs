@@ -33,10 +33,21 @@ pub enum Encoding {
     Gzip,
 }
 
+/// How hard to compress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// The best ratio: files compressed once per server.
+    Best,
+    /// A good ratio in a few milliseconds per 100 kB: report answers,
+    /// compressed once per run on the path of a request.
+    Quick,
+}
+
 impl Encoding {
     const ALL: [Encoding; 3] = [Encoding::Brotli, Encoding::Zstd, Encoding::Gzip];
 
-    fn token(self) -> &'static str {
+    /// Its name in `Content-Encoding`.
+    pub fn token(self) -> &'static str {
         match self {
             Encoding::Brotli => "br",
             Encoding::Zstd => "zstd",
@@ -44,20 +55,26 @@ impl Encoding {
         }
     }
 
-    fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// `data` in this encoding.
+    pub fn compress(self, data: &[u8], effort: Effort) -> std::io::Result<Vec<u8>> {
+        let best = effort == Effort::Best;
         match self {
             Encoding::Brotli => {
                 let mut out = Vec::with_capacity(data.len() / 3);
                 let params = brotli::enc::BrotliEncoderParams {
-                    quality: 11,
+                    quality: if best { 11 } else { 5 },
                     ..Default::default()
                 };
                 brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
                 Ok(out)
             }
-            Encoding::Zstd => zstd::bulk::compress(data, 19),
+            Encoding::Zstd => zstd::bulk::compress(data, if best { 19 } else { 3 }),
             Encoding::Gzip => {
-                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                let level = match best {
+                    true => flate2::Compression::best(),
+                    false => flate2::Compression::default(),
+                };
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
                 e.write_all(data)?;
                 e.finish()
             }
@@ -122,7 +139,7 @@ impl Precompressed {
         let copy = cell
             .get_or_try_init(|| async move {
                 let data = tokio::fs::read(&path).await.map_err(|_| ())?;
-                let compressed = web::block(move || encoding.compress(&data))
+                let compressed = web::block(move || encoding.compress(&data, Effort::Best))
                     .await
                     .map_err(|_| ())?
                     .map_err(|_| ())?;
@@ -204,7 +221,7 @@ impl Precompressed {
 
 #[cfg(test)]
 mod tests {
-    use super::{Encoding, Precompressed};
+    use super::{Effort, Encoding, Precompressed};
 
     /// Names without a file (anyone may ask for them) leave nothing behind;
     /// a file's copies are kept.
@@ -235,16 +252,16 @@ mod tests {
     fn each_encoding_round_trips() {
         use std::io::Read;
         let data: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
-        let br = Encoding::Brotli.compress(&data).unwrap();
+        let br = Encoding::Brotli.compress(&data, Effort::Best).unwrap();
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
         assert_eq!(out, data);
         assert_eq!(
-            zstd::decode_all(&Encoding::Zstd.compress(&data).unwrap()[..]).unwrap(),
+            zstd::decode_all(&Encoding::Zstd.compress(&data, Effort::Best).unwrap()[..]).unwrap(),
             data
         );
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&Encoding::Gzip.compress(&data).unwrap()[..])
+        flate2::read::GzDecoder::new(&Encoding::Gzip.compress(&data, Effort::Best).unwrap()[..])
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, data);

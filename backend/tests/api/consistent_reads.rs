@@ -36,7 +36,7 @@ fn fingerprint(ctx: &backend::reports::ReportContext) -> String {
         out.push(serde_json::to_string(&reports::top_users(ctx, &users).unwrap()).unwrap());
         out.push(serde_json::to_string(&reports::top_products(ctx, &products).unwrap()).unwrap());
     }
-    let mut quality = serde_json::to_value(reports::quality(ctx).unwrap()).unwrap();
+    let mut quality = serde_json::to_value(reports::quality(ctx, chrono::Utc::now()).unwrap()).unwrap();
     strip(&mut quality, Quality::WithoutTheRun);
     out.push(quality.to_string());
     out.join("\n")

@@ -23,6 +23,7 @@ mod fact_table;
 mod guard_rails;
 mod head_requests;
 mod ingests_api;
+mod kept_answers;
 mod logs;
 mod minor_units;
 mod not_an_export;

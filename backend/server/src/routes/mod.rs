@@ -3,6 +3,7 @@
 pub mod docs;
 pub mod health;
 pub mod ingests;
+pub mod kept;
 pub mod reports;
 pub mod saas;
 pub mod session;
@@ -55,8 +56,23 @@ pub struct Tag(String);
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Depends {
     DataOnly,
-    /// It counts days up to today (`/quality`'s freshness).
+    /// It reads today's date (whether the latest month is in progress).
     Today,
+    /// It shows a number read from the clock (`/quality`'s days since the
+    /// latest transaction): the tag and the kept answer change with it.
+    Clock(i64),
+}
+
+impl Depends {
+    /// The part of the clock the view reads, as a number.
+    pub fn clock(self) -> Option<i64> {
+        use chrono::Datelike;
+        match self {
+            Depends::DataOnly => None,
+            Depends::Today => Some(chrono::Utc::now().date_naive().num_days_from_ce().into()),
+            Depends::Clock(value) => Some(value),
+        }
+    }
 }
 
 impl Tag {
@@ -76,8 +92,10 @@ impl Tag {
             h.update(part.as_bytes());
             h.update([0]);
         }
-        if depends == Depends::Today {
-            h.update(chrono::Utc::now().date_naive().to_string().as_bytes());
+        match depends {
+            Depends::DataOnly => {}
+            Depends::Today => h.update(chrono::Utc::now().date_naive().to_string().as_bytes()),
+            Depends::Clock(value) => h.update(format!("clock {value}").as_bytes()),
         }
         let digest = hex::encode(&h.finalize()[..8]);
         Some(Self(format!("W/\"r{run}-{digest}\"")))
@@ -116,43 +134,9 @@ impl Tag {
 /// token), and checked again before each use — a 304 when unchanged.
 const CACHE_CONTROL_VALUE: &str = "private, no-cache";
 
-/// Answers a view of the cached data: 304 when the client's copy is current,
-/// else `compute`'s answer with the tag.
-pub fn conditional(
-    req: &HttpRequest,
-    ctx: &::reports::ReportContext,
-    depends: Depends,
-    compute: impl FnOnce() -> Result<HttpResponse, crate::error::ApiError>,
-) -> Result<HttpResponse, crate::error::ApiError> {
-    let Some(tag) = Tag::of(req, ctx, depends) else {
-        return compute();
-    };
-    if let Some(res) = tag.not_modified(req) {
-        return Ok(res);
-    }
-    compute().map(|res| tag.on(res))
-}
-
-/// [`conditional`] for a view computed asynchronously (one that may read
-/// the database when its parameters are not kept in memory).
-pub async fn conditional_async(
-    req: &HttpRequest,
-    ctx: &::reports::ReportContext,
-    depends: Depends,
-    compute: impl std::future::Future<Output = Result<HttpResponse, crate::error::ApiError>>,
-) -> Result<HttpResponse, crate::error::ApiError> {
-    let Some(tag) = Tag::of(req, ctx, depends) else {
-        return compute.await;
-    };
-    if let Some(res) = tag.not_modified(req) {
-        return Ok(res);
-    }
-    compute.await.map(|res| tag.on(res))
-}
-
-/// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
-fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: &str, body: &T) -> HttpResponse {
-    let wants_csv = match format {
+/// Whether CSV is asked for: with `?format=csv` or `Accept: text/csv`.
+fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
+    match format {
         Some("csv") => true,
         Some(_) => false,
         None => req
@@ -160,8 +144,12 @@ fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: 
             .get(actix_web::http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/csv")),
-    };
-    if wants_csv {
+    }
+}
+
+/// CSV when asked for with `?format=csv` or `Accept: text/csv`, JSON otherwise.
+fn respond<T: Serialize + ToCsv>(req: &HttpRequest, format: Option<&str>, name: &str, body: &T) -> HttpResponse {
+    if wants_csv(req, format) {
         HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.csv\"")))

@@ -6,7 +6,8 @@ use api_types::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, conditional, get, resource, respond, Depends};
+use super::kept::{answer, json, Form};
+use super::{check_format, get, resource, respond, Depends};
 use crate::error::ApiError;
 use reports::{self, ReportCache, WindowParams};
 pub use reports::{TopProductsParams, TopUsersParams};
@@ -39,10 +40,11 @@ pub async fn monthly_transactions(
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
     // Whether the latest month is in progress changes when the month ends.
-    conditional(&req, &ctx, Depends::Today, || {
-        let report = reports::monthly_transactions(&ctx, &params)?;
-        Ok(respond(&req, params.format.as_deref(), "monthly-transactions", &report))
+    let form = Form::of(&req, params.format.as_deref(), "monthly-transactions");
+    answer(&req, &ctx, Depends::Today, form, async {
+        form.write(&reports::monthly_transactions(&ctx, &params)?)
     })
+    .await
 }
 
 /// Month-over-month revenue growth, declines flagged.
@@ -61,10 +63,11 @@ pub async fn revenue_growth(
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
     // Whether the latest month is in progress changes when the month ends.
-    conditional(&req, &ctx, Depends::Today, || {
-        let report = reports::revenue_growth(&ctx, &params)?;
-        Ok(respond(&req, params.format.as_deref(), "revenue-growth", &report))
+    let form = Form::of(&req, params.format.as_deref(), "revenue-growth");
+    answer(&req, &ctx, Depends::Today, form, async {
+        form.write(&reports::revenue_growth(&ctx, &params)?)
     })
+    .await
 }
 
 /// Products ranked by total sales (revenue allocated by plan amount).
@@ -82,10 +85,11 @@ pub async fn top_products(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::DataOnly, || {
-        let report = reports::top_products(&ctx, &params)?;
-        Ok(respond(&req, params.format.as_deref(), "top-products", &report))
+    let form = Form::of(&req, params.format.as_deref(), "top-products");
+    answer(&req, &ctx, Depends::DataOnly, form, async {
+        form.write(&reports::top_products(&ctx, &params)?)
     })
+    .await
 }
 
 /// Customers ranked by total spending.
@@ -103,10 +107,11 @@ pub async fn top_users(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::DataOnly, || {
-        let report = reports::top_users(&ctx, &params)?;
-        Ok(respond(&req, params.format.as_deref(), "top-users", &report))
+    let form = Form::of(&req, params.format.as_deref(), "top-users");
+    answer(&req, &ctx, Depends::DataOnly, form, async {
+        form.write(&reports::top_users(&ctx, &params)?)
     })
+    .await
 }
 
 /// Currencies and the months the data covers (for building filters).
@@ -121,9 +126,10 @@ pub async fn meta(
     cache: web::Data<ReportCache>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::DataOnly, || {
-        Ok(HttpResponse::Ok().json(reports::meta(&ctx)?))
+    answer(&req, &ctx, Depends::DataOnly, Form::Json, async {
+        json(&reports::meta(&ctx)?)
     })
+    .await
 }
 
 /// Data-quality checks of the loaded data.
@@ -138,9 +144,13 @@ pub async fn quality(
     cache: web::Data<ReportCache>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = cache.get(&db).await?;
-    conditional(&req, &ctx, Depends::Today, || {
-        Ok(HttpResponse::Ok().json(reports::quality(&ctx)?))
+    // Read once: the days since the latest transaction name the answer and are in it.
+    let now = chrono::Utc::now();
+    let depends = reports::days_since_latest(&ctx, now).map_or(Depends::DataOnly, Depends::Clock);
+    answer(&req, &ctx, depends, Form::Json, async {
+        json(&reports::quality(&ctx, now)?)
     })
+    .await
 }
 
 /// The quality dimensions of every successful run, oldest first.

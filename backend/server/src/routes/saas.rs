@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use api_types::{SaasCohortsReport, SaasMovementsReport, SaasMrrReport};
 use sea_orm::DatabaseConnection;
 
-use super::{check_format, conditional_async, get, resource, respond, Depends};
+use super::kept::{answer, Form};
+use super::{check_format, get, resource, Depends};
 use crate::error::ApiError;
 use reports::{ReportCache, SaasMovementsParams, SaasParams};
 
@@ -33,9 +34,9 @@ pub async fn mrr(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional_async(&req, &ctx, Depends::DataOnly, async {
-        let report = reports::saas_mrr(&ctx.saas, &db, &params).await?;
-        Ok(respond(&req, params.format.as_deref(), "saas-mrr", &report))
+    let form = Form::of(&req, params.format.as_deref(), "saas-mrr");
+    answer(&req, &ctx, Depends::DataOnly, form, async {
+        form.write(&reports::saas_mrr(&ctx.saas, &db, &params).await?)
     })
     .await
 }
@@ -56,9 +57,9 @@ pub async fn cohorts(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional_async(&req, &ctx, Depends::DataOnly, async {
-        let report = reports::saas_cohorts(&ctx.saas, &db, &params).await?;
-        Ok(respond(&req, params.format.as_deref(), "saas-cohorts", &report))
+    let form = Form::of(&req, params.format.as_deref(), "saas-cohorts");
+    answer(&req, &ctx, Depends::DataOnly, form, async {
+        form.write(&reports::saas_cohorts(&ctx.saas, &db, &params).await?)
     })
     .await
 }
@@ -79,9 +80,9 @@ pub async fn movements(
 ) -> Result<HttpResponse, ApiError> {
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
-    conditional_async(&req, &ctx, Depends::DataOnly, async {
-        let report = reports::saas_movements(&ctx.saas, &db, &params).await?;
-        Ok(respond(&req, params.format.as_deref(), "saas-movements", &report))
+    let form = Form::of(&req, params.format.as_deref(), "saas-movements");
+    answer(&req, &ctx, Depends::DataOnly, form, async {
+        form.write(&reports::saas_movements(&ctx.saas, &db, &params).await?)
     })
     .await
 }

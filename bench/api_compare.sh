@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Two builds of the server compared in one run, on the same PostgreSQL
+# database: every report and /quality with default and typical parameters,
+# the subscription reports, and a browser's compressed request, each
+# against the server's own limit, /health/live, measured in the same round.
+# Rounds alternate between the builds (a busy machine slows both alike).
+# Prints, per build, the median requests/s and p99 of each endpoint and its
+# ratio to /health/live's (issue 24's goal: >= 0.90 and p99 <= 1.5x).
+#
+#   bench/api_compare.sh OLD_BINARY NEW_BINARY [SIZE] [ROUNDS]
+#
+# SIZE defaults to 1000000 transactions, ROUNDS to 3; API_CONNS (32) and
+# API_DURATION (5s) set the load: wrk on 127.0.0.1 for a fixed time per
+# endpoint, so the run is bounded (about 17 endpoints x DURATION x 2 builds
+# x ROUNDS, plus one warm-up request per endpoint and server). Build the old
+# binary from its commit in a worktree of its own (see bench/compare.sh).
+# Needs PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432),
+# psql, curl and wrk. Results: bench/out/api-compare/results.tsv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+SIZE=${3:-1000000}
+ROUNDS=${4:-3}
+CONNS=${API_CONNS:-32}
+DURATION=${API_DURATION:-5s}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+OUT=$ROOT/bench/out/api-compare
+DB=bench_api_compare
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
+printf 'kind\tname\tsize\trun\tvalue\tunit\n' >"$RESULTS"
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# shellcheck source=bench/copy_limit.sh
+source bench/copy_limit.sh
+# wrk's latency (`512.00us`, `3.2ms`, `1.1s`) in milliseconds (as common.sh).
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v} else {sub(/s$/,"",v); print v*1000}}'; }
+
+data=$ROOT/bench/out/data-$SIZE
+if [ ! -f "$data/.done" ]; then
+  "$NEW" generate --transactions "$SIZE" --seed 1 --out "$data" >/dev/null
+  touch "$data/.done"
+fi
+fresh_db $DB
+DATABASE_URL=$PG/$DB RUST_LOG=warn "$NEW" ingest --input "$data" >/dev/null
+
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null || true' EXIT
+start_server() {
+  local bin=$1 log=$2
+  : >"$log"
+  DATABASE_URL=$PG/$DB RUST_LOG=warn,backend=info "$bin" serve --bind 127.0.0.1:0 --static-dir /nonexistent >>"$log" 2>&1 &
+  server=$!
+  port=
+  for _ in $(seq 1 1000); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "the server did not become ready: $(tail -3 "$log")" >&2
+  exit 1
+}
+
+# A month with movements: two before the data's latest.
+start_server "$NEW" "$OUT/serve-probe.log"
+latest=$(curl -fs "http://127.0.0.1:$port/reports/meta" | python3 -c 'import json,sys; print(json.load(sys.stdin)["latest_month"])')
+kill $server; wait $server 2>/dev/null || true; server=""
+month=$(python3 -c "y,m=map(int,'$latest'.split('-')); m-=2; y+=(m<1); m+=12*(m<1); print(f'{y}-{m:02d}')")
+
+BROWSER='gzip, deflate, br, zstd'
+# name|path|Accept-Encoding ('' for none, as wrk sends by default)
+ENDPOINTS=(
+  "/health/live|/health/live|"
+  "/reports/monthly-transactions|/reports/monthly-transactions|"
+  "/reports/monthly-transactions?currency=usd&months=12|/reports/monthly-transactions?currency=usd&months=12|"
+  "/reports/revenue-growth|/reports/revenue-growth|"
+  "/reports/revenue-growth?months=24|/reports/revenue-growth?months=24|"
+  "/reports/top-products|/reports/top-products|"
+  "/reports/top-products?limit=25|/reports/top-products?limit=25|"
+  "/reports/top-users|/reports/top-users|"
+  "/reports/top-users?limit=50&currency=usd|/reports/top-users?limit=50&currency=usd|"
+  "/reports/top-users?format=csv|/reports/top-users?format=csv|"
+  "/reports/meta|/reports/meta|"
+  "/quality|/quality|"
+  "/reports/saas/mrr|/reports/saas/mrr|"
+  "/reports/saas/cohorts|/reports/saas/cohorts|"
+  "/reports/saas/movements?month=M&kind=churn|/reports/saas/movements?month=$month&kind=churn|"
+  "/reports/top-users (browser: br)|/reports/top-users|$BROWSER"
+  "/reports/saas/mrr (browser: br)|/reports/saas/mrr|$BROWSER"
+)
+
+for round in $(seq 1 "$ROUNDS"); do
+  for which in old new; do
+    bin=$OLD; [ "$which" = new ] && bin=$NEW
+    start_server "$bin" "$OUT/serve-$which-$round.log"
+    # Warm-up, untimed: the report snapshot and the subscription figures
+    # are computed by the first request after a start (seconds at 5M).
+    for e in "${ENDPOINTS[@]}"; do
+      IFS='|' read -r name path enc <<<"$e"
+      bytes=$(curl -fs -o /dev/null -w '%{size_download}' ${enc:+-H "Accept-Encoding: $enc"} "http://127.0.0.1:$port$path") || { echo "warm-up of $path failed" >&2; exit 1; }
+      record body "$which $name" "$SIZE" "$round" "$bytes" bytes
+    done
+    for e in "${ENDPOINTS[@]}"; do
+      IFS='|' read -r name path enc <<<"$e"
+      log=$OUT/wrk-$which-$round-$(echo "$name" | tr -c 'a-zA-Z0-9' '_').log
+      wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 5s --latency ${enc:+-H "Accept-Encoding: $enc"} "http://127.0.0.1:$port$path" >"$log"
+      errs=$(awk '/Non-2xx/ {s+=$NF} /Socket errors/ {gsub(/,/,""); s+=$4+$6+$8+$10} END {print s+0}' "$log")
+      record api "$which $name" "$SIZE" "$round" "$(awk '/Requests\/sec/ {print $2}' "$log")" req/s
+      record api_p99 "$which $name" "$SIZE" "$round" "$(awk '$1=="99%" {print $2}' "$log" | to_ms)" ms
+      record api_errors "$which $name" "$SIZE" "$round" "$errs" count
+    done
+    kill $server; wait $server 2>/dev/null || true; server=""
+  done
+done
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+
+python3 - "$RESULTS" "$CONNS" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def med(kind, name):
+    return statistics.median(float(r["value"]) for r in rows if r["kind"] == kind and r["name"] == name)
+names = list(dict.fromkeys(r["name"].split(" ", 1)[1] for r in rows if r["kind"] == "api"))
+rounds = len({r["run"] for r in rows})
+errors = sum(float(r["value"]) for r in rows if r["kind"] == "api_errors")
+print(f"{rows[0]['size']} transactions, {sys.argv[2]} connections, median of {rounds} rounds; {errors:.0f} errors")
+print("| endpoint | body bytes | old req/s · p99 ms | old vs live | new req/s · p99 ms | new vs live |")
+print("|---|---:|---:|---:|---:|---:|")
+for n in names:
+    cells = []
+    for which in ["old", "new"]:
+        rps, p99 = med("api", f"{which} {n}"), med("api_p99", f"{which} {n}")
+        live, live_p99 = med("api", f"{which} /health/live"), med("api_p99", f"{which} /health/live")
+        cells += [f"{rps:,.0f} · {p99:.1f}", f"{rps / live:.2f} · {p99 / live_p99:.2f}x"]
+    print(f"| `{n}` | {med('body', f'new {n}'):,.0f} | " + " | ".join(cells) + " |")
+PY
