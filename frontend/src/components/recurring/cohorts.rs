@@ -104,7 +104,9 @@ fn heat_map(r: &SaasCohortsReport, measure: CohortMeasure) -> Html {
     let width = r.cohorts.iter().map(|c| c.cells.len()).max().unwrap_or(0);
     let c = &r.currency;
     html! {
-        <div class="table-wrap"><table class={classes!("cohorts", if measure == CohortMeasure::Mrr { "mrr" } else { "customers" })}>
+        // Wider than a phone: a region the keyboard can scroll.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Cohort table">
+        <table class={classes!("cohorts", if measure == CohortMeasure::Mrr { "mrr" } else { "customers" })}>
             <caption>{ match measure {
                 CohortMeasure::Customers => "Share of each cohort's customers active at each later close",
                 CohortMeasure::Mrr => "Each cohort's MRR at each later close, as a share of its MRR at its own close (above 100%: expansion)",
