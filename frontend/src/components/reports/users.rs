@@ -15,12 +15,15 @@ pub fn UsersSection(props: &ViewProps) -> Html {
     let empty = data.as_ref().is_some_and(|r| r.users.is_empty());
     let table = data.map(|r| {
         html! {
-            <div class="table-wrap"><table>
+            // On a phone each customer becomes a labelled block (`stack`):
+            // five columns of ids, names and money do not fit 390 px.
+            <div class="table-wrap"><table class="stack">
                 <thead><tr><th>{"Rank"}</th><th>{"Customer"}</th><th>{"Name"}</th><th class="num">{"Total spending"}</th><th class="num">{"Transactions"}</th></tr></thead>
                 <tbody>{ for r.users.iter().map(|u| html! {
-                    <tr><td>{ u.rank }</td><td><code>{ u.customer_id.clone() }</code></td>
-                    <td>{ if u.customer_name.is_empty() { "(no name)".to_owned() } else { u.customer_name.clone() } }</td>
-                    <td class="num">{ money(u.total_spending, r.currency) }</td><td class="num">{ count(u.transactions) }</td></tr>
+                    <tr><td data-label="Rank">{ u.rank }</td><td data-label="Customer"><code>{ u.customer_id.clone() }</code></td>
+                    <td data-label="Name">{ if u.customer_name.is_empty() { "(no name)".to_owned() } else { u.customer_name.clone() } }</td>
+                    <td class="num" data-label="Total spending">{ money(u.total_spending, r.currency) }</td>
+                    <td class="num" data-label="Transactions">{ count(u.transactions) }</td></tr>
                 }) }</tbody>
             </table></div>
         }
