@@ -135,8 +135,18 @@ impl ReportContext {
             Some(m) => m,
             None => self.latest_month.ok_or(ReportError::NoData)?,
         };
+        let from = as_of.plus(1 - months as i32);
+        // A month is written YYYY-MM: a window cannot reach before year 0000.
+        if from.year() < 0 {
+            return Err(ReportError::BadParameter {
+                parameter: "as_of",
+                message: format!(
+                    "parameter `as_of`: a window of {months} months ending at {as_of} would start before 0000-01"
+                ),
+            });
+        }
         Ok(Window {
-            from: as_of.plus(1 - months as i32),
+            from,
             to: as_of,
             months,
         })

@@ -36,6 +36,21 @@ async fn bad_parameters_name_the_parameter_and_range() {
     assert!(msg.contains("`months`"), "{msg}");
     let (_, msg) = error(&app, "/reports/revenue-growth?as_of=2024-13", 400).await;
     assert!(msg.contains("`as_of`") && msg.contains("YYYY-MM"), "{msg}");
+    // A window reaching before year 0000 could not be written as YYYY-MM.
+    for path in [
+        "/reports/monthly-transactions?as_of=0000-01",
+        "/reports/revenue-growth?as_of=0000-05&months=6",
+    ] {
+        let (_, msg) = error(&app, path, 400).await;
+        assert!(msg.contains("`as_of`") && msg.contains("before 0000-01"), "{msg}");
+    }
+    assert_eq!(
+        app.get("/reports/monthly-transactions?as_of=0000-06&months=6")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
     let (code, msg) = error(&app, "/reports/top-users?currency=gbp", 400).await;
     assert_eq!(code, "unknown_currency");
     assert!(msg.contains("usd"), "lists the available currencies: {msg}");
