@@ -8,6 +8,7 @@
 //! the minor unit, no binary floating point.
 
 mod dimension;
+mod drill;
 mod ingests;
 mod money;
 mod percent;
@@ -18,6 +19,7 @@ mod session;
 mod vocabulary;
 
 pub use dimension::*;
+pub use drill::*;
 pub use ingests::*;
 pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError};
 pub use percent::Percent;

@@ -94,7 +94,9 @@ impl From<ReportError> for ApiError {
             },
             ReportError::NoData => ApiError::NoData,
             ReportError::NotFound(message) => ApiError::NotFound(message),
-            e @ (ReportError::UnreadableQuality { .. } | ReportError::UnreadableRun { .. }) => ApiError::Unreadable(e),
+            e @ (ReportError::UnreadableQuality { .. }
+            | ReportError::UnreadableRun { .. }
+            | ReportError::Overflow(_)) => ApiError::Unreadable(e),
             ReportError::Database(e) => ApiError::from(e),
             ReportError::Saas(e) => ApiError::Figures(e),
         }
