@@ -13,6 +13,10 @@ pub struct ViewState {
     pub as_of: Option<String>,
     /// `None`: the API's default (most transactions).
     pub currency: Option<String>,
+    /// A free range `from`..=`to` (`YYYY-MM`) instead of `months` ending at
+    /// `as_of`; an end left `None` is the data's first or latest month.
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 impl Default for ViewState {
@@ -21,6 +25,8 @@ impl Default for ViewState {
             months: 6,
             as_of: None,
             currency: None,
+            from: None,
+            to: None,
         }
     }
 }
@@ -49,6 +55,8 @@ impl ViewState {
                     }
                 }
                 "as_of" if valid_month(value) => state.as_of = Some(value.to_owned()),
+                "from" if valid_month(value) => state.from = Some(value.to_owned()),
+                "to" if valid_month(value) => state.to = Some(value.to_owned()),
                 "currency" if valid_currency(value) => state.currency = Some(value.to_ascii_lowercase()),
                 _ => {}
             }
@@ -56,13 +64,34 @@ impl ViewState {
         state
     }
 
+    /// A free range is chosen (it replaces the window and the as-of month).
+    pub fn is_range(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+
+    /// `from=…&to=…` of a free range (the ends given), else `None`.
+    fn range_query(&self) -> Option<String> {
+        let ends = [("from", &self.from), ("to", &self.to)];
+        let given: Vec<String> = ends
+            .iter()
+            .filter_map(|(k, v)| Some(format!("{k}={}", v.as_ref()?)))
+            .collect();
+        (!given.is_empty()).then(|| given.join("&"))
+    }
+
     /// The page's query parameters, defaults omitted.
     pub fn to_pairs(&self) -> QueryPairs {
         let mut pairs = QueryPairs::new();
-        if self.months != 6 {
+        if self.is_range() {
+            pairs.extend(
+                [("from", &self.from), ("to", &self.to)]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v.clone()?))),
+            );
+        } else if self.months != 6 {
             pairs.push(("months", self.months.to_string()));
         }
-        if let Some(a) = &self.as_of {
+        if let Some(a) = self.as_of.as_ref().filter(|_| !self.is_range()) {
             pairs.push(("as_of", a.clone()));
         }
         if let Some(c) = &self.currency {
@@ -79,7 +108,9 @@ impl ViewState {
     /// Query parameters for the window reports.
     pub fn api_query(&self) -> String {
         let mut q = format!("months={}", self.months);
-        if let Some(a) = &self.as_of {
+        if let Some(range) = self.range_query() {
+            q = range;
+        } else if let Some(a) = &self.as_of {
             q.push_str(&format!("&as_of={a}"));
         }
         if let Some(c) = &self.currency {
@@ -300,6 +331,7 @@ mod tests {
             months: 12,
             as_of: Some("2024-05".into()),
             currency: Some("eur".into()),
+            ..ViewState::default()
         };
         assert_eq!(s.to_query(), "?months=12&as_of=2024-05&currency=eur");
         assert_eq!(ViewState::from_query(&s.to_query()), s);
@@ -318,11 +350,33 @@ mod tests {
     fn api_queries() {
         let s = ViewState {
             months: 3,
-            as_of: None,
             currency: Some("usd".into()),
+            ..ViewState::default()
         };
         assert_eq!(s.api_query(), "months=3&currency=usd");
         assert_eq!(s.currency_query(), "currency=usd");
+    }
+
+    #[test]
+    fn a_free_range_replaces_the_window_in_the_url_and_the_api() {
+        let s = ViewState::from_query("?from=2024-02&to=2024-09&months=12&as_of=2024-05&currency=eur");
+        assert!(s.is_range());
+        assert_eq!(s.to_query(), "?from=2024-02&to=2024-09&currency=eur");
+        assert_eq!(s.api_query(), "from=2024-02&to=2024-09&currency=eur");
+        assert_eq!(
+            ViewState::from_query(&s.to_query()),
+            ViewState {
+                months: 6,
+                as_of: None,
+                ..s
+            }
+        );
+        let open = ViewState::from_query("?from=2024-02");
+        assert_eq!(
+            (open.to_query().as_str(), open.api_query().as_str()),
+            ("?from=2024-02", "from=2024-02")
+        );
+        assert!(!ViewState::from_query("?from=2024-13").is_range());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The reports page's filters (window, as-of month, currency), offering what
-//! the data holds (`/reports/meta`).
+//! The reports page's filters (a preset window ending at an as-of month, or
+//! a free from/to range; the currency), offering what the data holds
+//! (`/reports/meta`).
 
 use yew::prelude::*;
 
@@ -30,12 +31,25 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             on_change.emit(next);
         })
     };
+    // A preset or an as-of month leaves the free range; a range end enters it.
     let on_months = on_select(|v, value| {
         if let Some(m) = value.and_then(|m| m.parse().ok()) {
             v.months = m;
+            (v.from, v.to) = (None, None);
         }
     });
-    let on_as_of = on_select(|v, value| v.as_of = value);
+    let on_as_of = on_select(|v, value| {
+        v.as_of = value;
+        (v.from, v.to) = (None, None);
+    });
+    let on_from = on_select(|v, value| {
+        v.from = value;
+        v.as_of = None;
+    });
+    let on_to = on_select(|v, value| {
+        v.to = value;
+        v.as_of = None;
+    });
     let on_currency = on_select(|v, value| v.currency = value);
     let months = meta
         .as_ref()
@@ -51,8 +65,9 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             <label>{ "Window" }
                 <select id="months" onchange={on_months}>
                     { for WINDOW_CHOICES.iter().map(|m| html! {
-                        <option value={m.to_string()} selected={*m == view.months}>{ format!("{m} months") }</option>
+                        <option value={m.to_string()} selected={*m == view.months && !view.is_range()}>{ format!("{m} months") }</option>
                     }) }
+                    if view.is_range() { <option value="" selected=true>{ "From – to" }</option> }
                 </select>
             </label>
             <label>{ "As of" }
@@ -63,6 +78,8 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
                     }) }
                 </select>
             </label>
+            { month_select("from", "From", "First", &months, view.from.as_deref(), on_from) }
+            { month_select("to", "To", "Latest", &months, view.to.as_deref(), on_to) }
             <label>{ "Currency" }
                 <select id="currency" onchange={on_currency}>
                     { for currencies.iter().enumerate().map(|(i, c)| html! {
@@ -74,5 +91,26 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
                 </select>
             </label>
         </form>
+    }
+}
+
+/// A free range's end: the data's months, or the data's edge (empty value).
+fn month_select(
+    id: &'static str,
+    label: &'static str,
+    edge: &'static str,
+    months: &[String],
+    chosen: Option<&str>,
+    onchange: Callback<Event>,
+) -> Html {
+    html! {
+        <label>{ label }
+            <select {id} {onchange}>
+                <option value="" selected={chosen.is_none()}>{ edge }</option>
+                { for months.iter().map(|m| html! {
+                    <option value={m.clone()} selected={chosen == Some(m.as_str())}>{ month_label(m) }</option>
+                }) }
+            </select>
+        </label>
     }
 }
