@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recurringChecks, recurringHeadlineChecks } from './recurring.mjs';
+import { drillDownChecks } from './drill.mjs';
 
 const base = process.argv[2];
 const authBase = process.argv[3];
@@ -537,6 +538,7 @@ try {
     check(type.includes('application/json'), `${path} is still the API`);
   }
   await recurringChecks({ page, base, check, shots });
+  await drillDownChecks({ page, base, check });
   check(errors.length === 0, `no page errors ${errors.join(' | ')}`);
 } catch (e) {
   console.log(`FAIL ${e}`);
