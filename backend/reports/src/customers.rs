@@ -58,10 +58,10 @@ pub async fn search_customers(
     let limit = parse_int(params.limit.as_deref(), "limit", 20, 1, MAX_SEARCH_LIMIT)?;
     let offset = parse_int(params.offset.as_deref(), "offset", 0, 0, i32::MAX as u32)?;
     let q = given(params.q.as_deref(), "q")?;
-    if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+    if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS || q.contains('\0')) {
         return Err(ReportError::BadParameter {
             parameter: "q",
-            message: format!("parameter `q` must be at most {MAX_QUERY_CHARS} characters"),
+            message: format!("parameter `q` must be at most {MAX_QUERY_CHARS} characters, without NUL"),
         });
     }
     let mut find = dim_user::Entity::find().select_only().columns([
@@ -197,6 +197,11 @@ async fn spending(db: &DatabaseConnection, customer_id: &str) -> Result<Spending
 /// `GET /customers/{id}`: 404 for a customer the data do not hold.
 pub async fn customer(db: &DatabaseConnection, customer_id: &str) -> Result<CustomerReport, ReportError> {
     use dim_user::Column as C;
+    let unknown = || ReportError::NotFound(format!("no customer {customer_id:?} in the data"));
+    // PostgreSQL text holds no NUL: such an id is no customer's (not a database error).
+    if customer_id.contains('\0') {
+        return Err(unknown());
+    }
     let user: Option<(String, bool, bool, bool, bool, bool)> = dim_user::Entity::find()
         .select_only()
         .columns([

@@ -419,8 +419,10 @@ async fn a_customer_page(engine: Engine) {
     }
     let c5 = app.json("/customers/c5").await;
     assert_eq!((&c5["totals"], &c5["months"]), (&json!([]), &json!([])));
-    let (status, body) = answer(&app, "/customers/nobody").await;
-    assert_eq!(status, 404, "{body}");
+    for id in ["nobody", "c1%00"] {
+        let (status, body) = answer(&app, &format!("/customers/{id}")).await;
+        assert_eq!(status, 404, "{id}: {body}");
+    }
     // CSV: the months.
     let csv = app.get("/customers/c1?format=csv").await.text().await.unwrap();
     assert_eq!(csv.lines().nth(4), Some("c1,Annie Lee,usd,2024-03,-1.00,1"), "{csv}");
@@ -469,6 +471,7 @@ async fn customers_are_found_by_id_or_name(engine: Engine) {
     bad_request(&app, "/customers?limit=0", &["`limit`"]).await;
     bad_request(&app, "/customers?limit=101", &["`limit`"]).await;
     bad_request(&app, &format!("/customers?q={}", "a".repeat(101)), &["`q`", "100"]).await;
+    bad_request(&app, "/customers?q=a%00", &["`q`", "NUL"]).await;
     assert!(!app.get("/customers?q=a").await.text().await.unwrap().contains('@'));
 }
 both!(customer_search, customers_are_found_by_id_or_name);
