@@ -79,12 +79,10 @@ fn figures(r: &MonthReport) -> Html {
         Some(b) => format!("{delta} ({}) vs {b}", percent(pct)),
         None => "No month before in the data".to_owned(),
     };
-    let partial = (!r.complete).then(|| {
-        if r.in_progress {
-            "This month is still in progress."
-        } else {
-            "The data stop during this month: it is partial."
-        }
+    let partial = (!r.complete).then_some(if r.in_progress {
+        "This month is still in progress."
+    } else {
+        "The data stop during this month: it is partial."
     });
     html! {
         <>
