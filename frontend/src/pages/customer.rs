@@ -257,7 +257,7 @@ fn subscriptions(r: &CustomerReport) -> Html {
     });
     html! {
         <Section id="customer-subscriptions" title="Subscriptions and products" empty={r.subscriptions.is_empty()} empty_text="No transactions.">
-            <div class="table-wrap"><table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Subscriptions of the customer"><table>
                 <thead><tr><th>{"Subscription"}</th><th>{"Plans"}</th><th>{"Currency"}</th><th class="num">{"Spending"}</th><th class="num">{"Transactions"}</th><th>{"Months"}</th></tr></thead>
                 <tbody>{ for rows }</tbody>
             </table></div>

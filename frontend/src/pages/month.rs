@@ -151,7 +151,7 @@ fn products(r: &MonthReport) -> Html {
                 money(r.attributed_revenue, r.currency),
                 money(api_types::Money::new(unattributed, r.attributed_revenue.exponent()), r.currency)))}
             empty={r.top_products.is_empty()} empty_text="No revenue of this month is attributable to a product.">
-            <div class="table-wrap"><table>
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Products of the month"><table>
                 <thead><tr><th>{"Rank"}</th><th>{"Product"}</th><th class="num">{"Sales"}</th><th class="num">{"Transactions"}</th><th class="num">{"Share"}</th></tr></thead>
                 <tbody>{ for rows }</tbody>
             </table></div>
