@@ -14,6 +14,8 @@ export const PAGES = [
   { path: '/data-quality', ready: '#dimensions canvas[data-drawn="true"]' },
   { path: '/runs', ready: '#runs tbody tr' },
   { path: '/recurring-revenue', ready: '#mrr canvas[data-drawn="true"]' },
+  { path: '/customer', ready: '#customers tbody tr' },
+  { path: '/month/2024-05', ready: '#month-revenue .kpi-value' },
 ];
 const WIDTHS = [{ name: 'desktop', width: 1280, height: 1000 }, { name: 'phone', width: 390, height: 844 }];
 const THEMES = ['light', 'dark'];

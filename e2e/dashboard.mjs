@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recurringChecks, recurringHeadlineChecks } from './recurring.mjs';
 import { a11yChecks } from './a11y.mjs';
+import { drillDownChecks } from './drill.mjs';
 
 const base = process.argv[2];
 const authBase = process.argv[3];
@@ -539,6 +540,7 @@ try {
   }
   await recurringChecks({ page, base, check, shots });
   await a11yChecks(page, base, check);
+  await drillDownChecks({ page, base, check });
   check(errors.length === 0, `no page errors ${errors.join(' | ')}`);
 } catch (e) {
   console.log(`FAIL ${e}`);

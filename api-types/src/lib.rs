@@ -9,6 +9,7 @@
 
 mod currency;
 mod dimension;
+mod drill;
 mod ingests;
 mod money;
 mod month;
@@ -21,6 +22,7 @@ mod vocabulary;
 
 pub use currency::{Currency, ParseCurrencyError};
 pub use dimension::*;
+pub use drill::*;
 pub use ingests::*;
 pub use money::{rescale_per_currency, rescaled, Money, ParseMoneyError};
 pub use month::{Month, ParseMonthError};

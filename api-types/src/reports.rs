@@ -14,7 +14,8 @@ pub struct Window {
     pub from: Month,
     /// Last month of the window (equal to `as_of`).
     pub to: Month,
-    /// The month the window ends at: the request's `as_of`, or the latest month in the data.
+    /// The month the window ends at (equal to `to`): the request's `as_of`
+    /// or `to`, or the latest month in the data.
     pub as_of: Month,
     /// Number of calendar months in the window.
     pub months: u32,

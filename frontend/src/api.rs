@@ -6,8 +6,9 @@ pub mod saas;
 pub mod upload;
 
 use api_types::{
-    ApiError, IngestDetail, IngestList, Meta, MonthlyTransactionsReport, QualityHistory, QualityReport, RejectionList,
-    RevenueGrowthReport, SessionInfo, SessionRequest, TopProductsReport, TopUsersReport,
+    ApiError, Currency, CustomerReport, CustomerSearch, IngestDetail, IngestList, Meta, Month, MonthReport,
+    MonthlyTransactionsReport, QualityHistory, QualityReport, RejectionList, RevenueGrowthReport, SessionInfo,
+    SessionRequest, TopProductsReport, TopUsersReport,
 };
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -179,6 +180,38 @@ pub async fn top_users(view: &ViewState) -> Result<TopUsersReport, FetchError> {
     .await
 }
 
+/// One month of one currency (the default currency when `None`).
+pub async fn month(month: Month, currency: Option<Currency>) -> Result<MonthReport, FetchError> {
+    get("the month", month_url(month, currency)).await
+}
+
+/// `/reports/month/{month}` with its currency; `?format=csv` appended makes the CSV.
+pub fn month_url(month: Month, currency: Option<Currency>) -> String {
+    let currency = currency.map(|c| format!("&currency={c}")).unwrap_or_default();
+    format!("/reports/month/{month}?limit=10{currency}")
+}
+
+/// One customer.
+pub async fn customer(id: &str) -> Result<CustomerReport, FetchError> {
+    get("the customer", customer_url(id)).await
+}
+
+pub fn customer_url(id: &str) -> String {
+    format!("/customers/{}", crate::components::drill::encode(id))
+}
+
+/// Customers per page of the search.
+pub const CUSTOMERS_PER_PAGE: u32 = 20;
+
+/// A page of the customers whose id or name starts with `q` (every customer when empty).
+pub async fn search_customers(q: &str, offset: u32) -> Result<CustomerSearch, FetchError> {
+    let mut url = format!("/customers?limit={CUSTOMERS_PER_PAGE}&offset={offset}");
+    if !q.is_empty() {
+        url.push_str(&format!("&q={}", crate::components::drill::encode(q)));
+    }
+    get("customers", url).await
+}
+
 pub async fn quality() -> Result<QualityReport, FetchError> {
     get("data quality", "/quality".into()).await
 }
@@ -228,7 +261,13 @@ pub fn rejections_csv_url(id: i64, query: &RejectionQuery) -> String {
 /// otherwise they cover all data (the business question is "highest total sales").
 pub fn products_range(view: &ViewState) -> String {
     let mut q = view.currency_query();
-    if let Some(as_of) = view.as_of {
+    if view.is_range() {
+        for (key, end) in [("from", view.from), ("to", view.to)] {
+            if let Some(month) = end {
+                q.push_str(&format!("&{key}={month}"));
+            }
+        }
+    } else if let Some(as_of) = view.as_of {
         let from = as_of.plus(1 - view.months as i32);
         q.push_str(&format!("&from={from}&to={as_of}"));
     }

@@ -9,7 +9,9 @@ use yew_router::prelude::*;
 use crate::api;
 use crate::components::nav::NavLink;
 use crate::components::session::user_menu::UserMenu;
+use crate::pages::customer::{CustomerPage, CustomersPage};
 use crate::pages::ingests::{RunPage, RunsPage};
+use crate::pages::month::MonthPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::quality::QualityPage;
 use crate::pages::recurring::RecurringRevenuePage;
@@ -21,8 +23,10 @@ use crate::session::{Session, SessionAction, SessionContext, SignIn};
 /// `/session`, `/health/*`, `/openapi.json` and `/docs`: no route may start like those (the
 /// server answers them before the dashboard is ever loaded, so a shadowing
 /// route would work when followed in the app and break on reload). Hence the
-/// quality page lives at `/data-quality`, and subscription metrics (API:
-/// `/reports/saas/*`) at `/recurring-revenue`.
+/// quality page lives at `/data-quality`, subscription metrics (API:
+/// `/reports/saas/*`) at `/recurring-revenue`, a month (API:
+/// `/reports/month/*`) at `/month/…` and the customers (API: `/customers*`)
+/// at `/customer` and `/customer/…`.
 #[derive(Debug, Clone, PartialEq, Eq, Routable)]
 pub enum Route {
     #[at("/")]
@@ -35,6 +39,12 @@ pub enum Route {
     Quality,
     #[at("/recurring-revenue")]
     RecurringRevenue,
+    #[at("/month/:month")]
+    Month { month: String },
+    #[at("/customer")]
+    Customers,
+    #[at("/customer/:id")]
+    Customer { id: String },
     #[not_found]
     #[at("/not-found")]
     NotFound,
@@ -47,6 +57,9 @@ fn switch(route: Route) -> Html {
         Route::Run { id } => html! { <RunPage {id} /> },
         Route::Quality => html! { <QualityPage /> },
         Route::RecurringRevenue => html! { <RecurringRevenuePage /> },
+        Route::Month { month } => html! { <MonthPage {month} /> },
+        Route::Customers => html! { <CustomersPage /> },
+        Route::Customer { id } => html! { <CustomerPage {id} /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }
@@ -92,6 +105,7 @@ pub fn Shell() -> Html {
                     <nav class="nav" aria-label="Pages">
                         <NavLink to={Route::Reports}>{ "Reports" }</NavLink>
                         <NavLink to={Route::RecurringRevenue}>{ "Recurring revenue" }</NavLink>
+                        <NavLink to={Route::Customers}>{ "Customers" }</NavLink>
                         <NavLink to={Route::Runs}>{ "Ingests" }</NavLink>
                         <NavLink to={Route::Quality}>{ "Data quality" }</NavLink>
                     </nav>
@@ -216,6 +230,14 @@ mod tests {
             ("/runs/7", Route::Run { id: 7 }),
             ("/data-quality", Route::Quality),
             ("/recurring-revenue", Route::RecurringRevenue),
+            (
+                "/month/2024-05",
+                Route::Month {
+                    month: "2024-05".into(),
+                },
+            ),
+            ("/customer", Route::Customers),
+            ("/customer/cus_1", Route::Customer { id: "cus_1".into() }),
         ] {
             assert_eq!(Route::recognize(path), Some(route.clone()), "{path}");
             assert_eq!(route.to_path(), path);
@@ -238,6 +260,9 @@ mod tests {
             "/reports/saas/mrr",
             "/reports/saas/movements",
             "/reports/monthly-transactions",
+            "/reports/month/2024-05",
+            "/customers",
+            "/customers/cus_1",
             "/quality",
             "/quality/history",
             "/ingests",

@@ -15,6 +15,10 @@ pub struct ViewState {
     pub as_of: Option<Month>,
     /// `None`: the API's default (most transactions).
     pub currency: Option<Currency>,
+    /// A free range `from`..=`to` instead of `months` ending at `as_of`; an
+    /// end left `None` is the data's first or latest month.
+    pub from: Option<Month>,
+    pub to: Option<Month>,
 }
 
 impl Default for ViewState {
@@ -23,6 +27,8 @@ impl Default for ViewState {
             months: 6,
             as_of: None,
             currency: None,
+            from: None,
+            to: None,
         }
     }
 }
@@ -42,6 +48,8 @@ impl ViewState {
                     }
                 }
                 "as_of" => state.as_of = value.parse().ok().or(state.as_of),
+                "from" => state.from = value.parse().ok().or(state.from),
+                "to" => state.to = value.parse().ok().or(state.to),
                 "currency" => state.currency = value.parse().ok().or(state.currency),
                 _ => {}
             }
@@ -49,13 +57,34 @@ impl ViewState {
         state
     }
 
+    /// A free range is chosen (it replaces the window and the as-of month).
+    pub fn is_range(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+
+    /// `from=…&to=…` of a free range (the ends given), else `None`.
+    fn range_query(&self) -> Option<String> {
+        let ends = [("from", &self.from), ("to", &self.to)];
+        let given: Vec<String> = ends
+            .iter()
+            .filter_map(|(k, v)| Some(format!("{k}={}", v.as_ref()?)))
+            .collect();
+        (!given.is_empty()).then(|| given.join("&"))
+    }
+
     /// The page's query parameters, defaults omitted.
     pub fn to_pairs(&self) -> QueryPairs {
         let mut pairs = QueryPairs::new();
-        if self.months != 6 {
+        if self.is_range() {
+            pairs.extend(
+                [("from", &self.from), ("to", &self.to)]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v.as_ref()?.to_string()))),
+            );
+        } else if self.months != 6 {
             pairs.push(("months", self.months.to_string()));
         }
-        if let Some(a) = self.as_of {
+        if let Some(a) = self.as_of.filter(|_| !self.is_range()) {
             pairs.push(("as_of", a.to_string()));
         }
         if let Some(c) = self.currency {
@@ -72,7 +101,9 @@ impl ViewState {
     /// Query parameters for the window reports.
     pub fn api_query(&self) -> String {
         let mut q = format!("months={}", self.months);
-        if let Some(a) = &self.as_of {
+        if let Some(range) = self.range_query() {
+            q = range;
+        } else if let Some(a) = &self.as_of {
             q.push_str(&format!("&as_of={a}"));
         }
         if let Some(c) = &self.currency {
@@ -277,6 +308,7 @@ mod tests {
             months: 12,
             as_of: Month::parse("2024-05"),
             currency: "eur".parse().ok(),
+            ..ViewState::default()
         };
         assert_eq!(s.to_query(), "?months=12&as_of=2024-05&currency=eur");
         assert_eq!(ViewState::from_query(&s.to_query()), s);
@@ -301,11 +333,33 @@ mod tests {
     fn api_queries() {
         let s = ViewState {
             months: 3,
-            as_of: None,
             currency: "usd".parse().ok(),
+            ..ViewState::default()
         };
         assert_eq!(s.api_query(), "months=3&currency=usd");
         assert_eq!(s.currency_query(), "currency=usd");
+    }
+
+    #[test]
+    fn a_free_range_replaces_the_window_in_the_url_and_the_api() {
+        let s = ViewState::from_query("?from=2024-02&to=2024-09&months=12&as_of=2024-05&currency=eur");
+        assert!(s.is_range());
+        assert_eq!(s.to_query(), "?from=2024-02&to=2024-09&currency=eur");
+        assert_eq!(s.api_query(), "from=2024-02&to=2024-09&currency=eur");
+        assert_eq!(
+            ViewState::from_query(&s.to_query()),
+            ViewState {
+                months: 6,
+                as_of: None,
+                ..s
+            }
+        );
+        let open = ViewState::from_query("?from=2024-02");
+        assert_eq!(
+            (open.to_query().as_str(), open.api_query().as_str()),
+            ("?from=2024-02", "from=2024-02")
+        );
+        assert!(!ViewState::from_query("?from=2024-13").is_range());
     }
 
     #[test]

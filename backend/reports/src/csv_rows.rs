@@ -1,8 +1,8 @@
 //! The same rows as the JSON reports, as CSV.
 
 use api_types::{
-    Measure, MonthlyTransactionsReport, QualityHistory, RejectionList, RevenueGrowthReport, TopProductsReport,
-    TopUsersReport,
+    CustomerReport, Measure, MonthFigures, MonthReport, MonthlyTransactionsReport, QualityHistory, RejectionList,
+    RevenueGrowthReport, TopProductsReport, TopUsersReport,
 };
 
 /// A report that has a tabular CSV form.
@@ -223,6 +223,133 @@ impl ToCsv for TopUsersReport {
                     u.customer_name.clone(),
                     u.total_spending.to_string(),
                     u.transactions.to_string(),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// One table for the month: its figures, the month before and the change,
+/// then its customers and products, told apart by `row`.
+impl ToCsv for MonthReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "currency",
+            "month",
+            "row",
+            "rank",
+            "id",
+            "name",
+            "amount",
+            "transactions",
+            "active_customers",
+            "share_pct",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        let month = self.current.month.to_string();
+        let line = |row: &str,
+                    rank: String,
+                    id: String,
+                    name: String,
+                    amount: String,
+                    n: String,
+                    active: String,
+                    share: String| {
+            vec![
+                self.currency.to_string(),
+                month.clone(),
+                row.to_owned(),
+                rank,
+                id,
+                name,
+                amount,
+                n,
+                active,
+                share,
+            ]
+        };
+        let figures = |row: &str, f: &MonthFigures| {
+            let (n, a) = (f.transactions.to_string(), f.active_customers.to_string());
+            line(
+                row,
+                String::new(),
+                f.month.to_string(),
+                String::new(),
+                f.revenue.to_string(),
+                n,
+                a,
+                String::new(),
+            )
+        };
+        let mut out = vec![figures("month", &self.current)];
+        out.extend(self.previous.iter().map(|p| figures("previous_month", p)));
+        out.extend(self.change.iter().map(|c| {
+            let (n, a) = (c.transactions.to_string(), c.active_customers.to_string());
+            line(
+                "change",
+                String::new(),
+                String::new(),
+                String::new(),
+                c.revenue.to_string(),
+                n,
+                a,
+                opt(&c.revenue_pct),
+            )
+        }));
+        out.extend(self.top_customers.iter().map(|u| {
+            let (rank, n) = (u.rank.to_string(), u.transactions.to_string());
+            line(
+                "customer",
+                rank,
+                u.customer_id.clone(),
+                u.customer_name.clone(),
+                u.total_spending.to_string(),
+                n,
+                String::new(),
+                String::new(),
+            )
+        }));
+        out.extend(self.top_products.iter().map(|p| {
+            let (rank, n) = (p.rank.to_string(), p.transactions.to_string());
+            line(
+                "product",
+                rank,
+                String::new(),
+                p.product.clone(),
+                p.total_sales.to_string(),
+                n,
+                String::new(),
+                opt(&p.share_pct),
+            )
+        }));
+        out
+    }
+}
+
+/// The customer's transactions by month and currency.
+impl ToCsv for CustomerReport {
+    fn header(&self) -> Vec<&'static str> {
+        vec![
+            "customer_id",
+            "customer_name",
+            "currency",
+            "month",
+            "spending",
+            "transactions",
+        ]
+    }
+    fn records(&self) -> Vec<Vec<String>> {
+        self.months
+            .iter()
+            .map(|m| {
+                vec![
+                    self.customer_id.clone(),
+                    self.customer_name.clone(),
+                    m.currency.to_string(),
+                    m.month.to_string(),
+                    m.spending.to_string(),
+                    m.transactions.to_string(),
                 ]
             })
             .collect()

@@ -6,7 +6,9 @@
 mod answers;
 mod cache;
 mod csv_rows;
+mod customers;
 pub mod ingests;
+mod month;
 mod monthly;
 mod params;
 mod products;
@@ -18,6 +20,8 @@ mod users;
 pub use answers::{AnswerKey, Answers, ANSWER_BUDGET};
 pub use cache::{ReportCache, RECHECK, RECHECK_MS};
 pub use csv_rows::ToCsv;
+pub use customers::{customer, search_customers, CustomerParams, CustomerSearchParams, MAX_SEARCH_LIMIT};
+pub use month::{month_report, MonthParams};
 pub use monthly::{meta, monthly_transactions, revenue_growth};
 pub use params::{Limit, WindowParams};
 pub use products::{top_products, TopProductsParams};
@@ -56,6 +60,9 @@ pub enum ReportError {
     /// (only an edited database holds one).
     #[error("a stored currency cannot be read: {0}")]
     UnreadableCurrency(#[from] api_types::ParseCurrencyError),
+    /// A figure beyond the range of exact money arithmetic (a 500 naming it).
+    #[error("{0} is beyond the range of exact money arithmetic")]
+    Overflow(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
     /// The subscription metrics could not be computed (a bug or data beyond

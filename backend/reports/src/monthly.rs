@@ -91,7 +91,7 @@ pub fn revenue_growth(ctx: &ReportContext, params: &WindowParams) -> Result<Reve
 }
 
 /// The calendar month of the server's clock.
-fn this_month() -> Month {
+pub(crate) fn this_month() -> Month {
     Month::of(&chrono::Utc::now().naive_utc())
 }
 

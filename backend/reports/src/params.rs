@@ -6,17 +6,31 @@ use domain::Month;
 
 /// Largest accepted `months`.
 pub const MAX_MONTHS: u32 = 36;
+/// Longest `from`..=`to` range, in months (twenty years).
+pub const MAX_RANGE_MONTHS: u32 = 240;
 
-/// Raw window parameters as they arrive in a query string.
+/// Raw window parameters as they arrive in a query string. The window is
+/// either `months` ending at `as_of`, or the free range `from`..=`to`: the
+/// two styles cannot be mixed in one request.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WindowParams {
-    /// Number of calendar months, 1–36 (default 6).
+    /// Number of calendar months, 1–36 (default 6). Not with `from`/`to`.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub months: Option<String>,
-    /// Last month of the window, `YYYY-MM` (default: the month of the latest transaction).
+    /// Last month of the window, `YYYY-MM` (default: the month of the latest
+    /// transaction). Not with `from`/`to`.
     #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
     pub as_of: Option<String>,
+    /// First month of a free range, `YYYY-MM`, inclusive (default with `to`:
+    /// the first month of the data); not after `to`, at most 240 months
+    /// before it. Not with `months`/`as_of`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-01")]
+    pub from: Option<String>,
+    /// Last month of a free range, `YYYY-MM`, inclusive (default with
+    /// `from`: the latest month of the data). Not with `months`/`as_of`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
+    pub to: Option<String>,
     /// ISO currency code, e.g. `usd` (default: the currency with the most transactions).
     /// A code the data does not hold answers 400 with the available ones.
     #[param(pattern = "^[A-Za-z]{3}$", example = "usd")]
@@ -83,6 +97,47 @@ pub fn parse_month(raw: Option<&str>, parameter: &'static str) -> Result<Option<
     Month::parse(raw).map(Some).ok_or_else(|| ReportError::BadParameter {
         parameter,
         message: format!("parameter `{parameter}` must be a month as YYYY-MM (e.g. 2024-05), got {raw:?}"),
+    })
+}
+
+/// `from` ..= `to`, each defaulting to the data's first or latest month;
+/// 400 when `from` is after `to` or the range is longer than
+/// [`MAX_RANGE_MONTHS`].
+pub fn parse_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    first: Option<Month>,
+    latest: Option<Month>,
+) -> Result<Window, ReportError> {
+    let from_given = parse_month(from, "from")?;
+    let to_given = parse_month(to, "to")?;
+    let from = from_given.or(first).ok_or(ReportError::NoData)?;
+    let to = to_given.or(latest).ok_or(ReportError::NoData)?;
+    let bad = |message: String| ReportError::BadParameter {
+        parameter: "from",
+        message,
+    };
+    let shown = |m: Month, given: Option<Month>, default: &str| match given {
+        Some(_) => m.to_string(),
+        None => format!("{m}, {default}"),
+    };
+    if from > to {
+        return Err(bad(format!(
+            "parameter `from` ({}) must not be after `to` ({})",
+            shown(from, from_given, "the first month of the data"),
+            shown(to, to_given, "the latest month of the data"),
+        )));
+    }
+    let months = from.months_until(to) + 1;
+    if months > MAX_RANGE_MONTHS as i32 {
+        return Err(bad(format!(
+            "the range `from` {from} to `to` {to} spans {months} months: at most {MAX_RANGE_MONTHS}"
+        )));
+    }
+    Ok(Window {
+        from,
+        to,
+        months: months as u32,
     })
 }
 

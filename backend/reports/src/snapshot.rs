@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
 
 use super::answers::Answers;
-use super::params::{given, parse_int, parse_month, Window, WindowParams, MAX_MONTHS};
+use super::params::{given, parse_int, parse_month, parse_range, Window, WindowParams, MAX_MONTHS};
 use super::subscriptions::SaasReports;
 use super::ReportError;
 
@@ -128,8 +128,32 @@ impl ReportContext {
         }
     }
 
-    /// Resolves `months` and `as_of` into (first month, last month).
+    /// Resolves `months` and `as_of`, or `from` and `to`, into (first
+    /// month, last month); the two styles mixed are a 400.
     pub fn window(&self, params: &WindowParams) -> Result<Window, ReportError> {
+        let range = [("from", &params.from), ("to", &params.to)];
+        let count = [("months", &params.months), ("as_of", &params.as_of)];
+        let named = |ps: &[(&'static str, &Option<String>)]| ps.iter().find(|p| p.1.is_some()).map(|p| p.0);
+        match (named(&range), named(&count)) {
+            (Some(r), Some(c)) => {
+                return Err(ReportError::BadParameter {
+                    parameter: r,
+                    message: format!(
+                        "parameters `{r}` and `{c}` cannot be mixed: choose the window either with \
+                         `from`/`to` (a range of months) or with `months`/`as_of` (months ending at a month)"
+                    ),
+                })
+            }
+            (Some(_), None) => {
+                return parse_range(
+                    params.from.as_deref(),
+                    params.to.as_deref(),
+                    self.first_month,
+                    self.latest_month,
+                )
+            }
+            _ => {}
+        }
         let months = parse_int(params.months.as_deref(), "months", 6, 1, MAX_MONTHS)?;
         let as_of = match parse_month(params.as_of.as_deref(), "as_of")? {
             Some(m) => m,

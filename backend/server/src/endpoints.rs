@@ -84,11 +84,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
     get("/reports/revenue-growth", READER, true),
     get("/reports/top-products", READER, true),
     get("/reports/top-users", READER, true),
+    get("/reports/month/{month}", READER, true),
     get("/reports/saas/mrr", READER, true),
     get("/reports/saas/cohorts", READER, true),
     get("/reports/saas/movements", READER, true),
     get("/quality", READER, true),
     get("/quality/history", READER, true),
+    get("/customers", READER, true),
+    get("/customers/{id}", READER, true),
     get("/ingests", READER, true),
     // Uploading starts an ingest.
     Endpoint {
@@ -132,6 +135,7 @@ pub const UNDOCUMENTED: &[&str] = &["/openapi.json", "/docs", "/docs/{file:.*}"]
 pub const API_PATHS: &[&str] = &[
     "/reports",
     "/quality",
+    "/customers",
     "/ingests",
     "/session",
     "/health",
@@ -299,6 +303,9 @@ mod tests {
             (Method::POST, "/reports/meta", READER),
             (Method::GET, "/quality", READER),
             (Method::GET, "/quality/history", READER),
+            (Method::GET, "/customers", READER),
+            (Method::GET, "/customers/cus_1", READER),
+            (Method::GET, "/reports/month/2024-05", READER),
             (Method::GET, "/ingests", READER),
             (Method::GET, "/ingests/3/rejections", READER),
             (Method::POST, "/ingests", ADMIN),

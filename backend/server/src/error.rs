@@ -96,7 +96,8 @@ impl From<ReportError> for ApiError {
             ReportError::NotFound(message) => ApiError::NotFound(message),
             e @ (ReportError::UnreadableQuality { .. }
             | ReportError::UnreadableRun { .. }
-            | ReportError::UnreadableCurrency(_)) => ApiError::Unreadable(e),
+            | ReportError::UnreadableCurrency(_)
+            | ReportError::Overflow(_)) => ApiError::Unreadable(e),
             ReportError::Database(e) => ApiError::from(e),
             ReportError::Saas(e) => ApiError::Figures(e),
         }

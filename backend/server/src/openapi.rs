@@ -15,12 +15,15 @@ use crate::endpoints::{self as policy, Access};
         crate::routes::reports::revenue_growth,
         crate::routes::reports::top_products,
         crate::routes::reports::top_users,
+        crate::routes::reports::month,
         crate::routes::saas::mrr,
         crate::routes::saas::cohorts,
         crate::routes::saas::movements,
         crate::routes::reports::meta,
         crate::routes::reports::quality,
         crate::routes::reports::quality_history,
+        crate::routes::customers::search,
+        crate::routes::customers::customer,
         crate::routes::ingests::list,
         crate::routes::upload::upload,
         crate::routes::ingests::detail,
@@ -33,7 +36,7 @@ use crate::endpoints::{self as policy, Access};
         crate::monitoring::metrics,
     ),
     modifiers(&Security, &Problems),
-    tags((name = "reports"), (name = "quality"), (name = "ingests"), (name = "session"), (name = "health"), (name = "operations"))
+    tags((name = "reports"), (name = "quality"), (name = "customers"), (name = "ingests"), (name = "session"), (name = "health"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -10,7 +10,10 @@ use crate::helpers::{realistic_input, Engine, TestApp, TestDb};
 
 /// A concrete path for a route template.
 fn concrete(template: &str) -> String {
-    template.replace("{id}", "1").replace("{file:.*}", "index.css")
+    template
+        .replace("{id}", "1")
+        .replace("{month}", "2024-01")
+        .replace("{file:.*}", "index.css")
 }
 
 fn method(verb: Verb) -> Method {

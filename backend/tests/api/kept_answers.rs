@@ -227,3 +227,46 @@ async fn access_control_comes_before_kept_answers(engine: Engine) {
     }
 }
 both!(kept_behind_access, access_control_comes_before_kept_answers);
+
+/// A month's customers and a customer are read from the database, not the
+/// snapshot, so they are never kept: they show a newer run even while the
+/// snapshot (rechecked once an hour here) and its kept answers are the older one's.
+async fn views_of_the_database_are_never_kept(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let first = fixture(
+        &["sub_a\tBase\tAlpha\tmonth\t300\tactive"],
+        &[
+            "1/5/24 10:00\tt1\tc1\tsub_a\t10.00\tusd",
+            "2/5/24 10:00\tt2\tc2\tsub_a\t20.00\tusd",
+        ],
+        &["c1\tAnn Lee\tann@x.test"],
+    );
+    t.ingest(first.path()).await.unwrap();
+    let app = TestApp::spawn_with(&t.db, std::time::Duration::from_secs(3600)).await;
+    let (month, customer) = ("/reports/month/2024-01", "/customers/c1");
+    for path in [month, customer, "/reports/top-users"] {
+        for _ in 0..2 {
+            assert_eq!(fetch(&app, path, &[]).await.0, StatusCode::OK, "{path}");
+        }
+    }
+    let kept = fetch(&app, "/reports/top-users", &[]).await.2;
+    // c1 pays again in January, and a new customer outspends every other.
+    let more = fixture(
+        &[],
+        &[
+            "1/9/24 10:00\tt3\tc1\tsub_a\t5.00\tusd",
+            "1/10/24 10:00\tt4\tc9\tsub_a\t500.00\tusd",
+        ],
+        &[],
+    );
+    std::fs::remove_file(more.path().join("products.csv")).unwrap();
+    std::fs::remove_file(more.path().join("users.csv")).unwrap();
+    t.append(more.path()).await.unwrap();
+    // The snapshot is still the first run's, and so are its kept answers.
+    assert!(fetch(&app, "/reports/top-users", &[]).await.2 == kept);
+    let body = app.json(month).await;
+    assert_eq!(body["top_customers"][0]["customer_id"], "c9", "{body}");
+    let body = app.json(customer).await;
+    assert_eq!(body["totals"][0]["transactions"], 2, "{body}");
+}
+both!(database_views_not_kept, views_of_the_database_are_never_kept);

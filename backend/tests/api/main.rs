@@ -16,6 +16,7 @@ mod corpus;
 mod cross_site;
 mod csv_injection;
 mod database_faults;
+mod drill_down;
 mod endpoints;
 mod etl_fixtures;
 mod etl_seed;

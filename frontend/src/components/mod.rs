@@ -2,6 +2,7 @@
 //! own data through [`crate::hooks::use_fetch`] or draws data given as props.
 
 pub mod chart_canvas;
+pub mod drill;
 pub mod ingests;
 pub mod nav;
 pub mod pager;

@@ -17,7 +17,7 @@ pub struct NavLinkProps {
 /// Whether `current` belongs to the page `link` leads to (a run belongs to the run list).
 pub fn is_current(link: &Route, current: &Route) -> bool {
     match (link, current) {
-        (Route::Runs, Route::Run { .. }) => true,
+        (Route::Runs, Route::Run { .. }) | (Route::Customers, Route::Customer { .. }) => true,
         _ => link == current,
     }
 }

@@ -2,7 +2,9 @@
 //! lays out its sections. The sign-in page stands in for any of them while
 //! nobody is signed in.
 
+pub mod customer;
 pub mod ingests;
+pub mod month;
 pub mod not_found;
 pub mod quality;
 pub mod recurring;

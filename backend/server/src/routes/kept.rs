@@ -113,6 +113,27 @@ pub async fn answer(
     Ok(tag.on(form.response(body)))
 }
 
+/// Answers a view that reads the database beyond the snapshot (a month's
+/// customers, a customer): 304 when the client's copy is current, else
+/// `compute`, on every request. Its bytes are never kept: the database may
+/// already hold a newer run than `ctx`, so they cannot be keyed by `ctx`'s
+/// run. The tag still names `ctx`'s run: a copy it validates was read after
+/// that run committed, and a newer run changes the tag.
+pub async fn uncached(
+    req: &HttpRequest,
+    ctx: &ReportContext,
+    depends: Depends,
+    compute: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(tag) = Tag::of(req, ctx, depends) else {
+        return compute.await;
+    };
+    if let Some(res) = tag.not_modified(req) {
+        return Ok(res);
+    }
+    compute.await.map(|res| tag.on(res))
+}
+
 /// The coding the response compression would choose for `req`, when it is
 /// one kept compressed (Brotli, zstd, gzip); `None`: the plain bytes go out
 /// (and the middleware compresses them when the client wants another).

@@ -1,5 +1,6 @@
 //! Thin HTTP handlers: parse parameters, call a report, pick JSON or CSV.
 
+pub mod customers;
 pub mod docs;
 pub mod health;
 pub mod ingests;
@@ -24,10 +25,11 @@ pub fn get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
-/// Registers every API route (`/reports/*`, `/quality`, `/ingests*`, `/session`, `/health/*`).
+/// Registers every API route (`/reports/*`, `/quality`, `/customers*`, `/ingests*`, `/session`, `/health/*`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(reports::configure)
         .configure(saas::configure)
+        .configure(customers::configure)
         .service(
             resource("/ingests")
                 .route(get().to(ingests::list))

@@ -6,11 +6,11 @@ use api_types::{
 };
 use sea_orm::DatabaseConnection;
 
-use super::kept::{answer, json, Form};
+use super::kept::{answer, json, uncached, Form};
 use super::{check_format, get, resource, respond, Depends};
 use crate::error::ApiError;
 use reports::{self, ReportCache, WindowParams};
-pub use reports::{TopProductsParams, TopUsersParams};
+pub use reports::{MonthParams, TopProductsParams, TopUsersParams};
 
 /// Registers the reports' routes (each path is an entry of
 /// [`crate::endpoints::ENDPOINTS`]; its handler is documented in `openapi.rs`).
@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/reports/revenue-growth").route(get().to(revenue_growth)))
         .service(resource("/reports/top-products").route(get().to(top_products)))
         .service(resource("/reports/top-users").route(get().to(top_users)))
+        .service(resource("/reports/month/{month}").route(get().to(month)))
         .service(resource("/quality").route(get().to(quality)))
         .service(resource("/quality/history").route(get().to(quality_history)));
 }
@@ -110,6 +111,35 @@ pub async fn top_users(
     let form = Form::of(&req, params.format.as_deref(), "top-users");
     answer(&req, &ctx, Depends::DataOnly, form, async {
         form.write(&reports::top_users(&ctx, &params)?)
+    })
+    .await
+}
+
+/// One month of one currency: its figures, the change against the month
+/// before, its best customers and products (the drill-down of the monthly charts).
+#[utoipa::path(get, path = "/reports/month/{month}", tag = "reports",
+    params(("month" = String, Path, description = "The month, `YYYY-MM`", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05"), MonthParams),
+    responses(
+    (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
+    (status = 200, description = "The month (also as text/csv: one table whose `row` column tells the month, the previous month, the change, customers and products apart). A month inside the data without transactions in this currency is all zeros, not a 404", content((api_types::MonthReport = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "Invalid parameter (a month that is not `YYYY-MM`), or a currency the data does not hold", body = api_types::ApiError),
+    (status = 404, description = "No data loaded yet, or a month before the first or after the latest month of the data (in any currency)", body = api_types::ApiError),
+    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+pub async fn month(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    cache: web::Data<ReportCache>,
+    path: web::Path<String>,
+    params: web::Query<MonthParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_format(params.format.as_deref())?;
+    let ctx = cache.get(&db).await?;
+    // Whether the month is in progress changes when the month ends. Its top
+    // customers are read from the database, not the snapshot: never kept.
+    uncached(&req, &ctx, Depends::Today, async {
+        let report = reports::month_report(&ctx, &db, &path, &params).await?;
+        let name = format!("month-{}-{}", report.current.month, report.currency);
+        Ok(respond(&req, params.format.as_deref(), &name, &report))
     })
     .await
 }

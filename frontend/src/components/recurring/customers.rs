@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::{caveat, QueryProps};
 use crate::api;
+use crate::components::drill::customer_link;
 use crate::components::pager::{pager, Paging};
 use crate::components::section::Section;
 use crate::components::select_value;
@@ -131,7 +132,7 @@ fn table(l: &SaasMovementsReport, props: &QueryProps) -> Html {
                 </tr></thead>
                 <tbody>{ for l.customers.iter().map(|x| html! {
                     <tr data-customer={x.customer_id.clone()}>
-                        <td data-label="Customer"><code>{ x.customer_id.clone() }</code>{ if x.left_censored { " †" } else { "" } }</td>
+                        <td data-label="Customer">{ customer_link(&x.customer_id) }{ if x.left_censored { " †" } else { "" } }</td>
                         <td data-label="Name">{ if x.customer_name.is_empty() { "(no name)".to_owned() } else { x.customer_name.clone() } }</td>
                         <td class="num" data-label="MRR before">{ money(x.previous_mrr, c) }</td>
                         <td class="num" data-label="MRR after">{ money(x.current_mrr, c) }</td>

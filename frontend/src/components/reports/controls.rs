@@ -1,7 +1,8 @@
-//! The reports page's filters (window, as-of month, currency), offering what
-//! the data holds (`/reports/meta`).
+//! The reports page's filters (a preset window ending at an as-of month, or
+//! a free from/to range; the currency), offering what the data holds
+//! (`/reports/meta`).
 
-use api_types::Currency;
+use api_types::{Currency, Month};
 use yew::prelude::*;
 
 use crate::api;
@@ -31,12 +32,25 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             on_change.emit(next);
         })
     };
+    // A preset or an as-of month leaves the free range; a range end enters it.
     let on_months = on_select(|v, value| {
         if let Some(m) = value.and_then(|m| m.parse().ok()) {
             v.months = m;
+            (v.from, v.to) = (None, None);
         }
     });
-    let on_as_of = on_select(|v, value| v.as_of = value.and_then(|m| m.parse().ok()));
+    let on_as_of = on_select(|v, value| {
+        v.as_of = value.and_then(|m| m.parse().ok());
+        (v.from, v.to) = (None, None);
+    });
+    let on_from = on_select(|v, value| {
+        v.from = value.and_then(|m| m.parse().ok());
+        v.as_of = None;
+    });
+    let on_to = on_select(|v, value| {
+        v.to = value.and_then(|m| m.parse().ok());
+        v.as_of = None;
+    });
     let on_currency = on_select(|v, value| v.currency = value.and_then(|c| c.parse().ok()));
     let months = meta
         .as_ref()
@@ -56,8 +70,9 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
             <label>{ "Window" }
                 <select id="months" onchange={on_months}>
                     { for WINDOW_CHOICES.iter().map(|m| html! {
-                        <option value={m.to_string()} selected={*m == view.months}>{ format!("{m} months") }</option>
+                        <option value={m.to_string()} selected={*m == view.months && !view.is_range()}>{ format!("{m} months") }</option>
                     }) }
+                    if view.is_range() { <option value="" selected=true>{ "From – to" }</option> }
                 </select>
             </label>
             <label>{ "As of" }
@@ -68,6 +83,8 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
                     }) }
                 </select>
             </label>
+            { month_select("from", "From", "First", &months, view.from, on_from) }
+            { month_select("to", "To", "Latest", &months, view.to, on_to) }
             <label>{ "Currency" }
                 <select id="currency" onchange={on_currency}>
                     { for currencies.iter().enumerate().map(|(i, c)| html! {
@@ -79,5 +96,26 @@ pub fn ReportControls(props: &ReportControlsProps) -> Html {
                 </select>
             </label>
         </form>
+    }
+}
+
+/// A free range's end: the data's months, or the data's edge (empty value).
+fn month_select(
+    id: &'static str,
+    label: &'static str,
+    edge: &'static str,
+    months: &[Month],
+    chosen: Option<Month>,
+    onchange: Callback<Event>,
+) -> Html {
+    html! {
+        <label>{ label }
+            <select {id} {onchange}>
+                <option value="" selected={chosen.is_none()}>{ edge }</option>
+                { for months.iter().map(|m| html! {
+                    <option value={m.to_string()} selected={chosen == Some(*m)}>{ month_label(*m) }</option>
+                }) }
+            </select>
+        </label>
     }
 }

@@ -6,7 +6,8 @@ use yew::prelude::*;
 use super::{incomplete_note, ChartSectionProps, PartialMonth};
 use crate::api;
 use crate::charts::{faded, Bar, Theme};
-use crate::components::chart_canvas::{Axis, Chart, ChartCanvas};
+use crate::components::chart_canvas::{Axis, Chart, ChartCanvas, Pick};
+use crate::components::drill::{month_link, use_month_picker};
 use crate::components::section::Section;
 use crate::format::{count, money, month_label, month_short};
 use crate::hooks::use_fetch;
@@ -15,12 +16,15 @@ use crate::hooks::use_fetch;
 pub fn MonthlySection(props: &ChartSectionProps) -> Html {
     let report = use_fetch(props.view.clone(), |v| async move { api::monthly(&v).await });
     let data = report.data();
+    // A click on a month opens it (the table's months are links too).
+    let months = data.as_ref().map(|r| r.months.iter().map(|m| m.month).collect());
+    let onpick = use_month_picker(months.unwrap_or_default(), data.as_ref().map(|r| r.currency));
     let empty = data
         .as_ref()
         .is_some_and(|r| r.months.iter().all(|m| m.transactions == 0));
     let (chart, table, subtitle) = match &data {
         Some(r) => (
-            chart(r, &props.theme(), props.dark, props.epoch),
+            chart(r, &props.theme(), props.dark, props.epoch, onpick),
             Some(table(r)),
             Some(format!(
                 "{} to {}, {}",
@@ -53,7 +57,7 @@ fn partial_month(r: &MonthlyTransactionsReport) -> Option<PartialMonth<'_>> {
         })
 }
 
-fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -> Html {
+fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32, onpick: Callback<Pick>) -> Html {
     let partial = partial_month(r);
     let tag = |m: &api_types::MonthlyTransactionsRow| match partial {
         Some(p) if p.month == m.month => format!(" {}", p.tag()),
@@ -92,7 +96,7 @@ fn chart(r: &MonthlyTransactionsReport, theme: &Theme, dark: bool, epoch: u32) -
     html! {
         <>
             <ChartCanvas chart={Chart::Vertical { bars, axis: Axis::Money(r.currency) }} tooltips={tips}
-                label="Average transaction amount per month" {dark} {epoch} />
+                label="Average transaction amount per month; click a month to open it" {dark} {epoch} onpick={Some(onpick)} />
             { incomplete_note(partial) }
         </>
     }
@@ -103,7 +107,7 @@ fn table(r: &MonthlyTransactionsReport) -> Html {
         <div class="table-wrap"><table>
             <thead><tr><th>{"Month"}</th><th>{"Transactions"}</th><th>{"Active customers"}</th><th>{"Revenue"}</th><th>{"Avg / transaction"}</th><th>{"Avg / customer"}</th></tr></thead>
             <tbody>{ for r.months.iter().map(|m| html! {
-                <tr><td>{ month_label(m.month) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
+                <tr><td>{ month_link(m.month, Some(r.currency), html! { { month_label(m.month) } }) }{ if m.complete { "" } else { " *" } }</td><td>{ count(m.transactions) }</td><td>{ count(m.active_customers) }</td>
                 <td>{ money(m.revenue, r.currency) }</td><td>{ money(m.avg_transaction_amount, r.currency) }</td><td>{ money(m.avg_amount_per_customer, r.currency) }</td></tr>
             }) }</tbody>
         </table></div>

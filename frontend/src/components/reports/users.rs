@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 use super::ViewProps;
 use crate::api;
+use crate::components::drill::customer_link;
 use crate::components::section::Section;
 use crate::format::{count, money};
 use crate::hooks::use_fetch;
@@ -20,7 +21,7 @@ pub fn UsersSection(props: &ViewProps) -> Html {
             <div class="table-wrap"><table class="stack">
                 <thead><tr><th>{"Rank"}</th><th>{"Customer"}</th><th>{"Name"}</th><th class="num">{"Total spending"}</th><th class="num">{"Transactions"}</th></tr></thead>
                 <tbody>{ for r.users.iter().map(|u| html! {
-                    <tr><td data-label="Rank">{ u.rank }</td><td data-label="Customer"><code>{ u.customer_id.clone() }</code></td>
+                    <tr><td data-label="Rank">{ u.rank }</td><td data-label="Customer">{ customer_link(&u.customer_id) }</td>
                     <td data-label="Name">{ if u.customer_name.is_empty() { "(no name)".to_owned() } else { u.customer_name.clone() } }</td>
                     <td class="num" data-label="Total spending">{ money(u.total_spending, r.currency) }</td>
                     <td class="num" data-label="Transactions">{ count(u.transactions) }</td></tr>
