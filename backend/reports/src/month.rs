@@ -1,14 +1,12 @@
 //! One month of one currency (`/reports/month/{month}`): its figures, the
 //! month before, its best customers and products.
 
-use std::collections::HashMap;
-
 use api_types::{Currency, Money, MonthChange, MonthFigures, MonthReport, Percent, UserRow};
 use chrono::NaiveDate;
 use domain::{exponent_of, Month};
 use sea_orm::sea_query::{Expr, Order};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use store::entities::{dim_user, fct_transaction};
+use store::entities::fct_transaction;
 
 use super::params::{parse_month, Limit};
 use super::products::{top_products, TopProductsParams};
@@ -151,16 +149,7 @@ async fn top_customers(
         .into_tuple()
         .all(db)
         .await?;
-    let names: HashMap<String, String> = dim_user::Entity::find()
-        .select_only()
-        .column(dim_user::Column::CustomerId)
-        .column(dim_user::Column::CustomerName)
-        .filter(dim_user::Column::CustomerId.is_in(rows.iter().map(|r| r.0.clone())))
-        .into_tuple::<(String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = super::users::names_of(db, rows.iter().map(|r| r.0.clone())).await?;
     let exponent = exponent_of(currency.as_str());
     Ok(rows
         .into_iter()

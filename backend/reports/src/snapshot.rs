@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use api_types::{Currency, FileCounts, LastIngest, Money, QualityReport, UserRow};
 use domain::{exponent_of, Month};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, dim_user, etl_run, etl_run_file};
+use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, etl_run, etl_run_file};
 
 use super::answers::Answers;
 use super::params::{given, parse_int, parse_month, parse_range, Window, WindowParams, MAX_MONTHS};
@@ -214,17 +214,7 @@ async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Ve
         .limit(u64::from(MAX_TOP_USERS))
         .all(db)
         .await?;
-    // Names only: e-mail addresses are personal data and never leave the database.
-    let names: HashMap<String, String> = dim_user::Entity::find()
-        .select_only()
-        .column(dim_user::Column::CustomerId)
-        .column(dim_user::Column::CustomerName)
-        .filter(dim_user::Column::CustomerId.is_in(top.iter().map(|t| t.customer_id.clone())))
-        .into_tuple::<(String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let names = super::users::names_of(db, top.iter().map(|t| t.customer_id.clone())).await?;
     let exponent = exponent_of(currency);
     Ok(top
         .into_iter()
