@@ -10,6 +10,7 @@ mod customers;
 pub mod ingests;
 mod month;
 mod monthly;
+mod names;
 mod params;
 mod products;
 mod quality;

@@ -149,7 +149,7 @@ async fn top_customers(
         .into_tuple()
         .all(db)
         .await?;
-    let names = super::users::names_of(db, rows.iter().map(|r| r.0.clone())).await?;
+    let names = super::names::names_of(db, rows.iter().map(|r| r.0.clone())).await?;
     let exponent = exponent_of(currency.as_str());
     Ok(rows
         .into_iter()

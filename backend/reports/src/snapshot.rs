@@ -214,7 +214,7 @@ async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Ve
         .limit(u64::from(MAX_TOP_USERS))
         .all(db)
         .await?;
-    let names = super::users::names_of(db, top.iter().map(|t| t.customer_id.clone())).await?;
+    let names = super::names::names_of(db, top.iter().map(|t| t.customer_id.clone())).await?;
     let exponent = exponent_of(currency);
     Ok(top
         .into_iter()

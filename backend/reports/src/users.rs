@@ -1,10 +1,6 @@
 //! Customers ranked by total spending in one currency.
 
-use std::collections::HashMap;
-
 use api_types::TopUsersReport;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
-use store::entities::dim_user;
 
 use super::params::Limit;
 use super::snapshot::ReportContext;
@@ -35,22 +31,4 @@ pub fn top_users(ctx: &ReportContext, params: &TopUsersParams) -> Result<TopUser
         .map(|all| all.iter().take(limit as usize).cloned().collect())
         .unwrap_or_default();
     Ok(TopUsersReport { currency, users })
-}
-
-/// The names of the customers `ids`, by id. Names only: e-mail addresses are
-/// personal data and never leave the database.
-pub(crate) async fn names_of<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = String>,
-) -> Result<HashMap<String, String>, ReportError> {
-    Ok(dim_user::Entity::find()
-        .select_only()
-        .column(dim_user::Column::CustomerId)
-        .column(dim_user::Column::CustomerName)
-        .filter(dim_user::Column::CustomerId.is_in(ids))
-        .into_tuple::<(String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
