@@ -9,15 +9,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
-mod m20261128_000001_star_schema;
-mod m20261128_000002_etl_audit;
-mod m20261128_000003_report_aggregates;
-mod m20261129_000004_recurring_loads;
-mod m20261129_000005_access_control;
-mod m20261129_000006_month_partitions;
-mod m20261202_000007_currency_minor_units;
-mod m20261203_000008_single_fact_table;
-mod m20261203_000009_citus;
+// The migrations: every `m<date>_<n>_<name>.rs` in this folder (build.rs).
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 mod pg;
 
 pub mod connect;
@@ -48,17 +41,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261128_000001_star_schema::Migration),
-            Box::new(m20261128_000002_etl_audit::Migration),
-            Box::new(m20261128_000003_report_aggregates::Migration),
-            Box::new(m20261129_000004_recurring_loads::Migration),
-            Box::new(m20261129_000005_access_control::Migration),
-            Box::new(m20261129_000006_month_partitions::Migration),
-            Box::new(m20261202_000007_currency_minor_units::Migration),
-            Box::new(m20261203_000008_single_fact_table::Migration),
-            Box::new(m20261203_000009_citus::Migration),
-        ]
+        every_migration()
     }
 }
 
