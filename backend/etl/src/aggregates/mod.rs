@@ -1,7 +1,7 @@
 //! Phase 3, build aggregates. Each aggregate table is one module here: it
 //! observes every transaction pass 2 accepts ([`Aggregate::observe`]) and,
 //! once the run's customers are reconciled, yields its table's rows
-//! ([`Aggregate::rows`]). [`registry!`] lists them once; pass 2 feeds the
+//! ([`Aggregate::rows`]). `build.rs` lists them once, from this folder's files, in [`registry!`]; pass 2 feeds the
 //! list, the aggregate phase writes it (a replace: whole rows; an append:
 //! deltas merged by each table's `Append` rule), and `tests/tables.rs` checks
 //! each one's row type against its SeaORM entity and `store::entities::STAR`.
@@ -9,10 +9,6 @@
 //! `agg_customer_spending` is the exception: it is merged with the stored
 //! spending per customer and written beside each `dim_user` row by
 //! `reconcile::customers`, from the customer facts pass 2 keeps.
-
-mod allocate;
-pub mod monthly;
-pub mod product_month;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -121,10 +117,9 @@ macro_rules! registry {
     };
 }
 
-registry! {
-    monthly: monthly::Monthly,
-    product_months: product_month::ProductMonths,
-}
+// Every file of this folder as a module, and the ones that implement
+// `Aggregate` in `registry!` (build.rs): a new aggregate is its file alone.
+include!(concat!(env!("OUT_DIR"), "/aggregates.rs"));
 
 /// What the aggregate phase hands the assessment.
 pub struct Aggregates {

@@ -150,7 +150,7 @@ fn an_append_sorts_rows_into_new_already_loaded_and_conflicting() {
     assert_eq!(ids, ["t4", "t3"], "new rows only (held repeats come last)");
     // t3's subscription came from the stored catalog; t4's is unknown.
     assert_eq!(
-        tx.aggregates.product_months.cells.values().map(|v| v.0).sum::<i64>(),
+        tx.aggregates.product_month.cells.values().map(|v| v.0).sum::<i64>(),
         200
     );
     let month = tx.aggregates.monthly.cells.values().next().unwrap();
