@@ -66,7 +66,7 @@ report_skips() {
   fi
 }
 
-cargo fmt --all -- --check
+scripts/fmt.sh --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 status=0
 cargo nextest run --workspace --locked --no-fail-fast || status=$?
