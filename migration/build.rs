@@ -3,37 +3,34 @@
 //! records them in). A new migration is its file and nothing else, so it
 //! cannot be left out of the list; `src/lib.rs` includes what this writes.
 
-use std::fmt::Write as _;
+use std::error::Error;
 use std::path::Path;
 
-fn main() {
-    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("src");
+fn main() -> Result<(), Box<dyn Error>> {
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR")?).join("src");
     println!("cargo::rerun-if-changed={}", dir.display());
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| {
-            entry
-                .expect("a readable directory entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter_map(|file| file.strip_suffix(".rs").map(str::to_owned))
-        .filter(|name| is_migration(name))
-        .collect();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
+        let file = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(name) = file.strip_suffix(".rs").filter(|name| is_migration(name)) {
+            names.push(name.to_owned());
+        }
+    }
     names.sort();
     let mut out = String::from("// Written by build.rs from the files of src/: do not edit.\n");
     for name in &names {
-        let path = dir.join(format!("{name}.rs"));
-        writeln!(out, "#[path = {:?}]\nmod {name};", path.display().to_string()).unwrap();
+        let path = dir.join(format!("{name}.rs")).display().to_string();
+        out.push_str(&format!("#[path = {path:?}]\nmod {name};\n"));
     }
-    out.push_str("/// Every migration, in the order of their file names.\nfn every_migration() -> Vec<Box<dyn MigrationTrait>> {\n    vec![\n");
+    out.push_str("/// Every migration, in the order of their file names.\n");
+    out.push_str("fn every_migration() -> Vec<Box<dyn MigrationTrait>> {\n    vec![\n");
     for name in &names {
-        writeln!(out, "        Box::new({name}::Migration),").unwrap();
+        out.push_str(&format!("        Box::new({name}::Migration),\n"));
     }
     out.push_str("    ]\n}\n");
-    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migrations.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+    let target = Path::new(&std::env::var("OUT_DIR")?).join("migrations.rs");
+    std::fs::write(&target, out).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    Ok(())
 }
 
 /// `m20261128_000001_star_schema`: an `m`, 8 digits, `_`, 6 digits, `_`, a name.

@@ -4,17 +4,17 @@
 //! aggregate is its file and nothing else, so it cannot be left out of the
 //! registry; `src/aggregates/mod.rs` includes what this writes.
 
-use std::fmt::Write as _;
+use std::error::Error;
 use std::path::Path;
 
-fn main() {
-    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+fn main() -> Result<(), Box<dyn Error>> {
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR")?)
         .join("src")
         .join("aggregates");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut modules: Vec<(String, Option<String>)> = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
-        let path = entry.expect("a readable directory entry").path();
+    for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
+        let path = entry?.path();
         let Some(name) = path
             .file_name()
             .and_then(|f| f.to_str())
@@ -22,36 +22,42 @@ fn main() {
         else {
             continue;
         };
-        if name == "mod" {
-            continue;
+        if name != "mod" {
+            modules.push((name.to_owned(), aggregate_of(&path)?));
         }
-        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let mut implemented = source
-            .lines()
-            .filter_map(|line| line.trim().strip_prefix("impl Aggregate for "))
-            .map(|rest| rest.trim_end_matches('{').trim().to_owned());
-        let aggregate = implemented.next();
-        if let Some(second) = implemented.next() {
-            panic!(
-                "{} implements Aggregate twice ({second}): one aggregate per file",
-                path.display()
-            );
-        }
-        modules.push((name.to_owned(), aggregate));
     }
     modules.sort();
     let mut out = String::from("// Written by build.rs from the files of src/aggregates/: do not edit.\n");
     for (name, _) in &modules {
-        let path = dir.join(format!("{name}.rs"));
-        writeln!(out, "#[path = {:?}]\npub mod {name};", path.display().to_string()).unwrap();
+        let path = dir.join(format!("{name}.rs")).display().to_string();
+        out.push_str(&format!("#[path = {path:?}]\npub mod {name};\n"));
     }
     out.push_str("registry! {\n");
     for (name, aggregate) in &modules {
         if let Some(aggregate) = aggregate {
-            writeln!(out, "    {name}: {name}::{aggregate},").unwrap();
+            out.push_str(&format!("    {name}: {name}::{aggregate},\n"));
         }
     }
     out.push_str("}\n");
-    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("aggregates.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+    let target = Path::new(&std::env::var("OUT_DIR")?).join("aggregates.rs");
+    std::fs::write(&target, out).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    Ok(())
+}
+
+/// The type a module's `impl Aggregate for T` line names, if it has one.
+fn aggregate_of(path: &Path) -> Result<Option<String>, Box<dyn Error>> {
+    let source = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut implemented = source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("impl Aggregate for "))
+        .map(|rest| rest.trim_end_matches('{').trim().to_owned());
+    let first = implemented.next();
+    if let Some(second) = implemented.next() {
+        return Err(format!(
+            "{} implements Aggregate twice ({second}): one aggregate per file",
+            path.display()
+        )
+        .into());
+    }
+    Ok(first)
 }
