@@ -29,6 +29,20 @@ impl QualityScore {
         }
     }
 
+    /// The measures below their minimums (`thresholds` holds a minimum per
+    /// measure), the overall score first.
+    pub fn below(&self, thresholds: &QualityScore) -> Vec<QualityAlert> {
+        Measure::ALL
+            .into_iter()
+            .filter(|&m| self.get(m) < thresholds.get(m))
+            .map(|dimension| QualityAlert {
+                dimension,
+                value: self.get(dimension),
+                threshold: thresholds.get(dimension),
+            })
+            .collect()
+    }
+
     /// The overall score, then each dimension, with their values.
     pub fn iter(&self) -> impl Iterator<Item = (Measure, Percent)> + '_ {
         Measure::ALL.into_iter().map(|m| (m, self.get(m)))

@@ -283,9 +283,15 @@ pub struct QualityReport {
     /// That run's rows.
     #[serde(default)]
     pub rows: Option<QualityRows>,
-    /// The dimensions below their thresholds at that run.
+    /// The dimensions of that run's own files (`score`) below their
+    /// thresholds: what `--strict-quality` refuses a run for.
     #[serde(default)]
     pub alerts: Vec<QualityAlert>,
+    /// The dimensions of the data as loaded (`data_score`) below the same
+    /// thresholds: after an append, the data can be below a minimum that
+    /// the run's own files meet.
+    #[serde(default)]
+    pub data_alerts: Vec<QualityAlert>,
     /// The minimums that run checked each dimension against (`--min-*`).
     #[serde(default)]
     pub thresholds: Option<QualityScore>,

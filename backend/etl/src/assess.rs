@@ -56,6 +56,10 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
     let score = kpi::score(&kpis);
     quality.data_score = state.rows.as_deref().map(|rows| kpi::score(&kpis.with_rows(rows)));
     quality.alerts = kpi::alerts(&score, &c.options.quality);
+    quality.data_alerts = quality
+        .data_score
+        .map(|s| kpi::alerts(&s, &c.options.quality))
+        .unwrap_or_default();
     quality.thresholds = Some(kpi::thresholds(&c.options.quality));
     quality.rows = Some(kpi::rows(&kpis));
     quality.score = Some(score);

@@ -165,6 +165,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
         data_score: None,
         rows: None,
         alerts: Vec::new(),
+        data_alerts: Vec::new(),
         thresholds: None,
         customers: CustomerChecks {
             in_transactions_not_in_users: c.only_in_transactions,

@@ -195,16 +195,7 @@ pub fn thresholds(t: &QualityThresholds) -> QualityScore {
 
 /// The measures below their thresholds, the overall score first.
 pub fn alerts(score: &QualityScore, t: &QualityThresholds) -> Vec<QualityAlert> {
-    Measure::ALL
-        .into_iter()
-        .map(|m| (m, score.get(m), t.get(m)))
-        .filter(|(_, value, min)| value.hundredths() < i64::from(min.basis_points()))
-        .map(|(dimension, value, min)| QualityAlert {
-            dimension,
-            value,
-            threshold: Percent(i64::from(min.basis_points())),
-        })
-        .collect()
+    score.below(&thresholds(t))
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@ pub fn quality(ctx: &ReportContext, now: DateTime<Utc>) -> Result<QualityReport,
         return Err(ReportError::UnreadableQuality { run_id });
     }
     let mut report = ctx.quality.clone().ok_or(ReportError::NoData)?;
+    // Runs of an older version stored the data's score but not its alerts.
+    if let (Some(data), Some(thresholds)) = (&report.data_score, &report.thresholds) {
+        report.data_alerts = data.below(thresholds);
+    }
     if report.freshness.latest_transaction_at.is_some() {
         report.freshness.days_since_latest_transaction = days_since_latest(ctx, now);
     }

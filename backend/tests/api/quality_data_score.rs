@@ -3,6 +3,7 @@
 //! January–May followed by an append of June–October scores exactly as one
 //! replace of the whole.
 
+use api_types::Dimension;
 use backend::etl::IngestOptions;
 use serde_json::Value;
 
@@ -51,6 +52,10 @@ fn options(mut o: IngestOptions) -> IngestOptions {
     // The data are old: timeliness would be 0 either way; a wide target
     // keeps it a figure the comparison sees.
     o.freshness_sla_days = 100_000;
+    // Minimums the data misses (integrity is below 100%), so that alerts
+    // are there to compare.
+    o.quality.overall = "99.99".parse().unwrap();
+    o.quality.dimensions[Dimension::Integrity] = "99.99".parse().unwrap();
     o
 }
 
@@ -76,6 +81,14 @@ async fn append_scores_as_one_replace(engine: Engine) {
     // A replace is the whole data: its own score is the data's.
     assert_eq!(once["data_score"], once["score"], "{once}");
     assert!(once["data_score"]["integrity"] != "100.00", "{once}");
+    assert_eq!(once["data_alerts"], once["alerts"], "{once}");
+    let alerted: Vec<&str> = once["data_alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["dimension"].as_str().unwrap())
+        .collect();
+    assert!(alerted.contains(&"integrity"), "{once}");
 
     let two = TestDb::new(engine).await;
     two.committed(&options(IngestOptions::replace(first.path())))
@@ -89,6 +102,8 @@ async fn append_scores_as_one_replace(engine: Engine) {
         after["data_score"], once["data_score"],
         "append:\n{after}\nreplace:\n{once}"
     );
+    // The data misses the same minimums as after one replace.
+    assert_eq!(after["data_alerts"], once["data_alerts"], "{after}");
     // Beside it, the append's own score: its 8 rows only.
     assert_ne!(after["score"], after["data_score"], "{after}");
     assert_eq!(after["rows"]["processed"], LATE.len(), "{after}");

@@ -194,6 +194,7 @@ pub(crate) mod fixtures {
                 failed: 4,
             }),
             alerts: vec![alert("overall", 7_857, 8_000), alert("integrity", 1_250, 9_000)],
+            data_alerts: Vec::new(),
             thresholds: Some(thresholds()),
             customers: CustomerChecks {
                 in_transactions_not_in_users: 2,
