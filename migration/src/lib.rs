@@ -20,6 +20,7 @@ pub mod names;
 pub use m20261129_000004_recurring_loads::DATA_PARTITION_SUFFIX;
 pub use m20261202_000007_currency_minor_units::MINOR_UNITS;
 pub use m20261203_000009_citus::{has_citus, mode};
+pub use m20261204_000010_top_customers::{RANK_TOP_CUSTOMERS, TOP_CUSTOMERS, TOP_CUSTOMER_CURRENCIES};
 
 /// A text column holding an identifier. On PostgreSQL it uses the "C" collation:
 /// ids are opaque, byte order is the right order for them, and keys on them

@@ -2,14 +2,14 @@
 //! the stored quality checks, loaded once per ingest.
 
 /// Largest accepted `limit`; the cache keeps this many customers per currency.
-pub const MAX_TOP_USERS: u32 = 100;
+pub const MAX_TOP_USERS: u32 = agg_top_customer::KEPT;
 
 use std::collections::HashMap;
 
 use api_types::{Currency, FileCounts, LastIngest, Money, QualityReport, UserRow};
 use domain::{exponent_of, Month};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use store::entities::{agg_customer_spending, agg_monthly, agg_product_month, etl_run, etl_run_file};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use store::entities::{agg_monthly, agg_product_month, agg_top_customer, etl_run, etl_run_file};
 
 use super::answers::Answers;
 use super::params::{given, parse_int, parse_month, parse_range, Window, WindowParams, MAX_MONTHS};
@@ -204,24 +204,21 @@ impl ReportContext {
 }
 
 /// The [`MAX_TOP_USERS`] best customers of one currency, best first; read once
-/// per ingest by the report cache.
+/// per ingest by the report cache from the ranking the run wrote (a table
+/// local to the coordinator on Citus, like everything the cache reads).
 async fn load_top_users<C: ConnectionTrait>(db: &C, currency: &str) -> Result<Vec<UserRow>, ReportError> {
-    // Served by the (currency, total) index: reads only the rows it returns.
-    let top = agg_customer_spending::Entity::find()
-        .filter(agg_customer_spending::Column::Currency.eq(currency))
-        .order_by_desc(agg_customer_spending::Column::TotalSpendingCents)
-        .order_by_asc(agg_customer_spending::Column::CustomerId)
-        .limit(u64::from(MAX_TOP_USERS))
+    let top = agg_top_customer::Entity::find()
+        .filter(agg_top_customer::Column::Currency.eq(currency))
+        .order_by_asc(agg_top_customer::Column::Rank)
         .all(db)
         .await?;
-    let names = super::names::names_of(db, top.iter().map(|t| t.customer_id.clone())).await?;
     let exponent = exponent_of(currency);
     Ok(top
         .into_iter()
-        .enumerate()
-        .map(|(i, row)| UserRow {
-            rank: i as u32 + 1,
-            customer_name: names.get(&row.customer_id).cloned().unwrap_or_default(),
+        .map(|row| UserRow {
+            // 1 to 100 as ranked (row_number); another value only in an edited table.
+            rank: u32::try_from(row.rank).unwrap_or(u32::MAX),
+            customer_name: row.customer_name,
             customer_id: row.customer_id,
             total_spending: Money::new(row.total_spending_cents, exponent),
             transactions: row.transactions,

@@ -152,6 +152,12 @@ async fn a_replace_on_citus_gives_every_report_of_single_postgres() {
     );
     citus.ingest(&input).await.unwrap();
     assert_eq!(migration::mode(&single.db).await.unwrap(), "PostgreSQL, single node");
+    // The report cache reads only tables local to the coordinator (Citus has
+    // no snapshot across nodes): the top customers' ranking is one, and the
+    // run filled it.
+    let distributed = "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = 'agg_top_customer'::regclass";
+    assert_eq!(citus.scalar_i64(distributed).await, 0);
+    assert!(citus.scalar_i64("SELECT COUNT(*) FROM agg_top_customer").await > 0);
 
     // The facts are in the shards of both workers, as the workers count them.
     let per_worker = citus

@@ -221,6 +221,14 @@ impl TestDb {
 }
 
 /// The user's real export, when this checkout sits beside it.
+/// Migrates `db` down to the schema of migration `step` (as the files number
+/// them: `m…_000006_…` is 6), undoing every later one, however many there are.
+pub async fn migrate_down_to(db: &sea_orm::DatabaseConnection, step: usize) -> Result<(), sea_orm::DbErr> {
+    use migration::MigratorTrait;
+    let later = migration::Migrator::migrations().len() - step;
+    migration::Migrator::down(db, Some(u32::try_from(later).expect("a few migrations"))).await
+}
+
 pub fn seed_input() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed-input");
     dir.join("transactions.csv").is_file().then_some(dir)

@@ -294,9 +294,9 @@ async fn migration_converts_stored_amounts(engine: Engine) {
     assert_eq!(product_months(&t).await, [334, 333, 333]);
     assert_eq!((gross(&t, "jpy").await, gross(&t, "kwd").await), (3501, 12_340));
 
-    // Down: hundredths of every currency, as before (past migrations 9 and 8,
-    // which only reshape PostgreSQL's tables: for Citus, and the fact table).
-    migration::Migrator::down(&t.db, Some(3)).await.unwrap();
+    // Down: hundredths of every currency, as before (past the later
+    // migrations, which reshape PostgreSQL's tables or rank the customers).
+    crate::helpers::migrate_down_to(&t.db, 6).await.unwrap();
     assert_eq!(facts(&t).await, [100_000, 250_100, 1234, 1999]);
     assert_eq!(product_months(&t).await, [33_400, 33_300, 33_300]);
     assert_eq!(
@@ -360,7 +360,7 @@ async fn migration_converts_stored_amounts(engine: Engine) {
     // Down refuses a third decimal, which hundredths cannot hold, changing nothing.
     t.rows("UPDATE fct_transaction SET total_cents = 12345 WHERE transaction_id = 't4'")
         .await;
-    let err = migration::Migrator::down(&t.db, Some(3)).await.unwrap_err().to_string();
+    let err = crate::helpers::migrate_down_to(&t.db, 6).await.unwrap_err().to_string();
     assert!(err.contains("fct_transaction.total_cents"), "{err}");
     assert_eq!(facts(&t).await, [1000, 2501, 12_345, 1999]);
 }

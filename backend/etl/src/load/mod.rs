@@ -6,6 +6,7 @@ pub mod lock;
 pub mod postgres;
 pub mod sqlite;
 pub mod stored;
+mod top_customers;
 
 use chrono::NaiveDateTime;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
@@ -142,8 +143,16 @@ impl Loader {
         }
     }
 
-    /// Makes the run's data visible and commits.
-    pub async fn commit(self) -> Result<(), EtlError> {
+    /// Makes the run's data visible, ranks the top customers of the data it
+    /// leaves, and commits: all in one transaction.
+    pub async fn commit(mut self) -> Result<(), EtlError> {
+        let published = match &mut self {
+            Loader::Postgres(l) => l.publish().await?,
+            Loader::Sqlite(l) => l.publish().await?,
+        };
+        if published {
+            top_customers::rank(&mut self).await?;
+        }
         match self {
             Loader::Postgres(l) => l.commit().await,
             Loader::Sqlite(l) => l.commit().await,

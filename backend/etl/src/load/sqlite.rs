@@ -186,9 +186,12 @@ impl SqliteLoader {
         Ok(())
     }
 
-    pub async fn commit(mut self) -> Result<(), EtlError> {
+    /// Makes the new data visible in the load's transaction: replaces the
+    /// rows (replace) or merges the staged ones (append). Whether it wrote
+    /// the data tables (not a record-only run).
+    pub async fn publish(&mut self) -> Result<bool, EtlError> {
         match self.mode {
-            LoadMode::Audit => {}
+            LoadMode::Audit => return Ok(false),
             LoadMode::Replace => {
                 self.clear().await?;
                 self.move_facts().await?
@@ -211,6 +214,13 @@ impl SqliteLoader {
                 }
             }
         }
+        // Published once: a second call finds nothing left to do.
+        self.mode = LoadMode::Audit;
+        Ok(true)
+    }
+
+    /// Commits what [`Self::publish`] made visible and the run's record.
+    pub async fn commit(mut self) -> Result<(), EtlError> {
         // The audit trail's references to the run.
         let violations: Vec<(String,)> = sqlx::query_as(
             "SELECT \"table\" FROM pragma_foreign_key_check('etl_run_file') \

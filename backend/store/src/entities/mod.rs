@@ -52,8 +52,10 @@ entities! {
         agg_product_month,
         agg_customer_spending,
         fct_transaction;
-    // Written otherwise (the audit trail, access control).
+    // Written otherwise (the audit trail, access control, the ranking of
+    // the top customers at each run's commit).
     other:
+        agg_top_customer,
         api_session_revoked,
         api_signing_key,
         api_token,

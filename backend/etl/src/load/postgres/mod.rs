@@ -234,29 +234,34 @@ impl PgLoader {
         Ok(())
     }
 
-    /// Makes the new data visible: swaps partitions (replace) or merges the
-    /// staged rows (append), then commits.
-    pub async fn commit(self) -> Result<(), EtlError> {
-        let Self { mut tx, mode, staged } = self;
-        match mode {
-            Mode::Replace { facts } => swap(&mut tx, facts).await?,
+    /// Makes the new data visible in the load's transaction: swaps the
+    /// partitions (replace) or merges the staged rows (append). Whether it
+    /// wrote the data tables (not a record-only run).
+    pub async fn publish(&mut self) -> Result<bool, EtlError> {
+        match std::mem::replace(&mut self.mode, Mode::Audit) {
+            Mode::Replace { facts } => swap(&mut self.tx, facts).await?,
             Mode::Append => {
                 for table in STAR {
-                    let Some((_, columns)) = staged.iter().find(|(t, _)| t.name == table.name) else {
+                    let Some((_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {
                         continue;
                     };
                     let Some(sql) = table.merge_sql(columns, &format!("{}{STAGE}", table.name)) else {
                         continue;
                     };
                     let step = Step::start(format!("merge into {}", table.name));
-                    let rows = timed(&mut tx, &sql, "merging the new rows").await?;
+                    let rows = timed(&mut self.tx, &sql, "merging the new rows").await?;
                     step.done(Some(rows));
                 }
             }
-            Mode::Audit => {}
+            Mode::Audit => return Ok(false),
         }
+        Ok(true)
+    }
+
+    /// Commits what [`Self::publish`] made visible and the run's record.
+    pub async fn commit(self) -> Result<(), EtlError> {
         let step = Step::start("commit");
-        tx.commit().await.map_err(EtlError::db("committing the load"))?;
+        self.tx.commit().await.map_err(EtlError::db("committing the load"))?;
         step.done(None);
         Ok(())
     }
