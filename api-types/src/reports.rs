@@ -173,9 +173,9 @@ pub struct SubscriptionCheck {
     pub transactions: i64,
     pub customers: i64,
     /// Amount per currency (never added across currencies).
-    pub amount: BTreeMap<String, Money>,
+    pub amount: BTreeMap<Currency, Money>,
     /// Share of the revenue per currency.
-    pub share_of_revenue_pct: BTreeMap<String, Percent>,
+    pub share_of_revenue_pct: BTreeMap<Currency, Percent>,
 }
 
 /// Subscription ids that do not lead to a product.
@@ -238,7 +238,7 @@ pub struct ZeroAmount {
 pub struct Refunds {
     pub transactions: i64,
     /// Sum per currency (negative).
-    pub amount: BTreeMap<String, Money>,
+    pub amount: BTreeMap<Currency, Money>,
 }
 
 /// How recent the data is.

@@ -112,10 +112,7 @@ pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
             let e = cents.entry(r.currency).or_default();
             *e = e.saturating_add(r.revenue_cents);
         }
-        let revenue = cents
-            .into_iter()
-            .map(|(c, v)| (c.as_str().to_owned(), c.money(v)))
-            .collect();
+        let revenue = cents.into_iter().map(|(c, v)| (c.code(), c.money(v))).collect();
         Totals {
             transactions: monthly.iter().map(|r| r.transactions).sum(),
             customers: state.customers.customers,
@@ -153,10 +150,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
             *refund_cents.entry(c).or_default() += r.refund_cents;
         }
     }
-    refunds.amount = refund_cents
-        .into_iter()
-        .map(|(c, v)| (c.as_str().to_owned(), c.money(v)))
-        .collect();
+    refunds.amount = refund_cents.into_iter().map(|(c, v)| (c.code(), c.money(v))).collect();
     null_sub.customers = state.customers.null_subscription;
     unknown_sub.customers = state.customers.unknown_subscription;
     add_amounts(&mut null_sub, &null_cents, &revenue);
@@ -207,9 +201,9 @@ fn add_amounts(
     revenue: &BTreeMap<Currency, (i64, i64)>,
 ) {
     for (&currency, &c) in cents {
-        check.amount.insert(currency.as_str().to_owned(), currency.money(c));
+        check.amount.insert(currency.code(), currency.money(c));
         if let Some(p) = Percent::ratio(c, revenue.get(&currency).map_or(0, |r| r.1)) {
-            check.share_of_revenue_pct.insert(currency.as_str().to_owned(), p);
+            check.share_of_revenue_pct.insert(currency.code(), p);
         }
     }
 }
@@ -273,11 +267,12 @@ mod tests {
         let q = quality(&DataState::default(), &[row("usd", 4, 1000, 1), row("eur", 9, 300, 0)]);
         assert_eq!(q.currencies[0].currency, "eur");
         assert_eq!(
-            q.subscriptions.null_subscription.amount["usd"],
+            q.subscriptions.null_subscription.amount[&api_types::Currency::from_code("usd").unwrap()],
             api_types::Money::new(500, 2)
         );
         assert_eq!(
-            q.subscriptions.null_subscription.share_of_revenue_pct["eur"].to_string(),
+            q.subscriptions.null_subscription.share_of_revenue_pct[&api_types::Currency::from_code("eur").unwrap()]
+                .to_string(),
             "50.00"
         );
         assert_eq!(q.refunds.transactions, 1);
