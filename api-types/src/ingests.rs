@@ -35,6 +35,8 @@ pub struct DataTotals {
     pub customers: i64,
     pub products: i64,
     /// Revenue per currency (never added across currencies).
+    // Keys described as strings in the document, as before (see `SubscriptionCheck`).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
     pub revenue: BTreeMap<Currency, Money>,
     /// `YYYY-MM` of the first and the latest month with transactions.
     pub first_month: Option<Month>,

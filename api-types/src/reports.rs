@@ -173,8 +173,12 @@ pub struct SubscriptionCheck {
     pub transactions: i64,
     pub customers: i64,
     /// Amount per currency (never added across currencies).
+    // The document describes the keys as it always has (strings): utoipa
+    // would otherwise add Currency's pattern to the maps' propertyNames.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
     pub amount: BTreeMap<Currency, Money>,
     /// Share of the revenue per currency.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Percent>))]
     pub share_of_revenue_pct: BTreeMap<Currency, Percent>,
 }
 
@@ -238,6 +242,7 @@ pub struct ZeroAmount {
 pub struct Refunds {
     pub transactions: i64,
     /// Sum per currency (negative).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
     pub amount: BTreeMap<Currency, Money>,
 }
 
