@@ -110,6 +110,8 @@ impl utoipa::ToSchema for Currency {}
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]
@@ -130,5 +132,39 @@ mod tests {
         let a = Currency::from_code("aud").ok();
         let b = Currency::from_code("usd").ok();
         assert!(a < b, "ordered as the codes are");
+    }
+
+    /// Per-currency maps are keyed by `Currency`: their JSON must stay what
+    /// `String` keys wrote, in the same order, and read back from object keys.
+    #[test]
+    fn a_map_key_reads_and_writes_as_its_code_in_code_order() {
+        let mut codes = Vec::new();
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                // The last letter first: the list starts out of order.
+                codes.extend((b'a'..=b'z').map(|c| String::from_utf8(vec![c, b, a]).unwrap()));
+            }
+        }
+        let mut by_currency: Vec<Currency> = codes.iter().map(|c| Currency::from_code(c).unwrap()).collect();
+        by_currency.sort();
+        let mut by_text = codes.clone();
+        by_text.sort();
+        assert!(by_currency
+            .iter()
+            .map(Currency::as_str)
+            .eq(by_text.iter().map(String::as_str)));
+
+        let text: BTreeMap<String, i64> = [("usd", 1), ("eur", 2), ("aud", 3), ("jpy", 4)]
+            .map(|(c, n)| (c.to_owned(), n))
+            .into();
+        let keyed: BTreeMap<Currency, i64> = text
+            .iter()
+            .map(|(c, &n)| (Currency::from_code(c).unwrap(), n))
+            .collect();
+        let json = serde_json::to_string(&keyed).unwrap();
+        assert_eq!(json, serde_json::to_string(&text).unwrap());
+        assert_eq!(json, r#"{"aud":3,"eur":2,"jpy":4,"usd":1}"#);
+        assert_eq!(serde_json::from_str::<BTreeMap<Currency, i64>>(&json).unwrap(), keyed);
+        assert!(serde_json::from_str::<BTreeMap<Currency, i64>>(r#"{"dollars":1}"#).is_err());
     }
 }

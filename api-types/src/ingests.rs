@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{IngestMode, Money, Month, RunStatus, Timestamp};
+use crate::{Currency, IngestMode, Money, Month, RunStatus, Timestamp};
 
 /// One input file of a run: read = loaded + already_loaded + duplicates + rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +35,9 @@ pub struct DataTotals {
     pub customers: i64,
     pub products: i64,
     /// Revenue per currency (never added across currencies).
-    pub revenue: BTreeMap<String, Money>,
+    // Keys described as strings in the document, as before (see `SubscriptionCheck`).
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
+    pub revenue: BTreeMap<Currency, Money>,
     /// `YYYY-MM` of the first and the latest month with transactions.
     pub first_month: Option<Month>,
     pub latest_month: Option<Month>,

@@ -176,9 +176,12 @@ impl Hash for Money {
 /// figures stored by an earlier version, which wrote two decimals for every
 /// currency; an amount its currency cannot hold (`"1500.50"` yen, accepted by
 /// mistake then) keeps the decimals it was stored with.
-pub fn rescale_per_currency(amounts: &mut std::collections::BTreeMap<String, Money>, exponent_of: &dyn Fn(&str) -> u8) {
+pub fn rescale_per_currency(
+    amounts: &mut std::collections::BTreeMap<crate::Currency, Money>,
+    exponent_of: &dyn Fn(&str) -> u8,
+) {
     for (currency, amount) in amounts.iter_mut() {
-        *amount = rescaled(*amount, currency, exponent_of);
+        *amount = rescaled(*amount, currency.as_str(), exponent_of);
     }
 }
 

@@ -173,9 +173,13 @@ pub struct SubscriptionCheck {
     pub transactions: i64,
     pub customers: i64,
     /// Amount per currency (never added across currencies).
-    pub amount: BTreeMap<String, Money>,
+    // The document describes the keys as it always has (strings): utoipa
+    // would otherwise add Currency's pattern to the maps' propertyNames.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
+    pub amount: BTreeMap<Currency, Money>,
     /// Share of the revenue per currency.
-    pub share_of_revenue_pct: BTreeMap<String, Percent>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Percent>))]
+    pub share_of_revenue_pct: BTreeMap<Currency, Percent>,
 }
 
 /// Subscription ids that do not lead to a product.
@@ -238,7 +242,8 @@ pub struct ZeroAmount {
 pub struct Refunds {
     pub transactions: i64,
     /// Sum per currency (negative).
-    pub amount: BTreeMap<String, Money>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Money>))]
+    pub amount: BTreeMap<Currency, Money>,
 }
 
 /// How recent the data is.

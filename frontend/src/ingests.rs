@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use api_types::{DataTotals, IngestFile, Money, RejectionReason};
+use api_types::{Currency, DataTotals, IngestFile, Money, RejectionReason};
 
 use crate::format::count;
 
@@ -98,7 +98,7 @@ pub fn files_with_rejections(files: &[IngestFile]) -> Vec<String> {
 /// One currency's revenue before and after a run (absent: no revenue in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencyChange {
-    pub currency: String,
+    pub currency: Currency,
     pub before: Option<Money>,
     pub after: Option<Money>,
 }
@@ -115,13 +115,13 @@ impl CurrencyChange {
 /// Revenue per currency before and after, one row per currency present on
 /// either side: amounts in different currencies are never added up.
 pub fn revenue_changes(before: &DataTotals, after: &DataTotals) -> Vec<CurrencyChange> {
-    let currencies: BTreeSet<&String> = before.revenue.keys().chain(after.revenue.keys()).collect();
+    let currencies: BTreeSet<Currency> = before.revenue.keys().chain(after.revenue.keys()).copied().collect();
     currencies
         .into_iter()
         .map(|c| CurrencyChange {
-            currency: c.clone(),
-            before: before.revenue.get(c).copied(),
-            after: after.revenue.get(c).copied(),
+            currency: c,
+            before: before.revenue.get(&c).copied(),
+            after: after.revenue.get(&c).copied(),
         })
         .collect()
 }
@@ -201,16 +201,20 @@ mod tests {
         assert!(reason_choices(&[], None).is_empty());
     }
 
+    fn currency(code: &str) -> Currency {
+        Currency::from_code(code).unwrap()
+    }
+
     #[test]
     fn revenue_is_compared_per_currency() {
         let before = DataTotals {
-            revenue: [("usd".to_owned(), Money::new(10_000, 2))].into(),
+            revenue: [(currency("usd"), Money::new(10_000, 2))].into(),
             ..DataTotals::default()
         };
         let after = DataTotals {
             revenue: [
-                ("eur".to_owned(), Money::new(500, 2)),
-                ("usd".to_owned(), Money::new(12_500, 2)),
+                (currency("eur"), Money::new(500, 2)),
+                (currency("usd"), Money::new(12_500, 2)),
             ]
             .into(),
             ..DataTotals::default()
@@ -220,12 +224,12 @@ mod tests {
             changes,
             [
                 CurrencyChange {
-                    currency: "eur".into(),
+                    currency: currency("eur"),
                     before: None,
                     after: Some(Money::new(500, 2))
                 },
                 CurrencyChange {
-                    currency: "usd".into(),
+                    currency: currency("usd"),
                     before: Some(Money::new(10_000, 2)),
                     after: Some(Money::new(12_500, 2))
                 },
@@ -235,7 +239,7 @@ mod tests {
         assert_eq!(changes[1].delta(), Some(Money::new(2_500, 2)));
         // Whole yen: the change keeps the currency's decimals.
         let yen = CurrencyChange {
-            currency: "jpy".into(),
+            currency: currency("jpy"),
             before: Some(Money::new(1_500, 0)),
             after: None,
         };

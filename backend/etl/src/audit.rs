@@ -15,7 +15,7 @@ use crate::error::EtlError;
 use crate::load::Loader;
 use crate::rows::{MonthlyRow, RejectedRow, RunFileRow};
 use crate::state::DataState;
-use domain::{money_of, Month};
+use domain::{Currency, Month};
 
 /// Counts and checksum of one input file.
 #[derive(Debug, Clone, Serialize)]
@@ -107,12 +107,12 @@ pub use api_types::DataTotals as Totals;
 /// The totals of the data described by `state` and its monthly cells.
 pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
     {
-        let mut cents: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut cents: BTreeMap<Currency, i64> = BTreeMap::new();
         for r in monthly {
             let e = cents.entry(r.currency).or_default();
             *e = e.saturating_add(r.revenue_cents);
         }
-        let revenue = cents.into_iter().map(|(c, v)| (c.to_owned(), money_of(c, v))).collect();
+        let revenue = cents.into_iter().map(|(c, v)| (c.code(), c.money(v))).collect();
         Totals {
             transactions: monthly.iter().map(|r| r.transactions).sum(),
             customers: state.customers.customers,
@@ -127,14 +127,14 @@ pub fn totals(state: &DataState, monthly: &[MonthlyRow]) -> Totals {
 /// The data-quality figures of the loaded data, served by `/quality`: the
 /// customer counts from `state`, the transaction figures from every monthly cell.
 pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
-    let mut revenue: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut revenue: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
     let mut null_sub = SubscriptionCheck::default();
     let mut unknown_sub = SubscriptionCheck::default();
-    let mut null_cents: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut unknown_cents: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut null_cents: BTreeMap<Currency, i64> = BTreeMap::new();
+    let mut unknown_cents: BTreeMap<Currency, i64> = BTreeMap::new();
     let mut zero = 0;
     let mut refunds = Refunds::default();
-    let mut refund_cents: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut refund_cents: BTreeMap<Currency, i64> = BTreeMap::new();
     for r in monthly {
         let c = r.currency;
         let e = revenue.entry(c).or_default();
@@ -150,10 +150,7 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
             *refund_cents.entry(c).or_default() += r.refund_cents;
         }
     }
-    refunds.amount = refund_cents
-        .into_iter()
-        .map(|(c, v)| (c.to_owned(), money_of(c, v)))
-        .collect();
+    refunds.amount = refund_cents.into_iter().map(|(c, v)| (c.code(), c.money(v))).collect();
     null_sub.customers = state.customers.null_subscription;
     unknown_sub.customers = state.customers.unknown_subscription;
     add_amounts(&mut null_sub, &null_cents, &revenue);
@@ -199,27 +196,27 @@ pub fn quality(state: &DataState, monthly: &[MonthlyRow]) -> QualityReport {
 
 /// A subscription check's amounts per currency, and their share of the
 /// currency's revenue (`revenue`: currency → (transactions, cents)).
-fn add_amounts(check: &mut SubscriptionCheck, cents: &BTreeMap<&str, i64>, revenue: &BTreeMap<&str, (i64, i64)>) {
+fn add_amounts(
+    check: &mut SubscriptionCheck,
+    cents: &BTreeMap<Currency, i64>,
+    revenue: &BTreeMap<Currency, (i64, i64)>,
+) {
     for (&currency, &c) in cents {
-        check.amount.insert(currency.to_owned(), money_of(currency, c));
-        if let Some(p) = Percent::ratio(c, revenue.get(currency).map_or(0, |r| r.1)) {
-            check.share_of_revenue_pct.insert(currency.to_owned(), p);
+        check.amount.insert(currency.code(), currency.money(c));
+        if let Some(p) = Percent::ratio(c, revenue.get(&currency).map_or(0, |r| r.1)) {
+            check.share_of_revenue_pct.insert(currency.code(), p);
         }
     }
 }
 
-/// The currencies by number of transactions, most first. A monthly cell's
-/// currency is a code of ISO's table (read through `domain::Currency`), so
-/// every one has its API form.
-fn currency_summaries(revenue: &BTreeMap<&str, (i64, i64)>) -> Vec<CurrencySummary> {
+/// The currencies by number of transactions, most first.
+fn currency_summaries(revenue: &BTreeMap<Currency, (i64, i64)>) -> Vec<CurrencySummary> {
     let mut currencies: Vec<CurrencySummary> = revenue
         .iter()
-        .filter_map(|(c, &(n, cents))| {
-            Some(CurrencySummary {
-                currency: api_types::Currency::from_code(c).ok()?,
-                transactions: n,
-                revenue: money_of(c, cents),
-            })
+        .map(|(c, &(n, cents))| CurrencySummary {
+            currency: c.code(),
+            transactions: n,
+            revenue: c.money(cents),
         })
         .collect();
     currencies.sort_by(|a, b| b.transactions.cmp(&a.transactions).then(a.currency.cmp(&b.currency)));
@@ -259,25 +256,24 @@ mod tests {
 
     #[test]
     fn quality_keeps_currencies_apart() {
-        let row = |currency: &'static str, tx: i64, cents: i64, refunds: i64| MonthlyRow {
-            currency,
-            month: "2024-01".into(),
+        let row = |currency: &str, tx: i64, cents: i64, refunds: i64| MonthlyRow {
             transactions: tx,
             revenue_cents: cents,
             null_subscription_transactions: 1,
             null_subscription_revenue_cents: cents / 2,
             refund_transactions: refunds,
             refund_cents: -refunds * 100,
-            ..Default::default()
+            ..MonthlyRow::empty(currency, "2024-01")
         };
         let q = quality(&DataState::default(), &[row("usd", 4, 1000, 1), row("eur", 9, 300, 0)]);
         assert_eq!(q.currencies[0].currency, "eur");
         assert_eq!(
-            q.subscriptions.null_subscription.amount["usd"],
+            q.subscriptions.null_subscription.amount[&api_types::Currency::from_code("usd").unwrap()],
             api_types::Money::new(500, 2)
         );
         assert_eq!(
-            q.subscriptions.null_subscription.share_of_revenue_pct["eur"].to_string(),
+            q.subscriptions.null_subscription.share_of_revenue_pct[&api_types::Currency::from_code("eur").unwrap()]
+                .to_string(),
             "50.00"
         );
         assert_eq!(q.refunds.transactions, 1);

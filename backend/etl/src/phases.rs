@@ -245,12 +245,7 @@ async fn reconcile_phase(
     if run.seen[2].is_some() || !run.given.users() {
         users.skip();
     }
-    let mut stored_currencies: Vec<domain::Currency> = run
-        .current
-        .monthly
-        .iter()
-        .filter_map(|r| domain::Currency::parse(r.currency).ok())
-        .collect();
+    let mut stored_currencies: Vec<domain::Currency> = run.current.monthly.iter().map(|r| r.currency).collect();
     stored_currencies.sort_unstable();
     stored_currencies.dedup();
     let customers = reconcile::customers(&mut run.loader, &tx, users, append, &stored_currencies, progress).await?;

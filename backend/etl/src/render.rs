@@ -217,7 +217,8 @@ impl RunSummary {
             let _ = writeln!(out, "  {:<16}{}", "customers", change(b.customers, a.customers));
             let _ = writeln!(out, "  {:<16}{}", "products", change(b.products, a.products));
             // Every currency of either side: one a replace drops shows as → 0.
-            let currencies: std::collections::BTreeSet<&String> = b.revenue.keys().chain(a.revenue.keys()).collect();
+            let currencies: std::collections::BTreeSet<&api_types::Currency> =
+                b.revenue.keys().chain(a.revenue.keys()).collect();
             for currency in currencies {
                 let exponent = a
                     .revenue

@@ -307,9 +307,9 @@ impl Row for UserRow {
 
 /// A cell of `agg_monthly` (built by `aggregates::monthly`; also what the
 /// assessment and the guard rails read of the stored cells).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyRow {
-    pub currency: &'static str,
+    pub currency: domain::Currency,
     pub month: String,
     pub transactions: i64,
     pub active_customers: i64,
@@ -321,6 +321,27 @@ pub struct MonthlyRow {
     pub unknown_subscription_revenue_cents: i64,
     pub refund_transactions: i64,
     pub refund_cents: i64,
+}
+
+#[cfg(test)]
+impl MonthlyRow {
+    /// A cell of `currency` (a code of ISO's table) and `month` with every figure zero.
+    pub fn empty(currency: &str, month: &str) -> Self {
+        Self {
+            currency: domain::Currency::parse(currency).unwrap(),
+            month: month.to_owned(),
+            transactions: 0,
+            active_customers: 0,
+            revenue_cents: 0,
+            zero_amount_transactions: 0,
+            null_subscription_transactions: 0,
+            null_subscription_revenue_cents: 0,
+            unknown_subscription_transactions: 0,
+            unknown_subscription_revenue_cents: 0,
+            refund_transactions: 0,
+            refund_cents: 0,
+        }
+    }
 }
 
 impl Row for MonthlyRow {
@@ -340,7 +361,7 @@ impl Row for MonthlyRow {
         "refund_cents",
     ];
     fn write<W: CellWriter>(&self, out: &mut W) {
-        out.text(self.currency);
+        out.text(self.currency.as_str());
         out.text(&self.month);
         out.int(self.transactions);
         out.int(self.active_customers);

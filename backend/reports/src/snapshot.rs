@@ -55,7 +55,7 @@ impl ReportContext {
         let run = super::cache::latest_run(&txn).await?;
         let mut ctx = Self::read(&txn).await?;
         ctx.run = run;
-        ctx.saas = SaasReports::new(run, ctx.currencies.iter().map(|(c, _, _)| c.to_string()).collect());
+        ctx.saas = SaasReports::new(run, ctx.currencies.iter().map(|(c, _, _)| *c).collect());
         txn.commit().await?;
         Ok((run, ctx))
     }

@@ -119,7 +119,7 @@ fn main() {
         let (t0, c0) = (Instant::now(), cpu_seconds());
         match compute(&invoices, &catalogue, &params) {
             Ok(f) => {
-                let usd = f.currency("usd").map(|c| c.mrr());
+                let usd = "usd".parse().ok().and_then(|usd| f.currency(usd)).map(|c| c.mrr());
                 let last = usd.as_ref().and_then(|r| r.months.last());
                 println!(
                     "sorted, round {round}: {} invoices, {} customers in {:?} ({:.2} s CPU); last usd close {:?}: MRR {:?}, {:?} customers",

@@ -99,7 +99,7 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
     let mut currencies = BTreeMap::new();
     for (range, exponent) in scanned.currencies {
         let figures = ctx.currency(&order[range.clone()], &scanned.breaks[range], exponent)?;
-        currencies.insert(figures.currency.clone(), figures);
+        currencies.insert(figures.code, figures);
     }
     Ok(SaasFigures {
         window: ctx.window,

@@ -16,13 +16,13 @@ use crate::SaasError;
 pub struct SaasFigures {
     pub(crate) window: SaasWindow,
     pub(crate) parameters: SaasParameters,
-    pub(crate) currencies: BTreeMap<String, CurrencyFigures>,
+    pub(crate) currencies: BTreeMap<Currency, CurrencyFigures>,
 }
 
 impl SaasFigures {
-    /// The figures of one currency (lower-case code); `None` when the data has no invoice in it.
-    pub fn currency(&self, currency: &str) -> Option<&CurrencyFigures> {
-        self.currencies.get(currency)
+    /// The figures of one currency; `None` when the data has no invoice in it.
+    pub fn currency(&self, currency: Currency) -> Option<&CurrencyFigures> {
+        self.currencies.get(&currency)
     }
 
     /// The currencies of the data, in code order.

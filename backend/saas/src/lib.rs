@@ -26,7 +26,8 @@
 //! let mut catalogue = Catalogue::new();
 //! catalogue.add_item("sub_B", Interval::parse("year"), "Chat Enterprise : Annually");
 //! let figures = compute(&invoices, &catalogue, &Parameters::default()).unwrap();
-//! let mrr = figures.currency("usd").unwrap().mrr();
+//! let usd = "usd".parse().unwrap();
+//! let mrr = figures.currency(usd).unwrap().mrr();
 //! assert_eq!(mrr.months.len(), 2); // January and February are closed
 //! assert_eq!(mrr.months[1].mrr.to_string(), "100.00");
 //! ```

@@ -5,7 +5,7 @@
 #[path = "../examples/support/export.rs"]
 mod export;
 
-use api_types::{Money, SaasMonth, SaasMovementKind};
+use api_types::{Currency, Money, SaasMonth, SaasMovementKind};
 use saas::{compute, CurrencyFigures, Parameters, SaasFigures};
 
 const PRODUCTS: &str = "subscription ID\tPlan\tProduct\tInterval\tAmount\tStatus\r
@@ -92,7 +92,7 @@ fn customer(c: &CurrencyFigures, id: &str) -> Vec<String> {
 fn k1_customer_mrr_at_each_close() {
     let f = k1(7);
     assert_eq!(f.window().closed_months, ["2024-01", "2024-02", "2024-03", "2024-04"]);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     let four = |v: &str| vec![v.to_owned(); 4];
     let row = |v: [&str; 4]| v.map(str::to_owned).to_vec();
     assert_eq!(customer(usd, "cus_A"), row(["100.00", "100.00", "100.00", "0.00"]));
@@ -110,14 +110,14 @@ fn k1_customer_mrr_at_each_close() {
     assert_eq!(customer(usd, "cus_Z"), four("0.00"));
     assert_eq!(usd.customer_mrr("cus_K"), None, "one-off only: not a subscriber");
     assert_eq!(usd.customer_mrr("cus_L"), None, "billed only $0: never a customer");
-    let eur = f.currency("eur").unwrap();
+    let eur = f.currency(code("eur")).unwrap();
     assert_eq!(customer(eur, "cus_I"), four("20.00"));
 }
 
 #[test]
 fn k1_mrr_customers_and_movements() {
     let f = k1(7);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     // month, MRR, customers, new, expansion, contraction, churn, reactivation, new_left_censored
     let expected = [
         ("2024-01", "560.00", 8, None),
@@ -174,7 +174,7 @@ fn k1_mrr_customers_and_movements() {
 #[test]
 fn k1_rates() {
     let f = k1(7);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     let pct = |p: Option<api_types::Percent>| p.map_or("null".to_owned(), |p| p.to_string());
     let feb = month(usd, "2024-02");
     assert_eq!(feb.quick_ratio, None, "no churn, no contraction");
@@ -203,7 +203,7 @@ fn k1_rates() {
 #[test]
 fn k1_billed_february() {
     let f = k1(7);
-    let feb = month(f.currency("usd").unwrap(), "2024-02");
+    let feb = month(f.currency(code("usd")).unwrap(), "2024-02");
     let b = &feb.billed;
     assert_eq!(b.recurring.amount.to_string(), "6930.00");
     assert_eq!(b.one_off.amount.to_string(), "500.00");
@@ -215,7 +215,7 @@ fn k1_billed_february() {
         (b.invoices, b.recurring.count, b.one_off.count, b.refunds.count),
         (12, 8, 1, 1)
     );
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     usd.check_revenue(ym("2024-02"), Money::new(738_000, 2)).unwrap();
     let err = usd.check_revenue(ym("2024-02"), Money::new(737_999, 2)).unwrap_err();
     assert!(
@@ -229,7 +229,7 @@ fn k1_billed_february() {
 #[test]
 fn k1_cohorts() {
     let f = k1(7);
-    let cohorts = f.currency("usd").unwrap().cohorts().cohorts;
+    let cohorts = f.currency(code("usd")).unwrap().cohorts().cohorts;
     let sizes: Vec<(String, bool, u64)> = cohorts
         .iter()
         .map(|c| (c.cohort.to_string(), c.opening, c.customers))
@@ -248,7 +248,7 @@ fn k1_cohorts() {
     );
     assert_eq!(last.customer_retention_pct.unwrap().to_string(), "75.00");
     assert_eq!(last.mrr_retention_pct.unwrap().to_string(), "78.57");
-    let eur = f.currency("eur").unwrap().cohorts().cohorts;
+    let eur = f.currency(code("eur")).unwrap().cohorts().cohorts;
     assert_eq!(eur.len(), 1);
     assert_eq!(eur[0].cells.len(), 4);
 }
@@ -256,7 +256,7 @@ fn k1_cohorts() {
 #[test]
 fn k1_interval_splits() {
     let f = k1(7);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     let mar = month(usd, "2024-03");
     let by_k: Vec<(u32, String)> = mar
         .mrr_by_interval_months
@@ -281,7 +281,7 @@ fn k1_interval_splits() {
 #[test]
 fn k1_grace_zero_churns_and_reactivates_cus_e() {
     let f = k1(0);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     assert_eq!(customer(usd, "cus_E"), ["80.00", "0.00", "80.00", "80.00"]);
     let feb = month(usd, "2024-02").movements.clone().unwrap();
     assert_eq!(feb.churn.to_string(), "80.00");
@@ -292,7 +292,7 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
     assert_eq!(list.rows()[0].customer_id, "cus_E");
     // Every other customer as with grace 7.
     let grace7 = k1(7);
-    let usd7 = grace7.currency("usd").unwrap();
+    let usd7 = grace7.currency(code("usd")).unwrap();
     for id in usd7.movement_customer_ids().filter(|&id| id != "cus_E") {
         assert_eq!(customer(usd, id), customer(usd7, id), "{id}");
     }
@@ -328,7 +328,7 @@ fn k1_grace_zero_churns_and_reactivates_cus_e() {
 #[test]
 fn k1_drill_down() {
     let f = k1(7);
-    let usd = f.currency("usd").unwrap();
+    let usd = f.currency(code("usd")).unwrap();
     let new = usd.movements(ym("2024-02"), SaasMovementKind::New).unwrap();
     let page = new.page(0, 10);
     assert_eq!(page.total, 2);
@@ -367,7 +367,7 @@ fn k1_drill_down() {
 #[test]
 fn k1_serialises_as_the_api_shape() {
     let f = k1(7);
-    let json = serde_json::to_value(f.currency("usd").unwrap().mrr()).unwrap();
+    let json = serde_json::to_value(f.currency(code("usd")).unwrap().mrr()).unwrap();
     assert_eq!(json["parameters"]["annual_threshold"], "3000.00");
     assert_eq!(json["parameters"]["grace_days"], 7);
     assert_eq!(json["window"]["first_transaction"], "2024-01-01T06:00:00.000Z");
@@ -377,4 +377,8 @@ fn k1_serialises_as_the_api_shape() {
     assert_eq!(apr["mrr_by_interval_months"]["12"], "600.09");
     assert_eq!(apr["movements"]["churn"], "100.00");
     assert!(json["months"][0]["movements"].is_null());
+}
+
+fn code(text: &str) -> Currency {
+    Currency::from_code(text).unwrap()
 }

@@ -191,7 +191,7 @@ proptest! {
         }).collect();
         let expected = brute_force(&case, &closes);
         for ((cur, cust), row) in &expected {
-            let got = figures.currency(cur).and_then(|c| c.customer_mrr(cust)).map(<[i64]>::to_vec)
+            let got = figures.currency(cur.parse().unwrap()).and_then(|c| c.customer_mrr(cust)).map(<[i64]>::to_vec)
                 .unwrap_or_else(|| vec![0; closes.len()]);
             prop_assert_eq!(&got, row, "{} {}", cur, cust);
         }

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_types::{Money, SaasMovementKind};
+use api_types::{Currency, Money, SaasMovementKind};
 use chrono::{DateTime, TimeZone, Utc};
 use saas::{compute, Catalogue, CurrencyFigures, Interval, Invoice, Parameters, SaasError, SaasFigures};
 
@@ -56,7 +56,7 @@ fn run(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Saas
 }
 
 fn usd(f: &SaasFigures) -> &CurrencyFigures {
-    f.currency("usd").unwrap()
+    f.currency(code("usd")).unwrap()
 }
 
 fn row(c: &CurrencyFigures, customer: &str) -> Vec<i64> {
@@ -180,9 +180,9 @@ fn threshold_is_applied_in_each_currency_major_unit() {
         end_marker(3),
     ];
     let f = run(&v, &Catalogue::new(), &Parameters::default());
-    assert_eq!(row(f.currency("jpy").unwrap(), "cus_Y"), [250, 250]);
-    assert_eq!(row(f.currency("eur").unwrap(), "cus_E"), [25_000, 25_000]);
-    assert_eq!(f.currency("jpy").unwrap().months()[0].mrr.to_string(), "250");
+    assert_eq!(row(f.currency(code("jpy")).unwrap(), "cus_Y"), [250, 250]);
+    assert_eq!(row(f.currency(code("eur")).unwrap(), "cus_E"), [25_000, 25_000]);
+    assert_eq!(f.currency(code("jpy")).unwrap().months()[0].mrr.to_string(), "250");
     // 2999.99 in yen is compared exactly: 3,000 yen is at or above it, 2,999 is not.
     let params = Parameters {
         annual_threshold: Money::new(299_999, 2),
@@ -191,8 +191,8 @@ fn threshold_is_applied_in_each_currency_major_unit() {
     let mut v2 = v.clone();
     v2.push(inv(at(2024, 1, 20, 0, 0), "z", "jpy:cus_Z", "sub_Z", 2_999));
     let f = run(&v2, &Catalogue::new(), &params);
-    assert_eq!(row(f.currency("jpy").unwrap(), "cus_Y"), [250, 250]);
-    assert_eq!(row(f.currency("jpy").unwrap(), "cus_Z"), [2_999, 0]);
+    assert_eq!(row(f.currency(code("jpy")).unwrap(), "cus_Y"), [250, 250]);
+    assert_eq!(row(f.currency(code("jpy")).unwrap(), "cus_Z"), [2_999, 0]);
     // A threshold with more decimals than usd: 1.005 usd makes 1.01 annual, not 1.00.
     let params = Parameters {
         annual_threshold: Money::new(1_005, 3),
@@ -496,14 +496,14 @@ fn currencies_share_one_window_and_never_mix() {
     v.push(end_marker(5));
     let f = run(&v, &Catalogue::new(), &Parameters::default());
     assert_eq!(f.currencies().map(|c| c.currency()).collect::<Vec<_>>(), ["eur", "usd"]);
-    let eur = f.currency("eur").unwrap();
+    let eur = f.currency(code("eur")).unwrap();
     assert_eq!(eur.months().len(), 4, "the window comes from every currency");
     assert_eq!(row(eur, "cus_i"), [0, 0, 2_000, 0]);
     assert_eq!(row(usd(&f), "cus_i"), [1_000; 4]);
     assert_eq!(eur.months()[2].movements.clone().unwrap().new.minor(), 2_000);
     assert_eq!(eur.months()[3].movements.clone().unwrap().churn.minor(), 2_000);
     assert_eq!(usd(&f).months()[3].movements.clone().unwrap().churn.minor(), 0);
-    assert!(f.currency("gbp").is_none());
+    assert!(f.currency(code("gbp")).is_none());
 }
 
 #[test]
@@ -620,4 +620,8 @@ fn service_periods_beyond_the_calendar_are_errors() {
         matches!(&err, SaasError::DateOutOfRange { transaction_id, .. } if transaction_id == "a1"),
         "{err}"
     );
+}
+
+fn code(text: &str) -> Currency {
+    Currency::from_code(text).unwrap()
 }

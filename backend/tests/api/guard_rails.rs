@@ -255,7 +255,10 @@ async fn dry_run_changes_nothing(engine: Engine) {
         // What a real run would leave: 4 transactions after an append, 2 after a replace.
         let expected = if mode == Mode::Append { 4 } else { 2 };
         assert_eq!(s.after.transactions, expected, "{}", s.render());
-        assert_eq!(s.after.revenue["eur"].to_string(), "7.00");
+        assert_eq!(
+            s.after.revenue[&api_types::Currency::from_code("eur").unwrap()].to_string(),
+            "7.00"
+        );
         assert!(s.render().contains("changes a real run would make"), "{}", s.render());
     }
     // The PostgreSQL replace's own fact-table load was removed as well.

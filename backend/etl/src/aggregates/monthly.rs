@@ -77,7 +77,7 @@ impl Aggregate for Monthly {
 
 fn row(currency: Currency, month: Month, acc: &MonthAcc, active: i64) -> MonthlyRow {
     MonthlyRow {
-        currency: currency.as_str(),
+        currency,
         month: month.to_string(),
         transactions: acc.transactions,
         active_customers: active,
@@ -95,7 +95,7 @@ fn row(currency: Currency, month: Month, acc: &MonthAcc, active: i64) -> Monthly
 /// Every cell after the run: `stored` (empty in a replace) plus the run's
 /// `delta`, sorted by currency and month.
 pub fn after(stored: Vec<MonthlyRow>, delta: &[MonthlyRow]) -> Result<Vec<MonthlyRow>, EtlError> {
-    let mut after: HashMap<(&'static str, String), MonthlyRow> =
+    let mut after: HashMap<(Currency, String), MonthlyRow> =
         stored.into_iter().map(|r| ((r.currency, r.month.clone()), r)).collect();
     for d in delta {
         match after.get_mut(&(d.currency, d.month.clone())) {
@@ -153,14 +153,11 @@ mod tests {
 
     #[test]
     fn deltas_add_to_stored_cells() {
-        let usd = Currency::parse("usd").unwrap();
         let cell = |month: &str, tx: i64, active: i64, cents: i64| MonthlyRow {
-            currency: usd.as_str(),
-            month: month.to_owned(),
             transactions: tx,
             active_customers: active,
             revenue_cents: cents,
-            ..Default::default()
+            ..MonthlyRow::empty("usd", month)
         };
         let mut total = cell("2024-01", 2, 2, 100);
         add(&mut total, &cell("2024-01", 1, 0, -30)).unwrap();

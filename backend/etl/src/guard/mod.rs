@@ -56,7 +56,7 @@ pub struct Figures {
     /// `dim_product` rows: one per (subscription, plan).
     pub products: u64,
     /// Per currency, never added together.
-    pub currencies: BTreeMap<String, CurrencyFigures>,
+    pub currencies: BTreeMap<domain::Currency, CurrencyFigures>,
 }
 
 impl Figures {
@@ -64,9 +64,9 @@ impl Figures {
     pub fn of(state: &DataState, monthly: &[MonthlyRow]) -> Self {
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         let c = &state.customers;
-        let mut currencies: BTreeMap<String, CurrencyFigures> = BTreeMap::new();
+        let mut currencies: BTreeMap<domain::Currency, CurrencyFigures> = BTreeMap::new();
         for row in monthly {
-            let e = currencies.entry(row.currency.to_owned()).or_default();
+            let e = currencies.entry(row.currency).or_default();
             e.transactions = e.transactions.saturating_add(count(row.transactions));
             // Within the currency's gross volume, which a run keeps inside 64 bits.
             e.revenue = e.revenue.saturating_add(row.revenue_cents);
@@ -167,9 +167,9 @@ pub fn check(files: &[FileSummary], replace: Option<(&Figures, &Figures)>, rails
         if gone || shrunk {
             out.push(Refusal::RevenueNotKept {
                 file: transactions::FILE,
-                currency: currency.clone(),
-                before: domain::money_of(currency, b.revenue),
-                after: domain::money_of(currency, a.revenue),
+                currency: currency.code(),
+                before: currency.money(b.revenue),
+                after: currency.money(a.revenue),
                 transactions_after: a.transactions,
                 limit: limit.clone(),
             });
@@ -279,7 +279,10 @@ mod tests {
             products,
             currencies: currencies
                 .iter()
-                .map(|&(c, transactions, revenue)| (c.to_owned(), CurrencyFigures { transactions, revenue }))
+                .map(|&(c, transactions, revenue)| {
+                    let currency = domain::Currency::parse(c).unwrap();
+                    (currency, CurrencyFigures { transactions, revenue })
+                })
                 .collect(),
         }
     }
@@ -342,12 +345,10 @@ mod tests {
         state.customers.without_name = 3;
         state.customers.without_email = 1;
         state.products = 4;
-        let row = |currency: &'static str, month: &str, transactions: i64, revenue_cents: i64| MonthlyRow {
-            currency,
-            month: month.into(),
+        let row = |currency: &str, month: &str, transactions: i64, revenue_cents: i64| MonthlyRow {
             transactions,
             revenue_cents,
-            ..Default::default()
+            ..MonthlyRow::empty(currency, month)
         };
         let f = Figures::of(
             &state,

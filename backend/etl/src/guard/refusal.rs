@@ -35,7 +35,7 @@ pub enum Refusal {
     /// revenue, or none of its transactions.
     RevenueNotKept {
         file: &'static str,
-        currency: String,
+        currency: api_types::Currency,
         before: Money,
         after: Money,
         /// The currency's transactions after the run (0: it disappears).

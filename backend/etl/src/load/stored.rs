@@ -114,7 +114,7 @@ pub async fn monthly(loader: &mut Loader) -> Result<Vec<MonthlyRow>, EtlError> {
              unknown_subscription_revenue_cents, refund_transactions, refund_cents FROM agg_monthly",
             |r| {
                 Ok(MonthlyRow {
-                    currency: currency(r, 0)?.as_str(),
+                    currency: currency(r, 0)?,
                     month: r.text(1)?,
                     transactions: r.int(2)?,
                     active_customers: r.int(3)?,

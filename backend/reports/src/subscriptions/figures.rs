@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
-use api_types::{Month, SaasMovementKind, SaasMovementsReport};
+use api_types::{Currency, Month, SaasMovementKind, SaasMovementsReport};
 use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use store::entities::dim_user;
@@ -28,7 +28,7 @@ pub struct SaasReports {
     /// The ingest run whose data this is.
     run: Option<i64>,
     /// The data's currencies, most transactions first.
-    currencies: Vec<String>,
+    currencies: Vec<Currency>,
     /// The default figures and their customers' names, once computed for
     /// this run (a failed computation is kept too: it fails this run's
     /// subscription reports, not the others).
@@ -50,7 +50,7 @@ pub struct SaasReports {
 #[derive(PartialEq)]
 struct ListKey {
     parameters: Parameters,
-    currency: String,
+    currency: Currency,
     month: Month,
     kind: SaasMovementKind,
 }
@@ -69,7 +69,7 @@ impl SaasReports {
 
     /// The figures of `run`, whose data holds `currencies` (most transactions
     /// first): nothing is read until a report asks.
-    pub(crate) fn new(run: Option<i64>, currencies: Vec<String>) -> Self {
+    pub(crate) fn new(run: Option<i64>, currencies: Vec<Currency>) -> Self {
         Self {
             run,
             currencies,
@@ -163,21 +163,26 @@ impl SaasReports {
 
     /// The requested currency (any case), or the one with the most
     /// transactions; 400 naming the available ones for another.
-    fn currency(&self, raw: Option<&str>) -> Result<String, ReportError> {
+    fn currency(&self, raw: Option<&str>) -> Result<Currency, ReportError> {
         match given(raw, "currency")? {
-            None => self.currencies.first().cloned().ok_or(ReportError::NoData),
+            None => self.currencies.first().copied().ok_or(ReportError::NoData),
             Some(_) if self.currencies.is_empty() => Err(ReportError::NoData),
             Some(given) => {
                 let lower = given.to_ascii_lowercase();
-                match self.currencies.contains(&lower) {
-                    true => Ok(lower),
-                    false => Err(ReportError::UnknownCurrency {
+                match self.currencies.iter().find(|c| **c == lower.as_str()) {
+                    Some(&currency) => Ok(currency),
+                    None => Err(ReportError::UnknownCurrency {
                         given: given.to_owned(),
-                        available: self.currencies.clone(),
+                        available: self.available(),
                     }),
                 }
             }
         }
+    }
+
+    /// The data's currencies, as an unknown currency's error lists them.
+    fn available(&self) -> Vec<String> {
+        self.currencies.iter().map(Currency::to_string).collect()
     }
 
     /// Resolves the parameters the three reports share (`currency`,
@@ -192,11 +197,11 @@ impl SaasReports {
         let parameters = parameters(grace_days, annual_threshold)?;
         let currency = self.currency(currency)?;
         let figures = self.figures(db, parameters).await?;
-        match figures.currency(&currency) {
+        match figures.currency(currency) {
             Some(figures) => answer(figures),
             None => Err(ReportError::UnknownCurrency {
-                given: currency,
-                available: self.currencies.clone(),
+                given: currency.to_string(),
+                available: self.available(),
             }),
         }
     }
@@ -221,10 +226,10 @@ impl SaasReports {
             return Ok(hit);
         }
         let figures = self.figures(db, key.parameters.clone()).await?;
-        let Some(figures) = figures.currency(&key.currency) else {
+        let Some(figures) = figures.currency(key.currency) else {
             return Err(ReportError::UnknownCurrency {
-                given: key.currency,
-                available: self.currencies.clone(),
+                given: key.currency.to_string(),
+                available: self.available(),
             });
         };
         let list = Arc::new(figures.movements(month, kind).ok_or_else(|| missing(figures))?);

@@ -79,7 +79,9 @@ impl SaasInput {
                 "subscription metrics computed"
             );
             for (currency, month, cents) in &input.revenue {
-                if let (Some(c), Some(month)) = (figures.currency(currency), domain::Month::parse(month)) {
+                // A stored code that is not one cannot have figures either.
+                let of_currency = currency.parse().ok().and_then(|c| figures.currency(c));
+                if let (Some(c), Some(month)) = (of_currency, domain::Month::parse(month)) {
                     c.check_revenue(month, domain::money_of(currency, *cents))?;
                 }
             }

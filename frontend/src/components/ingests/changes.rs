@@ -23,10 +23,10 @@ pub fn changes(b: &DataTotals, a: &DataTotals) -> Html {
                         <td data-label="Change" class="num">{ signed_count(after - before) }</td></tr>
                 }) }
                 { for revenue_changes(b, a).iter().map(|c| html! {
-                    <tr data-currency={c.currency.clone()}><th scope="row">{ format!("Revenue ({})", c.currency.to_uppercase()) }</th>
-                        <td data-label="Before" class="num">{ c.before.map_or("–".to_owned(), |m| money(m, &c.currency)) }</td>
-                        <td data-label="After" class="num">{ c.after.map_or("–".to_owned(), |m| money(m, &c.currency)) }</td>
-                        <td data-label="Change" class="num">{ c.delta().map_or_else(|| "–".to_owned(), |d| signed_money(d, &c.currency)) }</td></tr>
+                    <tr data-currency={c.currency.to_string()}><th scope="row">{ format!("Revenue ({})", c.currency.as_str().to_uppercase()) }</th>
+                        <td data-label="Before" class="num">{ c.before.map_or("–".to_owned(), |m| money(m, c.currency)) }</td>
+                        <td data-label="After" class="num">{ c.after.map_or("–".to_owned(), |m| money(m, c.currency)) }</td>
+                        <td data-label="Change" class="num">{ c.delta().map_or_else(|| "–".to_owned(), |d| signed_money(d, c.currency)) }</td></tr>
                 }) }
                 <tr><th scope="row">{ "Months" }</th><td data-label="Before" class="num">{ months(b) }</td>
                     <td data-label="After" class="num">{ months(a) }</td><td></td></tr>

@@ -15,7 +15,7 @@ pub mod upload;
 
 #[cfg(test)]
 mod tests {
-    use api_types::{DataTotals, IngestFile, IngestList, IngestMode, IngestRun, Money};
+    use api_types::{Currency, DataTotals, IngestFile, IngestList, IngestMode, IngestRun, Money};
 
     use super::changes::changes;
     use super::runs_table::runs_table;
@@ -74,14 +74,14 @@ mod tests {
     async fn changes_keep_currencies_apart() {
         let before = DataTotals {
             transactions: 5000,
-            revenue: [("usd".to_owned(), Money::new(100_000, 2))].into(),
+            revenue: [(Currency::from_code("usd").unwrap(), Money::new(100_000, 2))].into(),
             ..DataTotals::default()
         };
         let after = DataTotals {
             transactions: 5018,
             revenue: [
-                ("eur".to_owned(), Money::new(2_000, 2)),
-                ("usd".to_owned(), Money::new(151_300, 2)),
+                (Currency::from_code("eur").unwrap(), Money::new(2_000, 2)),
+                (Currency::from_code("usd").unwrap(), Money::new(151_300, 2)),
             ]
             .into(),
             ..DataTotals::default()

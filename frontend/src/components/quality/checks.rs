@@ -40,7 +40,7 @@ fn amounts(c: &SubscriptionCheck) -> String {
                 "{} ({} of {} revenue)",
                 money(*m, cur),
                 share(c.share_of_revenue_pct.get(cur).copied()),
-                cur.to_uppercase()
+                cur.as_str().to_uppercase()
             )
         })
         .collect::<Vec<_>>()
