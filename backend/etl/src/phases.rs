@@ -257,24 +257,11 @@ async fn reconcile_phase(
     if run.seen[2].is_some() || !run.given.users() {
         users.skip();
     }
-    let mut stored_currencies: Vec<domain::Currency> = run
-        .current
-        .monthly
-        .iter()
-        .filter_map(|r| domain::Currency::parse(r.currency).ok())
-        .collect();
-    stored_currencies.sort_unstable();
-    stored_currencies.dedup();
-    let customers = reconcile::customers(
-        &mut run.loader,
-        &tx,
-        users,
-        append,
-        &stored_currencies,
-        &restatement.customers,
-        progress,
-    )
-    .await?;
+    let stored = reconcile::Stored {
+        monthly: &run.current.monthly,
+        restated: &restatement.customers,
+    };
+    let customers = reconcile::customers(&mut run.loader, &tx, users, append, stored, progress).await?;
     Ok(Reconciled {
         tx_sha256,
         tx_bytes,

@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::read::products::{Catalog, ProductsFile};
 use crate::read::transactions::{CustomerFacts, Transactions};
 use crate::read::users::Users;
-use crate::rows::ProductRow;
+use crate::rows::{MonthlyRow, ProductRow};
 use crate::state::CustomerTotals;
 use domain::{Currency, Month};
 
@@ -176,10 +176,10 @@ pub async fn customers(
     tx: &Transactions,
     users: &mut Users,
     append: bool,
-    stored_currencies: &[Currency],
-    restated: &HashMap<String, RestatedCustomer>,
+    Stored { monthly, restated }: Stored<'_>,
     progress: &Progress,
 ) -> Result<CustomerChanges, EtlError> {
+    let stored_currencies = currencies(monthly);
     let total = tx.customer_ids.len() + users.ids.len() + restated.len();
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
@@ -207,7 +207,7 @@ pub async fn customers(
         }
         let stored = if append {
             let keys: Vec<&str> = ids.iter().map(|(id, _, _)| *id).collect();
-            stored::customers(loader, &keys, stored_currencies).await?
+            stored::customers(loader, &keys, &stored_currencies).await?
         } else {
             HashMap::default()
         };
@@ -229,10 +229,7 @@ pub async fn customers(
                 (Some(r), Some(s)) if r.cleared => merge::merge_cleared(id, s, facts.as_ref(), profile)?,
                 (_, s) => merge(id, s, facts.as_ref(), profile)?,
             };
-            out.count(id, &merged, facts.as_ref(), user.is_some());
-            if let Some(r) = restated.filter(|_| merged.user.in_users_file) {
-                out.tx_restated += r.unknown_transactions;
-            }
+            out.count(id, &merged, facts.as_ref(), user.is_some(), restated);
             if merged.changed {
                 out.written += 1;
                 user_rows.push(merged.user);
@@ -251,6 +248,26 @@ pub async fn customers(
     Ok(out)
 }
 
+/// What the customers' merge reads of the stored data besides the customers.
+#[derive(Clone, Copy)]
+pub struct Stored<'a> {
+    /// Every stored monthly cell (the currencies the data holds).
+    pub monthly: &'a [MonthlyRow],
+    /// The customers of restated transactions (an append; see [`restate`]).
+    pub restated: &'a HashMap<String, RestatedCustomer>,
+}
+
+/// The currencies of `monthly`, sorted, once each.
+fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
+    let mut currencies: Vec<Currency> = monthly
+        .iter()
+        .filter_map(|r| Currency::parse(r.currency).ok())
+        .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    currencies
+}
+
 /// The users file's customers that have no transaction in the run, in file order.
 fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
     let mut in_run = vec![false; users.customers.len()];
@@ -266,12 +283,22 @@ fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
 
 impl CustomerChanges {
     /// Counts what merging customer `id` changed.
-    fn count(&mut self, id: &str, merged: &Merged, facts: Option<&RunFacts>, in_users_file: bool) {
+    fn count(
+        &mut self,
+        id: &str,
+        merged: &Merged,
+        facts: Option<&RunFacts>,
+        in_users_file: bool,
+        restated: Option<&RestatedCustomer>,
+    ) {
         if let Some(f) = facts {
             self.tx_unreferenced += match merged.user.in_users_file {
                 true => f.null_subscription_tx + f.unknown_subscription_tx,
                 false => f.spending.iter().map(|s| s.transactions as u64).sum(),
             };
+        }
+        if let Some(r) = restated.filter(|_| merged.user.in_users_file) {
+            self.tx_restated += r.unknown_transactions;
         }
         self.totals.apply(merged.before.as_ref(), &merged.after);
         for &cell in &merged.new_months {
