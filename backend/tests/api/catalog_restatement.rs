@@ -224,6 +224,13 @@ async fn a_products_file_alone_restates(engine: Engine) {
         unknown_customers,
     } = append_equals_replace(engine, &parts).await;
     assert_eq!((summary.restated.subscriptions, summary.restated.transactions), (1, 2));
+    assert!(
+        summary
+            .render()
+            .contains("restated        2 loaded transactions of 1 subscriptions"),
+        "{}",
+        summary.render()
+    );
     assert_eq!(
         unknown_customers,
         [vec!["c2".to_owned(), "c3".to_owned()], vec!["c3".to_owned()]],

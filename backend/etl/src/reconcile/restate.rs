@@ -15,10 +15,12 @@
 //! Cost: nothing when products.csv changes no stored subscription's split
 //! and brings no subscription the stored transactions could reference (the
 //! stored monthly cells say whether any is on an unknown subscription).
-//! Otherwise one pass over the stored transactions per kind of change (no
-//! index on their subscription), grouped in the database: the rows read
-//! back are per (subscription, currency, month, amount) and, for the
-//! subscriptions learnt, per (customer, unknown subscription).
+//! Otherwise one pass over the stored transactions (no index on their
+//! subscription), grouped in the database per (subscription, customer,
+//! currency, month, amount); and when a subscription new to the catalogue
+//! had stored transactions, a second pass for their customers' other
+//! subscriptions (no index on the customer either, but on Citus the
+//! facts are distributed by it).
 //!
 //! [`Aggregate::restate`]: crate::aggregates::Aggregate::restate
 
@@ -27,7 +29,7 @@ use serde::Serialize;
 
 use crate::aggregates::{Attribution, Plan, Restated};
 use crate::error::EtlError;
-use crate::load::{Loader, Step};
+use crate::load::{stored, Loader, Step};
 use crate::read::products::Catalog;
 use crate::read::transactions::Transactions;
 use crate::rows::{LookupKey, ProductRow};
@@ -109,26 +111,14 @@ pub async fn prepare(
     catalog: &mut Catalog,
     stored_unknown: bool,
 ) -> Result<Restatement, EtlError> {
-    let (known, learnt): (Vec<Reattributed>, Vec<Reattributed>) =
-        reattributed.into_iter().partition(|r| !r.before.is_empty());
-    let learnt: HashSet<String> = match stored_unknown {
-        true => learnt.into_iter().map(|r| r.subscription).collect(),
-        false => HashSet::default(),
-    };
-    if known.is_empty() && learnt.is_empty() {
-        return Ok(Restatement::default());
-    }
-    let step = Step::start("restate stored transactions");
     let mut out = Restatement::default();
-    let referenced = if learnt.is_empty() {
-        HashSet::default()
-    } else {
-        unknown_customers(loader, &learnt, &mut out.customers).await?
-    };
-    for r in known {
+    for r in reattributed {
+        if r.before.is_empty() && !stored_unknown {
+            continue;
+        }
         let mut rows = r.before;
         rows.sort_by(|a, b| a.plan.cmp(&b.plan));
-        let plans = rows
+        let plans: Vec<Plan> = rows
             .iter()
             .map(|p| Plan {
                 plan: p.plan.clone(),
@@ -137,80 +127,98 @@ pub async fn prepare(
             })
             .collect();
         out.subscriptions.push(r.subscription);
-        out.before.push(Some(plans));
+        out.before.push((!plans.is_empty()).then_some(plans));
     }
-    for s in referenced {
-        out.subscriptions.push(s);
-        out.before.push(None);
+    if out.subscriptions.is_empty() {
+        return Ok(out);
     }
-    out.cells = cells(loader, &out.subscriptions).await?;
+    let step = Step::start("restate stored transactions");
+    let rows = cells(loader, &out.subscriptions).await?;
     let mut seen = vec![false; out.subscriptions.len()];
-    for c in &out.cells {
-        seen[c.subscription] = true;
-        out.counts.transactions += c.transactions as u64;
+    for (cell, customer) in rows {
+        seen[cell.subscription] = true;
+        out.counts.transactions += cell.transactions as u64;
+        if out.before[cell.subscription].is_none() {
+            out.customers.entry(customer).or_default().unknown_transactions += cell.transactions as u64;
+        }
+        out.cells.push(cell);
     }
     out.counts.subscriptions = seen.iter().filter(|&&s| s).count() as u64;
+    if !out.customers.is_empty() {
+        let learnt: HashSet<&str> = (out.subscriptions.iter().zip(&out.before))
+            .filter(|(_, b)| b.is_none())
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let still = still_unknown(loader, &out.customers, &learnt).await?;
+        for (id, c) in out.customers.iter_mut() {
+            c.cleared = !still.contains(id);
+        }
+    }
     step.done(Some(out.counts.transactions));
     Ok(out)
 }
 
-/// The customers of stored transactions on the `learnt` subscriptions (into
-/// `customers`), and those of the subscriptions that such transactions reference.
-async fn unknown_customers(
+/// Among `customers`, those with a stored transaction on a subscription
+/// that stays unknown (neither stored nor `learnt`). Two reads, neither
+/// joining the facts with a table of the coordinator (Citus plans no such
+/// correlated join): the customers' subscriptions, then which are stored.
+async fn still_unknown(
     loader: &mut Loader,
-    learnt: &HashSet<String>,
-    customers: &mut HashMap<String, RestatedCustomer>,
+    customers: &HashMap<String, RestatedCustomer>,
+    learnt: &HashSet<&str>,
 ) -> Result<HashSet<String>, EtlError> {
-    // Every stored transaction on an unknown subscription, per customer and
-    // subscription (the load stages the run's products: dim_product is the stored catalogue).
+    let keys: Vec<LookupKey> = customers.keys().map(|c| LookupKey(c.clone())).collect();
+    loader.set_lookup_keys(&keys).await?;
     let pairs = loader
         .fetch(
-            "SELECT f.customer_id, f.subscription_id, COUNT(*) FROM fct_transaction f \
-             WHERE f.subscription_id IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM dim_product p WHERE p.subscription_id = f.subscription_id) \
-             GROUP BY f.customer_id, f.subscription_id",
-            |r| Ok((r.text(0)?, r.text(1)?, r.int(2)?)),
+            "SELECT DISTINCT f.customer_id, f.subscription_id FROM fct_transaction f \
+             WHERE f.customer_id IN (SELECT k FROM etl_lookup_keys) AND f.subscription_id IS NOT NULL",
+            |r| Ok((r.text(0)?, r.text(1)?)),
         )
         .await?;
-    let mut still_unknown: HashSet<&str> = HashSet::default();
-    let mut referenced = HashSet::default();
-    for (customer, subscription, n) in &pairs {
-        if learnt.contains(subscription) {
-            customers.entry(customer.clone()).or_default().unknown_transactions += *n as u64;
-            referenced.insert(subscription.clone());
-        } else {
-            still_unknown.insert(customer);
-        }
-    }
-    for (id, c) in customers.iter_mut() {
-        c.cleared = !still_unknown.contains(id.as_str());
-    }
-    Ok(referenced)
+    let mut others: Vec<String> = pairs
+        .iter()
+        .filter(|(_, s)| !learnt.contains(s.as_str()))
+        .map(|(_, s)| s.clone())
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let stored: HashSet<String> = stored::products(loader, &others)
+        .await?
+        .into_iter()
+        .map(|p| p.subscription_id)
+        .collect();
+    Ok(pairs
+        .into_iter()
+        .filter(|(_, s)| !learnt.contains(s.as_str()) && !stored.contains(s))
+        .map(|(c, _)| c)
+        .collect())
 }
 
-/// The stored transactions of `subscriptions`, per subscription, currency,
-/// month and amount.
-async fn cells(loader: &mut Loader, subscriptions: &[String]) -> Result<Vec<Cell>, EtlError> {
+/// The stored transactions of `subscriptions`, per subscription, customer,
+/// currency, month and amount (a subscription is almost always one
+/// customer's: grouping by it too costs little).
+async fn cells(loader: &mut Loader, subscriptions: &[String]) -> Result<Vec<(Cell, String)>, EtlError> {
     let index: HashMap<&str, usize> = subscriptions.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let keys: Vec<LookupKey> = subscriptions.iter().map(|s| LookupKey(s.clone())).collect();
     loader.set_lookup_keys(&keys).await?;
     // The timestamp's text is `YYYY-MM-DD HH:MM:SS` on both engines.
     let rows = loader
         .fetch(
-            "SELECT f.subscription_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), f.total_cents, COUNT(*) \
-             FROM fct_transaction f WHERE f.subscription_id IN (SELECT k FROM etl_lookup_keys) \
-             GROUP BY f.subscription_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), f.total_cents",
-            |r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.int(3)?, r.int(4)?)),
+            "SELECT f.subscription_id, f.customer_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), \
+             f.total_cents, COUNT(*) FROM fct_transaction f WHERE f.subscription_id IN (SELECT k FROM etl_lookup_keys) \
+             GROUP BY f.subscription_id, f.customer_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), f.total_cents",
+            |r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.int(4)?, r.int(5)?)),
         )
         .await?;
     rows.into_iter()
-        .map(|(subscription, currency, month, total_cents, transactions)| {
+        .map(|(subscription, customer, currency, month, total_cents, transactions)| {
             let bad = |what: &str| {
                 EtlError::StoredState(format!(
                     "a stored transaction of subscription {subscription:?} has {what}"
                 ))
             };
-            Ok(Cell {
+            let cell = Cell {
                 subscription: *index
                     .get(subscription.as_str())
                     .ok_or_else(|| bad("an unasked subscription"))?,
@@ -218,7 +226,8 @@ async fn cells(loader: &mut Loader, subscriptions: &[String]) -> Result<Vec<Cell
                 month: Month::parse(&month).ok_or_else(|| bad("an unreadable date"))?,
                 total_cents,
                 transactions,
-            })
+            };
+            Ok((cell, customer))
         })
         .collect()
 }
