@@ -13,6 +13,7 @@ use crate::kpi;
 use crate::phases::Current;
 use crate::read::transactions::{self, Transactions};
 use crate::read::users::Users;
+use crate::reconcile::restate::RestatedCounts;
 use crate::reconcile::{CustomerChanges, ProductChanges};
 use crate::rows::RejectedRow;
 use crate::state::DataState;
@@ -31,6 +32,8 @@ pub(crate) struct Counted<'a> {
     pub users: &'a Users,
     pub customers: &'a CustomerChanges,
     pub aggregates: &'a Aggregates,
+    /// The stored transactions the run restated.
+    pub restated: RestatedCounts,
     pub rejects: [&'a [RejectedRow]; 3],
     /// The clock, for the data's age.
     pub now: NaiveDateTime,
@@ -51,6 +54,9 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
     let kpis = kpi_counts(&c, &state);
     if let Some(rows) = state.rows.as_mut() {
         rows.add(&kpis.row_totals());
+        // Counted unreferenced by the runs that loaded them; a count, and
+        // never below zero unless the recorded state was edited.
+        rows.tx_unreferenced = rows.tx_unreferenced.saturating_sub(c.customers.tx_restated);
     }
     let mut quality = audit::quality(&state, &c.aggregates.monthly_after);
     let score = kpi::score(&kpis);
@@ -103,6 +109,7 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
         customers_with_conflicting_emails: state.customers.conflicting_emails as u64,
         products: state.products as u64,
         subscriptions: state.subscriptions as u64,
+        restated: c.restated,
         files: c.files,
     };
     Ok(Verdict {

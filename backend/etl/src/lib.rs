@@ -48,6 +48,7 @@ pub use guard::{Audience, GuardRails, Pct, Refusal};
 pub use read::source::{normalise, Limits};
 /// The names of the input files, the only ones a run records.
 pub use read::FILES;
+pub use reconcile::restate::RestatedCounts;
 pub use record::{FailedRun, FailureRecording};
 pub use state::DataState;
 
@@ -208,6 +209,9 @@ pub struct RunSummary {
     pub customers_with_conflicting_emails: u64,
     pub products: u64,
     pub subscriptions: u64,
+    /// The stored transactions an append attributed again because its
+    /// products.csv changed their subscriptions' plans, and those subscriptions.
+    pub restated: RestatedCounts,
 }
 
 fn dbe(during: &'static str) -> impl Fn(sea_orm::DbErr) -> EtlError {

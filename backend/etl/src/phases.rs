@@ -107,6 +107,7 @@ pub(crate) async fn run_phases(
         users,
         customers: &reconciled.customers,
         aggregates: &aggregates,
+        restated: reconciled.restated,
         rejects,
         now: Utc::now().naive_utc(),
     })?;
@@ -215,6 +216,7 @@ struct Reconciled {
     product_changes: reconcile::ProductChanges,
     tx: Transactions,
     customers: reconcile::CustomerChanges,
+    restated: reconcile::restate::RestatedCounts,
 }
 
 /// Reconcile the products, then read the transactions (pass 2) into the
@@ -227,34 +229,46 @@ async fn reconcile_phase(
     progress: &Progress,
 ) -> Result<Reconciled, EtlError> {
     let append = options.mode == Mode::Append;
-    let (mut product_changes, catalog) = reconcile::products(&mut run.loader, &mut run.products_file, append).await?;
+    let (mut product_changes, mut catalog) =
+        reconcile::products(&mut run.loader, &mut run.products_file, append).await?;
     run.loader.write(&product_changes.rows).await?;
     // Written: the catalog is all the run needs of them (18 MB at 5M transactions).
     product_changes.rows = Vec::new();
+    // Read before pass 2 writes (staged, but the reads stay on stored rows).
+    let stored_unknown = run
+        .current
+        .monthly
+        .iter()
+        .any(|r| r.unknown_subscription_transactions != 0);
+    let reattributed = std::mem::take(&mut product_changes.reattributed);
+    let restatement = reconcile::restate::prepare(&mut run.loader, reattributed, &mut catalog, stored_unknown).await?;
     let (tx_sha256, tx_bytes) = (run.scan.sha256.clone(), run.scan.bytes);
     let skip_transactions = run.seen[1].is_some() || !run.given.transactions();
-    let tx = match skip_transactions {
+    let mut tx = match skip_transactions {
         true => Transactions::empty(catalog),
         false => {
             let scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
             crate::facts::load_transactions(db, &mut run.loader, options, run_id, scan, catalog, progress).await?
         }
     };
+    restatement.apply(&mut tx)?;
     let users = run.users_file.get().await?;
     run.seen[2] = already_ingested(&users.sha256, &run.current, options);
     if run.seen[2].is_some() || !run.given.users() {
         users.skip();
     }
-    let mut stored_currencies: Vec<domain::Currency> = run.current.monthly.iter().map(|r| r.currency).collect();
-    stored_currencies.sort_unstable();
-    stored_currencies.dedup();
-    let customers = reconcile::customers(&mut run.loader, &tx, users, append, &stored_currencies, progress).await?;
+    let stored = reconcile::Stored {
+        monthly: &run.current.monthly,
+        restated: &restatement.customers,
+    };
+    let customers = reconcile::customers(&mut run.loader, &tx, users, append, stored, progress).await?;
     Ok(Reconciled {
         tx_sha256,
         tx_bytes,
         product_changes,
         tx,
         customers,
+        restated: restatement.counts,
     })
 }
 
@@ -469,6 +483,7 @@ async fn record_skipped(
         customers_with_conflicting_emails: c.conflicting_emails as u64,
         products: current.state.products as u64,
         subscriptions: current.state.subscriptions as u64,
+        restated: Default::default(),
     };
     let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
     audit::record(&mut audit_only, run_id, &summary.files, &[]).await?;

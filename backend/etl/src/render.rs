@@ -236,6 +236,15 @@ impl RunSummary {
                 let _ = writeln!(out, "  {:<16}{line}", format!("revenue {currency}"));
             }
             let _ = writeln!(out, "  {:<16}{} → {}", "months", months(b), months(a));
+            let r = self.restated;
+            if r.transactions > 0 {
+                let _ = writeln!(
+                    out,
+                    "  {:<16}{} loaded transactions of {} subscriptions attributed again \
+                     (products.csv changed their plans)",
+                    "restated", r.transactions, r.subscriptions
+                );
+            }
         }
     }
 

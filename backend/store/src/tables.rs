@@ -74,6 +74,28 @@ impl Table {
     }
 }
 
+impl Table {
+    /// For an `Add` table, the statement that deletes the rows among the
+    /// keys staged in `from` whose figures all came to zero: a replace
+    /// writes no such row (a restated append can take every transaction
+    /// of a product's month back to another product). `None` otherwise.
+    pub fn prune_sql(&self, columns: &[&str], from: &str) -> Option<String> {
+        if self.append? != Append::Add {
+            return None;
+        }
+        let key = self.key.join(", ");
+        let zero = columns
+            .iter()
+            .filter(|c| !self.key.contains(c))
+            .map(|c| format!(" AND {c} = 0"))
+            .collect::<String>();
+        Some(format!(
+            "DELETE FROM {} WHERE ({key}) IN (SELECT {key} FROM {from}){zero}",
+            self.name
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +128,15 @@ mod tests {
             "INSERT INTO fct_transaction AS t (transaction_id) SELECT transaction_id FROM s"
         );
         assert!(ETL_RUN_FILE.merge_sql(&["run_id"], "s").is_none());
+        assert_eq!(
+            table("agg_product_month", &["month", "product"], Append::Add)
+                .prune_sql(&["month", "product", "cents", "transactions"], "s")
+                .unwrap(),
+            "DELETE FROM agg_product_month WHERE (month, product) IN (SELECT month, product FROM s) \
+             AND cents = 0 AND transactions = 0"
+        );
+        assert!(table("dim_user", &["customer_id"], Append::Overwrite)
+            .prune_sql(&["customer_id", "customer_name"], "s")
+            .is_none());
     }
 }

@@ -51,6 +51,21 @@ pub struct Plan {
     pub amount_cents: i64,
 }
 
+/// Transactions loaded by an earlier run whose attribution the run's
+/// catalogue changes (see `reconcile::restate`): `transactions` of the same
+/// currency, month, subscription and amount, attributed `before` when they
+/// were loaded and `after` now. A product row only adds or replaces plans,
+/// so `after` is always `Plans`.
+pub struct Restated<'a> {
+    pub currency: Currency,
+    pub month: Month,
+    /// Each one's amount, in minor units.
+    pub total_cents: i64,
+    pub transactions: i64,
+    pub before: Attribution<'a>,
+    pub after: Attribution<'a>,
+}
+
 /// What an aggregate's rows may depend on besides its observations.
 pub struct Finished<'a> {
     /// The names of the products [`Plan::product`] indexes (the catalog that
@@ -68,6 +83,11 @@ pub trait Aggregate: Default + Send {
     type Entity: sea_orm::EntityTrait;
     /// Sees one accepted transaction (each exactly once).
     fn observe(&mut self, tx: &Accepted<'_>) -> Result<(), EtlError>;
+    /// Moves stored transactions from their old attribution to their new one
+    /// (an append's deltas): an aggregate that does not read the attribution
+    /// changes nothing, one that does must say how, or an append no longer
+    /// equals a replace of the whole.
+    fn restate(&mut self, restated: &Restated<'_>) -> Result<(), EtlError>;
     /// The run's rows: whole rows (a replace) or deltas (an append).
     fn rows(&self, run: &Finished<'_>) -> Result<Vec<Self::Row>, EtlError>;
 }
@@ -100,6 +120,12 @@ macro_rules! registry {
                 Ok(())
             }
 
+            /// Shows restated transactions to every aggregate.
+            pub fn restate(&mut self, restated: &Restated<'_>) -> Result<(), EtlError> {
+                $(self.$field.restate(restated)?;)*
+                Ok(())
+            }
+
             /// Writes every aggregate's rows.
             pub async fn write(&self, run: &Finished<'_>, sink: &mut impl Sink) -> Result<(), EtlError> {
                 $(sink.write(&self.$field.rows(run)?).await?;)*
@@ -125,6 +151,13 @@ include!(concat!(env!("OUT_DIR"), "/aggregates.rs"));
 pub struct Aggregates {
     /// Every monthly cell after the run, sorted by currency and month.
     pub monthly_after: Vec<MonthlyRow>,
+}
+
+/// `cents` × `times`, checked like [`add_cents`].
+pub(crate) fn times_cents(cents: i64, times: i64, what: &dyn Fn() -> String) -> Result<i64, EtlError> {
+    cents
+        .checked_mul(times)
+        .ok_or_else(|| EtlError::Overflow(format!("{} exceeds the range of 64-bit minor units (cents)", what())))
 }
 
 /// A sum in minor units that no longer fits 64 bits: the run fails rather

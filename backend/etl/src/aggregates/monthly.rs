@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{add_cents, Accepted, Aggregate, Attribution, Finished};
+use super::{add_cents, times_cents, Accepted, Aggregate, Attribution, Finished, Restated};
 use crate::error::EtlError;
 use crate::rows::MonthlyRow;
 use domain::{Currency, Month};
@@ -58,6 +58,28 @@ impl Aggregate for Monthly {
                 add_cents(&mut acc.unknown_sub_cents, cents, &cell)?;
             }
             Attribution::Plans(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Only the cell's counts of transactions without a subscription or on
+    /// an unknown one read the attribution: they move with it.
+    fn restate(&mut self, r: &Restated<'_>) -> Result<(), EtlError> {
+        if matches!((r.before, r.after), (Attribution::Plans(_), Attribution::Plans(_))) {
+            return Ok(());
+        }
+        let (currency, month) = (r.currency, r.month);
+        let cell = || format!("the {currency} revenue of {month}");
+        let cents = times_cents(r.total_cents, r.transactions, &cell)?;
+        let acc = self.cells.entry((currency, month)).or_default();
+        for (attribution, sign) in [(r.before, -1), (r.after, 1)] {
+            let (count, sum) = match attribution {
+                Attribution::NoSubscription => (&mut acc.null_sub_transactions, &mut acc.null_sub_cents),
+                Attribution::Unknown => (&mut acc.unknown_sub_transactions, &mut acc.unknown_sub_cents),
+                Attribution::Plans(_) => continue,
+            };
+            add_cents(count, sign * r.transactions, &cell)?;
+            add_cents(sum, times_cents(cents, sign, &cell)?, &cell)?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
-use super::{add_cents, allocate, Accepted, Aggregate, Attribution, Finished};
+use super::{add_cents, allocate, times_cents, Accepted, Aggregate, Attribution, Finished, Plan, Restated};
 use crate::error::EtlError;
 use crate::rows::{CellWriter, Row};
 use crate::tables::Table;
@@ -22,21 +22,17 @@ impl Aggregate for ProductMonths {
     type Entity = store::entities::agg_product_month::Entity;
 
     fn observe(&mut self, tx: &Accepted<'_>) -> Result<(), EtlError> {
-        let Attribution::Plans(plans) = tx.attribution else {
-            return Ok(());
-        };
-        let (currency, month) = (tx.currency, tx.month);
-        let cell = || format!("the {currency} revenue of {month}");
-        let amounts: SmallVec<[i64; 4]> = plans.iter().map(|p| p.amount_cents).collect();
-        let parts = allocate(tx.fact.total_cents, &amounts);
-        // Several plans of one product count the transaction once for it.
-        let mut seen: SmallVec<[u32; 4]> = SmallVec::new();
-        for (plan, part) in plans.iter().zip(parts) {
-            let entry = self.cells.entry((currency, month, plan.product)).or_default();
-            add_cents(&mut entry.0, part, &cell)?;
-            if !seen.contains(&plan.product) {
-                entry.1 += 1;
-                seen.push(plan.product);
+        match tx.attribution {
+            Attribution::Plans(plans) => self.add(tx.currency, tx.month, plans, tx.fact.total_cents, 1),
+            _ => Ok(()),
+        }
+    }
+
+    /// The old plans' shares taken back, the new plans' added.
+    fn restate(&mut self, r: &Restated<'_>) -> Result<(), EtlError> {
+        for (attribution, sign) in [(r.before, -r.transactions), (r.after, r.transactions)] {
+            if let Attribution::Plans(plans) = attribution {
+                self.add(r.currency, r.month, plans, r.total_cents, sign)?;
             }
         }
         Ok(())
@@ -57,6 +53,34 @@ impl Aggregate for ProductMonths {
             .collect();
         rows.sort_by(|a, b| (a.currency, &a.month, &a.product).cmp(&(b.currency, &b.month, &b.product)));
         Ok(rows)
+    }
+}
+
+impl ProductMonths {
+    /// `times` transactions of `total` minor units each (negative: taken
+    /// back), allocated across `plans`.
+    fn add(
+        &mut self,
+        currency: Currency,
+        month: Month,
+        plans: &[Plan],
+        total: i64,
+        times: i64,
+    ) -> Result<(), EtlError> {
+        let cell = || format!("the {currency} revenue of {month}");
+        let amounts: SmallVec<[i64; 4]> = plans.iter().map(|p| p.amount_cents).collect();
+        let parts = allocate(total, &amounts);
+        // Several plans of one product count the transaction once for it.
+        let mut seen: SmallVec<[u32; 4]> = SmallVec::new();
+        for (plan, part) in plans.iter().zip(parts) {
+            let entry = self.cells.entry((currency, month, plan.product)).or_default();
+            add_cents(&mut entry.0, times_cents(part, times, &cell)?, &cell)?;
+            if !seen.contains(&plan.product) {
+                add_cents(&mut entry.1, times, &cell)?;
+                seen.push(plan.product);
+            }
+        }
+        Ok(())
     }
 }
 

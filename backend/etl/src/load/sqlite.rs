@@ -209,6 +209,9 @@ impl SqliteLoader {
                     if let Some(sql) = table.merge_sql(columns, &from) {
                         let step = Step::start(format!("merge into {}", table.name));
                         self.raw(&sql, "merging the new rows").await?;
+                        if let Some(prune) = table.prune_sql(columns, &from) {
+                            self.raw(&prune, "deleting rows that came to zero").await?;
+                        }
                         step.done(None);
                     }
                 }

@@ -171,15 +171,7 @@ impl Catalog {
 
     /// Adds a row; a row of the same (subscription, plan) replaces it.
     fn add(&mut self, row: &ProductRow) {
-        let product = match self.name_index.get(&row.product) {
-            Some(&i) => i,
-            None => {
-                let i = self.names.len() as u32;
-                self.names.push(row.product.clone());
-                self.name_index.insert(row.product.clone(), i);
-                i
-            }
-        };
+        let product = self.intern(&row.product);
         let plans = self.plans.entry(row.subscription_id.clone()).or_default();
         let plan = Plan {
             plan: row.plan.clone(),
@@ -189,6 +181,19 @@ impl Catalog {
         match plans.binary_search_by(|p| p.plan.as_str().cmp(&row.plan)) {
             Ok(i) => plans[i] = plan,
             Err(i) => plans.insert(i, plan),
+        }
+    }
+
+    /// The index of product `name` in [`Self::names`] (added if new).
+    pub fn intern(&mut self, name: &str) -> u32 {
+        match self.name_index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.to_owned());
+                self.name_index.insert(name.to_owned(), i);
+                i
+            }
         }
     }
 

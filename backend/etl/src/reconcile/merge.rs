@@ -129,6 +129,25 @@ pub fn merge(
     })
 }
 
+/// [`merge`] for a stored customer none of whose stored transactions is on
+/// an unknown subscription any more (the run's catalogue made them known):
+/// its flag is cleared, unless the run's own transactions set it again.
+pub fn merge_cleared(
+    id: &str,
+    stored: &StoredCustomer,
+    facts: Option<&RunFacts>,
+    profile: Option<Profile<'_>>,
+) -> Result<Merged, EtlError> {
+    let cleared = StoredCustomer {
+        unknown_subscription: false,
+        ..stored.clone()
+    };
+    let mut merged = merge(id, Some(&cleared), facts, profile)?;
+    merged.before = Some(stored.flags());
+    merged.changed |= merged.before != Some(merged.after);
+    Ok(merged)
+}
+
 /// A customer's name and e-mail after the merge.
 struct Names<'a> {
     name: &'a str,

@@ -16,13 +16,15 @@ use crate::progress::Progress;
 use crate::read::products::{Catalog, ProductsFile};
 use crate::read::transactions::{CustomerFacts, Transactions};
 use crate::read::users::Users;
-use crate::rows::ProductRow;
+use crate::rows::{MonthlyRow, ProductRow};
 use crate::state::CustomerTotals;
 use domain::{Currency, Month};
 
 mod merge;
+pub mod restate;
 
 pub use merge::{merge, Merged, Profile, RunFacts, RunSpending};
+use restate::{Reattributed, RestatedCustomer};
 
 /// Customers merged and written per chunk (and looked up per chunk in an append).
 const CHUNK: usize = 16_384;
@@ -34,6 +36,9 @@ pub struct ProductChanges {
     /// Rows whose (subscription, plan) was not stored, and subscriptions new to the catalog.
     pub new_products: i64,
     pub new_subscriptions: i64,
+    /// An append: the subscriptions whose plans now split revenue otherwise
+    /// (their stored transactions are restated, see [`restate`]).
+    pub reattributed: Vec<Reattributed>,
 }
 
 /// Products: classifies the file's rows against the stored ones (an append)
@@ -53,6 +58,7 @@ pub async fn products(
             new_products: rows.len() as i64,
             new_subscriptions,
             rows,
+            reattributed: Vec::new(),
         };
         return Ok((changes, catalog));
     }
@@ -73,6 +79,7 @@ pub async fn products(
             .iter()
             .filter(|s| !stored_subs.contains(s.as_str()))
             .count() as i64,
+        reattributed: Vec::new(),
     };
     for row in &rows {
         match stored_keys.get(&(row.subscription_id.as_str(), row.plan.as_str())) {
@@ -85,7 +92,42 @@ pub async fn products(
         }
     }
     catalog.merge_stored(&subscriptions, &stored_rows);
+    changes.reattributed = reattributed(&changes.rows, &stored_rows, &catalog);
     Ok((changes, catalog))
+}
+
+/// The subscriptions of the changed `rows` whose plans in `catalog` split
+/// revenue otherwise than their `stored` rows.
+fn reattributed(rows: &[ProductRow], stored: &[ProductRow], catalog: &Catalog) -> Vec<Reattributed> {
+    let mut changed: Vec<&str> = rows.iter().map(|r| r.subscription_id.as_str()).collect();
+    changed.sort_unstable();
+    changed.dedup();
+    let mut by_subscription: HashMap<&str, Vec<&ProductRow>> = HashMap::default();
+    for row in stored {
+        by_subscription
+            .entry(row.subscription_id.as_str())
+            .or_default()
+            .push(row);
+    }
+    let mut out = Vec::new();
+    for sub in changed {
+        let mut before = by_subscription.remove(sub).unwrap_or_default();
+        before.sort_by(|a, b| a.plan.cmp(&b.plan));
+        let after: Vec<(&str, i64)> = catalog.plans.get(sub).map_or(Vec::new(), |plans| {
+            plans
+                .iter()
+                .map(|p| (catalog.names[p.product as usize].as_str(), p.amount_cents))
+                .collect()
+        });
+        let split: Vec<(&str, i64)> = before.iter().map(|r| (r.product.as_str(), r.amount_cents)).collect();
+        if before.is_empty() || !restate::same_split(&split, &after) {
+            out.push(Reattributed {
+                subscription: sub.to_owned(),
+                before: before.into_iter().cloned().collect(),
+            });
+        }
+    }
+    out
 }
 
 /// What reconciling the customers produced.
@@ -99,6 +141,10 @@ pub struct CustomerChanges {
     /// The run's transactions without a known subscription or whose customer
     /// is not in the users files (what referential integrity counts).
     pub tx_unreferenced: u64,
+    /// Stored transactions that counted as unreferenced and no longer do:
+    /// their subscription became known (restated) and their customer is in
+    /// the users files.
+    pub tx_restated: u64,
     pub multi_currency_examples: Vec<String>,
     /// Users-file customers whose profile changed (loaded) or did not.
     users_loaded: u64,
@@ -130,19 +176,29 @@ pub async fn customers(
     tx: &Transactions,
     users: &mut Users,
     append: bool,
-    stored_currencies: &[Currency],
+    Stored { monthly, restated }: Stored<'_>,
     progress: &Progress,
 ) -> Result<CustomerChanges, EtlError> {
-    let total = tx.customer_ids.len() + users.ids.len();
+    let stored_currencies = currencies(monthly);
+    let total = tx.customer_ids.len() + users.ids.len() + restated.len();
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
     // Transactions' customers first (in first-seen order), then the users
-    // file's customers without transactions (in file order).
+    // file's customers without transactions (in file order), then those
+    // only restated.
     let mut ids: Vec<(&str, Option<u32>, Option<u32>)> = Vec::with_capacity(CHUNK);
     let mut done = 0u64;
     let tx_ids = tx.customer_ids.iter().enumerate().map(|(i, id)| (id, Some(i as u32)));
     let users_only = users_without_transactions(tx, users);
-    let all = tx_ids.chain(users_only.iter().map(|&u| (users.ids.get(u), None)));
+    let mut restated_only: Vec<&str> = restated
+        .keys()
+        .map(String::as_str)
+        .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
+        .collect();
+    restated_only.sort_unstable();
+    let all = tx_ids
+        .chain(users_only.iter().map(|&u| (users.ids.get(u), None)))
+        .chain(restated_only.into_iter().map(|id| (id, None)));
     let mut all = all.peekable();
     while all.peek().is_some() {
         ids.clear();
@@ -151,7 +207,7 @@ pub async fn customers(
         }
         let stored = if append {
             let keys: Vec<&str> = ids.iter().map(|(id, _, _)| *id).collect();
-            stored::customers(loader, &keys, stored_currencies).await?
+            stored::customers(loader, &keys, &stored_currencies).await?
         } else {
             HashMap::default()
         };
@@ -168,8 +224,12 @@ pub async fn customers(
                     conflicting_email: p.conflicting_email,
                 }
             });
-            let merged = merge(id, stored.get(id), facts.as_ref(), profile)?;
-            out.count(id, &merged, facts.as_ref(), user.is_some());
+            let restated = restated.get(id);
+            let merged = match (restated, stored.get(id)) {
+                (Some(r), Some(s)) if r.cleared => merge::merge_cleared(id, s, facts.as_ref(), profile)?,
+                (_, s) => merge(id, s, facts.as_ref(), profile)?,
+            };
+            out.count(id, &merged, facts.as_ref(), user.is_some(), restated);
             if merged.changed {
                 out.written += 1;
                 user_rows.push(merged.user);
@@ -188,6 +248,26 @@ pub async fn customers(
     Ok(out)
 }
 
+/// What the customers' merge reads of the stored data besides the customers.
+#[derive(Clone, Copy)]
+pub struct Stored<'a> {
+    /// Every stored monthly cell (the currencies the data holds).
+    pub monthly: &'a [MonthlyRow],
+    /// The customers of restated transactions (an append; see [`restate`]).
+    pub restated: &'a HashMap<String, RestatedCustomer>,
+}
+
+/// The currencies of `monthly`, sorted, once each.
+fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
+    let mut currencies: Vec<Currency> = monthly
+        .iter()
+        .map(|r| r.currency)
+        .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    currencies
+}
+
 /// The users file's customers that have no transaction in the run, in file order.
 fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
     let mut in_run = vec![false; users.customers.len()];
@@ -203,12 +283,22 @@ fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
 
 impl CustomerChanges {
     /// Counts what merging customer `id` changed.
-    fn count(&mut self, id: &str, merged: &Merged, facts: Option<&RunFacts>, in_users_file: bool) {
+    fn count(
+        &mut self,
+        id: &str,
+        merged: &Merged,
+        facts: Option<&RunFacts>,
+        in_users_file: bool,
+        restated: Option<&RestatedCustomer>,
+    ) {
         if let Some(f) = facts {
             self.tx_unreferenced += match merged.user.in_users_file {
                 true => f.null_subscription_tx + f.unknown_subscription_tx,
                 false => f.spending.iter().map(|s| s.transactions as u64).sum(),
             };
+        }
+        if let Some(r) = restated.filter(|_| merged.user.in_users_file) {
+            self.tx_restated += r.unknown_transactions;
         }
         self.totals.apply(merged.before.as_ref(), &merged.after);
         for &cell in &merged.new_months {

@@ -250,6 +250,9 @@ impl PgLoader {
                     };
                     let step = Step::start(format!("merge into {}", table.name));
                     let rows = timed(&mut self.tx, &sql, "merging the new rows").await?;
+                    if let Some(prune) = table.prune_sql(columns, &format!("{}{STAGE}", table.name)) {
+                        timed(&mut self.tx, &prune, "deleting rows that came to zero").await?;
+                    }
                     step.done(Some(rows));
                 }
             }
