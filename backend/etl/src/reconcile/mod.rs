@@ -259,10 +259,7 @@ pub struct Stored<'a> {
 
 /// The currencies of `monthly`, sorted, once each.
 fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
-    let mut currencies: Vec<Currency> = monthly
-        .iter()
-        .map(|r| r.currency)
-        .collect();
+    let mut currencies: Vec<Currency> = monthly.iter().map(|r| r.currency).collect();
     currencies.sort_unstable();
     currencies.dedup();
     currencies
