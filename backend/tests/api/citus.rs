@@ -227,3 +227,71 @@ async fn assert_same_reports(citus: &TestDb, single: &TestDb) {
         );
     }
 }
+
+/// What the data holds, in figures a partial run would change.
+async fn figures(t: &TestDb) -> (i64, i64, i64, i64) {
+    (
+        t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly").await,
+        t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
+        t.scalar_i64("SELECT CAST(SUM(total_spending_cents) AS BIGINT) FROM agg_customer_spending").await,
+    )
+}
+
+/// Starts `backend ingest --mode <mode>` and kills it (SIGKILL) once the
+/// coordinator shows its COPY into `table_prefix…`.
+async fn kill_while_copying(t: &TestDb, mode: &str, input: &Path, table_prefix: &str) {
+    let mut child = t.spawn_ingest(mode, input);
+    let start = std::time::Instant::now();
+    let copying = format!(
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY {table_prefix}%'"
+    );
+    while t.scalar_i64(&copying).await == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the {mode} ended before it could be killed"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(180),
+            "the {mode} never started its COPY"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+}
+
+/// The guarantees of a load, on Citus too: a replace or an append killed
+/// (SIGKILL) while it writes leaves the previous data on every node, and
+/// the GRANTs users gave on the distributed tables survive a replace.
+#[tokio::test]
+async fn killed_loads_and_grants_on_citus() {
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let t = TestDb::at(settings).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    t.ingest(crate::helpers::generated(2_000, 31).path()).await.unwrap();
+    let reader = format!("bi_reader_{:08x}", fastrand::u32(..));
+    for sql in [
+        format!("CREATE ROLE {reader} NOLOGIN"),
+        format!("GRANT SELECT ON fct_transaction, dim_user, agg_customer_spending TO {reader}"),
+    ] {
+        t.rows(&sql).await;
+    }
+    let before = figures(&t).await;
+
+    let big = crate::helpers::generated(300_000, 32);
+    kill_while_copying(&t, "replace", big.path(), "fct_transaction__load").await;
+    assert_eq!(figures(&t).await, before, "a killed replace changed the data");
+    kill_while_copying(&t, "append", big.path(), "fct_transaction__stage").await;
+    assert_eq!(figures(&t).await, before, "a killed append changed the data");
+
+    // A replace then goes through, and the readers keep their grants.
+    let next = crate::helpers::generated(3_000, 33);
+    t.ingest(next.path()).await.unwrap();
+    assert_eq!(figures(&t).await.0, 3_000);
+    for table in ["fct_transaction", "dim_user", "agg_customer_spending"] {
+        let granted = format!("SELECT CAST(has_table_privilege('{reader}', '{table}', 'SELECT') AS INT)");
+        assert_eq!(t.scalar_i64(&granted).await, 1, "{reader} lost SELECT on {table}");
+    }
+}

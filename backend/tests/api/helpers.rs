@@ -220,7 +220,6 @@ impl TestDb {
     }
 }
 
-/// The user's real export, when this checkout sits beside it.
 /// Migrates `db` down to the schema of migration `step` (as the files number
 /// them: `m…_000006_…` is 6), undoing every later one, however many there are.
 pub async fn migrate_down_to(db: &sea_orm::DatabaseConnection, step: usize) -> Result<(), sea_orm::DbErr> {
@@ -229,6 +228,7 @@ pub async fn migrate_down_to(db: &sea_orm::DatabaseConnection, step: usize) -> R
     migration::Migrator::down(db, Some(u32::try_from(later).expect("a few migrations"))).await
 }
 
+/// The user's real export, when this checkout sits beside it.
 pub fn seed_input() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed-input");
     dir.join("transactions.csv").is_file().then_some(dir)
