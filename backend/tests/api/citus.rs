@@ -232,9 +232,11 @@ async fn assert_same_reports(citus: &TestDb, single: &TestDb) {
 async fn figures(t: &TestDb) -> (i64, i64, i64, i64) {
     (
         t.scalar_i64("SELECT COUNT(*) FROM fct_transaction").await,
-        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly").await,
+        t.scalar_i64("SELECT CAST(SUM(revenue_cents) AS BIGINT) FROM agg_monthly")
+            .await,
         t.scalar_i64("SELECT COUNT(*) FROM dim_user").await,
-        t.scalar_i64("SELECT CAST(SUM(total_spending_cents) AS BIGINT) FROM agg_customer_spending").await,
+        t.scalar_i64("SELECT CAST(SUM(total_spending_cents) AS BIGINT) FROM agg_customer_spending")
+            .await,
     )
 }
 
@@ -291,7 +293,8 @@ async fn killed_loads_and_grants_on_citus() {
     t.ingest(next.path()).await.unwrap();
     assert_eq!(figures(&t).await.0, 3_000);
     for table in ["fct_transaction", "dim_user", "agg_customer_spending"] {
-        let granted = format!("SELECT CAST(has_table_privilege('{reader}', '{table}', 'SELECT') AS INT)");
+        let granted =
+            format!("SELECT CAST(CAST(has_table_privilege('{reader}', '{table}', 'SELECT') AS INT) AS BIGINT)");
         assert_eq!(t.scalar_i64(&granted).await, 1, "{reader} lost SELECT on {table}");
     }
 }
