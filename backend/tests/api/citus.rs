@@ -298,3 +298,71 @@ async fn killed_loads_and_grants_on_citus() {
         assert_eq!(t.scalar_i64(&granted).await, 1, "{reader} lost SELECT on {table}");
     }
 }
+
+/// On Citus too, no response mixes two runs: two servers answer and the
+/// report cache is read back to back while 40 loads of two data sets
+/// alternate; two loads started together are serialized by the ingest lock
+/// (an advisory lock on the coordinator) and both commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_response_mixes_two_runs_on_citus() {
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let t = TestDb::at(settings).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    crate::consistent_reads::never_mixed(&t, 20).await;
+}
+
+/// The documented move of a single-node database onto Citus
+/// (`scripts/move-to-citus.sh`): loaded on PostgreSQL, replace then append,
+/// moved, every report and `/quality` equal; the moved database then takes
+/// an append as the source would. A coordinator that holds data already is
+/// refused, and left as it was.
+#[tokio::test]
+async fn a_single_node_database_moves_onto_citus() {
+    if postgres_admin_url().is_none() {
+        skip("no PostgreSQL to move from (TEST_DATABASE_URL)");
+        return;
+    }
+    let Some(cluster) = Cluster::up() else { return };
+    let single = TestDb::new(Engine::Postgres).await;
+    single.ingest(crate::helpers::generated(3_000, 41).path()).await.unwrap();
+    single.append(crate::helpers::generated(500, 42).path()).await.unwrap();
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let citus = TestDb::at(settings).await;
+
+    let moved = move_to_citus(&single, &cluster);
+    assert!(moved.status.success(), "{}", text(&moved));
+    assert!(text(&moved).contains("the same row counts"), "{}", text(&moved));
+    assert_same_reports(&citus, &single).await;
+    let shards = "SELECT COUNT(*) FROM pg_dist_shard WHERE logicalrelid = 'fct_transaction__data'::regclass";
+    assert!(citus.scalar_i64(shards).await > 0, "the facts were not distributed");
+
+    let next = crate::helpers::generated(400, 43);
+    for t in [&single, &citus] {
+        t.append(next.path()).await.unwrap();
+    }
+    assert_same_reports(&citus, &single).await;
+
+    let again = move_to_citus(&single, &cluster);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("holds data already"), "{}", text(&again));
+    assert_same_reports(&citus, &single).await;
+}
+
+/// `scripts/move-to-citus.sh` from `single` to the cluster, with the
+/// migration binary the tests were built with.
+fn move_to_citus(single: &TestDb, cluster: &Cluster) -> Output {
+    use secrecy::ExposeSecret;
+    let exe = std::env::current_exe().unwrap();
+    let built = exe.parent().and_then(Path::parent).map(|d| d.join("migration"));
+    let migration = match built.filter(|p| p.is_file()) {
+        Some(p) => p.display().to_string(),
+        None => "cargo run -q --locked -p migration --".to_owned(),
+    };
+    Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/move-to-citus.sh"))
+        .arg(single.settings.url().expose_secret())
+        .arg(cluster.url())
+        .env("MIGRATION", migration)
+        .output()
+        .unwrap()
+}

@@ -43,27 +43,34 @@ fn fingerprint(ctx: &backend::reports::ReportContext) -> String {
 }
 
 /// Every response is computed from one ingest run's data, whatever the timing
-/// of concurrent loads: while two different data sets are loaded alternately,
-/// reads of everything the reports need run back to back (so that loads
-/// commit in the middle of many of them), and two servers answer
-/// continuously; every read and every response equals one of the two
-/// reference answers.
-async fn responses_never_mix_two_runs(engine: Engine) {
+/// of concurrent loads: while two different data sets are loaded alternately
+/// (`rounds` times each), reads of everything the reports need run back to
+/// back (so that loads commit in the middle of many of them), and two
+/// servers answer continuously; every read and every response equals one of
+/// the two reference answers, read from `t` itself after loading each set.
+/// Then two loads started together: the ingest lock serializes them (their
+/// runs' records do not overlap in time) and both commit.
+pub async fn never_mixed(t: &TestDb, rounds: usize) {
     let a = generated(3_000, 31);
     let b = generated(2_400, 32);
+    let mut options_b = IngestOptions::replace(b.path());
+    options_b.guard.max_reject_pct = "100".parse().unwrap();
+    let mut options_a = options_b.clone();
+    options_a.input = a.path().to_owned();
     let mut references = Vec::new();
-    for input in [a.path(), b.path()] {
-        let r = TestDb::new(engine).await;
-        r.ingest(input).await.unwrap();
-        let app = TestApp::spawn(&r.db).await;
+    let mut fingerprints = Vec::new();
+    for options in [&options_b, &options_a] {
+        t.committed(options).await.unwrap();
+        let app = TestApp::spawn(&t.db).await;
         references.push(every_response(&app, Quality::WithoutTheRun).await);
+        let (_, ctx) = backend::reports::ReportContext::load(&t.db).await.unwrap();
+        fingerprints.push(fingerprint(&ctx));
     }
+    assert_ne!(fingerprints[0], fingerprints[1], "the two data sets must differ");
     let paths: Vec<String> = references[0].iter().map(|(p, _)| p.clone()).collect();
     for (p, q) in references[0].iter().zip(&references[1]) {
         assert_eq!(p.0, q.0, "both data sets must offer the same requests");
     }
-    let t = TestDb::new(engine).await;
-    t.ingest(a.path()).await.unwrap();
     // Two servers that look for a newer run on every request.
     let servers = [
         TestApp::spawn_with(&t.db, Duration::ZERO).await,
@@ -98,17 +105,6 @@ async fn responses_never_mix_two_runs(engine: Engine) {
         }));
     }
     // Reads of the whole report context, back to back.
-    let fingerprints = {
-        let mut refs = Vec::new();
-        for input in [a.path(), b.path()] {
-            let r = TestDb::new(engine).await;
-            r.ingest(input).await.unwrap();
-            refs.push(fingerprint(
-                &backend::reports::ReportContext::load(&r.db).await.unwrap().1,
-            ));
-        }
-        refs
-    };
     let reader = {
         let (stop, db) = (stop.clone(), t.db.clone());
         tokio::spawn(async move {
@@ -125,11 +121,7 @@ async fn responses_never_mix_two_runs(engine: Engine) {
             reads
         })
     };
-    let mut options_b = IngestOptions::replace(b.path());
-    options_b.guard.max_reject_pct = "100".parse().unwrap();
-    let mut options_a = options_b.clone();
-    options_a.input = a.path().to_owned();
-    for round in 0..10 {
+    for round in 0..rounds {
         for options in [&options_b, &options_a] {
             t.committed(options)
                 .await
@@ -144,6 +136,22 @@ async fn responses_never_mix_two_runs(engine: Engine) {
     assert!(total > 200, "only {total} responses checked");
     let reads = reader.await.unwrap();
     assert!(reads > 100, "only {reads} reads checked");
+
+    let (first, second) = tokio::join!(t.committed(&options_a), t.committed(&options_b));
+    first.unwrap();
+    second.unwrap();
+    let overlapping = "SELECT COUNT(*) FROM etl_run r, etl_run s \
+                       WHERE r.id = (SELECT MAX(id) FROM etl_run) - 1 AND s.id = r.id + 1 \
+                       AND (r.finished_at IS NULL OR s.started_at < r.finished_at)";
+    assert_eq!(t.scalar_i64(overlapping).await, 0, "two loads ran at once");
+    assert_eq!(
+        t.scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'succeeded'").await,
+        2 * rounds as i64 + 4
+    );
+}
+
+async fn responses_never_mix_two_runs(engine: Engine) {
+    never_mixed(&TestDb::new(engine).await, 10).await;
 }
 both!(consistent_reads, responses_never_mix_two_runs);
 
