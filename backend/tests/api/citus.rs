@@ -325,7 +325,10 @@ async fn a_single_node_database_moves_onto_citus() {
     }
     let Some(cluster) = Cluster::up() else { return };
     let single = TestDb::new(Engine::Postgres).await;
-    single.ingest(crate::helpers::generated(3_000, 41).path()).await.unwrap();
+    single
+        .ingest(crate::helpers::generated(3_000, 41).path())
+        .await
+        .unwrap();
     single.append(crate::helpers::generated(500, 42).path()).await.unwrap();
     let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
     let citus = TestDb::at(settings).await;

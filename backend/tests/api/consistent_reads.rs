@@ -145,7 +145,8 @@ pub async fn never_mixed(t: &TestDb, rounds: usize) {
                        AND (r.finished_at IS NULL OR s.started_at < r.finished_at)";
     assert_eq!(t.scalar_i64(overlapping).await, 0, "two loads ran at once");
     assert_eq!(
-        t.scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'succeeded'").await,
+        t.scalar_i64("SELECT COUNT(*) FROM etl_run WHERE status = 'succeeded'")
+            .await,
         2 * rounds as i64 + 4
     );
 }
