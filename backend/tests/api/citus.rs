@@ -369,3 +369,90 @@ fn move_to_citus(single: &TestDb, cluster: &Cluster) -> Output {
         .output()
         .unwrap()
 }
+
+/// The user's real export on Citus answers every report, the subscription
+/// figures, the drill-downs (a month, the customer search, a customer page)
+/// and `/quality` exactly as single PostgreSQL and SQLite do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_export_on_citus_gives_every_answer_of_the_other_engines() {
+    let Some(input) = crate::helpers::seed_input() else {
+        skip("the real export (../shared/seed-input) is absent");
+        return;
+    };
+    if postgres_admin_url().is_none() {
+        skip("no PostgreSQL to compare with (TEST_DATABASE_URL)");
+        return;
+    }
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let citus = TestDb::at(settings).await;
+    let single = TestDb::new(Engine::Postgres).await;
+    let lite = TestDb::new(Engine::Sqlite).await;
+    for t in [&citus, &single, &lite] {
+        t.ingest(&input).await.unwrap();
+    }
+    let paths = every_path(&single).await;
+    let answers = [
+        answers(&citus, &paths).await,
+        answers(&single, &paths).await,
+        answers(&lite, &paths).await,
+    ];
+    for (i, path) in paths.iter().enumerate() {
+        assert_eq!(answers[0][i], answers[1][i], "{path}: Citus, then single PostgreSQL");
+        assert_eq!(answers[2][i], answers[1][i], "{path}: SQLite, then single PostgreSQL");
+    }
+}
+
+/// The reports' paths, with a month and a customer of the data in `t`.
+async fn every_path(t: &TestDb) -> Vec<String> {
+    let app = crate::helpers::TestApp::spawn(&t.db).await;
+    let meta = app.json("/reports/meta").await;
+    let month = meta["latest_month"].as_str().unwrap().to_owned();
+    let top = app.json("/reports/top-users?limit=1").await;
+    let customer = top["users"][0]["customer_id"].as_str().unwrap().to_owned();
+    let mut paths: Vec<String> = [
+        "/reports/meta",
+        "/reports/monthly-transactions?months=24&as_of=2024-12",
+        "/reports/revenue-growth",
+        "/reports/top-products",
+        "/reports/top-products?currency=eur",
+        "/reports/top-users?limit=100",
+        "/reports/top-users?currency=eur&limit=100",
+        "/reports/top-users?format=csv",
+        "/reports/saas/mrr?currency=usd",
+        "/reports/saas/mrr?currency=eur&grace_days=0",
+        "/reports/saas/cohorts?currency=usd",
+        "/quality",
+        "/quality/history",
+        "/customers?limit=100",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    // The last month the subscription figures report (a closed one).
+    let mrr = app.json("/reports/saas/mrr?currency=usd").await;
+    let closed = mrr["months"].as_array().unwrap().last().unwrap()["month"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for kind in ["new", "expansion", "contraction", "churn", "reactivation"] {
+        paths.push(format!(
+            "/reports/saas/movements?currency=usd&month={closed}&kind={kind}"
+        ));
+    }
+    paths.push(format!("/reports/month/{month}?currency=usd"));
+    paths.push(format!("/customers?q={}", &customer[..customer.len().min(6)]));
+    paths.push(format!("/customers/{customer}"));
+    paths
+}
+
+/// Each path's body from a new server on `t` (run times masked).
+async fn answers(t: &TestDb, paths: &[String]) -> Vec<String> {
+    let app = crate::helpers::TestApp::spawn(&t.db).await;
+    let mut out = Vec::new();
+    for path in paths {
+        let res = app.get(path).await;
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        out.push(without_run_times(&res.text().await.unwrap()));
+    }
+    out
+}
