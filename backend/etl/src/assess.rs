@@ -56,7 +56,8 @@ pub(crate) fn assess(c: Counted<'_>) -> Result<Verdict, EtlError> {
         rows.add(&kpis.row_totals());
         // Counted unreferenced by the runs that loaded them; a count, and
         // never below zero unless the recorded state was edited.
-        rows.tx_unreferenced = rows.tx_unreferenced.saturating_sub(c.customers.tx_restated);
+        let referenced = c.customers.tx_restated + c.customers.tx_joined;
+        rows.tx_unreferenced = rows.tx_unreferenced.saturating_sub(referenced);
     }
     let mut quality = audit::quality(&state, &c.aggregates.monthly_after);
     let score = kpi::score(&kpis);

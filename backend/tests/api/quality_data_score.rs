@@ -8,7 +8,7 @@ use backend::etl::IngestOptions;
 use serde_json::Value;
 
 use crate::both;
-use crate::helpers::{fixture, Engine, TestApp, TestDb, TX_HEADER};
+use crate::helpers::{fixture, Engine, TestApp, TestDb, PRODUCTS_HEADER, TX_HEADER, USERS_HEADER};
 
 const PRODUCTS: &[&str] = &[
     "s1\tBase\tAlpha\tmonth\t100\tactive",
@@ -140,3 +140,162 @@ async fn append_scores_as_one_replace(engine: Engine) {
     }
 }
 both!(append_equals_replace, append_scores_as_one_replace);
+
+/// One ingest's files, as data lines (`None`: the file is not given).
+struct Files<'a> {
+    products: Option<&'a [&'a str]>,
+    transactions: &'a [&'a str],
+    users: &'a [&'a str],
+}
+
+fn write_files(files: &Files<'_>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, header: &str, lines: &[&str]| {
+        let all: Vec<&str> = std::iter::once(header).chain(lines.iter().copied()).collect();
+        std::fs::write(dir.path().join(name), all.join("\r\n")).unwrap();
+    };
+    if let Some(products) = files.products {
+        write("products.csv", PRODUCTS_HEADER, products);
+    }
+    write("transactions.csv", TX_HEADER, files.transactions);
+    write("users.csv", USERS_HEADER, files.users);
+    dir
+}
+
+/// The row counts behind the data's score, as the latest run recorded them.
+async fn data_rows(t: &TestDb) -> Value {
+    let rows = t
+        .rows("SELECT state_json FROM etl_run WHERE state_json IS NOT NULL ORDER BY id DESC")
+        .await;
+    let state: Value = serde_json::from_str(&rows[0].try_get_by_index::<String>(0).unwrap()).unwrap();
+    state["rows"].clone()
+}
+
+/// A replace of `first` then an append of `rest` against one replace of
+/// both (each file's lines after the other's): the same data score, and the
+/// same row counts behind it. Returns those counts.
+async fn append_then_replace_agree(engine: Engine, first: &Files<'static>, rest: &Files<'static>) -> Value {
+    let both = |a: Option<&[&'static str]>, b: Option<&[&'static str]>| -> Vec<&'static str> {
+        a.unwrap_or_default()
+            .iter()
+            .chain(b.unwrap_or_default())
+            .copied()
+            .collect()
+    };
+    let products = both(first.products, rest.products);
+    let transactions = both(Some(first.transactions), Some(rest.transactions));
+    let users = both(Some(first.users), Some(rest.users));
+    let whole = fixture(&products, &transactions, &users);
+    let (first, rest) = (write_files(first), write_files(rest));
+
+    let one = TestDb::new(engine).await;
+    one.committed(&options(IngestOptions::replace(whole.path())))
+        .await
+        .unwrap();
+    let two = TestDb::new(engine).await;
+    two.committed(&options(IngestOptions::replace(first.path())))
+        .await
+        .unwrap();
+    two.committed(&options(IngestOptions::append(rest.path())))
+        .await
+        .unwrap();
+    let ((once, _), (after, _)) = (quality(&one).await, quality(&two).await);
+    let (rows_once, rows_after) = (data_rows(&one).await, data_rows(&two).await);
+    assert_eq!(rows_after, rows_once, "append:\n{rows_after}\nreplace:\n{rows_once}");
+    assert_eq!(
+        after["data_score"], once["data_score"],
+        "append:\n{after}\nreplace:\n{once}"
+    );
+    rows_once
+}
+
+/// Customer cx's transactions: on a known subscription, on an unknown one,
+/// on none. cy's: on a known one. Neither is in the first users.csv.
+const BEFORE_USERS: &[&str] = &[
+    "1/1/24 7:00\tt1\tc1\ts1\t10.00\tusd",
+    "1/2/24 7:00\tt2\tcx\ts1\t10.00\tusd",
+    "2/2/24 7:00\tt3\tcx\ts1\t10.00\tusd",
+    "2/3/24 7:00\tt4\tcx\tsub_late\t10.00\tusd",
+    "2/4/24 7:00\tt5\tcx\t\t10.00\tusd",
+    "3/4/24 7:00\tt6\tcy\ts2\t10.00\tusd",
+];
+/// On s2 only: the run's catalogue lacks s1, which cx's stored transactions
+/// are on (known from the stored products).
+const AFTER_USERS: &[&str] = &[
+    "6/1/24 7:00\tt7\tcx\ts2\t10.00\tusd",
+    "6/2/24 7:00\tt8\tc1\ts2\t10.00\tusd",
+];
+const FIRST_USERS: &[&str] = &["c1\tAnn\tann@x.test"];
+/// c1 again, unchanged; cx and cy for the first time.
+const LATER_USERS: &[&str] = &["c1\tAnn\tann@x.test", "cx\tXavier\tx@x.test", "cy\tYves\ty@x.test"];
+const LATE_PRODUCT: &[&str] = &["sub_late\tBase\tDelta\tmonth\t50\tactive"];
+
+/// An append's users.csv brings customers earlier runs loaded transactions
+/// of: those of them on a known subscription stop counting as unreferenced.
+async fn customers_joining_the_users_file(engine: Engine) {
+    let first = Files {
+        products: Some(PRODUCTS),
+        transactions: BEFORE_USERS,
+        users: FIRST_USERS,
+    };
+    let rest = Files {
+        products: None,
+        transactions: AFTER_USERS,
+        users: LATER_USERS,
+    };
+    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    // cx's transactions on sub_late and on no subscription.
+    assert_eq!(
+        (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
+        (Some(8), Some(2))
+    );
+}
+both!(users_file_brings_a_customer, customers_joining_the_users_file);
+
+/// The same append with a products.csv that makes cx's unknown subscription
+/// known: its transaction there is counted referenced once, not twice.
+async fn customers_joining_as_their_subscription_is_learnt(engine: Engine) {
+    let first = Files {
+        products: Some(PRODUCTS),
+        transactions: BEFORE_USERS,
+        users: FIRST_USERS,
+    };
+    let rest = Files {
+        products: Some(LATE_PRODUCT),
+        transactions: AFTER_USERS,
+        users: LATER_USERS,
+    };
+    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    // cx's transaction on no subscription.
+    assert_eq!(
+        (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
+        (Some(8), Some(1))
+    );
+}
+both!(
+    users_file_and_catalogue_together,
+    customers_joining_as_their_subscription_is_learnt
+);
+
+/// An append's users.csv that re-sends a customer of the users files
+/// (beside a new one without transactions: another file than the first)
+/// changes nothing of what is referenced.
+async fn a_customer_sent_again(engine: Engine) {
+    let first = Files {
+        products: Some(PRODUCTS),
+        transactions: BEFORE_USERS,
+        users: FIRST_USERS,
+    };
+    let rest = Files {
+        products: None,
+        transactions: AFTER_USERS,
+        users: &["c1\tAnn\tann@x.test", "cz\tZoe\tz@x.test"],
+    };
+    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    // Every transaction of cx and cy.
+    assert_eq!(
+        (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
+        (Some(8), Some(6))
+    );
+}
+both!(users_file_sends_a_customer_again, a_customer_sent_again);

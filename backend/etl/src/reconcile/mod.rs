@@ -20,9 +20,11 @@ use crate::rows::{MonthlyRow, ProductRow};
 use crate::state::CustomerTotals;
 use domain::{Currency, Month};
 
+mod joined;
 mod merge;
 pub mod restate;
 
+use joined::Joined;
 pub use merge::{merge, Merged, Profile, RunFacts, RunSpending};
 use restate::{Reattributed, RestatedCustomer};
 
@@ -143,8 +145,12 @@ pub struct CustomerChanges {
     pub tx_unreferenced: u64,
     /// Stored transactions that counted as unreferenced and no longer do:
     /// their subscription became known (restated) and their customer is in
-    /// the users files.
+    /// the users files (already, or for the first time: see `tx_joined`).
     pub tx_restated: u64,
+    /// Stored transactions that counted as unreferenced and no longer do:
+    /// their customer joins the users files, and their subscription is known
+    /// (see the `joined` module).
+    pub tx_joined: u64,
     pub multi_currency_examples: Vec<String>,
     /// Users-file customers whose profile changed (loaded) or did not.
     users_loaded: u64,
@@ -183,6 +189,7 @@ pub async fn customers(
     let total = tx.customer_ids.len() + users.ids.len() + restated.len();
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
+    let mut joined = Joined::default();
     // Transactions' customers first (in first-seen order), then the users
     // file's customers without transactions (in file order), then those
     // only restated.
@@ -230,6 +237,7 @@ pub async fn customers(
                 (_, s) => merge(id, s, facts.as_ref(), profile)?,
             };
             out.count(id, &merged, facts.as_ref(), user.is_some(), restated);
+            joined.note(stored.get(id), &merged, restated);
             if merged.changed {
                 out.written += 1;
                 user_rows.push(merged.user);
@@ -242,6 +250,7 @@ pub async fn customers(
         phase.at(done);
     }
     phase.done(done);
+    out.tx_joined = joined.resolve(loader, &tx.catalog).await?;
     users.counts.loaded = out.users_loaded;
     users.counts.already_loaded = out.users_unchanged;
     out.multi_currency_examples.sort();
@@ -294,7 +303,9 @@ impl CustomerChanges {
                 false => f.spending.iter().map(|s| s.transactions as u64).sum(),
             };
         }
-        if let Some(r) = restated.filter(|_| merged.user.in_users_file) {
+        // A customer joining the users files counts its restated transactions
+        // with the rest of its stored ones (`tx_joined`).
+        if let Some(r) = restated.filter(|_| merged.user.in_users_file && !merged.joins_users()) {
             self.tx_restated += r.unknown_transactions;
         }
         self.totals.apply(merged.before.as_ref(), &merged.after);
