@@ -19,14 +19,8 @@ QUICK=0
 if [ $QUICK = 1 ]; then SIZES=(100000); RUNS=1; DURATION=2s; CONNS=(1 8 32 128); API_SIZE=100000
 else SIZES=(1000000 5000000); RUNS=${BENCH_RUNS:-3}; DURATION=${BENCH_DURATION:-10s}; CONNS=(1 8 32 128); API_SIZE=5000000; fi
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
-for tool in psql wrk /usr/bin/time curl sqlite3; do
-  command -v "$tool" >/dev/null || {
-    echo "installing $tool…"
-    as_root apt-get update -qq && as_root apt-get install -y -qq postgresql-client wrk time curl sqlite3 >/dev/null
-    break
-  }
-done
+# shellcheck source=bench/tools.sh
+. "$ROOT/bench/tools.sh"
 mkdir -p "$OUT"
 RESULTS=$OUT/results.tsv
 # BENCH_API_ONLY=1 (or BENCH_ONLY=append) keeps the results of an earlier run
