@@ -456,3 +456,15 @@ async fn answers(t: &TestDb, paths: &[String]) -> Vec<String> {
     }
     out
 }
+
+/// The guard rails on Citus: what single PostgreSQL and SQLite refuse
+/// (header-only files, every row rejected, a replace keeping too little) is
+/// refused with the data left on every node, in both modes.
+#[tokio::test]
+async fn guard_rails_on_citus() {
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let t = TestDb::at(settings).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    crate::guard_rails::refuses_broken_exports(&t).await;
+}

@@ -110,10 +110,12 @@ fn data_lines(file: &str) -> Vec<String> {
         .collect()
 }
 
-async fn guard_rails_refuse_broken_exports(engine: Engine) {
-    let t = TestDb::new(engine).await;
+/// On `t` (any engine, Citus included): header-only files, every row
+/// rejected and a replace keeping too little are refused, in both modes,
+/// with the data left as it was; a lower limit lets the replace through.
+pub async fn refuses_broken_exports(t: &TestDb) {
     t.ingest(&realistic_input()).await.unwrap();
-    let before = snapshot(&t).await;
+    let before = snapshot(t).await;
     assert!(before[0] > 1000);
     for mode in [Mode::Replace, Mode::Append] {
         let options = |dir: &tempfile::TempDir| IngestOptions {
@@ -123,7 +125,7 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
         // A transactions file with only its header line.
         let header_only = with_file("transactions.csv", &format!("{TX_HEADER}\r\n"));
         assert_refused(
-            &t,
+            t,
             &options(&header_only),
             "transactions.csv: the file has no data rows",
             &before,
@@ -141,7 +143,7 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
             ),
         );
         let id = assert_refused(
-            &t,
+            t,
             &options(&bad_dates),
             "transactions.csv: 40 of 40 rows rejected (100.00%), more than --max-reject-pct 5%",
             &before,
@@ -157,7 +159,7 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
         );
         // Users file header-only too.
         let no_users = with_file("users.csv", &format!("{USERS_HEADER}\r\n"));
-        assert_refused(&t, &options(&no_users), "users.csv: the file has no data rows", &before).await;
+        assert_refused(t, &options(&no_users), "users.csv: the file has no data rows", &before).await;
     }
     // A replace that would keep less than half of the transactions loaded now.
     let small = fixture(
@@ -166,7 +168,7 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
         &["c1\tAnn\tann@x.test"],
     );
     let replace = IngestOptions::replace(small.path());
-    assert_refused(&t, &replace, "less than --min-keep-pct 50%", &before).await;
+    assert_refused(t, &replace, "less than --min-keep-pct 50%", &before).await;
     // The same with a lower limit passes the rule (and loads).
     let mut lower = IngestOptions::replace(small.path());
     lower.guard.min_keep_pct = "0".parse().unwrap();
@@ -179,6 +181,9 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
             .await,
         7
     );
+}
+async fn guard_rails_refuse_broken_exports(engine: Engine) {
+    refuses_broken_exports(&TestDb::new(engine).await).await;
 }
 both!(guard_rails, guard_rails_refuse_broken_exports);
 
