@@ -62,10 +62,15 @@ impl TestApp {
 
 /// Create, use, list, revoke.
 async fn token_lifecycle(engine: Engine) {
-    let t = TestDb::new(engine).await;
+    token_lifecycle_on(&TestDb::new(engine).await).await;
+}
+both!(tokens_lifecycle, token_lifecycle);
+
+/// Create, use, list, revoke, on `t` (an empty database of any engine).
+pub async fn token_lifecycle_on(t: &TestDb) {
     t.ingest(&realistic_input()).await.unwrap();
-    let app = app(&t).await;
-    let reader = token(&t, "grafana", Role::Reader).await;
+    let app = app(t).await;
+    let reader = token(t, "grafana", Role::Reader).await;
     assert!(reader.starts_with("rak_") && reader.len() == 68, "{reader}");
     assert!(reader[4..].bytes().all(|b| b.is_ascii_hexdigit()));
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -108,7 +113,7 @@ async fn token_lifecycle(engine: Engine) {
         tokens::revoke(&t.db, "grafana").await,
         Err(tokens::TokenError::NoSuchToken(_))
     ));
-    let again = token(&t, "grafana", Role::Reader).await;
+    let again = token(t, "grafana", Role::Reader).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(app.get_as("/reports/meta", &again).await.status(), StatusCode::OK);
     assert_eq!(
@@ -116,7 +121,6 @@ async fn token_lifecycle(engine: Engine) {
         StatusCode::UNAUTHORIZED
     );
 }
-both!(tokens_lifecycle, token_lifecycle);
 
 /// Each role on each kind of endpoint; 401 and 403 with their headers.
 async fn roles_on_endpoints(engine: Engine) {

@@ -468,3 +468,28 @@ async fn guard_rails_on_citus() {
     migration::Migrator::up(&t.db, None).await.unwrap();
     crate::guard_rails::refuses_broken_exports(&t).await;
 }
+
+/// Tokens on Citus: created, used, listed and revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_on_citus() {
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let t = TestDb::at(settings).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    crate::access::token_lifecycle_on(&t).await;
+}
+
+/// An upload on Citus: the real export uploaded by an admin token gives the
+/// run and the reports of the CLI's replace into single PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_on_citus() {
+    if postgres_admin_url().is_none() {
+        skip("no PostgreSQL to compare with (TEST_DATABASE_URL)");
+        return;
+    }
+    let Some(cluster) = Cluster::up() else { return };
+    let settings = DatabaseSettings::from_url(SecretString::from(cluster.url())).unwrap();
+    let t = TestDb::at(settings).await;
+    migration::Migrator::up(&t.db, None).await.unwrap();
+    crate::upload::upload_equals_the_cli_on(&TestDb::new(Engine::Postgres).await, &t).await;
+}
