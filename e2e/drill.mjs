@@ -1,6 +1,7 @@
 // End-to-end checks of the drill-down, run by dashboard.mjs on the open-mode
 // server: a click on a month of the monthly chart opens that month, whose
-// figures are the API's; a customer of the month opens the customer page,
+// figures are the API's, and so does the keyboard (Tab to the chart, the
+// arrows, Enter); a customer of the month opens the customer page,
 // whose totals are the API's; the search finds that customer; a free
 // from/to range is kept in the URL and drives the charts.
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -13,6 +14,8 @@ export async function drillDownChecks({ page, base, check }) {
     const res = await fetch(p);
     return { status: res.status, body: await res.json() };
   }, path);
+
+  await keyboardChecks({ page, base, check, api });
 
   // ---- A click on a month of the monthly chart opens that month.
   await page.goto(`${base}/`, { waitUntil: 'load' });
@@ -86,4 +89,72 @@ export async function drillDownChecks({ page, base, check }) {
   await page.selectOption('#months', '12');
   await page.waitForURL((u) => !u.search.includes('from='), { timeout: 10000 }).catch(() => {});
   check(new URL(page.url()).search === '?months=12', `a preset leaves the range (${page.url()})`);
+}
+
+// The monthly chart from the keyboard: Tab reaches it (with a visible ring),
+// the arrows select a month whose tooltip and live region name it, marked at
+// its slot; Home, End and Escape; Enter opens the selected month's page.
+async function keyboardChecks({ page, base, check, api }) {
+  await page.goto(`${base}/`, { waitUntil: 'load' });
+  await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 60000 });
+  const report = (await api('/reports/monthly-transactions')).body;
+  const months = report.months.map((m) => m.month);
+  const canvas = page.locator('#monthly canvas');
+  const tooltip = page.locator('#monthly .tooltip');
+  const live = page.locator('#monthly [aria-live="polite"]');
+  const onMonthly = () => page.evaluate(() => document.activeElement === document.querySelector('#monthly canvas'));
+
+  await page.evaluate(() => document.activeElement?.blur());
+  let tabs = 0;
+  while (!(await onMonthly()) && tabs < 100) {
+    await page.keyboard.press('Tab');
+    tabs += 1;
+  }
+  check(await onMonthly(), `Tab reaches the monthly chart (${tabs} presses)`);
+  const ring = await canvas.evaluate((c) => {
+    const s = getComputedStyle(c);
+    return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+  });
+  check(ring.style !== 'none' && ring.width >= 2, `the focused chart shows a ring (${ring.style} ${ring.width}px)`);
+  const label = await canvas.getAttribute('aria-label');
+  check(await canvas.getAttribute('role') === 'application' && label.includes('Arrow keys') && label.includes('Enter'), `the chart says its keys: ${label}`);
+  check((await tooltip.count()) === 0 && (await live.textContent()) === '', 'nothing selected before a key');
+
+  const [l, , r] = (await canvas.getAttribute('data-plot-area')).split(' ').map(Number);
+  const box = await canvas.boundingBox();
+  const slot = (r - l) / months.length;
+  // The tooltip and the live region name month `i`, and the mark is on its slot.
+  const selects = async (i, what) => {
+    const name = monthLabel(months[i]);
+    const tip = await tooltip.textContent({ timeout: 5000 }).catch(() => '');
+    const lines = await tooltip.locator('div').allTextContents().catch(() => []);
+    const heard = await live.textContent();
+    check(tip.startsWith(name) && tip.includes('Revenue:'), `${what}: the tooltip shows ${name} (${tip})`);
+    check(heard === lines.join(', ') && heard.startsWith(name), `${what}: the live region reads ${name} (${heard})`);
+    const mark = await page.locator('#monthly .slot-mark').boundingBox();
+    const centre = mark ? mark.x + mark.width / 2 - box.x : NaN;
+    check(centre > l + slot * i && centre < l + slot * (i + 1), `${what}: the mark is on slot ${i} (centre at ${centre.toFixed(1)} px)`);
+  };
+  const presses = Math.min(3, months.length);
+  for (let k = 0; k < presses; k += 1) await page.keyboard.press('ArrowRight');
+  await selects(presses - 1, `${presses} × ArrowRight`);
+  await page.keyboard.press('End');
+  await selects(months.length - 1, 'End');
+  await page.keyboard.press('ArrowRight');
+  await selects(months.length - 1, 'ArrowRight at the end');
+  await page.keyboard.press('Home');
+  await selects(0, 'Home');
+  await page.keyboard.press('Escape');
+  check((await tooltip.count()) === 0 && (await live.textContent()) === '' && (await page.locator('#monthly .slot-mark').count()) === 1,
+    'Escape hides the tooltip and keeps the selection');
+
+  const index = months.length - 2;
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft');
+  await selects(index, 'End, ArrowLeft');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/month/${months[index]}**`, { timeout: 10000 }).catch(() => {});
+  const url = new URL(page.url());
+  check(url.pathname === `/month/${months[index]}` && url.searchParams.get('currency') === report.currency,
+    `Enter on ${months[index]} opens /month/${months[index]} in ${report.currency} (${page.url()})`);
 }

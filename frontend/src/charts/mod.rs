@@ -203,6 +203,24 @@ impl Mapping {
         let i = ((pos - start) as i64 * self.bars as i64 / (len as i64 + 1)) as usize;
         Some(i.min(self.bars - 1))
     }
+
+    /// Where slot `index` lies along the slots' axis (x, or y when
+    /// horizontal), in backend pixels from its first to past its last: the
+    /// pixels [`Mapping::index_at`] maps to it. What the keyboard's
+    /// selection marks and anchors its tooltip at.
+    pub fn slot_span(&self, index: usize) -> Option<(f64, f64)> {
+        let (start, len) = if self.horizontal {
+            (self.top, self.bottom - self.top)
+        } else {
+            (self.left, self.right - self.left)
+        };
+        if index >= self.bars || len <= 0 {
+            return None;
+        }
+        let width = f64::from(len + 1) / self.bars as f64;
+        let from = f64::from(start) + index as f64 * width;
+        Some((from, from + width))
+    }
 }
 
 /// The labels of slots side by side, thinned so that they do not overlap:
@@ -404,5 +422,24 @@ mod tests {
         };
         assert_eq!(h.index_at(150, 0), Some(0));
         assert_eq!(h.index_at(150, 150), Some(1));
+        // Every pixel of a slot's span maps back to that slot, and no other does.
+        for m in [m, h] {
+            for i in 0..m.bars {
+                let (from, to) = m.slot_span(i).unwrap();
+                let at = |p: f64| {
+                    let p = p as i32;
+                    if m.horizontal {
+                        m.index_at(m.left, p)
+                    } else {
+                        m.index_at(p, m.top)
+                    }
+                };
+                assert_eq!(at(from.ceil()), Some(i), "first pixel of slot {i}");
+                assert_eq!(at(to.ceil() - 1.0), Some(i), "last pixel of slot {i}");
+            }
+            assert_eq!(m.slot_span(m.bars), None);
+        }
+        assert_eq!(m.slot_span(0), Some((100.0, 200.0)));
+        assert_eq!(Mapping::default().slot_span(0), None);
     }
 }

@@ -1,7 +1,11 @@
 //! A canvas that draws a chart at the screen's pixel density, redraws on
-//! resize, and shows a tooltip for the bar (or run) under the mouse.
+//! resize, and shows a tooltip for the bar (or run) under the mouse, or for
+//! the one selected with the keyboard ([`keys`]).
 
 use api_types::SaasMovementKind;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
@@ -16,6 +20,10 @@ use crate::charts::score_bars::{self, ScoreBar};
 use crate::charts::{bars, hbars, movements, Bar, Mapping, Theme, Tick};
 use crate::format;
 use crate::recurring::layout::MovementLayout;
+use selection::{aria_label, Drawn, Keys, Overlay, Selected};
+
+pub mod keys;
+mod selection;
 
 /// A chart and its data: what [`ChartCanvas`] draws, with one of the `charts` modules.
 #[derive(Clone, PartialEq)]
@@ -148,7 +156,8 @@ fn device_pixel_ratio() -> f64 {
     web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0)
 }
 
-/// Where the tooltip goes: beside the mouse, on the side with more room.
+/// Where the tooltip goes: beside the mouse (or the selected slot), on the
+/// side with more room.
 #[derive(Clone, Copy, PartialEq)]
 struct Tip {
     x: f64,
@@ -161,92 +170,142 @@ struct Tip {
 pub fn ChartCanvas(props: &ChartProps) -> Html {
     let canvas_ref = use_node_ref();
     let mapping = use_mut_ref(Mapping::default);
+    let drawn = use_state_eq(Drawn::default);
     let tooltip = use_state(|| None::<Tip>);
+    // Read and written by the key handler itself: two keys pressed before
+    // the next render must both count.
+    let selection = use_mut_ref(|| None::<Selected>);
+    let rerender = use_force_update();
     {
         let canvas_ref = canvas_ref.clone();
         let mapping = mapping.clone();
+        let drawn = drawn.clone();
         let (chart, dark, epoch, height) = (props.chart.clone(), props.dark, props.epoch, props.height);
         use_effect_with((chart, dark, epoch), move |(chart, dark, _)| {
             if let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() {
-                let dpr = device_pixel_ratio();
-                let css_width = canvas
-                    .parent_element()
-                    .map_or(600.0, |p| p.get_bounding_client_rect().width())
-                    .max(200.0);
-                // plotters-canvas draws in backing-store pixels: size the store for the
-                // screen's density and keep the CSS size, so charts are sharp on HiDPI.
-                canvas.set_width((css_width * dpr) as u32);
-                canvas.set_height((f64::from(height) * dpr) as u32);
-                let _ = canvas.set_attribute("style", &format!("width:{css_width}px;height:{height}px"));
-                let theme = if *dark { Theme::DARK } else { Theme::LIGHT };
-                if let Some(backend) = CanvasBackend::with_canvas_object(canvas.clone()) {
-                    match chart.draw(&backend.into_drawing_area(), &theme, dpr) {
-                        Ok(m) => {
-                            *mapping.borrow_mut() = m;
-                            // The plot area in CSS pixels: where a test (or a
-                            // reader of the DOM) finds the bars and runs.
-                            let area = [m.left, m.top, m.right, m.bottom].map(|v| format!("{:.1}", f64::from(v) / dpr));
-                            let _ = canvas.set_attribute("data-plot-area", &area.join(" "));
-                            if let Some((lo, hi)) = m.y_range {
-                                let _ = canvas.set_attribute("data-y-range", &format!("{lo} {hi}"));
-                            }
-                            let _ = canvas.set_attribute("data-drawn", "true");
-                        }
-                        Err(e) => {
-                            let _ = canvas.set_attribute("data-error", &e);
-                        }
-                    }
+                if let Some(d) = draw_on(&canvas, chart, *dark, height) {
+                    *mapping.borrow_mut() = d.mapping;
+                    drawn.set(d);
                 }
             }
             || ()
         });
     }
-    let onmousemove = {
-        let tooltip = tooltip.clone();
-        let mapping = mapping.clone();
-        let canvas_ref = canvas_ref.clone();
-        Callback::from(move |e: MouseEvent| {
-            let dpr = device_pixel_ratio();
-            let (x, y) = (f64::from(e.offset_x()), f64::from(e.offset_y()));
-            let width = canvas_ref
-                .cast::<HtmlCanvasElement>()
-                .map_or(0.0, |c| f64::from(c.client_width()));
-            let hit = mapping.borrow().index_at((x * dpr) as i32, (y * dpr) as i32);
-            tooltip.set(hit.map(|index| Tip { x, y, width, index }));
-        })
-    };
-    let onclick = props.onpick.clone().map(|onpick| {
-        let mapping = mapping.clone();
-        Callback::from(move |e: MouseEvent| {
-            let dpr = device_pixel_ratio();
-            let (x, y) = (
-                (f64::from(e.offset_x()) * dpr) as i32,
-                (f64::from(e.offset_y()) * dpr) as i32,
-            );
-            let m = *mapping.borrow();
-            if let Some(index) = m.index_at(x, y) {
-                onpick.emit(Pick {
-                    index,
-                    value: m.value_at(y),
-                });
-            }
-        })
-    });
+    let onmousemove = on_mouse_move(tooltip.clone(), mapping.clone(), canvas_ref.clone());
+    let onclick = props.onpick.clone().map(|onpick| on_click(onpick, mapping.clone()));
     let onmouseleave = {
         let tooltip = tooltip.clone();
         Callback::from(move |_: MouseEvent| tooltip.set(None))
     };
-    let tip = tooltip.and_then(|t| props.tooltips.get(t.index).map(|text| (t, text.clone())));
+    let keys = Keys {
+        selection: selection.clone(),
+        mapping,
+        mouse: tooltip.clone(),
+        rerender,
+        onpick: props.onpick.clone(),
+    };
+    // A chart with nothing to show or open per slot stays a plain image.
+    let interactive = !props.tooltips.is_empty() || props.onpick.is_some();
+    let label = if interactive {
+        aria_label(props, *drawn)
+    } else {
+        props.label.to_string()
+    };
+    let selected = *selection.borrow();
+    let overlay = Overlay::of(selected, *drawn, &props.tooltips);
+    // The mouse's tooltip when the mouse is over a slot, else the keyboard's.
+    let tip = tooltip
+        .and_then(|t| props.tooltips.get(t.index).map(|text| (t, text.clone())))
+        .or(overlay.tip);
     html! {
         <div class="chart">
-            <canvas ref={canvas_ref} role="img" aria-label={props.label.clone()} {onmousemove} {onmouseleave}
+            <canvas ref={canvas_ref} role={if interactive { "application" } else { "img" }}
+                tabindex={interactive.then_some("0")} aria-label={label}
+                onkeydown={keys.onkeydown()} onblur={keys.onblur()} {onmousemove} {onmouseleave}
                 class={classes!(onclick.is_some().then_some("pickable"))} {onclick}></canvas>
+            { overlay.mark }
             if let Some((t, text)) = tip {
                 <div class="tooltip" role="tooltip" style={tip_position(t)}>
                     { for text.lines().map(|l| html! { <div>{ l }</div> }) }
                 </div>
             }
+            if interactive {
+                <div class="visually-hidden" aria-live="polite" aria-atomic="true">{ overlay.live }</div>
+            }
         </div>
+    }
+}
+
+/// Shows the tooltip of the slot under the mouse, beside it.
+fn on_mouse_move(
+    tooltip: UseStateHandle<Option<Tip>>,
+    mapping: Rc<RefCell<Mapping>>,
+    canvas_ref: NodeRef,
+) -> Callback<MouseEvent> {
+    Callback::from(move |e: MouseEvent| {
+        let dpr = device_pixel_ratio();
+        let (x, y) = (f64::from(e.offset_x()), f64::from(e.offset_y()));
+        let width = canvas_ref
+            .cast::<HtmlCanvasElement>()
+            .map_or(0.0, |c| f64::from(c.client_width()));
+        let hit = mapping.borrow().index_at((x * dpr) as i32, (y * dpr) as i32);
+        tooltip.set(hit.map(|index| Tip { x, y, width, index }));
+    })
+}
+
+/// Picks the slot under the mouse, with the value there.
+fn on_click(onpick: Callback<Pick>, mapping: Rc<RefCell<Mapping>>) -> Callback<MouseEvent> {
+    Callback::from(move |e: MouseEvent| {
+        let dpr = device_pixel_ratio();
+        let (x, y) = (
+            (f64::from(e.offset_x()) * dpr) as i32,
+            (f64::from(e.offset_y()) * dpr) as i32,
+        );
+        let m = *mapping.borrow();
+        if let Some(index) = m.index_at(x, y) {
+            onpick.emit(Pick {
+                index,
+                value: m.value_at(y),
+            });
+        }
+    })
+}
+
+/// Draws `chart` on `canvas` at the screen's density, filling its parent's
+/// width; `None` when it could not (the error is left in `data-error`).
+fn draw_on(canvas: &HtmlCanvasElement, chart: &Chart, dark: bool, height: u32) -> Option<Drawn> {
+    let dpr = device_pixel_ratio();
+    let css_width = canvas
+        .parent_element()
+        .map_or(600.0, |p| p.get_bounding_client_rect().width())
+        .max(200.0);
+    // plotters-canvas draws in backing-store pixels: size the store for the
+    // screen's density and keep the CSS size, so charts are sharp on HiDPI.
+    canvas.set_width((css_width * dpr) as u32);
+    canvas.set_height((f64::from(height) * dpr) as u32);
+    let _ = canvas.set_attribute("style", &format!("width:{css_width}px;height:{height}px"));
+    let theme = if dark { Theme::DARK } else { Theme::LIGHT };
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    match chart.draw(&backend.into_drawing_area(), &theme, dpr) {
+        Ok(m) => {
+            // The plot area in CSS pixels: where a test (or a
+            // reader of the DOM) finds the bars and runs.
+            let area = [m.left, m.top, m.right, m.bottom].map(|v| format!("{:.1}", f64::from(v) / dpr));
+            let _ = canvas.set_attribute("data-plot-area", &area.join(" "));
+            if let Some((lo, hi)) = m.y_range {
+                let _ = canvas.set_attribute("data-y-range", &format!("{lo} {hi}"));
+            }
+            let _ = canvas.set_attribute("data-drawn", "true");
+            Some(Drawn {
+                mapping: m,
+                dpr,
+                width: css_width,
+            })
+        }
+        Err(e) => {
+            let _ = canvas.set_attribute("data-error", &e);
+            None
+        }
     }
 }
 
