@@ -40,6 +40,10 @@ const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// Whether the database answers, as the requests see it (shared by the workers).
 #[derive(Default)]
 pub struct Readiness {
+    /// One connection per pool served (the primary, and the standby the
+    /// reports read from if there is one), outside those pools: what the
+    /// pings go through (see [`store::db::probe`]).
+    probes: Vec<DatabaseConnection>,
     ready: AtomicBool,
     /// Failed tries since the database last answered.
     failures: AtomicU32,
@@ -54,6 +58,21 @@ pub struct Readiness {
 }
 
 impl Readiness {
+    /// Not ready yet, asking after `pools` (the primary first) each over a
+    /// connection of its own.
+    pub fn new(pools: &[DatabaseConnection]) -> Self {
+        Self {
+            probes: pools.iter().map(|db| store::db::probe(db, PING_TIMEOUT)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether every pool's database answers, asked over the probes: all of
+    /// a pool's own connections being busy is not the database being down.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        ping_all(&self.probes).await
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
@@ -248,7 +267,8 @@ impl Preparation {
 }
 
 /// Whether every pool's database answers (the primary, and the standby the
-/// reports read from if there is one).
+/// reports read from if there is one). A pool whose connections are all
+/// checked out makes this wait: ask [`Readiness::ping`] instead.
 pub async fn ping_all(pools: &[DatabaseConnection]) -> Result<(), DbErr> {
     for pool in pools {
         ping(pool).await?;
@@ -298,7 +318,7 @@ pub async fn watch(
                 tokio::time::sleep(PING_EVERY).await;
                 continue;
             }
-            result = ping_all(&pools).await.map_err(StartError::Database);
+            result = readiness.ping().await.map_err(StartError::Database);
         }
         if result.is_ok() && readiness.read_only().is_some() {
             // Read-only until it takes writes again (permissions fixed, a

@@ -124,9 +124,9 @@ impl Application {
     ) -> Result<Self, StartError> {
         let (site, auth) = access(settings, &db);
         let preparation = preparation(settings, auth.clone());
-        let readiness = std::sync::Arc::new(Readiness::default());
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
-        let prepared = prepare(&preparation, &pools, &db, &readiness).await?;
+        let readiness = std::sync::Arc::new(Readiness::new(&pools));
+        let prepared = prepare(&preparation, &db, &readiness).await?;
         let listen = listen_error(&settings.bind);
         let (listener, port) = bind(&settings.bind)?;
         let ready = web::Data::from(readiness.clone());
@@ -350,11 +350,10 @@ fn preparation(settings: &ServeSettings, auth: web::Data<Auth>) -> Preparation {
 /// is waited for; a failure that waiting does not cure is returned.
 async fn prepare(
     preparation: &Preparation,
-    pools: &[DatabaseConnection],
     db: &DatabaseConnection,
     readiness: &Readiness,
 ) -> Result<bool, StartError> {
-    let prepared = match crate::readiness::ping_all(pools).await {
+    let prepared = match readiness.ping().await {
         Ok(()) => match preparation.run(db).await {
             Ok(writes) => {
                 readiness.set_writes(&writes);

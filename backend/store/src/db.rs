@@ -80,6 +80,38 @@ pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnect
     Database::connect(options).await.map_err(failed(settings))
 }
 
+/// A pool of one connection beside `db`'s, to the same database with the
+/// same options (a SQLite file is still never created), for asking whether
+/// the database answers. Asked through `db` itself, the question would wait
+/// for one of its connections, which slow requests may all hold: a busy
+/// database would pass for one that is down. Connects on first use, and
+/// again after the connection was lost; waits at most `timeout` for it.
+pub fn probe(db: &DatabaseConnection, timeout: Duration) -> DatabaseConnection {
+    use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+    match db {
+        DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(timeout)
+                .connect_lazy_with((*options).clone());
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+        DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(timeout)
+                .connect_lazy_with((*options).clone());
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+        // Not a pool of its own (a mock, or disconnected): asked as it is.
+        other => other.clone(),
+    }
+}
+
 pub use writes::{is_read_only, Writes};
 
 /// What a database needs once per process: SQLite files get WAL, so readers
