@@ -40,6 +40,8 @@ pub struct ServeSettings {
     pub metrics_bind: Option<String>,
     /// The level of successful requests' log lines.
     pub request_log: crate::telemetry::RequestLogLevel,
+    /// How many drill-downs read the database at once (see [`crate::drill_downs`]).
+    pub drill_downs: crate::drill_downs::DrillDownSettings,
 }
 
 /// Where `serve` listens by default (and where `healthcheck` asks).
@@ -64,6 +66,7 @@ impl Default for ServeSettings {
             ingest_if_empty: None,
             metrics_bind: None,
             request_log: crate::telemetry::RequestLogLevel::default(),
+            drill_downs: crate::drill_downs::DrillDownSettings::default(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl Application {
             auth,
             uploads,
             ready,
+            drill_downs: web::Data::new(crate::drill_downs::DrillDowns::new(settings.drill_downs)),
             site: web::Data::new(site),
             request_log: settings.request_log,
             openapi: crate::openapi::document(),
@@ -237,6 +241,7 @@ struct AppParts {
     auth: web::Data<Auth>,
     uploads: web::Data<Uploads>,
     ready: web::Data<Readiness>,
+    drill_downs: web::Data<crate::drill_downs::DrillDowns>,
     site: web::Data<crate::auth::site::Site>,
     request_log: crate::telemetry::RequestLogLevel,
     openapi: utoipa::openapi::OpenApi,
@@ -257,6 +262,7 @@ impl AppParts {
             .app_data(self.auth)
             .app_data(self.uploads)
             .app_data(self.ready)
+            .app_data(self.drill_downs)
             .app_data(self.site)
             .app_data(self.request_log)
             .app_data(query_config())

@@ -26,10 +26,7 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, Option<String>, String) 
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}"));
     let status = res.status();
-    let retry_after = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     (status, retry_after, res.text().await.unwrap())
 }
 
@@ -88,7 +85,11 @@ async fn concurrent_drill_downs_leave_the_rest_of_the_api_served() {
     };
     let mut drills = Vec::new();
     for i in 0..(2 * backend::db::POOL_SIZE) {
-        let path = if i % 2 == 0 { month_path.clone() } else { customer_path.clone() };
+        let path = if i % 2 == 0 {
+            month_path.clone()
+        } else {
+            customer_path.clone()
+        };
         let app = TestApp {
             address: app.address.clone(),
             client: app.client.clone(),
