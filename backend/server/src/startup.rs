@@ -135,12 +135,10 @@ impl Application {
         let ready = web::Data::from(readiness.clone());
         let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(&listen)?);
         let primary = web::Data::new(Primary(db.clone()));
-        let db = reads.unwrap_or(db);
-        let pool = db.clone();
-        let db = web::Data::new(db);
+        let db = web::Data::new(reads.unwrap_or(db));
         let cache = web::Data::new(reports::ReportCache::with_recheck(settings.cache_recheck));
         let metrics = (settings.metrics_bind.as_deref())
-            .map(|bind| metrics_server(settings, bind, pool, cache.clone(), ready.clone()))
+            .map(|bind| metrics_server(settings, bind, db.get_ref().clone(), cache.clone(), ready.clone()))
             .transpose()?;
         let (static_dir, precompressed) = dashboard(settings);
         let parts = AppParts {
