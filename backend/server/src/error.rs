@@ -15,6 +15,12 @@ use reports::ReportError;
 /// The media type of every error body (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Marks a 503 that is the server holding back by design ([`ApiError::Busy`]),
+/// not a fault: its request's log line is a warning, not an error, so a
+/// burst of drill-downs does not read as an outage in the logs.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldBack;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
@@ -201,6 +207,7 @@ impl ResponseError for ApiError {
             // A drill-down's turn comes within a few seconds at most.
             ApiError::Busy => {
                 res.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+                res.extensions_mut().insert(HeldBack);
             }
             // The watch over the database tries again within this.
             ApiError::NotReady { .. } | ApiError::Unavailable(_) => {
