@@ -14,5 +14,7 @@ pub use domain;
 pub use etl;
 pub use etl::generate;
 pub use reports;
-pub use server::{assets, auth, endpoints, error, monitoring, openapi, readiness, routes, startup, telemetry, uploads};
+pub use server::{
+    assets, auth, drill_downs, endpoints, error, monitoring, openapi, readiness, routes, startup, telemetry, uploads,
+};
 pub use store::{db, entities};

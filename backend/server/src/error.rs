@@ -15,6 +15,12 @@ use reports::ReportError;
 /// The media type of every error body (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Marks a 503 that is the server holding back by design ([`ApiError::Busy`]),
+/// not a fault: its request's log line is a warning, not an error, so a
+/// burst of drill-downs does not read as an outage in the logs.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldBack;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
@@ -49,6 +55,10 @@ pub enum ApiError {
     InsufficientStorage(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// Too many drill-downs run already (see [`crate::drill_downs`]): the
+    /// database answers, this server keeps its connections for the rest.
+    #[error("too many month and customer pages are being read right now: try again in a second")]
+    Busy,
     /// The server is waiting for its database (not reached yet, or gone).
     #[error("the database is unavailable{}: the server is waiting for it, try again shortly", down_for_s.map(|s| format!(" (for {s} s)")).unwrap_or_default())]
     NotReady { down_for_s: Option<u64> },
@@ -130,6 +140,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_content_encoding",
             ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Unavailable(_) | ApiError::NotReady { .. } => "database_unavailable",
+            ApiError::Busy => "busy",
             ApiError::ReadOnly(_) => "database_read_only",
             ApiError::DatabaseFileChanged(_) => "database_file_changed",
             ApiError::Internal(_)
@@ -157,6 +168,7 @@ impl ResponseError for ApiError {
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Unavailable(_)
             | ApiError::NotReady { .. }
+            | ApiError::Busy
             | ApiError::ReadOnly(_)
             | ApiError::DatabaseFileChanged(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_)
@@ -191,6 +203,11 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs } => {
                 res.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // A drill-down's turn comes within a few seconds at most.
+            ApiError::Busy => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+                res.extensions_mut().insert(HeldBack);
             }
             // The watch over the database tries again within this.
             ApiError::NotReady { .. } | ApiError::Unavailable(_) => {

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod database;
+pub mod drill_downs;
 pub mod endpoints;
 pub mod error;
 pub mod monitoring;

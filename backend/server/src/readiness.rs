@@ -29,7 +29,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use etl::{IngestOptions, RunStatus};
 use store::db::file::{FileChange, PinnedFile};
-use store::db::Writes;
+use store::db::{Probe, Writes};
 
 /// How often a ready server checks that its database still answers.
 pub const PING_EVERY: Duration = Duration::from_secs(1);
@@ -40,6 +40,10 @@ const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// Whether the database answers, as the requests see it (shared by the workers).
 #[derive(Default)]
 pub struct Readiness {
+    /// The pools served (the primary, and the standby the reports read from
+    /// if there is one), each with a connection outside it that the pings
+    /// go through (see [`store::db::Probe`]).
+    probes: Vec<Probe>,
     ready: AtomicBool,
     /// Failed tries since the database last answered.
     failures: AtomicU32,
@@ -54,6 +58,24 @@ pub struct Readiness {
 }
 
 impl Readiness {
+    /// Not ready yet, asking after `pools` (the primary first) each over a
+    /// connection of its own.
+    pub fn new(pools: &[DatabaseConnection]) -> Self {
+        Self {
+            probes: pools.iter().map(|db| Probe::new(db, PING_TIMEOUT)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether every pool's database answers, asked over the probes: all of
+    /// a pool's own connections being busy is not the database being down.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        for probe in &self.probes {
+            ping(probe.connection()?).await?;
+        }
+        Ok(())
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
@@ -247,16 +269,9 @@ impl Preparation {
     }
 }
 
-/// Whether every pool's database answers (the primary, and the standby the
-/// reports read from if there is one).
-pub async fn ping_all(pools: &[DatabaseConnection]) -> Result<(), DbErr> {
-    for pool in pools {
-        ping(pool).await?;
-    }
-    Ok(())
-}
-
-/// Whether the database answers a trivial query within [`PING_TIMEOUT`].
+/// Whether the database answers a trivial query within [`PING_TIMEOUT`]
+/// (through a pool whose connections are all checked out, this waits: the
+/// readiness asks over [`Readiness::ping`]'s probes).
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     match tokio::time::timeout(PING_TIMEOUT, db.execute_unprepared("SELECT 1")).await {
         Ok(answer) => answer.map(|_| ()),
@@ -298,7 +313,7 @@ pub async fn watch(
                 tokio::time::sleep(PING_EVERY).await;
                 continue;
             }
-            result = ping_all(&pools).await.map_err(StartError::Database);
+            result = readiness.ping().await.map_err(StartError::Database);
         }
         if result.is_ok() && readiness.read_only().is_some() {
             // Read-only until it takes writes again (permissions fixed, a

@@ -40,6 +40,8 @@ pub struct ServeSettings {
     pub metrics_bind: Option<String>,
     /// The level of successful requests' log lines.
     pub request_log: crate::telemetry::RequestLogLevel,
+    /// How many drill-downs read the database at once (see [`crate::drill_downs`]).
+    pub drill_downs: crate::drill_downs::DrillDownSettings,
 }
 
 /// Where `serve` listens by default (and where `healthcheck` asks).
@@ -64,6 +66,7 @@ impl Default for ServeSettings {
             ingest_if_empty: None,
             metrics_bind: None,
             request_log: crate::telemetry::RequestLogLevel::default(),
+            drill_downs: crate::drill_downs::DrillDownSettings::default(),
         }
     }
 }
@@ -124,20 +127,18 @@ impl Application {
     ) -> Result<Self, StartError> {
         let (site, auth) = access(settings, &db);
         let preparation = preparation(settings, auth.clone());
-        let readiness = std::sync::Arc::new(Readiness::default());
         let pools: Vec<DatabaseConnection> = std::iter::once(db.clone()).chain(reads.clone()).collect();
-        let prepared = prepare(&preparation, &pools, &db, &readiness).await?;
+        let readiness = std::sync::Arc::new(Readiness::new(&pools));
+        let prepared = prepare(&preparation, &db, &readiness).await?;
         let listen = listen_error(&settings.bind);
         let (listener, port) = bind(&settings.bind)?;
         let ready = web::Data::from(readiness.clone());
         let uploads = web::Data::new(Uploads::new(settings.upload.clone()).map_err(&listen)?);
         let primary = web::Data::new(Primary(db.clone()));
-        let db = reads.unwrap_or(db);
-        let pool = db.clone();
-        let db = web::Data::new(db);
+        let db = web::Data::new(reads.unwrap_or(db));
         let cache = web::Data::new(reports::ReportCache::with_recheck(settings.cache_recheck));
         let metrics = (settings.metrics_bind.as_deref())
-            .map(|bind| metrics_server(settings, bind, pool, cache.clone(), ready.clone()))
+            .map(|bind| metrics_server(settings, bind, db.get_ref().clone(), cache.clone(), ready.clone()))
             .transpose()?;
         let (static_dir, precompressed) = dashboard(settings);
         let parts = AppParts {
@@ -147,6 +148,7 @@ impl Application {
             auth,
             uploads,
             ready,
+            drill_downs: web::Data::new(crate::drill_downs::DrillDowns::new(settings.drill_downs)),
             site: web::Data::new(site),
             request_log: settings.request_log,
             openapi: crate::openapi::document(),
@@ -237,6 +239,7 @@ struct AppParts {
     auth: web::Data<Auth>,
     uploads: web::Data<Uploads>,
     ready: web::Data<Readiness>,
+    drill_downs: web::Data<crate::drill_downs::DrillDowns>,
     site: web::Data<crate::auth::site::Site>,
     request_log: crate::telemetry::RequestLogLevel,
     openapi: utoipa::openapi::OpenApi,
@@ -257,6 +260,7 @@ impl AppParts {
             .app_data(self.auth)
             .app_data(self.uploads)
             .app_data(self.ready)
+            .app_data(self.drill_downs)
             .app_data(self.site)
             .app_data(self.request_log)
             .app_data(query_config())
@@ -350,11 +354,10 @@ fn preparation(settings: &ServeSettings, auth: web::Data<Auth>) -> Preparation {
 /// is waited for; a failure that waiting does not cure is returned.
 async fn prepare(
     preparation: &Preparation,
-    pools: &[DatabaseConnection],
     db: &DatabaseConnection,
     readiness: &Readiness,
 ) -> Result<bool, StartError> {
-    let prepared = match crate::readiness::ping_all(pools).await {
+    let prepared = match readiness.ping().await {
         Ok(()) => match preparation.run(db).await {
             Ok(writes) => {
                 readiness.set_writes(&writes);

@@ -86,7 +86,7 @@ pub async fn request_id_header<B: actix_web::body::MessageBody + 'static>(
 /// logs carries it — and one compact line when it ends: method, path (no
 /// query string), status, duration. Successful requests log at the
 /// server's [`RequestLogLevel`], client errors at info, server errors
-/// always, with their cause.
+/// always, with their cause (a 503 `busy` as a warning: it is no fault).
 pub struct RequestLog;
 
 impl tracing_actix_web::RootSpanBuilder for RequestLog {
@@ -118,7 +118,9 @@ impl tracing_actix_web::RootSpanBuilder for RequestLog {
         let method = req.method().as_str();
         // The server's setting, in its app data (absent: a response made before the app).
         let level = req.app_data::<RequestLogLevel>().copied().unwrap_or_default();
+        let held_back = res.response().extensions().contains::<crate::error::HeldBack>();
         span.in_scope(|| match (status, level) {
+            (500.., _) if held_back => tracing::warn!(method = %method, path = %path, status, ms, "request"),
             (500.., _) => tracing::error!(method = %method, path = %path, status, ms, "request"),
             (400..=499, _) => tracing::info!(method = %method, path = %path, status, ms, "request"),
             (_, RequestLogLevel::Info) => tracing::info!(method = %method, path = %path, status, ms, "request"),

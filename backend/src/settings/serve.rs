@@ -7,6 +7,7 @@ use super::ingest::IngestRules;
 use super::lenient::OrDefault;
 use crate::auth::guard::{DEFAULT_FAILURES_PER_MINUTE, DEFAULT_SESSION_HOURS};
 use crate::auth::AuthSettings;
+use crate::drill_downs::{DrillDownSettings, DEFAULT_LIMIT as DEFAULT_DRILL_DOWN_LIMIT};
 use crate::etl::{IngestOptions, Mode};
 use crate::startup::{ServeSettings, DEFAULT_BIND, DEFAULT_STATIC_DIR};
 use crate::telemetry::RequestLogLevel;
@@ -79,6 +80,14 @@ pub struct ServeArgs {
           default_value_t = RequestLogLevel::default(),
           value_parser = OrDefault(RequestLogLevel::default()))]
     pub request_log: RequestLogLevel,
+    /// How many month and customer pages (the drill-downs, which read the
+    /// facts on every request) read the database at once; more wait up to a
+    /// second, then answer 503 `busy`. Below the database pool's size, so
+    /// that the other reports, the ingest history and sign-in always find a
+    /// connection.
+    #[arg(long, env = "DRILL_DOWN_LIMIT", default_value_t = DEFAULT_DRILL_DOWN_LIMIT,
+          value_parser = clap::value_parser!(u32).range(1..i64::from(crate::db::POOL_SIZE)))]
+    pub drill_down_limit: u32,
     #[command(flatten)]
     pub rules: IngestRules,
 }
@@ -115,6 +124,10 @@ impl ServeArgs {
             }),
             metrics_bind: self.metrics_bind.clone(),
             request_log: self.request_log,
+            drill_downs: DrillDownSettings {
+                limit: self.drill_down_limit,
+                ..DrillDownSettings::default()
+            },
         })
     }
 }

@@ -80,6 +80,67 @@ pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnect
     Database::connect(options).await.map_err(failed(settings))
 }
 
+/// A pool, and a connection beside it for asking whether its database
+/// answers. Asked through the pool itself, the question would wait for one
+/// of its connections, which slow requests may all hold: a busy database
+/// would pass for one that is down.
+pub struct Probe {
+    pool: DatabaseConnection,
+    /// A pool of one connection, to the same database with the same options
+    /// (a SQLite file is still never created): connects on first use, and
+    /// again after the connection was lost.
+    own: DatabaseConnection,
+}
+
+impl Probe {
+    /// A probe of `pool`, waiting at most `timeout` for its own connection.
+    pub fn new(pool: &DatabaseConnection, timeout: Duration) -> Self {
+        use sea_orm::{SqlxPostgresConnector, SqlxSqliteConnector};
+        let own = match pool {
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+                let options = pool.get_postgres_connection_pool().connect_options();
+                let own = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(0)
+                    .acquire_timeout(timeout)
+                    .connect_lazy_with((*options).clone());
+                SqlxPostgresConnector::from_sqlx_postgres_pool(own)
+            }
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+                let options = pool.get_sqlite_connection_pool().connect_options();
+                let own = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(0)
+                    .acquire_timeout(timeout)
+                    .connect_lazy_with((*options).clone());
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(own)
+            }
+            // Not a pool of its own (a mock, or disconnected): asked as it is.
+            other => other.clone(),
+        };
+        Self {
+            pool: pool.clone(),
+            own,
+        }
+    }
+
+    /// The connection to ask over; an error when the pool itself was closed
+    /// (it serves nothing, whatever the database answers).
+    pub fn connection(&self) -> Result<&DatabaseConnection, sea_orm::DbErr> {
+        let closed = match &self.pool {
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => self.pool.get_postgres_connection_pool().is_closed(),
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => self.pool.get_sqlite_connection_pool().is_closed(),
+            _ => false,
+        };
+        match closed {
+            true => Err(sea_orm::DbErr::ConnectionAcquire(
+                sea_orm::error::ConnAcquireErr::ConnectionClosed,
+            )),
+            false => Ok(&self.own),
+        }
+    }
+}
+
 pub use writes::{is_read_only, Writes};
 
 /// What a database needs once per process: SQLite files get WAL, so readers

@@ -9,6 +9,7 @@ mod api_errors;
 mod architecture;
 mod atomicity;
 mod bounded;
+mod busy;
 mod catalog_restatement;
 mod citus;
 mod consistent_reads;

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use super::kept::uncached;
 use super::{check_format, get, resource, respond, Depends};
+use crate::drill_downs::DrillDowns;
 use crate::error::ApiError;
 use reports::{CustomerParams, CustomerSearchParams, ReportCache};
 
@@ -21,16 +22,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     (status = 304, description = "Not modified: the `ETag` given in `If-None-Match` is current"),
     (status = 200, description = "A page of matching customers, without e-mail", body = CustomerSearch),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+    (status = 503, description = "The database is unreachable (`database_unavailable`), or too many month and customer pages are being read at once (`busy`: try again after `Retry-After`, 1 s)", body = api_types::ApiError,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn search(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    drill_downs: web::Data<DrillDowns>,
     cache: web::Data<ReportCache>,
     params: web::Query<CustomerSearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = cache.get(&db).await?;
     // Read from the database, not the snapshot: never kept.
-    uncached(&req, &ctx, Depends::DataOnly, async {
+    uncached(&req, &ctx, Depends::DataOnly, &drill_downs, async {
         Ok(HttpResponse::Ok().json(reports::search_customers(&db, &params).await?))
     })
     .await
@@ -45,10 +48,12 @@ pub async fn search(
     (status = 200, description = "The customer (also as text/csv: the spending per month and currency)", content((CustomerReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter", body = api_types::ApiError),
     (status = 404, description = "No such customer in the data", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+    (status = 503, description = "The database is unreachable (`database_unavailable`), or too many month and customer pages are being read at once (`busy`: try again after `Retry-After`, 1 s)", body = api_types::ApiError,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn customer(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    drill_downs: web::Data<DrillDowns>,
     cache: web::Data<ReportCache>,
     id: web::Path<String>,
     params: web::Query<CustomerParams>,
@@ -56,7 +61,7 @@ pub async fn customer(
     check_format(params.format.as_deref())?;
     let ctx = cache.get(&db).await?;
     // Read from the database, not the snapshot: never kept.
-    uncached(&req, &ctx, Depends::DataOnly, async {
+    uncached(&req, &ctx, Depends::DataOnly, &drill_downs, async {
         let report = reports::customer(&db, &id).await?;
         Ok(respond(&req, params.format.as_deref(), "customer", &report))
     })

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{wants_csv, Depends, Tag};
 use crate::assets::{Effort, Encoding};
+use crate::drill_downs::DrillDowns;
 use crate::error::ApiError;
 
 /// The form of a view's answer.
@@ -115,7 +116,8 @@ pub async fn answer(
 
 /// Answers a view that reads the database beyond the snapshot (a month's
 /// customers, a customer): 304 when the client's copy is current, else
-/// `compute`, on every request. Its bytes are never kept: the database may
+/// `compute`, on every request, in one of the drill-downs' turns (503 `busy`
+/// when none comes free: see [`crate::drill_downs`]). Its bytes are never kept: the database may
 /// already hold a newer run than `ctx`, so they cannot be keyed by `ctx`'s
 /// run. The tag still names `ctx`'s run: a copy it validates was read after
 /// that run committed, and a newer run changes the tag.
@@ -123,14 +125,18 @@ pub async fn uncached(
     req: &HttpRequest,
     ctx: &ReportContext,
     depends: Depends,
+    drill_downs: &DrillDowns,
     compute: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(tag) = Tag::of(req, ctx, depends) else {
+        let _turn = drill_downs.start().await?;
         return compute.await;
     };
     if let Some(res) = tag.not_modified(req) {
         return Ok(res);
     }
+    // After the 304, which reads nothing.
+    let _turn = drill_downs.start().await?;
     compute.await.map(|res| tag.on(res))
 }
 

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use super::kept::{answer, json, uncached, Form};
 use super::{check_format, get, resource, respond, Depends};
+use crate::drill_downs::DrillDowns;
 use crate::error::ApiError;
 use reports::{self, ReportCache, WindowParams};
 pub use reports::{MonthParams, TopProductsParams, TopUsersParams};
@@ -124,10 +125,12 @@ pub async fn top_users(
     (status = 200, description = "The month (also as text/csv: one table whose `row` column tells the month, the previous month, the change, customers and products apart). A month inside the data without transactions in this currency is all zeros, not a 404", content((api_types::MonthReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid parameter (a month that is not `YYYY-MM`), or a currency the data does not hold", body = api_types::ApiError),
     (status = 404, description = "No data loaded yet, or a month before the first or after the latest month of the data (in any currency)", body = api_types::ApiError),
-    (status = 503, description = "The database is unreachable", body = api_types::ApiError)))]
+    (status = 503, description = "The database is unreachable (`database_unavailable`), or too many month and customer pages are being read at once (`busy`: try again after `Retry-After`, 1 s)", body = api_types::ApiError,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))))]
 pub async fn month(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    drill_downs: web::Data<DrillDowns>,
     cache: web::Data<ReportCache>,
     path: web::Path<String>,
     params: web::Query<MonthParams>,
@@ -136,7 +139,7 @@ pub async fn month(
     let ctx = cache.get(&db).await?;
     // Whether the month is in progress changes when the month ends. Its top
     // customers are read from the database, not the snapshot: never kept.
-    uncached(&req, &ctx, Depends::Today, async {
+    uncached(&req, &ctx, Depends::Today, &drill_downs, async {
         let report = reports::month_report(&ctx, &db, &path, &params).await?;
         let name = format!("month-{}-{}", report.current.month, report.currency);
         Ok(respond(&req, params.format.as_deref(), &name, &report))
