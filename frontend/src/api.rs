@@ -70,6 +70,11 @@ impl FetchError {
         self.code.as_deref() == Some("no_data")
     }
 
+    /// The server holds a drill-down back for a moment (503 `busy`): worth asking again.
+    pub fn is_busy(&self) -> bool {
+        self.status == Some(503) && self.code.as_deref() == Some("busy")
+    }
+
     /// Not signed in, or no longer (the session expired, the token was revoked):
     /// the dashboard shows its sign-in page.
     pub fn is_unauthorized(&self) -> bool {
@@ -106,9 +111,28 @@ async fn json<T: DeserializeOwned>(what: &'static str, res: Response) -> Result<
         .map_err(|e| FetchError::new(what, format!("unexpected response: {e}")))
 }
 
+/// How often a `busy` answer is asked again before the page shows it: the
+/// drill-downs answer 503 `busy` (`Retry-After: 1`) while their share of the
+/// database is taken, which passes within seconds.
+const BUSY_RETRIES: u32 = 3;
+
 async fn get<T: DeserializeOwned>(what: &'static str, url: String) -> Result<T, FetchError> {
-    let res = send(what, Request::get(&url).build()).await?;
-    json(what, res).await
+    let mut retries = 0;
+    loop {
+        match send(what, Request::get(&url).build()).await {
+            Err(e) if e.is_busy() && retries < BUSY_RETRIES => {
+                retries += 1;
+                yew::platform::time::sleep(busy_wait(retries)).await;
+            }
+            res => return json(what, res?).await,
+        }
+    }
+}
+
+/// The wait before retry `n` (1, 2, …) of a `busy` answer: the second
+/// `Retry-After` asks for, then a little longer each time.
+fn busy_wait(n: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(1_000 * u64::from(n))
 }
 
 /// Who is calling: a session, or anonymous in open mode; 401 when nobody is signed in.
@@ -301,6 +325,17 @@ mod tests {
         let e = FetchError::new("reports", "network error: offline".into());
         assert_eq!(e.api_message(), "network error: offline");
         assert!(!e.is_unauthorized());
+    }
+
+    #[test]
+    fn only_a_busy_answer_is_asked_again_and_later_each_time() {
+        let busy = r#"{"error":"busy","message":"too many drill-downs at once: retry in a second"}"#;
+        assert!(FetchError::from_answer("the month", 503, "Service Unavailable", Some(busy)).is_busy());
+        let down = r#"{"error":"database_unavailable","message":"the database does not answer"}"#;
+        assert!(!FetchError::from_answer("the month", 503, "Service Unavailable", Some(down)).is_busy());
+        assert!(!FetchError::from_answer("the month", 503, "Service Unavailable", Some("<html>")).is_busy());
+        let waits: Vec<u128> = (1..=BUSY_RETRIES).map(|n| busy_wait(n).as_millis()).collect();
+        assert_eq!(waits, [1_000, 2_000, 3_000]);
     }
 
     #[test]
