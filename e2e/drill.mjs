@@ -81,7 +81,12 @@ export async function drillDownChecks({ page, base, check }) {
   const last = report.months[report.months.length - 2].month;
   await page.goto(`${base}/?from=${first}&to=${last}`, { waitUntil: 'load' });
   await page.waitForSelector('#monthly canvas[data-drawn="true"]', { timeout: 60000 });
-  check(await page.locator('#from').inputValue() === first && await page.locator('#to').inputValue() === last, 'the range is kept in the URL and shown in the selects');
+  // The selects get their options from /reports/meta, which may answer after
+  // the chart is drawn: wait (bounded) for them to show the range.
+  await page.waitForFunction(([f, t]) => document.querySelector('#from')?.value === f && document.querySelector('#to')?.value === t,
+    [first, last], { timeout: 15000 }).catch(() => {});
+  const range = [await page.locator('#from').inputValue(), await page.locator('#to').inputValue()];
+  check(range[0] === first && range[1] === last, `the range is kept in the URL and shown in the selects (${range.join(' to ')}; asked ${first} to ${last})`);
   await page.locator('#monthly .card-actions button').click();
   check((await page.locator('#monthly tbody tr').count()) === report.months.length - 1, 'the monthly table holds the range\'s months');
   const rangeCsv = await page.locator('#monthly a[download]').getAttribute('href');
