@@ -13,7 +13,6 @@ use crate::Invoice;
 
 /// The order the computation reads invoices in (what [`scan`] checks and
 /// [`sort_into_reading_order`] produces).
-#[cfg(test)]
 fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
     a.currency
         .cmp(&b.currency)
@@ -146,6 +145,28 @@ pub fn into_reading_order(invoices: &mut [Invoice]) {
             at = from;
         }
     }
+}
+
+/// `kept` (in the reading order, as [`into_reading_order`] leaves it) with
+/// `added` merged in: the reading order of the union, in one pass over
+/// `kept` and a binary search per added invoice instead of a sort of the
+/// whole (an append of 10,000 transactions to 5M kept ones: milliseconds
+/// of comparisons, then moves). `kept` out of order gives an order that
+/// [`compute`](crate::compute) does not trust: it sorts again.
+pub fn merge_into_reading_order(kept: Vec<Invoice>, mut added: Vec<Invoice>) -> Vec<Invoice> {
+    into_reading_order(&mut added);
+    let mut merged = Vec::with_capacity(kept.len() + added.len());
+    let mut kept = kept.into_iter();
+    for invoice in added {
+        // Everything kept that reads before it (or ties: never for distinct ids).
+        let before = kept
+            .as_slice()
+            .partition_point(|k| input_order(k, &invoice) != Ordering::Greater);
+        merged.extend(kept.by_ref().take(before));
+        merged.push(invoice);
+    }
+    merged.extend(kept);
+    merged
 }
 
 /// The reading order of `order` (for each position, the index in `order`
