@@ -284,7 +284,8 @@ proptest! {
             }
         }
         into_reading_order(&mut kept);
-        let merged = merge_into_reading_order(kept, appended);
+        let mut merged = kept;
+        merge_into_reading_order(&mut merged, appended);
         let mut union = case.invoices.clone();
         into_reading_order(&mut union);
         prop_assert_eq!(&merged, &union);

@@ -101,8 +101,10 @@ impl SaasInput {
         let appended = added.len();
         let invoices = blocking(move || {
             // Moved out when no other request holds them still, else copied.
-            let kept = Arc::try_unwrap(kept.input).map_or_else(|shared| shared.invoices.clone(), |own| own.invoices);
-            merge_into_reading_order(kept, added)
+            let mut invoices =
+                Arc::try_unwrap(kept.input).map_or_else(|shared| shared.invoices.clone(), |own| own.invoices);
+            merge_into_reading_order(&mut invoices, added);
+            invoices
         })
         .await;
         Ok(Some(Self {
