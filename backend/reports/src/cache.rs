@@ -195,7 +195,7 @@ impl ReportCache {
         // start from the transactions the previous run's keep.
         let (run_id, ctx) = ReportContext::load(db).await?;
         if let Some(previous) = previous {
-            ctx.saas.follow(&previous.saas);
+            ctx.saas.follow(&previous.saas, db).await;
         }
         let ctx = Arc::new(ctx);
         *self.inner.write().await = Some(Cached {

@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use store::entities::dim_user;
 
-use super::input::{Kept, SaasInput};
+use super::input::{previous_data_run, Kept, SaasInput};
 use super::{parameters, LISTS, RECENT};
 use crate::params::given;
 use crate::ReportError;
@@ -86,14 +86,25 @@ impl SaasReports {
     }
 
     /// Lets this run's first read catch up from the transactions `earlier`
-    /// (the figures of the run served before) keeps, if it keeps them.
-    pub(crate) fn follow(&self, earlier: &SaasReports) {
+    /// (the figures of the run served before) keeps, if it keeps them and
+    /// this run appended to that one's data. Otherwise they are not held:
+    /// they would only take memory until this run's first read.
+    pub(crate) async fn follow(&self, earlier: &SaasReports, db: &DatabaseConnection) {
         let kept = earlier.input.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let from = match (earlier.run, kept) {
             (Some(run), Some(input)) => Some(Kept { run, input }),
             _ => earlier.earlier.lock().unwrap_or_else(|p| p.into_inner()).take(),
         };
-        *self.earlier.lock().unwrap_or_else(|p| p.into_inner()) = from;
+        let (Some(kept), Some(run)) = (from, self.run) else {
+            return;
+        };
+        // A hint only (outside the snapshot): the catch-up checks again in
+        // its own. Unanswered, it costs a full read, not the refresh.
+        if let Ok(Some(previous)) = previous_data_run(db, run).await {
+            if previous == kept.run {
+                *self.earlier.lock().unwrap_or_else(|p| p.into_inner()) = Some(kept);
+            }
+        }
     }
 
     /// How many transactions this run keeps in memory, and how many of them

@@ -175,7 +175,7 @@ async fn read_revenue<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String,
 
 /// The run that changed the data before `run` when `run` is an append
 /// (`None` for a replace, or when there is none).
-async fn previous_data_run<C: ConnectionTrait>(db: &C, run: i64) -> Result<Option<i64>, ReportError> {
+pub(super) async fn previous_data_run<C: ConnectionTrait>(db: &C, run: i64) -> Result<Option<i64>, ReportError> {
     let mode = etl_run::Entity::find_by_id(run)
         .select_only()
         .column(etl_run::Column::Mode)
