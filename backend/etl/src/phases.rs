@@ -358,13 +358,13 @@ async fn commit_phase(
     if summary.status == RunStatus::Succeeded {
         audit::record(&mut loader, run_id, &summary.files, rejects).await?;
         record_run(&mut loader, summary, audience, Some((&verdict.quality, &verdict.state))).await?;
-        loader.commit().await?;
+        loader.commit(run_id).await?;
     } else {
         loader.rollback().await?;
         let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
         audit::record(&mut audit_only, run_id, &summary.files, rejects).await?;
         record_run(&mut audit_only, summary, audience, None).await?;
-        audit_only.commit().await?;
+        audit_only.commit(run_id).await?;
     }
     drop(phase);
     for f in &summary.files {
@@ -488,6 +488,6 @@ async fn record_skipped(
     let mut audit_only = Loader::begin(db, LoadMode::Audit).await?;
     audit::record(&mut audit_only, run_id, &summary.files, &[]).await?;
     record_run(&mut audit_only, &summary, options.audience, None).await?;
-    audit_only.commit().await?;
+    audit_only.commit(run_id).await?;
     Ok(summary)
 }

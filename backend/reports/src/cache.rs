@@ -180,7 +180,7 @@ impl ReportCache {
     async fn refresh(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         // The run id first: if a run commits meanwhile, the next check reloads.
         let latest = latest_run(db).await?;
-        {
+        let previous = {
             let mut guard = self.inner.write().await;
             if let Some(c) = guard.as_mut() {
                 if c.run_id == latest {
@@ -188,10 +188,15 @@ impl ReportCache {
                     return Ok(c.ctx.clone());
                 }
             }
-        }
+            guard.as_ref().map(|c| c.ctx.clone())
+        };
         // A newer run (or the first load): read its aggregates, then publish
-        // them under the run id read with them.
+        // them under the run id read with them. Its subscription figures may
+        // start from the transactions the previous run's keep.
         let (run_id, ctx) = ReportContext::load(db).await?;
+        if let Some(previous) = previous {
+            ctx.saas.follow(&previous.saas, db).await;
+        }
         let ctx = Arc::new(ctx);
         *self.inner.write().await = Some(Cached {
             run_id,

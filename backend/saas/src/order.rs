@@ -13,7 +13,6 @@ use crate::Invoice;
 
 /// The order the computation reads invoices in (what [`scan`] checks and
 /// [`sort_into_reading_order`] produces).
-#[cfg(test)]
 fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
     a.currency
         .cmp(&b.currency)
@@ -145,6 +144,37 @@ pub fn into_reading_order(invoices: &mut [Invoice]) {
             invoices.swap(at, from);
             at = from;
         }
+    }
+}
+
+/// Merges `added` into `kept` (in the reading order, as
+/// [`into_reading_order`] leaves it): `kept` ends in the reading order of
+/// the union, without a sort of the whole and in place — each kept invoice
+/// moves up once at most, from the back, and a binary search finds where
+/// each added one goes (an append of 10,000 transactions to 5M kept ones:
+/// one pass of moves over the invoices after the first added one). `kept`
+/// out of order gives an order that [`compute`](crate::compute) does not
+/// trust: it sorts again.
+pub fn merge_into_reading_order(kept: &mut Vec<Invoice>, mut added: Vec<Invoice>) {
+    into_reading_order(&mut added);
+    let mut read = kept.len();
+    // Room at the end, holding copies of the added invoices that the merge
+    // overwrites (and drops) as it fills the room from the back. The room
+    // is always the slots `read..write`.
+    kept.extend(added.iter().cloned());
+    let mut write = kept.len();
+    while let Some(invoice) = added.pop() {
+        // The kept invoices from `stay` on read after it (ties: never for distinct ids).
+        let stay = kept[..read].partition_point(|k| input_order(k, &invoice) != Ordering::Greater);
+        // They move up past the room, which moves down below them (swaps,
+        // not a rotation: that would move the room's slots each time too).
+        for r in (stay..read).rev() {
+            write -= 1;
+            kept.swap(r, write);
+        }
+        read = stay;
+        write -= 1;
+        kept[write] = invoice;
     }
 }
 

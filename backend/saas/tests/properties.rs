@@ -1,7 +1,8 @@
 //! Property tests: on random invoice sets the §13 identities hold (checked
 //! here again from the output, independently of the checks inside
 //! `compute`), every customer's MRR equals a brute-force reading of §5–§6,
-//! and the input order does not matter.
+//! the input order does not matter, and a merge of appended invoices into
+//! kept ones is the reading order of their union.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use api_types::{Money, SaasMovementKind};
 use chrono::{DateTime, Datelike, Months, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
-use saas::{compute, Catalogue, Interval, Invoice, Parameters};
+use saas::{compute, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters};
 
 const PRODUCTS: [(&str, u32); 4] = [
     ("Plain", 1),
@@ -268,5 +269,27 @@ proptest! {
         }
         let b = compute(&shuffled, &catalogue_of(&case), &params_of(&case)).unwrap();
         prop_assert_eq!(a, b);
+    }
+
+    /// An append's invoices merged into the kept ones are exactly the
+    /// union put in the reading order (what a full read would keep), and
+    /// their figures are the same.
+    #[test]
+    fn a_merge_is_the_reading_order_of_the_union(case in arb_case(), added in prop::collection::vec(any::<bool>(), 0..120)) {
+        let (mut kept, mut appended) = (Vec::new(), Vec::new());
+        for (i, invoice) in case.invoices.iter().enumerate() {
+            match added.get(i).copied().unwrap_or(false) {
+                true => appended.push(invoice.clone()),
+                false => kept.push(invoice.clone()),
+            }
+        }
+        into_reading_order(&mut kept);
+        let mut merged = kept;
+        merge_into_reading_order(&mut merged, appended);
+        let mut union = case.invoices.clone();
+        into_reading_order(&mut union);
+        prop_assert_eq!(&merged, &union);
+        let of = |invoices: &[Invoice]| compute(invoices, &catalogue_of(&case), &params_of(&case)).unwrap();
+        prop_assert_eq!(of(&merged), of(&union));
     }
 }

@@ -146,6 +146,14 @@ fn describe_scrape() {
         "The ingest run whose data the reports serve"
     );
     describe_gauge!(
+        "revenue_saas_kept_transactions",
+        "Transactions the server keeps in memory for the subscription figures of the served run"
+    );
+    describe_gauge!(
+        "revenue_saas_caught_up_transactions",
+        "Of those, the ones read from the run's appended transactions (0: every transaction was read)"
+    );
+    describe_gauge!(
         "revenue_latest_transaction_timestamp_seconds",
         Unit::Seconds,
         "The latest transaction in the served data (Unix time)"
@@ -370,6 +378,10 @@ pub async fn metrics(
             metrics::gauge!("revenue_report_cache_age_seconds").set(age.as_secs_f64());
             if let Some(run) = run {
                 metrics::gauge!("revenue_report_cache_run").set(*run as f64);
+            }
+            if let Some((kept, appended)) = ctx.saas.kept_transactions() {
+                metrics::gauge!("revenue_saas_kept_transactions").set(kept as f64);
+                metrics::gauge!("revenue_saas_caught_up_transactions").set(appended.unwrap_or(0) as f64);
             }
             let latest = ctx.quality.as_ref().and_then(|q| q.freshness.latest_transaction_at);
             if let Some(t) = latest {

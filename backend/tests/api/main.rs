@@ -40,6 +40,7 @@ mod reports;
 mod run_records;
 mod run_records_commit;
 mod saas;
+mod saas_catch_up;
 mod saas_generated;
 mod schema;
 mod secrets;

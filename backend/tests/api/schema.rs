@@ -50,6 +50,13 @@ async fn entities_match_schema(engine: Engine) {
         &["c1\tAnn\tann@x.test"],
     );
     t.ingest(dir.path()).await.unwrap();
+    // … then append, so that the record of appended transactions holds one.
+    let more = fixture(
+        &["s1\tBase\tAlpha\tmonth\t100\tactive"],
+        &["2/1/24 7:00\tt3\tc1\ts1\t1.00\tusd"],
+        &["c1\tAnn\tann@x.test"],
+    );
+    t.append(more.path()).await.unwrap();
     // … and the access-control tables: a token, the session key, a signed-out session.
     backend::auth::tokens::create(&t.db, "schema", backend::auth::Role::Reader)
         .await

@@ -143,12 +143,13 @@ impl Loader {
         }
     }
 
-    /// Makes the run's data visible, ranks the top customers of the data it
-    /// leaves, and commits: all in one transaction.
-    pub async fn commit(mut self) -> Result<(), EtlError> {
+    /// Makes run `run`'s data visible (recording the transactions it
+    /// appended, see `etl_appended_transaction`), ranks the top customers
+    /// of the data it leaves, and commits: all in one transaction.
+    pub async fn commit(mut self, run: i64) -> Result<(), EtlError> {
         let published = match &mut self {
-            Loader::Postgres(l) => l.publish().await?,
-            Loader::Sqlite(l) => l.publish().await?,
+            Loader::Postgres(l) => l.publish(run).await?,
+            Loader::Sqlite(l) => l.publish(run).await?,
         };
         if published {
             top_customers::rank(&mut self).await?;

@@ -17,7 +17,7 @@ use crate::encode::SqliteBind;
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
 use crate::tables::{Table, LOOKUP_KEYS};
-use store::entities::{is_star, FACTS, STAR};
+use store::entities::{etl_appended_transaction, is_star, FACTS, STAR};
 
 /// Staging tables (TEMP: private to the load's connection).
 const STAGE: &str = "__stage";
@@ -187,16 +187,20 @@ impl SqliteLoader {
     }
 
     /// Makes the new data visible in the load's transaction: replaces the
-    /// rows (replace) or merges the staged ones (append). Whether it wrote
-    /// the data tables (not a record-only run).
-    pub async fn publish(&mut self) -> Result<bool, EtlError> {
+    /// rows (replace) or merges the staged ones (append), and records which
+    /// transactions run `run` appended. Whether it wrote the data tables
+    /// (not a record-only run).
+    pub async fn publish(&mut self, run: i64) -> Result<bool, EtlError> {
         match self.mode {
             LoadMode::Audit => return Ok(false),
             LoadMode::Replace => {
                 self.clear().await?;
-                self.move_facts().await?
+                self.move_facts().await?;
+                self.record_appended(None).await?;
             }
             LoadMode::Append => {
+                // Before the facts move: that drops their stage.
+                self.record_appended(Some(run)).await?;
                 for table in STAR {
                     let Some(&(_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {
                         continue;
@@ -288,6 +292,25 @@ impl SqliteLoader {
         )
         .await?;
         step.done(None);
+        Ok(())
+    }
+
+    /// Empties `etl_appended_transaction`, then (an append, `Some(run)`)
+    /// copies the staged transactions into it as the run's.
+    async fn record_appended(&mut self, run: Option<i64>) -> Result<(), EtlError> {
+        let step = Step::start("record the appended transactions");
+        let [clear, insert] = etl_appended_transaction::record_sql(&format!("temp.{}{STAGE}", FACTS.name));
+        let during = "recording the appended transactions";
+        sqlx::query(&clear)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(EtlError::db(during))?;
+        let mut rows = 0;
+        if let Some(run) = run {
+            let done = sqlx::query(&insert).bind(run).execute(&mut *self.conn).await;
+            rows = done.map_err(EtlError::db(during))?.rows_affected();
+        }
+        step.done(Some(rows));
         Ok(())
     }
 

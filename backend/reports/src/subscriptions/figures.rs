@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use store::entities::dim_user;
 
-use super::input::SaasInput;
+use super::input::{previous_data_run, Kept, SaasInput};
 use super::{parameters, LISTS, RECENT};
 use crate::params::given;
 use crate::ReportError;
@@ -42,6 +42,9 @@ pub struct SaasReports {
     /// This run's transactions once read: other parameter sets are computed
     /// from them without reading the database again.
     input: Mutex<Option<Arc<SaasInput>>>,
+    /// An earlier run's transactions, which this run's can catch up from
+    /// when this run appended to that one's data (taken by the first read).
+    earlier: Mutex<Option<Kept>>,
     /// One computation at a time: each takes seconds of CPU on millions.
     computing: tokio::sync::Mutex<()>,
 }
@@ -77,8 +80,39 @@ impl SaasReports {
             recent: Mutex::new(Vec::new()),
             lists: Mutex::new(Vec::new()),
             input: Mutex::new(None),
+            earlier: Mutex::new(None),
             computing: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Lets this run's first read catch up from the transactions `earlier`
+    /// (the figures of the run served before) keeps, if it keeps them and
+    /// this run appended to that one's data. Otherwise they are not held:
+    /// they would only take memory until this run's first read.
+    pub(crate) async fn follow(&self, earlier: &SaasReports, db: &DatabaseConnection) {
+        let kept = earlier.input.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let from = match (earlier.run, kept) {
+            (Some(run), Some(input)) => Some(Kept { run, input }),
+            _ => earlier.earlier.lock().unwrap_or_else(|p| p.into_inner()).take(),
+        };
+        let (Some(kept), Some(run)) = (from, self.run) else {
+            return;
+        };
+        // A hint only (outside the snapshot): the catch-up checks again in
+        // its own. Unanswered, it costs a full read, not the refresh.
+        if let Ok(Some(previous)) = previous_data_run(db, run).await {
+            if previous == kept.run {
+                *self.earlier.lock().unwrap_or_else(|p| p.into_inner()) = Some(kept);
+            }
+        }
+    }
+
+    /// How many transactions this run keeps in memory, and how many of them
+    /// its read took from the append's record (`None`: it read them all);
+    /// `None` before they are read.
+    pub fn kept_transactions(&self) -> Option<(usize, Option<usize>)> {
+        let input = self.input.lock().unwrap_or_else(|p| p.into_inner());
+        input.as_ref().map(|i| i.counts())
     }
 
     /// The default figures: kept once computed from this run's data.
@@ -120,9 +154,17 @@ impl SaasReports {
         if let Some(input) = self.input.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return Ok((input, true));
         }
+        let earlier = self.earlier.lock().unwrap_or_else(|p| p.into_inner()).take();
         let txn = crate::cache::begin(db).await?;
         let run = crate::cache::latest_run(&txn).await?;
-        let input = Arc::new(SaasInput::read(&txn).await?);
+        let caught_up = match (run, earlier) {
+            (Some(latest), Some(kept)) if run == self.run => SaasInput::catch_up(&txn, latest, kept).await?,
+            _ => None,
+        };
+        let input = match caught_up {
+            Some(input) => Arc::new(input),
+            None => Arc::new(SaasInput::read(&txn).await?),
+        };
         txn.commit().await?;
         // A newer run's transactions answer this request but are not this run's to keep.
         let ours = run == self.run;

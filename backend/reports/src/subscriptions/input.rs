@@ -3,21 +3,27 @@
 //! shared (one allocation per distinct value, not per row), put in the
 //! computation's reading order once, and kept for the run so that other
 //! parameter sets are computed from memory (about 130 MB per million
-//! transactions, see the README).
+//! transactions, see the README). After an append, the previous run's kept
+//! transactions catch up instead: only the appended ones are read (from
+//! `etl_appended_transaction`) and merged in.
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::saas::{compute, into_reading_order, Catalogue, Interval, Invoice, Parameters, SaasError, SaasFigures};
+use ::saas::{
+    compute, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters, SaasError,
+    SaasFigures,
+};
 use chrono::NaiveDateTime;
 use futures_util::TryStreamExt;
 use rustc_hash::FxHasher;
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryResult, QuerySelect, RuntimeErr, Statement, StreamTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    RuntimeErr, Statement, StreamTrait,
 };
-use store::entities::{agg_monthly, dim_product};
+use store::entities::{agg_monthly, dim_product, etl_run};
 
 use crate::ReportError;
 
@@ -30,6 +36,17 @@ pub(super) struct SaasInput {
     revenue: Vec<(String, String, i64)>,
     /// How long reading and sorting took (logged with each computation's time).
     read: Duration,
+    /// How many of the invoices were read from the run's appended
+    /// transactions, the others kept from the previous run (`None`: every
+    /// invoice was read).
+    appended: Option<usize>,
+}
+
+/// Kept invoices of an earlier run, which a later append can catch up.
+pub(super) struct Kept {
+    /// The run whose data they are.
+    pub run: i64,
+    pub input: Arc<SaasInput>,
 }
 
 impl SaasInput {
@@ -38,16 +55,9 @@ impl SaasInput {
     /// off the async workers.
     pub(super) async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
         let started = Instant::now();
-        let mut invoices = read_invoices(db).await?;
+        let mut invoices = read_invoices(db, "fct_transaction").await?;
         let catalogue = read_catalogue(db).await?;
-        let revenue = agg_monthly::Entity::find()
-            .select_only()
-            .column(agg_monthly::Column::Currency)
-            .column(agg_monthly::Column::Month)
-            .column(agg_monthly::Column::RevenueCents)
-            .into_tuple::<(String, String, i64)>()
-            .all(db)
-            .await?;
+        let revenue = read_revenue(db).await?;
         // Sorted once here, so that every computation of the run takes the
         // crate's fast path (already in order) instead of sorting again.
         invoices = blocking(move || {
@@ -60,7 +70,56 @@ impl SaasInput {
             catalogue,
             revenue,
             read: started.elapsed(),
+            appended: None,
         })
+    }
+
+    /// Run `run`'s input from `kept`, when `run` is an append whose previous
+    /// run that changed the data is `kept`'s and whose transactions are
+    /// recorded: `kept`'s invoices with the appended ones merged in (the
+    /// same invoices, in the same order, as a full read of `run`), the
+    /// catalogue and revenue read again. `None` otherwise: the caller reads
+    /// everything. `db` holds the snapshot in which `run` is the latest.
+    pub(super) async fn catch_up<C: ConnectionTrait + StreamTrait>(
+        db: &C,
+        run: i64,
+        kept: Kept,
+    ) -> Result<Option<Self>, ReportError> {
+        let started = Instant::now();
+        if previous_data_run(db, run).await? != Some(kept.run) {
+            return Ok(None);
+        }
+        let from = format!("etl_appended_transaction WHERE run_id = {run}");
+        let added = read_invoices(db, &from).await?;
+        // None recorded: a run of an earlier version, or one that appended
+        // no transactions; a full read is right in either case.
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let catalogue = read_catalogue(db).await?;
+        let revenue = read_revenue(db).await?;
+        let appended = added.len();
+        let invoices = blocking(move || {
+            // Moved out when no other request holds them still, else copied.
+            let mut invoices =
+                Arc::try_unwrap(kept.input).map_or_else(|shared| shared.invoices.clone(), |own| own.invoices);
+            merge_into_reading_order(&mut invoices, added);
+            invoices
+        })
+        .await;
+        Ok(Some(Self {
+            invoices,
+            catalogue,
+            revenue,
+            read: started.elapsed(),
+            appended: Some(appended),
+        }))
+    }
+
+    /// How many invoices are kept, and how many of them were read from an
+    /// append's record (`None`: all were read).
+    pub(super) fn counts(&self) -> (usize, Option<usize>) {
+        (self.invoices.len(), self.appended)
     }
 
     /// The figures with `params`, their §10 reconciliation with the monthly
@@ -74,6 +133,8 @@ impl SaasInput {
                 transactions = input.invoices.len(),
                 grace_days = params.grace_days,
                 annual_threshold = %params.annual_threshold,
+                read = if input.appended.is_some() { "appended" } else { "full" },
+                appended = input.appended.unwrap_or(0),
                 read_ms = input.read.as_millis() as u64,
                 compute_ms = started.elapsed().as_millis() as u64,
                 "subscription metrics computed"
@@ -100,6 +161,42 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     }
 }
 
+/// Revenue per (currency, month) of the monthly report.
+async fn read_revenue<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String, i64)>, ReportError> {
+    Ok(agg_monthly::Entity::find()
+        .select_only()
+        .column(agg_monthly::Column::Currency)
+        .column(agg_monthly::Column::Month)
+        .column(agg_monthly::Column::RevenueCents)
+        .into_tuple::<(String, String, i64)>()
+        .all(db)
+        .await?)
+}
+
+/// The run that changed the data before `run` when `run` is an append
+/// (`None` for a replace, or when there is none).
+pub(super) async fn previous_data_run<C: ConnectionTrait>(db: &C, run: i64) -> Result<Option<i64>, ReportError> {
+    let mode = etl_run::Entity::find_by_id(run)
+        .select_only()
+        .column(etl_run::Column::Mode)
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    if mode.as_deref() != Some("append") {
+        return Ok(None);
+    }
+    Ok(etl_run::Entity::find()
+        .select_only()
+        .column(etl_run::Column::Id)
+        .filter(etl_run::Column::Status.eq("succeeded"))
+        .filter(etl_run::Column::DataChanged.eq(true))
+        .filter(etl_run::Column::Id.lt(run))
+        .order_by_desc(etl_run::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
 async fn read_catalogue<C: ConnectionTrait>(db: &C) -> Result<Catalogue, ReportError> {
     let mut catalogue = Catalogue::new();
     let items = dim_product::Entity::find()
@@ -116,10 +213,10 @@ async fn read_catalogue<C: ConnectionTrait>(db: &C) -> Result<Catalogue, ReportE
     Ok(catalogue)
 }
 
-/// Every transaction, decoded straight from the driver's rows: the ids are
-/// borrowed from the row and looked up among the values seen so far, so a
-/// row allocates its transaction id only.
-async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Vec<Invoice>, ReportError> {
+/// Every transaction of `from` (a table, and a condition), decoded straight
+/// from the driver's rows: the ids are borrowed from the row and looked up
+/// among the values seen so far, so a row allocates its transaction id only.
+async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C, from: &str) -> Result<Vec<Invoice>, ReportError> {
     // SQLite sorts in the crate's reading order (ids bytewise, its
     // default) for less than the crate's own sort costs; PostgreSQL's sort
     // of the whole table spills to disk (1M rows: 3.9 s read sorted against
@@ -131,7 +228,7 @@ async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Vec<I
     };
     let sql = format!(
         "SELECT transaction_id, date_utc, customer_id, subscription_id, total_cents, currency \
-         FROM fct_transaction{order}"
+         FROM {from}{order}"
     );
     let mut rows = std::pin::pin!(
         db.stream(Statement::from_string(db.get_database_backend(), sql))

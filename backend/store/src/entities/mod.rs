@@ -53,12 +53,13 @@ entities! {
         agg_customer_spending,
         fct_transaction;
     // Written otherwise (the audit trail, access control, the ranking of
-    // the top customers at each run's commit).
+    // the top customers and the appended transactions at each run's commit).
     other:
         agg_top_customer,
         api_session_revoked,
         api_signing_key,
         api_token,
+        etl_appended_transaction,
         etl_rejected_row,
         etl_run,
         etl_run_file,

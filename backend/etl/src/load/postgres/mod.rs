@@ -30,7 +30,7 @@ use crate::encode::{copy_binary, copy_text};
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
 use crate::tables::{Table, LOOKUP_KEYS};
-use store::entities::{is_star, FACTS, STAR};
+use store::entities::{etl_appended_transaction, is_star, FACTS, STAR};
 
 mod catalog;
 mod connection;
@@ -235,11 +235,15 @@ impl PgLoader {
     }
 
     /// Makes the new data visible in the load's transaction: swaps the
-    /// partitions (replace) or merges the staged rows (append). Whether it
-    /// wrote the data tables (not a record-only run).
-    pub async fn publish(&mut self) -> Result<bool, EtlError> {
+    /// partitions (replace) or merges the staged rows (append), and records
+    /// which transactions run `run` appended. Whether it wrote the data
+    /// tables (not a record-only run).
+    pub async fn publish(&mut self, run: i64) -> Result<bool, EtlError> {
         match std::mem::replace(&mut self.mode, Mode::Audit) {
-            Mode::Replace { facts } => swap(&mut self.tx, facts).await?,
+            Mode::Replace { facts } => {
+                swap(&mut self.tx, facts).await?;
+                self.record_appended(None).await?;
+            }
             Mode::Append => {
                 for table in STAR {
                     let Some((_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {
@@ -255,10 +259,30 @@ impl PgLoader {
                     }
                     step.done(Some(rows));
                 }
+                self.record_appended(Some(run)).await?;
             }
             Mode::Audit => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Empties `etl_appended_transaction`, then (an append, `Some(run)`)
+    /// copies the staged transactions into it as the run's.
+    async fn record_appended(&mut self, run: Option<i64>) -> Result<(), EtlError> {
+        let step = Step::start("record the appended transactions");
+        let [clear, insert] = etl_appended_transaction::record_sql(&format!("{}{STAGE}", FACTS.name));
+        let during = "recording the appended transactions";
+        sqlx::query(&clear)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(EtlError::db(during))?;
+        let mut rows = 0;
+        if let Some(run) = run {
+            let done = sqlx::query(&insert).bind(run).execute(&mut *self.tx).await;
+            rows = done.map_err(EtlError::db(during))?.rows_affected();
+        }
+        step.done(Some(rows));
+        Ok(())
     }
 
     /// Commits what [`Self::publish`] made visible and the run's record.
