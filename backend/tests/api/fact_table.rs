@@ -13,24 +13,27 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use crate::both;
 use crate::helpers::{fixture, postgres_admin_url, realistic_input, Engine, TestApp, TestDb};
 
+/// The reports and quality pages that need no month or customer of the data.
+pub(crate) const EVERY_REPORT: [&str; 10] = [
+    "/reports/meta",
+    "/reports/monthly-transactions?months=24&as_of=2024-12",
+    "/reports/revenue-growth",
+    "/reports/top-products",
+    "/reports/top-products?currency=eur",
+    "/reports/top-users?limit=100",
+    "/reports/top-users?currency=eur&limit=100",
+    "/reports/top-users?format=csv",
+    "/quality",
+    "/quality/history",
+];
+
 /// Every report and the quality pages, as (path, body) from a new server
 /// (whose cache is empty: it reads the database). The server migrates the
 /// database up first, as `serve` does.
 pub(crate) async fn every_report(t: &TestDb) -> Vec<(String, String)> {
     let app = TestApp::spawn(&t.db).await;
     let mut out = Vec::new();
-    for path in [
-        "/reports/meta",
-        "/reports/monthly-transactions?months=24&as_of=2024-12",
-        "/reports/revenue-growth",
-        "/reports/top-products",
-        "/reports/top-products?currency=eur",
-        "/reports/top-users?limit=100",
-        "/reports/top-users?currency=eur&limit=100",
-        "/reports/top-users?format=csv",
-        "/quality",
-        "/quality/history",
-    ] {
+    for path in EVERY_REPORT {
         let res = app.get(path).await;
         let status = res.status().as_u16();
         assert_eq!(status, 200, "{path}");
