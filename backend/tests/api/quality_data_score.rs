@@ -229,21 +229,22 @@ const FIRST_USERS: &[&str] = &["c1\tAnn\tann@x.test"];
 /// c1 again, unchanged; cx and cy for the first time.
 const LATER_USERS: &[&str] = &["c1\tAnn\tann@x.test", "cx\tXavier\tx@x.test", "cy\tYves\ty@x.test"];
 const LATE_PRODUCT: &[&str] = &["sub_late\tBase\tDelta\tmonth\t50\tactive"];
+/// The first run of the tests below: cx's transactions, cx in no users file.
+const FIRST_RUN: Files = Files {
+    products: Some(PRODUCTS),
+    transactions: BEFORE_USERS,
+    users: FIRST_USERS,
+};
 
 /// An append's users.csv brings customers earlier runs loaded transactions
 /// of: those of them on a known subscription stop counting as unreferenced.
 async fn customers_joining_the_users_file(engine: Engine) {
-    let first = Files {
-        products: Some(PRODUCTS),
-        transactions: BEFORE_USERS,
-        users: FIRST_USERS,
-    };
     let rest = Files {
         products: None,
         transactions: AFTER_USERS,
         users: LATER_USERS,
     };
-    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    let rows = append_then_replace_agree(engine, &FIRST_RUN, &rest).await;
     // cx's transactions on sub_late and on no subscription.
     assert_eq!(
         (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
@@ -255,17 +256,12 @@ both!(users_file_brings_a_customer, customers_joining_the_users_file);
 /// The same append with a products.csv that makes cx's unknown subscription
 /// known: its transaction there is counted referenced once, not twice.
 async fn customers_joining_as_their_subscription_is_learnt(engine: Engine) {
-    let first = Files {
-        products: Some(PRODUCTS),
-        transactions: BEFORE_USERS,
-        users: FIRST_USERS,
-    };
     let rest = Files {
         products: Some(LATE_PRODUCT),
         transactions: AFTER_USERS,
         users: LATER_USERS,
     };
-    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    let rows = append_then_replace_agree(engine, &FIRST_RUN, &rest).await;
     // cx's transaction on no subscription.
     assert_eq!(
         (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
@@ -281,17 +277,12 @@ both!(
 /// (beside a new one without transactions: another file than the first)
 /// changes nothing of what is referenced.
 async fn a_customer_sent_again(engine: Engine) {
-    let first = Files {
-        products: Some(PRODUCTS),
-        transactions: BEFORE_USERS,
-        users: FIRST_USERS,
-    };
     let rest = Files {
         products: None,
         transactions: AFTER_USERS,
         users: &["c1\tAnn\tann@x.test", "cz\tZoe\tz@x.test"],
     };
-    let rows = append_then_replace_agree(engine, &first, &rest).await;
+    let rows = append_then_replace_agree(engine, &FIRST_RUN, &rest).await;
     // Every transaction of cx and cy.
     assert_eq!(
         (rows["tx_loaded"].as_u64(), rows["tx_unreferenced"].as_u64()),
