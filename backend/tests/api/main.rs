@@ -42,6 +42,7 @@ mod run_records_commit;
 mod saas;
 mod saas_catch_up;
 mod saas_generated;
+mod saas_lists;
 mod schema;
 mod secrets;
 mod settings;

@@ -1,14 +1,11 @@
 //! The figures of one run: read from the database in one snapshot, computed
 //! by the `saas` crate, kept for the run (the defaults, and a few others).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
 use api_types::{Currency, Month, SaasMovementKind, SaasMovementsReport};
-use futures_util::TryStreamExt;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
-use store::entities::dim_user;
+use sea_orm::DatabaseConnection;
 
 use super::input::{previous_data_run, Kept, SaasInput};
 use super::{parameters, LISTS, RECENT};
@@ -29,10 +26,10 @@ pub struct SaasReports {
     run: Option<i64>,
     /// The data's currencies, most transactions first.
     currencies: Vec<Currency>,
-    /// The default figures and their customers' names, once computed for
-    /// this run (a failed computation is kept too: it fails this run's
-    /// subscription reports, not the others).
-    defaults: tokio::sync::OnceCell<Defaults>,
+    /// The default figures, once computed for this run (a failed
+    /// computation is kept too: it fails this run's subscription reports,
+    /// not the others).
+    defaults: tokio::sync::OnceCell<Result<Arc<SaasFigures>, SaasError>>,
     /// Other parameter sets, most recently used first.
     recent: Mutex<Vec<(Parameters, Arc<SaasFigures>)>>,
     /// Movement lists, most recently used first: each is a scan of every
@@ -56,12 +53,6 @@ struct ListKey {
     currency: Currency,
     month: Month,
     kind: SaasMovementKind,
-}
-
-struct Defaults {
-    figures: Result<Arc<SaasFigures>, SaasError>,
-    /// Names of the customers behind the movements ("" when the users file has none).
-    names: HashMap<String, String>,
 }
 
 impl SaasReports {
@@ -117,32 +108,21 @@ impl SaasReports {
 
     /// The default figures: kept once computed from this run's data.
     async fn defaults(&self, db: &DatabaseConnection) -> Result<Arc<SaasFigures>, ReportError> {
-        if let Some(d) = self.defaults.get() {
-            return d.figures.clone().map_err(failure);
+        if let Some(figures) = self.defaults.get() {
+            return figures.clone().map_err(failure);
         }
         let _computing = self.computing.lock().await;
-        if let Some(d) = self.defaults.get() {
-            return d.figures.clone().map_err(failure);
+        if let Some(figures) = self.defaults.get() {
+            return figures.clone().map_err(failure);
         }
         let (input, ours) = self.input(db).await?;
         let figures = input.figures(Parameters::default()).await.map(Arc::new);
         if let Err(e) = &figures {
             log_failure(e);
         }
-        let (names, ours) = match &figures {
-            // The names of the same run: kept only if no run committed meanwhile.
-            Ok(f) => {
-                let txn = crate::cache::begin(db).await?;
-                let run = crate::cache::latest_run(&txn).await?;
-                let names = names(&txn, f).await?;
-                txn.commit().await?;
-                (names, ours && run == self.run)
-            }
-            Err(_) => (HashMap::new(), ours),
-        };
         let answer = figures.clone().map_err(failure);
         if ours {
-            let _ = self.defaults.set(Defaults { figures, names });
+            let _ = self.defaults.set(figures);
         }
         answer
     }
@@ -281,45 +261,22 @@ impl SaasReports {
         Ok(list)
     }
 
-    /// The names known so far (those of the default figures, once computed).
-    fn names(&self) -> &HashMap<String, String> {
-        static NONE: std::sync::LazyLock<HashMap<String, String>> = std::sync::LazyLock::new(HashMap::new);
-        self.defaults.get().map_or(&NONE, |d| &d.names)
-    }
-
     fn recent_hit(&self, params: &Parameters) -> Option<Arc<SaasFigures>> {
         lru_hit(&self.recent, params)
     }
 
-    /// Fills the customers' names: from memory, else from `dim_user`.
+    /// Fills the customers' names from `dim_user`: only those of the page
+    /// (reading every customer's name once took 1.2 s at 5M transactions,
+    /// inside the first request after each ingest).
     pub(super) async fn name(
         &self,
         db: &DatabaseConnection,
         report: &mut SaasMovementsReport,
     ) -> Result<(), ReportError> {
-        let missing: Vec<String> = report
-            .customers
-            .iter()
-            .filter(|c| !self.names().contains_key(&c.customer_id))
-            .map(|c| c.customer_id.clone())
-            .collect();
-        let mut found = HashMap::new();
-        if !missing.is_empty() {
-            // Names only: e-mail addresses never leave the database.
-            found = dim_user::Entity::find()
-                .select_only()
-                .column(dim_user::Column::CustomerId)
-                .column(dim_user::Column::CustomerName)
-                .filter(dim_user::Column::CustomerId.is_in(missing))
-                .into_tuple::<(String, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-        }
+        let ids = report.customers.iter().map(|c| c.customer_id.clone());
+        let names = crate::names::names_of(db, ids).await?;
         for c in &mut report.customers {
-            let name = self.names().get(&c.customer_id).or_else(|| found.get(&c.customer_id));
-            c.customer_name = name.cloned().unwrap_or_default();
+            c.customer_name = names.get(&c.customer_id).cloned().unwrap_or_default();
         }
         Ok(())
     }
@@ -333,32 +290,6 @@ fn lru_hit<K: PartialEq, V: Clone>(list: &Mutex<Vec<(K, V)>>, key: &K) -> Option
     let value = hit.1.clone();
     list.insert(0, hit);
     Some(value)
-}
-
-/// The names of the customers of `figures` ("" when the users file has none).
-async fn names<C: ConnectionTrait + StreamTrait>(
-    db: &C,
-    figures: &SaasFigures,
-) -> Result<HashMap<String, String>, ReportError> {
-    let wanted: HashSet<&str> = figures.currencies().flat_map(|c| c.movement_customer_ids()).collect();
-    let mut names = HashMap::with_capacity(wanted.len());
-    // Names only: e-mail addresses never leave the database.
-    let mut users = dim_user::Entity::find()
-        .select_only()
-        .column(dim_user::Column::CustomerId)
-        .column(dim_user::Column::CustomerName)
-        .into_tuple::<(String, String)>()
-        .stream(db)
-        .await?;
-    while let Some((id, name)) = users.try_next().await? {
-        if wanted.contains(id.as_str()) {
-            names.insert(id, name);
-        }
-    }
-    for id in wanted {
-        names.entry(id.to_owned()).or_default();
-    }
-    Ok(names)
 }
 
 fn log_failure(e: &SaasError) {

@@ -3,9 +3,10 @@
 //!
 //! The figures are a function of all loaded transactions (an appended month
 //! can restate earlier ones, spec §14), so they are computed whole, once per
-//! ingest run: with the default parameters when the report snapshot is
-//! loaded, with others on demand, keeping the last [`RECENT`] parameter sets
-//! of the run. Nothing outlives the run's snapshot.
+//! ingest run, when first asked for: the defaults and the last [`RECENT`]
+//! other parameter sets are kept for the run, and the movement lists' names
+//! are read per page. Nothing outlives the run's snapshot but its
+//! transactions, which an append's run catches up from.
 
 mod csv;
 mod figures;
