@@ -16,6 +16,7 @@
 //! rule (§1).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use api_types::{SaasCohort, SaasMonth, SaasWindow, Timestamp};
 use chrono::{DateTime, Utc};
@@ -53,6 +54,28 @@ use sums::Sums;
 /// locale collation) they are sorted here first: about 4.5 s for 5M, bound by
 /// memory latency.
 pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
+    let threads = match invoices.len() {
+        n if n < PARALLEL_FROM => 1,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
+    };
+    compute_on(invoices, catalogue, params, threads)
+}
+
+/// Below this many invoices the figures are computed on one thread:
+/// starting threads would cost more than they save.
+const PARALLEL_FROM: usize = 100_000;
+/// Most threads one computation takes.
+const MAX_THREADS: usize = 4;
+
+/// [`compute`] with each currency's customers read on up to `threads`
+/// threads (the same figures whatever the number: customers are
+/// independent, and their sums add exactly).
+pub fn compute_on(
+    invoices: &[Invoice],
+    catalogue: &Catalogue,
+    params: &Parameters,
+    threads: usize,
+) -> Result<SaasFigures, SaasError> {
     if params.annual_threshold.minor() < 0 {
         return Err(SaasError::NegativeThreshold {
             threshold: params.annual_threshold,
@@ -88,6 +111,7 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
     let ctx = Context {
         catalogue,
         params,
+        threads,
         first_month,
         n_months,
         window_start: month_start(first_month).ok_or_else(|| SaasError::DateOutOfRange {
@@ -111,6 +135,8 @@ pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters)
 struct Context<'a> {
     catalogue: &'a Catalogue,
     params: &'a Parameters,
+    /// Threads each currency's customers are read on.
+    threads: usize,
     first_month: MonthIndex,
     n_months: usize,
     /// W0 of §4: 00:00 on the first day of the first month.
@@ -123,34 +149,33 @@ impl Context<'_> {
     /// their breaks and the largest exponent among them.
     fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
         let currency = group[0].currency.to_string();
-        let mut sums = Sums::new(self.n_months);
-        let mut customers = Vec::new();
-        let mut customer_mrr: Vec<i64> = Vec::new();
-        let mut left_censored = Vec::new();
-        let reading = Reading {
-            catalogue: self.catalogue,
-            grace_days: self.params.grace_days,
-            first_month: self.first_month,
-            window_start: self.window_start,
-            currency: &currency,
-            exponent,
-            threshold: threshold_minor(self.params.annual_threshold, exponent),
-        };
-        let mut reader = CustomerReader::new(reading, self.n_months);
-        for customer_run in runs(breaks, Break::Customer) {
-            let customer = &group[customer_run.clone()];
-            reader.read(customer, &breaks[customer_run], &mut sums)?;
-            let row = reader.row();
-            if row.iter().all(|&v| v == 0) {
-                continue;
-            }
-            let censored = reader.left_censored(customer[0])?;
-            add_customer(&mut sums, row, censored);
-            customers.push(customer[0].customer_id.to_string());
-            customer_mrr.extend_from_slice(row);
-            left_censored.push(censored);
+        let customer_runs: Vec<Range<usize>> = runs(breaks, Break::Customer).collect();
+        let parts = split(&customer_runs, group.len(), self.threads);
+        // Customers are independent and the sums add exactly: each part is
+        // read on its own thread (5M invoices: 0.9 s on one core), and the
+        // parts are joined in the reading order, so the figures, the
+        // customer rows and the first error are those of one pass.
+        let read = |runs: &[Range<usize>]| self.customers(group, breaks, runs, &currency, exponent);
+        let mut results = if parts.len() == 1 {
+            vec![read(&customer_runs)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .iter()
+                    .map(|r| scope.spawn(|| read(&customer_runs[r.clone()])))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .collect()
+            })
         }
-        let (months, cohorts) = self.report(&currency, exponent, &sums)?;
+        .into_iter();
+        let mut all = results.next().unwrap_or_else(|| Ok(Part::new(self.n_months)))?;
+        for part in results {
+            all.absorb(part?);
+        }
+        let (months, cohorts) = self.report(&currency, exponent, &all.sums)?;
         Ok(CurrencyFigures {
             code: api_types::Currency::from_code(&currency).map_err(SaasError::Currency)?,
             currency,
@@ -160,11 +185,97 @@ impl Context<'_> {
             first_month: self.first_month,
             months,
             cohorts,
-            customers,
-            customer_mrr,
-            left_censored,
+            customers: all.customers,
+            customer_mrr: all.customer_mrr,
+            left_censored: all.left_censored,
         })
     }
+
+    /// Reads the customers `customer_runs` (ranges of `group`) of one currency.
+    fn customers(
+        &self,
+        group: &[&Invoice],
+        breaks: &[Break],
+        customer_runs: &[Range<usize>],
+        currency: &str,
+        exponent: u8,
+    ) -> Result<Part, SaasError> {
+        let reading = Reading {
+            catalogue: self.catalogue,
+            grace_days: self.params.grace_days,
+            first_month: self.first_month,
+            window_start: self.window_start,
+            currency,
+            exponent,
+            threshold: threshold_minor(self.params.annual_threshold, exponent),
+        };
+        let mut reader = CustomerReader::new(reading, self.n_months);
+        let mut part = Part::new(self.n_months);
+        for customer_run in customer_runs {
+            let customer = &group[customer_run.clone()];
+            reader.read(customer, &breaks[customer_run.clone()], &mut part.sums)?;
+            let row = reader.row();
+            if row.iter().all(|&v| v == 0) {
+                continue;
+            }
+            let censored = reader.left_censored(customer[0])?;
+            add_customer(&mut part.sums, row, censored);
+            part.customers.push(customer[0].customer_id.to_string());
+            part.customer_mrr.extend_from_slice(row);
+            part.left_censored.push(censored);
+        }
+        Ok(part)
+    }
+}
+
+/// What reading some of a currency's customers gives: their sums and the
+/// rows of those ever active.
+struct Part {
+    sums: Sums,
+    customers: Vec<String>,
+    customer_mrr: Vec<i64>,
+    left_censored: Vec<bool>,
+}
+
+impl Part {
+    fn new(n_months: usize) -> Part {
+        Part {
+            sums: Sums::new(n_months),
+            customers: Vec::new(),
+            customer_mrr: Vec::new(),
+            left_censored: Vec::new(),
+        }
+    }
+
+    /// Adds `later`, whose customers follow this part's in the reading order.
+    fn absorb(&mut self, later: Part) {
+        self.sums.absorb(later.sums);
+        self.customers.extend(later.customers);
+        self.customer_mrr.extend(later.customer_mrr);
+        self.left_censored.extend(later.left_censored);
+    }
+}
+
+/// Splits `customer_runs` (consecutive ranges covering `invoices` invoices)
+/// into at most `threads` consecutive parts of about as many invoices each,
+/// as ranges of `customer_runs`.
+fn split(customer_runs: &[Range<usize>], invoices: usize, threads: usize) -> Vec<Range<usize>> {
+    if threads < 2 || customer_runs.len() < 2 {
+        return std::iter::once(0..customer_runs.len()).collect();
+    }
+    let share = invoices.div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut start = 0;
+    for (i, run) in customer_runs.iter().enumerate() {
+        if run.end >= share * (parts.len() + 1) && parts.len() + 1 < threads {
+            parts.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    if start < customer_runs.len() {
+        parts.push(start..customer_runs.len());
+    }
+    parts
 }
 
 /// Adds one customer's MRR at every close to the sums: MRR, customers
@@ -192,5 +303,24 @@ impl Context<'_> {
             .collect::<Result<_, _>>()?;
         let cohorts = cohorts(&out, s)?;
         Ok((months, cohorts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn a_split_covers_every_customer_once_in_order() {
+        let runs = [0..3, 3..5, 5..10, 10..11, 11..20, 20..21];
+        for threads in 1..8 {
+            let parts = split(&runs, 21, threads);
+            assert!(parts.len() <= threads.max(1), "{threads}: {parts:?}");
+            let joined: Vec<usize> = parts.iter().flat_map(Clone::clone).collect();
+            assert_eq!(joined, (0..runs.len()).collect::<Vec<_>>(), "{threads}: {parts:?}");
+            assert!(parts.iter().all(|p| !p.is_empty()), "{threads}: {parts:?}");
+        }
+        assert_eq!(split(&runs, 21, 2), vec![0..4, 4..6]);
+        assert_eq!(split(&runs[..1], 3, 4), vec![0..1]);
     }
 }

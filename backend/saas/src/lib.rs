@@ -39,7 +39,7 @@ mod figures;
 mod interval;
 mod order;
 
-pub use compute::compute;
+pub use compute::{compute, compute_on};
 pub use error::SaasError;
 pub use figures::{CurrencyFigures, MovementList, SaasFigures};
 pub use interval::{Catalogue, Interval, IntervalSource};

@@ -1,7 +1,7 @@
 //! Property tests: on random invoice sets the §13 identities hold (checked
 //! here again from the output, independently of the checks inside
 //! `compute`), every customer's MRR equals a brute-force reading of §5–§6,
-//! the input order does not matter, and a merge of appended invoices into
+//! the input order and the number of threads do not matter, and a merge of appended invoices into
 //! kept ones is the reading order of their union.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use api_types::{Money, SaasMovementKind};
 use chrono::{DateTime, Datelike, Months, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
-use saas::{compute, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters};
+use saas::{
+    compute, compute_on, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters,
+};
 
 const PRODUCTS: [(&str, u32); 4] = [
     ("Plain", 1),
@@ -269,6 +271,15 @@ proptest! {
         }
         let b = compute(&shuffled, &catalogue_of(&case), &params_of(&case)).unwrap();
         prop_assert_eq!(a, b);
+    }
+
+    /// Reading a currency's customers on several threads gives the figures
+    /// (or the error) of one pass.
+    #[test]
+    fn threads_do_not_change_the_figures(case in arb_case(), threads in 2usize..6) {
+        let on = |threads| compute_on(&case.invoices, &catalogue_of(&case), &params_of(&case), threads)
+            .map_err(|e| e.to_string());
+        prop_assert_eq!(on(1), on(threads));
     }
 
     /// An append's invoices merged into the kept ones are exactly the

@@ -17,6 +17,32 @@ pub(super) struct Billed {
     pub(super) invoices: u64,
 }
 
+impl Billed {
+    /// Adds another part's amounts of the same month.
+    pub(super) fn absorb(&mut self, other: &Billed) {
+        // Destructured: a field added and not summed here fails to compile.
+        let Billed {
+            recurring,
+            one_off,
+            zero,
+            refunds,
+            total,
+            invoices,
+        } = *other;
+        for (a, b) in [
+            (&mut self.recurring, recurring),
+            (&mut self.one_off, one_off),
+            (&mut self.refunds, refunds),
+        ] {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        self.zero += zero;
+        self.total += total;
+        self.invoices += invoices;
+    }
+}
+
 /// §10: adds one invoice (of any kind) to the billed amounts of its
 /// calendar month (`month` in the window; the open month is not reported).
 pub(super) fn bill(billed: &mut [Billed], inv: &Invoice, month: i64, minor: i64) {

@@ -53,4 +53,67 @@ impl Sums {
             billed: vec![Billed::default(); n],
         }
     }
+
+    /// Adds the sums of other customers (exact: every sum is an integer).
+    pub(super) fn absorb(&mut self, other: Sums) {
+        fn add<T: Copy + std::ops::AddAssign>(into: &mut [T], from: &[T]) {
+            for (a, b) in into.iter_mut().zip(from) {
+                *a += *b;
+            }
+        }
+        fn add_arrays<T: Copy + std::ops::AddAssign, const N: usize>(into: &mut [[T; N]], from: &[[T; N]]) {
+            for (a, b) in into.iter_mut().zip(from) {
+                add(a, b);
+            }
+        }
+        // Destructured: a field added to the sums and not here fails to compile.
+        let Sums {
+            mrr,
+            customers,
+            by_interval,
+            by_source,
+            movement,
+            movement_customers,
+            left_censored,
+            nrr_num,
+            grr_num,
+            trailing,
+            cohort_size,
+            cohort_active,
+            cohort_mrr,
+            billed,
+        } = other;
+        add(&mut self.mrr, &mrr);
+        add(&mut self.customers, &customers);
+        for (into, from) in self.by_interval.iter_mut().zip(by_interval) {
+            for (k, v) in from {
+                match into.iter_mut().find(|(own, _)| *own == k) {
+                    Some((_, sum)) => *sum += v,
+                    None => into.push((k, v)),
+                }
+            }
+        }
+        add_arrays(&mut self.by_source, &by_source);
+        add_arrays(&mut self.movement, &movement);
+        add_arrays(&mut self.movement_customers, &movement_customers);
+        for (a, b) in self.left_censored.iter_mut().zip(&left_censored) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        add(&mut self.nrr_num, &nrr_num);
+        add(&mut self.grr_num, &grr_num);
+        for (into, from) in self.trailing.iter_mut().zip(&trailing) {
+            for (a, b) in into.iter_mut().zip(from) {
+                a.0 += b.0;
+                a.1 += b.1;
+                a.2 += b.2;
+            }
+        }
+        add(&mut self.cohort_size, &cohort_size);
+        add(&mut self.cohort_active, &cohort_active);
+        add(&mut self.cohort_mrr, &cohort_mrr);
+        for (a, b) in self.billed.iter_mut().zip(&billed) {
+            a.absorb(b);
+        }
+    }
 }
