@@ -4,10 +4,11 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rustc_hash::FxBuildHasher;
 
 use crate::Invoice;
 
@@ -41,6 +42,17 @@ pub(crate) struct Scan {
     pub currencies: Vec<(Range<usize>, u8)>,
 }
 
+/// Compares two shared values; the same allocation is equal without
+/// reading it (neighbours in the reading order mostly share their customer,
+/// subscription and currency: the comparisons took a fifth of the time).
+fn shared_cmp(a: &Arc<str>, b: &Arc<str>) -> Ordering {
+    if Arc::ptr_eq(a, b) {
+        Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
 pub(crate) fn scan(order: &[&Invoice]) -> Option<Scan> {
     let mut breaks = Vec::with_capacity(order.len());
     let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
@@ -50,13 +62,13 @@ pub(crate) fn scan(order: &[&Invoice]) -> Option<Scan> {
         let brk = match previous {
             None => Break::Currency,
             // One comparison per field tells both "same group?" and "in order?".
-            Some(a) => match a.currency.cmp(&b.currency) {
+            Some(a) => match shared_cmp(&a.currency, &b.currency) {
                 Ordering::Greater => return None,
                 Ordering::Less => Break::Currency,
-                Ordering::Equal => match a.customer_id.cmp(&b.customer_id) {
+                Ordering::Equal => match shared_cmp(&a.customer_id, &b.customer_id) {
                     Ordering::Greater => return None,
                     Ordering::Less => Break::Customer,
-                    Ordering::Equal => match a.subscription_id.cmp(&b.subscription_id) {
+                    Ordering::Equal => match shared_cmp(&a.subscription_id, &b.subscription_id) {
                         Ordering::Greater => return None,
                         Ordering::Less => Break::Subscription,
                         Ordering::Equal => {
@@ -248,7 +260,10 @@ fn ranked_sort(order: &[&Invoice]) -> (Vec<u32>, Scan) {
 
 /// For each value, its rank among the distinct values in byte order.
 fn ranks<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
-    let mut ids: HashMap<&str, u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+    // FxHash, not std's SipHash, which would take most of the time: the keys
+    // are ids of the signed-in user's own uploads; colliding ids would slow
+    // only that user's report, and only when its input arrives unsorted.
+    let mut ids: HashMap<&str, u32, FxBuildHasher> = HashMap::default();
     let mut distinct: Vec<&str> = Vec::new();
     let first_seen: Vec<u32> = values
         .map(|v| {
@@ -265,32 +280,6 @@ fn ranks<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
         rank[id as usize] = r as u32;
     }
     first_seen.into_iter().map(|id| rank[id as usize]).collect()
-}
-
-/// A fast non-cryptographic hash (the multiply-rotate of rustc's FxHasher)
-/// for the ranks' table, where std's SipHash would take most of the time. The
-/// keys are ids of the signed-in user's own uploads; colliding ids would slow
-/// only that user's report, and only when its input arrives unsorted.
-#[derive(Default)]
-struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 #[cfg(test)]
