@@ -193,9 +193,9 @@ pub fn merge_into_reading_order(kept: &mut Vec<Invoice>, mut added: Vec<Invoice>
 /// The reading order of `order` (for each position, the index in `order`
 /// of the invoice that goes there) and its scan.
 fn ranked_sort(order: &[&Invoice]) -> (Vec<u32>, Scan) {
-    let currency = ranks(order.iter().map(|i| &*i.currency));
-    let customer = ranks(order.iter().map(|i| &*i.customer_id));
-    let subscription = ranks(order.iter().map(|i| &*i.subscription_id));
+    let currency = ranks(order.iter().map(|i| &i.currency));
+    let customer = ranks(order.iter().map(|i| &i.customer_id));
+    let subscription = ranks(order.iter().map(|i| &i.subscription_id));
     // Each currency's largest exponent, read while the invoices are in the caller's order.
     let mut exponents: Vec<u8> = Vec::new();
     let mut keys: Vec<(u32, u32, u32, i64, u32, u32)> = Vec::with_capacity(order.len());
@@ -259,25 +259,33 @@ fn ranked_sort(order: &[&Invoice]) -> (Vec<u32>, Scan) {
 }
 
 /// For each value, its rank among the distinct values in byte order.
-fn ranks<'a>(values: impl Iterator<Item = &'a str>) -> Vec<u32> {
-    // FxHash, not std's SipHash, which would take most of the time: the keys
-    // are ids of the signed-in user's own uploads; colliding ids would slow
-    // only that user's report, and only when its input arrives unsorted.
-    let mut ids: HashMap<&str, u32, FxBuildHasher> = HashMap::default();
+///
+/// Values are told apart by their allocation first (a caller keeping
+/// millions of invoices shares one per distinct value): hashing an address
+/// reads no text, where hashing the texts of 5M invoices missed the CPU's
+/// caches on every one. Only the distinct allocations' texts are read, to
+/// sort them; equal texts in different allocations get the same rank.
+fn ranks<'a>(values: impl Iterator<Item = &'a Arc<str>>) -> Vec<u32> {
+    let mut ids: HashMap<*const u8, u32, FxBuildHasher> = HashMap::default();
     let mut distinct: Vec<&str> = Vec::new();
     let first_seen: Vec<u32> = values
         .map(|v| {
-            *ids.entry(v).or_insert_with(|| {
+            *ids.entry(v.as_ptr()).or_insert_with(|| {
                 distinct.push(v);
                 (distinct.len() - 1) as u32
             })
         })
         .collect();
+    drop(ids);
     let mut by_value: Vec<u32> = (0..distinct.len() as u32).collect();
     by_value.sort_unstable_by(|&a, &b| distinct[a as usize].cmp(distinct[b as usize]));
     let mut rank = vec![0u32; distinct.len()];
-    for (r, &id) in by_value.iter().enumerate() {
-        rank[id as usize] = r as u32;
+    let mut r = 0u32;
+    for (i, &id) in by_value.iter().enumerate() {
+        if i > 0 && distinct[by_value[i - 1] as usize] != distinct[id as usize] {
+            r += 1;
+        }
+        rank[id as usize] = r;
     }
     first_seen.into_iter().map(|id| rank[id as usize]).collect()
 }
