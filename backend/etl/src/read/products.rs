@@ -180,7 +180,13 @@ impl Catalog {
         };
         match plans.binary_search_by(|p| p.plan.as_str().cmp(&row.plan)) {
             Ok(i) => plans[i] = plan,
-            Err(i) => plans.insert(i, plan),
+            Err(i) => {
+                // Exactly: almost every subscription has one plan, and a
+                // growing Vec would reserve four (120 bytes more per
+                // subscription, 1.35 million of them at 50M transactions).
+                plans.reserve_exact(1);
+                plans.insert(i, plan);
+            }
         }
     }
 
