@@ -157,20 +157,21 @@ pub struct CustomerChanges {
     users_unchanged: u64,
 }
 
-fn run_facts(tx: &Transactions, cust: u32, facts: &CustomerFacts) -> RunFacts {
+fn run_facts(facts: &CustomerFacts, cust: u32) -> RunFacts {
+    let (null_subscription_tx, unknown_subscription_tx) = facts.unattributed(cust);
     RunFacts {
         spending: facts
-            .spending
-            .iter()
+            .spending(cust)
+            .into_iter()
             .map(|s| RunSpending {
                 currency: s.currency,
                 cents: s.cents,
                 transactions: s.transactions,
-                months: tx.active_months(cust, s),
+                months: s.months,
             })
             .collect(),
-        null_subscription_tx: u64::from(facts.null_subscription_tx),
-        unknown_subscription_tx: u64::from(facts.unknown_subscription_tx),
+        null_subscription_tx,
+        unknown_subscription_tx,
     }
 }
 
@@ -221,7 +222,7 @@ pub async fn customers(
         let mut user_rows = Vec::with_capacity(ids.len());
         let mut spending_rows = Vec::with_capacity(ids.len());
         for &(id, cust, user) in &ids {
-            let facts = cust.map(|c| run_facts(tx, c, &tx.customers[c as usize]));
+            let facts = cust.map(|c| run_facts(&tx.customers, c));
             let profile = user.map(|u| {
                 let p = users.customers[u as usize];
                 Profile {
