@@ -205,7 +205,7 @@ pub async fn customers(
         .collect();
     restated_only.sort_unstable();
     let all = tx_ids
-        .chain(users_only.iter().map(|&u| (users.ids.get(u), None)))
+        .chain(users_only.map(|id| (id, None)))
         .chain(restated_only.into_iter().map(|id| (id, None)));
     let mut all = all.peekable();
     while all.peek().is_some() {
@@ -251,6 +251,7 @@ pub async fn customers(
         phase.at(done);
     }
     phase.done(done);
+    drop(all);
     out.tx_joined = joined.resolve(loader, &tx.catalog).await?;
     users.counts.loaded = out.users_loaded;
     users.counts.already_loaded = out.users_unchanged;
@@ -276,16 +277,19 @@ fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
 }
 
 /// The users file's customers that have no transaction in the run, in file order.
-fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
-    let mut in_run = vec![false; users.customers.len()];
+fn users_without_transactions<'a>(tx: &Transactions, users: &'a Users) -> impl Iterator<Item = &'a str> + 'a {
+    let mut in_run = vec![false; users.ids.len()];
     for id in tx.customer_ids.iter() {
         if let Some(u) = users.ids.find(id) {
             in_run[u as usize] = true;
         }
     }
-    (0..users.customers.len() as u32)
-        .filter(|&u| !in_run[u as usize])
-        .collect()
+    users
+        .ids
+        .iter()
+        .zip(in_run)
+        .filter(|(_, in_run)| !in_run)
+        .map(|(id, _)| id)
 }
 
 impl CustomerChanges {
