@@ -97,11 +97,15 @@ impl Interner {
     }
 }
 
-/// Append-only text storage for values that rarely change (names, e-mails):
-/// a value is a (start, length) pair into one buffer.
+/// Text storage for values that rarely change (names, e-mails): a value is
+/// a (start, length) pair into one buffer. A value replaced by one no longer
+/// is overwritten in place: the users file repeats a customer on many rows,
+/// and names that alternate (a typo, another case) would otherwise be
+/// stored again on each change.
 #[derive(Default)]
 pub struct TextArena {
-    text: String,
+    /// Whole `&str`s only, so every stored value is UTF-8.
+    text: Vec<u8>,
 }
 
 /// A string in a [`TextArena`].
@@ -119,7 +123,25 @@ impl TextRef {
 
 impl TextArena {
     pub fn get(&self, r: TextRef) -> &str {
+        std::str::from_utf8(self.bytes(r)).unwrap_or_default()
+    }
+
+    pub fn bytes(&self, r: TextRef) -> &[u8] {
         &self.text[r.start as usize..r.start as usize + r.len as usize]
+    }
+
+    /// Stores `value` in place of `old` (whose space is then no longer
+    /// read): in `old`'s bytes when it fits, else at the end.
+    pub fn replace(&mut self, old: TextRef, value: &str) -> Option<TextRef> {
+        if value.len() > old.len as usize {
+            return self.push(value);
+        }
+        let start = old.start as usize;
+        self.text[start..start + value.len()].copy_from_slice(value.as_bytes());
+        Some(TextRef {
+            start: old.start,
+            len: value.len() as u32,
+        })
     }
 
     /// Stores `value`; values past 4 GiB of text in total are stored empty
@@ -128,7 +150,7 @@ impl TextArena {
         let start = u32::try_from(self.text.len()).ok()?;
         let len = u32::try_from(value.len()).ok()?;
         start.checked_add(len)?;
-        self.text.push_str(value);
+        self.text.extend_from_slice(value.as_bytes());
         Some(TextRef { start, len })
     }
 }
@@ -166,5 +188,12 @@ mod tests {
         let z = a.push("Zoë").unwrap();
         assert_eq!((a.get(x), a.get(y), a.get(z)), ("Ann", "", "Zoë"));
         assert!(y.is_empty() && !x.is_empty());
+        // Shorter: in place; longer: at the end. The other values stay.
+        let x2 = a.replace(x, "Al").unwrap();
+        let z2 = a.replace(z, "Zoë Zed").unwrap();
+        assert_eq!((a.get(x2), a.get(z2), a.get(z)), ("Al", "Zoë Zed", "Zoë"));
+        let before = a.text.len();
+        a.replace(x2, "Bo").unwrap();
+        assert_eq!(a.text.len(), before, "a value that fits takes no more space");
     }
 }
