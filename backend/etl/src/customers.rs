@@ -87,6 +87,11 @@ impl Interner {
         }
     }
 
+    /// Bytes held on the heap (capacity), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + 9 * self.table.capacity()
+    }
+
     /// All texts, by index.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         // Only whole `&str`s are stored, so the bytes between two ends are UTF-8.
@@ -122,6 +127,11 @@ impl TextRef {
 }
 
 impl TextArena {
+    /// Bytes held on the heap (capacity), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+    }
+
     pub fn get(&self, r: TextRef) -> &str {
         std::str::from_utf8(self.bytes(r)).unwrap_or_default()
     }

@@ -187,6 +187,7 @@ pub async fn customers(
     progress: &Progress,
 ) -> Result<CustomerChanges, EtlError> {
     let stored_currencies = currencies(monthly);
+    log_memory(tx, users);
     let total = tx.customer_ids.len() + users.ids.len() + restated.len();
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
@@ -204,10 +205,9 @@ pub async fn customers(
         .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
         .collect();
     restated_only.sort_unstable();
-    let all = tx_ids
-        .chain(users_only.map(|id| (id, None)))
-        .chain(restated_only.into_iter().map(|id| (id, None)));
-    let mut all = all.peekable();
+    let mut all = (tx_ids.chain(users_only.map(|id| (id, None))))
+        .chain(restated_only.into_iter().map(|id| (id, None)))
+        .peekable();
     while all.peek().is_some() {
         ids.clear();
         for (id, cust) in all.by_ref().take(CHUNK) {
@@ -257,6 +257,20 @@ pub async fn customers(
     users.counts.already_loaded = out.users_unchanged;
     out.multi_currency_examples.sort();
     Ok(out)
+}
+
+/// The capacity of the per-customer structures, in MB (what the load's
+/// memory grows with: see BENCHMARKS.md, "Load memory").
+fn log_memory(tx: &Transactions, users: &Users) {
+    tracing::debug!(
+        tx_ids_mb = tx.customer_ids.heap_bytes() >> 20,
+        tx_facts_mb = tx.customers.heap_bytes() >> 20,
+        user_ids_mb = users.ids.heap_bytes() >> 20,
+        user_profiles_mb = (users.customers.capacity() * size_of::<crate::read::users::Customer>()) >> 20,
+        user_texts_mb = users.texts.heap_bytes() >> 20,
+        rss_mb = crate::resident_mb(),
+        "per-customer memory before reconciling"
+    );
 }
 
 /// What the customers' merge reads of the stored data besides the customers.

@@ -76,6 +76,12 @@ pub struct CustomerFacts {
 }
 
 impl CustomerFacts {
+    /// Bytes held on the heap (capacity; the rare months outside a
+    /// customer's window are left out), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        size_of::<Slot>() * self.slots.capacity() + size_of::<Spending>() * self.extra.capacity()
+    }
+
     fn currency_index(&mut self, currency: Currency) -> Result<u16, EtlError> {
         if let Some(i) = self.currencies.iter().position(|c| *c == currency) {
             return Ok(i as u16);
