@@ -1,7 +1,7 @@
 //! Compact per-customer state. Millions of transactions come from hundreds of
 //! thousands of customers, and what the ETL keeps per customer is what its
 //! memory grows with: so ids and texts are stored once, in shared buffers, and
-//! looked up through a table of 8-byte slots (about 35 bytes per customer id,
+//! looked up through a table of 8-byte slots (about 30 bytes per customer id,
 //! where a `HashMap<String, _>` costs over 100).
 
 use std::hash::BuildHasher;
@@ -17,10 +17,12 @@ use rustc_hash::FxBuildHasher;
 /// match is confirmed by reading the text alone.
 #[derive(Default)]
 pub struct Interner {
-    /// The texts, each followed by [`END`] (a byte UTF-8 never uses).
+    /// The texts in index order, each followed by [`END`] (a byte UTF-8
+    /// never uses): text `i` is the `i`-th, so no offset per index is kept
+    /// (4 bytes per customer); texts are read back in order only.
     text: Vec<u8>,
-    /// Offset of text `i` in `text`.
-    starts: Vec<u32>,
+    /// Texts interned.
+    count: u32,
     /// (offset, index) of each text.
     table: HashTable<(u32, u32)>,
 }
@@ -45,17 +47,11 @@ fn text_at(text: &[u8], start: u32) -> &[u8] {
 
 impl Interner {
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.count as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
-    }
-
-    /// The text of index `i`.
-    pub fn get(&self, i: u32) -> &str {
-        // Only whole `&str`s are stored, so the bytes are UTF-8.
-        std::str::from_utf8(text_at(&self.text, self.starts[i as usize])).unwrap_or_default()
+        self.count == 0
     }
 
     /// The index of `key`, if interned.
@@ -72,7 +68,7 @@ impl Interner {
     pub fn intern(&mut self, key: &str) -> Result<(u32, bool), InternerFull> {
         let key = key.as_bytes();
         let hash = FxBuildHasher.hash_one(key);
-        let Self { text, starts, table } = self;
+        let Self { text, count, table } = self;
         match table.entry(
             hash,
             |&(start, _)| stored_at(text, start, key),
@@ -80,28 +76,41 @@ impl Interner {
         ) {
             hashbrown::hash_table::Entry::Occupied(e) => Ok((e.get().1, false)),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let i = u32::try_from(starts.len()).map_err(|_| InternerFull)?;
+                let i = *count;
+                *count = count.checked_add(1).ok_or(InternerFull)?;
                 let start = u32::try_from(text.len()).map_err(|_| InternerFull)?;
                 text.extend_from_slice(key);
                 text.push(END);
-                starts.push(start);
                 e.insert((start, i));
                 Ok((i, true))
             }
         }
     }
 
+    /// Bytes held on the heap (capacity), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + 9 * self.table.capacity()
+    }
+
     /// All texts, by index.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.starts.len() as u32).map(|i| self.get(i))
+        // Only whole `&str`s are stored, so the bytes between two ends are UTF-8.
+        let all = self.text.strip_suffix(&[END]).unwrap_or_default();
+        all.split(|&b| b == END)
+            .take(self.len())
+            .map(|t| std::str::from_utf8(t).unwrap_or_default())
     }
 }
 
-/// Append-only text storage for values that rarely change (names, e-mails):
-/// a value is a (start, length) pair into one buffer.
+/// Text storage for values that rarely change (names, e-mails): a value is
+/// a (start, length) pair into one buffer. A value replaced by one no longer
+/// is overwritten in place: the users file repeats a customer on many rows,
+/// and names that alternate (a typo, another case) would otherwise be
+/// stored again on each change.
 #[derive(Default)]
 pub struct TextArena {
-    text: String,
+    /// Whole `&str`s only, so every stored value is UTF-8.
+    text: Vec<u8>,
 }
 
 /// A string in a [`TextArena`].
@@ -118,8 +127,31 @@ impl TextRef {
 }
 
 impl TextArena {
+    /// Bytes held on the heap (capacity), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+    }
+
     pub fn get(&self, r: TextRef) -> &str {
+        std::str::from_utf8(self.bytes(r)).unwrap_or_default()
+    }
+
+    pub fn bytes(&self, r: TextRef) -> &[u8] {
         &self.text[r.start as usize..r.start as usize + r.len as usize]
+    }
+
+    /// Stores `value` in place of `old` (whose space is then no longer
+    /// read): in `old`'s bytes when it fits, else at the end.
+    pub fn replace(&mut self, old: TextRef, value: &str) -> Option<TextRef> {
+        if value.len() > old.len as usize {
+            return self.push(value);
+        }
+        let start = old.start as usize;
+        self.text[start..start + value.len()].copy_from_slice(value.as_bytes());
+        Some(TextRef {
+            start: old.start,
+            len: value.len() as u32,
+        })
     }
 
     /// Stores `value`; values past 4 GiB of text in total are stored empty
@@ -128,7 +160,7 @@ impl TextArena {
         let start = u32::try_from(self.text.len()).ok()?;
         let len = u32::try_from(value.len()).ok()?;
         start.checked_add(len)?;
-        self.text.push_str(value);
+        self.text.extend_from_slice(value.as_bytes());
         Some(TextRef { start, len })
     }
 }
@@ -155,7 +187,7 @@ mod tests {
         }
         assert_eq!(ids.len(), 10_005);
         assert_eq!(ids.find("k"), None);
-        assert_eq!(ids.get(ids.find("k9999").unwrap()), "k9999");
+        assert_eq!(ids.iter().nth(ids.find("k9999").unwrap() as usize), Some("k9999"));
     }
 
     #[test]
@@ -166,5 +198,12 @@ mod tests {
         let z = a.push("Zoë").unwrap();
         assert_eq!((a.get(x), a.get(y), a.get(z)), ("Ann", "", "Zoë"));
         assert!(y.is_empty() && !x.is_empty());
+        // Shorter: in place; longer: at the end. The other values stay.
+        let x2 = a.replace(x, "Al").unwrap();
+        let z2 = a.replace(z, "Zoë Zed").unwrap();
+        assert_eq!((a.get(x2), a.get(z2), a.get(z)), ("Al", "Zoë Zed", "Zoë"));
+        let before = a.text.len();
+        a.replace(x2, "Bo").unwrap();
+        assert_eq!(a.text.len(), before, "a value that fits takes no more space");
     }
 }

@@ -137,10 +137,9 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
 pub struct Transactions {
     pub counts: Counts,
     pub rejects: Vec<RejectedRow>,
-    /// Customer ids in first-seen order; index `i` is `customers[i]`.
+    /// Customer ids in first-seen order; index `i` is `customers`' customer `i`.
     pub customer_ids: Interner,
-    pub customers: Vec<CustomerFacts>,
-    far_months: customers::FarMonths,
+    pub customers: CustomerFacts,
     /// What every aggregate table observed of the accepted rows.
     pub aggregates: Observed,
     pub first: Option<NaiveDateTime>,
@@ -156,8 +155,7 @@ impl Transactions {
             counts: Counts::default(),
             rejects: Vec::new(),
             customer_ids: Interner::default(),
-            customers: Vec::new(),
-            far_months: HashMap::default(),
+            customers: CustomerFacts::default(),
             aggregates: Observed::default(),
             first: None,
             last: None,

@@ -82,17 +82,17 @@ impl Users {
         let customer = &mut self.customers[i as usize];
         let texts = &mut self.texts;
         let too_big = || "names and e-mails exceed 4 GiB in total".to_owned();
-        if !name.is_empty() && texts.get(customer.name) != name {
+        if !name.is_empty() && texts.bytes(customer.name) != name.as_bytes() {
             if !customer.name.is_empty() {
                 customer.conflicting_name = true;
             }
-            customer.name = texts.push(name).ok_or_else(too_big)?;
+            customer.name = texts.replace(customer.name, name).ok_or_else(too_big)?;
         }
-        if !email.is_empty() && texts.get(customer.email) != email {
-            if !customer.email.is_empty() && !texts.get(customer.email).eq_ignore_ascii_case(email) {
+        if !email.is_empty() && texts.bytes(customer.email) != email.as_bytes() {
+            if !customer.email.is_empty() && !texts.bytes(customer.email).eq_ignore_ascii_case(email.as_bytes()) {
                 customer.conflicting_email = true;
             }
-            customer.email = texts.push(email).ok_or_else(too_big)?;
+            customer.email = texts.replace(customer.email, email).ok_or_else(too_big)?;
         }
         Ok(())
     }

@@ -157,20 +157,21 @@ pub struct CustomerChanges {
     users_unchanged: u64,
 }
 
-fn run_facts(tx: &Transactions, cust: u32, facts: &CustomerFacts) -> RunFacts {
+fn run_facts(facts: &CustomerFacts, cust: u32) -> RunFacts {
+    let (null_subscription_tx, unknown_subscription_tx) = facts.unattributed(cust);
     RunFacts {
         spending: facts
-            .spending
-            .iter()
+            .spending(cust)
+            .into_iter()
             .map(|s| RunSpending {
                 currency: s.currency,
                 cents: s.cents,
                 transactions: s.transactions,
-                months: tx.active_months(cust, s),
+                months: s.months,
             })
             .collect(),
-        null_subscription_tx: u64::from(facts.null_subscription_tx),
-        unknown_subscription_tx: u64::from(facts.unknown_subscription_tx),
+        null_subscription_tx,
+        unknown_subscription_tx,
     }
 }
 
@@ -186,6 +187,7 @@ pub async fn customers(
     progress: &Progress,
 ) -> Result<CustomerChanges, EtlError> {
     let stored_currencies = currencies(monthly);
+    log_memory(tx, users);
     let total = tx.customer_ids.len() + users.ids.len() + restated.len();
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
@@ -203,10 +205,9 @@ pub async fn customers(
         .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
         .collect();
     restated_only.sort_unstable();
-    let all = tx_ids
-        .chain(users_only.iter().map(|&u| (users.ids.get(u), None)))
-        .chain(restated_only.into_iter().map(|id| (id, None)));
-    let mut all = all.peekable();
+    let mut all = (tx_ids.chain(users_only.map(|id| (id, None))))
+        .chain(restated_only.into_iter().map(|id| (id, None)))
+        .peekable();
     while all.peek().is_some() {
         ids.clear();
         for (id, cust) in all.by_ref().take(CHUNK) {
@@ -221,7 +222,7 @@ pub async fn customers(
         let mut user_rows = Vec::with_capacity(ids.len());
         let mut spending_rows = Vec::with_capacity(ids.len());
         for &(id, cust, user) in &ids {
-            let facts = cust.map(|c| run_facts(tx, c, &tx.customers[c as usize]));
+            let facts = cust.map(|c| run_facts(&tx.customers, c));
             let profile = user.map(|u| {
                 let p = users.customers[u as usize];
                 Profile {
@@ -250,11 +251,26 @@ pub async fn customers(
         phase.at(done);
     }
     phase.done(done);
+    drop(all);
     out.tx_joined = joined.resolve(loader, &tx.catalog).await?;
     users.counts.loaded = out.users_loaded;
     users.counts.already_loaded = out.users_unchanged;
     out.multi_currency_examples.sort();
     Ok(out)
+}
+
+/// The capacity of the per-customer structures, in MB (what the load's
+/// memory grows with: see BENCHMARKS.md, "Load memory").
+fn log_memory(tx: &Transactions, users: &Users) {
+    tracing::debug!(
+        tx_ids_mb = tx.customer_ids.heap_bytes() >> 20,
+        tx_facts_mb = tx.customers.heap_bytes() >> 20,
+        user_ids_mb = users.ids.heap_bytes() >> 20,
+        user_profiles_mb = (users.customers.capacity() * size_of::<crate::read::users::Customer>()) >> 20,
+        user_texts_mb = users.texts.heap_bytes() >> 20,
+        rss_mb = crate::resident_mb(),
+        "per-customer memory before reconciling"
+    );
 }
 
 /// What the customers' merge reads of the stored data besides the customers.
@@ -275,16 +291,19 @@ fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
 }
 
 /// The users file's customers that have no transaction in the run, in file order.
-fn users_without_transactions(tx: &Transactions, users: &Users) -> Vec<u32> {
-    let mut in_run = vec![false; users.customers.len()];
+fn users_without_transactions<'a>(tx: &Transactions, users: &'a Users) -> impl Iterator<Item = &'a str> + 'a {
+    let mut in_run = vec![false; users.ids.len()];
     for id in tx.customer_ids.iter() {
         if let Some(u) = users.ids.find(id) {
             in_run[u as usize] = true;
         }
     }
-    (0..users.customers.len() as u32)
-        .filter(|&u| !in_run[u as usize])
-        .collect()
+    users
+        .ids
+        .iter()
+        .zip(in_run)
+        .filter(|(_, in_run)| !in_run)
+        .map(|(id, _)| id)
 }
 
 impl CustomerChanges {

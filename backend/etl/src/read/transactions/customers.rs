@@ -2,102 +2,275 @@
 //! currency and months active (the input of `agg_customer_spending`, merged
 //! with the stored spending by `reconcile::customers`), and their
 //! transactions without a known subscription (flags of `dim_user`).
+//!
+//! One slot per distinct customer is what the load's memory grows with
+//! (6.25 million at 50M transactions), so a slot is 40 bytes: the first
+//! currency's totals inline, a currency as a 2-byte index into the run's
+//! few currencies, and any further currency of the customer in a side list
+//! reached through the slot (a `SmallVec` of full-width totals took 80 bytes
+//! per customer plus a heap block for each customer of several currencies).
 
 use rustc_hash::FxHashMap as HashMap;
-use smallvec::SmallVec;
 
-use super::Transactions;
 use crate::aggregates::{add_cents, Accepted, Attribution};
 use crate::error::EtlError;
 use crate::months::ActiveMonths;
 use domain::{Currency, Month};
 
-/// Totals of one customer in one currency, in this run.
-pub struct Spending {
-    pub currency: Currency,
-    pub cents: i64,
-    pub transactions: i64,
+/// Totals of one customer in one currency, in this run (32 bytes).
+#[derive(Clone, Copy)]
+struct Spending {
+    cents: i64,
     /// Months with a transaction: bit `k` is month `base + k`. Months outside
-    /// these 64 go to [`Transactions::far_months`] (rare: over five years apart).
-    base: Month,
+    /// these 64 go to [`CustomerFacts::far_months`] (rare: over five years apart).
     bits: u64,
+    base: Month,
+    transactions: u32,
+    /// Index into [`CustomerFacts::currencies`].
+    currency: u16,
+    /// The customer's next currency: 1 + its index in [`CustomerFacts::extra`]; 0 for none.
+    next: u32,
 }
 
 impl Spending {
-    fn new(currency: Currency, first: Month) -> Self {
+    fn new(currency: u16, first: Month) -> Self {
         Self {
-            currency,
             cents: 0,
-            transactions: 0,
+            bits: 0,
             // Room for 31 months before the first one seen and 32 after.
             base: first.plus(-31),
-            bits: 0,
+            transactions: 0,
+            currency,
+            next: 0,
         }
     }
 }
 
-/// Everything pass 2 learnt about one customer.
+/// One customer: its first currency's totals and its unattributed transactions.
+struct Slot {
+    first: Spending,
+    /// Transactions without a subscription id / with one unknown to the catalog.
+    null_subscription_tx: u32,
+    unknown_subscription_tx: u32,
+}
+
+/// A customer's spending in one currency, as the reconcile phase reads it.
+pub struct CurrencySpending {
+    pub currency: Currency,
+    pub cents: i64,
+    pub transactions: i64,
+    pub months: ActiveMonths,
+}
+
+/// Everything pass 2 learnt about the run's customers, by customer index
+/// (the index of `Transactions::customer_ids`).
 #[derive(Default)]
 pub struct CustomerFacts {
-    /// One entry per currency (almost always one: kept inline).
-    pub spending: SmallVec<[Spending; 1]>,
-    /// Transactions without a subscription id / with one unknown to the catalog.
-    pub null_subscription_tx: u32,
-    pub unknown_subscription_tx: u32,
+    slots: Vec<Slot>,
+    /// The second and further currencies of customers paying in several.
+    extra: Vec<Spending>,
+    /// The run's currencies, in first-seen order.
+    currencies: Vec<Currency>,
+    /// (customer, currency) → months outside its [`Spending`]'s 64-month window.
+    far_months: HashMap<(u32, Currency), Vec<Month>>,
 }
 
-/// (customer, currency) → months outside its [`Spending`]'s 64-month window.
-pub type FarMonths = HashMap<(u32, Currency), Vec<Month>>;
+impl CustomerFacts {
+    /// Bytes held on the heap (capacity; the rare months outside a
+    /// customer's window are left out), for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        size_of::<Slot>() * self.slots.capacity() + size_of::<Spending>() * self.extra.capacity()
+    }
 
-/// Adds an accepted transaction to its customer's facts.
-pub(super) fn observe(
-    customers: &mut [CustomerFacts],
-    far_months: &mut FarMonths,
-    tx: &Accepted<'_>,
-) -> Result<(), EtlError> {
-    let (currency, month) = (tx.currency, tx.month);
-    let facts = &mut customers[tx.customer as usize];
-    let spending = match facts.spending.iter().position(|s| s.currency == currency) {
-        Some(i) => &mut facts.spending[i],
-        None => {
-            facts.spending.push(Spending::new(currency, month));
-            let last = facts.spending.len() - 1;
-            &mut facts.spending[last]
+    fn currency_index(&mut self, currency: Currency) -> Result<u16, EtlError> {
+        if let Some(i) = self.currencies.iter().position(|c| *c == currency) {
+            return Ok(i as u16);
         }
-    };
-    add_cents(&mut spending.cents, tx.fact.total_cents, &|| {
-        format!("the {currency} spending of customer {:?}", tx.fact.customer_id)
-    })?;
-    spending.transactions += 1;
-    match u32::try_from(spending.base.months_until(month)) {
-        Ok(k) if k < 64 => spending.bits |= 1 << k,
-        _ => {
-            let far = far_months.entry((tx.customer, currency)).or_default();
-            if !far.contains(&month) {
-                far.push(month);
+        let i = u16::try_from(self.currencies.len())
+            .map_err(|_| EtlError::Overflow("more than 65,535 currencies".to_owned()))?;
+        self.currencies.push(currency);
+        Ok(i)
+    }
+
+    /// The customer's totals in `currency` (created if new); a new customer
+    /// is the next index.
+    fn spending_of(&mut self, cust: u32, currency: u16, month: Month) -> Result<&mut Spending, EtlError> {
+        let c = cust as usize;
+        if c == self.slots.len() {
+            self.slots.push(Slot {
+                first: Spending::new(currency, month),
+                null_subscription_tx: 0,
+                unknown_subscription_tx: 0,
+            });
+        }
+        let Self { slots, extra, .. } = self;
+        let slot = slots
+            .get_mut(c)
+            .ok_or_else(|| EtlError::Internal(format!("customer {cust} observed out of order")))?;
+        // Find the currency along the customer's list, remembering the last link.
+        let mut at: Option<usize> = None;
+        loop {
+            let s = match at {
+                None => &slot.first,
+                Some(i) => &extra[i],
+            };
+            if s.currency == currency {
+                break;
+            }
+            if s.next == 0 {
+                let i = extra.len();
+                let next = u32::try_from(i + 1)
+                    .map_err(|_| EtlError::Overflow("more than 4 billion (customer, currency) pairs".to_owned()))?;
+                extra.push(Spending::new(currency, month));
+                match at {
+                    None => slot.first.next = next,
+                    Some(j) => extra[j].next = next,
+                }
+                at = Some(i);
+                break;
+            }
+            at = Some(s.next as usize - 1);
+        }
+        Ok(match at {
+            None => &mut slot.first,
+            Some(i) => &mut extra[i],
+        })
+    }
+
+    /// Adds an accepted transaction to its customer's facts. Customers come
+    /// in index order: a new one is the next index.
+    pub(super) fn observe(&mut self, tx: &Accepted<'_>) -> Result<(), EtlError> {
+        let (currency, month) = (tx.currency, tx.month);
+        let index = self.currency_index(currency)?;
+        let spending = self.spending_of(tx.customer, index, month)?;
+        add_cents(&mut spending.cents, tx.fact.total_cents, &|| {
+            format!("the {currency} spending of customer {:?}", tx.fact.customer_id)
+        })?;
+        spending.transactions = spending.transactions.checked_add(1).ok_or_else(|| {
+            EtlError::Overflow(format!(
+                "customer {:?} has more than 4,294,967,295 {currency} transactions in one run",
+                tx.fact.customer_id
+            ))
+        })?;
+        match u32::try_from(spending.base.months_until(month)) {
+            Ok(k) if k < 64 => spending.bits |= 1 << k,
+            _ => {
+                let far = self.far_months.entry((tx.customer, currency)).or_default();
+                if !far.contains(&month) {
+                    far.push(month);
+                }
             }
         }
+        let slot = &mut self.slots[tx.customer as usize];
+        match tx.attribution {
+            Attribution::NoSubscription => slot.null_subscription_tx = slot.null_subscription_tx.saturating_add(1),
+            Attribution::Unknown => slot.unknown_subscription_tx = slot.unknown_subscription_tx.saturating_add(1),
+            Attribution::Plans(_) => {}
+        }
+        Ok(())
     }
-    match tx.attribution {
-        Attribution::NoSubscription => facts.null_subscription_tx = facts.null_subscription_tx.saturating_add(1),
-        Attribution::Unknown => facts.unknown_subscription_tx = facts.unknown_subscription_tx.saturating_add(1),
-        Attribution::Plans(_) => {}
-    }
-    Ok(())
-}
 
-impl Transactions {
+    /// Customer `cust`'s transactions without a subscription id, and with one
+    /// unknown to the catalog.
+    pub fn unattributed(&self, cust: u32) -> (u64, u64) {
+        self.slots.get(cust as usize).map_or((0, 0), |s| {
+            (u64::from(s.null_subscription_tx), u64::from(s.unknown_subscription_tx))
+        })
+    }
+
+    /// Customer `cust`'s spending, one entry per currency in first-seen order.
+    pub fn spending(&self, cust: u32) -> Vec<CurrencySpending> {
+        let mut out = Vec::new();
+        let mut next = self.slots.get(cust as usize).map(|s| &s.first);
+        while let Some(s) = next {
+            let currency = self.currencies[s.currency as usize];
+            out.push(CurrencySpending {
+                currency,
+                cents: s.cents,
+                transactions: i64::from(s.transactions),
+                months: self.active_months(cust, currency, s),
+            });
+            next = s.next.checked_sub(1).and_then(|i| self.extra.get(i as usize));
+        }
+        out
+    }
+
     /// The months in which customer `cust` paid in `spending`'s currency in this run.
-    pub fn active_months(&self, cust: u32, spending: &Spending) -> ActiveMonths {
+    fn active_months(&self, cust: u32, currency: Currency, spending: &Spending) -> ActiveMonths {
         let mut months = ActiveMonths::default();
         for k in 0..64 {
             if spending.bits & (1 << k) != 0 {
                 months.insert(spending.base.plus(k));
             }
         }
-        for &m in self.far_months.get(&(cust, spending.currency)).into_iter().flatten() {
+        for &m in self.far_months.get(&(cust, currency)).into_iter().flatten() {
             months.insert(m);
         }
         months
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::FactRef;
+
+    fn observe(facts: &mut CustomerFacts, customer: u32, currency: &str, date: &str, cents: i64, sub: Attribution) {
+        let date_utc = chrono::NaiveDateTime::parse_from_str(&format!("{date} 00:00"), "%Y-%m-%d %H:%M").unwrap();
+        let currency = Currency::parse(currency).unwrap();
+        let fact = FactRef {
+            transaction_id: "t",
+            date_utc,
+            customer_id: "c",
+            subscription_id: None,
+            total_cents: cents,
+            currency: currency.as_str(),
+        };
+        let tx = Accepted {
+            fact,
+            currency,
+            month: Month::of(&date_utc),
+            customer,
+            attribution: sub,
+        };
+        facts.observe(&tx).unwrap();
+    }
+
+    fn months(s: &CurrencySpending) -> Vec<String> {
+        s.months.iter().map(|m| m.to_string()).collect()
+    }
+
+    #[test]
+    fn a_slot_stays_40_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 40);
+    }
+
+    #[test]
+    fn each_customer_keeps_each_currency_apart_in_first_seen_order() {
+        let mut facts = CustomerFacts::default();
+        let none = Attribution::NoSubscription;
+        observe(&mut facts, 0, "usd", "2024-01-05", 100, none);
+        observe(&mut facts, 1, "eur", "2024-01-06", 7, Attribution::Unknown);
+        observe(&mut facts, 0, "eur", "2024-02-01", 50, none);
+        observe(&mut facts, 0, "jpy", "2024-03-01", 9, none);
+        observe(&mut facts, 0, "eur", "2024-04-01", -20, none);
+        observe(&mut facts, 0, "usd", "2024-01-20", 1, none);
+        // Ten years later: outside the 64-month window.
+        observe(&mut facts, 1, "eur", "2034-06-01", 3, Attribution::Unknown);
+        let c0 = facts.spending(0);
+        let got: Vec<(&str, i64, i64)> = c0
+            .iter()
+            .map(|s| (s.currency.as_str(), s.cents, s.transactions))
+            .collect();
+        assert_eq!(got, [("usd", 101, 2), ("eur", 30, 2), ("jpy", 9, 1)]);
+        assert_eq!(months(&c0[0]), ["2024-01"]);
+        assert_eq!(months(&c0[1]), ["2024-02", "2024-04"]);
+        assert_eq!(facts.unattributed(0), (5, 0));
+        let c1 = facts.spending(1);
+        assert_eq!(c1.len(), 1);
+        assert_eq!((c1[0].cents, c1[0].transactions), (10, 2));
+        assert_eq!(months(&c1[0]), ["2024-01", "2034-06"]);
+        assert_eq!(facts.unattributed(1), (0, 2));
+        assert!(facts.spending(2).is_empty());
     }
 }

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::parse::Parsed;
-use super::{customers, StoredLookup, Transactions, BATCH, FILE};
+use super::{StoredLookup, Transactions, BATCH, FILE};
 use crate::aggregates::{Accepted, Attribution};
 use crate::error::EtlError;
 use crate::read::source::RawRow;
@@ -125,13 +125,10 @@ impl Pass2<'_> {
         let Parsed { fact, currency } = parsed;
         let out = &mut self.out;
         out.counts.loaded += 1;
-        let (customer, new) = out
+        let (customer, _) = out
             .customer_ids
             .intern(fact.customer_id)
             .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
-        if new {
-            out.customers.push(customers::CustomerFacts::default());
-        }
         let attribution = match fact.subscription_id {
             None => Attribution::NoSubscription,
             Some(sub) => out
@@ -148,7 +145,7 @@ impl Pass2<'_> {
             attribution,
         };
         out.aggregates.observe(&accepted).map_err(in_file)?;
-        customers::observe(&mut out.customers, &mut out.far_months, &accepted).map_err(in_file)?;
+        out.customers.observe(&accepted).map_err(in_file)?;
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
         self.batch.push(&fact);
