@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod compression;
 pub mod database;
 pub mod drill_downs;
 pub mod endpoints;

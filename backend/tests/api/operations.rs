@@ -540,6 +540,7 @@ async fn compression() {
     std::fs::write(dist.path().join("index.html"), "<!doctype html><title>x</title>").unwrap();
     let wasm: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 97 * 31).to_le_bytes()).collect();
     std::fs::write(dist.path().join("frontend-0123abcd_bg.wasm"), &wasm).unwrap();
+    std::fs::write(dist.path().join("logo.png"), [0u8; 20_000]).unwrap();
     let mut settings = backend::startup::ServeSettings::new("127.0.0.1:0");
     settings.workers = Some(1);
     settings.static_dir = Some(dist.path().to_owned());
@@ -611,6 +612,15 @@ async fn compression() {
         let body = decode(encoding, &res.bytes().await.unwrap());
         let _: Value = serde_json::from_slice(&body).unwrap();
     }
+    // Images are not compressed again; a client that refuses every coding,
+    // identity included, is told which ones there are.
+    let res = fetch("/logo.png", Some("gzip")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.bytes().await.unwrap().len(), 20_000);
+    let res = fetch("/reports/top-users", Some("identity;q=0")).await.unwrap();
+    assert_eq!(res.status().as_u16(), 406);
+    assert_eq!(res.text().await.unwrap(), "br, gzip, deflate, zstd");
 }
 
 /// `scripts/run.sh --plan` says what a first run will install and build, and
