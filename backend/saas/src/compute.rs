@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use api_types::{SaasCohort, SaasMonth, SaasWindow, Timestamp};
 use chrono::{DateTime, Utc};
@@ -220,7 +221,9 @@ impl Context<'_> {
             }
             let censored = reader.left_censored(customer[0])?;
             add_customer(&mut part.sums, row, censored);
-            part.customers.push(customer[0].customer_id.to_string());
+            // The invoices' shared id: a reference count, not a copy (780,000
+            // customers at 5M transactions).
+            part.customers.push(customer[0].customer_id.clone());
             part.customer_mrr.extend_from_slice(row);
             part.left_censored.push(censored);
         }
@@ -232,7 +235,7 @@ impl Context<'_> {
 /// rows of those ever active.
 struct Part {
     sums: Sums,
-    customers: Vec<String>,
+    customers: Vec<Arc<str>>,
     customer_mrr: Vec<i64>,
     left_censored: Vec<bool>,
 }

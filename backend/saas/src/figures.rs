@@ -2,6 +2,7 @@
 //! `/reports/saas/*` and the customers' MRR behind the drill-down.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use api_types::{
     Currency, Money, Month, SaasCohort, SaasCohortsReport, SaasMonth, SaasMovementCustomer, SaasMovementKind,
@@ -53,7 +54,7 @@ pub struct CurrencyFigures {
     pub(crate) cohorts: Vec<SaasCohort>,
     /// Customers active at some close, in id order, and their MRR at every
     /// close (`months.len()` minor amounts each, row after row).
-    pub(crate) customers: Vec<String>,
+    pub(crate) customers: Vec<Arc<str>>,
     pub(crate) customer_mrr: Vec<i64>,
     pub(crate) left_censored: Vec<bool>,
 }
@@ -94,14 +95,14 @@ impl CurrencyFigures {
 
     /// The customers active at some close, in id order.
     pub fn movement_customer_ids(&self) -> impl Iterator<Item = &str> {
-        self.customers.iter().map(String::as_str)
+        self.customers.iter().map(|c| &**c)
     }
 
     /// Customer `customer_id`'s MRR (minor units) at every close; `None` for a
     /// customer never active at a close.
     pub fn customer_mrr(&self, customer_id: &str) -> Option<&[i64]> {
         let n = self.months.len();
-        let i = self.customers.binary_search_by(|c| c.as_str().cmp(customer_id)).ok()?;
+        let i = self.customers.binary_search_by(|c| (**c).cmp(customer_id)).ok()?;
         self.customer_mrr.get(i * n..(i + 1) * n)
     }
 
@@ -139,7 +140,7 @@ impl CurrencyFigures {
             let change = q.saturating_sub(p);
             amount = amount.saturating_add(change.saturating_abs());
             rows.push(SaasMovementCustomer {
-                customer_id: id.clone(),
+                customer_id: id.to_string(),
                 customer_name: String::new(),
                 previous_mrr: Money::new(p, self.exponent),
                 current_mrr: Money::new(q, self.exponent),
