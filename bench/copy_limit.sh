@@ -2,6 +2,11 @@
 # needs $PG and $OUT): the ETL's cleaned rows exported in binary, then copied
 # into empty tables with the same column types and collations, keys built after
 # — no parsing, no cleaning, no aggregates.
+# Every benchmark script sources this file, so the tools they run (psql,
+# wrk, /usr/bin/time, curl, sqlite3) are installed here when missing: a
+# fresh machine once stopped bench/api_compare.sh at its first wrk.
+# shellcheck source=bench/tools.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
 # A fresh, empty database named $1.
 fresh_db() {
