@@ -56,7 +56,11 @@ pub async fn compress<B: MessageBody + 'static>(
             None => return Ok(not_acceptable(req)),
         },
     };
-    req.extensions_mut().insert(Negotiated(coding));
+    // Identity is what a handler reads when nothing is there: most requests
+    // (no Accept-Encoding) then pay no allocation for it.
+    if coding != ContentEncoding::Identity {
+        req.extensions_mut().insert(Negotiated(coding));
+    }
     let res = next.call(req).await?;
     Ok(res.map_body(move |head, body| {
         let coding = match coding {
