@@ -3,7 +3,6 @@
 
 pub mod assets;
 pub mod auth;
-pub mod compression;
 pub mod database;
 pub mod drill_downs;
 pub mod endpoints;

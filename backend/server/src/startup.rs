@@ -164,7 +164,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::middleware))
                 // Before access control, which reads the tokens from the database.
                 .wrap(actix_web::middleware::from_fn(crate::readiness::gate))
-                .wrap(actix_web::middleware::from_fn(crate::compression::compress))
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(cors(&origins))
                 // Before CORS and everything else: a rebound name gets nothing.
                 .wrap(actix_web::middleware::from_fn(crate::auth::site::check_host))

@@ -4,15 +4,14 @@
 //! request. Access control has run before any handler (it is middleware),
 //! so kept bytes never reach a request it refused.
 
-use actix_web::http::header::{self, ContentEncoding, HeaderValue};
+use actix_web::http::header::{self, AcceptEncoding, ContentEncoding, HeaderValue};
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use reports::{AnswerKey, ReportContext, ToCsv};
 use serde::Serialize;
 
 use super::{wants_csv, Depends, Tag};
 use crate::assets::{Effort, Encoding};
-use crate::compression::Negotiated;
 use crate::drill_downs::DrillDowns;
 use crate::error::ApiError;
 
@@ -141,15 +140,24 @@ pub async fn uncached(
     compute.await.map(|res| tag.on(res))
 }
 
-/// The coding the response compression chose for `req`
-/// ([`crate::compression`]), when it is one kept compressed (Brotli, zstd,
-/// gzip); `None`: the plain bytes go out (and the middleware compresses
-/// them when the client wants another).
+/// The coding the response compression would choose for `req`, when it is
+/// one kept compressed (Brotli, zstd, gzip); `None`: the plain bytes go out
+/// (and the middleware compresses them when the client wants another).
 fn coding(req: &HttpRequest) -> Option<Encoding> {
-    match Negotiated::of(req) {
-        ContentEncoding::Brotli => Some(Encoding::Brotli),
-        ContentEncoding::Zstd => Some(Encoding::Zstd),
-        ContentEncoding::Gzip => Some(Encoding::Gzip),
+    use header::Encoding as Coding;
+    // The codings of `actix_web::middleware::Compress`, in its order.
+    const SUPPORTED: [Coding; 5] = [
+        Coding::identity(),
+        Coding::brotli(),
+        Coding::gzip(),
+        Coding::deflate(),
+        Coding::zstd(),
+    ];
+    let accepted = req.get_header::<AcceptEncoding>()?;
+    match accepted.negotiate(SUPPORTED.iter())? {
+        Coding::Known(ContentEncoding::Brotli) => Some(Encoding::Brotli),
+        Coding::Known(ContentEncoding::Zstd) => Some(Encoding::Zstd),
+        Coding::Known(ContentEncoding::Gzip) => Some(Encoding::Gzip),
         _ => None,
     }
 }
