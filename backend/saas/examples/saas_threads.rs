@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use saas::{compute_on, into_reading_order, Invoice, Parameters};
+use saas::{Invoice, Parameters, ReadingOrder};
 
 fn main() -> ExitCode {
     match run() {
@@ -52,7 +52,7 @@ fn run() -> Result<(), String> {
     let (mut invoices, catalogue) = export::read_dir(std::path::Path::new(&dir))?;
     share(&mut invoices);
     let started = Instant::now();
-    into_reading_order(&mut invoices);
+    let invoices = ReadingOrder::new(invoices);
     println!(
         "{} invoices put in the reading order in {:?}",
         invoices.len(),
@@ -64,7 +64,9 @@ fn run() -> Result<(), String> {
     for _ in 0..rounds {
         for (threads, times) in [(1, &mut one), (cores, &mut many)] {
             let started = Instant::now();
-            compute_on(&invoices, &catalogue, &params, threads).map_err(|e| e.to_string())?;
+            invoices
+                .compute_on(&catalogue, &params, threads)
+                .map_err(|e| e.to_string())?;
             times.push(started.elapsed());
         }
     }

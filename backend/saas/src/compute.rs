@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 use crate::calendar::{month_index, month_of, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
-use crate::order::{runs, scan, sort_into_reading_order, Break};
+use crate::order::{runs, scan, Break, ReadingOrder, Scan};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
@@ -52,14 +52,19 @@ use sums::Sums;
 /// string compared bytewise (PostgreSQL: `ORDER BY … COLLATE "C"` on each text
 /// column; SQLite's default collation is bytewise already): 5M invoices then
 /// take about 0.8 s of CPU. In any other order (a file's time order, a
-/// locale collation) they are sorted here first: about 4.5 s for 5M, bound by
-/// memory latency.
+/// locale collation) a copy is sorted here first: about 4.5 s for 5M, bound
+/// by memory latency. A caller computing the same invoices more than once
+/// keeps them in a [`ReadingOrder`] and calls [`ReadingOrder::compute`].
 pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
-    let threads = match invoices.len() {
+    compute_on(invoices, catalogue, params, threads_for(invoices.len()))
+}
+
+/// The threads a computation of `n` invoices takes.
+fn threads_for(n: usize) -> usize {
+    match n {
         n if n < PARALLEL_FROM => 1,
         _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
-    };
-    compute_on(invoices, catalogue, params, threads)
+    }
 }
 
 /// Below this many invoices the figures are computed on one thread:
@@ -77,16 +82,42 @@ pub fn compute_on(
     params: &Parameters,
     threads: usize,
 ) -> Result<SaasFigures, SaasError> {
+    match scan(invoices) {
+        Some(scanned) => compute_scanned(invoices, &scanned, catalogue, params, threads),
+        None => ReadingOrder::new(invoices.to_vec()).compute_on(catalogue, params, threads),
+    }
+}
+
+impl ReadingOrder {
+    /// [`compute`] of these invoices, without checking their order.
+    pub fn compute(&self, catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
+        self.compute_on(catalogue, params, threads_for(self.len()))
+    }
+
+    /// [`compute_on`] of these invoices, without checking their order.
+    pub fn compute_on(
+        &self,
+        catalogue: &Catalogue,
+        params: &Parameters,
+        threads: usize,
+    ) -> Result<SaasFigures, SaasError> {
+        compute_scanned(self.invoices(), self.scan(), catalogue, params, threads)
+    }
+}
+
+/// The computation of `order`, in the reading order, and its `scanned` breaks.
+fn compute_scanned(
+    order: &[Invoice],
+    scanned: &Scan,
+    catalogue: &Catalogue,
+    params: &Parameters,
+    threads: usize,
+) -> Result<SaasFigures, SaasError> {
     if params.annual_threshold.minor() < 0 {
         return Err(SaasError::NegativeThreshold {
             threshold: params.annual_threshold,
         });
     }
-    let mut order: Vec<&Invoice> = invoices.iter().collect();
-    let scanned = match scan(&order) {
-        Some(scanned) => scanned,
-        None => sort_into_reading_order(&mut order),
-    };
     let bounds = scanned.bounds;
     let Some((first, last)) = bounds else {
         return Ok(SaasFigures {
@@ -122,8 +153,8 @@ pub fn compute_on(
         window,
     };
     let mut currencies = BTreeMap::new();
-    for (range, exponent) in scanned.currencies {
-        let figures = ctx.currency(&order[range.clone()], &scanned.breaks[range], exponent)?;
+    for (range, exponent) in &scanned.currencies {
+        let figures = ctx.currency(&order[range.clone()], &scanned.breaks[range.clone()], *exponent)?;
         currencies.insert(figures.code, figures);
     }
     Ok(SaasFigures {
@@ -148,7 +179,7 @@ struct Context<'a> {
 impl Context<'_> {
     /// The figures of one currency from its invoices in the reading order,
     /// their breaks and the largest exponent among them.
-    fn currency(&self, group: &[&Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
+    fn currency(&self, group: &[Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
         let currency = group[0].currency.to_string();
         let customer_runs: Vec<Range<usize>> = runs(breaks, Break::Customer).collect();
         let parts = split(&customer_runs, group.len(), self.threads);
@@ -195,7 +226,7 @@ impl Context<'_> {
     /// Reads the customers `customer_runs` (ranges of `group`) of one currency.
     fn customers(
         &self,
-        group: &[&Invoice],
+        group: &[Invoice],
         breaks: &[Break],
         customer_runs: &[Range<usize>],
         currency: &str,
@@ -219,7 +250,7 @@ impl Context<'_> {
             if row.iter().all(|&v| v == 0) {
                 continue;
             }
-            let censored = reader.left_censored(customer[0])?;
+            let censored = reader.left_censored(&customer[0])?;
             add_customer(&mut part.sums, row, censored);
             // The invoices' shared id: a reference count, not a copy (780,000
             // customers at 5M transactions).

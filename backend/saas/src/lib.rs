@@ -43,7 +43,7 @@ pub use compute::{compute, compute_on};
 pub use error::SaasError;
 pub use figures::{CurrencyFigures, MovementList, SaasFigures};
 pub use interval::{Catalogue, Interval, IntervalSource};
-pub use order::{into_reading_order, merge_into_reading_order};
+pub use order::ReadingOrder;
 
 use std::sync::Arc;
 

@@ -11,9 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use api_types::{Money, SaasMovementKind};
 use chrono::{DateTime, Datelike, Months, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
-use saas::{
-    compute, compute_on, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters,
-};
+use saas::{compute, compute_on, Catalogue, Interval, Invoice, Parameters, ReadingOrder};
 
 const PRODUCTS: [(&str, u32); 4] = [
     ("Plain", 1),
@@ -294,13 +292,14 @@ proptest! {
                 false => kept.push(invoice.clone()),
             }
         }
-        into_reading_order(&mut kept);
-        let mut merged = kept;
-        merge_into_reading_order(&mut merged, appended);
-        let mut union = case.invoices.clone();
-        into_reading_order(&mut union);
+        let mut merged = ReadingOrder::new(kept);
+        merged.merge(appended);
+        let union = ReadingOrder::new(case.invoices.clone());
+        // The same invoices, and the same breaks, bounds and currencies.
         prop_assert_eq!(&merged, &union);
-        let of = |invoices: &[Invoice]| compute(invoices, &catalogue_of(&case), &params_of(&case)).unwrap();
+        let (catalogue, params) = (catalogue_of(&case), params_of(&case));
+        let of = |order: &ReadingOrder| order.compute(&catalogue, &params).map_err(|e| e.to_string());
         prop_assert_eq!(of(&merged), of(&union));
+        prop_assert_eq!(of(&union), compute(&case.invoices, &catalogue, &params).map_err(|e| e.to_string()));
     }
 }

@@ -12,10 +12,7 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::saas::{
-    compute, into_reading_order, merge_into_reading_order, Catalogue, Interval, Invoice, Parameters, SaasError,
-    SaasFigures,
-};
+use ::saas::{Catalogue, Interval, Invoice, Parameters, ReadingOrder, SaasError, SaasFigures};
 use chrono::NaiveDateTime;
 use futures_util::TryStreamExt;
 use rustc_hash::FxHasher;
@@ -30,7 +27,7 @@ use crate::ReportError;
 /// Every transaction of one run, in the reading order, with the catalogue
 /// and the monthly report's revenue, read in one snapshot.
 pub(super) struct SaasInput {
-    invoices: Vec<Invoice>,
+    invoices: ReadingOrder,
     catalogue: Catalogue,
     /// Revenue per (currency, month) of the monthly report, for §10's reconciliation.
     revenue: Vec<(String, String, i64)>,
@@ -55,16 +52,12 @@ impl SaasInput {
     /// off the async workers.
     pub(super) async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
         let started = Instant::now();
-        let mut invoices = read_invoices(db, "fct_transaction").await?;
+        let invoices = read_invoices(db, "fct_transaction").await?;
         let catalogue = read_catalogue(db).await?;
         let revenue = read_revenue(db).await?;
-        // Sorted once here, so that every computation of the run takes the
-        // crate's fast path (already in order) instead of sorting again.
-        invoices = blocking(move || {
-            into_reading_order(&mut invoices);
-            invoices
-        })
-        .await;
+        // Sorted once here, so that no computation of the run sorts or
+        // checks the order again.
+        let invoices = blocking(move || ReadingOrder::new(invoices)).await;
         Ok(Self {
             invoices,
             catalogue,
@@ -103,7 +96,7 @@ impl SaasInput {
             // Moved out when no other request holds them still, else copied.
             let mut invoices =
                 Arc::try_unwrap(kept.input).map_or_else(|shared| shared.invoices.clone(), |own| own.invoices);
-            merge_into_reading_order(&mut invoices, added);
+            invoices.merge(added);
             invoices
         })
         .await;
@@ -128,7 +121,7 @@ impl SaasInput {
         let input = self.clone();
         blocking(move || {
             let started = Instant::now();
-            let figures = compute(&input.invoices, &input.catalogue, &params)?;
+            let figures = input.invoices.compute(&input.catalogue, &params)?;
             tracing::info!(
                 transactions = input.invoices.len(),
                 grace_days = params.grace_days,

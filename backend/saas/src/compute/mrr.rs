@@ -115,12 +115,7 @@ impl<'a> CustomerReader<'a> {
     /// Reads one customer's invoices (in the reading order; `breaks` are
     /// theirs): its MRR at every close into [`Self::row`], its invoices into
     /// the billed amounts and its MRR into the splits of `sums`.
-    pub(super) fn read(
-        &mut self,
-        customer: &[&'a Invoice],
-        breaks: &[Break],
-        sums: &mut Sums,
-    ) -> Result<(), SaasError> {
+    pub(super) fn read(&mut self, customer: &'a [Invoice], breaks: &[Break], sums: &mut Sums) -> Result<(), SaasError> {
         self.row.fill(0);
         self.own_month_checks.clear();
         self.first = None;
@@ -158,10 +153,10 @@ impl<'a> CustomerReader<'a> {
 
     /// Reads one subscription's invoices: bills each, and adds the MRR of the
     /// latest covering recurring invoice at each close to the customer's.
-    fn subscription(&mut self, subscription: &[&'a Invoice], sums: &mut Sums) -> Result<(), SaasError> {
+    fn subscription(&mut self, subscription: &'a [Invoice], sums: &mut Sums) -> Result<(), SaasError> {
         let recurring_sub = !subscription[0].subscription_id.is_empty();
         self.recurring.clear();
-        for &inv in subscription {
+        for inv in subscription {
             let minor = self.reading.minor_of(inv)?;
             let month = month_index(inv.timestamp) - self.reading.first_month;
             bill(&mut sums.billed, inv, month, minor);
