@@ -4,12 +4,14 @@ mod currency;
 mod month;
 mod personal;
 mod role;
+mod shared;
 mod timestamp;
 
 pub use currency::{exponent_of, money_of, Currency, LEGACY_EXPONENT};
 pub use month::Month;
 pub use personal::mask_emails;
 pub use role::Role;
+pub use shared::SharedTexts;
 pub use timestamp::parse_timestamp;
 
 pub use api_types::{Money, ParseMoneyError};

@@ -7,15 +7,13 @@
 //! transactions catch up instead: only the appended ones are read (from
 //! `etl_appended_transaction`) and merged in.
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::saas::{Catalogue, Interval, Invoice, Parameters, ReadingOrder, SaasError, SaasFigures};
 use chrono::NaiveDateTime;
+use domain::SharedTexts;
 use futures_util::TryStreamExt;
-use rustc_hash::FxHasher;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
     RuntimeErr, Statement, StreamTrait,
@@ -234,29 +232,14 @@ async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C, from: &str) -> 
     Ok(invoices.invoices)
 }
 
-/// One value per distinct string (customers, subscriptions, currencies):
-/// 156,000 customers per million transactions, each id stored once.
-#[derive(Default)]
-struct Interner(HashSet<Arc<str>, BuildHasherDefault<FxHasher>>);
-
-impl Interner {
-    fn get(&mut self, value: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(value) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = Arc::from(value);
-        self.0.insert(shared.clone());
-        shared
-    }
-}
-
 /// The invoices read so far, and the values they share.
 #[derive(Default)]
 struct Invoices {
     invoices: Vec<Invoice>,
-    customers: Interner,
-    subscriptions: Interner,
-    currencies: Interner,
+    /// 156,000 customers per million transactions, each id stored once.
+    customers: SharedTexts,
+    subscriptions: SharedTexts,
+    currencies: SharedTexts,
 }
 
 /// One row's columns, borrowed from the driver's row.
