@@ -1,6 +1,8 @@
 //! The rows the ETL writes, described once and encoded per engine by the
 //! loader (`load::encode`), and the stored rows it reads back.
 
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 
 use super::tables::Table;
@@ -76,16 +78,20 @@ pub trait Row: Send + Sync + 'static {
     fn write<W: CellWriter>(&self, out: &mut W);
 }
 
+/// A row of `dim_product`. Its texts are shared: products.csv repeats a
+/// few plans, products, intervals and statuses on every row (60 distinct
+/// plans on 1.45 million rows at 50M transactions), which are read once,
+/// and the catalogue keys on the row's own subscription id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductRow {
-    pub subscription_id: String,
-    pub plan: String,
-    pub product: String,
-    pub interval: String,
+    pub subscription_id: Arc<str>,
+    pub plan: Arc<str>,
+    pub product: Arc<str>,
+    pub interval: Arc<str>,
     /// The plan's amount in thousandths of its currency unit (products.csv
     /// names no currency; see `domain::PLAN_AMOUNT_EXPONENT`).
     pub amount_cents: i64,
-    pub status: String,
+    pub status: Arc<str>,
 }
 
 impl Row for ProductRow {

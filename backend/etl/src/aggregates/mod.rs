@@ -13,6 +13,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::error::EtlError;
 use crate::rows::{FactRef, MonthlyRow, Row};
@@ -44,7 +45,8 @@ pub enum Attribution<'a> {
 /// One plan of a subscription.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub plan: String,
+    /// Shared with the product row it comes from.
+    pub plan: Arc<str>,
     /// Index into the catalog's product names (`Finished::product_names`).
     pub product: u32,
     /// Thousandths of the plan's currency unit ([`PLAN_AMOUNT_EXPONENT`]): a weight.

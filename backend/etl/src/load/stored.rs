@@ -225,12 +225,12 @@ const PRODUCT_COLUMNS: &str = "p.subscription_id, p.plan, p.product, p.interval,
 
 fn product(r: &dyn CellReader) -> Result<ProductRow, sqlx::Error> {
     Ok(ProductRow {
-        subscription_id: r.text(0)?,
-        plan: r.text(1)?,
-        product: r.text(2)?,
-        interval: r.text(3)?,
+        subscription_id: r.text(0)?.into(),
+        plan: r.text(1)?.into(),
+        product: r.text(2)?.into(),
+        interval: r.text(3)?.into(),
         amount_cents: r.int(4)?,
-        status: r.text(5)?,
+        status: r.text(5)?.into(),
     })
 }
 

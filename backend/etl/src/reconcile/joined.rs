@@ -78,18 +78,18 @@ impl Joined {
             .await?;
         let mut others: Vec<String> = per_subscription
             .iter()
-            .filter(|(s, _)| !catalog.plans.contains_key(s))
+            .filter(|(s, _)| !catalog.plans.contains_key(s.as_str()))
             .map(|(s, _)| s.clone())
             .collect();
         others.sort_unstable();
         let stored: HashSet<String> = stored::products(loader, &others)
             .await?
             .into_iter()
-            .map(|p| p.subscription_id)
+            .map(|p| p.subscription_id.to_string())
             .collect();
         let referenced: i64 = per_subscription
             .iter()
-            .filter(|(s, _)| catalog.plans.contains_key(s) || stored.contains(s))
+            .filter(|(s, _)| catalog.plans.contains_key(s.as_str()) || stored.contains(s))
             .map(|(_, n)| n)
             .sum();
         Ok(self.counted + u64::try_from(referenced).unwrap_or(0))

@@ -52,7 +52,7 @@ pub async fn products(
 ) -> Result<(ProductChanges, Catalog), EtlError> {
     let rows = std::mem::take(&mut file.rows);
     if !append {
-        let subscriptions: HashSet<&str> = rows.iter().map(|r| r.subscription_id.as_str()).collect();
+        let subscriptions: HashSet<&str> = rows.iter().map(|r| &*r.subscription_id).collect();
         let new_subscriptions = subscriptions.len() as i64;
         file.counts.loaded = rows.len() as u64;
         let catalog = Catalog::of_file(&rows);
@@ -64,15 +64,15 @@ pub async fn products(
         };
         return Ok((changes, catalog));
     }
-    let mut subscriptions: Vec<String> = rows.iter().map(|r| r.subscription_id.clone()).collect();
+    let mut subscriptions: Vec<String> = rows.iter().map(|r| r.subscription_id.to_string()).collect();
     subscriptions.sort_unstable();
     subscriptions.dedup();
     let stored_rows = stored::products(loader, &subscriptions).await?;
     let stored_keys: HashMap<(&str, &str), &ProductRow> = stored_rows
         .iter()
-        .map(|r| ((r.subscription_id.as_str(), r.plan.as_str()), r))
+        .map(|r| ((&*r.subscription_id, &*r.plan), r))
         .collect();
-    let stored_subs: HashSet<&str> = stored_rows.iter().map(|r| r.subscription_id.as_str()).collect();
+    let stored_subs: HashSet<&str> = stored_rows.iter().map(|r| &*r.subscription_id).collect();
     let mut catalog = Catalog::for_append(&rows);
     let mut changes = ProductChanges {
         rows: Vec::new(),
@@ -84,7 +84,7 @@ pub async fn products(
         reattributed: Vec::new(),
     };
     for row in &rows {
-        match stored_keys.get(&(row.subscription_id.as_str(), row.plan.as_str())) {
+        match stored_keys.get(&(&*row.subscription_id, &*row.plan)) {
             Some(s) if *s == row => file.counts.already_loaded += 1,
             found => {
                 changes.new_products += i64::from(found.is_none());
@@ -101,15 +101,12 @@ pub async fn products(
 /// The subscriptions of the changed `rows` whose plans in `catalog` split
 /// revenue otherwise than their `stored` rows.
 fn reattributed(rows: &[ProductRow], stored: &[ProductRow], catalog: &Catalog) -> Vec<Reattributed> {
-    let mut changed: Vec<&str> = rows.iter().map(|r| r.subscription_id.as_str()).collect();
+    let mut changed: Vec<&str> = rows.iter().map(|r| &*r.subscription_id).collect();
     changed.sort_unstable();
     changed.dedup();
     let mut by_subscription: HashMap<&str, Vec<&ProductRow>> = HashMap::default();
     for row in stored {
-        by_subscription
-            .entry(row.subscription_id.as_str())
-            .or_default()
-            .push(row);
+        by_subscription.entry(&*row.subscription_id).or_default().push(row);
     }
     let mut out = Vec::new();
     for sub in changed {
@@ -121,7 +118,7 @@ fn reattributed(rows: &[ProductRow], stored: &[ProductRow], catalog: &Catalog) -
                 .map(|p| (catalog.names[p.product as usize].as_str(), p.amount_cents))
                 .collect()
         });
-        let split: Vec<(&str, i64)> = before.iter().map(|r| (r.product.as_str(), r.amount_cents)).collect();
+        let split: Vec<(&str, i64)> = before.iter().map(|r| (&*r.product, r.amount_cents)).collect();
         if before.is_empty() || !restate::same_split(&split, &after) {
             out.push(Reattributed {
                 subscription: sub.to_owned(),

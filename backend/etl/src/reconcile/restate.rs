@@ -186,7 +186,7 @@ async fn still_unknown(
     let stored: HashSet<String> = stored::products(loader, &others)
         .await?
         .into_iter()
-        .map(|p| p.subscription_id)
+        .map(|p| p.subscription_id.to_string())
         .collect();
     Ok(pairs
         .into_iter()
@@ -241,7 +241,7 @@ impl Restatement {
         } = tx;
         for c in &self.cells {
             let subscription = &self.subscriptions[c.subscription];
-            let after = catalog.plans.get(subscription).ok_or_else(|| {
+            let after = catalog.plans.get(subscription.as_str()).ok_or_else(|| {
                 EtlError::Internal(format!(
                     "restated subscription {subscription:?} is not in the catalogue"
                 ))

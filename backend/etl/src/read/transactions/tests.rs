@@ -24,7 +24,7 @@ impl StoredLookup for Fake {
         Ok(self
             .products
             .iter()
-            .filter(|p| subscriptions.contains(&p.subscription_id))
+            .filter(|p| subscriptions.iter().any(|s| **s == *p.subscription_id))
             .cloned()
             .collect())
     }
