@@ -13,7 +13,7 @@ use rustc_hash::FxBuildHasher;
 use crate::Invoice;
 
 /// The order the computation reads invoices in (what [`scan`] checks and
-/// [`sort_into_reading_order`] produces).
+/// [`ReadingOrder::new`] produces).
 fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
     a.currency
         .cmp(&b.currency)
