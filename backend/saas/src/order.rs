@@ -120,7 +120,8 @@ pub(crate) fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range
     })
 }
 
-/// Invoices in the reading order with their [`Scan`]: made by sorting
+/// Invoices in the reading order with where each group starts, their
+/// first and last timestamps and each currency's range: made by sorting
 /// ([`ReadingOrder::new`]) and kept in order by merging
 /// ([`ReadingOrder::merge`]), so that a computation neither checks the
 /// order nor scans it again (the check compares the ids at every customer
