@@ -1,8 +1,10 @@
-//! The facts: pass 2 over transactions.csv, streamed into the load.
+//! The facts: pass 2 over transactions.csv, streamed into the load (and
+//! into the run's subscription feed).
 
 use sea_orm::DatabaseConnection;
 
 use crate::error::{self, EtlError};
+use crate::feed::FeedWriter;
 use crate::load::{stored, Loader};
 use crate::progress::Progress;
 use crate::read;
@@ -11,14 +13,14 @@ use crate::{IngestOptions, Mode};
 use chrono::Utc;
 
 /// Pass 2 over transactions.csv on a blocking thread, its batches written
-/// into the load as they come.
+/// into the load and the run's feed (whose run this is) as they come.
 pub(crate) async fn load_transactions(
     db: &DatabaseConnection,
     loader: &mut Loader,
     options: &IngestOptions,
-    run_id: i64,
     scan: transactions::Scan,
     catalog: read::products::Catalog,
+    feed: &mut FeedWriter,
     progress: &Progress,
 ) -> Result<Transactions, EtlError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
@@ -28,6 +30,7 @@ pub(crate) async fn load_transactions(
     };
     let (dir, progress) = (options.input.clone(), progress.clone());
     let dates = domain::DateBounds::new(options.earliest_date, options.max_days_ahead, Utc::now().naive_utc());
+    let run_id = feed.run();
     let pass2 = tokio::task::spawn_blocking(move || {
         let stored = lookup.as_mut().map(|l| l as &mut dyn StoredLookup);
         let options = Pass2Options {
@@ -42,6 +45,7 @@ pub(crate) async fn load_transactions(
     while let Some(batch) = receiver.recv().await {
         written += batch.len() as u64;
         loader.write_facts(&batch).await?;
+        feed.add(loader, &batch.feed, batch.len()).await?;
         if options.fail_after_rows.is_some_and(|limit| written >= limit) {
             return Err(EtlError::TestHook(written));
         }

@@ -20,6 +20,7 @@ pub mod customers;
 mod encode;
 mod error;
 mod facts;
+mod feed;
 pub mod generate;
 pub mod guard;
 pub mod kpi;

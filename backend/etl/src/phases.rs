@@ -8,6 +8,7 @@ use crate::aggregates::Aggregate as _;
 use crate::audit::{self, FileSummary};
 use crate::counts::Counts;
 use crate::error::EtlError;
+use crate::feed::FeedWriter;
 use crate::load::stored::{self, StoredState};
 use crate::load::{BindValue, LoadMode, Loader};
 use crate::progress::Progress;
@@ -244,13 +245,16 @@ async fn reconcile_phase(
     let restatement = reconcile::restate::prepare(&mut run.loader, reattributed, &mut catalog, stored_unknown).await?;
     let (tx_sha256, tx_bytes) = (run.scan.sha256.clone(), run.scan.bytes);
     let skip_transactions = run.seen[1].is_some() || !run.given.transactions();
+    let mut feed = FeedWriter::new(run_id);
     let mut tx = match skip_transactions {
         true => Transactions::empty(catalog),
         false => {
             let scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
-            crate::facts::load_transactions(db, &mut run.loader, options, run_id, scan, catalog, progress).await?
+            let loader = &mut run.loader;
+            crate::facts::load_transactions(db, loader, options, scan, catalog, &mut feed, progress).await?
         }
     };
+    feed.finish(&mut run.loader, &tx, !append).await?;
     restatement.apply(&mut tx)?;
     let users = run.users_file.get().await?;
     run.seen[2] = already_ingested(&users.sha256, &run.current, options);

@@ -194,6 +194,8 @@ impl Row for FactRow {
 pub struct FactBatch {
     text: String,
     rows: Vec<PackedFact>,
+    /// The rows' records in the subscription feed (`crate::feed`).
+    pub feed: Vec<u8>,
 }
 
 /// One transaction of a [`FactBatch`]: where its texts end in the batch's
@@ -214,6 +216,8 @@ impl FactBatch {
             // About 64 bytes of ids per row in the exports seen.
             text: String::with_capacity(rows * 64),
             rows: Vec::with_capacity(rows),
+            // A record: 31 bytes and the transaction id.
+            feed: Vec::with_capacity(rows * 48),
         }
     }
 

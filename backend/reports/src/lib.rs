@@ -29,8 +29,8 @@ pub use products::{top_products, TopProductsParams};
 pub use quality::{days_since_latest, history as quality_history, quality, QualityHistoryParams};
 pub use snapshot::ReportContext;
 pub use subscriptions::{
-    saas_cohorts, saas_movements, saas_mrr, SaasFailure, SaasMovementsParams, SaasParams, SaasReports, MAX_GRACE_DAYS,
-    MAX_MOVEMENTS_LIMIT, RECENT,
+    saas_cohorts, saas_movements, saas_mrr, KeptCounts, SaasFailure, SaasMovementsParams, SaasParams, SaasReports,
+    MAX_GRACE_DAYS, MAX_MOVEMENTS_LIMIT, RECENT,
 };
 pub use users::{top_users, TopUsersParams};
 

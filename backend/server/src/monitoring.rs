@@ -154,6 +154,10 @@ fn describe_scrape() {
         "Of those, the ones read from the run's appended transactions (0: every transaction was read)"
     );
     describe_gauge!(
+        "revenue_saas_fed_transactions",
+        "Of those, the ones a full read took from the subscription feed the loads write (0: from the fact table)"
+    );
+    describe_gauge!(
         "revenue_latest_transaction_timestamp_seconds",
         Unit::Seconds,
         "The latest transaction in the served data (Unix time)"
@@ -379,9 +383,10 @@ pub async fn metrics(
             if let Some(run) = run {
                 metrics::gauge!("revenue_report_cache_run").set(*run as f64);
             }
-            if let Some((kept, appended)) = ctx.saas.kept_transactions() {
-                metrics::gauge!("revenue_saas_kept_transactions").set(kept as f64);
-                metrics::gauge!("revenue_saas_caught_up_transactions").set(appended.unwrap_or(0) as f64);
+            if let Some(counts) = ctx.saas.kept_transactions() {
+                metrics::gauge!("revenue_saas_kept_transactions").set(counts.kept as f64);
+                metrics::gauge!("revenue_saas_caught_up_transactions").set(counts.appended.unwrap_or(0) as f64);
+                metrics::gauge!("revenue_saas_fed_transactions").set(counts.fed as f64);
             }
             let latest = ctx.quality.as_ref().and_then(|q| q.freshness.latest_transaction_at);
             if let Some(t) = latest {

@@ -4,5 +4,6 @@
 
 pub mod db;
 pub mod entities;
+pub mod saas_feed;
 pub mod settings;
 pub mod tables;

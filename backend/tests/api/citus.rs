@@ -158,6 +158,10 @@ async fn a_replace_on_citus_gives_every_report_of_single_postgres() {
     let distributed = "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = 'agg_top_customer'::regclass";
     assert_eq!(citus.scalar_i64(distributed).await, 0);
     assert!(citus.scalar_i64("SELECT COUNT(*) FROM agg_top_customer").await > 0);
+    // So is the subscription feed, which the subscription figures read instead of the facts.
+    let distributed = "SELECT COUNT(*) FROM pg_dist_partition WHERE logicalrelid = 'etl_saas_feed'::regclass";
+    assert_eq!(citus.scalar_i64(distributed).await, 0);
+    assert!(citus.scalar_i64("SELECT COUNT(*) FROM etl_saas_feed").await > 0);
 
     // The facts are in the shards of both workers, as the workers count them.
     let per_worker = citus

@@ -41,6 +41,7 @@ mod run_records;
 mod run_records_commit;
 mod saas;
 mod saas_catch_up;
+mod saas_feed;
 mod saas_generated;
 mod saas_lists;
 mod schema;

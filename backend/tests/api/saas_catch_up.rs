@@ -14,7 +14,7 @@ use crate::operations::scrape;
 
 /// The subscription answers compared: the default figures, other
 /// parameters (computed from the kept transactions) and movement lists.
-const PATHS: [&str; 6] = [
+pub(crate) const PATHS: [&str; 6] = [
     "/reports/saas/mrr?currency=usd",
     "/reports/saas/cohorts?currency=usd",
     "/reports/saas/mrr?currency=eur&grace_days=0",
@@ -23,7 +23,7 @@ const PATHS: [&str; 6] = [
     "/reports/saas/movements?currency=usd&month=2024-09&kind=new&limit=1000",
 ];
 
-async fn bodies(app: &TestApp) -> Vec<serde_json::Value> {
+pub(crate) async fn bodies(app: &TestApp) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for path in PATHS {
         out.push(app.json(path).await);
@@ -31,8 +31,9 @@ async fn bodies(app: &TestApp) -> Vec<serde_json::Value> {
     out
 }
 
-/// (transactions kept, of which caught up) as the server's `/metrics` says.
-async fn kept(app: &TestApp) -> (f64, f64) {
+/// The server's `/metrics` gauges of the kept transactions: (kept, of
+/// which caught up, of which read from the subscription feed).
+pub(crate) async fn kept_counts(app: &TestApp) -> (f64, f64, f64) {
     let text = app.get("/metrics").await.text().await.unwrap();
     let samples = scrape(&text);
     let value = |metric: &str| {
@@ -42,7 +43,14 @@ async fn kept(app: &TestApp) -> (f64, f64) {
     (
         value("revenue_saas_kept_transactions"),
         value("revenue_saas_caught_up_transactions"),
+        value("revenue_saas_fed_transactions"),
     )
+}
+
+/// (transactions kept, of which caught up).
+async fn kept(app: &TestApp) -> (f64, f64) {
+    let (kept, caught_up, _) = kept_counts(app).await;
+    (kept, caught_up)
 }
 
 fn loaded(summary: &RunSummary) -> f64 {

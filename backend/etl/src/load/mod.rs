@@ -59,6 +59,7 @@ pub enum BindValue {
     Text(String),
     Ts(NaiveDateTime),
     Bool(bool),
+    Bytes(Vec<u8>),
     /// A text NULL.
     Null,
 }

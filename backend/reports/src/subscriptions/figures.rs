@@ -7,7 +7,7 @@ use ::saas::{CurrencyFigures, MovementList, Parameters, SaasError, SaasFigures};
 use api_types::{Currency, Month, SaasMovementKind, SaasMovementsReport};
 use sea_orm::DatabaseConnection;
 
-use super::input::{previous_data_run, Kept, SaasInput};
+use super::input::{previous_data_run, Kept, KeptCounts, SaasInput};
 use super::{parameters, LISTS, RECENT};
 use crate::params::given;
 use crate::ReportError;
@@ -98,10 +98,9 @@ impl SaasReports {
         }
     }
 
-    /// How many transactions this run keeps in memory, and how many of them
-    /// its read took from the append's record (`None`: it read them all);
-    /// `None` before they are read.
-    pub fn kept_transactions(&self) -> Option<(usize, Option<usize>)> {
+    /// How many transactions this run keeps in memory and where they were
+    /// read from; `None` before they are read.
+    pub fn kept_transactions(&self) -> Option<KeptCounts> {
         let input = self.input.lock().unwrap_or_else(|p| p.into_inner());
         input.as_ref().map(|i| i.counts())
     }
@@ -143,7 +142,7 @@ impl SaasReports {
         };
         let input = match caught_up {
             Some(input) => Arc::new(input),
-            None => Arc::new(SaasInput::read(&txn).await?),
+            None => Arc::new(SaasInput::read(&txn, run).await?),
         };
         txn.commit().await?;
         // A newer run's transactions answer this request but are not this run's to keep.

@@ -20,6 +20,7 @@ use sea_orm::{
 };
 use store::entities::{agg_monthly, dim_product, etl_run};
 
+use super::feed;
 use crate::ReportError;
 
 /// Every transaction of one run, in the reading order, with the catalogue
@@ -35,6 +36,24 @@ pub(super) struct SaasInput {
     /// transactions, the others kept from the previous run (`None`: every
     /// invoice was read).
     appended: Option<usize>,
+    /// Where the invoices came from (logged).
+    source: &'static str,
+    /// How many of the invoices a full read took from the subscription
+    /// feed (kept through catch-ups).
+    fed: usize,
+}
+
+/// How many transactions are kept for the subscription figures, and where
+/// they were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptCounts {
+    pub kept: usize,
+    /// Of those, read from the latest append's record (`None`: every
+    /// invoice was read in full).
+    pub appended: Option<usize>,
+    /// Of those, read in full from the subscription feed (the others from
+    /// the fact table).
+    pub fed: usize,
 }
 
 /// Kept invoices of an earlier run, which a later append can catch up.
@@ -45,12 +64,22 @@ pub(super) struct Kept {
 }
 
 impl SaasInput {
-    /// Reads the run's transactions, catalogue and monthly revenue from
-    /// `db` (a transaction holding the snapshot), then sorts the invoices
-    /// off the async workers.
-    pub(super) async fn read<C: ConnectionTrait + StreamTrait>(db: &C) -> Result<Self, ReportError> {
+    /// Reads the transactions of `run` (the latest run that changed the
+    /// data; `None`: no run did), catalogue and monthly revenue from `db` (a
+    /// transaction holding the snapshot), then sorts the invoices off the
+    /// async workers. The transactions come from the runs' subscription
+    /// feed when it holds them all, else from the fact table.
+    pub(super) async fn read<C: ConnectionTrait + StreamTrait>(db: &C, run: Option<i64>) -> Result<Self, ReportError> {
         let started = Instant::now();
-        let invoices = read_invoices(db, "fct_transaction").await?;
+        let fed = match run {
+            Some(run) => feed::read(db, run).await?,
+            None => None,
+        };
+        let (invoices, source) = match fed {
+            Some(invoices) => (invoices, "feed"),
+            None => (read_invoices(db, "fct_transaction").await?, "facts"),
+        };
+        let fed = if source == "feed" { invoices.len() } else { 0 };
         let catalogue = read_catalogue(db).await?;
         let revenue = read_revenue(db).await?;
         // Sorted once here, so that no computation of the run sorts or
@@ -62,6 +91,8 @@ impl SaasInput {
             revenue,
             read: started.elapsed(),
             appended: None,
+            source,
+            fed,
         })
     }
 
@@ -90,6 +121,7 @@ impl SaasInput {
         let catalogue = read_catalogue(db).await?;
         let revenue = read_revenue(db).await?;
         let appended = added.len();
+        let fed = kept.input.fed;
         let invoices = blocking(move || {
             // Moved out when no other request holds them still, else copied.
             let mut invoices =
@@ -104,13 +136,17 @@ impl SaasInput {
             revenue,
             read: started.elapsed(),
             appended: Some(appended),
+            source: "appended",
+            fed,
         }))
     }
 
-    /// How many invoices are kept, and how many of them were read from an
-    /// append's record (`None`: all were read).
-    pub(super) fn counts(&self) -> (usize, Option<usize>) {
-        (self.invoices.len(), self.appended)
+    pub(super) fn counts(&self) -> KeptCounts {
+        KeptCounts {
+            kept: self.invoices.len(),
+            appended: self.appended,
+            fed: self.fed,
+        }
     }
 
     /// The figures with `params`, their §10 reconciliation with the monthly
@@ -124,7 +160,7 @@ impl SaasInput {
                 transactions = input.invoices.len(),
                 grace_days = params.grace_days,
                 annual_threshold = %params.annual_threshold,
-                read = if input.appended.is_some() { "appended" } else { "full" },
+                read = input.source,
                 appended = input.appended.unwrap_or(0),
                 read_ms = input.read.as_millis() as u64,
                 compute_ms = started.elapsed().as_millis() as u64,
@@ -145,7 +181,7 @@ impl SaasInput {
 
 /// Runs `work` on the blocking pool: a panic in it is the caller's panic (a
 /// blocking task is never cancelled).
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
@@ -234,12 +270,12 @@ async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C, from: &str) -> 
 
 /// The invoices read so far, and the values they share.
 #[derive(Default)]
-struct Invoices {
-    invoices: Vec<Invoice>,
+pub(super) struct Invoices {
+    pub invoices: Vec<Invoice>,
     /// 156,000 customers per million transactions, each id stored once.
-    customers: SharedTexts,
-    subscriptions: SharedTexts,
-    currencies: SharedTexts,
+    pub customers: SharedTexts,
+    pub subscriptions: SharedTexts,
+    pub currencies: SharedTexts,
 }
 
 /// One row's columns, borrowed from the driver's row.

@@ -9,6 +9,7 @@
 //! transactions, which an append's run catches up from.
 
 mod csv;
+mod feed;
 mod figures;
 mod input;
 
@@ -20,6 +21,7 @@ use crate::ingests::MAX_CSV_ROWS;
 use crate::params::{given, parse_int, parse_month};
 use crate::ReportError;
 pub use figures::{SaasFailure, SaasReports};
+pub use input::KeptCounts;
 
 /// Parameter sets other than the defaults kept per run (least recently used out).
 pub const RECENT: usize = 8;

@@ -52,8 +52,9 @@ entities! {
         agg_product_month,
         agg_customer_spending,
         fct_transaction;
-    // Written otherwise (the audit trail, access control, the ranking of
-    // the top customers and the appended transactions at each run's commit).
+    // Written otherwise (the audit trail, access control; the ranking of
+    // the top customers, the appended transactions and the subscription
+    // feed in each run's load transaction).
     other:
         agg_top_customer,
         api_session_revoked,
@@ -63,6 +64,7 @@ entities! {
         etl_rejected_row,
         etl_run,
         etl_run_file,
+        etl_saas_feed,
 }
 
 #[cfg(test)]

@@ -225,6 +225,7 @@ impl PgLoader {
                 BindValue::Text(v) => q.bind(v.clone()),
                 BindValue::Ts(v) => q.bind(*v),
                 BindValue::Bool(v) => q.bind(*v),
+                BindValue::Bytes(v) => q.bind(v.clone()),
                 BindValue::Null => q.bind(None::<String>),
             };
         }

@@ -149,6 +149,7 @@ impl Pass2<'_> {
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
         self.batch.push(&fact);
+        out.feed.encode(&fact, customer, &mut self.batch.feed)?;
         if self.batch.len() >= BATCH {
             self.flush()?;
         }

@@ -1,0 +1,129 @@
+//! The run's subscription feed (`etl_saas_feed`, format
+//! `store::saas_feed`): every transaction the run loads, encoded by pass 2
+//! beside its batch (`read::transactions::FeedCodes`), written into the load transaction in
+//! parts as the batches come ([`FeedWriter`]), then the dictionaries and the
+//! end part. A run that does not commit leaves no feed.
+
+use store::entities::etl_saas_feed;
+use store::saas_feed::{self, Counts, Kind, PART_BYTES};
+
+use crate::error::EtlError;
+use crate::load::{BindValue, Loader};
+use crate::read::transactions::Transactions;
+
+/// Writes the run's feed into its load transaction.
+pub struct FeedWriter {
+    run: i64,
+    /// The part being filled (records).
+    part: Vec<u8>,
+    /// Parts written so far.
+    written: u32,
+    records: u64,
+}
+
+impl FeedWriter {
+    pub fn new(run: i64) -> Self {
+        Self {
+            run,
+            part: Vec::new(),
+            written: 0,
+            records: 0,
+        }
+    }
+
+    /// The run whose feed this is.
+    pub fn run(&self) -> i64 {
+        self.run
+    }
+
+    /// Adds `records` records (their bytes), writing a part when it is full.
+    pub async fn add(&mut self, loader: &mut Loader, bytes: &[u8], records: usize) -> Result<(), EtlError> {
+        if self.part.is_empty() {
+            self.part.extend_from_slice(&saas_feed::part_header(Kind::Records));
+        }
+        self.part.extend_from_slice(bytes);
+        self.records += records as u64;
+        if self.part.len() >= PART_BYTES {
+            self.flush(loader).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, loader: &mut Loader) -> Result<(), EtlError> {
+        if self.part.is_empty() {
+            return Ok(());
+        }
+        let part = std::mem::take(&mut self.part);
+        self.write(loader, part).await
+    }
+
+    async fn write(&mut self, loader: &mut Loader, bytes: Vec<u8>) -> Result<(), EtlError> {
+        let binds = [
+            BindValue::Int(self.run),
+            BindValue::Int(i64::from(self.written)),
+            BindValue::Bytes(bytes),
+        ];
+        loader.execute(etl_saas_feed::INSERT_PART, &binds).await?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes the last records, the dictionaries and the end part. A replace
+    /// first deletes every other run's feed (the data is this run's alone).
+    pub async fn finish(mut self, loader: &mut Loader, tx: &Transactions, replace: bool) -> Result<(), EtlError> {
+        if replace {
+            loader
+                .execute(etl_saas_feed::KEEP_ONLY_RUN, &[BindValue::Int(self.run)])
+                .await?;
+        }
+        self.flush(loader).await?;
+        let codes = &tx.feed;
+        let customers = self.texts(loader, Kind::Customers, tx.customer_ids.iter()).await?;
+        let subscriptions = self
+            .texts(loader, Kind::Subscriptions, codes.subscriptions.iter())
+            .await?;
+        let currencies = self
+            .texts(loader, Kind::Currencies, codes.currencies.iter().copied())
+            .await?;
+        if self.records != tx.counts.loaded {
+            return Err(EtlError::Internal(format!(
+                "the subscription feed holds {} transactions, the load {}",
+                self.records, tx.counts.loaded
+            )));
+        }
+        let end = Counts {
+            records: self.records,
+            customers,
+            subscriptions,
+            currencies,
+            parts: self.written,
+        };
+        self.write(loader, end.end_part()).await
+    }
+
+    /// Writes a dictionary's texts in parts; how many.
+    async fn texts<'a>(
+        &mut self,
+        loader: &mut Loader,
+        kind: Kind,
+        texts: impl Iterator<Item = &'a str>,
+    ) -> Result<u32, EtlError> {
+        let mut count = 0u32;
+        let mut part = Vec::new();
+        for text in texts {
+            if part.is_empty() {
+                part.extend_from_slice(&saas_feed::part_header(kind));
+            }
+            saas_feed::push_text(&mut part, text)
+                .map_err(|e| EtlError::Internal(format!("the subscription feed: {e}")))?;
+            count += 1;
+            if part.len() >= PART_BYTES {
+                self.write(loader, std::mem::take(&mut part)).await?;
+            }
+        }
+        if !part.is_empty() {
+            self.write(loader, part).await?;
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,50 @@
+//! Pass 2's side of the run's subscription feed (`crate::feed`): each
+//! accepted transaction's record, numbered, beside its batch.
+
+use store::saas_feed::{Record, NO_SUBSCRIPTION};
+
+use crate::customers::Interner;
+use crate::error::EtlError;
+use crate::rows::FactRef;
+
+/// Numbers the subscriptions and currencies of the records (the customers
+/// are numbered by pass 2 already): kept in pass 2's result.
+#[derive(Default)]
+pub struct FeedCodes {
+    pub subscriptions: Interner,
+    pub currencies: Vec<&'static str>,
+}
+
+impl FeedCodes {
+    /// Appends `fact`'s record (its customer numbered `customer`) to `out`.
+    pub fn encode(&mut self, fact: &FactRef<'_>, customer: u32, out: &mut Vec<u8>) -> Result<(), EtlError> {
+        let overflow = |what: &str| EtlError::Overflow(format!("the subscription feed: more than {what}"));
+        let subscription = match fact.subscription_id {
+            None => NO_SUBSCRIPTION,
+            Some(s) => match self.subscriptions.intern(s) {
+                Ok((i, _)) if i != NO_SUBSCRIPTION => i,
+                _ => return Err(overflow("2^32 - 1 subscriptions")),
+            },
+        };
+        let currency = match self.currencies.iter().position(|c| *c == fact.currency) {
+            Some(i) => i,
+            None => {
+                self.currencies.push(fact.currency);
+                self.currencies.len() - 1
+            }
+        };
+        let record = Record {
+            customer,
+            subscription,
+            currency: u16::try_from(currency).map_err(|_| overflow("65,536 currencies"))?,
+            seconds: fact.date_utc.and_utc().timestamp(),
+            nanos: fact.date_utc.and_utc().timestamp_subsec_nanos(),
+            total: fact.total_cents,
+            transaction_id: fact.transaction_id,
+        };
+        // Ids are checked at most 255 bytes when read.
+        record
+            .push(out)
+            .map_err(|e| EtlError::Internal(format!("the subscription feed: {e}")))
+    }
+}
