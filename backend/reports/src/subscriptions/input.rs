@@ -270,12 +270,12 @@ async fn read_invoices<C: ConnectionTrait + StreamTrait>(db: &C, from: &str) -> 
 
 /// The invoices read so far, and the values they share.
 #[derive(Default)]
-pub(super) struct Invoices {
-    pub invoices: Vec<Invoice>,
+struct Invoices {
+    invoices: Vec<Invoice>,
     /// 156,000 customers per million transactions, each id stored once.
-    pub customers: SharedTexts,
-    pub subscriptions: SharedTexts,
-    pub currencies: SharedTexts,
+    customers: SharedTexts,
+    subscriptions: SharedTexts,
+    currencies: SharedTexts,
 }
 
 /// One row's columns, borrowed from the driver's row.
