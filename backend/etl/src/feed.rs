@@ -58,24 +58,20 @@ impl FeedWriter {
     }
 
     async fn write(&mut self, loader: &mut Loader, bytes: Vec<u8>) -> Result<(), EtlError> {
-        let binds = [
-            BindValue::Int(self.run),
-            BindValue::Int(i64::from(self.written)),
-            BindValue::Bytes(bytes),
-        ];
-        loader.execute(etl_saas_feed::INSERT_PART, &binds).await?;
+        loader.write_feed_part(self.run, self.written, bytes).await?;
         self.written += 1;
         Ok(())
     }
 
     /// Writes the last records, the dictionaries and the end part. A replace
-    /// first deletes every other run's feed (the data is this run's alone).
+    /// first deletes every other run's feed (the data is this run's alone),
+    /// an append the feeds of runs that did not change the data.
     pub async fn finish(mut self, loader: &mut Loader, tx: &Transactions, replace: bool) -> Result<(), EtlError> {
-        if replace {
-            loader
-                .execute(etl_saas_feed::KEEP_ONLY_RUN, &[BindValue::Int(self.run)])
-                .await?;
-        }
+        let others = match replace {
+            true => etl_saas_feed::KEEP_ONLY_RUN,
+            false => etl_saas_feed::DROP_ORPHANS,
+        };
+        loader.execute(others, &[BindValue::Int(self.run)]).await?;
         self.flush(loader).await?;
         let codes = &tx.feed;
         let customers = self.texts(loader, Kind::Customers, tx.customer_ids.iter()).await?;

@@ -85,5 +85,20 @@ async fn figures_come_from_the_feed(engine: Engine) {
     let refused = t.run(&IngestOptions::replace(shrink.path())).await.unwrap();
     assert_eq!(refused.status, backend::etl::RunStatus::Refused, "{}", refused.render());
     assert!(!runs_with_a_feed(&t).await.contains(&refused.run_id));
+
+    // A run that failed after its feed committed (a PostgreSQL replace
+    // writes it on its own connection) leaves an orphan: the next append
+    // deletes it, and keeps the feeds of the data.
+    let bytes = match engine {
+        Engine::Postgres => "'\\x00'::bytea",
+        Engine::Sqlite => "x'00'",
+    };
+    let orphan = format!("INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ({}, 0, {bytes})", refused.run_id);
+    t.rows(&orphan).await;
+    assert!(runs_with_a_feed(&t).await.contains(&refused.run_id));
+    let next = t.append(generated(300, 9).path()).await.unwrap();
+    // (The middle run's feed was deleted above.)
+    let expected = [replace.run_id, users.run_id, next.run_id];
+    assert_eq!(runs_with_a_feed(&t).await, expected);
 }
 both!(figures_come_from_the_feed, figures_come_from_the_feed);

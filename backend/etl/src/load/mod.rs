@@ -107,6 +107,21 @@ impl Loader {
         }
     }
 
+    /// Writes part `part` of run `run`'s subscription feed (`crate::feed`).
+    pub async fn write_feed_part(&mut self, run: i64, part: u32, bytes: Vec<u8>) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(l) => l.write_feed_part(run, part, bytes).await,
+            Loader::Sqlite(l) => {
+                let binds = [
+                    BindValue::Int(run),
+                    BindValue::Int(i64::from(part)),
+                    BindValue::Bytes(bytes),
+                ];
+                l.execute(store::entities::etl_saas_feed::INSERT_PART, &binds).await
+            }
+        }
+    }
+
     /// Marks the end of the transactions.
     pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
         match self {

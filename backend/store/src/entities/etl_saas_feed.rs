@@ -2,10 +2,10 @@
 //! figures read them (format: [`crate::saas_feed`]), so that the server reads
 //! a few large values instead of every row of the fact table.
 //!
-//! Written by every run that changes the data, in its load transaction (a
-//! run that does not commit leaves none); a replace deletes every other
-//! run's, an append keeps them: the data of the latest run is the feed of
-//! the last replace and of each append after it. It is derived from the
+//! Written by every run that changes the data, in its load transaction
+//! (a PostgreSQL replace: on its own connection, see `DROP_ORPHANS`); a
+//! replace deletes every other run's, an append keeps them: the data of the
+//! latest run is the feed of the last replace and of each append after it. It is derived from the
 //! facts like the aggregates are: anything else that changes
 //! `fct_transaction` must delete it (the server then reads the facts).
 
@@ -13,6 +13,13 @@ use sea_orm::entity::prelude::*;
 
 /// Deletes every run's feed but run `$1`'s (a replace, in its load transaction).
 pub const KEEP_ONLY_RUN: &str = "DELETE FROM etl_saas_feed WHERE run_id <> $1";
+/// Deletes the feeds of runs that did not commit a change of the data, but
+/// run `$1`'s (an append, in its load transaction). A PostgreSQL replace
+/// writes its feed on a connection of its own, committed just before the
+/// load: a run that fails after that leaves its feed, which no reader
+/// takes.
+pub const DROP_ORPHANS: &str = "DELETE FROM etl_saas_feed WHERE run_id <> $1 AND run_id NOT IN \
+     (SELECT id FROM etl_run WHERE status = 'succeeded' AND data_changed)";
 /// Writes part `$2` of run `$1`'s feed.
 pub const INSERT_PART: &str = "INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ($1, $2, $3)";
 

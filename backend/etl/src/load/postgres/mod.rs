@@ -30,15 +30,17 @@ use crate::encode::{copy_binary, copy_text};
 use crate::error::EtlError;
 use crate::rows::{CellReader, FactBatch, FactRow, LookupKey, Row};
 use crate::tables::{Table, LOOKUP_KEYS};
-use store::entities::{etl_appended_transaction, is_star, FACTS, STAR};
+use store::entities::{etl_appended_transaction, etl_saas_feed, is_star, FACTS, STAR};
 
 mod catalog;
 mod connection;
 mod facts;
+mod feed;
 mod swap;
 
 use connection::{begin_keyed, ddl, timed};
 use facts::FactLoad;
+use feed::FeedLoad;
 use swap::swap;
 
 /// Suffix of a replace's new tables until they are attached.
@@ -51,6 +53,8 @@ pub struct PgLoader {
     mode: Mode,
     /// Star tables written so far, with the columns written (an append merges these).
     staged: Vec<(&'static Table, &'static [&'static str])>,
+    /// A replace's subscription feed, on its own connection until the commit.
+    feed: Option<FeedLoad>,
 }
 
 enum Mode {
@@ -67,6 +71,7 @@ impl PgLoader {
                 tx,
                 mode: Mode::Audit,
                 staged: Vec::new(),
+                feed: None,
             });
         }
         // A dry or refused run rolls back to here, then removes what the fact
@@ -110,10 +115,12 @@ impl PgLoader {
                 Mode::Append
             }
         };
+        let feed = matches!(mode, Mode::Replace { .. }).then(|| FeedLoad::start(pool.clone()));
         Ok(Self {
             tx,
             mode,
             staged: Vec::new(),
+            feed,
         })
     }
 
@@ -162,7 +169,7 @@ impl PgLoader {
         for fact in batch.iter() {
             copy_binary::fact(&mut bytes, &fact);
         }
-        if let Mode::Replace { facts } = &mut self.mode {
+        if let Mode::Replace { facts, .. } = &mut self.mode {
             return facts.send(bytes).await;
         }
         let table = self.target(FACTS, FactRow::COLUMNS)?;
@@ -180,10 +187,27 @@ impl PgLoader {
         Ok(())
     }
 
+    /// Writes part `part` of run `run`'s subscription feed: a replace on the
+    /// feed's own connection (committed with the load), an append in the
+    /// load's transaction.
+    pub async fn write_feed_part(&mut self, run: i64, part: u32, bytes: Vec<u8>) -> Result<(), EtlError> {
+        if let Some(feed) = &mut self.feed {
+            return feed.send(run, part, bytes).await;
+        }
+        sqlx::query(etl_saas_feed::INSERT_PART)
+            .bind(run)
+            .bind(part as i32)
+            .bind(bytes)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(EtlError::db("writing the subscription feed"))?;
+        Ok(())
+    }
+
     /// Marks the end of the transactions: a replace builds their keys from now on.
     pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
         match &mut self.mode {
-            Mode::Replace { facts } => facts.complete().await,
+            Mode::Replace { facts, .. } => facts.complete().await,
             _ => Ok(()),
         }
     }
@@ -241,7 +265,7 @@ impl PgLoader {
     /// tables (not a record-only run).
     pub async fn publish(&mut self, run: i64) -> Result<bool, EtlError> {
         match std::mem::replace(&mut self.mode, Mode::Audit) {
-            Mode::Replace { facts } => {
+            Mode::Replace { facts, .. } => {
                 swap(&mut self.tx, facts).await?;
                 self.record_appended(None).await?;
             }
@@ -287,7 +311,12 @@ impl PgLoader {
     }
 
     /// Commits what [`Self::publish`] made visible and the run's record.
-    pub async fn commit(self) -> Result<(), EtlError> {
+    pub async fn commit(mut self) -> Result<(), EtlError> {
+        if let Some(mut feed) = self.feed.take() {
+            let step = Step::start("commit the subscription feed");
+            feed.commit().await?;
+            step.done(None);
+        }
         let step = Step::start("commit");
         self.tx.commit().await.map_err(EtlError::db("committing the load"))?;
         step.done(None);
@@ -297,8 +326,9 @@ impl PgLoader {
     /// Discards everything written (a dry or refused run), including the fact
     /// table a replace loaded on its own connection.
     pub async fn rollback(self) -> Result<(), EtlError> {
+        // The feed's connection rolls back as it is dropped.
         let Self { mut tx, mode, .. } = self;
-        if let Mode::Replace { facts } = mode {
+        if let Mode::Replace { facts, .. } = mode {
             // Its result does not matter: whatever it committed is dropped below.
             let _ = facts.finish().await;
             sqlx::raw_sql(&format!(
