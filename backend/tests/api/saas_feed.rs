@@ -93,7 +93,10 @@ async fn figures_come_from_the_feed(engine: Engine) {
         Engine::Postgres => "'\\x00'::bytea",
         Engine::Sqlite => "x'00'",
     };
-    let orphan = format!("INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ({}, 0, {bytes})", refused.run_id);
+    let orphan = format!(
+        "INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ({}, 0, {bytes})",
+        refused.run_id
+    );
     t.rows(&orphan).await;
     assert!(runs_with_a_feed(&t).await.contains(&refused.run_id));
     let next = t.append(generated(300, 9).path()).await.unwrap();
