@@ -75,11 +75,13 @@ impl SaasInput {
             Some(run) => feed::read(db, run).await?,
             None => None,
         };
-        let (invoices, source) = match fed {
-            Some(invoices) => (invoices, "feed"),
-            None => (read_invoices(db, "fct_transaction").await?, "facts"),
+        let (invoices, source, fed) = match fed {
+            Some(invoices) => {
+                let fed = invoices.len();
+                (invoices, "feed", fed)
+            }
+            None => (read_invoices(db, "fct_transaction").await?, "facts", 0),
         };
-        let fed = if source == "feed" { invoices.len() } else { 0 };
         let catalogue = read_catalogue(db).await?;
         let revenue = read_revenue(db).await?;
         // Sorted once here, so that no computation of the run sorts or
