@@ -29,6 +29,14 @@ fn assert_same(from_feed: &[serde_json::Value], from_facts: &[serde_json::Value]
     }
 }
 
+/// A new server reads the facts (no transaction from the feed), keeps
+/// `kept` transactions and answers `fed`, the answers read from the feed.
+async fn same_from_the_facts(t: &TestDb, fed: &[serde_json::Value], kept: f64, what: &str) {
+    let (facts, (kept_from_facts, from_feed)) = answers(t).await;
+    assert_eq!((kept_from_facts, from_feed), (kept, 0.0), "{what}: from the facts");
+    assert_same(fed, &facts, what);
+}
+
 async fn runs_with_a_feed(t: &TestDb) -> Vec<i64> {
     let rows = t
         .rows("SELECT DISTINCT run_id FROM etl_saas_feed ORDER BY run_id")
@@ -46,13 +54,7 @@ async fn figures_come_from_the_feed(engine: Engine) {
 
     // The same data without its feed: the facts are read, to the same answers.
     t.rows("DELETE FROM etl_saas_feed").await;
-    let (facts, (kept_from_facts, from_feed)) = answers(&t).await;
-    assert_eq!(
-        (kept_from_facts, from_feed),
-        (kept, 0.0),
-        "without a feed, from the facts"
-    );
-    assert_same(&fed, &facts, "after a replace");
+    same_from_the_facts(&t, &fed, kept, "after a replace, without a feed").await;
 
     // A replace, then two appends (the second adds a customer only, so its
     // feed holds no transaction): the three runs' feeds make the data.
@@ -72,13 +74,7 @@ async fn figures_come_from_the_feed(engine: Engine) {
     // The middle run's feed missing: the facts are read, to the same answers.
     t.rows(&format!("DELETE FROM etl_saas_feed WHERE run_id = {}", append.run_id))
         .await;
-    let (facts, (kept_from_facts, from_feed)) = answers(&t).await;
-    assert_eq!(
-        (kept_from_facts, from_feed),
-        (kept, 0.0),
-        "a run without its feed: from the facts"
-    );
-    assert_same(&fed, &facts, "after appends");
+    same_from_the_facts(&t, &fed, kept, "after appends, a run without its feed").await;
 
     // A refused run (the guard rail against a shrink) writes no feed.
     let shrink = generated(1_000, 8);
