@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 use crate::calendar::{month_index, month_of, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
-use crate::order::{runs, scan, Break, ReadingOrder, Scan};
+use crate::order::{runs, Break, ReadingOrder, Row};
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
@@ -47,14 +47,13 @@ use sums::Sums;
 /// invariants are checked: a violation is an [`SaasError::Invariant`] naming
 /// the month and currency.
 ///
-/// Any order is accepted, but give the invoices in the reading order —
-/// (currency, customer id, subscription id, timestamp, transaction id), every
-/// string compared bytewise (PostgreSQL: `ORDER BY … COLLATE "C"` on each text
-/// column; SQLite's default collation is bytewise already): 5M invoices then
-/// take about 0.8 s of CPU. In any other order (a file's time order, a
-/// locale collation) a copy is sorted here first: about 4.5 s for 5M, bound
-/// by memory latency. A caller computing the same invoices more than once
-/// keeps them in a [`ReadingOrder`] and calls [`ReadingOrder::compute`].
+/// Any order is accepted: the invoices are copied into a [`ReadingOrder`]
+/// — (currency, customer id, subscription id, timestamp, transaction id),
+/// every string compared bytewise — and sorted there unless they come in
+/// that order already (PostgreSQL: `ORDER BY … COLLATE "C"` on each text
+/// column; SQLite's default collation is bytewise already). A caller
+/// computing the same invoices more than once keeps the [`ReadingOrder`]
+/// and calls [`ReadingOrder::compute`].
 pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
     compute_on(invoices, catalogue, params, threads_for(invoices.len()))
 }
@@ -82,10 +81,7 @@ pub fn compute_on(
     params: &Parameters,
     threads: usize,
 ) -> Result<SaasFigures, SaasError> {
-    match scan(invoices) {
-        Some(scanned) => compute_scanned(invoices, &scanned, catalogue, params, threads),
-        None => ReadingOrder::new(invoices.to_vec()).compute_on(catalogue, params, threads),
-    }
+    ReadingOrder::new(invoices.to_vec()).compute_on(catalogue, params, threads)
 }
 
 impl ReadingOrder {
@@ -101,14 +97,13 @@ impl ReadingOrder {
         params: &Parameters,
         threads: usize,
     ) -> Result<SaasFigures, SaasError> {
-        compute_scanned(self.invoices(), self.scan(), catalogue, params, threads)
+        compute_scanned(self, catalogue, params, threads)
     }
 }
 
-/// The computation of `order`, in the reading order, and its `scanned` breaks.
+/// The computation of `order`.
 fn compute_scanned(
-    order: &[Invoice],
-    scanned: &Scan,
+    order: &ReadingOrder,
     catalogue: &Catalogue,
     params: &Parameters,
     threads: usize,
@@ -118,6 +113,7 @@ fn compute_scanned(
             threshold: params.annual_threshold,
         });
     }
+    let scanned = order.scan();
     let bounds = scanned.bounds;
     let Some((first, last)) = bounds else {
         return Ok(SaasFigures {
@@ -141,20 +137,21 @@ fn compute_scanned(
         closed_months: (0..n_months).map(|i| month_of(first_month + i as i64)).collect(),
     };
     let ctx = Context {
+        order,
         catalogue,
         params,
         threads,
         first_month,
         n_months,
         window_start: month_start(first_month).ok_or_else(|| SaasError::DateOutOfRange {
-            currency: order[0].currency.to_string(),
-            transaction_id: order[0].transaction_id.to_string(),
+            currency: order.currency(&order.rows()[0]).to_owned(),
+            transaction_id: order.id(&order.rows()[0]).to_owned(),
         })?,
         window,
     };
     let mut currencies = BTreeMap::new();
     for (range, exponent) in &scanned.currencies {
-        let figures = ctx.currency(&order[range.clone()], &scanned.breaks[range.clone()], *exponent)?;
+        let figures = ctx.currency(range.clone(), *exponent)?;
         currencies.insert(figures.code, figures);
     }
     Ok(SaasFigures {
@@ -165,6 +162,7 @@ fn compute_scanned(
 }
 
 struct Context<'a> {
+    order: &'a ReadingOrder,
     catalogue: &'a Catalogue,
     params: &'a Parameters,
     /// Threads each currency's customers are read on.
@@ -177,10 +175,12 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The figures of one currency from its invoices in the reading order,
-    /// their breaks and the largest exponent among them.
-    fn currency(&self, group: &[Invoice], breaks: &[Break], exponent: u8) -> Result<CurrencyFigures, SaasError> {
-        let currency = group[0].currency.to_string();
+    /// The figures of one currency from its invoices (`range` of the
+    /// order) and the largest exponent among them.
+    fn currency(&self, range: Range<usize>, exponent: u8) -> Result<CurrencyFigures, SaasError> {
+        let group = &self.order.rows()[range.clone()];
+        let breaks = &self.order.scan().breaks[range];
+        let currency = self.order.currency(&group[0]).to_owned();
         let customer_runs: Vec<Range<usize>> = runs(breaks, Break::Customer).collect();
         let parts = split(&customer_runs, group.len(), self.threads);
         // Customers are independent and the sums add exactly: each part is
@@ -226,13 +226,14 @@ impl Context<'_> {
     /// Reads the customers `customer_runs` (ranges of `group`) of one currency.
     fn customers(
         &self,
-        group: &[Invoice],
+        group: &[Row],
         breaks: &[Break],
         customer_runs: &[Range<usize>],
         currency: &str,
         exponent: u8,
     ) -> Result<Part, SaasError> {
         let reading = Reading {
+            order: self.order,
             catalogue: self.catalogue,
             grace_days: self.params.grace_days,
             first_month: self.first_month,
@@ -254,7 +255,7 @@ impl Context<'_> {
             add_customer(&mut part.sums, row, censored);
             // The invoices' shared id: a reference count, not a copy (780,000
             // customers at 5M transactions).
-            part.customers.push(customer[0].customer_id.clone());
+            part.customers.push(self.order.customer(&customer[0]).clone());
             part.customer_mrr.extend_from_slice(row);
             part.left_censored.push(censored);
         }

@@ -43,7 +43,7 @@ pub use compute::{compute, compute_on};
 pub use error::SaasError;
 pub use figures::{CurrencyFigures, MovementList, SaasFigures};
 pub use interval::{Catalogue, Interval, IntervalSource};
-pub use order::ReadingOrder;
+pub use order::{Numbered, ReadingOrder, Text};
 
 use std::sync::Arc;
 

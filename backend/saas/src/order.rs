@@ -1,26 +1,276 @@
 //! The order the computation reads invoices in — (currency, customer,
-//! subscription, timestamp, transaction id bytewise) — checking it, finding
-//! its groups, and sorting into it when the caller's order differs.
+//! subscription, timestamp, transaction id bytewise) — and the compact form
+//! a run's invoices are kept in, in that order: a [`ReadingOrder`] holds
+//! each distinct currency, customer and subscription once, in byte order,
+//! and each invoice as a 40-byte [`Row`] of their ranks, with the
+//! transaction ids in one buffer. Integer comparisons of the ranks are the
+//! byte order of the texts, so neither the sort nor the computation follows
+//! a pointer per invoice; and the kept invoices cost about 70 bytes each
+//! instead of about 130 (an `Invoice` with a heap id and three shared
+//! texts), with no allocation per invoice to make or free.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use api_types::Money;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxBuildHasher;
 
 use crate::Invoice;
 
-/// The order the computation reads invoices in (what [`scan`] checks and
-/// [`ReadingOrder::new`] produces).
-fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
-    a.currency
-        .cmp(&b.currency)
-        .then_with(|| a.customer_id.cmp(&b.customer_id))
-        .then_with(|| a.subscription_id.cmp(&b.subscription_id))
-        .then_with(|| a.timestamp.cmp(&b.timestamp))
-        .then_with(|| a.transaction_id.as_bytes().cmp(b.transaction_id.as_bytes()))
+/// One invoice of a [`ReadingOrder`]: its currency, customer and
+/// subscription as ranks among their field's distinct values, its
+/// transaction id as a number in the order's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Row {
+    /// The total in minor units of `exponent` (scaled to the currency's
+    /// largest exponent when the computation reads it, as for an `Invoice`).
+    pub(crate) total: i64,
+    pub(crate) timestamp: DateTime<Utc>,
+    pub(crate) currency: u32,
+    pub(crate) customer: u32,
+    /// 0 is no subscription: the empty id, first in byte order.
+    pub(crate) subscription: u32,
+    pub(crate) id: u32,
+    pub(crate) exponent: u8,
+}
+
+// The size the memory figures of SCALING.md assume.
+const _: () = assert!(std::mem::size_of::<Row>() == 40);
+
+/// The rank of "no subscription" (the empty id).
+pub(crate) const NO_SUBSCRIPTION: u32 = 0;
+
+/// Transaction ids, one after the other in one buffer.
+#[derive(Debug, Clone, Default)]
+struct Ids {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    /// Adds `id`; its number. Callers have far fewer than 2^32 invoices
+    /// (each costs 70 bytes of memory here).
+    fn push(&mut self, id: &str) -> u32 {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        (self.ends.len() - 1) as u32
+    }
+
+    fn get(&self, id: u32) -> &str {
+        let i = id as usize;
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends[p],
+            None => 0,
+        };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn len(&self) -> u32 {
+        self.ends.len() as u32
+    }
+
+    fn append(&mut self, other: &Ids) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| base + end));
+    }
+}
+
+/// Invoices whose currency, customer and subscription are given as numbers
+/// into lists of texts (a subscription feed's dictionaries), put in the
+/// reading order by [`ReadingOrder::from`] with no allocation per invoice.
+/// A text may be listed more than once (each run's dictionary in turn):
+/// equal texts are one value.
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    currencies: Vec<Arc<str>>,
+    customers: Vec<Arc<str>>,
+    /// Always starts with the empty id (no subscription).
+    subscriptions: Vec<Arc<str>>,
+    rows: Vec<Row>,
+    ids: Ids,
+}
+
+/// A text's number in a [`Numbered`]: give it only to the same
+/// `Numbered`, for the field it was listed for (another number is out of
+/// its lists, or another value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text(u32);
+
+impl Default for Numbered {
+    fn default() -> Numbered {
+        Numbered {
+            currencies: Vec::new(),
+            customers: Vec::new(),
+            subscriptions: vec![Arc::from("")],
+            rows: Vec::new(),
+            ids: Ids::default(),
+        }
+    }
+}
+
+impl Numbered {
+    pub fn new() -> Numbered {
+        Numbered::default()
+    }
+
+    /// Lists a currency code (lower case, as the invoices carry it).
+    pub fn currency(&mut self, code: &str) -> Text {
+        listed(&mut self.currencies, code)
+    }
+
+    pub fn customer(&mut self, id: &str) -> Text {
+        listed(&mut self.customers, id)
+    }
+
+    /// Lists a subscription id; the empty id is no subscription.
+    pub fn subscription(&mut self, id: &str) -> Text {
+        if id.is_empty() {
+            return Text(NO_SUBSCRIPTION);
+        }
+        listed(&mut self.subscriptions, id)
+    }
+
+    /// Room for `n` more invoices.
+    pub fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n);
+        self.ids.ends.reserve(n);
+    }
+
+    /// Adds one invoice (see [`Invoice`] for what each field means).
+    pub fn push(
+        &mut self,
+        currency: Text,
+        customer: Text,
+        subscription: Text,
+        timestamp: DateTime<Utc>,
+        amount: Money,
+        transaction_id: &str,
+    ) {
+        let id = self.ids.push(transaction_id);
+        self.rows.push(Row {
+            total: amount.minor(),
+            timestamp,
+            currency: currency.0,
+            customer: customer.0,
+            subscription: subscription.0,
+            id,
+            exponent: amount.exponent(),
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The invoices numbered, each distinct text listed once: told apart by
+    /// their allocation first (a caller keeping millions of invoices shares
+    /// one per distinct value), so that hashing reads an address, not a
+    /// text that misses the CPU's caches; equal texts in different
+    /// allocations are listed twice and made one value by the ranking.
+    fn of_invoices(invoices: Vec<Invoice>) -> Numbered {
+        #[derive(Default)]
+        struct Seen(HashMap<*const u8, Text, FxBuildHasher>);
+        impl Seen {
+            fn text(&mut self, value: &Arc<str>, list: &mut Vec<Arc<str>>) -> Text {
+                *self
+                    .0
+                    .entry(value.as_ptr())
+                    .or_insert_with(|| listed_shared(list, value))
+            }
+        }
+        let mut numbered = Numbered::new();
+        numbered.reserve(invoices.len());
+        let (mut currencies, mut customers, mut subscriptions) = (Seen::default(), Seen::default(), Seen::default());
+        // The invoices are held until the end: no address is reused meanwhile.
+        for inv in &invoices {
+            let currency = currencies.text(&inv.currency, &mut numbered.currencies);
+            let customer = customers.text(&inv.customer_id, &mut numbered.customers);
+            let subscription = match inv.subscription_id.is_empty() {
+                true => Text(NO_SUBSCRIPTION),
+                false => subscriptions.text(&inv.subscription_id, &mut numbered.subscriptions),
+            };
+            numbered.push(
+                currency,
+                customer,
+                subscription,
+                inv.timestamp,
+                inv.amount,
+                &inv.transaction_id,
+            );
+        }
+        numbered
+    }
+}
+
+fn listed(list: &mut Vec<Arc<str>>, text: &str) -> Text {
+    list.push(Arc::from(text));
+    Text((list.len() - 1) as u32)
+}
+
+fn listed_shared(list: &mut Vec<Arc<str>>, text: &Arc<str>) -> Text {
+    list.push(text.clone());
+    Text((list.len() - 1) as u32)
+}
+
+/// Each listed text's rank among the distinct texts in byte order, and the
+/// distinct texts by rank.
+fn rank(texts: &[Arc<str>]) -> (Vec<u32>, Vec<Arc<str>>) {
+    let mut order: Vec<u32> = (0..texts.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]));
+    let mut rank = vec![0u32; texts.len()];
+    let mut distinct: Vec<Arc<str>> = Vec::new();
+    for &i in &order {
+        let text = &texts[i as usize];
+        if distinct.last() != Some(text) {
+            distinct.push(text.clone());
+        }
+        rank[i as usize] = (distinct.len() - 1) as u32;
+    }
+    (rank, distinct)
+}
+
+/// The union of two lists of distinct texts in byte order, and where each
+/// text of `a` and of `b` is in it.
+fn union(a: &[Arc<str>], b: &[Arc<str>]) -> (Vec<Arc<str>>, Vec<u32>, Vec<u32>) {
+    let mut all = Vec::with_capacity(a.len().max(b.len()));
+    let (mut in_a, mut in_b) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let at = all.len() as u32;
+        match next {
+            Ordering::Less => {
+                all.push(a[i].clone());
+                in_a.push(at);
+                i += 1;
+            }
+            Ordering::Greater => {
+                all.push(b[j].clone());
+                in_b.push(at);
+                j += 1;
+            }
+            Ordering::Equal => {
+                all.push(a[i].clone());
+                in_a.push(at);
+                in_b.push(at);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (all, in_a, in_b)
 }
 
 /// Where an invoice starts a new group in the reading order: a new currency,
@@ -33,9 +283,8 @@ pub(crate) enum Break {
     None,
 }
 
-/// One pass over invoices in the reading order: where each group starts,
-/// the first and last timestamps, and each currency's range and largest
-/// exponent. `None` when the invoices are not in the reading order.
+/// Where each group starts, the first and last timestamps, and each
+/// currency's range and largest exponent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Scan {
     pub breaks: Vec<Break>,
@@ -43,63 +292,41 @@ pub(crate) struct Scan {
     pub currencies: Vec<(Range<usize>, u8)>,
 }
 
-/// Compares two shared values; the same allocation is equal without
-/// reading it (neighbours in the reading order mostly share their customer,
-/// subscription and currency: the comparisons took a fifth of the time).
-fn shared_cmp(a: &Arc<str>, b: &Arc<str>) -> Ordering {
-    if Arc::ptr_eq(a, b) {
-        Ordering::Equal
-    } else {
-        a.cmp(b)
+/// The break between neighbours `a` and `b` in the reading order (`a`
+/// none: `b` is the first invoice).
+fn break_between(a: Option<&Row>, b: &Row) -> Break {
+    match a {
+        None => Break::Currency,
+        Some(a) if a.currency != b.currency => Break::Currency,
+        Some(a) if a.customer != b.customer => Break::Customer,
+        Some(a) if a.subscription != b.subscription => Break::Subscription,
+        Some(_) => Break::None,
     }
 }
 
-pub(crate) fn scan(order: &[Invoice]) -> Option<Scan> {
-    let mut breaks = Vec::with_capacity(order.len());
+/// The scan of `rows`, in the reading order.
+fn scan(rows: &[Row]) -> Scan {
+    let mut breaks = Vec::with_capacity(rows.len());
     let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
     let mut bounds: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-    let mut previous: Option<&Invoice> = None;
-    for (i, b) in order.iter().enumerate() {
-        let brk = match previous {
-            None => Break::Currency,
-            // One comparison per field tells both "same group?" and "in order?".
-            Some(a) => match shared_cmp(&a.currency, &b.currency) {
-                Ordering::Greater => return None,
-                Ordering::Less => Break::Currency,
-                Ordering::Equal => match shared_cmp(&a.customer_id, &b.customer_id) {
-                    Ordering::Greater => return None,
-                    Ordering::Less => Break::Customer,
-                    Ordering::Equal => match shared_cmp(&a.subscription_id, &b.subscription_id) {
-                        Ordering::Greater => return None,
-                        Ordering::Less => Break::Subscription,
-                        Ordering::Equal => {
-                            if (a.timestamp, a.transaction_id.as_bytes()) > (b.timestamp, b.transaction_id.as_bytes()) {
-                                return None;
-                            }
-                            Break::None
-                        }
-                    },
-                },
-            },
-        };
+    for (i, row) in rows.iter().enumerate() {
+        let brk = break_between(i.checked_sub(1).map(|p| &rows[p]), row);
         breaks.push(brk);
-        let exponent = b.amount.exponent();
         match currencies.last_mut() {
             Some((range, max)) if brk != Break::Currency => {
                 range.end = i + 1;
-                *max = (*max).max(exponent);
+                *max = (*max).max(row.exponent);
             }
-            _ => currencies.push((i..i + 1, exponent)),
+            _ => currencies.push((i..i + 1, row.exponent)),
         }
-        let t = b.timestamp;
+        let t = row.timestamp;
         bounds = Some(bounds.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
-        previous = Some(b);
     }
-    Some(Scan {
+    Scan {
         breaks,
         bounds,
         currencies,
-    })
+    }
 }
 
 /// The runs of `breaks` (a group's breaks) whose members share everything
@@ -120,291 +347,234 @@ pub(crate) fn runs(breaks: &[Break], level: Break) -> impl Iterator<Item = Range
     })
 }
 
-/// Invoices in the reading order with where each group starts, their
-/// first and last timestamps and each currency's range: made by sorting
-/// ([`ReadingOrder::new`]) and kept in order by merging
+/// Invoices in the reading order, kept compactly (see the module), with
+/// where each group starts, their first and last timestamps and each
+/// currency's range: made by sorting ([`ReadingOrder::new`],
+/// [`ReadingOrder::from`]) and kept in order by merging
 /// ([`ReadingOrder::merge`]), so that a computation neither checks the
-/// order nor scans it again (the check compares the ids at every customer
-/// and subscription change, a cache miss each: a fifth of a computation's
-/// samples at 5M invoices).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// order nor scans it again.
+#[derive(Debug, Clone)]
 pub struct ReadingOrder {
-    invoices: Vec<Invoice>,
+    rows: Vec<Row>,
+    currencies: Vec<Arc<str>>,
+    customers: Vec<Arc<str>>,
+    /// Starts with the empty id (no subscription).
+    subscriptions: Vec<Arc<str>>,
+    ids: Ids,
     scan: Scan,
+}
+
+/// The same invoices in the same order (their ids compared by text: two
+/// orders of the same invoices number them differently).
+impl PartialEq for ReadingOrder {
+    fn eq(&self, other: &ReadingOrder) -> bool {
+        self.currencies == other.currencies
+            && self.customers == other.customers
+            && self.subscriptions == other.subscriptions
+            && self.scan == other.scan
+            && self.rows.len() == other.rows.len()
+            && self
+                .rows
+                .iter()
+                .zip(&other.rows)
+                .all(|(a, b)| Row { id: 0, ..*a } == Row { id: 0, ..*b } && self.ids.get(a.id) == other.ids.get(b.id))
+    }
+}
+
+impl Eq for ReadingOrder {}
+
+/// Puts numbered invoices in the reading order: each text is replaced by
+/// its rank among its field's distinct values, and the rows are sorted on
+/// the ranks (ties on everything but the id — rare — broken by the id).
+impl From<Numbered> for ReadingOrder {
+    fn from(numbered: Numbered) -> ReadingOrder {
+        let Numbered {
+            currencies,
+            customers,
+            subscriptions,
+            mut rows,
+            ids,
+        } = numbered;
+        let (currency_rank, currencies) = rank(&currencies);
+        let (customer_rank, customers) = rank(&customers);
+        // The empty id is listed first and is the least text: it keeps rank 0.
+        let (subscription_rank, subscriptions) = rank(&subscriptions);
+        for row in &mut rows {
+            row.currency = currency_rank[row.currency as usize];
+            row.customer = customer_rank[row.customer as usize];
+            row.subscription = subscription_rank[row.subscription as usize];
+        }
+        drop((currency_rank, customer_rank, subscription_rank));
+        let order = |a: &Row, b: &Row| row_order(a, b, &ids, &ids);
+        // Invoices read in the reading order (the fact table's ordered read) need no sort.
+        if !rows.is_sorted_by(|a, b| order(a, b) != Ordering::Greater) {
+            rows.sort_unstable_by(order);
+        }
+        let scan = scan(&rows);
+        ReadingOrder {
+            rows,
+            currencies,
+            customers,
+            subscriptions,
+            ids,
+            scan,
+        }
+    }
+}
+
+/// The reading order of two rows (`a`'s ids in `a_ids`, `b`'s in `b_ids`)
+/// whose ranks are of the same dictionaries.
+fn row_order(a: &Row, b: &Row, a_ids: &Ids, b_ids: &Ids) -> Ordering {
+    (a.currency, a.customer, a.subscription, a.timestamp)
+        .cmp(&(b.currency, b.customer, b.subscription, b.timestamp))
+        .then_with(|| a_ids.get(a.id).as_bytes().cmp(b_ids.get(b.id).as_bytes()))
 }
 
 impl ReadingOrder {
     /// Puts `invoices` in the reading order (see [`compute`](crate::compute)).
-    /// Each string field is first replaced by its rank among the field's
-    /// distinct values, so that the sort compares integers instead of
-    /// following every invoice's strings through memory (5M invoices in
-    /// time order: 5 s instead of 9 s with string comparisons). Ties on
-    /// (currency, customer, subscription, time) — rare — are broken by the
-    /// transaction id.
-    pub fn new(mut invoices: Vec<Invoice>) -> ReadingOrder {
-        if let Some(scan) = scan(&invoices) {
-            return ReadingOrder { invoices, scan };
-        }
-        let (mut permutation, scan) = ranked_sort(&invoices);
-        // In place, one cycle of the permutation at a time: position `at` takes
-        // the invoice at `permutation[at]` (each slot marked done as it is filled).
-        for start in 0..permutation.len() {
-            let mut at = start;
-            loop {
-                let from = permutation[at] as usize;
-                permutation[at] = at as u32;
-                if from == start || from == at {
-                    break;
-                }
-                invoices.swap(at, from);
-                at = from;
-            }
-        }
-        ReadingOrder { invoices, scan }
+    pub fn new(invoices: Vec<Invoice>) -> ReadingOrder {
+        ReadingOrder::from(Numbered::of_invoices(invoices))
     }
 
     /// The invoices, in the reading order.
-    pub fn invoices(&self) -> &[Invoice] {
-        &self.invoices
+    pub fn to_invoices(&self) -> Vec<Invoice> {
+        self.rows
+            .iter()
+            .map(|row| Invoice {
+                timestamp: row.timestamp,
+                transaction_id: self.id(row).into(),
+                customer_id: self.customer(row).clone(),
+                subscription_id: self.subscriptions[row.subscription as usize].clone(),
+                currency: self.currencies[row.currency as usize].clone(),
+                amount: Money::new(row.total, row.exponent),
+            })
+            .collect()
+    }
+
+    pub(crate) fn rows(&self) -> &[Row] {
+        &self.rows
     }
 
     pub(crate) fn scan(&self) -> &Scan {
         &self.scan
     }
 
+    pub(crate) fn id(&self, row: &Row) -> &str {
+        self.ids.get(row.id)
+    }
+
+    pub(crate) fn customer(&self, row: &Row) -> &Arc<str> {
+        &self.customers[row.customer as usize]
+    }
+
+    /// The subscription id ("" for none).
+    pub(crate) fn subscription(&self, row: &Row) -> &str {
+        &self.subscriptions[row.subscription as usize]
+    }
+
+    pub(crate) fn currency(&self, row: &Row) -> &str {
+        &self.currencies[row.currency as usize]
+    }
+
+    /// Whether `a` comes before `b` among invoices of one subscription with
+    /// the same timestamp (by transaction id, bytewise).
+    pub(crate) fn id_before(&self, a: u32, b: u32) -> bool {
+        self.ids.get(a).as_bytes() < self.ids.get(b).as_bytes()
+    }
+
     pub fn len(&self) -> usize {
-        self.invoices.len()
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.invoices.is_empty()
+        self.rows.is_empty()
     }
 
     /// Merges `added` in: the same invoices and scan as
-    /// [`ReadingOrder::new`] of the union, without a sort of the whole and
-    /// in place — each kept invoice moves up once at most, from the back,
-    /// and a binary search finds where each added one goes (an append of
-    /// 10,000 transactions to 5M kept ones: one pass of moves over the
-    /// invoices after the first added one). Only the breaks next to the
-    /// added invoices are found again.
+    /// [`ReadingOrder::new`] of the union, without a sort of the whole. The
+    /// dictionaries are united and the kept rows renumbered (one pass), and
+    /// the added rows merged in place — each kept row moves up once at
+    /// most, from the back, and a binary search finds where each added one
+    /// goes (an append of 10,000 transactions to 5M kept ones: one pass of
+    /// moves over the rows after the first added one).
     pub fn merge(&mut self, added: Vec<Invoice>) {
         if added.is_empty() {
             return;
         }
         let added = ReadingOrder::new(added);
-        // Each currency's largest exponent, the kept ones' and the added ones'.
-        let mut exponents: Vec<(Arc<str>, u8)> = Vec::new();
-        for order in [&*self, &added] {
-            for (range, exponent) in &order.scan.currencies {
-                let currency = &order.invoices[range.start].currency;
-                match exponents.iter_mut().find(|(c, _)| c == currency) {
-                    Some((_, e)) => *e = (*e).max(*exponent),
-                    None => exponents.push((currency.clone(), *exponent)),
-                }
+        let (currencies, kept_currency, added_currency) = union(&self.currencies, &added.currencies);
+        let (customers, kept_customer, added_customer) = union(&self.customers, &added.customers);
+        let (subscriptions, kept_subscription, added_subscription) = union(&self.subscriptions, &added.subscriptions);
+        let identity = |map: &[u32]| map.iter().enumerate().all(|(i, &r)| i as u32 == r);
+        if !(identity(&kept_currency) && identity(&kept_customer) && identity(&kept_subscription)) {
+            for row in &mut self.rows {
+                row.currency = kept_currency[row.currency as usize];
+                row.customer = kept_customer[row.customer as usize];
+                row.subscription = kept_subscription[row.subscription as usize];
             }
         }
-        let bounds = match (self.scan.bounds, added.scan.bounds) {
-            (Some((lo, hi)), Some((a, b))) => Some((lo.min(a), hi.max(b))),
-            (kept, added) => kept.or(added),
-        };
-        let placed = merge_in_place(&mut self.invoices, added.invoices);
-        let invoices = &self.invoices;
-        // A kept invoice's break stays while the invoice below it is the
-        // same; the added invoices' breaks, and those of the invoices just
-        // above them, are found again.
-        let old = std::mem::take(&mut self.scan.breaks);
-        let mut breaks = Vec::with_capacity(invoices.len());
-        let mut from = 0;
-        for &p in &placed {
-            let take = p - breaks.len();
-            breaks.extend_from_slice(&old[from..from + take]);
-            from += take;
-            breaks.push(Break::None);
-        }
-        breaks.extend_from_slice(&old[from..]);
-        drop(old);
-        for &p in &placed {
-            breaks[p] = break_between(p.checked_sub(1).map(|q| &invoices[q]), &invoices[p]);
-            if let Some(next) = invoices.get(p + 1) {
-                breaks[p + 1] = break_between(Some(&invoices[p]), next);
-            }
-        }
-        let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
-        for (i, brk) in breaks.iter().enumerate() {
-            match currencies.last_mut() {
-                Some((range, _)) if *brk != Break::Currency => range.end = i + 1,
-                _ => {
-                    let currency = &invoices[i].currency;
-                    let exponent = exponents.iter().find(|(c, _)| c == currency).map_or(0, |(_, e)| *e);
-                    currencies.push((i..i + 1, exponent));
-                }
-            }
-        }
-        self.scan = Scan {
-            breaks,
-            bounds,
-            currencies,
-        };
-    }
-}
-
-/// The break between neighbours `a` and `b` in the reading order (`a`
-/// none: `b` is the first invoice).
-fn break_between(a: Option<&Invoice>, b: &Invoice) -> Break {
-    let Some(a) = a else { return Break::Currency };
-    if shared_cmp(&a.currency, &b.currency) != Ordering::Equal {
-        Break::Currency
-    } else if shared_cmp(&a.customer_id, &b.customer_id) != Ordering::Equal {
-        Break::Customer
-    } else if shared_cmp(&a.subscription_id, &b.subscription_id) != Ordering::Equal {
-        Break::Subscription
-    } else {
-        Break::None
+        let base = self.ids.len();
+        self.ids.append(&added.ids);
+        let added_rows = added
+            .rows
+            .iter()
+            .map(|row| Row {
+                currency: added_currency[row.currency as usize],
+                customer: added_customer[row.customer as usize],
+                subscription: added_subscription[row.subscription as usize],
+                id: base + row.id,
+                ..*row
+            })
+            .collect();
+        merge_in_place(&mut self.rows, added_rows, &self.ids);
+        self.currencies = currencies;
+        self.customers = customers;
+        self.subscriptions = subscriptions;
+        self.scan = scan(&self.rows);
     }
 }
 
 /// Merges `added` (in the reading order) into `kept` (in the reading order)
-/// in place; the positions the added invoices took, ascending.
-fn merge_in_place(kept: &mut Vec<Invoice>, mut added: Vec<Invoice>) -> Vec<usize> {
-    let mut placed = Vec::with_capacity(added.len());
+/// in place; both rows' ids are in `ids`.
+fn merge_in_place(kept: &mut Vec<Row>, mut added: Vec<Row>, ids: &Ids) {
     let mut read = kept.len();
-    // Room at the end, holding copies of the added invoices that the merge
-    // overwrites (and drops) as it fills the room from the back. The room
-    // is always the slots `read..write`.
-    kept.extend(added.iter().cloned());
+    // Room at the end, which the merge fills from the back. The room is
+    // always the slots `read..write`.
+    kept.extend_from_slice(&added);
     let mut write = kept.len();
-    while let Some(invoice) = added.pop() {
-        // The kept invoices from `stay` on read after it (ties: never for distinct ids).
-        let stay = kept[..read].partition_point(|k| input_order(k, &invoice) != Ordering::Greater);
-        // They move up past the room, which moves down below them (swaps,
-        // not a rotation: that would move the room's slots each time too).
-        for r in (stay..read).rev() {
-            write -= 1;
-            kept.swap(r, write);
-        }
+    while let Some(row) = added.pop() {
+        // The kept rows from `stay` on read after it (ties: never for distinct ids).
+        let stay = kept[..read].partition_point(|k| row_order(k, &row, ids, ids) != Ordering::Greater);
+        let moved = read - stay;
+        kept.copy_within(stay..read, write - moved);
+        write -= moved;
         read = stay;
         write -= 1;
-        kept[write] = invoice;
-        // Every slot from `write` up is final.
-        placed.push(write);
+        kept[write] = row;
     }
-    placed.reverse();
-    placed
-}
-
-/// The reading order of `order` (for each position, the index in `order`
-/// of the invoice that goes there) and its scan.
-fn ranked_sort(order: &[Invoice]) -> (Vec<u32>, Scan) {
-    let currency = ranks(order.iter().map(|i| &i.currency));
-    let customer = ranks(order.iter().map(|i| &i.customer_id));
-    let subscription = ranks(order.iter().map(|i| &i.subscription_id));
-    // Each currency's largest exponent, read while the invoices are in the caller's order.
-    let mut exponents: Vec<u8> = Vec::new();
-    let mut keys: Vec<(u32, u32, u32, i64, u32, u32)> = Vec::with_capacity(order.len());
-    for (i, inv) in order.iter().enumerate() {
-        let c = currency[i] as usize;
-        if exponents.len() <= c {
-            exponents.resize(c + 1, 0);
-        }
-        exponents[c] = exponents[c].max(inv.amount.exponent());
-        keys.push((
-            currency[i],
-            customer[i],
-            subscription[i],
-            inv.timestamp.timestamp(),
-            inv.timestamp.timestamp_subsec_nanos(),
-            // An index into `order`: callers have far fewer than 2^32 invoices.
-            i as u32,
-        ));
-    }
-    drop((currency, customer, subscription));
-    keys.sort_unstable_by(|a, b| {
-        (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)).then_with(|| {
-            let (x, y) = (&order[a.5 as usize], &order[b.5 as usize]);
-            x.transaction_id.as_bytes().cmp(y.transaction_id.as_bytes())
-        })
-    });
-    let mut breaks = Vec::with_capacity(keys.len());
-    let mut currencies: Vec<(Range<usize>, u8)> = Vec::new();
-    let (mut earliest, mut latest) = (0usize, 0usize);
-    for (i, k) in keys.iter().enumerate() {
-        let brk = match i.checked_sub(1).map(|p| &keys[p]) {
-            Some(p) if p.0 == k.0 && p.1 == k.1 && p.2 == k.2 => Break::None,
-            Some(p) if p.0 == k.0 && p.1 == k.1 => Break::Subscription,
-            Some(p) if p.0 == k.0 => Break::Customer,
-            _ => Break::Currency,
-        };
-        breaks.push(brk);
-        match currencies.last_mut() {
-            Some((range, _)) if brk != Break::Currency => range.end = i + 1,
-            _ => currencies.push((i..i + 1, exponents[k.0 as usize])),
-        }
-        let at = |j: usize| (keys[j].3, keys[j].4);
-        if (k.3, k.4) < at(earliest) {
-            earliest = i;
-        }
-        if (k.3, k.4) > at(latest) {
-            latest = i;
-        }
-    }
-    let bounds = (!keys.is_empty()).then(|| {
-        let t = |j: usize| order[keys[j].5 as usize].timestamp;
-        (t(earliest), t(latest))
-    });
-    let permutation = keys.iter().map(|k| k.5).collect();
-    let scanned = Scan {
-        breaks,
-        bounds,
-        currencies,
-    };
-    (permutation, scanned)
-}
-
-/// For each value, its rank among the distinct values in byte order.
-///
-/// Values are told apart by their allocation first (a caller keeping
-/// millions of invoices shares one per distinct value): hashing an address
-/// reads no text, where hashing the texts of 5M invoices missed the CPU's
-/// caches on every one. Only the distinct allocations' texts are read, to
-/// sort them; equal texts in different allocations get the same rank.
-fn ranks<'a>(values: impl Iterator<Item = &'a Arc<str>>) -> Vec<u32> {
-    let mut ids: HashMap<*const u8, u32, FxBuildHasher> = HashMap::default();
-    let mut distinct: Vec<&str> = Vec::new();
-    let first_seen: Vec<u32> = values
-        .map(|v| {
-            *ids.entry(v.as_ptr()).or_insert_with(|| {
-                distinct.push(v);
-                (distinct.len() - 1) as u32
-            })
-        })
-        .collect();
-    drop(ids);
-    let mut by_value: Vec<u32> = (0..distinct.len() as u32).collect();
-    by_value.sort_unstable_by(|&a, &b| distinct[a as usize].cmp(distinct[b as usize]));
-    let mut rank = vec![0u32; distinct.len()];
-    let mut r = 0u32;
-    for (i, &id) in by_value.iter().enumerate() {
-        if i > 0 && distinct[by_value[i - 1] as usize] != distinct[id as usize] {
-            r += 1;
-        }
-        rank[id as usize] = r;
-    }
-    first_seen.into_iter().map(|id| rank[id as usize]).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api_types::Money;
     use chrono::{TimeDelta, TimeZone};
 
-    #[test]
-    fn the_ranked_sort_is_the_reading_order() {
+    /// The reading order as the spec states it, on the invoices' texts.
+    fn input_order(a: &Invoice, b: &Invoice) -> Ordering {
+        a.currency
+            .cmp(&b.currency)
+            .then_with(|| a.customer_id.cmp(&b.customer_id))
+            .then_with(|| a.subscription_id.cmp(&b.subscription_id))
+            .then_with(|| a.timestamp.cmp(&b.timestamp))
+            .then_with(|| a.transaction_id.as_bytes().cmp(b.transaction_id.as_bytes()))
+    }
+
+    fn invoices(n: u32, seed: u64) -> Vec<Invoice> {
         let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let long = "cus_0123456789abcdef0123456789";
         let mut invoices = Vec::new();
-        let mut x: u64 = 7;
-        for i in 0..2_000u32 {
+        let mut x: u64 = seed;
+        for i in 0..n {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -427,34 +597,71 @@ mod tests {
             ];
             invoices.push(Invoice {
                 timestamp: t0 + TimeDelta::milliseconds(pick(5, 20) as i64 * 500) + TimeDelta::days(pick(3, 30) as i64),
-                transaction_id: format!("in_{}", pick(50, 40)).into(),
+                // Distinct ids, many sharing a timestamp: ties broken by the id.
+                transaction_id: format!("in_{}_{i}_{seed}", pick(50, 40)).into(),
                 customer_id: customers[pick(customers.len() as u64, 0)].into(),
                 subscription_id: subs[pick(subs.len() as u64, 8)].into(),
                 currency: ["usd", "eur", "us", "usdx"][pick(4, 50)].into(),
-                amount: Money::new(i64::from(i), 2),
+                amount: Money::new(i64::from(i), [2, 0][pick(2, 60)] as u8),
             });
         }
-        let mut expected: Vec<&Invoice> = invoices.iter().collect();
-        expected.sort_by(|a, b| input_order(a, b));
-        let sorted = ReadingOrder::new(invoices.clone());
-        let key = |i: &Invoice| {
-            (
-                i.currency.clone(),
-                i.customer_id.clone(),
-                i.subscription_id.clone(),
-                i.timestamp,
-                i.transaction_id.clone(),
-            )
-        };
-        assert_eq!(
-            sorted.invoices().iter().map(key).collect::<Vec<_>>(),
-            expected.iter().map(|i| key(i)).collect::<Vec<_>>()
-        );
-        // The sort's scan is the scan of its result.
-        let scanned = scan(sorted.invoices()).unwrap();
-        assert_eq!(sorted.scan(), &scanned);
-        assert!(scan(&invoices).is_none());
-        let again = ReadingOrder::new(sorted.invoices().to_vec());
-        assert_eq!(again, sorted);
+        invoices
+    }
+
+    fn sorted(mut invoices: Vec<Invoice>) -> Vec<Invoice> {
+        invoices.sort_by(input_order);
+        invoices
+    }
+
+    #[test]
+    fn the_ranked_sort_is_the_reading_order() {
+        let invoices = invoices(2_000, 7);
+        let order = ReadingOrder::new(invoices.clone());
+        assert_eq!(order.to_invoices(), sorted(invoices.clone()));
+        // The sort's scan is the scan of its result, and sorting it again changes nothing.
+        let again = ReadingOrder::new(order.to_invoices());
+        assert_eq!(again, order);
+        assert_eq!(again.scan(), &scan(order.rows()));
+        // No subscription is rank 0 and the empty id.
+        assert!(order
+            .rows()
+            .iter()
+            .all(|r| (r.subscription == NO_SUBSCRIPTION) == order.subscription(r).is_empty()));
+    }
+
+    #[test]
+    fn numbered_texts_listed_again_are_one_value() {
+        let invoices = invoices(500, 11);
+        let mut numbered = Numbered::new();
+        for inv in &invoices {
+            // Every text listed anew for every invoice, as feeds of several runs list them.
+            let currency = numbered.currency(&inv.currency);
+            let customer = numbered.customer(&inv.customer_id);
+            let subscription = numbered.subscription(&inv.subscription_id);
+            numbered.push(
+                currency,
+                customer,
+                subscription,
+                inv.timestamp,
+                inv.amount,
+                &inv.transaction_id,
+            );
+        }
+        assert_eq!(ReadingOrder::from(numbered), ReadingOrder::new(invoices));
+    }
+
+    #[test]
+    fn a_merge_is_the_order_of_the_union() {
+        let (kept, mut added) = (invoices(1_500, 3), invoices(300, 5));
+        // Texts the kept invoices do not have: every kept row is renumbered.
+        added[0].customer_id = "cus_0".into();
+        added[1].subscription_id = "sub_0".into();
+        added[2].currency = "aud".into();
+        let mut merged = ReadingOrder::new(kept.clone());
+        merged.merge(added.clone());
+        let union = ReadingOrder::new(kept.into_iter().chain(added).collect());
+        assert_eq!(merged, union);
+        assert_eq!(merged.to_invoices(), union.to_invoices());
+        assert_eq!(merged.scan(), &scan(merged.rows()));
     }
 }

@@ -75,18 +75,19 @@ impl SaasInput {
             Some(run) => feed::read(db, run).await?,
             None => None,
         };
-        let (invoices, source, fed) = match fed {
-            Some(invoices) => {
-                let fed = invoices.len();
-                (invoices, "feed", fed)
-            }
-            None => (read_invoices(db, "fct_transaction").await?, "facts", 0),
+        let (facts, source) = match &fed {
+            Some(_) => (Vec::new(), "feed"),
+            None => (read_invoices(db, "fct_transaction").await?, "facts"),
         };
         let catalogue = read_catalogue(db).await?;
         let revenue = read_revenue(db).await?;
-        // Sorted once here, so that no computation of the run sorts or
-        // checks the order again.
-        let invoices = blocking(move || ReadingOrder::new(invoices)).await;
+        let fed_count = fed.as_ref().map_or(0, ReadingOrder::len);
+        // Sorted once here, after the snapshot's reads, so that no
+        // computation of the run sorts or checks the order again.
+        let invoices = match fed {
+            Some(invoices) => invoices,
+            None => blocking(move || ReadingOrder::new(facts)).await,
+        };
         Ok(Self {
             invoices,
             catalogue,
@@ -94,7 +95,7 @@ impl SaasInput {
             read: started.elapsed(),
             appended: None,
             source,
-            fed,
+            fed: fed_count,
         })
     }
 

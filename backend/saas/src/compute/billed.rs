@@ -4,7 +4,8 @@
 use api_types::{SaasBilled, SaasBilledAmount, SaasBilledCount};
 
 use super::output::Output;
-use crate::{Invoice, SaasError};
+use crate::order::{Row, NO_SUBSCRIPTION};
+use crate::SaasError;
 
 /// Billed amounts of one month (§10).
 #[derive(Default, Clone)]
@@ -45,14 +46,14 @@ impl Billed {
 
 /// §10: adds one invoice (of any kind) to the billed amounts of its
 /// calendar month (`month` in the window; the open month is not reported).
-pub(super) fn bill(billed: &mut [Billed], inv: &Invoice, month: i64, minor: i64) {
+pub(super) fn bill(billed: &mut [Billed], inv: &Row, month: i64, minor: i64) {
     let Some(b) = usize::try_from(month).ok().and_then(|m| billed.get_mut(m)) else {
         return;
     };
     let amount = i128::from(minor);
     b.total += amount;
     b.invoices += 1;
-    let slot = if minor > 0 && !inv.subscription_id.is_empty() {
+    let slot = if minor > 0 && inv.subscription != NO_SUBSCRIPTION {
         &mut b.recurring
     } else if minor > 0 {
         &mut b.one_off

@@ -11,11 +11,13 @@ use super::rounding::div_round;
 use super::sums::Sums;
 use crate::calendar::{add_days, add_months, month_index, month_of, MonthIndex};
 use crate::interval::{choose, CatalogueEntry, IntervalSource};
-use crate::order::{runs, Break};
-use crate::{Catalogue, Invoice, SaasError};
+use crate::order::{runs, Break, ReadingOrder, Row, NO_SUBSCRIPTION};
+use crate::{Catalogue, SaasError};
 
 /// What reading one currency's invoices needs to know.
 pub(super) struct Reading<'a> {
+    /// The invoices' texts.
+    pub(super) order: &'a ReadingOrder,
     pub(super) catalogue: &'a Catalogue,
     pub(super) grace_days: u32,
     pub(super) first_month: MonthIndex,
@@ -35,16 +37,16 @@ impl Reading<'_> {
         }
     }
 
-    fn out_of_range(&self, inv: &Invoice) -> SaasError {
+    fn out_of_range(&self, inv: &Row) -> SaasError {
         SaasError::DateOutOfRange {
             currency: self.currency.to_owned(),
-            transaction_id: inv.transaction_id.to_string(),
+            transaction_id: self.order.id(inv).to_owned(),
         }
     }
 
     /// The invoice's total in the currency's (largest) exponent.
-    fn minor_of(&self, inv: &Invoice) -> Result<i64, SaasError> {
-        inv.amount
+    fn minor_of(&self, inv: &Row) -> Result<i64, SaasError> {
+        Money::new(inv.total, inv.exponent)
             .with_exponent(self.exponent)
             .map(Money::minor)
             .ok_or_else(|| self.overflow("an invoice total"))
@@ -68,7 +70,7 @@ pub(super) fn threshold_minor(threshold: Money, exponent: u8) -> i128 {
 
 /// One recurring invoice of the subscription being read.
 struct Recurring<'a> {
-    invoice: &'a Invoice,
+    invoice: &'a Row,
     /// Its month's index in the window (0 = the first month).
     month: i64,
     minor: i64,
@@ -87,10 +89,10 @@ pub(super) struct CustomerReader<'a> {
     latest: Vec<Option<usize>>,
     recurring: Vec<Recurring<'a>>,
     times: Vec<DateTime<Utc>>,
-    /// (own month, transaction id) of each recurring invoice with MRR.
-    own_month_checks: Vec<(usize, &'a str)>,
-    /// (timestamp, transaction id, interval) of the customer's first recurring invoice.
-    first: Option<(DateTime<Utc>, &'a str, u32)>,
+    /// (own month, invoice) of each recurring invoice with MRR.
+    own_month_checks: Vec<(usize, &'a Row)>,
+    /// (timestamp, invoice, interval) of the customer's first recurring invoice.
+    first: Option<(DateTime<Utc>, &'a Row, u32)>,
 }
 
 impl<'a> CustomerReader<'a> {
@@ -115,7 +117,7 @@ impl<'a> CustomerReader<'a> {
     /// Reads one customer's invoices (in the reading order; `breaks` are
     /// theirs): its MRR at every close into [`Self::row`], its invoices into
     /// the billed amounts and its MRR into the splits of `sums`.
-    pub(super) fn read(&mut self, customer: &'a [Invoice], breaks: &[Break], sums: &mut Sums) -> Result<(), SaasError> {
+    pub(super) fn read(&mut self, customer: &'a [Row], breaks: &[Break], sums: &mut Sums) -> Result<(), SaasError> {
         self.row.fill(0);
         self.own_month_checks.clear();
         self.first = None;
@@ -123,14 +125,15 @@ impl<'a> CustomerReader<'a> {
             self.subscription(&customer[sub_run], sums)?;
         }
         // §13: every recurring invoice's customer is active at its month's close.
-        for &(m, transaction_id) in &self.own_month_checks {
+        for &(m, invoice) in &self.own_month_checks {
             if self.row[m] <= 0 {
+                let transaction_id = self.reading.order.id(invoice);
                 return Err(SaasError::Invariant {
                     month: month_of(self.reading.first_month + m as i64).to_string(),
                     currency: self.reading.currency.to_owned(),
                     what: format!(
                         "customer {} of recurring invoice {transaction_id} is not active at the month's close",
-                        customer[0].customer_id
+                        self.reading.order.customer(&customer[0])
                     ),
                 });
             }
@@ -142,7 +145,7 @@ impl<'a> CustomerReader<'a> {
     /// subscription older than the window: its first recurring invoice falls
     /// within its own interval of the window's start. (`customer`: any of its
     /// invoices, to name it in an error.)
-    pub(super) fn left_censored(&self, customer: &Invoice) -> Result<bool, SaasError> {
+    pub(super) fn left_censored(&self, customer: &Row) -> Result<bool, SaasError> {
         Ok(match self.first {
             Some((t, _, k)) => {
                 t < add_months(self.reading.window_start, k).ok_or_else(|| self.reading.out_of_range(customer))?
@@ -153,8 +156,8 @@ impl<'a> CustomerReader<'a> {
 
     /// Reads one subscription's invoices: bills each, and adds the MRR of the
     /// latest covering recurring invoice at each close to the customer's.
-    fn subscription(&mut self, subscription: &'a [Invoice], sums: &mut Sums) -> Result<(), SaasError> {
-        let recurring_sub = !subscription[0].subscription_id.is_empty();
+    fn subscription(&mut self, subscription: &'a [Row], sums: &mut Sums) -> Result<(), SaasError> {
+        let recurring_sub = subscription[0].subscription != NO_SUBSCRIPTION;
         self.recurring.clear();
         for inv in subscription {
             let minor = self.reading.minor_of(inv)?;
@@ -171,10 +174,10 @@ impl<'a> CustomerReader<'a> {
                 });
             }
         }
-        let sub_id = &*subscription[0].subscription_id;
         if self.recurring.is_empty() {
             return Ok(());
         }
+        let sub_id = self.reading.order.subscription(&subscription[0]);
         self.times.clear();
         self.times.extend(self.recurring.iter().map(|r| r.invoice.timestamp));
         let entry = self.reading.catalogue.get(sub_id);
@@ -187,11 +190,12 @@ impl<'a> CustomerReader<'a> {
             }
         }
         let f = &self.recurring[0];
-        let candidate = (f.invoice.timestamp, &*f.invoice.transaction_id, f.k);
-        if self
-            .first
-            .is_none_or(|(t, id, _)| (candidate.0, candidate.1.as_bytes()) < (t, id.as_bytes()))
-        {
+        let candidate = (f.invoice.timestamp, f.invoice, f.k);
+        let earlier = |(t, first, _): (DateTime<Utc>, &Row, u32)| match candidate.0.cmp(&t) {
+            std::cmp::Ordering::Equal => self.reading.order.id_before(candidate.1.id, first.id),
+            other => other.is_lt(),
+        };
+        if self.first.is_none_or(earlier) {
             self.first = Some(candidate);
         }
         self.add_latest(touched_lo..touched_hi, sums)
@@ -221,7 +225,7 @@ impl<'a> CustomerReader<'a> {
             *slot = Some(i);
         }
         if lo < n && r.mrr > 0 {
-            self.own_month_checks.push((lo, &*inv.transaction_id));
+            self.own_month_checks.push((lo, inv));
         }
         Ok((lo, hi))
     }
