@@ -3,7 +3,8 @@
 # engine, a replace into a fresh database, a server, the first
 # /reports/saas/mrr after it; then an append of 10,000 transactions and the
 # first /reports/saas/mrr after the server picked the append up. The server's
-# own log line for each computation gives its read and compute times.
+# own log line for each computation gives its read and compute times, and its
+# /proc status its resident memory (now and at its peak) after each.
 #
 #   bench/saas_catchup.sh             1M and 5M, PostgreSQL and SQLite, 3 runs
 #   bench/saas_catchup.sh --quick     100k, 1 run (proves the harness works)
@@ -62,6 +63,10 @@ first_mrr() {
   line=$(grep 'subscription metrics computed' "$log" | tail -1)
   for field in read_ms compute_ms appended; do
     record detail "$engine" "$n" "$run" "$field after $after" "$(sed -n "s/.*$field=\([0-9]*\).*/\1/p" <<<"$line")" "${field##*_}"
+  done
+  # The server's memory with the run's invoices kept: resident now and at its peak.
+  for field in VmRSS VmHWM; do
+    record detail "$engine" "$n" "$run" "server $field after $after" "$(awk -v f="$field:" '$1 == f {print int($2 / 1024)}' "/proc/$server_pid/status")" MB
   done
 }
 
