@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 use crate::calendar::{month_index, month_of, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
 use crate::order::{runs, Break, ReadingOrder, Row};
+use crate::threads::threads_for;
 use crate::{Catalogue, Invoice, Parameters, SaasError};
 
 mod billed;
@@ -57,20 +58,6 @@ use sums::Sums;
 pub fn compute(invoices: &[Invoice], catalogue: &Catalogue, params: &Parameters) -> Result<SaasFigures, SaasError> {
     compute_on(invoices, catalogue, params, threads_for(invoices.len()))
 }
-
-/// The threads a computation of `n` invoices takes.
-fn threads_for(n: usize) -> usize {
-    match n {
-        n if n < PARALLEL_FROM => 1,
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
-    }
-}
-
-/// Below this many invoices the figures are computed on one thread:
-/// starting threads would cost more than they save.
-const PARALLEL_FROM: usize = 100_000;
-/// Most threads one computation takes.
-const MAX_THREADS: usize = 4;
 
 /// [`compute`] with each currency's customers read on up to `threads`
 /// threads (the same figures whatever the number: customers are

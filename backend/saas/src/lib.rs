@@ -38,6 +38,7 @@ mod error;
 mod figures;
 mod interval;
 mod order;
+mod threads;
 
 pub use compute::{compute, compute_on};
 pub use error::SaasError;
