@@ -13,7 +13,10 @@
 //! the transactions load), then dictionary parts (the customers, the
 //! subscriptions, the currencies, each in index order), then one end part
 //! holding the counts, which a reader checks: a run's feed without its end
-//! part, or whose counts differ, is not read. Every part starts with
+//! part, or whose counts differ, is not read. A reader takes the parts
+//! last first ([`FeedReader`]), so that it knows the dictionaries before
+//! the first record part and decodes each record part as it arrives.
+//! Every part starts with
 //! [`MAGIC`], [`VERSION`] and its kind. Integers are little-endian; texts
 //! are at most 255 bytes (`domain::MAX_ID_BYTES`), each preceded by its
 //! length in one byte.
@@ -123,42 +126,36 @@ impl Counts {
     }
 }
 
-/// Why a run's feed cannot be read (the reader then reads the facts).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum FeedError {
-    #[error("part {0} is not a feed part of version {VERSION}")]
-    Header(u32),
-    #[error("part {0} ends inside a value")]
-    Truncated(u32),
-    #[error("part {part} holds a text that is not UTF-8")]
-    NotUtf8 { part: u32 },
-    #[error("the feed has no end part")]
-    NoEnd,
-    #[error("the feed's end part counts {expected} {what}, its parts hold {found}")]
-    Count {
-        what: &'static str,
-        expected: u64,
-        found: u64,
-    },
-    #[error("a record's time ({0} s, {1} ns since 1970) is out of range")]
-    Timestamp(i64, u32),
-    #[error("a record refers to {what} {index}, of {count}")]
-    Index {
-        what: &'static str,
-        index: u32,
-        count: usize,
-    },
+/// A run's dictionaries, complete: each record's indexes are into these.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Dictionaries<'a> {
+    pub customers: Vec<&'a str>,
+    pub subscriptions: Vec<&'a str>,
+    pub currencies: Vec<&'a str>,
 }
 
-/// One run's feed, decoded: its dictionaries, and its record parts (read
-/// with [`Feed::records`]).
-#[derive(Debug, Default)]
-pub struct Feed {
-    pub customers: Vec<String>,
-    pub subscriptions: Vec<String>,
-    pub currencies: Vec<String>,
-    records: Vec<(u32, Vec<u8>)>,
-    count: u64,
+/// What a [`FeedReader`] gives: the run's dictionaries once, before its
+/// first record, then every record (its indexes checked against them).
+pub trait Visit {
+    fn dictionaries(&mut self, dictionaries: Dictionaries<'_>);
+    fn record(&mut self, record: Record<'_>) -> Result<(), FeedError>;
+}
+
+/// Reads one run's feed from its parts given last first (`ORDER BY part
+/// DESC`): the end part, which counts everything, then the dictionaries,
+/// then the record parts, each decoded as it comes. A reader thus holds
+/// one record part at a time, not the run's (282 MB at 5M transactions),
+/// and can decode a part while the next one is on its way.
+#[derive(Debug)]
+pub struct FeedReader {
+    counts: Counts,
+    /// The part expected next (one less than the last given; `None`: part 0 came).
+    next: Option<u32>,
+    /// Dictionary parts, last first, until the first record part.
+    pending: Vec<(u32, Kind, Vec<u8>)>,
+    /// Once the dictionaries are given: their lengths.
+    lengths: Option<[usize; 3]>,
+    records: u64,
 }
 
 /// Reads a part's bytes in order.
@@ -187,116 +184,202 @@ impl<'a> Cursor<'a> {
         self.bytes = rest;
         std::str::from_utf8(text).map_err(|_| FeedError::NotUtf8 { part: self.part })
     }
+
+    /// The part's kind, from its header.
+    fn header(&mut self) -> Result<Kind, FeedError> {
+        let [magic, version, kind] = self.take::<3>()?;
+        Kind::of(kind)
+            .filter(|_| magic == MAGIC && version == VERSION)
+            .ok_or(FeedError::Header(self.part))
+    }
 }
 
-impl Feed {
-    /// Decodes one run's parts, given in their order. Checks every part's
-    /// header, the dictionaries, and the end part's counts (the records'
-    /// count and indexes are checked by [`Feed::records`]).
-    pub fn decode(parts: Vec<(u32, Vec<u8>)>) -> Result<Feed, FeedError> {
-        let mut feed = Feed::default();
-        let mut end = None;
-        let total = parts.len();
-        for (i, (part, bytes)) in parts.into_iter().enumerate() {
-            let mut at = Cursor { part, bytes: &bytes };
-            let [magic, version, kind] = at.take::<3>()?;
-            let kind = Kind::of(kind).filter(|_| magic == MAGIC && version == VERSION);
-            let list = match kind.ok_or(FeedError::Header(part))? {
-                Kind::Records => {
-                    feed.records.push((part, bytes));
-                    continue;
-                }
-                Kind::End if i + 1 == total && u32::try_from(i) == Ok(part) => {
-                    let records = u64::from_le_bytes(at.take()?);
-                    let [customers, subscriptions, currencies, parts] = [(); 4].map(|()| at.take::<4>());
-                    end = Some(Counts {
-                        records,
-                        customers: u32::from_le_bytes(customers?),
-                        subscriptions: u32::from_le_bytes(subscriptions?),
-                        currencies: u32::from_le_bytes(currencies?),
-                        parts: u32::from_le_bytes(parts?),
-                    });
-                    continue;
-                }
-                // An end part anywhere but last, or parts missing before it.
-                Kind::End => return Err(FeedError::Header(part)),
-                Kind::Customers => &mut feed.customers,
-                Kind::Subscriptions => &mut feed.subscriptions,
-                Kind::Currencies => &mut feed.currencies,
-            };
-            while !at.bytes.is_empty() {
-                list.push(at.text()?.to_owned());
-            }
+impl FeedReader {
+    /// Starts a run's feed with its last part, which must be its end part.
+    pub fn start(part: u32, bytes: &[u8]) -> Result<FeedReader, FeedError> {
+        let mut at = Cursor { part, bytes };
+        if at.header()? != Kind::End {
+            return Err(FeedError::NoEnd);
         }
-        let end = end.ok_or(FeedError::NoEnd)?;
-        for (what, expected, found) in [
-            ("customers", u64::from(end.customers), feed.customers.len()),
-            ("subscriptions", u64::from(end.subscriptions), feed.subscriptions.len()),
-            ("currencies", u64::from(end.currencies), feed.currencies.len()),
-            ("parts", u64::from(end.parts), total - 1),
-        ] {
-            if expected != found as u64 {
-                return Err(FeedError::Count {
-                    what,
-                    expected,
-                    found: found as u64,
-                });
-            }
+        let records = u64::from_le_bytes(at.take()?);
+        let [customers, subscriptions, currencies, parts] = [(); 4].map(|()| at.take::<4>());
+        let counts = Counts {
+            records,
+            customers: u32::from_le_bytes(customers?),
+            subscriptions: u32::from_le_bytes(subscriptions?),
+            currencies: u32::from_le_bytes(currencies?),
+            parts: u32::from_le_bytes(parts?),
+        };
+        // The end part is numbered after every other: parts 0..parts come before it.
+        if counts.parts != part {
+            return Err(FeedError::Count {
+                what: "parts",
+                expected: u64::from(counts.parts),
+                found: u64::from(part),
+            });
         }
-        feed.count = end.records;
-        Ok(feed)
+        Ok(FeedReader {
+            counts,
+            next: part.checked_sub(1),
+            pending: Vec::new(),
+            lengths: None,
+            records: 0,
+        })
     }
 
     /// The records the end part counts.
     pub fn len(&self) -> u64 {
-        self.count
+        self.counts.records
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.counts.records == 0
     }
 
-    /// Calls `each` with every record in the order written, after checking
-    /// its indexes against the dictionaries; then checks the records' count.
-    pub fn records(&self, mut each: impl FnMut(Record<'_>)) -> Result<(), FeedError> {
-        let mut found = 0u64;
-        for (part, bytes) in &self.records {
+    /// The run's next part (each one less than the last given).
+    pub fn part(&mut self, part: u32, bytes: Vec<u8>, to: &mut impl Visit) -> Result<(), FeedError> {
+        match self.next {
+            Some(next) if next == part => self.next = part.checked_sub(1),
+            Some(next) => return Err(FeedError::Missing(next)),
+            None => return Err(FeedError::Header(part)),
+        }
+        let mut at = Cursor { part, bytes: &bytes };
+        match at.header()? {
+            Kind::Records => {
+                let lengths = self.dictionaries(to)?;
+                self.records += records(at, lengths, to)?;
+                Ok(())
+            }
+            // The end part last only, and no dictionary before a record part.
+            Kind::End => Err(FeedError::Header(part)),
+            _ if self.lengths.is_some() => Err(FeedError::Header(part)),
+            kind => {
+                self.pending.push((part, kind, bytes));
+                Ok(())
+            }
+        }
+    }
+
+    /// After part 0: checks that every part came and the records' count
+    /// (and gives the dictionaries, when no record part did).
+    pub fn finish(mut self, to: &mut impl Visit) -> Result<(), FeedError> {
+        if let Some(next) = self.next {
+            return Err(FeedError::Missing(next));
+        }
+        self.dictionaries(to)?;
+        match self.records == self.counts.records {
+            true => Ok(()),
+            false => Err(FeedError::Count {
+                what: "records",
+                expected: self.counts.records,
+                found: self.records,
+            }),
+        }
+    }
+
+    /// The dictionaries' lengths, reading and giving them first if they
+    /// were not yet.
+    fn dictionaries(&mut self, to: &mut impl Visit) -> Result<[usize; 3], FeedError> {
+        if let Some(lengths) = self.lengths {
+            return Ok(lengths);
+        }
+        let mut d = Dictionaries::default();
+        // They came last first.
+        for (part, kind, bytes) in self.pending.iter().rev() {
+            let list = match kind {
+                Kind::Customers => &mut d.customers,
+                Kind::Subscriptions => &mut d.subscriptions,
+                _ => &mut d.currencies,
+            };
             let mut at = Cursor {
                 part: *part,
                 bytes: &bytes[3..],
             };
             while !at.bytes.is_empty() {
-                let record = Record {
-                    customer: u32::from_le_bytes(at.take()?),
-                    subscription: u32::from_le_bytes(at.take()?),
-                    currency: u16::from_le_bytes(at.take()?),
-                    seconds: i64::from_le_bytes(at.take()?),
-                    nanos: u32::from_le_bytes(at.take()?),
-                    total: i64::from_le_bytes(at.take()?),
-                    transaction_id: at.text()?,
-                };
-                let index = |what, index: u32, count: usize| match (index as usize) < count {
-                    true => Ok(()),
-                    false => Err(FeedError::Index { what, index, count }),
-                };
-                index("customer", record.customer, self.customers.len())?;
-                if record.subscription != NO_SUBSCRIPTION {
-                    index("subscription", record.subscription, self.subscriptions.len())?;
-                }
-                index("currency", u32::from(record.currency), self.currencies.len())?;
-                each(record);
-                found += 1;
+                list.push(at.text()?);
             }
         }
-        match found == self.count {
-            true => Ok(()),
-            false => Err(FeedError::Count {
-                what: "records",
-                expected: self.count,
-                found,
-            }),
+        for (what, expected, found) in [
+            ("customers", self.counts.customers, d.customers.len()),
+            ("subscriptions", self.counts.subscriptions, d.subscriptions.len()),
+            ("currencies", self.counts.currencies, d.currencies.len()),
+        ] {
+            if u64::from(expected) != found as u64 {
+                return Err(FeedError::Count {
+                    what,
+                    expected: u64::from(expected),
+                    found: found as u64,
+                });
+            }
         }
+        let lengths = [d.customers.len(), d.subscriptions.len(), d.currencies.len()];
+        to.dictionaries(d);
+        self.pending = Vec::new();
+        self.lengths = Some(lengths);
+        Ok(lengths)
     }
+}
+
+/// Gives every record of a record part (after its header) to `to`, its
+/// indexes checked against dictionaries of `lengths`; how many.
+fn records(
+    mut at: Cursor<'_>,
+    [customers, subscriptions, currencies]: [usize; 3],
+    to: &mut impl Visit,
+) -> Result<u64, FeedError> {
+    let mut found = 0;
+    while !at.bytes.is_empty() {
+        let record = Record {
+            customer: u32::from_le_bytes(at.take()?),
+            subscription: u32::from_le_bytes(at.take()?),
+            currency: u16::from_le_bytes(at.take()?),
+            seconds: i64::from_le_bytes(at.take()?),
+            nanos: u32::from_le_bytes(at.take()?),
+            total: i64::from_le_bytes(at.take()?),
+            transaction_id: at.text()?,
+        };
+        let index = |what, index: u32, count: usize| match (index as usize) < count {
+            true => Ok(()),
+            false => Err(FeedError::Index { what, index, count }),
+        };
+        index("customer", record.customer, customers)?;
+        if record.subscription != NO_SUBSCRIPTION {
+            index("subscription", record.subscription, subscriptions)?;
+        }
+        index("currency", u32::from(record.currency), currencies)?;
+        to.record(record)?;
+        found += 1;
+    }
+    Ok(found)
+}
+
+/// Why a run's feed cannot be read (the reader then reads the facts).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FeedError {
+    #[error("part {0} is not a feed part of version {VERSION}")]
+    Header(u32),
+    #[error("part {0} ends inside a value")]
+    Truncated(u32),
+    #[error("part {part} holds a text that is not UTF-8")]
+    NotUtf8 { part: u32 },
+    #[error("the feed has no end part")]
+    NoEnd,
+    #[error("part {0} of the feed is missing")]
+    Missing(u32),
+    #[error("the feed's end part counts {expected} {what}, its parts hold {found}")]
+    Count {
+        what: &'static str,
+        expected: u64,
+        found: u64,
+    },
+    #[error("a record's time ({0} s, {1} ns since 1970) is out of range")]
+    Timestamp(i64, u32),
+    #[error("a record refers to {what} {index}, of {count}")]
+    Index {
+        what: &'static str,
+        index: u32,
+        count: usize,
+    },
 }
 
 #[cfg(test)]
@@ -357,55 +440,124 @@ mod tests {
         )
     }
 
-    fn read_all(feed: &Feed) -> Result<Vec<String>, FeedError> {
-        let mut seen = Vec::new();
-        feed.records(|r| seen.push(format!("{r:?}")))?;
+    /// What a reader gives.
+    #[derive(Default)]
+    struct Seen {
+        dictionaries: Vec<String>,
+        records: Vec<String>,
+    }
+
+    impl Visit for Seen {
+        fn dictionaries(&mut self, d: Dictionaries<'_>) {
+            self.dictionaries.push(format!("{d:?}"));
+        }
+        fn record(&mut self, r: Record<'_>) -> Result<(), FeedError> {
+            self.records.push(format!("{r:?}"));
+            Ok(())
+        }
+    }
+
+    /// Reads `parts` (in their order) last first, as the server does.
+    fn read_all(parts: Vec<(u32, Vec<u8>)>) -> Result<Seen, FeedError> {
+        let mut parts = parts.into_iter().rev();
+        let (part, bytes) = parts.next().ok_or(FeedError::NoEnd)?;
+        let mut reader = FeedReader::start(part, &bytes)?;
+        let mut seen = Seen::default();
+        for (part, bytes) in parts {
+            reader.part(part, bytes, &mut seen)?;
+        }
+        reader.finish(&mut seen)?;
         Ok(seen)
     }
 
     #[test]
     fn a_feed_reads_back_as_written() {
         let (parts, records) = sample();
-        let feed = Feed::decode(parts).unwrap();
-        assert_eq!(feed.customers, ["c0", "c1"]);
-        assert_eq!(feed.subscriptions, ["s0"]);
-        assert_eq!(feed.currencies, ["usd", "jpy"]);
-        assert_eq!(feed.len(), 2);
-        let expected: Vec<String> = records.iter().map(|r| format!("{r:?}")).collect();
-        assert_eq!(read_all(&feed).unwrap(), expected);
+        let (end, bytes) = parts.last().unwrap();
+        assert_eq!(FeedReader::start(*end, bytes).unwrap().len(), 2);
+        let seen = read_all(parts).unwrap();
+        let dictionaries = Dictionaries {
+            customers: vec!["c0", "c1"],
+            subscriptions: vec!["s0"],
+            currencies: vec!["usd", "jpy"],
+        };
+        assert_eq!(seen.dictionaries, [format!("{dictionaries:?}")]);
+        // Record parts come last first.
+        let expected: Vec<String> = records.iter().rev().map(|r| format!("{r:?}")).collect();
+        assert_eq!(seen.records, expected);
+    }
+
+    #[test]
+    fn a_feed_without_records_gives_its_dictionaries() {
+        let counts = Counts {
+            parts: 1,
+            currencies: 1,
+            ..Counts::default()
+        };
+        let parts = vec![(0, texts(Kind::Currencies, &["usd"])), (1, counts.end_part())];
+        let seen = read_all(parts).unwrap();
+        assert!(seen.records.is_empty());
+        assert_eq!(seen.dictionaries.len(), 1);
     }
 
     #[test]
     fn a_damaged_or_incomplete_feed_is_refused() {
+        let error = |parts| read_all(parts).err();
         // Without its end part.
         let (mut parts, _) = sample();
         parts.pop();
-        assert_eq!(Feed::decode(parts).unwrap_err(), FeedError::NoEnd);
+        assert_eq!(error(parts), Some(FeedError::NoEnd));
         // A part missing before the end.
         let (mut parts, _) = sample();
         parts.remove(1);
-        assert!(matches!(Feed::decode(parts), Err(FeedError::Header(5))));
+        assert_eq!(error(parts), Some(FeedError::Missing(1)));
+        // Part 0 missing.
+        let (mut parts, _) = sample();
+        parts.remove(0);
+        assert_eq!(error(parts), Some(FeedError::Missing(0)));
+        // The end part not numbered after every other.
+        let (mut parts, _) = sample();
+        parts.last_mut().unwrap().0 = 6;
+        assert!(matches!(error(parts), Some(FeedError::Count { what: "parts", .. })));
+        // A dictionary among the record parts: counted short when the records start,
+        let (mut parts, _) = sample();
+        parts.swap(1, 2);
+        parts[1].0 = 1;
+        parts[2].0 = 2;
+        assert!(matches!(error(parts), Some(FeedError::Count { what: "customers", .. })));
+        // or, empty, refused where it is.
+        let (sample_parts, _) = sample();
+        let mut bytes: Vec<Vec<u8>> = sample_parts.into_iter().map(|(_, b)| b).collect();
+        bytes.insert(1, texts(Kind::Currencies, &[]));
+        let end = bytes.len() - 1;
+        bytes[end] = Counts {
+            records: 2,
+            customers: 2,
+            subscriptions: 1,
+            currencies: 2,
+            parts: 6,
+        }
+        .end_part();
+        let parts = bytes.into_iter().enumerate().map(|(i, b)| (i as u32, b)).collect();
+        assert_eq!(error(parts), Some(FeedError::Header(1)));
         // Another version.
         let (mut parts, _) = sample();
         parts[2].1[1] = VERSION + 1;
-        assert_eq!(Feed::decode(parts).unwrap_err(), FeedError::Header(2));
+        assert_eq!(error(parts), Some(FeedError::Header(2)));
         // A dictionary shorter than counted.
         let (mut parts, _) = sample();
         parts[2].1 = texts(Kind::Customers, &["c0"]);
-        assert!(matches!(
-            Feed::decode(parts),
-            Err(FeedError::Count { what: "customers", .. })
-        ));
+        assert!(matches!(error(parts), Some(FeedError::Count { what: "customers", .. })));
         // A record cut short.
         let (mut parts, _) = sample();
         parts[0].1.pop();
-        assert_eq!(read_all(&Feed::decode(parts).unwrap()), Err(FeedError::Truncated(0)));
+        assert_eq!(error(parts), Some(FeedError::Truncated(0)));
         // A record whose customer is not in the dictionary.
         let (mut parts, _) = sample();
         parts[0].1[3] = 7;
         assert!(matches!(
-            read_all(&Feed::decode(parts).unwrap()),
-            Err(FeedError::Index {
+            error(parts),
+            Some(FeedError::Index {
                 what: "customer",
                 index: 7,
                 ..
@@ -415,10 +567,7 @@ mod tests {
         let (mut parts, _) = sample();
         let end = parts.len() - 1;
         parts[end].1[3] = 1;
-        assert!(matches!(
-            read_all(&Feed::decode(parts).unwrap()),
-            Err(FeedError::Count { what: "records", .. })
-        ));
+        assert!(matches!(error(parts), Some(FeedError::Count { what: "records", .. })));
         // Too long a text.
         assert!(push_text(&mut Vec::new(), &"x".repeat(256)).is_err());
     }

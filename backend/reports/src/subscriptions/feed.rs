@@ -13,10 +13,11 @@ use ::saas::{Numbered, ReadingOrder, Text};
 use chrono::DateTime;
 use futures_util::TryStreamExt;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Statement,
+    StreamTrait,
 };
 use store::entities::etl_run;
-use store::saas_feed::{Feed, FeedError, NO_SUBSCRIPTION};
+use store::saas_feed::{Dictionaries, FeedError, FeedReader, Record, Visit, NO_SUBSCRIPTION};
 
 use super::input::blocking;
 use crate::ReportError;
@@ -34,8 +35,9 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
         return Ok(None);
     };
     let list: Vec<String> = chain.iter().map(ToString::to_string).collect();
+    // Each run's parts last first, as a `FeedReader` takes them.
     let sql = format!(
-        "SELECT run_id, part, bytes FROM etl_saas_feed WHERE run_id IN ({}) ORDER BY run_id, part",
+        "SELECT run_id, part, bytes FROM etl_saas_feed WHERE run_id IN ({}) ORDER BY run_id, part DESC",
         list.join(", ")
     );
     let mut rows = std::pin::pin!(
@@ -43,39 +45,49 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
             .await?
     );
     let mut fed = Fed::default();
+    let mut reading: Option<(i64, FeedReader)> = None;
     let mut read: Vec<i64> = Vec::new();
-    let mut parts: Vec<(u32, Vec<u8>)> = Vec::new();
-    let mut current = None;
     loop {
         let row = rows.try_next().await?;
-        let next = match &row {
+        let run_id = match &row {
             Some(row) => Some(row.try_get_by_index::<i64>(0)?),
             None => None,
         };
-        if current.is_some() && next != current {
-            // A run's parts are complete: decoded off the async workers.
-            let run_parts = std::mem::take(&mut parts);
-            match blocking(move || fed.add(run_parts).map(|()| fed)).await {
-                Ok(more) => fed = more,
-                Err(error) => {
-                    tracing::warn!(run = current, %error, "the subscription feed cannot be read: reading the facts");
-                    return Ok(None);
-                }
+        // A run's parts have all come: its reader checks that none is missing.
+        if let Some((current, reader)) = reading.take_if(|(current, _)| Some(*current) != run_id) {
+            if let Err(error) = reader.finish(&mut fed) {
+                tracing::warn!(run = current, %error, "the subscription feed cannot be read: reading the facts");
+                return Ok(None);
             }
-            read.extend(current);
+            read.push(current);
         }
-        let Some(row) = row else { break };
-        let part: i32 = row.try_get_by_index(1)?;
-        let Ok(part) = u32::try_from(part) else {
-            tracing::warn!(
-                run = next,
-                part,
-                "the subscription feed has a negative part: reading the facts"
-            );
+        let (Some(row), Some(run_id)) = (row, run_id) else {
+            break;
+        };
+        let (Some(part), bytes) = part_of(&row, run_id)? else {
             return Ok(None);
         };
-        parts.push((part, row.try_get_by_index(2)?));
-        current = next;
+        let step = match reading.take() {
+            // Decoded off the async workers.
+            Some((_, mut reader)) => {
+                let ((reader, back), result) = blocking(move || {
+                    let result = reader.part(part, bytes, &mut fed);
+                    ((reader, fed), result)
+                })
+                .await;
+                fed = back;
+                result.map(|()| reader)
+            }
+            None => FeedReader::start(part, &bytes)
+                .inspect(|reader| fed.numbered.reserve(usize::try_from(reader.len()).unwrap_or(0))),
+        };
+        match step {
+            Ok(reader) => reading = Some((run_id, reader)),
+            Err(error) => {
+                tracing::warn!(run = run_id, %error, "the subscription feed cannot be read: reading the facts");
+                return Ok(None);
+            }
+        }
     }
     if read != chain {
         let missing: Vec<&i64> = chain.iter().filter(|r| !read.contains(r)).collect();
@@ -83,6 +95,23 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
         return Ok(None);
     }
     Ok(Some(blocking(move || fed.into_order()).await))
+}
+
+/// A feed row's part number and bytes (`None`: a negative part, logged).
+fn part_of(row: &QueryResult, run: i64) -> Result<(Option<u32>, Vec<u8>), ReportError> {
+    let part: i32 = row.try_get_by_index(1)?;
+    let bytes = row.try_get_by_index(2)?;
+    match u32::try_from(part) {
+        Ok(part) => Ok((Some(part), bytes)),
+        Err(_) => {
+            tracing::warn!(
+                run,
+                part,
+                "the subscription feed has a negative part: reading the facts"
+            );
+            Ok((None, bytes))
+        }
+    }
 }
 
 /// The runs whose feeds make `run`'s data, oldest first: the last replace
@@ -121,47 +150,53 @@ async fn chain<C: ConnectionTrait>(db: &C, run: i64) -> Result<Option<Vec<i64>>,
 #[derive(Default)]
 struct Fed {
     numbered: Numbered,
+    /// The texts of the run being read, by its feed's indexes.
+    run: RunTexts,
+}
+
+#[derive(Default)]
+struct RunTexts {
+    currencies: Vec<(Text, u8)>,
+    customers: Vec<Text>,
+    subscriptions: Vec<Text>,
+}
+
+impl Visit for Fed {
+    fn dictionaries(&mut self, d: Dictionaries<'_>) {
+        let n = &mut self.numbered;
+        self.run = RunTexts {
+            currencies: d
+                .currencies
+                .iter()
+                .map(|c| (n.currency(c), domain::exponent_of(c)))
+                .collect(),
+            customers: d.customers.iter().map(|c| n.customer(c)).collect(),
+            // An empty id is no subscription, as the fact table's read makes it.
+            subscriptions: d.subscriptions.iter().map(|s| n.subscription(s)).collect(),
+        };
+    }
+
+    /// Indexes are checked by the reader.
+    fn record(&mut self, r: Record<'_>) -> Result<(), FeedError> {
+        let timestamp = DateTime::from_timestamp(r.seconds, r.nanos).ok_or(FeedError::Timestamp(r.seconds, r.nanos))?;
+        let (currency, exponent) = self.run.currencies[usize::from(r.currency)];
+        let subscription = match r.subscription {
+            NO_SUBSCRIPTION => self.numbered.subscription(""),
+            s => self.run.subscriptions[s as usize],
+        };
+        self.numbered.push(
+            currency,
+            self.run.customers[r.customer as usize],
+            subscription,
+            timestamp,
+            api_types::Money::new(r.total, exponent),
+            r.transaction_id,
+        );
+        Ok(())
+    }
 }
 
 impl Fed {
-    /// Adds one run's feed (its parts in order).
-    fn add(&mut self, parts: Vec<(u32, Vec<u8>)>) -> Result<(), FeedError> {
-        let feed = Feed::decode(parts)?;
-        let n = &mut self.numbered;
-        let currencies: Vec<(Text, u8)> = feed
-            .currencies
-            .iter()
-            .map(|c| (n.currency(c), domain::exponent_of(c)))
-            .collect();
-        let customers: Vec<Text> = feed.customers.iter().map(|c| n.customer(c)).collect();
-        // An empty id is no subscription, as the fact table's read makes it.
-        let subscriptions: Vec<Text> = feed.subscriptions.iter().map(|s| n.subscription(s)).collect();
-        let none = n.subscription("");
-        n.reserve(usize::try_from(feed.len()).unwrap_or(0));
-        let mut wrong_time = None;
-        // Indexes are checked by `records`.
-        feed.records(|r| {
-            let Some(timestamp) = DateTime::from_timestamp(r.seconds, r.nanos) else {
-                wrong_time.get_or_insert(FeedError::Timestamp(r.seconds, r.nanos));
-                return;
-            };
-            let (currency, exponent) = currencies[usize::from(r.currency)];
-            let subscription = match r.subscription {
-                NO_SUBSCRIPTION => none,
-                s => subscriptions[s as usize],
-            };
-            n.push(
-                currency,
-                customers[r.customer as usize],
-                subscription,
-                timestamp,
-                api_types::Money::new(r.total, exponent),
-                r.transaction_id,
-            );
-        })?;
-        wrong_time.map_or(Ok(()), Err)
-    }
-
     /// The invoices, in the reading order.
     fn into_order(self) -> ReadingOrder {
         ReadingOrder::from(self.numbered)
