@@ -47,8 +47,8 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
     let mut fed = Fed::default();
     let mut reading: Option<(i64, FeedReader)> = None;
     let mut read: Vec<i64> = Vec::new();
+    let mut row = rows.try_next().await?;
     loop {
-        let row = rows.try_next().await?;
         let run_id = match &row {
             Some(row) => Some(row.try_get_by_index::<i64>(0)?),
             None => None,
@@ -61,25 +61,31 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
             }
             read.push(current);
         }
-        let (Some(row), Some(run_id)) = (row, run_id) else {
+        let (Some(this), Some(run_id)) = (row.take(), run_id) else {
             break;
         };
-        let (Some(part), bytes) = part_of(&row, run_id)? else {
+        let (Some(part), bytes) = part_of(&this, run_id)? else {
             return Ok(None);
         };
+        drop(this);
         let step = match reading.take() {
-            // Decoded off the async workers.
+            // Decoded off the async workers while the next part is received
+            // (and, over TLS, decrypted) here.
             Some((_, mut reader)) => {
-                let ((reader, back), result) = blocking(move || {
+                let decode = blocking(move || {
                     let result = reader.part(part, bytes, &mut fed);
                     ((reader, fed), result)
-                })
-                .await;
+                });
+                let (((reader, back), result), next) = futures_util::future::join(decode, rows.try_next()).await;
                 fed = back;
+                row = next?;
                 result.map(|()| reader)
             }
-            None => FeedReader::start(part, &bytes)
-                .inspect(|reader| fed.numbered.reserve(usize::try_from(reader.len()).unwrap_or(0))),
+            None => {
+                row = rows.try_next().await?;
+                FeedReader::start(part, &bytes)
+                    .inspect(|reader| fed.numbered.reserve(usize::try_from(reader.len()).unwrap_or(0)))
+            }
         };
         match step {
             Ok(reader) => reading = Some((run_id, reader)),
