@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 
 use crate::calendar::{month_index, month_of, month_start, MonthIndex};
 use crate::figures::{CurrencyFigures, SaasFigures};
+use crate::interval::CatalogueEntry;
 use crate::order::{runs, Break, ReadingOrder, Row};
 use crate::threads::threads_for;
 use crate::{Catalogue, Invoice, Parameters, SaasError};
@@ -125,7 +126,7 @@ fn compute_scanned(
     };
     let ctx = Context {
         order,
-        catalogue,
+        entries: order.catalogue_entries(catalogue),
         params,
         threads,
         first_month,
@@ -150,7 +151,8 @@ fn compute_scanned(
 
 struct Context<'a> {
     order: &'a ReadingOrder,
-    catalogue: &'a Catalogue,
+    /// Each subscription's catalogue entry, by rank.
+    entries: Vec<Option<CatalogueEntry>>,
     params: &'a Parameters,
     /// Threads each currency's customers are read on.
     threads: usize,
@@ -221,7 +223,7 @@ impl Context<'_> {
     ) -> Result<Part, SaasError> {
         let reading = Reading {
             order: self.order,
-            catalogue: self.catalogue,
+            entries: &self.entries,
             grace_days: self.params.grace_days,
             first_month: self.first_month,
             window_start: self.window_start,

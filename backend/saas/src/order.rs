@@ -18,6 +18,7 @@ use api_types::Money;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxBuildHasher;
 
+use crate::interval::{Catalogue, CatalogueEntry};
 use crate::threads::{both, threads_for};
 use crate::Invoice;
 
@@ -516,9 +517,16 @@ impl ReadingOrder {
         &self.customers[row.customer as usize]
     }
 
-    /// The subscription id ("" for none).
-    pub(crate) fn subscription(&self, row: &Row) -> &str {
-        &self.subscriptions[row.subscription as usize]
+    /// Each subscription's entry in `catalogue`, by rank: looked up once
+    /// per computation, in the dictionary's order, where a lookup per
+    /// subscription as the customers are read missed the CPU's caches
+    /// twice (the dictionary's slot, then the text), a fifth of a
+    /// computation's samples at 5M.
+    pub(crate) fn catalogue_entries(&self, catalogue: &Catalogue) -> Vec<Option<CatalogueEntry>> {
+        if catalogue.is_empty() {
+            return vec![None; self.subscriptions.len()];
+        }
+        self.subscriptions.iter().map(|s| catalogue.get(s)).collect()
     }
 
     pub(crate) fn currency(&self, row: &Row) -> &str {
@@ -673,7 +681,7 @@ mod tests {
         assert!(order
             .rows()
             .iter()
-            .all(|r| (r.subscription == NO_SUBSCRIPTION) == order.subscription(r).is_empty()));
+            .all(|r| (r.subscription == NO_SUBSCRIPTION) == order.subscriptions[r.subscription as usize].is_empty()));
     }
 
     #[test]

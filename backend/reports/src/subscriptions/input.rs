@@ -1,9 +1,10 @@
 //! What the figures are computed from: every transaction of one run, read in
-//! one snapshot into invoices whose customer, subscription and currency are
-//! shared (one allocation per distinct value, not per row), put in the
-//! computation's reading order once, and kept for the run so that other
-//! parameter sets are computed from memory (about 130 MB per million
-//! transactions, see the README). After an append, the previous run's kept
+//! one snapshot (from the subscription feed, else from the fact table), put
+//! in the computation's reading order once — a `saas::ReadingOrder`, each
+//! distinct customer, subscription and currency held once and each
+//! transaction as a 40-byte row — and kept for the run so that other
+//! parameter sets are computed from memory (about 70 bytes per
+//! transaction, see the README). After an append, the previous run's kept
 //! transactions catch up instead: only the appended ones are read (from
 //! `etl_appended_transaction`) and merged in.
 

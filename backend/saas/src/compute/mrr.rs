@@ -12,13 +12,14 @@ use super::sums::Sums;
 use crate::calendar::{add_days, add_months, month_index, month_of, MonthIndex};
 use crate::interval::{choose, CatalogueEntry, IntervalSource};
 use crate::order::{runs, Break, ReadingOrder, Row, NO_SUBSCRIPTION};
-use crate::{Catalogue, SaasError};
+use crate::SaasError;
 
 /// What reading one currency's invoices needs to know.
 pub(super) struct Reading<'a> {
     /// The invoices' texts.
     pub(super) order: &'a ReadingOrder,
-    pub(super) catalogue: &'a Catalogue,
+    /// Each subscription's catalogue entry, by rank.
+    pub(super) entries: &'a [Option<CatalogueEntry>],
     pub(super) grace_days: u32,
     pub(super) first_month: MonthIndex,
     /// W0 of §4: 00:00 on the first day of the first month.
@@ -177,10 +178,9 @@ impl<'a> CustomerReader<'a> {
         if self.recurring.is_empty() {
             return Ok(());
         }
-        let sub_id = self.reading.order.subscription(&subscription[0]);
         self.times.clear();
         self.times.extend(self.recurring.iter().map(|r| r.invoice.timestamp));
-        let entry = self.reading.catalogue.get(sub_id);
+        let entry = self.reading.entries[subscription[0].subscription as usize];
         let (mut touched_lo, mut touched_hi) = (self.row.len(), 0);
         for i in 0..self.recurring.len() {
             let (lo, hi) = self.cover(i, entry)?;
