@@ -2,7 +2,8 @@
 //! load writes (`etl_saas_feed`) instead of the fact table: a new server's
 //! answers from the feed equal its answers from the facts, after a replace
 //! and after appends (one of them without transactions); a run of the data
-//! without a complete feed sends the read back to the facts; a replace
+//! without a complete feed, or with an end part counting more records than
+//! memory holds, sends the read back to the facts; a replace
 //! keeps only its own feed, and a refused run leaves none.
 
 use std::time::Duration;
@@ -51,6 +52,18 @@ async fn figures_come_from_the_feed(engine: Engine) {
     assert!(kept > 5_000.0, "{kept}");
     assert_eq!(from_feed, kept, "after a replace, every transaction from the feed");
     assert_eq!(runs_with_a_feed(&t).await, [first.run_id]);
+
+    // An end part counting more records than memory holds (damaged): the
+    // facts are read, to the same answers, instead of the server aborting.
+    let huge = match engine {
+        Engine::Postgres => "overlay(bytes placing '\\xffffffffffffff00'::bytea from 4 for 8)",
+        Engine::Sqlite => "substr(bytes, 1, 3) || x'ffffffffffffff00' || substr(bytes, 12)",
+    };
+    t.rows(&format!(
+        "UPDATE etl_saas_feed SET bytes = {huge} WHERE part = (SELECT MAX(part) FROM etl_saas_feed)"
+    ))
+    .await;
+    same_from_the_facts(&t, &fed, kept, "after a replace, a feed counting too many records").await;
 
     // The same data without its feed: the facts are read, to the same answers.
     t.rows("DELETE FROM etl_saas_feed").await;

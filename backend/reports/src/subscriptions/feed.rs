@@ -83,8 +83,10 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
             }
             None => {
                 row = rows.try_next().await?;
-                FeedReader::start(part, &bytes)
-                    .inspect(|reader| fed.numbered.reserve(usize::try_from(reader.len()).unwrap_or(0)))
+                let Some(started) = start(&mut fed, run_id, part, &bytes).transpose() else {
+                    return Ok(None);
+                };
+                started
             }
         };
         match step {
@@ -101,6 +103,22 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
         return Ok(None);
     }
     Ok(Some(blocking(move || fed.into_order()).await))
+}
+
+/// A reader of `run`'s feed from its end part, with room made for the
+/// records it counts. `Ok(None)`: more than memory holds (logged).
+fn start(fed: &mut Fed, run: i64, part: u32, bytes: &[u8]) -> Result<Option<FeedReader>, FeedError> {
+    let reader = FeedReader::start(part, bytes)?;
+    let records = usize::try_from(reader.len()).unwrap_or(usize::MAX);
+    match fed.numbered.try_reserve(records) {
+        Ok(()) => Ok(Some(reader)),
+        // A damaged end part (its count is checked only once the records
+        // are read), or data too large for this server.
+        Err(error) => {
+            tracing::warn!(run, records, %error, "the subscription feed cannot be read: reading the facts");
+            Ok(None)
+        }
+    }
 }
 
 /// A feed row's part number and bytes (`None`: a negative part, logged).

@@ -3,7 +3,7 @@
 //! renumbered and sorted on the ranks.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, TryReserveError};
 use std::sync::Arc;
 
 use api_types::Money;
@@ -70,10 +70,12 @@ impl Numbered {
     }
 
     /// Room for `n` more invoices.
-    /// Room for `n` more invoices.
-    pub fn reserve(&mut self, n: usize) {
-        self.rows.reserve(n);
-        self.ids.ends.reserve(n);
+    /// Room for `n` more invoices, exactly; an error, not an abort, when
+    /// that much memory cannot be had (`n` from a feed's count, checked
+    /// only once its records are read).
+    pub fn try_reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
+        self.rows.try_reserve_exact(n)?;
+        self.ids.ends.try_reserve_exact(n)
     }
 
     /// Adds one invoice (see [`Invoice`] for what each field means).
@@ -123,7 +125,8 @@ impl Numbered {
             }
         }
         let mut numbered = Numbered::new();
-        numbered.reserve(invoices.len());
+        numbered.rows.reserve_exact(invoices.len());
+        numbered.ids.ends.reserve_exact(invoices.len());
         let (mut currencies, mut customers, mut subscriptions) = (Seen::default(), Seen::default(), Seen::default());
         // The invoices are held until the end: no address is reused meanwhile.
         for inv in &invoices {
