@@ -164,7 +164,9 @@ fn listed_shared(list: &mut Vec<Arc<str>>, text: &Arc<str>) -> Text {
 /// so that a text is read again only where those tie (hundreds of
 /// thousands of ids, each in its own allocation: comparing the texts
 /// themselves missed the CPU's caches at every step, 14% of a 5M read);
-/// the distinct texts are moved out, not cloned.
+/// the distinct texts are moved out, not cloned. (Stripe's ids made in the
+/// same second share their first 16 bytes: those tie and are compared as
+/// texts — correct, only slower.)
 fn rank(mut texts: Vec<Arc<str>>) -> (Vec<u32>, Vec<Arc<str>>) {
     let mut order: Vec<(u128, u32)> = texts
         .iter()
