@@ -193,12 +193,11 @@ impl PartialEq for ReadingOrder {
 
 impl Eq for ReadingOrder {}
 
-/// The reading order of two rows (`a`'s ids in `a_ids`, `b`'s in `b_ids`)
-/// whose ranks are of the same dictionaries.
-fn row_order(a: &Row, b: &Row, a_ids: &Ids, b_ids: &Ids) -> Ordering {
+/// The reading order of two rows of the same dictionaries, their ids in `ids`.
+fn row_order(a: &Row, b: &Row, ids: &Ids) -> Ordering {
     (a.currency, a.customer, a.subscription, a.timestamp)
         .cmp(&(b.currency, b.customer, b.subscription, b.timestamp))
-        .then_with(|| a_ids.get(a.id).as_bytes().cmp(b_ids.get(b.id).as_bytes()))
+        .then_with(|| ids.get(a.id).as_bytes().cmp(ids.get(b.id).as_bytes()))
 }
 
 impl ReadingOrder {

@@ -10,11 +10,10 @@ impl ReadingOrder {
     /// Merges `added` in: the same invoices and scan as
     /// [`ReadingOrder::new`] of the union, without a sort of the whole. The
     /// added texts join the dictionaries, the kept rows are renumbered when
-    /// any did (one pass), and
-    /// the added rows merged in place — each kept row moves up once at
-    /// most, from the back, and a binary search finds where each added one
-    /// goes (an append of 10,000 transactions to 5M kept ones: one pass of
-    /// moves over the rows after the first added one).
+    /// any did (one pass), and the added rows merged in place — each kept
+    /// row moves up once at most, from the back, and a binary search finds
+    /// where each added one goes (an append of 10,000 transactions to 5M
+    /// kept ones: one pass of moves over the rows after the first added one).
     pub fn merge(&mut self, added: Vec<Invoice>) {
         if added.is_empty() {
             return;
@@ -110,7 +109,7 @@ fn merge_in_place(kept: &mut Vec<Row>, mut added: Vec<Row>, ids: &Ids) {
     let mut write = kept.len();
     while let Some(row) = added.pop() {
         // The kept rows from `stay` on read after it (ties: never for distinct ids).
-        let stay = kept[..read].partition_point(|k| row_order(k, &row, ids, ids) != Ordering::Greater);
+        let stay = kept[..read].partition_point(|k| row_order(k, &row, ids) != Ordering::Greater);
         let moved = read - stay;
         kept.copy_within(stay..read, write - moved);
         write -= moved;

@@ -225,7 +225,7 @@ impl From<Numbered> for ReadingOrder {
             row.subscription = subscription_rank[row.subscription as usize];
         }
         drop((currency_rank, customer_rank, subscription_rank));
-        let order = |a: &Row, b: &Row| row_order(a, b, &ids, &ids);
+        let order = |a: &Row, b: &Row| row_order(a, b, &ids);
         // Invoices read in the reading order (the fact table's ordered read) need no sort.
         if !rows.is_sorted_by(|a, b| order(a, b) != Ordering::Greater) {
             if many {
