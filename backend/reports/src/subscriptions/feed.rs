@@ -64,7 +64,7 @@ pub(super) async fn read<C: ConnectionTrait + StreamTrait>(
         let (Some(this), Some(run_id)) = (row.take(), run_id) else {
             break;
         };
-        let (Some(part), bytes) = part_of(&this, run_id)? else {
+        let Some((part, bytes)) = part_of(&this, run_id)? else {
             return Ok(None);
         };
         drop(this);
@@ -122,18 +122,17 @@ fn start(fed: &mut Fed, run: i64, part: u32, bytes: &[u8]) -> Result<Option<Feed
 }
 
 /// A feed row's part number and bytes (`None`: a negative part, logged).
-fn part_of(row: &QueryResult, run: i64) -> Result<(Option<u32>, Vec<u8>), ReportError> {
+fn part_of(row: &QueryResult, run: i64) -> Result<Option<(u32, Vec<u8>)>, ReportError> {
     let part: i32 = row.try_get_by_index(1)?;
-    let bytes = row.try_get_by_index(2)?;
     match u32::try_from(part) {
-        Ok(part) => Ok((Some(part), bytes)),
+        Ok(part) => Ok(Some((part, row.try_get_by_index(2)?))),
         Err(_) => {
             tracing::warn!(
                 run,
                 part,
                 "the subscription feed has a negative part: reading the facts"
             );
-            Ok((None, bytes))
+            Ok(None)
         }
     }
 }
