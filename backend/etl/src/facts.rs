@@ -45,7 +45,7 @@ pub(crate) async fn load_transactions(
     while let Some(batch) = receiver.recv().await {
         written += batch.len() as u64;
         loader.write_facts(&batch).await?;
-        feed.add(loader, &batch.feed, batch.len()).await?;
+        feed.add_batch(loader, batch).await?;
         if options.fail_after_rows.is_some_and(|limit| written >= limit) {
             return Err(EtlError::TestHook(written));
         }

@@ -194,8 +194,8 @@ impl Row for FactRow {
 pub struct FactBatch {
     text: String,
     rows: Vec<PackedFact>,
-    /// The rows' records in the subscription feed (`crate::feed`).
-    pub feed: Vec<u8>,
+    /// Each row's customer, as pass 2 numbered it (`crate::feed`'s numbers).
+    customers: Vec<u32>,
 }
 
 /// One transaction of a [`FactBatch`]: where its texts end in the batch's
@@ -216,13 +216,12 @@ impl FactBatch {
             // About 64 bytes of ids per row in the exports seen.
             text: String::with_capacity(rows * 64),
             rows: Vec::with_capacity(rows),
-            // A record: 31 bytes and the transaction id.
-            feed: Vec::with_capacity(rows * 48),
+            customers: Vec::with_capacity(rows),
         }
     }
 
-    /// Appends one transaction.
-    pub fn push(&mut self, fact: &FactRef<'_>) {
+    /// Appends one transaction, its customer numbered `customer`.
+    pub fn push(&mut self, fact: &FactRef<'_>, customer: u32) {
         let mut end = |text: &str| {
             self.text.push_str(text);
             // Ids are at most `domain::MAX_ID_BYTES`, a batch a few thousand rows:
@@ -241,6 +240,7 @@ impl FactBatch {
             total_cents: fact.total_cents,
             currency: fact.currency,
         });
+        self.customers.push(customer);
     }
 
     pub fn len(&self) -> usize {
@@ -267,6 +267,11 @@ impl FactBatch {
             start = subscription;
             row
         })
+    }
+
+    /// Each transaction's customer number, in the order pushed.
+    pub fn customers(&self) -> &[u32] {
+        &self.customers
     }
 }
 

@@ -11,7 +11,6 @@
 //! loader encodes it for its database.
 
 mod customers;
-mod feed;
 mod parse;
 mod pass2;
 #[cfg(test)]
@@ -35,7 +34,6 @@ use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
 use crate::rows::{FactBatch, FactRow, ProductRow, RejectedRow};
 pub use customers::CustomerFacts;
 use domain::DateBounds;
-pub use feed::FeedCodes;
 use parse::parse;
 use pass2::{Pass2, Repeats};
 
@@ -148,8 +146,6 @@ pub struct Transactions {
     pub last: Option<NaiveDateTime>,
     /// The catalog that attributed the revenue (an append merges stored rows into it).
     pub catalog: Catalog,
-    /// The subscription feed's numbering of the loaded rows.
-    pub feed: FeedCodes,
 }
 
 impl Transactions {
@@ -164,7 +160,6 @@ impl Transactions {
             first: None,
             last: None,
             catalog,
-            feed: FeedCodes::default(),
         }
     }
 }

@@ -148,8 +148,7 @@ impl Pass2<'_> {
         out.customers.observe(&accepted).map_err(in_file)?;
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
-        self.batch.push(&fact);
-        out.feed.encode(&fact, customer, &mut self.batch.feed)?;
+        self.batch.push(&fact, customer);
         if self.batch.len() >= BATCH {
             self.flush()?;
         }

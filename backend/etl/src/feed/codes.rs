@@ -1,14 +1,14 @@
-//! Pass 2's side of the run's subscription feed (`crate::feed`): each
-//! accepted transaction's record, numbered, beside its batch.
+//! The feed's records: each loaded transaction numbered and encoded, a
+//! batch at a time (on the feed's own thread, [`super::Encoder`]).
 
 use store::saas_feed::{Record, NO_SUBSCRIPTION};
 
 use crate::customers::Interner;
 use crate::error::EtlError;
-use crate::rows::FactRef;
+use crate::rows::{FactBatch, FactRef};
 
 /// Numbers the subscriptions and currencies of the records (the customers
-/// are numbered by pass 2 already): kept in pass 2's result.
+/// are numbered by pass 2 already, beside each batch's rows).
 #[derive(Default)]
 pub struct FeedCodes {
     pub subscriptions: Interner,
@@ -16,8 +16,18 @@ pub struct FeedCodes {
 }
 
 impl FeedCodes {
+    /// The records of `batch`'s transactions.
+    pub fn encode_batch(&mut self, batch: &FactBatch) -> Result<Vec<u8>, EtlError> {
+        // A record: 31 bytes and the transaction id.
+        let mut out = Vec::with_capacity(batch.len() * 48);
+        for (fact, &customer) in batch.iter().zip(batch.customers()) {
+            self.encode(&fact, customer, &mut out)?;
+        }
+        Ok(out)
+    }
+
     /// Appends `fact`'s record (its customer numbered `customer`) to `out`.
-    pub fn encode(&mut self, fact: &FactRef<'_>, customer: u32, out: &mut Vec<u8>) -> Result<(), EtlError> {
+    fn encode(&mut self, fact: &FactRef<'_>, customer: u32, out: &mut Vec<u8>) -> Result<(), EtlError> {
         let overflow = |what: &str| EtlError::Overflow(format!("the subscription feed: more than {what}"));
         let subscription = match fact.subscription_id {
             None => NO_SUBSCRIPTION,

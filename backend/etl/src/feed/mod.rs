@@ -1,8 +1,12 @@
 //! The run's subscription feed (`etl_saas_feed`, format
-//! `store::saas_feed`): every transaction the run loads, encoded by pass 2
-//! beside its batch (`read::transactions::FeedCodes`), written into the load transaction in
-//! parts as the batches come ([`FeedWriter`]), then the dictionaries and the
-//! end part. A run that does not commit leaves no feed.
+//! `store::saas_feed`): every transaction the run loads, each batch encoded
+//! on the feed's own thread ([`encoder`], numbering in [`codes`]) once the
+//! loader has written it, written into the load transaction in parts as the
+//! batches come ([`FeedWriter`]), then the dictionaries and the end part. A
+//! run that does not commit leaves no feed.
+
+mod codes;
+mod encoder;
 
 use store::entities::etl_saas_feed;
 use store::saas_feed::{self, Counts, Kind, PART_BYTES};
@@ -10,10 +14,15 @@ use store::saas_feed::{self, Counts, Kind, PART_BYTES};
 use crate::error::EtlError;
 use crate::load::{BindValue, Loader};
 use crate::read::transactions::Transactions;
+use crate::rows::FactBatch;
+use codes::FeedCodes;
+use encoder::Encoder;
 
 /// Writes the run's feed into its load transaction.
 pub struct FeedWriter {
     run: i64,
+    /// Started by the first batch (a run that loads no transaction has none).
+    encoder: Option<Encoder>,
     /// The part being filled (records).
     part: Vec<u8>,
     /// Parts written so far.
@@ -25,6 +34,7 @@ impl FeedWriter {
     pub fn new(run: i64) -> Self {
         Self {
             run,
+            encoder: None,
             part: Vec::new(),
             written: 0,
             records: 0,
@@ -36,8 +46,18 @@ impl FeedWriter {
         self.run
     }
 
+    /// Adds a batch of transactions the loader has written (encoded on the
+    /// feed's thread; written as parts fill).
+    pub async fn add_batch(&mut self, loader: &mut Loader, batch: FactBatch) -> Result<(), EtlError> {
+        let ready = self.encoder.get_or_insert_with(Encoder::start).send(batch).await?;
+        for encoded in ready {
+            self.add(loader, &encoded.bytes, encoded.records).await?;
+        }
+        Ok(())
+    }
+
     /// Adds `records` records (their bytes), writing a part when it is full.
-    pub async fn add(&mut self, loader: &mut Loader, bytes: &[u8], records: usize) -> Result<(), EtlError> {
+    async fn add(&mut self, loader: &mut Loader, bytes: &[u8], records: usize) -> Result<(), EtlError> {
         if self.part.is_empty() {
             self.part.extend_from_slice(&saas_feed::part_header(Kind::Records));
         }
@@ -72,8 +92,17 @@ impl FeedWriter {
             false => etl_saas_feed::DROP_ORPHANS,
         };
         loader.execute(others, &[BindValue::Int(self.run)]).await?;
+        let codes = match self.encoder.take() {
+            None => FeedCodes::default(),
+            Some(encoder) => {
+                let (rest, codes) = encoder.finish().await?;
+                for encoded in rest {
+                    self.add(loader, &encoded.bytes, encoded.records).await?;
+                }
+                codes
+            }
+        };
         self.flush(loader).await?;
-        let codes = &tx.feed;
         let customers = self.texts(loader, Kind::Customers, tx.customer_ids.iter()).await?;
         let subscriptions = self
             .texts(loader, Kind::Subscriptions, codes.subscriptions.iter())
