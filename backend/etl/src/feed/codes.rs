@@ -1,7 +1,7 @@
 //! The feed's records: each loaded transaction numbered and encoded, a
 //! batch at a time (on the feed's own thread, [`super::Encoder`]).
 
-use store::saas_feed::{Record, NO_SUBSCRIPTION};
+use store::saas_feed::{Block, Record, NO_SUBSCRIPTION};
 
 use crate::customers::Interner;
 use crate::error::EtlError;
@@ -18,16 +18,15 @@ pub struct FeedCodes {
 impl FeedCodes {
     /// The records of `batch`'s transactions.
     pub fn encode_batch(&mut self, batch: &FactBatch) -> Result<Vec<u8>, EtlError> {
-        // A record: 31 bytes and the transaction id.
-        let mut out = Vec::with_capacity(batch.len() * 48);
+        let mut block = Block::with_capacity(batch.len());
         for (fact, &customer) in batch.iter().zip(batch.customers()) {
-            self.encode(&fact, customer, &mut out)?;
+            self.encode(&fact, customer, &mut block)?;
         }
-        Ok(out)
+        block.finish().map_err(feed_error)
     }
 
-    /// Appends `fact`'s record (its customer numbered `customer`) to `out`.
-    fn encode(&mut self, fact: &FactRef<'_>, customer: u32, out: &mut Vec<u8>) -> Result<(), EtlError> {
+    /// Appends `fact`'s record (its customer numbered `customer`) to `block`.
+    fn encode(&mut self, fact: &FactRef<'_>, customer: u32, block: &mut Block) -> Result<(), EtlError> {
         let overflow = |what: &str| EtlError::Overflow(format!("the subscription feed: more than {what}"));
         let subscription = match fact.subscription_id {
             None => NO_SUBSCRIPTION,
@@ -53,8 +52,10 @@ impl FeedCodes {
             transaction_id: fact.transaction_id,
         };
         // Ids are checked at most 255 bytes when read.
-        record
-            .push(out)
-            .map_err(|e| EtlError::Internal(format!("the subscription feed: {e}")))
+        block.push(&record).map_err(feed_error)
     }
+}
+
+fn feed_error(e: store::saas_feed::EncodeError) -> EtlError {
+    EtlError::Internal(format!("the subscription feed: {e}"))
 }

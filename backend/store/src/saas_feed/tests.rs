@@ -10,6 +10,17 @@ fn texts(kind: Kind, texts: &[&str]) -> Vec<u8> {
     out
 }
 
+/// A record part of one block of `records`.
+fn record_part(records: &[Record<'_>]) -> Vec<u8> {
+    let mut block = Block::with_capacity(records.len());
+    for r in records {
+        block.push(r).unwrap();
+    }
+    let mut part = part_header(Kind::Records).to_vec();
+    part.extend_from_slice(&block.finish().unwrap());
+    part
+}
+
 fn sample() -> (Vec<(u32, Vec<u8>)>, Vec<Record<'static>>) {
     let records = vec![
         Record {
@@ -31,10 +42,8 @@ fn sample() -> (Vec<(u32, Vec<u8>)>, Vec<Record<'static>>) {
             transaction_id: "t-2",
         },
     ];
-    let mut first = part_header(Kind::Records).to_vec();
-    records[0].push(&mut first).unwrap();
-    let mut second = part_header(Kind::Records).to_vec();
-    records[1].push(&mut second).unwrap();
+    let first = record_part(&records[..1]);
+    let second = record_part(&records[1..]);
     let counts = Counts {
         records: 2,
         customers: 2,
@@ -168,9 +177,10 @@ fn a_damaged_or_incomplete_feed_is_refused() {
     let (mut parts, _) = sample();
     parts[0].1.pop();
     assert_eq!(error(parts), Some(FeedError::Truncated(0)));
-    // A record whose customer is not in the dictionary.
+    // A record whose customer is not in the dictionary (its first byte
+    // after the header and the block's length).
     let (mut parts, _) = sample();
-    parts[0].1[3] = 7;
+    parts[0].1[7] = 7;
     assert!(matches!(
         error(parts),
         Some(FeedError::Index {
@@ -186,4 +196,108 @@ fn a_damaged_or_incomplete_feed_is_refused() {
     assert!(matches!(error(parts), Some(FeedError::Count { what: "records", .. })));
     // Too long a text.
     assert!(push_text(&mut Vec::new(), &"x".repeat(256)).is_err());
+}
+
+/// What `block_records` gives of one block's bytes (after its length).
+fn read_block(bytes: &[u8]) -> Result<Vec<String>, FeedError> {
+    let mut seen = Seen::default();
+    let at = Cursor { part: 0, bytes };
+    block_records(at, [usize::MAX; 3], &mut Vec::new(), &mut seen)?;
+    Ok(seen.records)
+}
+
+#[test]
+fn a_block_reads_back_each_record_against_the_one_before() {
+    let ids = [
+        "in_1OTfU6I9Qa85Sr7CGQ6TDv2n",
+        "in_1OTfU5I9Qa85Sr7CrvBc1sQ2",
+        "in_1OTfU5I9Qa85Sr7CrvBc1sQ2",
+        "",
+        "Zoë-1",
+        // Shares the first byte of `ë`'s two only.
+        "Zo\u{00e9}",
+        &"x".repeat(255),
+        "x",
+    ];
+    let times = [
+        1_704_092_400,
+        1_704_092_399,
+        i64::MIN,
+        i64::MAX,
+        0,
+        -1,
+        86_400,
+        i64::MAX,
+    ];
+    let records: Vec<Record<'_>> = ids
+        .iter()
+        .zip(times)
+        .enumerate()
+        .map(|(i, (id, seconds))| Record {
+            customer: [0, u32::MAX - 1][i % 2],
+            subscription: [NO_SUBSCRIPTION, 0, u32::MAX - 1][i % 3],
+            currency: [0, u16::MAX][i % 2],
+            seconds,
+            nanos: [0, 999_999_999][i % 2],
+            total: [9600, -1, i64::MIN, i64::MAX][i % 4],
+            transaction_id: id,
+        })
+        .collect();
+    let part = record_part(&records);
+    let block = &part[3 + 4..];
+    assert_eq!(u32::from_le_bytes(part[3..7].try_into().unwrap()) as usize, block.len());
+    let expected: Vec<String> = records.iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(read_block(block).unwrap(), expected);
+    // A renewal a few seconds after the record before, of an id made in the
+    // same second: 33 bytes, 21 of them the id (version 1: 56).
+    let renewal = Record {
+        customer: 600_000,
+        subscription: 800_000,
+        currency: 0,
+        seconds: 1_704_092_400,
+        nanos: 0,
+        total: 9600,
+        transaction_id: ids[0],
+    };
+    let pair = [
+        renewal,
+        Record {
+            seconds: renewal.seconds + 3,
+            transaction_id: ids[1],
+            ..renewal
+        },
+    ];
+    let two = record_part(&pair);
+    let first = record_part(&pair[..1]);
+    assert_eq!(two.len() - first.len(), 33);
+    // Too long an id, written or read.
+    let long = "y".repeat(256);
+    let mut b = Block::with_capacity(1);
+    assert!(matches!(
+        b.push(&Record {
+            transaction_id: &long,
+            ..records[0]
+        }),
+        Err(EncodeError::TooLong(256))
+    ));
+    let mut damaged = block.to_vec();
+    // The last record's id (one byte: `x`): shares 1 byte of the 255 before,
+    // and now claims 255 more.
+    let at = damaged.len() - 2;
+    assert_eq!(&damaged[at..], [1, 0]);
+    damaged[at + 1] = 255;
+    damaged.extend_from_slice(&[b'z'; 255]);
+    assert_eq!(read_block(&damaged), Err(FeedError::Truncated(0)));
+    // More shared than the id before has.
+    let mut damaged = block.to_vec();
+    damaged[at] = 2;
+    damaged[at - 1] = 2;
+    assert!(read_block(&damaged).is_err());
+    // A currency too large for its 16 bits; a varint without its end.
+    let mut over = Vec::new();
+    for v in [0u64, 1, 1 << 16] {
+        push_varint(&mut over, v);
+    }
+    assert_eq!(read_block(&over), Err(FeedError::Truncated(0)));
+    assert_eq!(read_block(&[0x80; 11]), Err(FeedError::Truncated(0)));
 }
