@@ -2,8 +2,9 @@
 //! load writes (`etl_saas_feed`) instead of the fact table: a new server's
 //! answers from the feed equal its answers from the facts, after a replace
 //! and after appends (one of them without transactions); a run of the data
-//! without a complete feed, or with an end part counting more records than
-//! memory holds, sends the read back to the facts; a replace
+//! without a complete feed, with a part numbered below 0, or with an end
+//! part counting more records than memory holds, sends the read back to the
+//! facts; a replace
 //! keeps only its own feed, and a refused run leaves none.
 
 use std::time::Duration;
@@ -53,6 +54,20 @@ async fn figures_come_from_the_feed(engine: Engine) {
     assert_eq!(from_feed, kept, "after a replace, every transaction from the feed");
     assert_eq!(runs_with_a_feed(&t).await, [first.run_id]);
 
+    // A part numbered below 0 (the column is signed; the load never writes
+    // one): the facts are read, to the same answers.
+    let bytes = match engine {
+        Engine::Postgres => "'\\x00'::bytea",
+        Engine::Sqlite => "x'00'",
+    };
+    let negative = format!(
+        "INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ({}, -1, {bytes})",
+        first.run_id
+    );
+    t.rows(&negative).await;
+    same_from_the_facts(&t, &fed, kept, "after a replace, a feed with a negative part").await;
+    t.rows("DELETE FROM etl_saas_feed WHERE part < 0").await;
+
     // An end part counting more records than memory holds (damaged): the
     // facts are read, to the same answers, instead of the server aborting.
     let huge = match engine {
@@ -98,10 +113,6 @@ async fn figures_come_from_the_feed(engine: Engine) {
     // A run that failed after its feed committed (a PostgreSQL replace
     // writes it on its own connection) leaves an orphan: the next append
     // deletes it, and keeps the feeds of the data.
-    let bytes = match engine {
-        Engine::Postgres => "'\\x00'::bytea",
-        Engine::Sqlite => "x'00'",
-    };
     let orphan = format!(
         "INSERT INTO etl_saas_feed (run_id, part, bytes) VALUES ({}, 0, {bytes})",
         refused.run_id
