@@ -206,8 +206,8 @@ fn read_block(bytes: &[u8]) -> Result<Vec<String>, FeedError> {
     Ok(seen.records)
 }
 
-#[test]
-fn a_block_reads_back_each_record_against_the_one_before() {
+/// Records at the limits, the seventh of id `long` and the last of id `x`.
+fn at_the_limits(long: &str) -> Vec<Record<'_>> {
     let ids = [
         "in_1OTfU6I9Qa85Sr7CGQ6TDv2n",
         "in_1OTfU5I9Qa85Sr7CrvBc1sQ2",
@@ -216,7 +216,7 @@ fn a_block_reads_back_each_record_against_the_one_before() {
         "Zoë-1",
         // Shares the first byte of `ë`'s two only.
         "Zo\u{00e9}",
-        &"x".repeat(255),
+        long,
         "x",
     ];
     let times = [
@@ -229,8 +229,7 @@ fn a_block_reads_back_each_record_against_the_one_before() {
         86_400,
         i64::MAX,
     ];
-    let records: Vec<Record<'_>> = ids
-        .iter()
+    ids.into_iter()
         .zip(times)
         .enumerate()
         .map(|(i, (id, seconds))| Record {
@@ -242,7 +241,13 @@ fn a_block_reads_back_each_record_against_the_one_before() {
             total: [9600, -1, i64::MIN, i64::MAX][i % 4],
             transaction_id: id,
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_block_reads_back_each_record_against_the_one_before() {
+    let long = "x".repeat(255);
+    let records = at_the_limits(&long);
     let part = record_part(&records);
     let block = &part[3 + 4..];
     assert_eq!(u32::from_le_bytes(part[3..7].try_into().unwrap()) as usize, block.len());
@@ -257,42 +262,41 @@ fn a_block_reads_back_each_record_against_the_one_before() {
         seconds: 1_704_092_400,
         nanos: 0,
         total: 9600,
-        transaction_id: ids[0],
+        transaction_id: records[0].transaction_id,
     };
     let pair = [
         renewal,
         Record {
             seconds: renewal.seconds + 3,
-            transaction_id: ids[1],
+            transaction_id: records[1].transaction_id,
             ..renewal
         },
     ];
-    let two = record_part(&pair);
-    let first = record_part(&pair[..1]);
-    assert_eq!(two.len() - first.len(), 33);
-    // Too long an id, written or read.
-    let long = "y".repeat(256);
+    assert_eq!(record_part(&pair).len() - record_part(&pair[..1]).len(), 33);
+}
+
+#[test]
+fn a_damaged_block_is_refused() {
+    let long = "x".repeat(255);
+    let records = at_the_limits(&long);
+    // Too long an id, written.
+    let longer = "y".repeat(256);
     let mut b = Block::with_capacity(1);
-    assert!(matches!(
-        b.push(&Record {
-            transaction_id: &long,
-            ..records[0]
-        }),
-        Err(EncodeError::TooLong(256))
-    ));
+    let too_long = Record {
+        transaction_id: &longer,
+        ..records[0]
+    };
+    assert!(matches!(b.push(&too_long), Err(EncodeError::TooLong(256))));
+    // Read: the last record's id (one byte, `x`) shares 1 byte of the 255
+    // before; made to claim 255 more, it would be 256 bytes long.
+    let part = record_part(&records);
+    let block = &part[3 + 4..];
+    let at = block.len() - 2;
+    assert_eq!(&block[at..], [1, 0]);
     let mut damaged = block.to_vec();
-    // The last record's id (one byte: `x`): shares 1 byte of the 255 before,
-    // and now claims 255 more.
-    let at = damaged.len() - 2;
-    assert_eq!(&damaged[at..], [1, 0]);
     damaged[at + 1] = 255;
     damaged.extend_from_slice(&[b'z'; 255]);
     assert_eq!(read_block(&damaged), Err(FeedError::Truncated(0)));
-    // More shared than the id before has.
-    let mut damaged = block.to_vec();
-    damaged[at] = 2;
-    damaged[at - 1] = 2;
-    assert!(read_block(&damaged).is_err());
     // A currency too large for its 16 bits; a varint without its end.
     let mut over = Vec::new();
     for v in [0u64, 1, 1 << 16] {
@@ -300,4 +304,23 @@ fn a_block_reads_back_each_record_against_the_one_before() {
     }
     assert_eq!(read_block(&over), Err(FeedError::Truncated(0)));
     assert_eq!(read_block(&[0x80; 11]), Err(FeedError::Truncated(0)));
+    // An id sharing more than the id before holds (the first: none before).
+    let one = record_part(&records[..1]);
+    let mut damaged = one[3 + 4..].to_vec();
+    let id_at = damaged.len() - records[0].transaction_id.len() - 2;
+    damaged[id_at] = 1;
+    assert_eq!(read_block(&damaged), Err(FeedError::Truncated(0)));
+    // A block longer than its part.
+    let mut short = part.clone();
+    short.truncate(part.len() - 1);
+    assert_eq!(read_all_records(&short), Err(FeedError::Truncated(0)));
+}
+
+/// The records of a whole record part (after its header).
+fn read_all_records(part: &[u8]) -> Result<u64, FeedError> {
+    let at = Cursor {
+        part: 0,
+        bytes: &part[3..],
+    };
+    records(at, [usize::MAX; 3], &mut Seen::default())
 }
