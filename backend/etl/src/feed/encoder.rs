@@ -23,7 +23,8 @@ pub(super) struct Encoder {
     /// Unbounded so that the thread never waits for the loader, which takes
     /// what is ready after each batch it hands over (a few at most).
     encoded: mpsc::UnboundedReceiver<Result<Encoded, EtlError>>,
-    thread: tokio::task::JoinHandle<FeedCodes>,
+    /// Taken when joined early, to tell why it stopped.
+    thread: Option<tokio::task::JoinHandle<FeedCodes>>,
 }
 
 impl Encoder {
@@ -48,7 +49,7 @@ impl Encoder {
         Self {
             batches,
             encoded,
-            thread,
+            thread: Some(thread),
         }
     }
 
@@ -59,7 +60,11 @@ impl Encoder {
             while let Some(result) = self.encoded.recv().await {
                 result?;
             }
-            return Err(EtlError::Internal("the subscription feed's encoder stopped".to_owned()));
+            // It sent no error, so it panicked: the join gives the message.
+            if let Some(thread) = self.thread.take() {
+                thread.await.map_err(error::join_error)?;
+            }
+            return Err(stopped());
         }
         let mut ready = Vec::new();
         while let Ok(result) = self.encoded.try_recv() {
@@ -80,7 +85,12 @@ impl Encoder {
         while let Some(result) = encoded.recv().await {
             rest.push(result?);
         }
+        let thread = thread.ok_or_else(stopped)?;
         let codes = thread.await.map_err(error::join_error)?;
         Ok((rest, codes))
     }
+}
+
+fn stopped() -> EtlError {
+    EtlError::Internal("the subscription feed's encoder stopped".to_owned())
 }
