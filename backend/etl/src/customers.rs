@@ -1,106 +1,7 @@
-//! Compact per-customer state. Millions of transactions come from hundreds of
-//! thousands of customers, and what the ETL keeps per customer is what its
-//! memory grows with: so ids and texts are stored once, in shared buffers, and
-//! looked up through a table of 8-byte slots (about 30 bytes per customer id,
-//! where a `HashMap<String, _>` costs over 100).
-
-use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
-
-/// Interned strings (customer ids): index ↔ text, each text stored once.
-///
-/// A lookup costs a few cache misses, and the ETL makes one per row of two large
-/// files (the interner outgrows the CPU caches at about 100,000 customers): so
-/// each slot of the table holds the text's offset beside its index, and a
-/// match is confirmed by reading the text alone.
-#[derive(Default)]
-pub struct Interner {
-    /// The texts in index order, each followed by [`END`] (a byte UTF-8
-    /// never uses): text `i` is the `i`-th, so no offset per index is kept
-    /// (4 bytes per customer); texts are read back in order only.
-    text: Vec<u8>,
-    /// Texts interned.
-    count: u32,
-    /// (offset, index) of each text.
-    table: HashTable<(u32, u32)>,
-}
-
-/// Ends each text in [`Interner::text`].
-const END: u8 = 0xff;
-
-/// More customer ids than 32-bit offsets and indexes can address.
-#[derive(Debug, thiserror::Error)]
-#[error("more than 4 GiB of distinct customer ids")]
-pub struct InternerFull;
-
-fn stored_at(text: &[u8], start: u32, key: &[u8]) -> bool {
-    let start = start as usize;
-    text.get(start..start + key.len()) == Some(key) && text.get(start + key.len()) == Some(&END)
-}
-
-fn text_at(text: &[u8], start: u32) -> &[u8] {
-    let rest = &text[start as usize..];
-    &rest[..memchr::memchr(END, rest).unwrap_or(rest.len())]
-}
-
-impl Interner {
-    pub fn len(&self) -> usize {
-        self.count as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The index of `key`, if interned.
-    pub fn find(&self, key: &str) -> Option<u32> {
-        let key = key.as_bytes();
-        let hash = FxBuildHasher.hash_one(key);
-        self.table
-            .find(hash, |&(start, _)| stored_at(&self.text, start, key))
-            .map(|&(_, i)| i)
-    }
-
-    /// The index of `key`, and whether it was new. Indexes are dense, in
-    /// first-seen order.
-    pub fn intern(&mut self, key: &str) -> Result<(u32, bool), InternerFull> {
-        let key = key.as_bytes();
-        let hash = FxBuildHasher.hash_one(key);
-        let Self { text, count, table } = self;
-        match table.entry(
-            hash,
-            |&(start, _)| stored_at(text, start, key),
-            |&(start, _)| FxBuildHasher.hash_one(text_at(text, start)),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(e) => Ok((e.get().1, false)),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                let i = *count;
-                *count = count.checked_add(1).ok_or(InternerFull)?;
-                let start = u32::try_from(text.len()).map_err(|_| InternerFull)?;
-                text.extend_from_slice(key);
-                text.push(END);
-                e.insert((start, i));
-                Ok((i, true))
-            }
-        }
-    }
-
-    /// Bytes held on the heap (capacity), for the memory log.
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + 9 * self.table.capacity()
-    }
-
-    /// All texts, by index.
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        // Only whole `&str`s are stored, so the bytes between two ends are UTF-8.
-        let all = self.text.strip_suffix(&[END]).unwrap_or_default();
-        all.split(|&b| b == END)
-            .take(self.len())
-            .map(|t| std::str::from_utf8(t).unwrap_or_default())
-    }
-}
+//! Compact per-customer texts. Millions of transactions come from hundreds
+//! of thousands of customers, and what the ETL keeps per customer is what its
+//! memory grows with: so names and e-mails are stored once, in one buffer
+//! (the ids: [`crate::interner`]).
 
 /// Text storage for values that rarely change (names, e-mails): a value is
 /// a (start, length) pair into one buffer. A value replaced by one no longer
@@ -168,27 +69,6 @@ impl TextArena {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn interner_round_trips_and_keeps_first_seen_order() {
-        let mut ids = Interner::default();
-        assert_eq!(ids.intern("c2").unwrap(), (0, true));
-        assert_eq!(ids.intern("c10").unwrap(), (1, true));
-        assert_eq!(ids.intern("c2").unwrap(), (0, false));
-        assert_eq!(ids.intern("").unwrap(), (2, true));
-        assert_eq!(ids.intern("c").unwrap(), (3, true));
-        assert_eq!(ids.intern("Zoë").unwrap(), (4, true));
-        assert_eq!(ids.find("c10"), Some(1));
-        assert_eq!(ids.find("c1"), None);
-        assert_eq!(ids.find("Zoë"), Some(4));
-        assert_eq!(ids.iter().collect::<Vec<_>>(), ["c2", "c10", "", "c", "Zoë"]);
-        for i in 0..10_000 {
-            ids.intern(&format!("k{i}")).unwrap();
-        }
-        assert_eq!(ids.len(), 10_005);
-        assert_eq!(ids.find("k"), None);
-        assert_eq!(ids.iter().nth(ids.find("k9999").unwrap() as usize), Some("k9999"));
-    }
 
     #[test]
     fn arena_returns_what_was_stored() {

@@ -23,6 +23,7 @@ mod facts;
 mod feed;
 pub mod generate;
 pub mod guard;
+pub mod interner;
 pub mod kpi;
 mod load;
 mod months;

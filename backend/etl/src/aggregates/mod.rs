@@ -27,8 +27,6 @@ pub struct Accepted<'a> {
     pub fact: FactRef<'a>,
     pub currency: Currency,
     pub month: Month,
-    /// The customer's index among the run's customers (first-seen order).
-    pub customer: u32,
     pub attribution: Attribution<'a>,
 }
 

@@ -3,8 +3,8 @@
 
 use store::saas_feed::{Block, Record, NO_SUBSCRIPTION};
 
-use crate::customers::Interner;
 use crate::error::EtlError;
+use crate::interner::Interner;
 use crate::rows::{FactBatch, FactRef};
 
 /// Numbers the subscriptions and currencies of the records (the customers
@@ -18,23 +18,39 @@ pub struct FeedCodes {
 impl FeedCodes {
     /// The records of `batch`'s transactions.
     pub fn encode_batch(&mut self, batch: &FactBatch) -> Result<Vec<u8>, EtlError> {
+        // The batch's subscriptions numbered together, their lookups overlapping.
+        let ids: Vec<&str> = batch.iter().filter_map(|fact| fact.subscription_id).collect();
+        let mut numbers = Vec::with_capacity(ids.len());
+        self.subscriptions
+            .intern_all(&ids, &mut numbers)
+            .map_err(|_| overflow("2^32 - 1 subscriptions"))?;
+        let mut numbers = numbers.into_iter();
+        let customers = batch
+            .customers()
+            .ok_or_else(|| EtlError::Internal("a batch sent with its customers unnumbered".to_owned()))?;
         let mut block = Block::with_capacity(batch.len());
-        for (fact, &customer) in batch.iter().zip(batch.customers()) {
-            self.encode(&fact, customer, &mut block)?;
+        for (fact, &customer) in batch.iter().zip(customers) {
+            let subscription = match fact.subscription_id {
+                None => NO_SUBSCRIPTION,
+                Some(_) => match numbers.next() {
+                    Some(NO_SUBSCRIPTION) => return Err(overflow("2^32 - 1 subscriptions")),
+                    Some(i) => i,
+                    None => return Err(EtlError::Internal("a subscription left unnumbered".to_owned())),
+                },
+            };
+            self.encode(&fact, customer, subscription, &mut block)?;
         }
         block.finish().map_err(feed_error)
     }
 
-    /// Appends `fact`'s record (its customer numbered `customer`) to `block`.
-    fn encode(&mut self, fact: &FactRef<'_>, customer: u32, block: &mut Block) -> Result<(), EtlError> {
-        let overflow = |what: &str| EtlError::Overflow(format!("the subscription feed: more than {what}"));
-        let subscription = match fact.subscription_id {
-            None => NO_SUBSCRIPTION,
-            Some(s) => match self.subscriptions.intern(s) {
-                Ok((i, _)) if i != NO_SUBSCRIPTION => i,
-                _ => return Err(overflow("2^32 - 1 subscriptions")),
-            },
-        };
+    /// Appends `fact`'s record (its customer and subscription numbered) to `block`.
+    fn encode(
+        &mut self,
+        fact: &FactRef<'_>,
+        customer: u32,
+        subscription: u32,
+        block: &mut Block,
+    ) -> Result<(), EtlError> {
         let currency = match self.currencies.iter().position(|c| *c == fact.currency) {
             Some(i) => i,
             None => {
@@ -54,6 +70,10 @@ impl FeedCodes {
         // Ids are checked at most 255 bytes when read.
         block.push(&record).map_err(feed_error)
     }
+}
+
+fn overflow(what: &str) -> EtlError {
+    EtlError::Overflow(format!("the subscription feed: more than {what}"))
 }
 
 fn feed_error(e: store::saas_feed::EncodeError) -> EtlError {

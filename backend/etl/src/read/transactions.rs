@@ -26,8 +26,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::aggregates::Observed;
 use crate::counts::Counts;
-use crate::customers::Interner;
 use crate::error::EtlError;
+use crate::interner::Interner;
 use crate::progress::{Progress, TICK_ROWS};
 use crate::read::products::Catalog;
 use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
@@ -202,6 +202,7 @@ pub fn load(
         stored: options.stored,
         pending: Vec::new(),
         batch: FactBatch::with_capacity(BATCH),
+        observed: Vec::with_capacity(BATCH),
         sender,
     };
     let mut repeats = Repeats::default();

@@ -12,10 +12,30 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::aggregates::{add_cents, Accepted, Attribution};
+use crate::aggregates::{add_cents, Attribution};
 use crate::error::EtlError;
 use crate::months::ActiveMonths;
+use crate::rows::FactRef;
 use domain::{Currency, Month};
+
+/// Whether the catalogue knows a transaction's subscription: what a
+/// customer's facts keep of its [`Attribution`] (the flags of `dim_user`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Catalogued {
+    NoSubscription,
+    Unknown,
+    Known,
+}
+
+impl Catalogued {
+    pub(super) fn of(attribution: &Attribution<'_>) -> Catalogued {
+        match attribution {
+            Attribution::NoSubscription => Catalogued::NoSubscription,
+            Attribution::Unknown => Catalogued::Unknown,
+            Attribution::Plans(_) => Catalogued::Known,
+        }
+    }
+}
 
 /// Totals of one customer in one currency, in this run (32 bytes).
 #[derive(Clone, Copy)]
@@ -137,35 +157,42 @@ impl CustomerFacts {
         })
     }
 
-    /// Adds an accepted transaction to its customer's facts. Customers come
-    /// in index order: a new one is the next index.
-    pub(super) fn observe(&mut self, tx: &Accepted<'_>) -> Result<(), EtlError> {
-        let (currency, month) = (tx.currency, tx.month);
+    /// Adds an accepted transaction (`fact`, paid in `currency`) to the
+    /// facts of its customer, numbered `customer`. Customers come in index
+    /// order: a new one is the next index.
+    pub(super) fn observe(
+        &mut self,
+        customer: u32,
+        fact: &FactRef<'_>,
+        currency: Currency,
+        known: Catalogued,
+    ) -> Result<(), EtlError> {
+        let month = Month::of(&fact.date_utc);
         let index = self.currency_index(currency)?;
-        let spending = self.spending_of(tx.customer, index, month)?;
-        add_cents(&mut spending.cents, tx.fact.total_cents, &|| {
-            format!("the {currency} spending of customer {:?}", tx.fact.customer_id)
+        let spending = self.spending_of(customer, index, month)?;
+        add_cents(&mut spending.cents, fact.total_cents, &|| {
+            format!("the {currency} spending of customer {:?}", fact.customer_id)
         })?;
         spending.transactions = spending.transactions.checked_add(1).ok_or_else(|| {
             EtlError::Overflow(format!(
                 "customer {:?} has more than 4,294,967,295 {currency} transactions in one run",
-                tx.fact.customer_id
+                fact.customer_id
             ))
         })?;
         match u32::try_from(spending.base.months_until(month)) {
             Ok(k) if k < 64 => spending.bits |= 1 << k,
             _ => {
-                let far = self.far_months.entry((tx.customer, currency)).or_default();
+                let far = self.far_months.entry((customer, currency)).or_default();
                 if !far.contains(&month) {
                     far.push(month);
                 }
             }
         }
-        let slot = &mut self.slots[tx.customer as usize];
-        match tx.attribution {
-            Attribution::NoSubscription => slot.null_subscription_tx = slot.null_subscription_tx.saturating_add(1),
-            Attribution::Unknown => slot.unknown_subscription_tx = slot.unknown_subscription_tx.saturating_add(1),
-            Attribution::Plans(_) => {}
+        let slot = &mut self.slots[customer as usize];
+        match known {
+            Catalogued::NoSubscription => slot.null_subscription_tx = slot.null_subscription_tx.saturating_add(1),
+            Catalogued::Unknown => slot.unknown_subscription_tx = slot.unknown_subscription_tx.saturating_add(1),
+            Catalogued::Known => {}
         }
         Ok(())
     }
@@ -213,9 +240,9 @@ impl CustomerFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rows::FactRef;
 
     fn observe(facts: &mut CustomerFacts, customer: u32, currency: &str, date: &str, cents: i64, sub: Attribution) {
+        let sub = Catalogued::of(&sub);
         let date_utc = chrono::NaiveDateTime::parse_from_str(&format!("{date} 00:00"), "%Y-%m-%d %H:%M").unwrap();
         let currency = Currency::parse(currency).unwrap();
         let fact = FactRef {
@@ -226,14 +253,7 @@ mod tests {
             total_cents: cents,
             currency: currency.as_str(),
         };
-        let tx = Accepted {
-            fact,
-            currency,
-            month: Month::of(&date_utc),
-            customer,
-            attribution: sub,
-        };
-        facts.observe(&tx).unwrap();
+        facts.observe(customer, &fact, currency, sub).unwrap();
     }
 
     fn months(s: &CurrencySpending) -> Vec<String> {

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::customers::Catalogued;
 use super::parse::Parsed;
 use super::{StoredLookup, Transactions, BATCH, FILE};
 use crate::aggregates::{Accepted, Attribution};
@@ -35,6 +36,9 @@ pub(super) struct Pass2<'a> {
     pub pending: Vec<Candidate>,
     /// Accepted rows not yet sent; the loader encodes them for its database.
     pub batch: FactBatch,
+    /// What the customers' facts take of each row of `batch` besides the
+    /// row: they are shown it once the batch's customers are numbered.
+    pub observed: Vec<(Currency, Catalogued)>,
     pub sender: mpsc::Sender<FactBatch>,
 }
 
@@ -119,16 +123,12 @@ impl Pass2<'_> {
         Ok(())
     }
 
-    /// A new transaction: shown to its customer's facts and to every
-    /// aggregate, then batched for the loader.
+    /// A new transaction: shown to every aggregate, then batched for the
+    /// loader (and shown to its customer's facts with the batch).
     fn accept(&mut self, parsed: Parsed<'_>) -> Result<(), EtlError> {
         let Parsed { fact, currency } = parsed;
         let out = &mut self.out;
         out.counts.loaded += 1;
-        let (customer, _) = out
-            .customer_ids
-            .intern(fact.customer_id)
-            .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
         let attribution = match fact.subscription_id {
             None => Attribution::NoSubscription,
             Some(sub) => out
@@ -141,29 +141,57 @@ impl Pass2<'_> {
             fact,
             currency,
             month: Month::of(&fact.date_utc),
-            customer,
             attribution,
         };
         out.aggregates.observe(&accepted).map_err(in_file)?;
-        out.customers.observe(&accepted).map_err(in_file)?;
         out.first = Some(out.first.map_or(fact.date_utc, |f| f.min(fact.date_utc)));
         out.last = Some(out.last.map_or(fact.date_utc, |l| l.max(fact.date_utc)));
-        self.batch.push(&fact, customer);
+        self.batch.push(&fact);
+        self.observed.push((currency, Catalogued::of(&attribution)));
         if self.batch.len() >= BATCH {
             self.flush()?;
         }
         Ok(())
     }
 
-    /// Sends the rows buffered.
+    /// Sends the rows buffered, their customers numbered.
     pub fn flush(&mut self) -> Result<(), EtlError> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, FactBatch::with_capacity(BATCH));
+        let mut batch = std::mem::replace(&mut self.batch, FactBatch::with_capacity(BATCH));
+        self.number_customers(&mut batch)?;
         self.sender
             .blocking_send(batch)
             .map_err(|_| EtlError::Internal("the database loader stopped".to_owned()))
+    }
+
+    /// Numbers the batch's customers all at once (their lookups overlap:
+    /// [`crate::interner`]), in row order, so that a new customer is the next
+    /// number as one lookup per row made it; then shows each customer's
+    /// facts its rows.
+    fn number_customers(&mut self, batch: &mut FactBatch) -> Result<(), EtlError> {
+        if self.observed.len() != batch.len() {
+            return Err(EtlError::Internal(
+                "a batch's rows and their observations differ in number".to_owned(),
+            ));
+        }
+        let out = &mut self.out;
+        let ids: Vec<&str> = batch.iter().map(|fact| fact.customer_id).collect();
+        let mut customers = Vec::with_capacity(ids.len());
+        out.customer_ids
+            .intern_all(&ids, &mut customers)
+            .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
+        drop(ids);
+        for ((fact, &(currency, known)), &customer) in batch.iter().zip(&self.observed).zip(&customers) {
+            out.customers
+                .observe(customer, &fact, currency, known)
+                .map_err(in_file)?;
+        }
+        self.observed.clear();
+        batch
+            .set_customers(customers)
+            .ok_or_else(|| EtlError::Internal("a batch's customers left unnumbered".to_owned()))
     }
 }
 
