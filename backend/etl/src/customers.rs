@@ -33,6 +33,11 @@ impl TextArena {
         self.text.capacity()
     }
 
+    /// Asks for `r`'s bytes ahead of their use.
+    pub fn prefetch(&self, r: TextRef) {
+        crate::interner::prefetch(self.text.as_ptr().wrapping_add(r.start as usize));
+    }
+
     pub fn get(&self, r: TextRef) -> &str {
         std::str::from_utf8(self.bytes(r)).unwrap_or_default()
     }

@@ -61,9 +61,10 @@ fn tag(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
-/// Asks the CPU to bring `p`'s cache line in; a hint only.
+/// Asks the CPU to bring `p`'s cache line in; a hint only (for the other
+/// tables looked up by the numbers this gives, too).
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code)]
     // SAFETY: a prefetch reads nothing the program sees and cannot fault,

@@ -75,6 +75,7 @@ impl Users {
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let mut numbers = Vec::with_capacity(ids.len());
         let numbered = self.ids.intern_all(&ids, &mut numbers);
+        self.prefetch(&numbers);
         let error = |line, message| EtlError::Read {
             path: path.to_owned(),
             line,
@@ -89,6 +90,19 @@ impl Users {
         }
         staged.clear();
         Ok(())
+    }
+
+    /// Asks for the records of the customers numbered, then for their
+    /// texts, ahead of adding their rows (each a miss beyond the caches).
+    fn prefetch(&self, numbers: &[u32]) {
+        let known = || numbers.iter().filter_map(|&i| self.customers.get(i as usize));
+        for customer in known() {
+            crate::interner::prefetch(customer);
+        }
+        for customer in known() {
+            self.texts.prefetch(customer.name);
+            self.texts.prefetch(customer.email);
+        }
     }
 
     /// One valid row, its customer numbered `i`: a new customer, or a

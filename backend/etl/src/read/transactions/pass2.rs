@@ -16,6 +16,9 @@ use crate::read::source::RawRow;
 use crate::rows::{FactBatch, FactRow, Reject, RejectedRow};
 use domain::{Currency, Month};
 
+/// How many rows ahead a customer's facts are asked for.
+const AHEAD: usize = 16;
+
 /// Rows an append looks up among the stored transactions at a time.
 const LOOKUP_BATCH: usize = 4096;
 
@@ -183,7 +186,14 @@ impl Pass2<'_> {
             .intern_all(&ids, &mut customers)
             .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
         drop(ids);
-        for ((fact, &(currency, known)), &customer) in batch.iter().zip(&self.observed).zip(&customers) {
+        for &customer in customers.iter().take(AHEAD) {
+            out.customers.prefetch(customer);
+        }
+        let rows = batch.iter().zip(&self.observed).zip(&customers);
+        for (j, ((fact, &(currency, known)), &customer)) in rows.enumerate() {
+            if let Some(&ahead) = customers.get(j + AHEAD) {
+                out.customers.prefetch(ahead);
+            }
             out.customers
                 .observe(customer, &fact, currency, known)
                 .map_err(in_file)?;
