@@ -67,12 +67,12 @@ impl Joined {
             return Ok(self.counted);
         }
         let keys: Vec<LookupKey> = self.to_read.into_iter().map(LookupKey).collect();
-        loader.set_lookup_keys(&keys).await?;
         let per_subscription = loader
-            .fetch(
+            .fetch_in(
                 "SELECT f.subscription_id, COUNT(*) FROM fct_transaction f \
-                 WHERE f.customer_id IN (SELECT k FROM etl_lookup_keys) AND f.subscription_id IS NOT NULL \
+                 WHERE f.customer_id {in_keys} AND f.subscription_id IS NOT NULL \
                  GROUP BY f.subscription_id",
+                &keys,
                 |r| Ok((r.text(0)?, r.int(1)?)),
             )
             .await?;

@@ -168,11 +168,11 @@ async fn still_unknown(
     learnt: &HashSet<&str>,
 ) -> Result<HashSet<String>, EtlError> {
     let keys: Vec<LookupKey> = customers.keys().map(|c| LookupKey(c.clone())).collect();
-    loader.set_lookup_keys(&keys).await?;
     let pairs = loader
-        .fetch(
+        .fetch_in(
             "SELECT DISTINCT f.customer_id, f.subscription_id FROM fct_transaction f \
-             WHERE f.customer_id IN (SELECT k FROM etl_lookup_keys) AND f.subscription_id IS NOT NULL",
+             WHERE f.customer_id {in_keys} AND f.subscription_id IS NOT NULL",
+            &keys,
             |r| Ok((r.text(0)?, r.text(1)?)),
         )
         .await?;
@@ -201,13 +201,13 @@ async fn still_unknown(
 async fn cells(loader: &mut Loader, subscriptions: &[String]) -> Result<Vec<(Cell, String)>, EtlError> {
     let index: HashMap<&str, usize> = subscriptions.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let keys: Vec<LookupKey> = subscriptions.iter().map(|s| LookupKey(s.clone())).collect();
-    loader.set_lookup_keys(&keys).await?;
     // The timestamp's text is `YYYY-MM-DD HH:MM:SS` on both engines.
     let rows = loader
-        .fetch(
+        .fetch_in(
             "SELECT f.subscription_id, f.customer_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), \
-             f.total_cents, COUNT(*) FROM fct_transaction f WHERE f.subscription_id IN (SELECT k FROM etl_lookup_keys) \
+             f.total_cents, COUNT(*) FROM fct_transaction f WHERE f.subscription_id {in_keys} \
              GROUP BY f.subscription_id, f.customer_id, f.currency, substr(CAST(f.date_utc AS TEXT), 1, 7), f.total_cents",
+            &keys,
             |r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.int(4)?, r.int(5)?)),
         )
         .await?;

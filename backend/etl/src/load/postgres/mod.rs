@@ -231,7 +231,26 @@ impl PgLoader {
         sql: &str,
         decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
     ) -> Result<Vec<T>, EtlError> {
-        let rows = sqlx::query(sql)
+        self.fetch_query(sqlx::query(sql), decode).await
+    }
+
+    /// Stored rows, read inside the load transaction, `keys` bound as `$1`
+    /// (a text array).
+    pub async fn fetch_bound<T>(
+        &mut self,
+        sql: &str,
+        keys: &[&str],
+        decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        self.fetch_query(sqlx::query(sql).bind(keys), decode).await
+    }
+
+    async fn fetch_query<T>(
+        &mut self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        decode: impl Fn(&dyn CellReader) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, EtlError> {
+        let rows = query
             .fetch_all(&mut *self.tx)
             .await
             .map_err(EtlError::db("reading the stored data"))?;
