@@ -15,6 +15,9 @@ pub(super) async fn begin_keyed(pool: &PgPool) -> Result<Transaction<'static, Po
     for setting in [
         "SET LOCAL maintenance_work_mem = '256MB'",
         "SET LOCAL work_mem = '128MB'",
+        // Each of the load's reads runs once: compiling one cost more than it
+        // saved (a pass over 5M facts: 334 ms with JIT, 190 ms without).
+        "SET LOCAL jit = off",
         // "table … does not exist, skipping" and the like are not news.
         "SET LOCAL client_min_messages = warning",
     ] {
