@@ -1,13 +1,13 @@
 //! `etl_saas_feed`: each run's loaded transactions in the compact form the
-//! subscription figures read (format: `store::saas_feed`), in parts of a few
-//! megabytes.
+//! subscription figures read (format: `store::saas_feed`), in parts of
+//! about a megabyte.
 //!
 //! Why: after a replace the server read every transaction back from the
 //! fact table to compute the subscription figures (11 s after a 17 s
 //! replace at 5M on PostgreSQL), most of it in the driver's rows and in
 //! looking every id up again. The load has each transaction in hand and its
 //! customers numbered already, so it writes them once, compactly, in its own
-//! transaction, and the server reads a few large values instead.
+//! transaction, and the server reads large values instead.
 //!
 //! On PostgreSQL the values are stored uncompressed (`STORAGE EXTERNAL`):
 //! they hold mostly ids and integers, and compressing megabytes per part
