@@ -12,6 +12,9 @@
 //! It sits below the routes (it names no handler) so that access control,
 //! readiness and metrics can read it without reaching up into them.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use actix_web::http::Method;
 
 pub use domain::Role;
@@ -149,9 +152,39 @@ pub fn find(verb: Verb, template: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.verb == verb && e.path == template)
 }
 
-/// The entries whose template `path` matches.
+/// The entries whose template `path` matches, in the table's order. Asked
+/// for several times a request (readiness, access, metrics), so a path
+/// equal to a literal entry's is looked up in one step instead of being
+/// split and compared with every template (about a tenth of a kept
+/// report's cost on the server, BENCHMARKS.md "The server's own cost per
+/// request"); only other paths are compared, with the templates alone.
 fn matching(path: &str) -> impl Iterator<Item = &'static Endpoint> + '_ {
-    ENDPOINTS.iter().filter(move |e| matches(e.path, path))
+    let literal = LITERAL.get(path.trim_end_matches('/'));
+    let templates: &[&Endpoint] = match literal {
+        Some(_) => &[],
+        None => &TEMPLATES,
+    };
+    let templated = templates.iter().copied().filter(move |e| matches(e.path, path));
+    literal.into_iter().flatten().copied().chain(templated)
+}
+
+/// For each literal path of the table, every entry it matches (templates
+/// too), in the table's order. A path matches a literal template only when
+/// it is that template (a trailing slash aside).
+static LITERAL: LazyLock<HashMap<&'static str, Vec<&'static Endpoint>>> = LazyLock::new(|| {
+    ENDPOINTS
+        .iter()
+        .filter(|e| !is_template(e.path))
+        .map(|e| (e.path, ENDPOINTS.iter().filter(|t| matches(t.path, e.path)).collect()))
+        .collect()
+});
+
+/// The entries whose path has a `{parameter}`.
+static TEMPLATES: LazyLock<Vec<&'static Endpoint>> =
+    LazyLock::new(|| ENDPOINTS.iter().filter(|e| is_template(e.path)).collect());
+
+fn is_template(path: &str) -> bool {
+    path.contains('{')
 }
 
 /// What `method path` needs. Paths outside the API (the dashboard's files)
@@ -370,6 +403,45 @@ mod tests {
         assert!(matches("/docs/{file:.*}", "/docs/a/b.css"));
         assert!(matches("/quality", "/quality/"));
         assert!(!matches("/quality", "/quality/history"));
+    }
+
+    #[test]
+    fn the_lookup_finds_what_matching_every_template_finds() {
+        let mut paths: Vec<String> = [
+            "",
+            "/",
+            "//",
+            "/reports",
+            "/reports/",
+            "/reports//meta",
+            "/docs/a/b.css",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for e in ENDPOINTS {
+            let concrete = e
+                .path
+                .replace("{id}", "12")
+                .replace("{month}", "2024-05")
+                .replace("{file:.*}", "x.js");
+            paths.extend([
+                e.path.to_owned(),
+                format!("{}/", e.path),
+                concrete.clone(),
+                format!("{concrete}/"),
+                format!("{concrete}/more"),
+                format!("{concrete}x"),
+            ]);
+        }
+        for path in &paths {
+            let found: Vec<&Endpoint> = matching(path).collect();
+            let every: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| matches(e.path, path)).collect();
+            assert_eq!(found, every, "{path:?}");
+        }
+        // The lookup is what the checks use: a literal path finds its entries.
+        assert_eq!(matching("/reports/top-users/").count(), 1);
+        assert_eq!(matching("/session").count(), 3);
+        assert_eq!(matching("/docs").count(), 2);
     }
 
     #[test]
