@@ -12,7 +12,8 @@
 # SIZE defaults to 1000000 transactions, ROUNDS to 3; API_CONNS (32) and
 # API_DURATION (5s) set the load: wrk on 127.0.0.1 for a fixed time per
 # endpoint, so the run is bounded (about 17 endpoints x DURATION x 2 builds
-# x ROUNDS, plus one warm-up request per endpoint and server). Build the old
+# x ROUNDS, plus one warm-up request per endpoint and server; API_BOUND=1
+# adds a third, no-work server per round, below). Build the old
 # binary from its commit in a worktree of its own (see bench/compare.sh).
 # Needs PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432),
 # psql, curl and wrk. Results: bench/out/api-compare/results.tsv.
@@ -68,6 +69,38 @@ latest=$(curl -fs "http://127.0.0.1:$port/reports/meta" | python3 -c 'import jso
 kill $server; wait $server 2>/dev/null || true; server=""
 month=$(python3 -c "y,m=map(int,'$latest'.split('-')); m-=2; y+=(m<1); m+=12*(m<1); print(f'{y}-{m:02d}')")
 
+# API_BOUND=1: each round also measures a server that does no work per
+# request (backend/server/examples/body_bound.rs) at a body of each view's
+# size (the new build's, this round; /health/live's 15 bytes as its
+# reference): what the transfer of that many bytes costs by itself here.
+measure_bound() { # round
+  local round=$1 log=$OUT/serve-bound-$1.log bytes
+  : >"$log"
+  "$BOUND" 127.0.0.1:0 >"$log" 2>&1 &
+  server=$!
+  port=
+  for _ in $(seq 1 1000); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/live" >/dev/null; then break; fi
+    sleep 0.01
+  done
+  for e in "${ENDPOINTS[@]}"; do
+    IFS='|' read -r name path _ <<<"$e"
+    bytes=$(awk -F'\t' -v n="new $name" -v r="$round" '$1=="body" && $2==n && $4==r {print $5}' "$RESULTS")
+    # Its own reference is a body of 15 bytes from the same route: its
+    # /health/live skips the path parameter, which costs on its own.
+    path=/bytes/$bytes
+    wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 5s --latency "http://127.0.0.1:$port$path" >"$OUT/wrk-bound.log"
+    record api "bound $name" "$SIZE" "$round" "$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-bound.log")" req/s
+    record api_p99 "bound $name" "$SIZE" "$round" "$(awk '$1=="99%" {print $2}' "$OUT/wrk-bound.log" | to_ms)" ms
+  done
+  kill $server; wait $server 2>/dev/null || true; server=""
+}
+if [ -n "${API_BOUND:-}" ]; then
+  cargo build --release --locked -p server --example body_bound 2>&1 | tail -1
+  BOUND=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/body_bound
+fi
+
 BROWSER='gzip, deflate, br, zstd'
 # name|path|Accept-Encoding ('' for none, as wrk sends by default)
 ENDPOINTS=(
@@ -112,6 +145,7 @@ for round in $(seq 1 "$ROUNDS"); do
     done
     kill $server; wait $server 2>/dev/null || true; server=""
   done
+  if [ -n "${API_BOUND:-}" ]; then measure_bound "$round"; fi
 done
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 
@@ -133,4 +167,18 @@ for n in names:
         live, live_p99 = med("api", f"{which} /health/live"), med("api_p99", f"{which} /health/live")
         cells += [f"{rps:,.0f} · {p99:.1f}", f"{rps / live:.2f} · {p99 / live_p99:.2f}x"]
     print(f"| `{n}` | {med('body', f'new {n}'):,.0f} | " + " | ".join(cells) + " |")
+if any(r["name"].startswith("bound ") for r in rows):
+    # What a body costs beyond /health/live's, in microseconds of the whole
+    # machine per request (the inverse of requests/s at a fixed load): the
+    # new build's view against the no-work server's body of the same size.
+    # Where the two are equal the gap is the transfer's, not the server's.
+    print()
+    print("| endpoint | body bytes | no-work server: body vs its live | µs more than live: new build · no-work server |")
+    print("|---|---:|---:|---:|")
+    for n in names:
+        bound, bound_live = med("api", f"bound {n}"), med("api", "bound /health/live")
+        new, new_live = med("api", f"new {n}"), med("api", "new /health/live")
+        extra = lambda rps, live: 1e6 / rps - 1e6 / live
+        print(f"| `{n}` | {med('body', f'new {n}'):,.0f} | {bound / bound_live:.2f} | "
+              f"{extra(new, new_live):.1f} · {extra(bound, bound_live):.1f} |")
 PY
