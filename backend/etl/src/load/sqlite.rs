@@ -1,12 +1,16 @@
 //! Loads into SQLite: everything inside one `BEGIN IMMEDIATE` transaction on a
 //! dedicated connection; readers (WAL) see the previous data until the commit.
 //!
-//! **Replace** deletes the previous rows and inserts the new ones. **Append**
-//! inserts into temporary `<table>__stage` tables, then merges them into the
-//! tables by each table's [`Append`](crate::tables::Append) rule.
-//! Either way the facts are staged and moved in key order (sorted inserts
-//! into the primary key's b-tree are sequential, random ones are not), and
-//! the foreign key is checked once on the staged rows instead of per row.
+//! Every run inserts into temporary `<table>__stage` tables first.
+//! **Replace** deletes the previous rows and moves the staged ones into
+//! the tables in key order: sorted inserts into a primary key's b-tree are
+//! sequential, random ones are not (the customers come in the order the
+//! transactions first name them, and at 50M their b-tree outgrows the page
+//! cache: inserting them took minutes, BENCHMARKS.md "SQLite's rows in key
+//! order"). **Append** merges the staged rows into the tables by each
+//! table's [`Append`](crate::tables::Append) rule, the facts in key order.
+//! Either way the facts' foreign key is checked once on the staged rows
+//! instead of per row.
 
 use std::time::Duration;
 
@@ -45,8 +49,8 @@ impl SqliteLoader {
         // checks scan the child table for every parent row inserted after its children.
         sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
             .execute(&mut *conn)
-            .await
-            .map_err(EtlError::db("configuring the load connection"))?;
+        .await
+        .map_err(EtlError::db("configuring the load connection"))?;
         begin_immediate(&mut conn).await?;
         ensure_in_place(&mut conn).await?;
         let mut loader = Self {
@@ -64,8 +68,7 @@ impl SqliteLoader {
                 "creating the lookup table",
             )
             .await?;
-        // Replace stages the facts only; append stages every table.
-        for table in STAR.iter().filter(|t| mode == LoadMode::Append || t.name == FACTS.name) {
+        for table in STAR {
             let t = table.name;
             loader
                 .raw(
@@ -99,8 +102,7 @@ impl SqliteLoader {
                 "an audit-only transaction cannot write {}",
                 table.name
             ))),
-            LoadMode::Replace if table.name != FACTS.name => Ok(table.name.to_owned()),
-            _ => Ok(format!("temp.{}{STAGE}", table.name)),
+            LoadMode::Replace | LoadMode::Append => Ok(format!("temp.{}{STAGE}", table.name)),
         }
     }
 
@@ -196,7 +198,13 @@ impl SqliteLoader {
             LoadMode::Audit => return Ok(false),
             LoadMode::Replace => {
                 self.clear().await?;
-                self.move_facts().await?;
+                // Parents first: the facts are checked against the new customers.
+                for table in STAR {
+                    let Some(&(_, columns)) = self.staged.iter().find(|(t, _)| t.name == table.name) else {
+                        continue;
+                    };
+                    self.move_in_key_order(table, columns).await?;
+                }
                 self.record_appended(None).await?;
             }
             LoadMode::Append => {
@@ -207,7 +215,7 @@ impl SqliteLoader {
                         continue;
                     };
                     if table.name == FACTS.name {
-                        self.move_facts().await?;
+                        self.move_in_key_order(table, columns).await?;
                         continue;
                     }
                     let from = format!("temp.{}{STAGE}", table.name);
@@ -263,8 +271,8 @@ impl SqliteLoader {
         Ok(())
     }
 
-    /// Checks the staged facts' customers, then moves the facts in key order.
-    async fn move_facts(&mut self) -> Result<(), EtlError> {
+    /// Checks that every staged fact's customer is in `dim_user`.
+    async fn check_facts(&mut self) -> Result<(), EtlError> {
         let facts = FACTS.name;
         let step = Step::start(format!("check the foreign key of the new {facts}"));
         // Checked on the staged rows, before they move: the staging table and
@@ -283,13 +291,26 @@ impl SqliteLoader {
             )));
         }
         step.done(None);
-        let step = Step::start(format!("move the new {facts} into place, in key order"));
+        Ok(())
+    }
+
+    /// Inserts `table`'s staged `columns` in its key's order (the facts
+    /// checked first), then drops the stage. The columns are named: the
+    /// stage has no defaults, the table does.
+    async fn move_in_key_order(&mut self, table: &Table, columns: &[&str]) -> Result<(), EtlError> {
+        if table.name == FACTS.name {
+            self.check_facts().await?;
+        }
+        let t = table.name;
+        let step = Step::start(format!("move the new {t} into place, in key order"));
+        let columns = columns.join(", ");
         self.raw(
             &format!(
-                "INSERT INTO {facts} SELECT * FROM temp.{facts}{STAGE} ORDER BY transaction_id; \
-                 DROP TABLE temp.{facts}{STAGE}"
+                "INSERT INTO {t} ({columns}) SELECT {columns} FROM temp.{t}{STAGE} ORDER BY {}; \
+                 DROP TABLE temp.{t}{STAGE}",
+                table.key.join(", ")
             ),
-            "moving staged transactions",
+            "moving staged rows",
         )
         .await?;
         step.done(None);
