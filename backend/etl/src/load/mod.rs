@@ -6,6 +6,8 @@ pub mod lock;
 pub mod postgres;
 pub mod sqlite;
 pub mod stored;
+#[cfg(test)]
+mod tests;
 mod top_customers;
 
 use chrono::NaiveDateTime;
