@@ -47,8 +47,17 @@ impl SqliteLoader {
         // Foreign keys are checked once at the end (on the staged transactions,
         // using the parent's primary key) instead of per row: SQLite's per-row
         // checks scan the child table for every parent row inserted after its children.
-        sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
-            .execute(&mut *conn)
+        // The moves in key order and the foreign-key check are sorts, which
+        // SQLite splits across helper threads when allowed: one per other
+        // core (grouping 50M facts' customers: 61 s alone, 33 s with one
+        // helper on two cores; a sort's memory each, during the commit
+        // phase, which peaks below the read).
+        let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1).min(8);
+        sqlx::raw_sql(&format!(
+            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+             PRAGMA threads = {helpers}"
+        ))
+        .execute(&mut *conn)
         .await
         .map_err(EtlError::db("configuring the load connection"))?;
         begin_immediate(&mut conn).await?;
