@@ -155,9 +155,10 @@ pub fn find(verb: Verb, template: &str) -> Option<&'static Endpoint> {
 /// The entries whose template `path` matches, in the table's order. Asked
 /// for several times a request (readiness, access, metrics), so a path
 /// equal to a literal entry's is looked up in one step instead of being
-/// split and compared with every template (about a tenth of a kept
-/// report's cost on the server, BENCHMARKS.md "The server's own cost per
-/// request"); only other paths are compared, with the templates alone.
+/// split and compared with every template (5–9% of a kept report's cost
+/// on the server: BENCHMARKS.md, "Goal 1: what a kept report costs the
+/// server beyond `/health/live`"); only other paths are compared, with
+/// the templates alone.
 fn matching(path: &str) -> impl Iterator<Item = &'static Endpoint> + '_ {
     let literal = LITERAL.get(path.trim_end_matches('/'));
     let templates: &[&Endpoint] = match literal {
