@@ -53,10 +53,15 @@ start_server() {
   : >"$log"
   DATABASE_URL=$PG/$DB RUST_LOG=warn,backend=info "$bin" serve --bind 127.0.0.1:0 --static-dir /nonexistent >>"$log" 2>&1 &
   server=$!
+  await_server "$log" /health/ready
+}
+# Waits until the server logging to LOG says where it listens and answers PATH.
+await_server() { # log path
+  local log=$1 ready=$2
   port=
   for _ in $(seq 1 1000); do
     port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; then return 0; fi
+    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port$ready" >/dev/null; then return 0; fi
     sleep 0.01
   done
   echo "the server did not become ready: $(tail -3 "$log")" >&2
@@ -78,12 +83,7 @@ measure_bound() { # round
   : >"$log"
   "$BOUND" 127.0.0.1:0 >"$log" 2>&1 &
   server=$!
-  port=
-  for _ in $(seq 1 1000); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    if [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/health/live" >/dev/null; then break; fi
-    sleep 0.01
-  done
+  await_server "$log" /health/live
   for e in "${ENDPOINTS[@]}"; do
     IFS='|' read -r name path _ <<<"$e"
     bytes=$(awk -F'\t' -v n="new $name" -v r="$round" '$1=="body" && $2==n && $4==r {print $5}' "$RESULTS")
