@@ -63,11 +63,20 @@ impl Snapshot {
     }
 }
 
+/// A snapshot and when it was read.
+type Read = Option<(Instant, Arc<Snapshot>)>;
+
 /// The cached [`Snapshot`].
 pub struct TokenStore {
     db: DatabaseConnection,
     recheck: Duration,
-    cached: tokio::sync::Mutex<Option<(Instant, Arc<Snapshot>)>>,
+    /// Read by every request that needs access control, without waiting:
+    /// a lock held only to copy or replace the `Arc` (an asynchronous mutex
+    /// here made the workers wake each other on every request).
+    cached: std::sync::RwLock<Read>,
+    /// Held by the request that reads the tokens again; the others that find
+    /// the snapshot stale wait for it, then use what it read.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl TokenStore {
@@ -75,21 +84,37 @@ impl TokenStore {
         Self {
             db,
             recheck,
-            cached: tokio::sync::Mutex::new(None),
+            cached: std::sync::RwLock::new(None),
+            reading: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The snapshot, read again when older than the recheck interval. When the
-    /// database cannot be read, the last snapshot goes on serving (a warning
-    /// is logged); with none, the error.
+    /// The cached snapshot, when read within the recheck interval.
+    fn fresh(&self) -> Option<Arc<Snapshot>> {
+        let cached = self.cached.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cached
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < self.recheck)
+            .map(|(_, snapshot)| snapshot.clone())
+    }
+
+    /// The snapshot, read again when older than the recheck interval (a
+    /// stale snapshot is never used while the database can be read, so a
+    /// revocation takes effect within the interval). When the database
+    /// cannot be read, the last snapshot goes on serving (a warning is
+    /// logged); with none, the error.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, DbErr> {
-        let mut cached = self.cached.lock().await;
-        if let Some((at, snapshot)) = cached.as_ref() {
-            if at.elapsed() < self.recheck {
-                return Ok(snapshot.clone());
-            }
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
         }
-        match load(&self.db).await {
+        let _reading = self.reading.lock().await;
+        // Read meanwhile by the request this one waited for.
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
+        }
+        let loaded = load(&self.db).await;
+        let mut cached = self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match loaded {
             Ok(snapshot) => {
                 let snapshot = Arc::new(snapshot);
                 *cached = Some((Instant::now(), snapshot.clone()));
@@ -107,7 +132,8 @@ impl TokenStore {
 
     /// Reads the database on the next request (after a change made here).
     pub async fn invalidate(&self) {
-        *self.cached.lock().await = None;
+        let _reading = self.reading.lock().await;
+        *self.cached.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 }
 
