@@ -176,7 +176,11 @@ impl Auth {
     /// Wrong credentials are an error, counted against the client's address.
     pub async fn identify(&self, req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
         let bearer = req.headers().get(header::AUTHORIZATION);
-        let cookie = req.cookie(session::COOKIE);
+        // Parsing the cookies stores them in the request: only when sent.
+        let cookie = match req.headers().contains_key(header::COOKIE) {
+            true => req.cookie(session::COOKIE),
+            false => None,
+        };
         let snapshot = self.snapshot().await?;
         if bearer.is_none() {
             // Open mode (where allowed: not after every token row was deleted
