@@ -12,7 +12,7 @@ use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use tokio::sync::RwLock;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{ReportContext, ReportError};
 use store::entities::etl_run;
@@ -33,6 +33,9 @@ struct Cached {
 pub struct ReportCache {
     /// How often the database is asked for a newer run.
     recheck: Duration,
+    /// Read by every report request: a lock held only to copy an `Arc` or
+    /// set a field, never across an await (an asynchronous lock here cost
+    /// each request a semaphore and, under load, a wake-up).
     inner: RwLock<Option<Cached>>,
     /// Set while one request asks the database for a newer run: the others keep
     /// answering from the cached aggregates meanwhile, instead of all querying at
@@ -105,12 +108,20 @@ impl ReportCache {
         }
     }
 
+    /// The cached run (a panic elsewhere while holding the lock left a
+    /// complete value: each write replaces it whole or sets one field).
+    fn read(&self) -> RwLockReadGuard<'_, Option<Cached>> {
+        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Option<Cached>> {
+        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// What is cached, without asking the database: the run it is the data
     /// of, how long ago it was last confirmed to be the latest, and the data.
     pub async fn peek(&self) -> Option<(Option<i64>, Duration, Arc<ReportContext>)> {
-        self.inner
-            .read()
-            .await
+        self.read()
             .as_ref()
             .map(|c| (c.run_id, c.checked.elapsed(), c.ctx.clone()))
     }
@@ -119,7 +130,7 @@ impl ReportCache {
     /// process committed: its uploader should see it at once, not within
     /// the recheck interval).
     pub async fn expire(&self) {
-        if let Some(c) = self.inner.write().await.as_mut() {
+        if let Some(c) = self.write().as_mut() {
             if let Some(past) = Instant::now().checked_sub(self.recheck) {
                 c.checked = past;
             }
@@ -129,9 +140,7 @@ impl ReportCache {
     /// The aggregates of the latest successful run.
     pub async fn get(&self, db: &DatabaseConnection) -> Result<Arc<ReportContext>, ReportError> {
         let cached = self
-            .inner
             .read()
-            .await
             .as_ref()
             .map(|c| (c.ctx.clone(), c.checked.elapsed() < self.recheck));
         // Whichever of these is set is released when this request is done.
@@ -149,8 +158,8 @@ impl ReportCache {
             // Nothing cached yet: the first request loads, the others wait for it.
             None => {
                 _first_load = self.first_load.lock().await;
-                if let Some(c) = self.inner.read().await.as_ref() {
-                    return Ok(c.ctx.clone());
+                if let Some(ctx) = self.read().as_ref().map(|c| c.ctx.clone()) {
+                    return Ok(ctx);
                 }
                 None
             }
@@ -164,7 +173,7 @@ impl ReportCache {
             Err(ReportError::Database(e)) if store::db::is_conflict(&e) => match previous {
                 Some(ctx) => {
                     tracing::warn!(error = %e, "reading the latest run was cancelled; answering from the previous run");
-                    if let Some(c) = self.inner.write().await.as_mut() {
+                    if let Some(c) = self.write().as_mut() {
                         c.checked = Instant::now();
                     }
                     Ok(ctx)
@@ -181,7 +190,7 @@ impl ReportCache {
         // The run id first: if a run commits meanwhile, the next check reloads.
         let latest = latest_run(db).await?;
         let previous = {
-            let mut guard = self.inner.write().await;
+            let mut guard = self.write();
             if let Some(c) = guard.as_mut() {
                 if c.run_id == latest {
                     c.checked = Instant::now();
@@ -198,7 +207,7 @@ impl ReportCache {
             ctx.saas.follow(&previous.saas, db).await;
         }
         let ctx = Arc::new(ctx);
-        *self.inner.write().await = Some(Cached {
+        *self.write() = Some(Cached {
             run_id,
             checked: Instant::now(),
             ctx: ctx.clone(),
