@@ -95,10 +95,11 @@ impl Tag {
             h.update(part.as_bytes());
             h.update(&[0]);
         }
-        match depends {
-            Depends::DataOnly => {}
-            Depends::Today => h.update(chrono::Utc::now().date_naive().to_string().as_bytes()),
-            Depends::Clock(value) => h.update(format!("clock {value}").as_bytes()),
+        // The clock's part as a number (formatting the day as text was a
+        // tenth of this function), after a byte that says which part.
+        if let Some(value) = depends.clock() {
+            h.update(&[if depends == Depends::Today { b'd' } else { b'c' }]);
+            h.update(&value.to_le_bytes());
         }
         Some(Self(format!("W/\"r{run}-{:016x}\"", h.digest())))
     }
