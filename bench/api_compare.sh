@@ -5,7 +5,8 @@
 # against the server's own limit, /health/live, measured in the same round.
 # Rounds alternate between the builds (a busy machine slows both alike).
 # Prints, per build, the median requests/s and p99 of each endpoint and its
-# ratio to /health/live's (issue 24's goal: >= 0.90 and p99 <= 1.5x).
+# ratio to /health/live's (issue 24's goal: >= 0.90 and p99 <= 1.5x),
+# and the server's CPU time per request (steadier on a shared machine).
 #
 #   bench/api_compare.sh OLD_BINARY NEW_BINARY [SIZE] [ROUNDS]
 #
@@ -101,6 +102,12 @@ if [ -n "${API_BOUND:-}" ]; then
   BOUND=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/body_bound
 fi
 
+# The server's CPU time (user and system, in clock ticks) so far: the CPU a
+# request costs is steadier than requests/s on a machine shared with others,
+# whose load takes the wall time but not the process's CPU time.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 BROWSER='gzip, deflate, br, zstd'
 # name|path|Accept-Encoding ('' for none, as wrk sends by default)
 ENDPOINTS=(
@@ -137,7 +144,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for e in "${ENDPOINTS[@]}"; do
       IFS='|' read -r name path enc <<<"$e"
       log=$OUT/wrk-$which-$round-$(echo "$name" | tr -c 'a-zA-Z0-9' '_').log
+      cpu_before=$(cpu_ticks $server)
       wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 5s --latency ${enc:+-H "Accept-Encoding: $enc"} "http://127.0.0.1:$port$path" >"$log"
+      cpu_after=$(cpu_ticks $server)
+      record api_cpu "$which $name" "$SIZE" "$round" "$(awk -v b="$cpu_before" -v a="$cpu_after" -v hz="$HZ" \
+        '/ requests in / {printf "%.2f", (a - b) * 1e6 / hz / $1}' "$log")" us/request
       errs=$(awk '/Non-2xx/ {s+=$NF} /Socket errors/ {gsub(/,/,""); s+=$4+$6+$8+$10} END {print s+0}' "$log")
       record api "$which $name" "$SIZE" "$round" "$(awk '/Requests\/sec/ {print $2}' "$log")" req/s
       record api_p99 "$which $name" "$SIZE" "$round" "$(awk '$1=="99%" {print $2}' "$log" | to_ms)" ms
@@ -167,6 +178,14 @@ for n in names:
         live, live_p99 = med("api", f"{which} /health/live"), med("api_p99", f"{which} /health/live")
         cells += [f"{rps:,.0f} · {p99:.1f}", f"{rps / live:.2f} · {p99 / live_p99:.2f}x"]
     print(f"| `{n}` | {med('body', f'new {n}'):,.0f} | " + " | ".join(cells) + " |")
+# The server's CPU per request: what a view costs beyond /health/live in
+# the process itself, apart from the machine's other load.
+print()
+print("| endpoint | old CPU µs/request | new | new − old | new more than live |")
+print("|---|---:|---:|---:|---:|")
+for n in names:
+    old, new = med("api_cpu", f"old {n}"), med("api_cpu", f"new {n}")
+    print(f"| `{n}` | {old:.1f} | {new:.1f} | {new - old:+.1f} | {new - med('api_cpu', 'new /health/live'):.1f} |")
 if any(r["name"].startswith("bound ") for r in rows):
     # What a body costs beyond /health/live's, in microseconds of the whole
     # machine per request (the inverse of requests/s at a fixed load): the
