@@ -97,7 +97,8 @@ pub async fn never_mixed(t: &TestDb, rounds: usize) {
                 let idx = paths.iter().position(|p| p == path).unwrap();
                 assert!(
                     body == refs[0][idx].1 || body == refs[1][idx].1,
-                    "GET {path} mixed two runs: {body}"
+                    "GET {path} mixed two runs: {body}\n{}",
+                    differences(&body, &refs[0][idx].1, &refs[1][idx].1)
                 );
                 checked += 1;
             }
@@ -149,6 +150,31 @@ pub async fn never_mixed(t: &TestDb, rounds: usize) {
             .await,
         2 * rounds as i64 + 4
     );
+}
+
+/// Which top-level fields of the JSON `body` differ from each reference
+/// (the whole bodies when one is not a JSON object): what a failure shows.
+fn differences(body: &str, a: &str, b: &str) -> String {
+    let fields = |text: &str| match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let Some(seen) = fields(body) else {
+        return format!("reference 1: {a}\nreference 2: {b}");
+    };
+    let mut out = String::new();
+    for (n, reference) in [a, b].into_iter().enumerate() {
+        let Some(reference) = fields(reference) else {
+            out.push_str(&format!("reference {}: {reference}\n", n + 1));
+            continue;
+        };
+        for (key, value) in &reference {
+            if seen.get(key) != Some(value) {
+                out.push_str(&format!("reference {} has {key}: {value}\n", n + 1));
+            }
+        }
+    }
+    out
 }
 
 async fn responses_never_mix_two_runs(engine: Engine) {
