@@ -71,10 +71,14 @@ pub const BATCH: usize = if cfg!(test) { 64 } else { 8192 };
 
 /// What pass 1 found.
 pub struct Scan {
-    /// 32-bit hashes of transaction ids seen on more than one row. A collision
-    /// only makes pass 2 hold a row back and then accept it alone, so 32 bits
-    /// suffice and halve pass 1's memory (4 bytes per row while it runs).
-    repeated: HashSet<u32>,
+    /// 64-bit hashes of transaction ids seen on more than one row. A collision
+    /// only makes pass 2 hold a row back and then accept it alone, but a held
+    /// row costs about 900 bytes until the end of the file: with 32-bit
+    /// hashes, 50M distinct ids collide in about 290,000 pairs, and the rows
+    /// held for them were 550 MB of the load's 2.6 GB peak (BENCHMARKS.md,
+    /// "Load memory, third look"). 64 bits: about one pair in 14,000 loads
+    /// of 50M, for 4 more bytes per row while pass 1 runs.
+    repeated: HashSet<u64>,
     pub rows: u64,
     pub sha256: String,
     pub bytes: u64,
@@ -94,17 +98,17 @@ impl Scan {
     }
 }
 
-fn id_hash(id: &[u8]) -> u32 {
-    xxh3_64(id) as u32
+fn id_hash(id: &[u8]) -> u64 {
+    xxh3_64(id)
 }
 
-/// Pass 1: which transaction ids repeat. Memory: 4 bytes per row, freed after.
+/// Pass 1: which transaction ids repeat. Memory: 8 bytes per row, freed after.
 pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, EtlError> {
     let phase = progress.phase("read transactions (pass 1)", None);
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let id_pos = source.positions[1];
-    let mut ids: Vec<u32> = Vec::new();
+    let mut ids: Vec<u64> = Vec::new();
     let rows = for_each_row(&mut source, |row| {
         if row.line % TICK_ROWS == 0 {
             phase.at(row.line);

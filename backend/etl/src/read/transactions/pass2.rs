@@ -277,6 +277,8 @@ impl Repeats {
     /// Identical rows keep the first and count the rest as duplicates;
     /// differing rows are all rejected, since no one can tell which is right.
     pub fn settle(mut self, pass: &mut Pass2<'_>) -> Result<(), EtlError> {
+        let held: usize = self.by_id.values().map(Vec::len).sum();
+        tracing::debug!(held, ids = self.order.len(), "rows held back for their repeated ids");
         for id in std::mem::take(&mut self.order) {
             let Some(rows) = self.by_id.remove(&id) else {
                 continue;
