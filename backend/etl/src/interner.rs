@@ -117,26 +117,69 @@ impl Interner {
         out.reserve(keys.len());
         let mut hashes = [0u64; LOOKAHEAD];
         for run in keys.chunks(LOOKAHEAD) {
-            for (h, key) in hashes.iter_mut().zip(run) {
-                *h = hash(key.as_bytes());
-                prefetch(self.slots.as_ptr().wrapping_add(self.home(*h)));
-            }
-            // The first slot of each is in cache by now (or on its way): ask
-            // for the entry it points to when it may be the key's.
-            for (&h, key) in hashes.iter().zip(run) {
-                if let Some(slot) = self.slots.get(self.home(h)) {
-                    if slot.start != EMPTY.start && slot.tag == tag(h) {
-                        let entry = self.text.as_ptr().wrapping_add(slot.start as usize);
-                        prefetch(entry);
-                        prefetch(entry.wrapping_add(INDEX_BYTES + key.len()));
-                    }
-                }
-            }
+            self.prefetch_run(run, &mut hashes);
             for (&h, key) in hashes.iter().zip(run) {
                 out.push(self.intern_hashed(key.as_bytes(), h)?.0);
             }
         }
         Ok(())
+    }
+
+    /// Looks `keys` up in order, appending each one's index (if interned) to
+    /// `out`, the lookups overlapping as in [`Interner::intern_all`].
+    pub fn find_all(&self, keys: &[&str], out: &mut Vec<Option<u32>>) {
+        out.reserve(keys.len());
+        let mut hashes = [0u64; LOOKAHEAD];
+        for run in keys.chunks(LOOKAHEAD) {
+            self.prefetch_run(run, &mut hashes);
+            for (&h, key) in hashes.iter().zip(run) {
+                out.push(match self.probe(key.as_bytes(), h) {
+                    Probe::Found(i) => Some(i),
+                    Probe::Vacant(_) => None,
+                });
+            }
+        }
+    }
+
+    /// Hashes a run of keys into `hashes` and asks for their slots, then for
+    /// the entries those slots point to when they may be the keys'.
+    fn prefetch_run(&self, run: &[&str], hashes: &mut [u64; LOOKAHEAD]) {
+        for (h, key) in hashes.iter_mut().zip(run) {
+            *h = hash(key.as_bytes());
+            prefetch(self.slots.as_ptr().wrapping_add(self.home(*h)));
+        }
+        // The first slot of each is in cache by now (or on its way).
+        for (&h, key) in hashes.iter().zip(run) {
+            if let Some(slot) = self.slots.get(self.home(h)) {
+                if slot.start != EMPTY.start && slot.tag == tag(h) {
+                    let entry = self.text.as_ptr().wrapping_add(slot.start as usize);
+                    prefetch(entry);
+                    prefetch(entry.wrapping_add(INDEX_BYTES + key.len()));
+                }
+            }
+        }
+    }
+
+    /// Where each text starts, by index: what [`Interner::text_at`] takes,
+    /// for reading texts in another order than their indexes' (4 bytes a
+    /// text, built on demand: the table does not keep it).
+    pub fn starts(&self) -> Vec<u32> {
+        let mut starts = Vec::with_capacity(self.len());
+        let mut start = 0;
+        while let Some(entry) = self.text.get(start + INDEX_BYTES..) {
+            let n = memchr::memchr(END, entry).unwrap_or(entry.len());
+            // Entries start below u32::MAX: checked as each was added.
+            starts.push(start as u32);
+            start += INDEX_BYTES + n + 1;
+        }
+        starts
+    }
+
+    /// The text whose entry starts at `start` (one of [`Interner::starts`]).
+    pub fn text_at(&self, start: u32) -> &str {
+        let entry = self.text.get(start as usize + INDEX_BYTES..).unwrap_or_default();
+        let n = memchr::memchr(END, entry).unwrap_or(entry.len());
+        std::str::from_utf8(&entry[..n]).unwrap_or_default()
     }
 
     /// Bytes held on the heap (capacity), for the memory log.
@@ -306,6 +349,18 @@ mod tests {
             for (key, &i) in first.iter().chain(&then).zip(&got) {
                 prop_assert_eq!(texts[i as usize], key.as_str());
                 prop_assert_eq!(all.find(key), Some(i));
+            }
+            // Looked up together, and read back out of order by their starts.
+            let keys: Vec<&str> = first.iter().chain(&then).map(String::as_str).chain(["zz", "k"]).collect();
+            let mut found = Vec::new();
+            all.find_all(&keys, &mut found);
+            let starts = all.starts();
+            prop_assert_eq!(starts.len(), all.len());
+            for (key, f) in keys.iter().zip(found) {
+                prop_assert_eq!(f, all.find(key));
+                if let Some(i) = f {
+                    prop_assert_eq!(all.text_at(starts[i as usize]), *key);
+                }
             }
         }
     }

@@ -249,7 +249,8 @@ async fn reconcile_phase(
     let mut tx = match skip_transactions {
         true => Transactions::empty(catalog),
         false => {
-            let scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
+            let mut scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
+            scan.users_ids = run.users_file.ids_handover();
             let loader = &mut run.loader;
             crate::facts::load_transactions(db, loader, options, scan, catalog, &mut feed, progress).await?
         }

@@ -27,8 +27,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::aggregates::Observed;
 use crate::counts::Counts;
 use crate::error::EtlError;
-use crate::interner::Interner;
 use crate::progress::{Progress, TICK_ROWS};
+use crate::read::customer_ids::{CustomerIds, UsersIds};
 use crate::read::products::Catalog;
 use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
 use crate::rows::{FactBatch, FactRow, ProductRow, RejectedRow};
@@ -83,6 +83,9 @@ pub struct Scan {
     pub sha256: String,
     pub bytes: u64,
     limits: Limits,
+    /// users.csv's ids once read, for pass 2 to keep its customers' ids
+    /// there (set by the read phase; `None`: pass 2 keeps them all).
+    pub users_ids: Option<UsersIds>,
 }
 
 impl Scan {
@@ -94,6 +97,7 @@ impl Scan {
             sha256: String::new(),
             bytes: 0,
             limits,
+            users_ids: None,
         }
     }
 }
@@ -134,6 +138,7 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
         sha256,
         bytes,
         limits,
+        users_ids: None,
     })
 }
 
@@ -141,8 +146,8 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
 pub struct Transactions {
     pub counts: Counts,
     pub rejects: Vec<RejectedRow>,
-    /// Customer ids in first-seen order; index `i` is `customers`' customer `i`.
-    pub customer_ids: Interner,
+    /// Customer ids in first-seen order; number `i` is `customers`' customer `i`.
+    pub customer_ids: CustomerIds,
     pub customers: CustomerFacts,
     /// What every aggregate table observed of the accepted rows.
     pub aggregates: Observed,
@@ -158,7 +163,7 @@ impl Transactions {
         Self {
             counts: Counts::default(),
             rejects: Vec::new(),
-            customer_ids: Interner::default(),
+            customer_ids: CustomerIds::default(),
             customers: CustomerFacts::default(),
             aggregates: Observed::default(),
             first: None,
@@ -202,7 +207,10 @@ pub fn load(
     let phase = options.progress.phase("read transactions (pass 2)", Some(scan.rows));
     let mut pass = Pass2 {
         run_id: options.run_id,
-        out: Transactions::empty(catalog),
+        out: Transactions {
+            customer_ids: CustomerIds::new(scan.users_ids.clone()),
+            ..Transactions::empty(catalog)
+        },
         stored: options.stored,
         pending: Vec::new(),
         batch: FactBatch::with_capacity(BATCH),

@@ -4,6 +4,7 @@
 //! `counts.loaded` holds the distinct customers of the file.)
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::counts::Counts;
 use crate::customers::{TextArena, TextRef};
@@ -41,8 +42,9 @@ pub struct Customer {
 /// The cleaned rows of users.csv (default: an append given no users.csv).
 #[derive(Default)]
 pub struct Users {
-    /// Customer ids; index `i` is `customers[i]`.
-    pub ids: Interner,
+    /// Customer ids; index `i` is `customers[i]`. Shared with pass 2 once
+    /// read ([`crate::read::customer_ids`]).
+    pub ids: Arc<Interner>,
     pub customers: Vec<Customer>,
     pub texts: TextArena,
     pub counts: Counts,
@@ -56,7 +58,7 @@ pub struct Users {
 impl Users {
     /// Drops the file's content (it was ingested before): nothing of it is loaded.
     pub fn skip(&mut self) {
-        self.ids = Interner::default();
+        self.ids = Arc::default();
         self.customers.clear();
         self.texts = TextArena::default();
         self.counts = Counts::default();
@@ -74,7 +76,11 @@ impl Users {
         let rows: Vec<StagedRow<'_>> = staged.rows().collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let mut numbers = Vec::with_capacity(ids.len());
-        let numbered = self.ids.intern_all(&ids, &mut numbers);
+        // Shared only once the file is read.
+        let Some(table) = Arc::get_mut(&mut self.ids) else {
+            return Err(EtlError::Internal("users.csv's ids shared while being read".to_owned()));
+        };
+        let numbered = table.intern_all(&ids, &mut numbers);
         self.prefetch(&numbers);
         let error = |line, message| EtlError::Read {
             path: path.to_owned(),

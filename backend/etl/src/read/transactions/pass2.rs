@@ -183,7 +183,7 @@ impl Pass2<'_> {
         let ids: Vec<&str> = batch.iter().map(|fact| fact.customer_id).collect();
         let mut customers = Vec::with_capacity(ids.len());
         out.customer_ids
-            .intern_all(&ids, &mut customers)
+            .number_all(&ids, &mut customers)
             .map_err(|e| EtlError::Overflow(format!("{FILE}: {e}")))?;
         drop(ids);
         for &customer in customers.iter().take(AHEAD) {

@@ -1,0 +1,239 @@
+//! The run's customers as pass 2 numbers them: dense numbers in the order
+//! transactions.csv first shows them (the subscription feed's and the
+//! customer facts' numbering), each number's id kept once for the whole
+//! run.
+//!
+//! users.csv is read at the same time, into its own [`Interner`], and
+//! nearly every customer is in both files: two tables of the same ids were
+//! 288 MB each at 50M transactions (7.8 million customers), at the load's
+//! peak. So once users.csv is read (usually early in pass 2), its table is
+//! handed over ([`UsersIds`]) and pass 2 keeps only a number for each of its
+//! customers (4 bytes) and the ids users.csv lacks. The numbers do not
+//! depend on when the hand-over comes: only where each id is kept does.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::interner::{prefetch, Interner, InternerFull};
+
+/// users.csv's ids, handed to pass 2 once the file is read (a run without
+/// users.csv, or whose read fails, never hands them over).
+#[derive(Clone, Default)]
+pub struct UsersIds(Arc<OnceLock<Arc<Interner>>>);
+
+impl UsersIds {
+    /// Hands `ids` over (the first time only).
+    pub fn hand_over(&self, ids: Arc<Interner>) {
+        let _ = self.0.set(ids);
+    }
+
+    fn get(&self) -> Option<&Arc<Interner>> {
+        self.0.get()
+    }
+}
+
+/// A number with no customer yet.
+const NONE: u32 = u32::MAX;
+/// Marks a [`CustomerIds::source`] entry kept in [`CustomerIds::rest`].
+const REST: u32 = 1 << 31;
+
+/// The customers of transactions.csv, numbered.
+#[derive(Default)]
+pub struct CustomerIds {
+    /// users.csv's ids, once handed over (empty before).
+    users: Arc<Interner>,
+    /// By users.csv's index: that customer's number, or [`NONE`].
+    of_user: Vec<u32>,
+    /// The ids not (yet) found in `users`; before the hand-over, all of them.
+    rest: Interner,
+    /// By `rest`'s index: that customer's number.
+    rest_number: Vec<u32>,
+    /// By number: where the id is, a `users` index or [`REST`] | a `rest` index.
+    source: Vec<u32>,
+    /// Where users.csv's ids come from; `None` once taken (or for none).
+    handover: Option<UsersIds>,
+}
+
+impl CustomerIds {
+    /// Numbers customers; takes users.csv's ids from `handover` when they come.
+    pub fn new(handover: Option<UsersIds>) -> Self {
+        Self {
+            handover,
+            ..Self::default()
+        }
+    }
+
+    /// Customers numbered.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// Bytes held on the heap besides users.csv's table, for the memory log.
+    pub fn heap_bytes(&self) -> usize {
+        self.rest.heap_bytes() + 4 * (self.of_user.capacity() + self.rest_number.capacity() + self.source.capacity())
+    }
+
+    /// The number of `id`, if numbered.
+    pub fn find(&self, id: &str) -> Option<u32> {
+        match self.users.find(id) {
+            Some(u) => Some(self.of_user[u as usize]).filter(|&n| n != NONE),
+            None => self.rest.find(id).map(|r| self.rest_number[r as usize]),
+        }
+    }
+
+    /// Numbers `ids` in order, appending each one's number to `out`: a new
+    /// customer is the next number, as one lookup per row would give.
+    pub fn number_all(&mut self, ids: &[&str], out: &mut Vec<u32>) -> Result<(), InternerFull> {
+        self.adopt_if_handed_over()?;
+        out.reserve(ids.len());
+        let mut rs = Vec::with_capacity(ids.len());
+        if self.users.is_empty() {
+            self.rest.intern_all(ids, &mut rs)?;
+            for r in rs {
+                out.push(self.rest_number_of(r)?);
+            }
+            return Ok(());
+        }
+        let mut found = Vec::with_capacity(ids.len());
+        self.users.find_all(ids, &mut found);
+        for u in found.iter().flatten() {
+            prefetch(self.of_user.as_ptr().wrapping_add(*u as usize));
+        }
+        // The ids absent from users.csv are looked up together; numbered
+        // below, in row order with the others.
+        let missing: Vec<&str> = ids
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        self.rest.intern_all(&missing, &mut rs)?;
+        let mut rs = rs.into_iter();
+        for f in found {
+            let n = match (f, f.map(|u| self.of_user[u as usize])) {
+                (Some(_), Some(n)) if n != NONE => n,
+                (Some(u), _) => {
+                    let n = self.next(u)?;
+                    self.of_user[u as usize] = n;
+                    n
+                }
+                // As many as the ids absent: one each.
+                (None, _) => match rs.next() {
+                    Some(r) => self.rest_number_of(r)?,
+                    None => return Err(InternerFull),
+                },
+            };
+            out.push(n);
+        }
+        Ok(())
+    }
+
+    /// The number of `rest`'s id `r`; the next number if `r` is new (`rest`
+    /// gives new ids the next index, and they are numbered in that order).
+    fn rest_number_of(&mut self, r: u32) -> Result<u32, InternerFull> {
+        if let Some(&n) = self.rest_number.get(r as usize) {
+            return Ok(n);
+        }
+        if r >= REST {
+            return Err(InternerFull);
+        }
+        let n = self.next(REST | r)?;
+        self.rest_number.push(n);
+        Ok(n)
+    }
+
+    /// The next number, its id at `source`.
+    fn next(&mut self, source: u32) -> Result<u32, InternerFull> {
+        let n = u32::try_from(self.source.len()).map_err(|_| InternerFull)?;
+        if n == NONE {
+            return Err(InternerFull);
+        }
+        self.source.push(source);
+        Ok(n)
+    }
+
+    /// Takes users.csv's ids if they were handed over: each id numbered so
+    /// far and found there is kept as its index, the others stay in `rest`.
+    fn adopt_if_handed_over(&mut self) -> Result<(), InternerFull> {
+        let Some(users) = self.handover.as_ref().and_then(UsersIds::get).cloned() else {
+            return Ok(());
+        };
+        self.handover = None;
+        // Indexes of `users` must leave the REST bit free.
+        if users.len() >= REST as usize {
+            return Ok(());
+        }
+        let old = std::mem::take(&mut self.rest);
+        let old_numbers = std::mem::take(&mut self.rest_number);
+        self.of_user = vec![NONE; users.len()];
+        let ids: Vec<&str> = old.iter().collect();
+        let mut found = Vec::with_capacity(ids.len());
+        users.find_all(&ids, &mut found);
+        for ((id, f), n) in ids.iter().zip(found).zip(old_numbers) {
+            self.source[n as usize] = match f {
+                Some(u) => {
+                    self.of_user[u as usize] = n;
+                    u
+                }
+                None => {
+                    let (r, _) = self.rest.intern(id)?;
+                    self.rest_number.push(n);
+                    REST | r
+                }
+            };
+        }
+        self.users = users;
+        Ok(())
+    }
+
+    /// Every id, by number.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        // Texts read out of their tables' order: where each starts.
+        let user_starts = self.users.starts();
+        let rest_starts = self.rest.starts();
+        self.source.iter().map(move |&s| match s & REST {
+            0 => self.users.text_at(user_starts[s as usize]),
+            _ => self.rest.text_at(rest_starts[(s & !REST) as usize]),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whenever users.csv's ids come (or never), the numbers are those
+        /// of one table of every id, and each number gives back its id.
+        #[test]
+        fn numbers_do_not_depend_on_the_hand_over(
+            users in prop::collection::vec("[a-e]{1,2}", 0..40),
+            batches in prop::collection::vec(prop::collection::vec("[a-f]{1,2}", 0..20), 0..8),
+            at in 0usize..10,
+        ) {
+            let mut expected = Interner::default();
+            let mut user_ids = Interner::default();
+            for u in &users {
+                user_ids.intern(u).unwrap();
+            }
+            let handover = UsersIds::default();
+            let mut ids = CustomerIds::new(Some(handover.clone()));
+            let mut user_ids = Some(Arc::new(user_ids));
+            for (k, batch) in batches.iter().enumerate() {
+                if k == at {
+                    handover.hand_over(user_ids.take().unwrap());
+                }
+                let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
+                let (mut want, mut got) = (Vec::new(), Vec::new());
+                expected.intern_all(&keys, &mut want).unwrap();
+                ids.number_all(&keys, &mut got).unwrap();
+                prop_assert_eq!(got, want);
+            }
+            prop_assert_eq!(ids.len(), expected.len());
+            prop_assert_eq!(ids.iter().collect::<Vec<_>>(), expected.iter().collect::<Vec<_>>());
+            for id in ["a", "b", "ab", "f", "ff", "zz"] {
+                prop_assert_eq!(ids.find(id), expected.find(id));
+            }
+        }
+    }
+}
