@@ -11,7 +11,8 @@
 //!
 //! A run's parts, numbered from 0 in this order: record parts (written as
 //! the transactions load), then dictionary parts (the customers, the
-//! subscriptions, the currencies, each in index order), then one end part
+//! subscriptions, the currencies, each in index order; the kinds in any
+//! order, the load writes the customers last), then one end part
 //! holding the counts, which a reader checks: a run's feed without its end
 //! part, or whose counts differ, is not read. A reader takes the parts
 //! last first ([`FeedReader`]), so that it knows the dictionaries before

@@ -103,13 +103,16 @@ impl FeedWriter {
             }
         };
         self.flush(loader).await?;
-        let customers = self.texts(loader, Kind::Customers, tx.customer_ids.iter()).await?;
         let subscriptions = self
             .texts(loader, Kind::Subscriptions, codes.subscriptions.iter())
             .await?;
         let currencies = self
             .texts(loader, Kind::Currencies, codes.currencies.iter().copied())
             .await?;
+        // The subscriptions' table (300 MB at 50M transactions) freed before
+        // the customers are read out, which needs memory of its own.
+        drop(codes);
+        let customers = self.texts(loader, Kind::Customers, tx.customer_ids.iter()).await?;
         if self.records != tx.counts.loaded {
             return Err(EtlError::Internal(format!(
                 "the subscription feed holds {} transactions, the load {}",
