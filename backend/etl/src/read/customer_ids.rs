@@ -31,6 +31,9 @@ impl UsersIds {
     }
 }
 
+/// Ids taken over at a time when users.csv's table comes (a few under
+/// test, so that the proptest crosses chunks).
+const ADOPT_CHUNK: usize = if cfg!(test) { 3 } else { 4096 };
 /// A number with no customer yet.
 const NONE: u32 = u32::MAX;
 /// Marks a [`CustomerIds::source`] entry kept in [`CustomerIds::rest`].
@@ -165,21 +168,33 @@ impl CustomerIds {
         let old = std::mem::take(&mut self.rest);
         let old_numbers = std::mem::take(&mut self.rest_number);
         self.of_user = vec![NONE; users.len()];
-        let ids: Vec<&str> = old.iter().collect();
-        let mut found = Vec::with_capacity(ids.len());
-        users.find_all(&ids, &mut found);
-        for ((id, f), n) in ids.iter().zip(found).zip(old_numbers) {
-            self.source[n as usize] = match f {
-                Some(u) => {
-                    self.of_user[u as usize] = n;
-                    u
-                }
-                None => {
-                    let (r, _) = self.rest.intern(id)?;
-                    self.rest_number.push(n);
-                    REST | r
-                }
-            };
+        // A chunk at a time: the hand-over can come late in pass 2, with
+        // most customers numbered (at 50M, lists of them all were 190 MB).
+        let (mut ids, mut found) = (Vec::with_capacity(ADOPT_CHUNK), Vec::with_capacity(ADOPT_CHUNK));
+        let mut texts = old.iter();
+        let mut numbers = old_numbers.into_iter();
+        loop {
+            ids.clear();
+            ids.extend(texts.by_ref().take(ADOPT_CHUNK));
+            if ids.is_empty() {
+                break;
+            }
+            found.clear();
+            users.find_all(&ids, &mut found);
+            for (id, &f) in ids.iter().zip(&found) {
+                let n = numbers.next().ok_or(InternerFull)?;
+                self.source[n as usize] = match f {
+                    Some(u) => {
+                        self.of_user[u as usize] = n;
+                        u
+                    }
+                    None => {
+                        let (r, _) = self.rest.intern(id)?;
+                        self.rest_number.push(n);
+                        REST | r
+                    }
+                };
+            }
         }
         self.users = users;
         Ok(())
