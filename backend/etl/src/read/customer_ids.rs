@@ -112,15 +112,17 @@ impl CustomerIds {
         self.rest.intern_all(&missing, &mut rs)?;
         let mut rs = rs.into_iter();
         for f in found {
-            let n = match (f, f.map(|u| self.of_user[u as usize])) {
-                (Some(_), Some(n)) if n != NONE => n,
-                (Some(u), _) => {
-                    let n = self.next(u)?;
-                    self.of_user[u as usize] = n;
-                    n
-                }
+            let n = match f {
+                Some(u) => match self.of_user[u as usize] {
+                    NONE => {
+                        let n = self.next(u)?;
+                        self.of_user[u as usize] = n;
+                        n
+                    }
+                    n => n,
+                },
                 // As many as the ids absent: one each.
-                (None, _) => match rs.next() {
+                None => match rs.next() {
                     Some(r) => self.rest_number_of(r)?,
                     None => return Err(InternerFull),
                 },
