@@ -59,6 +59,10 @@ pub enum EtlError {
         before: u64,
         after: u64,
     },
+    /// A line read again (a row held back for its repeated id) is not what
+    /// the first read found.
+    #[error("ingest aborted: {file} changed while it was read (line {line} is not what it was): ingest a file that is no longer being written")]
+    LineChanged { file: &'static str, line: u64 },
     /// An append was given a folder without any of the three files.
     #[error("ingest aborted: {dir} holds none of {files}: an append needs at least one of them")]
     NothingToAppend { dir: String, files: String },

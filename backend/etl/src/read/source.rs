@@ -18,7 +18,7 @@
 //! digits only), so `Customer ID`, `customer_id` and `CUSTOMER-ID` are the same column.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -95,11 +95,14 @@ impl Digested {
 struct HashingReader<R> {
     inner: R,
     digest: Option<Digested>,
+    /// Where the next read starts in the file.
+    position: u64,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.position += n as u64;
         if let Some(d) = &self.digest {
             if let Ok(mut g) = d.0.lock() {
                 g.0.update(&buf[..n]);
@@ -107,6 +110,17 @@ impl<R: Read> Read for HashingReader<R> {
             }
         }
         Ok(n)
+    }
+}
+
+/// Only a reader that does not hash moves: a checksum is of every byte once, in order.
+impl<R: Seek> Seek for HashingReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        if self.digest.is_some() {
+            return Err(std::io::Error::other("a file being checksummed is read in order"));
+        }
+        self.position = self.inner.seek(to)?;
+        Ok(self.position)
     }
 }
 
@@ -132,6 +146,8 @@ pub struct Source {
     limits: Limits,
     /// Physical line number of the last line read (header = 1).
     line: u64,
+    /// Where the last line read starts in the file (bytes).
+    line_start: u64,
     /// Blank data lines (not rows).
     pub blank_lines: u64,
 }
@@ -149,12 +165,36 @@ impl Source {
     /// delimiter (tab, comma or semicolon) from the header and maps `columns`
     /// to positions. `digest` (if given) sees every byte read.
     pub fn open(path: &Path, columns: &[Column], digest: Option<Digested>, limits: Limits) -> Result<Self, EtlError> {
+        Self::open_buffered(path, columns, digest, limits, 1 << 20)
+    }
+
+    /// Opens `path` again to read some of its lines by position
+    /// ([`for_rows_at`]): a smaller buffer, since each jump past it reads
+    /// the buffer's size again.
+    pub fn reopen(&self, columns: &[Column]) -> Result<Self, EtlError> {
+        Self::open_buffered(&self.path, columns, None, self.limits, 64 << 10)
+    }
+
+    fn open_buffered(
+        path: &Path,
+        columns: &[Column],
+        digest: Option<Digested>,
+        limits: Limits,
+        buffer: usize,
+    ) -> Result<Self, EtlError> {
         header::check_file(path)?;
         let file = File::open(path).map_err(|source| EtlError::Open {
             path: path.to_owned(),
             source,
         })?;
-        let mut reader = BufReader::with_capacity(1 << 20, HashingReader { inner: file, digest });
+        let mut reader = BufReader::with_capacity(
+            buffer,
+            HashingReader {
+                inner: file,
+                digest,
+                position: 0,
+            },
+        );
         let (header, terminator) = header::read(&mut reader, path, limits)?;
         let (delimiter, positions) = header::columns(&header, path, columns)?;
         Ok(Self {
@@ -165,14 +205,35 @@ impl Source {
             terminator,
             limits,
             line: 1,
+            line_start: 0,
             blank_lines: 0,
         })
+    }
+
+    /// Where the next line starts in the file.
+    fn position(&self) -> u64 {
+        self.reader.get_ref().position - self.reader.buffer().len() as u64
+    }
+
+    /// Moves to the line numbered `line` that starts at byte `offset`
+    /// (as [`RawRow`] gave them), keeping what is buffered when it is near.
+    fn seek_line(&mut self, line: u64, offset: u64) -> Result<(), EtlError> {
+        let error = read_error(&self.path, line);
+        match offset.checked_sub(self.position()).and_then(|d| i64::try_from(d).ok()) {
+            Some(ahead) => self.reader.seek_relative(ahead).map_err(error)?,
+            None => {
+                self.reader.seek(SeekFrom::Start(offset)).map_err(error)?;
+            }
+        }
+        self.line = line.saturating_sub(1);
+        Ok(())
     }
 
     /// Reads the next physical line into `buf` (without its terminator), never
     /// holding more than the line limit.
     fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<Line, EtlError> {
         buf.clear();
+        self.line_start = self.position();
         let mut total: u64 = 0;
         let mut too_long = false;
         loop {
@@ -214,6 +275,8 @@ impl Source {
 /// why it could not be split into fields (then every [`RawRow::field`] says so).
 pub struct RawRow<'a> {
     pub line: u64,
+    /// Where the line starts in the file (bytes), to read it again ([`for_rows_at`]).
+    pub offset: u64,
     pub record: &'a Record,
     /// The line as read (at most the line limit).
     text: &'a [u8],
@@ -274,31 +337,70 @@ pub fn for_each_row(
         let line = source.next_line(&mut buf)?;
         let malformed = match line {
             Line::Eof => return Ok(rows),
+            Line::Text if buf.iter().all(u8::is_ascii_whitespace) => {
+                source.blank_lines += 1;
+                continue;
+            }
+            line => source.fields(line, &buf, &mut record),
+        };
+        rows += 1;
+        f(source.row(&record, &buf, malformed.as_ref()))?;
+    }
+}
+
+/// Reads again the rows at `at` — (line, offset) as [`RawRow`] gave them,
+/// in file order — and calls `f` for each, as [`for_each_row`] did. A
+/// line that is no longer there (or now blank) means the file changed.
+pub fn for_rows_at(
+    source: &mut Source,
+    at: impl IntoIterator<Item = (u64, u64)>,
+    file: &'static str,
+    mut f: impl FnMut(RawRow<'_>) -> Result<(), EtlError>,
+) -> Result<(), EtlError> {
+    let mut buf = Vec::new();
+    let mut record = Record::default();
+    for (line, offset) in at {
+        source.seek_line(line, offset)?;
+        let malformed = match source.next_line(&mut buf)? {
+            Line::Text if buf.iter().all(u8::is_ascii_whitespace) => None,
+            Line::Eof => None,
+            line => Some(source.fields(line, &buf, &mut record)),
+        };
+        let Some(malformed) = malformed else {
+            return Err(EtlError::LineChanged { file, line });
+        };
+        f(source.row(&record, &buf, malformed.as_ref()))?;
+    }
+    Ok(())
+}
+
+impl Source {
+    /// Splits a line read into `record`; why it cannot be, if so.
+    fn fields(&self, line: Line, buf: &[u8], record: &mut Record) -> Option<Reject> {
+        match line {
             Line::TooLong { bytes } => {
                 record.clear();
                 Some(Reject::new(
                     "line_too_long",
                     format!(
                         "the line has {bytes} bytes, more than the limit of {} (--max-line-bytes)",
-                        source.limits.max_line_bytes
+                        self.limits.max_line_bytes
                     ),
                 ))
             }
-            Line::Text => {
-                if buf.iter().all(u8::is_ascii_whitespace) {
-                    source.blank_lines += 1;
-                    continue;
-                }
-                split(&buf, source.delimiter, &mut record).err()
-            }
-        };
-        rows += 1;
-        f(RawRow {
-            line: source.line,
-            record: &record,
-            text: &buf,
-            malformed: malformed.as_ref(),
-        })?;
+            _ => split(buf, self.delimiter, record).err(),
+        }
+    }
+
+    /// The row of the line just read.
+    fn row<'a>(&self, record: &'a Record, text: &'a [u8], malformed: Option<&'a Reject>) -> RawRow<'a> {
+        RawRow {
+            line: self.line,
+            offset: self.line_start,
+            record,
+            text,
+            malformed,
+        }
     }
 }
 
@@ -450,11 +552,24 @@ mod props {
             let cols = [Column { name: "A", aliases: &["a"] }];
             let mut source = Source::open(&path, &cols, None, Limits::default()).unwrap();
             let mut seen = Vec::new();
+            let mut at = Vec::new();
             let read = for_each_row(&mut source, |row| {
                 seen.push(row.line);
+                at.push((row.line, row.offset, row.raw_line()));
                 Ok(())
             })
             .unwrap();
+            // Any rows read again by position, in order, are the same lines.
+            let some: Vec<_> = at.iter().enumerate().filter(|(i, _)| (i * 7 + lines.len()) % 3 != 0).map(|(_, a)| a).collect();
+            let mut again = source.reopen(&cols).unwrap();
+            let mut reread = Vec::new();
+            for_rows_at(&mut again, some.iter().map(|a| (a.0, a.1)), "f.csv", |row| {
+                reread.push((row.line, row.offset, row.raw_line()));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<_> = some.into_iter().cloned().collect();
+            prop_assert_eq!(reread, want);
             let data: Vec<u64> = lines
                 .iter()
                 .enumerate()

@@ -2,8 +2,10 @@
 //!
 //! Two passes keep memory proportional to distinct keys: pass 1 hashes each
 //! row's id to find ids that occur more than once; pass 2 parses, validates
-//! and streams rows to the loader, holding back only the repeated ids until it
-//! can tell exact duplicates (dropped, counted) from conflicts (all rejected).
+//! and streams rows to the loader, holding back the rows of repeated ids (as
+//! where they are in the file, 32 bytes each) until it can tell exact
+//! duplicates (dropped, counted) from conflicts (all rejected), then reading
+//! those it keeps or rejects again.
 //! In an append, pass 2 also looks its rows up among the stored transactions,
 //! a batch at a time: identical ones are `already_loaded`, differing ones are
 //! rejected (`conflicts_with_loaded`). Each accepted row is shown to the
@@ -72,12 +74,12 @@ pub const BATCH: usize = if cfg!(test) { 64 } else { 8192 };
 /// What pass 1 found.
 pub struct Scan {
     /// 64-bit hashes of transaction ids seen on more than one row. A collision
-    /// only makes pass 2 hold a row back and then accept it alone, but a held
-    /// row costs about 900 bytes until the end of the file: with 32-bit
-    /// hashes, 50M distinct ids collide in about 290,000 pairs, and the rows
-    /// held for them were 550 MB of the load's 2.6 GB peak (BENCHMARKS.md,
-    /// "Load memory, third look"). 64 bits: about one pair in 14,000 loads
-    /// of 50M, for 4 more bytes per row while pass 1 runs.
+    /// only makes pass 2 hold a row back, read it again and accept it alone,
+    /// but with 32-bit hashes 50M distinct ids collide in about 290,000
+    /// pairs, and the rows held for them (then 900 bytes each; 32 now) were
+    /// 550 MB of the load's 2.6 GB peak (BENCHMARKS.md, "Load memory, third
+    /// look"). 64 bits: about one pair in 14,000 loads of 50M, for 4 more
+    /// bytes per row while pass 1 runs.
     repeated: HashSet<u64>,
     pub rows: u64,
     pub sha256: String,
@@ -224,8 +226,7 @@ pub fn load(
         }
         let id = row.record.get(p[1]).map(<[u8]>::trim_ascii).unwrap_or_default();
         if !id.is_empty() && scan.repeated.contains(&id_hash(id)) {
-            repeats.hold(id, &row, parse(&row, &p, &dates));
-            return Ok(());
+            return repeats.hold(id, &row);
         }
         match parse(&row, &p, &dates) {
             Ok(parsed) => pass.submit(&row, parsed),
@@ -240,7 +241,7 @@ pub fn load(
         return Err(EtlError::file_changed(FILE, scan.rows, read));
     }
     pass.out.counts.read = read;
-    repeats.settle(&mut pass)?;
+    repeats.settle(&mut pass, &source, &p, &dates)?;
     pass.resolve()?;
     pass.flush()?;
     phase.done(read);

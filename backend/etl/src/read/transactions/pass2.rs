@@ -1,20 +1,21 @@
 //! Pass 2's bookkeeping: what becomes of each parsed row. A row of a unique
 //! id is accepted at once (a replace) or after its lookup among the stored
-//! transactions (an append); rows of a repeated id are held until the end of
-//! the file, then kept once (identical) or all rejected (conflicting).
+//! transactions (an append); rows of a repeated id are held (as positions in
+//! the file) until its end, then read again and kept once (identical) or all
+//! rejected (conflicting).
 
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::customers::Catalogued;
-use super::parse::Parsed;
+use super::parse::{parse, Parsed};
 use super::{StoredLookup, Transactions, BATCH, FILE};
 use crate::aggregates::{Accepted, Attribution};
 use crate::error::EtlError;
-use crate::read::source::RawRow;
+use crate::read::source::{for_rows_at, RawRow, Source};
 use crate::rows::{FactBatch, FactRow, Reject, RejectedRow};
-use domain::{Currency, Month};
+use domain::{Currency, DateBounds, Month};
 
 /// How many rows ahead a customer's facts are asked for.
 const AHEAD: usize = 16;
@@ -69,17 +70,6 @@ impl Pass2<'_> {
             fact: parsed.fact.to_owned_row(),
             currency: parsed.currency,
         });
-        self.resolve_when_full()
-    }
-
-    pub fn submit_owned(&mut self, candidate: Candidate) -> Result<(), EtlError> {
-        if self.stored.is_none() {
-            return self.accept(Parsed {
-                fact: candidate.fact.as_ref(),
-                currency: candidate.currency,
-            });
-        }
-        self.pending.push(candidate);
         self.resolve_when_full()
     }
 
@@ -235,19 +225,32 @@ fn conflict(c: &Candidate, s: &FactRow) -> Reject {
     )
 }
 
-/// A row of a repeated id, held until the end of the file.
+/// A row of a repeated id, held until the end of the file as where to read
+/// it again (its line and where that starts) and a hash of its content: 32
+/// bytes, where holding the row itself cost about 900 (the raw line, the
+/// parsed row, the id twice), so that a file concatenated to itself by
+/// mistake costs 32 bytes a row, not a gigabyte per million rows.
 struct Held {
     line: u64,
+    offset: u64,
     content: u64,
-    raw: String,
-    parsed: Result<(FactRow, Currency), Reject>,
+    group: u32,
 }
 
-/// The rows of repeated ids, by id, in first-seen order.
+/// The rows of one repeated id: how many, and whether they all agree.
+struct Group {
+    rows: u64,
+    first_content: u64,
+    differ: bool,
+}
+
+/// The rows of repeated ids, in file order, and their ids.
 #[derive(Default)]
 pub(super) struct Repeats {
-    by_id: HashMap<String, Vec<Held>>,
-    order: Vec<String>,
+    /// Id → its index in `groups`.
+    ids: HashMap<Box<str>, u32>,
+    groups: Vec<Group>,
+    held: Vec<Held>,
 }
 
 fn content_hash(row: &RawRow<'_>) -> u64 {
@@ -259,59 +262,136 @@ fn content_hash(row: &RawRow<'_>) -> u64 {
     h.digest()
 }
 
+/// Lines listed in a conflict's message at most: one id on a million rows
+/// must not write a million line numbers into each of its million rejects.
+const LINES_LISTED: usize = 20;
+
 impl Repeats {
-    pub fn hold(&mut self, id: &[u8], row: &RawRow<'_>, parsed: Result<Parsed<'_>, Reject>) {
-        let key = String::from_utf8_lossy(id).into_owned();
-        let entry = self.by_id.entry(key.clone()).or_default();
-        if entry.is_empty() {
-            self.order.push(key);
-        }
-        entry.push(Held {
+    pub fn hold(&mut self, id: &[u8], row: &RawRow<'_>) -> Result<(), EtlError> {
+        let content = content_hash(row);
+        let key = String::from_utf8_lossy(id);
+        let group = match self.ids.get(key.as_ref()) {
+            Some(&g) => g,
+            None => {
+                let g = u32::try_from(self.groups.len())
+                    .map_err(|_| EtlError::Overflow(format!("{FILE}: more than 4 billion repeated ids")))?;
+                self.ids.insert(key.into_owned().into_boxed_str(), g);
+                self.groups.push(Group {
+                    rows: 0,
+                    first_content: content,
+                    differ: false,
+                });
+                g
+            }
+        };
+        let g = &mut self.groups[group as usize];
+        g.rows += 1;
+        g.differ |= content != g.first_content;
+        self.held.push(Held {
             line: row.line,
-            content: content_hash(row),
-            raw: row.raw_line(),
-            parsed: parsed.map(|v| (v.fact.to_owned_row(), v.currency)),
+            offset: row.offset,
+            content,
+            group,
         });
+        Ok(())
     }
 
     /// Identical rows keep the first and count the rest as duplicates;
-    /// differing rows are all rejected, since no one can tell which is right.
-    pub fn settle(mut self, pass: &mut Pass2<'_>) -> Result<(), EtlError> {
-        let held: usize = self.by_id.values().map(Vec::len).sum();
-        tracing::debug!(held, ids = self.order.len(), "rows held back for their repeated ids");
-        for id in std::mem::take(&mut self.order) {
-            let Some(rows) = self.by_id.remove(&id) else {
-                continue;
-            };
-            if rows.len() > 1 && rows.iter().any(|r| r.content != rows[0].content) {
-                let lines: Vec<String> = rows.iter().map(|r| r.line.to_string()).collect();
-                for r in rows {
-                    let reject = Reject::new(
-                        "conflicting_duplicate",
-                        format!(
-                            "Transaction ID {id:?} appears on {} rows with different content (lines {})",
-                            lines.len(),
-                            lines.join(", ")
-                        ),
-                    );
-                    pass.reject(r.line, reject, r.raw);
-                }
-                continue;
-            }
-            let mut rows = rows.into_iter();
-            if let Some(first) = rows.next() {
-                match first.parsed {
-                    Ok((fact, currency)) => pass.submit_owned(Candidate {
-                        line: first.line,
-                        raw: first.raw,
-                        fact,
-                        currency,
-                    })?,
-                    Err(reject) => pass.reject(first.line, reject, first.raw),
-                }
-            }
-            pass.out.counts.duplicates += rows.len() as u64;
+    /// differing rows are all rejected, since no one can tell which is
+    /// right. The rows kept and rejected are read again from `source`'s
+    /// file (columns at `p`), in file order; one that changed since aborts
+    /// the run.
+    pub fn settle(
+        self,
+        pass: &mut Pass2<'_>,
+        source: &Source,
+        p: &[usize],
+        dates: &DateBounds,
+    ) -> Result<(), EtlError> {
+        let Self { ids, groups, held } = self;
+        tracing::debug!(
+            held = held.len(),
+            ids = groups.len(),
+            "rows held back for their repeated ids"
+        );
+        if held.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        drop(ids);
+        let mut listed: HashMap<u32, Lines> = HashMap::default();
+        let mut started = vec![false; groups.len()];
+        let mut again: Vec<&Held> = Vec::new();
+        for h in &held {
+            let g = &groups[h.group as usize];
+            let first = !std::mem::replace(&mut started[h.group as usize], true);
+            if g.differ {
+                listed.entry(h.group).or_default().add(h.line, g.rows);
+                again.push(h);
+            } else if first {
+                pass.out.counts.duplicates += g.rows - 1;
+                again.push(h);
+            }
+        }
+        let mut source = source.reopen(super::COLUMNS)?;
+        let mut next = again.iter();
+        for_rows_at(&mut source, again.iter().map(|h| (h.line, h.offset)), FILE, |row| {
+            let Some(h) = next.next() else {
+                return Err(EtlError::Internal("a row read again that was not asked for".to_owned()));
+            };
+            if content_hash(&row) != h.content {
+                return Err(EtlError::LineChanged {
+                    file: FILE,
+                    line: row.line,
+                });
+            }
+            let g = &groups[h.group as usize];
+            if g.differ {
+                let id = row.record.get(p[1]).map(<[u8]>::trim_ascii).unwrap_or_default();
+                let lines = listed.get(&h.group).map_or("", |l| l.text.as_str());
+                let reject = Reject::new(
+                    "conflicting_duplicate",
+                    format!(
+                        "Transaction ID {:?} appears on {} rows with different content (lines {lines})",
+                        String::from_utf8_lossy(id),
+                        g.rows
+                    ),
+                );
+                pass.reject(row.line, reject, row.raw_line());
+                return Ok(());
+            }
+            match parse(&row, p, dates) {
+                Ok(parsed) => pass.submit(&row, parsed),
+                Err(reject) => {
+                    pass.reject(row.line, reject, row.raw_line());
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
+/// The lines of a conflict's rows as its message lists them: the first
+/// [`LINES_LISTED`], then how many more.
+#[derive(Default)]
+struct Lines {
+    listed: usize,
+    text: String,
+}
+
+impl Lines {
+    /// Adds `line`, one of `rows` in all.
+    fn add(&mut self, line: u64, rows: u64) {
+        use std::fmt::Write as _;
+        match self.listed {
+            0 => self.text = line.to_string(),
+            n if n < LINES_LISTED => {
+                let _ = write!(self.text, ", {line}");
+            }
+            n if n == LINES_LISTED => {
+                let _ = write!(self.text, " and {} more", rows - LINES_LISTED as u64);
+            }
+            _ => {}
+        }
+        self.listed += 1;
     }
 }

@@ -165,3 +165,112 @@ fn a_replace_looks_nothing_up() {
     assert_eq!(tx.rejects[0].reason_code, "invalid_date");
     assert_eq!(rows.len(), 1);
 }
+
+/// Rows of repeated ids are held as positions and read again at the end:
+/// identical ones keep their first row (sent last, in first-seen order)
+/// and count the rest as duplicates; differing ones are all rejected with
+/// their raw lines and the lines of their id.
+#[test]
+fn repeated_ids_are_read_again_at_the_end() {
+    let (tx, rows) = run(
+        &[
+            "1/1/24 7:00\tt1\tc1\ts1\t1.00\tusd",
+            "1/2/24 7:00\tt2\tc2\ts2\t2.00\tusd",
+            "1/3/24 7:00\tt3\tc3\t\t3.00\tusd",
+            " 1/1/24 7:00 \tt1\tc1\ts1\t1.00\tusd",
+            "1/2/24 7:00\tt2\tc2\ts2\t2.50\tusd",
+            "junk\tt4\tc4\t\t4.00\tusd",
+            "1/1/24 7:00\tt1\tc1\ts1\t1.00\tusd",
+            "junk\tt4\tc4\t\t4.00\tusd",
+        ],
+        None,
+    );
+    let c = tx.counts;
+    assert_eq!((c.read, c.loaded, c.duplicates, c.rejected), (8, 2, 3, 3));
+    let ids: Vec<&str> = rows.iter().map(|r| r.transaction_id.as_str()).collect();
+    assert_eq!(ids, ["t3", "t1"]);
+    assert_eq!(rows[1].total_cents, 100);
+    assert_eq!(rows[1].subscription_id.as_deref(), Some("s1"));
+    let rejects: Vec<(i64, &str, &str)> = tx
+        .rejects
+        .iter()
+        .map(|r| (r.line_number, r.reason_code, r.raw_line.as_str()))
+        .collect();
+    assert_eq!(
+        rejects,
+        [
+            (3, "conflicting_duplicate", "1/2/24 7:00\tt2\tc2\ts2\t2.00\tusd"),
+            (6, "conflicting_duplicate", "1/2/24 7:00\tt2\tc2\ts2\t2.50\tusd"),
+            (7, "invalid_date", "junk\tt4\tc4\t\t4.00\tusd"),
+        ]
+    );
+    assert_eq!(
+        tx.rejects[0].reason,
+        "Transaction ID \"t2\" appears on 2 rows with different content (lines 3, 6)"
+    );
+}
+
+/// One id on many differing rows: each reject lists a bounded number of
+/// its lines, not all of them.
+#[test]
+fn a_conflict_lists_a_bounded_number_of_lines() {
+    let lines: Vec<String> = (0..30).map(|i| format!("1/1/24 7:00\tt1\tc1\t\t{i}.00\tusd")).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let (tx, rows) = run(&lines, None);
+    assert!(rows.is_empty());
+    assert_eq!(tx.rejects.len(), 30);
+    let listed: Vec<String> = (2..22).map(|l| l.to_string()).collect();
+    let want = format!(
+        "Transaction ID \"t1\" appears on 30 rows with different content (lines {} and 10 more)",
+        listed.join(", ")
+    );
+    assert!(tx.rejects.iter().all(|r| r.reason == want), "{}", tx.rejects[0].reason);
+}
+
+/// A held row that is not what it was when it is read again aborts the
+/// run: the file changed under it.
+#[test]
+fn a_held_row_changed_before_it_is_read_again_aborts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    let header = "Date (UTC)\tTransaction ID\tCustomer ID\tSubscription ID\tTotal\tCurrency";
+    std::fs::write(
+        &path,
+        format!("{header}\n1/1/24 7:00\tt1\tc1\t\t1.00\tusd\n1/1/24 7:00\tt1\tc1\t\t1.00\tusd\n"),
+    )
+    .unwrap();
+    let limits = Limits::default();
+    let mut source = Source::open(&path, COLUMNS, None, limits).unwrap();
+    let mut repeats = Repeats::default();
+    for_each_row(&mut source, |row| repeats.hold(b"t1", &row)).unwrap();
+    // The same length, another amount.
+    std::fs::write(
+        &path,
+        format!("{header}\n1/1/24 7:00\tt1\tc1\t\t9.00\tusd\n1/1/24 7:00\tt1\tc1\t\t1.00\tusd\n"),
+    )
+    .unwrap();
+    let (sender, _receiver) = mpsc::channel(4);
+    let mut pass = Pass2 {
+        run_id: 1,
+        out: Transactions::empty(Catalog::for_append(&[])),
+        stored: None,
+        pending: Vec::new(),
+        batch: FactBatch::with_capacity(BATCH),
+        observed: Vec::new(),
+        sender,
+    };
+    let dates = DateBounds::new(
+        chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+        1,
+        chrono::Utc::now().naive_utc(),
+    );
+    let err = repeats
+        .settle(&mut pass, &source, &source.positions.clone(), &dates)
+        .unwrap_err();
+    assert!(matches!(err, EtlError::LineChanged { line: 2, .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("transactions.csv changed while it was read (line 2"),
+        "{err}"
+    );
+}
