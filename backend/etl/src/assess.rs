@@ -15,7 +15,7 @@ use crate::read::transactions::{self, Transactions};
 use crate::read::users::Users;
 use crate::reconcile::restate::RestatedCounts;
 use crate::reconcile::{CustomerChanges, ProductChanges};
-use crate::rows::RejectedRow;
+use crate::rejects::Rejects;
 use crate::state::DataState;
 use crate::{IngestOptions, Mode, RunStatus, RunSummary};
 
@@ -34,7 +34,7 @@ pub(crate) struct Counted<'a> {
     pub aggregates: &'a Aggregates,
     /// The stored transactions the run restated.
     pub restated: RestatedCounts,
-    pub rejects: [&'a [RejectedRow]; 3],
+    pub rejects: [&'a Rejects; 3],
     /// The clock, for the data's age.
     pub now: NaiveDateTime,
 }
@@ -166,11 +166,7 @@ fn kpi_counts(c: &Counted<'_>, state: &DataState) -> kpi::KpiCounts {
         rows_rejected: c.files.iter().map(|f| f.counts.rejected).sum(),
         tx_read: tx.counts.read,
         tx_duplicates: tx.counts.duplicates,
-        tx_id_conflicts: tx
-            .rejects
-            .iter()
-            .filter(|r| matches!(r.reason_code, "conflicting_duplicate" | "conflicts_with_loaded"))
-            .count() as u64,
+        tx_id_conflicts: tx.rejects.count_of(&["conflicting_duplicate", "conflicts_with_loaded"]),
         customers: state.customers.customers.max(0) as u64,
         customers_incomplete: state.customers.incomplete.max(0) as u64,
         users_customers: (state.customers.customers - state.customers.only_in_transactions).max(0) as u64,

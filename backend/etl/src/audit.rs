@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::counts::Counts;
 use crate::error::EtlError;
 use crate::load::Loader;
-use crate::rows::{MonthlyRow, RejectedRow, RunFileRow};
+use crate::rejects::Rejects;
+use crate::rows::{MonthlyRow, RunFileRow};
 use crate::state::DataState;
 use domain::{Currency, Month};
 
@@ -41,20 +42,20 @@ pub struct ReasonCount {
 }
 
 /// The rejection reasons of a run, per file, most frequent first.
-pub fn reasons(rejects: &[&[RejectedRow]]) -> Vec<ReasonCount> {
+pub fn reasons(rejects: &[&Rejects]) -> Vec<ReasonCount> {
     let mut by: BTreeMap<(&'static str, &'static str), ReasonCount> = BTreeMap::new();
-    for r in rejects.iter().flat_map(|r| r.iter()) {
-        let entry = by.entry((r.file, r.reason_code)).or_insert_with(|| ReasonCount {
-            file: r.file,
-            reason: r.reason_code,
-            rows: 0,
-            first_line: r.line_number,
-            example: r.reason.clone(),
-        });
-        entry.rows += 1;
-        if r.line_number < entry.first_line {
-            entry.first_line = r.line_number;
-            entry.example = r.reason.clone();
+    for r in rejects.iter().flat_map(|r| r.reasons()) {
+        match by.get_mut(&(r.file, r.reason)) {
+            None => {
+                by.insert((r.file, r.reason), r.clone());
+            }
+            Some(entry) => {
+                entry.rows += r.rows;
+                if r.first_line < entry.first_line {
+                    entry.first_line = r.first_line;
+                    entry.example = r.example.clone();
+                }
+            }
         }
     }
     let mut out: Vec<ReasonCount> = by.into_values().collect();
@@ -78,10 +79,10 @@ pub async fn record(
     loader: &mut Loader,
     run_id: i64,
     files: &[FileSummary],
-    rejects: &[&[RejectedRow]],
+    rejects: &[&Rejects],
 ) -> Result<(), EtlError> {
     for r in rejects {
-        loader.write(r).await?;
+        r.store(loader).await?;
     }
     let rows: Vec<RunFileRow> = files
         .iter()
@@ -226,6 +227,7 @@ fn currency_summaries(revenue: &BTreeMap<Currency, (i64, i64)>) -> Vec<CurrencyS
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::RejectedRow;
 
     fn reject(file: &'static str, line: i64, code: &'static str) -> RejectedRow {
         RejectedRow {
@@ -240,15 +242,20 @@ mod tests {
 
     #[test]
     fn reasons_are_grouped_with_their_first_line() {
-        let tx = [
-            reject("transactions.csv", 9, "invalid_date"),
-            reject("transactions.csv", 3, "invalid_date"),
-            reject("transactions.csv", 4, "invalid_amount"),
-        ];
-        let users = [reject("users.csv", 2, "empty_customer_id")];
+        let mut tx = Rejects::default();
+        // More rows than are kept in memory under test: the tally counts them all.
+        for line in [9, 3, 4, 12, 15] {
+            tx.push(reject(
+                "transactions.csv",
+                line,
+                if line == 4 { "invalid_amount" } else { "invalid_date" },
+            ));
+        }
+        let mut users = Rejects::default();
+        users.push(reject("users.csv", 2, "empty_customer_id"));
         let r = reasons(&[&tx, &users]);
         assert_eq!(r.len(), 3);
-        assert_eq!((r[0].reason, r[0].rows, r[0].first_line), ("invalid_date", 2, 3));
+        assert_eq!((r[0].reason, r[0].rows, r[0].first_line), ("invalid_date", 4, 3));
         assert_eq!(r[0].example, "invalid_date at 3");
         assert_eq!((r[1].reason, r[1].rows), ("invalid_amount", 1));
         assert_eq!(r[2].file, "users.csv");

@@ -32,6 +32,7 @@ pub mod progress;
 mod read;
 mod reconcile;
 pub mod record;
+mod rejects;
 mod render;
 pub mod rows;
 mod state;

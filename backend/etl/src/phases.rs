@@ -14,6 +14,7 @@ use crate::load::{BindValue, LoadMode, Loader};
 use crate::progress::Progress;
 use crate::read::transactions::{self, Transactions};
 use crate::read::{self, products, users};
+use crate::rejects::Rejects;
 use crate::state::DataState;
 use crate::{aggregates, assess, reconcile, rows, to_json, Audience, IngestOptions, Mode, RunStatus, RunSummary};
 
@@ -97,7 +98,7 @@ pub(crate) async fn run_phases(
     let reconciled = reconcile_phase(db, &mut run, options, run_id, progress).await?;
     let aggregates = aggregate_phase(&mut run, &reconciled, options.mode, progress).await?;
     let users = run.users_file.get().await?;
-    let rejects: [&[rows::RejectedRow]; 3] = [&run.products_file.rejects, &reconciled.tx.rejects, &users.rejects];
+    let rejects: [&Rejects; 3] = [&run.products_file.rejects, &reconciled.tx.rejects, &users.rejects];
     let verdict = assess::assess(assess::Counted {
         run_id,
         options,
@@ -354,7 +355,7 @@ async fn commit_phase(
     mut loader: Loader,
     run_id: i64,
     verdict: &assess::Verdict,
-    rejects: &[&[rows::RejectedRow]; 3],
+    rejects: &[&Rejects; 3],
     audience: Audience,
     progress: &Progress,
 ) -> Result<(), EtlError> {

@@ -187,6 +187,55 @@ async fn guard_rails_refuse_broken_exports(engine: Engine) {
 }
 both!(guard_rails, guard_rails_refuse_broken_exports);
 
+/// Rejected rows past those a run keeps in memory (100,000) go to a
+/// temporary file and come back whole when stored: a transactions.csv of
+/// 100,100 unreadable dates is refused with every one of its rows kept,
+/// the last ones (from the file) included, and the reasons counted in full.
+async fn rejects_past_memory_are_all_kept(engine: Engine) {
+    let t = TestDb::new(engine).await;
+    let rows = 100_100;
+    let line = |i: usize| format!("31/31/24 7:00\tbad{i}\tc{i}\t\t1.00\tusd");
+    let dir = with_file(
+        "transactions.csv",
+        &format!(
+            "{TX_HEADER}\r\n{}",
+            (0..rows).map(line).collect::<Vec<_>>().join("\r\n")
+        ),
+    );
+    t.ingest(&realistic_input()).await.unwrap();
+    let before = snapshot(&t).await;
+    let s = assert_refused_for(
+        &t,
+        &IngestOptions::replace(dir.path()),
+        &["transactions.csv: 100100 of 100100 rows rejected (100.00%)"],
+        &before,
+    )
+    .await;
+    let id = s.run_id;
+    let of_run = format!("FROM etl_rejected_row WHERE run_id = {id} AND file = 'transactions.csv'");
+    assert_eq!(
+        t.scalar_i64(&format!("SELECT COUNT(*) {of_run} AND reason_code = 'invalid_date'"))
+            .await,
+        rows as i64
+    );
+    // Line numbers 2..=100,101, each once: none lost, none doubled.
+    assert_eq!(
+        t.scalar_i64(&format!(
+            "SELECT COUNT(DISTINCT line_number) {of_run} AND line_number BETWEEN 2 AND 100101"
+        ))
+        .await,
+        rows as i64
+    );
+    let last = t
+        .rows(&format!("SELECT raw_line, reason {of_run} AND line_number = 100101"))
+        .await;
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].try_get_by_index::<String>(0).unwrap(), line(rows - 1));
+    let reason = last[0].try_get_by_index::<String>(1).unwrap();
+    assert!(reason.contains("31/31/24"), "{reason}");
+}
+both!(rejects_past_memory, rejects_past_memory_are_all_kept);
+
 /// `--force` loads what a guard rail refuses, and says so.
 async fn force_overrides_the_guard_rails(engine: Engine) {
     let t = TestDb::new(engine).await;

@@ -12,6 +12,7 @@ pub use crate::aggregates::Plan;
 use crate::counts::Counts;
 use crate::error::EtlError;
 use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
+use crate::rejects::Rejects;
 use crate::rows::{ProductRow, Reject, RejectedRow};
 use domain::{parse_amount, SharedTexts, PLAN_AMOUNT_EXPONENT};
 
@@ -49,7 +50,7 @@ const COLUMNS: &[Column] = &[
 pub struct ProductsFile {
     pub rows: Vec<ProductRow>,
     pub counts: Counts,
-    pub rejects: Vec<RejectedRow>,
+    pub rejects: Rejects,
     pub sha256: String,
     pub bytes: u64,
 }
@@ -58,7 +59,7 @@ impl ProductsFile {
     /// Drops the file's content (it was ingested before): nothing of it is loaded.
     pub fn skip(&mut self) {
         self.rows.clear();
-        self.rejects.clear();
+        self.rejects = Rejects::default();
         self.counts = Counts::default();
     }
 }
@@ -122,7 +123,7 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, Etl
     // Plans, products, intervals and statuses repeat on every row.
     let mut texts = SharedTexts::default();
     let mut counts = Counts::default();
-    let mut rejects = Vec::new();
+    let mut rejects = Rejects::default();
     counts.read = for_each_row(&mut source, |row| {
         let parsed = (|| {
             let sub = row.field(p[0], COLUMNS[0].name)?;

@@ -33,7 +33,8 @@ use crate::progress::{Progress, TICK_ROWS};
 use crate::read::customer_ids::{CustomerIds, UsersIds};
 use crate::read::products::Catalog;
 use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
-use crate::rows::{FactBatch, FactRow, ProductRow, RejectedRow};
+use crate::rejects::Rejects;
+use crate::rows::{FactBatch, FactRow, ProductRow};
 pub use customers::CustomerFacts;
 use domain::DateBounds;
 use parse::parse;
@@ -147,7 +148,7 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
 /// The result of pass 2: the new transactions, aggregated.
 pub struct Transactions {
     pub counts: Counts,
-    pub rejects: Vec<RejectedRow>,
+    pub rejects: Rejects,
     /// Customer ids in first-seen order; number `i` is `customers`' customer `i`.
     pub customer_ids: CustomerIds,
     pub customers: CustomerFacts,
@@ -164,7 +165,7 @@ impl Transactions {
     pub fn empty(catalog: Catalog) -> Self {
         Self {
             counts: Counts::default(),
-            rejects: Vec::new(),
+            rejects: Rejects::default(),
             customer_ids: CustomerIds::default(),
             customers: CustomerFacts::default(),
             aggregates: Observed::default(),

@@ -11,6 +11,7 @@ use crate::customers::{TextArena, TextRef};
 use crate::error::EtlError;
 use crate::interner::Interner;
 use crate::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
+use crate::rejects::Rejects;
 use crate::rows::{Reject, RejectedRow};
 
 pub const FILE: &str = "users.csv";
@@ -48,7 +49,7 @@ pub struct Users {
     pub customers: Vec<Customer>,
     pub texts: TextArena,
     pub counts: Counts,
-    pub rejects: Vec<RejectedRow>,
+    pub rejects: Rejects,
     pub rows_without_name: u64,
     pub rows_without_email: u64,
     pub sha256: String,
@@ -62,7 +63,7 @@ impl Users {
         self.customers.clear();
         self.texts = TextArena::default();
         self.counts = Counts::default();
-        self.rejects.clear();
+        self.rejects = Rejects::default();
         self.rows_without_name = 0;
         self.rows_without_email = 0;
     }

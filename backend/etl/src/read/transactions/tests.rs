@@ -144,8 +144,9 @@ fn an_append_sorts_rows_into_new_already_loaded_and_conflicting() {
         (c.read, c.loaded, c.already_loaded, c.duplicates, c.rejected),
         (5, 2, 1, 1, 1)
     );
-    assert_eq!(tx.rejects[0].reason_code, "conflicts_with_loaded");
-    assert_eq!(tx.rejects[0].line_number, 3);
+    let rejects = tx.rejects.all();
+    assert_eq!(rejects[0].reason_code, "conflicts_with_loaded");
+    assert_eq!(rejects[0].line_number, 3);
     let ids: Vec<&str> = rows.iter().map(|r| r.transaction_id.as_str()).collect();
     assert_eq!(ids, ["t4", "t3"], "new rows only (held repeats come last)");
     // t3's subscription came from the stored catalog; t4's is unknown.
@@ -162,7 +163,7 @@ fn an_append_sorts_rows_into_new_already_loaded_and_conflicting() {
 fn a_replace_looks_nothing_up() {
     let (tx, rows) = run(&["1/1/24 7:00\tt1\tc1\t\t1.00\tusd", "junk\tt2\tc1\t\t1.00\tusd"], None);
     assert_eq!((tx.counts.loaded, tx.counts.rejected), (1, 1));
-    assert_eq!(tx.rejects[0].reason_code, "invalid_date");
+    assert_eq!(tx.rejects.all()[0].reason_code, "invalid_date");
     assert_eq!(rows.len(), 1);
 }
 
@@ -191,8 +192,8 @@ fn repeated_ids_are_read_again_at_the_end() {
     assert_eq!(ids, ["t3", "t1"]);
     assert_eq!(rows[1].total_cents, 100);
     assert_eq!(rows[1].subscription_id.as_deref(), Some("s1"));
-    let rejects: Vec<(i64, &str, &str)> = tx
-        .rejects
+    let all = tx.rejects.all();
+    let rejects: Vec<(i64, &str, &str)> = all
         .iter()
         .map(|r| (r.line_number, r.reason_code, r.raw_line.as_str()))
         .collect();
@@ -205,7 +206,7 @@ fn repeated_ids_are_read_again_at_the_end() {
         ]
     );
     assert_eq!(
-        tx.rejects[0].reason,
+        all[0].reason,
         "Transaction ID \"t2\" appears on 2 rows with different content (lines 3, 6)"
     );
 }
@@ -218,13 +219,14 @@ fn a_conflict_lists_a_bounded_number_of_lines() {
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let (tx, rows) = run(&lines, None);
     assert!(rows.is_empty());
-    assert_eq!(tx.rejects.len(), 30);
+    let rejects = tx.rejects.all();
+    assert_eq!(rejects.len(), 30);
     let listed: Vec<String> = (2..22).map(|l| l.to_string()).collect();
     let want = format!(
         "Transaction ID \"t1\" appears on 30 rows with different content (lines {} and 10 more)",
         listed.join(", ")
     );
-    assert!(tx.rejects.iter().all(|r| r.reason == want), "{}", tx.rejects[0].reason);
+    assert!(rejects.iter().all(|r| r.reason == want), "{}", rejects[0].reason);
 }
 
 /// A held row that is not what it was when it is read again aborts the
