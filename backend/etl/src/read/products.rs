@@ -72,7 +72,12 @@ struct KeptRows {
     /// map keyed by copies of the two texts cost about 150 bytes per row
     /// (1.45 million rows at 50M transactions) while the file was read.
     by_key: HashTable<usize>,
+    /// Rows replaced by a later row of their key (`None` in `rows`).
+    replaced: usize,
 }
+
+/// Rows at least, before the replaced ones are dropped from [`KeptRows::rows`].
+const COMPACT_FROM: usize = if cfg!(test) { 8 } else { 4096 };
 
 fn key_hash(sub: &str, plan: &str) -> u64 {
     FxBuildHasher.hash_one((sub, plan))
@@ -82,7 +87,7 @@ impl KeptRows {
     /// Keeps `row`; true when it replaces an earlier row of its key (which
     /// becomes a duplicate).
     fn keep(&mut self, row: ProductRow) -> bool {
-        let Self { rows, by_key } = self;
+        let Self { rows, by_key, .. } = self;
         let at = rows.len();
         let hash = key_hash(&row.subscription_id, &row.plan);
         let same = |i: &usize| {
@@ -103,7 +108,28 @@ impl KeptRows {
             }
         };
         rows.push(Some(row));
+        if replaced {
+            self.replaced += 1;
+            // A file of many repeated rows (products.csv pasted twice) would
+            // otherwise keep an empty slot per repeat to the end of the file.
+            if self.replaced * 2 > self.rows.len() && self.rows.len() >= COMPACT_FROM {
+                self.compact();
+            }
+        }
         replaced
+    }
+
+    /// Drops the replaced rows (keeping the others' order) and indexes the
+    /// rest again.
+    fn compact(&mut self) {
+        let Self { rows, by_key, replaced } = self;
+        rows.retain(Option::is_some);
+        by_key.clear();
+        let hash_of = |r: &Option<ProductRow>| r.as_ref().map_or(0, |r| key_hash(&r.subscription_id, &r.plan));
+        for (i, row) in rows.iter().enumerate() {
+            by_key.insert_unique(hash_of(row), i, |&j| hash_of(&rows[j]));
+        }
+        *replaced = 0;
     }
 
     fn into_rows(self) -> Vec<ProductRow> {
@@ -275,6 +301,58 @@ impl Catalog {
         }
         if let Some(resolved) = &mut self.resolved {
             resolved.extend(subscriptions.iter().cloned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(sub: u32, plan: u32, amount: i64) -> ProductRow {
+        ProductRow {
+            subscription_id: format!("s{sub}").into(),
+            plan: format!("p{plan}").into(),
+            product: "Alpha".into(),
+            interval: "month".into(),
+            amount_cents: amount,
+            status: "active".into(),
+        }
+    }
+
+    /// The last row of each (subscription, plan) is kept, in the order of
+    /// those last rows, however often the replaced rows are dropped along
+    /// the way (every few rows under test).
+    #[test]
+    fn the_last_row_of_each_key_is_kept_in_order() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        for keys in [1, 3, 20, 200] {
+            let rows: Vec<ProductRow> = (0..1000).map(|i| row(rng.u32(0..keys), rng.u32(0..2), i)).collect();
+            let mut kept = KeptRows::default();
+            let mut replaced = 0;
+            for r in &rows {
+                replaced += usize::from(kept.keep(r.clone()));
+            }
+            // The rows no later row of the same key follows.
+            let want: Vec<i64> = rows
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| {
+                    !rows[i + 1..]
+                        .iter()
+                        .any(|l| l.subscription_id == r.subscription_id && l.plan == r.plan)
+                })
+                .map(|(_, r)| r.amount_cents)
+                .collect();
+            // At most as many replaced rows as kept ones are held.
+            assert!(
+                kept.rows.len() <= (2 * want.len() + 1).max(COMPACT_FROM),
+                "{}",
+                kept.rows.len()
+            );
+            let got: Vec<i64> = kept.into_rows().iter().map(|r| r.amount_cents).collect();
+            assert_eq!(got, want, "{keys} keys");
+            assert_eq!(replaced, rows.len() - want.len());
         }
     }
 }
