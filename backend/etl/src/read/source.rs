@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::header;
 use super::record::split;
@@ -283,7 +284,42 @@ pub struct RawRow<'a> {
     malformed: Option<&'a Reject>,
 }
 
+/// A field's bytes trimmed as [`RawRow::field`] trims them (white space as
+/// Unicode defines it when the field is UTF-8, ASCII white space otherwise),
+/// so that two fields that read the same are the same bytes here: the
+/// repeated-id scan and the grouping of repeated rows use it, and trimming
+/// ASCII only there once let `t9` and `t9` + a no-break space through as
+/// two different ids, both then loaded as `t9`.
+pub fn trimmed(field: &[u8]) -> &[u8] {
+    match std::str::from_utf8(field) {
+        Ok(text) => text.trim().as_bytes(),
+        Err(_) => field.trim_ascii(),
+    }
+}
+
 impl RawRow<'_> {
+    /// A hash of what the row says: its fields as read (trimmed, each
+    /// after its length, so that no byte inside a field can pass for a
+    /// boundary), or for a line that could not be split into fields, the
+    /// line itself (its fields up to the fault could equal a valid row's).
+    pub fn content_hash(&self) -> u64 {
+        let mut h = Xxh3::new();
+        match self.malformed {
+            Some(_) => {
+                h.update(b"malformed");
+                h.update(self.text);
+            }
+            None => {
+                for field in self.record.iter() {
+                    let field = trimmed(field);
+                    h.update(&(field.len() as u64).to_le_bytes());
+                    h.update(field);
+                }
+            }
+        }
+        h.digest()
+    }
+
     /// The line as read, for the rejected-row table (invalid bytes replaced).
     pub fn raw_line(&self) -> String {
         // NUL cannot be stored in a database text column; show it as U+2400 (␀).

@@ -32,7 +32,7 @@ use crate::error::EtlError;
 use crate::progress::{Progress, TICK_ROWS};
 use crate::read::customer_ids::{CustomerIds, UsersIds};
 use crate::read::products::Catalog;
-use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
+use crate::read::source::{for_each_row, trimmed, Column, Digested, Limits, Source};
 use crate::rejects::Rejects;
 use crate::rows::{FactBatch, FactRow, ProductRow};
 pub use customers::CustomerFacts;
@@ -120,12 +120,7 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
         if row.line % TICK_ROWS == 0 {
             phase.at(row.line);
         }
-        if let Some(id) = row
-            .record
-            .get(id_pos)
-            .map(<[u8]>::trim_ascii)
-            .filter(|id| !id.is_empty())
-        {
+        if let Some(id) = row.record.get(id_pos).map(trimmed).filter(|id| !id.is_empty()) {
             ids.push(id_hash(id));
         }
         Ok(())
@@ -225,7 +220,7 @@ pub fn load(
         if row.line % TICK_ROWS == 0 {
             phase.at(row.line);
         }
-        let id = row.record.get(p[1]).map(<[u8]>::trim_ascii).unwrap_or_default();
+        let id = row.record.get(p[1]).map(trimmed).unwrap_or_default();
         if !id.is_empty() && scan.repeated.contains(&id_hash(id)) {
             return repeats.hold(id, &row);
         }

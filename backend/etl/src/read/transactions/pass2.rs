@@ -6,14 +6,13 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::mpsc;
-use xxhash_rust::xxh3::Xxh3;
 
 use super::customers::Catalogued;
 use super::parse::{parse, Parsed};
 use super::{StoredLookup, Transactions, BATCH, FILE};
 use crate::aggregates::{Accepted, Attribution};
 use crate::error::EtlError;
-use crate::read::source::{for_rows_at, RawRow, Source};
+use crate::read::source::{for_rows_at, trimmed, RawRow, Source};
 use crate::rows::{FactBatch, FactRow, Reject, RejectedRow};
 use domain::{Currency, DateBounds, Month};
 
@@ -247,19 +246,10 @@ struct Group {
 /// The rows of repeated ids, in file order, and their ids.
 #[derive(Default)]
 pub(super) struct Repeats {
-    /// Id → its index in `groups`.
-    ids: HashMap<Box<str>, u32>,
+    /// Id (its bytes: two invalid ids must not meet in U+FFFD) → its index in `groups`.
+    ids: HashMap<Box<[u8]>, u32>,
     groups: Vec<Group>,
     held: Vec<Held>,
-}
-
-fn content_hash(row: &RawRow<'_>) -> u64 {
-    let mut h = Xxh3::new();
-    for field in row.record.iter() {
-        h.update(field.trim_ascii());
-        h.update(&[0x1f]);
-    }
-    h.digest()
 }
 
 /// Lines listed in a conflict's message at most: one id on a million rows
@@ -268,14 +258,13 @@ const LINES_LISTED: usize = 20;
 
 impl Repeats {
     pub fn hold(&mut self, id: &[u8], row: &RawRow<'_>) -> Result<(), EtlError> {
-        let content = content_hash(row);
-        let key = String::from_utf8_lossy(id);
-        let group = match self.ids.get(key.as_ref()) {
+        let content = row.content_hash();
+        let group = match self.ids.get(id) {
             Some(&g) => g,
             None => {
                 let g = u32::try_from(self.groups.len())
                     .map_err(|_| EtlError::Overflow(format!("{FILE}: more than 4 billion repeated ids")))?;
-                self.ids.insert(key.into_owned().into_boxed_str(), g);
+                self.ids.insert(id.into(), g);
                 self.groups.push(Group {
                     rows: 0,
                     first_content: content,
@@ -338,7 +327,7 @@ impl Repeats {
             let Some(h) = next.next() else {
                 return Err(EtlError::Internal("a row read again that was not asked for".to_owned()));
             };
-            if content_hash(&row) != h.content {
+            if row.content_hash() != h.content {
                 return Err(EtlError::LineChanged {
                     file: FILE,
                     line: row.line,
@@ -346,7 +335,7 @@ impl Repeats {
             }
             let g = &groups[h.group as usize];
             if g.differ {
-                let id = row.record.get(p[1]).map(<[u8]>::trim_ascii).unwrap_or_default();
+                let id = row.record.get(p[1]).map(trimmed).unwrap_or_default();
                 let lines = listed.get(&h.group).map_or("", |l| l.text.as_str());
                 let reject = Reject::new(
                     "conflicting_duplicate",
