@@ -6,14 +6,17 @@
 //! written another way, a decimal comma — rejects every row: 270 MB at 1M
 //! rows, 13 GB at 50M, where the run should end with a clear refusal. So
 //! the first [`IN_MEMORY`] rows stay in memory and the others go to an
-//! anonymous temporary file (deleted when closed, whatever happens), read
-//! back a chunk at a time when the rows are stored. The reasons are
-//! tallied as rows come, for the run's summary and quality figures.
+//! anonymous temporary file (in `TMPDIR`, deleted when closed, whatever
+//! happens), read back a chunk at a time when the rows are stored. Where
+//! no temporary file can be made or written (a missing `TMPDIR`, a full
+//! disk), the rows stay in memory, as before there was a file, with a
+//! warning: the run does not fail for want of a scratch file. The reasons
+//! are tallied as rows come, for the run's summary and quality figures.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::sync::Mutex;
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::audit::ReasonCount;
 use crate::error::EtlError;
@@ -23,29 +26,47 @@ use crate::rows::RejectedRow;
 /// Rows kept in memory before the rest go to a temporary file (about 27 MB).
 const IN_MEMORY: usize = if cfg!(test) { 3 } else { 100_000 };
 
-/// Rows read back from the temporary file and stored at a time.
-const CHUNK: usize = 8192;
+/// Rows stored at a time once past those in memory: as many as are kept
+/// in memory (each store is a statement of its own, a COPY on PostgreSQL).
+const CHUNK: usize = IN_MEMORY;
+
+/// Bytes of rows gathered before they are written to the temporary file.
+const WRITE_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 
 /// The rejected rows of one file, in the order they were rejected.
 #[derive(Default)]
 pub struct Rejects {
     rows: Vec<RejectedRow>,
-    /// Behind a lock only so that storing them can flush it through `&self`.
+    /// The rows past [`IN_MEMORY`]; behind a lock only so that storing
+    /// them can finish the file through `&self`.
     spill: Option<Mutex<Spill>>,
     spilled: u64,
     /// Per (file, reason): how many rows, the first line and its sentence.
     tally: BTreeMap<(&'static str, &'static str), ReasonCount>,
 }
 
-/// Rows beyond [`IN_MEMORY`], written one after the other.
+/// Rows past [`IN_MEMORY`]: those written to the temporary file, those
+/// gathered to be written, and those kept in memory since the file failed.
 struct Spill {
-    /// `None` when no temporary file could be made (`failed` says why).
-    out: Option<BufWriter<File>>,
+    /// `None` when no file could be made.
+    file: Option<File>,
+    /// Whether rows still go to `file` (not once it failed: they go to `kept`).
+    writing: bool,
     /// The `&'static str`s of the rows written (files and reason codes):
     /// a row stores their indexes.
     names: Vec<&'static str>,
-    /// The first failure to write; reported when the rows are stored.
-    failed: Option<std::io::Error>,
+    /// Rows encoded, not yet written, and how many.
+    gathered: Vec<u8>,
+    gathered_rows: usize,
+    /// Rows wholly written to `file` (a failed write may leave part of one
+    /// after them, never read).
+    written: u64,
+    /// Rows after those in the file, in memory.
+    kept: Vec<RejectedRow>,
+}
+
+fn lock(spill: &Mutex<Spill>) -> MutexGuard<'_, Spill> {
+    spill.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Rejects {
@@ -76,24 +97,8 @@ impl Rejects {
             return;
         }
         self.spilled += 1;
-        let spill = self.spill.get_or_insert_with(|| {
-            // A failure is reported when the rows are stored.
-            let (out, failed) = match tempfile::tempfile() {
-                Ok(file) => (Some(BufWriter::new(file)), None),
-                Err(e) => (None, Some(e)),
-            };
-            Mutex::new(Spill {
-                out,
-                names: Vec::new(),
-                failed,
-            })
-        });
-        let spill = spill.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if spill.failed.is_none() {
-            if let Err(e) = spill.write(&row) {
-                spill.failed = Some(e);
-            }
-        }
+        let spill = self.spill.get_or_insert_with(|| Mutex::new(Spill::new()));
+        spill.get_mut().unwrap_or_else(PoisonError::into_inner).push(row);
     }
 
     /// Per (file, reason): how many rows, the first line and its sentence.
@@ -110,43 +115,51 @@ impl Rejects {
             .sum()
     }
 
-    /// Stores every row (in memory, then those in the temporary file, a
-    /// chunk at a time). Fails if any row written to the file cannot be
-    /// read back.
+    /// Stores every row: those in memory, those in the temporary file (a
+    /// chunk at a time), then those kept since the file failed. Fails if a
+    /// row written to the file cannot be read back.
     pub async fn store(&self, loader: &mut Loader) -> Result<(), EtlError> {
-        for chunk in self.rows.chunks(CHUNK) {
-            loader.write(chunk).await?;
-        }
+        loader.write(&self.rows).await?;
         let Some(spill) = &self.spill else {
             return Ok(());
         };
+        let (file, written, names) = {
+            let mut spill = lock(spill);
+            spill.write_gathered();
+            let file = spill.file.as_ref().map(File::try_clone).transpose();
+            // A handle that cannot be had is a file that cannot be read back.
+            (file.map_err(spilled)?, spill.written, spill.names.clone())
+        };
         tracing::debug!(
             rows = self.len(),
-            spilled = self.spilled,
+            written,
             "rejected rows read back from a temporary file"
         );
-        let (file, names) = {
-            let mut spill = spill.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let flushed = match (spill.failed.take(), spill.out.as_mut()) {
-                (Some(e), _) => Err(e),
-                (None, Some(out)) => out.flush().and_then(|()| out.get_ref().try_clone()),
-                (None, None) => Err(std::io::Error::other("no temporary file")),
-            };
-            (flushed.map_err(spilled)?, spill.names.clone())
-        };
-        let mut input = BufReader::new(file);
-        input.seek(SeekFrom::Start(0)).map_err(spilled)?;
-        let mut left = self.spilled;
-        while left > 0 {
-            let n = left.min(CHUNK as u64);
-            let mut chunk = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                chunk.push(read_row(&mut input, &names).map_err(spilled)?);
+        if written > 0 {
+            let file = file.ok_or_else(|| spilled(std::io::Error::other("the temporary file is gone")))?;
+            let mut input = BufReader::new(file);
+            input.seek(SeekFrom::Start(0)).map_err(spilled)?;
+            let mut left = written;
+            while left > 0 {
+                let n = left.min(CHUNK as u64);
+                let mut chunk = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    chunk.push(read_row(&mut input, &names).map_err(spilled)?);
+                }
+                loader.write(&chunk).await?;
+                left -= n;
             }
-            loader.write(&chunk).await?;
-            left -= n;
         }
-        Ok(())
+        // Copied a chunk at a time: the lock is not held while storing.
+        let mut at = 0;
+        loop {
+            let chunk: Vec<RejectedRow> = lock(spill).kept.iter().skip(at).take(CHUNK).cloned().collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            at += chunk.len();
+            loader.write(&chunk).await?;
+        }
     }
 
     /// Every row, read back (tests).
@@ -154,14 +167,16 @@ impl Rejects {
     pub fn all(&self) -> Vec<RejectedRow> {
         let mut out = self.rows.clone();
         if let Some(spill) = &self.spill {
-            let mut spill = spill.lock().unwrap();
-            let writer = spill.out.as_mut().unwrap();
-            writer.flush().unwrap();
-            let mut input = BufReader::new(writer.get_ref().try_clone().unwrap());
-            input.seek(SeekFrom::Start(0)).unwrap();
-            for _ in 0..self.spilled {
-                out.push(read_row(&mut input, &spill.names).unwrap());
+            let mut spill = lock(spill);
+            spill.write_gathered();
+            if let Some(file) = spill.file.as_ref().filter(|_| spill.written > 0) {
+                let mut input = BufReader::new(file.try_clone().unwrap());
+                input.seek(SeekFrom::Start(0)).unwrap();
+                for _ in 0..spill.written {
+                    out.push(read_row(&mut input, &spill.names).unwrap());
+                }
             }
+            out.extend(spill.kept.iter().cloned());
         }
         out
     }
@@ -169,11 +184,78 @@ impl Rejects {
 
 fn spilled(e: std::io::Error) -> EtlError {
     EtlError::Internal(format!(
-        "rejected rows kept in a temporary file cannot be written or read back: {e}"
+        "rejected rows kept in a temporary file cannot be read back: {e}"
     ))
 }
 
 impl Spill {
+    fn new() -> Self {
+        let file = match tempfile::tempfile() {
+            Ok(file) => Some(file),
+            Err(error) => {
+                tracing::warn!(%error, "no temporary file for rejected rows (TMPDIR): they stay in memory");
+                None
+            }
+        };
+        Spill {
+            writing: file.is_some(),
+            file,
+            names: Vec::new(),
+            gathered: Vec::new(),
+            gathered_rows: 0,
+            written: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: RejectedRow) {
+        if !self.writing {
+            self.kept.push(row);
+            return;
+        }
+        if let Err(error) = self.encode(&row) {
+            // Not encodable (a text over 4 GiB, 65,536 names): kept as it
+            // is, and the later rows too, so that they stay in order.
+            tracing::warn!(%error, "a rejected row cannot be encoded: the later ones stay in memory");
+            self.write_gathered();
+            self.writing = false;
+            self.kept.push(row);
+            return;
+        }
+        self.gathered_rows += 1;
+        if self.gathered.len() >= WRITE_BYTES {
+            self.write_gathered();
+        }
+    }
+
+    /// Writes the rows gathered; if the file fails, they and every later
+    /// row stay in memory (decoded back from what was gathered).
+    fn write_gathered(&mut self) {
+        if self.gathered_rows == 0 {
+            return;
+        }
+        let Some(file) = self.file.as_mut().filter(|_| self.writing) else {
+            return;
+        };
+        let bytes = std::mem::take(&mut self.gathered);
+        let rows = std::mem::take(&mut self.gathered_rows);
+        match file.write_all(&bytes) {
+            Ok(()) => self.written += rows as u64,
+            Err(error) => {
+                tracing::warn!(%error, "the temporary file of rejected rows cannot be written: they stay in memory");
+                self.writing = false;
+                let mut input = bytes.as_slice();
+                for _ in 0..rows {
+                    match read_row(&mut input, &self.names) {
+                        Ok(row) => self.kept.push(row),
+                        // Encoded a moment ago by `encode`: cannot happen.
+                        Err(e) => tracing::error!(error = %e, "a rejected row gathered cannot be decoded"),
+                    }
+                }
+            }
+        }
+    }
+
     /// `name`'s index in `names` (added if new).
     fn name(&mut self, name: &'static str) -> std::io::Result<u16> {
         let i = match self.names.iter().position(|n| *n == name) {
@@ -186,23 +268,24 @@ impl Spill {
         u16::try_from(i).map_err(std::io::Error::other)
     }
 
-    /// A row as: run id, line, file and reason code (indexes into
-    /// `names`), then the reason and the raw line, each its length first.
-    fn write(&mut self, row: &RejectedRow) -> std::io::Result<()> {
+    /// Appends a row to `gathered` as: run id, line, file and reason code
+    /// (indexes into `names`), then the reason and the raw line, each its
+    /// length first. Nothing is appended if it fails.
+    fn encode(&mut self, row: &RejectedRow) -> std::io::Result<()> {
         let file = self.name(row.file)?;
         let code = self.name(row.reason_code)?;
-        let Some(out) = self.out.as_mut() else {
-            return Err(std::io::Error::other("no temporary file"));
-        };
-        out.write_all(&row.run_id.to_le_bytes())?;
-        out.write_all(&row.line_number.to_le_bytes())?;
-        out.write_all(&file.to_le_bytes())?;
-        out.write_all(&code.to_le_bytes())?;
-        for text in [&row.reason, &row.raw_line] {
-            let len = u32::try_from(text.len()).map_err(std::io::Error::other)?;
-            out.write_all(&len.to_le_bytes())?;
-            out.write_all(text.as_bytes())?;
-        }
+        let lengths = [&row.reason, &row.raw_line].map(|t| u32::try_from(t.len()).map_err(std::io::Error::other));
+        let [reason, raw] = lengths;
+        let (reason, raw) = (reason?, raw?);
+        let out = &mut self.gathered;
+        out.extend_from_slice(&row.run_id.to_le_bytes());
+        out.extend_from_slice(&row.line_number.to_le_bytes());
+        out.extend_from_slice(&file.to_le_bytes());
+        out.extend_from_slice(&code.to_le_bytes());
+        out.extend_from_slice(&reason.to_le_bytes());
+        out.extend_from_slice(row.reason.as_bytes());
+        out.extend_from_slice(&raw.to_le_bytes());
+        out.extend_from_slice(row.raw_line.as_bytes());
         Ok(())
     }
 }
@@ -288,5 +371,52 @@ mod tests {
         let tally: Vec<(&str, u64, i64)> = rejects.reasons().map(|r| (r.reason, r.rows, r.first_line)).collect();
         assert_eq!(tally, [("invalid_date", 5, 2), ("invalid_total", 5, 3)]);
         assert_eq!(rejects.count_of(&["invalid_total"]), 5);
+    }
+
+    fn lines(rows: &[RejectedRow]) -> Vec<i64> {
+        rows.iter().map(|r| r.line_number).collect()
+    }
+
+    /// No temporary file to be had (a missing `TMPDIR`): the rows past
+    /// memory stay in memory, and every one comes back, in order.
+    #[test]
+    fn without_a_temporary_file_rows_stay_in_memory() {
+        let mut rejects = Rejects::default();
+        rejects.push(row(2, "invalid_date"));
+        let mut spill = Spill::new();
+        spill.file = None;
+        spill.writing = false;
+        rejects.spill = Some(Mutex::new(spill));
+        for line in 3..12 {
+            rejects.push(row(line, "invalid_date"));
+        }
+        assert_eq!(lines(&rejects.all()), (2..12).collect::<Vec<_>>());
+        assert_eq!(rejects.len(), 10);
+    }
+
+    /// The file fails part-way (a full disk): what was written comes back
+    /// from it, the rows gathered then and every later one from memory.
+    #[test]
+    fn a_file_that_fails_part_way_loses_no_row() {
+        let mut rejects = Rejects::default();
+        for line in 2..9 {
+            rejects.push(row(line, "invalid_date"));
+        }
+        {
+            let spill = rejects.spill.as_mut().unwrap().get_mut().unwrap();
+            assert!(spill.written > 0, "some rows written before the failure");
+            // A handle that cannot be written: the next write fails.
+            let file = spill.file.as_ref().unwrap().try_clone().unwrap();
+            let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+            spill.file = Some(File::open(path).unwrap());
+        }
+        for line in 9..20 {
+            rejects.push(row(line, "invalid_date"));
+        }
+        let spill = rejects.spill.as_mut().unwrap().get_mut().unwrap();
+        assert!(!spill.writing && !spill.kept.is_empty(), "the failure was met");
+        let all = rejects.all();
+        assert_eq!(lines(&all), (2..20).collect::<Vec<_>>());
+        assert!(all.iter().all(|r| r.raw_line.ends_with('é')));
     }
 }
