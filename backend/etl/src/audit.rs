@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::counts::Counts;
 use crate::error::EtlError;
 use crate::load::Loader;
+pub use crate::rejects::ReasonCount;
 use crate::rejects::Rejects;
 use crate::rows::{MonthlyRow, RunFileRow};
 use crate::state::DataState;
@@ -28,17 +29,6 @@ pub struct FileSummary {
     pub counts: Counts,
     /// Skipped: the same file (SHA-256) was ingested by this run, and its rows are loaded.
     pub same_as_run: Option<i64>,
-}
-
-/// How often one reason rejected rows of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReasonCount {
-    pub file: &'static str,
-    pub reason: &'static str,
-    pub rows: u64,
-    /// The first rejected line for this reason, and why.
-    pub first_line: i64,
-    pub example: String,
 }
 
 /// The rejection reasons of a run, per file, most frequent first.
@@ -82,7 +72,10 @@ pub async fn record(
     rejects: &[&Rejects],
 ) -> Result<(), EtlError> {
     for r in rejects {
-        r.store(loader).await?;
+        let mut chunks = r.chunks()?;
+        while let Some(chunk) = chunks.next_chunk()? {
+            loader.write(&chunk).await?;
+        }
     }
     let rows: Vec<RunFileRow> = files
         .iter()

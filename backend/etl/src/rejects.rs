@@ -13,15 +13,27 @@
 //! warning: the run does not fail for want of a scratch file. The reasons
 //! are tallied as rows come, for the run's summary and quality figures.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::audit::ReasonCount;
+use serde::Serialize;
+
 use crate::error::EtlError;
-use crate::load::Loader;
 use crate::rows::RejectedRow;
+
+/// How often one reason rejected rows of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonCount {
+    pub file: &'static str,
+    pub reason: &'static str,
+    pub rows: u64,
+    /// The first rejected line for this reason, and why.
+    pub first_line: i64,
+    pub example: String,
+}
 
 /// Rows kept in memory before the rest go to a temporary file (about 27 MB).
 const IN_MEMORY: usize = if cfg!(test) { 3 } else { 100_000 };
@@ -115,70 +127,115 @@ impl Rejects {
             .sum()
     }
 
-    /// Stores every row: those in memory, those in the temporary file (a
-    /// chunk at a time), then those kept since the file failed. Fails if a
-    /// row written to the file cannot be read back.
-    pub async fn store(&self, loader: &mut Loader) -> Result<(), EtlError> {
-        loader.write(&self.rows).await?;
+    /// Every row, a chunk at a time, to be stored: those in memory, those
+    /// in the temporary file, then those kept since the file failed.
+    pub fn chunks(&self) -> Result<Chunks<'_>, EtlError> {
+        let mut chunks = Chunks {
+            rejects: self,
+            stage: Stage::Memory,
+            input: None,
+            names: Vec::new(),
+            in_file: 0,
+            kept_at: 0,
+        };
         let Some(spill) = &self.spill else {
-            return Ok(());
+            return Ok(chunks);
         };
-        let (file, written, names) = {
-            let mut spill = lock(spill);
-            spill.write_gathered();
-            let file = spill.file.as_ref().map(File::try_clone).transpose();
+        let mut spill = lock(spill);
+        spill.write_gathered();
+        if let Some(file) = spill.file.as_ref().filter(|_| spill.written > 0) {
             // A handle that cannot be had is a file that cannot be read back.
-            (file.map_err(spilled)?, spill.written, spill.names.clone())
-        };
+            let mut input = BufReader::new(file.try_clone().map_err(spilled)?);
+            input.seek(SeekFrom::Start(0)).map_err(spilled)?;
+            chunks.input = Some(input);
+        }
+        chunks.in_file = spill.written;
+        chunks.names = spill.names.clone();
         tracing::debug!(
             rows = self.len(),
-            written,
+            written = spill.written,
             "rejected rows read back from a temporary file"
         );
-        if written > 0 {
-            let file = file.ok_or_else(|| spilled(std::io::Error::other("the temporary file is gone")))?;
-            let mut input = BufReader::new(file);
-            input.seek(SeekFrom::Start(0)).map_err(spilled)?;
-            let mut left = written;
-            while left > 0 {
-                let n = left.min(CHUNK as u64);
-                let mut chunk = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    chunk.push(read_row(&mut input, &names).map_err(spilled)?);
-                }
-                loader.write(&chunk).await?;
-                left -= n;
-            }
-        }
-        // Copied a chunk at a time: the lock is not held while storing.
-        let mut at = 0;
-        loop {
-            let chunk: Vec<RejectedRow> = lock(spill).kept.iter().skip(at).take(CHUNK).cloned().collect();
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            at += chunk.len();
-            loader.write(&chunk).await?;
-        }
+        Ok(chunks)
     }
 
     /// Every row, read back (tests).
     #[cfg(test)]
     pub fn all(&self) -> Vec<RejectedRow> {
-        let mut out = self.rows.clone();
-        if let Some(spill) = &self.spill {
-            let mut spill = lock(spill);
-            spill.write_gathered();
-            if let Some(file) = spill.file.as_ref().filter(|_| spill.written > 0) {
-                let mut input = BufReader::new(file.try_clone().unwrap());
-                input.seek(SeekFrom::Start(0)).unwrap();
-                for _ in 0..spill.written {
-                    out.push(read_row(&mut input, &spill.names).unwrap());
-                }
-            }
-            out.extend(spill.kept.iter().cloned());
+        let mut out = Vec::new();
+        let mut chunks = self.chunks().unwrap();
+        while let Some(chunk) = chunks.next_chunk().unwrap() {
+            out.extend(chunk.iter().cloned());
         }
         out
+    }
+}
+
+/// Where [`Chunks`] is.
+enum Stage {
+    Memory,
+    File,
+    Kept,
+}
+
+/// The rows of a [`Rejects`], a chunk at a time ([`Rejects::chunks`]).
+pub struct Chunks<'a> {
+    rejects: &'a Rejects,
+    stage: Stage,
+    input: Option<BufReader<File>>,
+    names: Vec<&'static str>,
+    /// Rows left to read from the file.
+    in_file: u64,
+    /// Rows kept in memory since the file failed, handed out so far.
+    kept_at: usize,
+}
+
+impl<'a> Chunks<'a> {
+    /// The next rows (at most [`CHUNK`]), or `None` once all were given.
+    /// Fails if a row written to the file cannot be read back.
+    pub fn next_chunk(&mut self) -> Result<Option<Cow<'a, [RejectedRow]>>, EtlError> {
+        loop {
+            match self.stage {
+                Stage::Memory => {
+                    self.stage = Stage::File;
+                    if !self.rejects.rows.is_empty() {
+                        return Ok(Some(Cow::Borrowed(&self.rejects.rows)));
+                    }
+                }
+                Stage::File if self.in_file > 0 => {
+                    let input = self
+                        .input
+                        .as_mut()
+                        .ok_or_else(|| spilled(std::io::Error::other("the temporary file is gone")))?;
+                    let n = self.in_file.min(CHUNK as u64);
+                    let mut chunk = Vec::with_capacity(n as usize);
+                    for _ in 0..n {
+                        chunk.push(read_row(input, &self.names).map_err(spilled)?);
+                    }
+                    self.in_file -= n;
+                    return Ok(Some(Cow::Owned(chunk)));
+                }
+                Stage::File => self.stage = Stage::Kept,
+                Stage::Kept => {
+                    let Some(spill) = &self.rejects.spill else {
+                        return Ok(None);
+                    };
+                    // Copied a chunk at a time: the lock is not held while they are stored.
+                    let chunk: Vec<RejectedRow> = lock(spill)
+                        .kept
+                        .iter()
+                        .skip(self.kept_at)
+                        .take(CHUNK)
+                        .cloned()
+                        .collect();
+                    if chunk.is_empty() {
+                        return Ok(None);
+                    }
+                    self.kept_at += chunk.len();
+                    return Ok(Some(Cow::Owned(chunk)));
+                }
+            }
+        }
     }
 }
 
