@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::counts::Counts;
-use crate::customers::{TextArena, TextRef};
+use crate::customers::{Change, Profiles};
 use crate::error::EtlError;
 use crate::interner::Interner;
 use crate::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
@@ -31,23 +31,13 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-/// One customer's profile; its texts live in [`Users::texts`].
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Customer {
-    pub name: TextRef,
-    pub email: TextRef,
-    pub conflicting_name: bool,
-    pub conflicting_email: bool,
-}
-
 /// The cleaned rows of users.csv (default: an append given no users.csv).
 #[derive(Default)]
 pub struct Users {
-    /// Customer ids; index `i` is `customers[i]`. Shared with pass 2 once
-    /// read ([`crate::read::customer_ids`]).
+    /// Customer ids; index `i` is `profiles`' customer `i`. Shared with
+    /// pass 2 once read ([`crate::read::customer_ids`]).
     pub ids: Arc<Interner>,
-    pub customers: Vec<Customer>,
-    pub texts: TextArena,
+    pub profiles: Profiles,
     pub counts: Counts,
     pub rejects: Rejects,
     pub rows_without_name: u64,
@@ -60,8 +50,7 @@ impl Users {
     /// Drops the file's content (it was ingested before): nothing of it is loaded.
     pub fn skip(&mut self) {
         self.ids = Arc::default();
-        self.customers.clear();
-        self.texts = TextArena::default();
+        self.profiles = Profiles::default();
         self.counts = Counts::default();
         self.rejects = Rejects::default();
         self.rows_without_name = 0;
@@ -99,16 +88,14 @@ impl Users {
         Ok(())
     }
 
-    /// Asks for the records of the customers numbered, then for their
-    /// texts, ahead of adding their rows (each a miss beyond the caches).
+    /// Asks for where the records of the customers numbered are, then for
+    /// the records, ahead of adding their rows (each a miss beyond the caches).
     fn prefetch(&self, numbers: &[u32]) {
-        let known = || numbers.iter().filter_map(|&i| self.customers.get(i as usize));
-        for customer in known() {
-            crate::interner::prefetch(customer);
+        for &i in numbers {
+            self.profiles.prefetch_start(i);
         }
-        for customer in known() {
-            self.texts.prefetch(customer.name);
-            self.texts.prefetch(customer.email);
+        for &i in numbers {
+            self.profiles.prefetch(i);
         }
     }
 
@@ -119,30 +106,28 @@ impl Users {
         self.rows_without_name += u64::from(name.is_empty());
         self.rows_without_email += u64::from(email.is_empty());
         // Numbers are given in first-seen order: a new customer's is the next.
-        let new = i as usize == self.customers.len();
+        let new = i as usize == self.profiles.len();
         if new {
             self.counts.loaded += 1;
-            self.customers.push(Customer::default());
         } else {
             // Repeated rows of a customer are merged into one dim_user row.
             self.counts.duplicates += 1;
         }
-        let customer = &mut self.customers[i as usize];
-        let texts = &mut self.texts;
-        let too_big = || "names and e-mails exceed 4 GiB in total".to_owned();
-        if !name.is_empty() && texts.bytes(customer.name) != name.as_bytes() {
-            if !customer.name.is_empty() {
-                customer.conflicting_name = true;
-            }
-            customer.name = texts.replace(customer.name, name).ok_or_else(too_big)?;
+        let old = self.profiles.raw(i);
+        let name_changes = !name.is_empty() && old.name != name.as_bytes();
+        let email_changes = !email.is_empty() && old.email != email.as_bytes();
+        if !(new || name_changes || email_changes) {
+            return Ok(());
         }
-        if !email.is_empty() && texts.bytes(customer.email) != email.as_bytes() {
-            if !customer.email.is_empty() && !texts.bytes(customer.email).eq_ignore_ascii_case(email.as_bytes()) {
-                customer.conflicting_email = true;
-            }
-            customer.email = texts.replace(customer.email, email).ok_or_else(too_big)?;
-        }
-        Ok(())
+        let change = Change {
+            name: name_changes.then_some(name),
+            email: email_changes.then_some(email),
+            conflicting_name: old.conflicting_name || (name_changes && !old.name.is_empty()),
+            // E-mail addresses differing only in case are one address.
+            conflicting_email: old.conflicting_email
+                || (email_changes && !old.email.is_empty() && !old.email.eq_ignore_ascii_case(email.as_bytes())),
+        };
+        self.profiles.set(i, change).map_err(|full| full.to_string())
     }
 
     fn reject(&mut self, run_id: i64, row: &RawRow<'_>, reject: Reject) {
@@ -190,10 +175,13 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
         Ok(())
     })?;
     users.add_staged(&mut staged, &path)?;
+    // Every customer is in: the room kept for growth is given back.
+    users.profiles.shrink_to_fit();
     users.counts.read = read;
     (users.sha256, users.bytes) = digest.finish();
     tracing::debug!(
-        customers = users.customers.len(),
+        customers = users.profiles.len(),
+        profiles_mb = users.profiles.heap_bytes() >> 20,
         rss_mb = crate::resident_mb(),
         "users read"
     );

@@ -99,8 +99,9 @@ impl Joined {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::customers::Profile;
     use crate::load::stored::StoredSpending;
-    use crate::reconcile::{merge, Profile};
+    use crate::reconcile::merge;
     use domain::Currency;
 
     fn stored(id: &str, in_users_file: bool, null: bool, unknown: bool) -> StoredCustomer {

@@ -23,16 +23,9 @@ impl StoredCustomer {
     }
 }
 
-/// A customer's record in this run's users file.
-#[derive(Debug, Clone, Copy)]
-pub struct Profile<'a> {
-    /// The last non-empty name (or empty) and e-mail in the file.
-    pub name: &'a str,
-    pub email: &'a str,
-    /// The file's own rows disagree.
-    pub conflicting_name: bool,
-    pub conflicting_email: bool,
-}
+// A customer's record in this run's users file: the last non-empty name
+// (or empty) and e-mail in the file, and whether its own rows disagree.
+use crate::customers::Profile;
 
 /// A customer's spending in one currency in this run.
 pub struct RunSpending {

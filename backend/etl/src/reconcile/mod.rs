@@ -25,7 +25,7 @@ mod merge;
 pub mod restate;
 
 use joined::Joined;
-pub use merge::{merge, Merged, Profile, RunFacts, RunSpending};
+pub use merge::{merge, Merged, RunFacts, RunSpending};
 use restate::{Reattributed, RestatedCustomer};
 
 /// Customers merged and written per chunk (and looked up per chunk in an append).
@@ -220,15 +220,7 @@ pub async fn customers(
         let mut spending_rows = Vec::with_capacity(ids.len());
         for &(id, cust, user) in &ids {
             let facts = cust.map(|c| run_facts(&tx.customers, c));
-            let profile = user.map(|u| {
-                let p = users.customers[u as usize];
-                Profile {
-                    name: users.texts.get(p.name),
-                    email: users.texts.get(p.email),
-                    conflicting_name: p.conflicting_name,
-                    conflicting_email: p.conflicting_email,
-                }
-            });
+            let profile = user.map(|u| users.profiles.get(u));
             let restated = restated.get(id);
             let merged = match (restated, stored.get(id)) {
                 (Some(r), Some(s)) if r.cleared => merge::merge_cleared(id, s, facts.as_ref(), profile)?,
@@ -263,8 +255,7 @@ fn log_memory(tx: &Transactions, users: &Users) {
         tx_ids_mb = tx.customer_ids.heap_bytes() >> 20,
         tx_facts_mb = tx.customers.heap_bytes() >> 20,
         user_ids_mb = users.ids.heap_bytes() >> 20,
-        user_profiles_mb = (users.customers.capacity() * size_of::<crate::read::users::Customer>()) >> 20,
-        user_texts_mb = users.texts.heap_bytes() >> 20,
+        user_profiles_mb = users.profiles.heap_bytes() >> 20,
         rss_mb = crate::resident_mb(),
         "per-customer memory before reconciling"
     );
