@@ -2,18 +2,19 @@
 //! and the catalog that attributes each transaction's revenue to products.
 
 use std::hash::BuildHasher;
-use std::sync::Arc;
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
+use rustc_hash::FxBuildHasher;
 use std::path::Path;
 
-pub use crate::aggregates::Plan;
+mod catalog;
+
 use crate::counts::Counts;
 use crate::error::EtlError;
 use crate::read::source::{for_each_row, Column, Digested, Limits, Source};
 use crate::rejects::Rejects;
 use crate::rows::{ProductRow, Reject, RejectedRow};
+pub use catalog::Catalog;
 use domain::{parse_amount, SharedTexts, PLAN_AMOUNT_EXPONENT};
 
 pub const FILE: &str = "products.csv";
@@ -210,99 +211,6 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<ProductsFile, Etl
         sha256,
         bytes,
     })
-}
-
-/// What attributes revenue: each subscription's plans. A replace builds it from
-/// products.csv; an append from products.csv and, for the other subscriptions
-/// its transactions reference, the stored `dim_product` rows (looked up as
-/// they appear: see [`Catalog::needs`]).
-#[derive(Default)]
-pub struct Catalog {
-    /// subscription id → its plans, one per (subscription, plan) row, in plan
-    /// id order: the allocation's tie-break (the earlier plan) then does not
-    /// depend on the order rows arrive in (a file's, or the database's).
-    /// Keyed on the rows' own subscription ids (shared, not copied).
-    pub plans: HashMap<Arc<str>, Vec<Plan>>,
-    /// Distinct product names.
-    pub names: Vec<String>,
-    name_index: HashMap<String, u32>,
-    /// Append: subscriptions whose stored rows were merged in (or are known
-    /// to have none). Replace: `None`, products.csv is the whole catalog.
-    resolved: Option<rustc_hash::FxHashSet<String>>,
-}
-
-impl Catalog {
-    /// The catalog of products.csv alone (a replace).
-    pub fn of_file(rows: &[ProductRow]) -> Self {
-        let mut catalog = Self::default();
-        for row in rows {
-            catalog.add(row);
-        }
-        catalog
-    }
-
-    /// An append's catalog: products.csv, to be merged with stored rows.
-    pub fn for_append(rows: &[ProductRow]) -> Self {
-        let mut catalog = Self::of_file(rows);
-        catalog.resolved = Some(Default::default());
-        catalog
-    }
-
-    /// Adds a row; a row of the same (subscription, plan) replaces it.
-    fn add(&mut self, row: &ProductRow) {
-        let product = self.intern(&row.product);
-        let plans = self.plans.entry(row.subscription_id.clone()).or_default();
-        let plan = Plan {
-            plan: row.plan.clone(),
-            product,
-            amount_cents: row.amount_cents,
-        };
-        match plans.binary_search_by(|p| p.plan.cmp(&row.plan)) {
-            Ok(i) => plans[i] = plan,
-            Err(i) => {
-                // Exactly: almost every subscription has one plan, and a
-                // growing Vec would reserve four (120 bytes more per
-                // subscription, 1.35 million of them at 50M transactions).
-                plans.reserve_exact(1);
-                plans.insert(i, plan);
-            }
-        }
-    }
-
-    /// The index of product `name` in [`Self::names`] (added if new).
-    pub fn intern(&mut self, name: &str) -> u32 {
-        match self.name_index.get(name) {
-            Some(&i) => i,
-            None => {
-                let i = self.names.len() as u32;
-                self.names.push(name.to_owned());
-                self.name_index.insert(name.to_owned(), i);
-                i
-            }
-        }
-    }
-
-    /// Whether `subscription`'s stored rows still have to be merged in.
-    pub fn needs(&self, subscription: &str) -> bool {
-        self.resolved.as_ref().is_some_and(|r| !r.contains(subscription))
-    }
-
-    /// Merges stored rows of `subscriptions`; rows of products.csv keep
-    /// precedence (they are newer). Every listed subscription is then resolved.
-    pub fn merge_stored(&mut self, subscriptions: &[String], stored: &[ProductRow]) {
-        for row in stored {
-            let from_file = self
-                .plans
-                .get(&row.subscription_id)
-                .is_some_and(|plans| plans.iter().any(|p| p.plan == row.plan));
-            if !from_file {
-                self.add(row);
-            }
-        }
-        if let Some(resolved) = &mut self.resolved {
-            resolved.extend(subscriptions.iter().cloned());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ impl Joined {
             .await?;
         let mut others: Vec<String> = per_subscription
             .iter()
-            .filter(|(s, _)| !catalog.plans.contains_key(s.as_str()))
+            .filter(|(s, _)| !catalog.knows(s))
             .map(|(s, _)| s.clone())
             .collect();
         others.sort_unstable();
@@ -89,7 +89,7 @@ impl Joined {
             .collect();
         let referenced: i64 = per_subscription
             .iter()
-            .filter(|(s, _)| catalog.plans.contains_key(s.as_str()) || stored.contains(s))
+            .filter(|(s, _)| catalog.knows(s) || stored.contains(s))
             .map(|(_, n)| n)
             .sum();
         Ok(self.counted + u64::try_from(referenced).unwrap_or(0))

@@ -55,7 +55,7 @@ pub async fn products(
         let subscriptions: HashSet<&str> = rows.iter().map(|r| &*r.subscription_id).collect();
         let new_subscriptions = subscriptions.len() as i64;
         file.counts.loaded = rows.len() as u64;
-        let catalog = Catalog::of_file(&rows);
+        let catalog = Catalog::of_file(&rows)?;
         let changes = ProductChanges {
             new_products: rows.len() as i64,
             new_subscriptions,
@@ -73,7 +73,7 @@ pub async fn products(
         .map(|r| ((&*r.subscription_id, &*r.plan), r))
         .collect();
     let stored_subs: HashSet<&str> = stored_rows.iter().map(|r| &*r.subscription_id).collect();
-    let mut catalog = Catalog::for_append(&rows);
+    let mut catalog = Catalog::for_append(&rows)?;
     let mut changes = ProductChanges {
         rows: Vec::new(),
         new_products: 0,
@@ -93,7 +93,7 @@ pub async fn products(
             }
         }
     }
-    catalog.merge_stored(&subscriptions, &stored_rows);
+    catalog.merge_stored(&subscriptions, &stored_rows)?;
     changes.reattributed = reattributed(&changes.rows, &stored_rows, &catalog);
     Ok((changes, catalog))
 }
@@ -112,7 +112,7 @@ fn reattributed(rows: &[ProductRow], stored: &[ProductRow], catalog: &Catalog) -
     for sub in changed {
         let mut before = by_subscription.remove(sub).unwrap_or_default();
         before.sort_by(|a, b| a.plan.cmp(&b.plan));
-        let after: Vec<(&str, i64)> = catalog.plans.get(sub).map_or(Vec::new(), |plans| {
+        let after: Vec<(&str, i64)> = catalog.plans(sub).map_or(Vec::new(), |plans| {
             plans
                 .iter()
                 .map(|p| (catalog.names[p.product as usize].as_str(), p.amount_cents))

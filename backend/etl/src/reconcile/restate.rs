@@ -241,7 +241,7 @@ impl Restatement {
         } = tx;
         for c in &self.cells {
             let subscription = &self.subscriptions[c.subscription];
-            let after = catalog.plans.get(subscription.as_str()).ok_or_else(|| {
+            let after = catalog.plans(subscription).ok_or_else(|| {
                 EtlError::Internal(format!(
                     "restated subscription {subscription:?} is not in the catalogue"
                 ))

@@ -100,7 +100,7 @@ impl Pass2<'_> {
         subscriptions.dedup();
         if !subscriptions.is_empty() {
             let rows = stored.products(&subscriptions)?;
-            self.out.catalog.merge_stored(&subscriptions, &rows);
+            self.out.catalog.merge_stored(&subscriptions, &rows)?;
         }
         for c in std::mem::take(&mut self.pending) {
             match known.get(&c.fact.transaction_id) {
@@ -123,11 +123,7 @@ impl Pass2<'_> {
         out.counts.loaded += 1;
         let attribution = match fact.subscription_id {
             None => Attribution::NoSubscription,
-            Some(sub) => out
-                .catalog
-                .plans
-                .get(sub)
-                .map_or(Attribution::Unknown, |p| Attribution::Plans(p)),
+            Some(sub) => out.catalog.plans(sub).map_or(Attribution::Unknown, Attribution::Plans),
         };
         let accepted = Accepted {
             fact,

@@ -56,7 +56,7 @@ fn run_bytes(lines: &[&[u8]], stored: Option<&mut dyn StoredLookup>) -> (Transac
             chrono::Utc::now().naive_utc(),
         ),
     };
-    let tx = load(dir.path(), &scan, Catalog::for_append(&[]), options, sender).unwrap();
+    let tx = load(dir.path(), &scan, Catalog::for_append(&[]).unwrap(), options, sender).unwrap();
     let mut rows = Vec::new();
     while let Ok(batch) = receiver.try_recv() {
         rows.extend(batch.iter().map(|f| f.to_owned_row()));
@@ -95,7 +95,7 @@ fn batches_are_bounded() {
             chrono::Utc::now().naive_utc(),
         ),
     };
-    load(dir.path(), &scan, Catalog::for_append(&[]), options, sender).unwrap();
+    load(dir.path(), &scan, Catalog::for_append(&[]).unwrap(), options, sender).unwrap();
     let (mut sent, mut batches) = (0, 0);
     while let Ok(batch) = receiver.try_recv() {
         assert!(batch.len() <= BATCH);
@@ -259,7 +259,7 @@ fn a_held_row_changed_before_it_is_read_again_aborts() {
     let (sender, _receiver) = mpsc::channel(4);
     let mut pass = Pass2 {
         run_id: 1,
-        out: Transactions::empty(Catalog::for_append(&[])),
+        out: Transactions::empty(Catalog::for_append(&[]).unwrap()),
         stored: None,
         pending: Vec::new(),
         batch: FactBatch::with_capacity(BATCH),
