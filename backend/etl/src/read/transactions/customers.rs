@@ -4,11 +4,12 @@
 //! transactions without a known subscription (flags of `dim_user`).
 //!
 //! One slot per distinct customer is what the load's memory grows with
-//! (6.25 million at 50M transactions), so a slot is 40 bytes: the first
-//! currency's totals inline, a currency as a 2-byte index into the run's
-//! few currencies, and any further currency of the customer in a side list
-//! reached through the slot (a `SmallVec` of full-width totals took 80 bytes
-//! per customer plus a heap block for each customer of several currencies).
+//! (7.8 million at 50M generated transactions), so a slot is 32 bytes: the
+//! first currency's totals inline, a currency as a 2-byte index into the
+//! run's few currencies, the months' window as a 2-byte offset, and any
+//! further currency of the customer in a side table (a `SmallVec` of
+//! full-width totals took 80 bytes per customer plus a heap block for each
+//! customer of several currencies; a link to a side list, 40).
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -37,32 +38,48 @@ impl Catalogued {
     }
 }
 
-/// Totals of one customer in one currency, in this run (32 bytes).
+/// Totals of one customer in one currency, in this run (24 bytes).
 #[derive(Clone, Copy)]
 struct Spending {
     cents: i64,
     /// Months with a transaction: bit `k` is month `base + k`. Months outside
     /// these 64 go to [`CustomerFacts::far_months`] (rare: over five years apart).
     bits: u64,
-    base: Month,
-    transactions: u32,
+    /// The window's first month, in months from [`window_origin`].
+    base: i16,
     /// Index into [`CustomerFacts::currencies`].
     currency: u16,
-    /// The customer's next currency: 1 + its index in [`CustomerFacts::extra`]; 0 for none.
-    next: u32,
+    transactions: u32,
+}
+
+/// What [`Spending::base`] counts from: January 2000. A window that would
+/// start more than 2,730 years away is put at the end of the range, and its
+/// months then go to [`CustomerFacts::far_months`] like any month outside it.
+fn window_origin() -> Month {
+    Month::from_index(2000 * 12)
 }
 
 impl Spending {
     fn new(currency: u16, first: Month) -> Self {
+        // Room for 31 months before the first one seen and 32 after.
+        let base = window_origin().months_until(first.plus(-31));
         Self {
             cents: 0,
             bits: 0,
-            // Room for 31 months before the first one seen and 32 after.
-            base: first.plus(-31),
-            transactions: 0,
+            base: base.clamp(i16::MIN.into(), i16::MAX.into()) as i16,
             currency,
-            next: 0,
+            transactions: 0,
         }
+    }
+
+    /// Where `month` is in the window, if it is.
+    fn bit(&self, month: Month) -> Option<u32> {
+        let k = window_origin().plus(self.base.into()).months_until(month);
+        u32::try_from(k).ok().filter(|&k| k < 64)
+    }
+
+    fn month(&self, bit: u32) -> Month {
+        window_origin().plus(i32::from(self.base) + bit as i32)
     }
 }
 
@@ -87,8 +104,9 @@ pub struct CurrencySpending {
 #[derive(Default)]
 pub struct CustomerFacts {
     slots: Vec<Slot>,
-    /// The second and further currencies of customers paying in several.
-    extra: Vec<Spending>,
+    /// The second and further currencies of customers paying in several, in
+    /// first-seen order.
+    extra: HashMap<u32, Vec<Spending>>,
     /// The run's currencies, in first-seen order.
     currencies: Vec<Currency>,
     /// (customer, currency) → months outside its [`Spending`]'s 64-month window.
@@ -99,7 +117,8 @@ impl CustomerFacts {
     /// Bytes held on the heap (capacity; the rare months outside a
     /// customer's window are left out), for the memory log.
     pub fn heap_bytes(&self) -> usize {
-        size_of::<Slot>() * self.slots.capacity() + size_of::<Spending>() * self.extra.capacity()
+        let extra: usize = self.extra.values().map(|v| v.capacity() * size_of::<Spending>()).sum();
+        size_of::<Slot>() * self.slots.capacity() + size_of::<(u32, Vec<Spending>)>() * self.extra.capacity() + extra
     }
 
     /// Asks for the memory of customer `cust`'s slot ahead of its
@@ -130,38 +149,22 @@ impl CustomerFacts {
                 unknown_subscription_tx: 0,
             });
         }
-        let Self { slots, extra, .. } = self;
-        let slot = slots
+        let slot = self
+            .slots
             .get_mut(c)
             .ok_or_else(|| EtlError::Internal(format!("customer {cust} observed out of order")))?;
-        // Find the currency along the customer's list, remembering the last link.
-        let mut at: Option<usize> = None;
-        loop {
-            let s = match at {
-                None => &slot.first,
-                Some(i) => &extra[i],
-            };
-            if s.currency == currency {
-                break;
-            }
-            if s.next == 0 {
-                let i = extra.len();
-                let next = u32::try_from(i + 1)
-                    .map_err(|_| EtlError::Overflow("more than 4 billion (customer, currency) pairs".to_owned()))?;
-                extra.push(Spending::new(currency, month));
-                match at {
-                    None => slot.first.next = next,
-                    Some(j) => extra[j].next = next,
-                }
-                at = Some(i);
-                break;
-            }
-            at = Some(s.next as usize - 1);
+        if slot.first.currency == currency {
+            return Ok(&mut slot.first);
         }
-        Ok(match at {
-            None => &mut slot.first,
-            Some(i) => &mut extra[i],
-        })
+        let extra = self.extra.entry(cust).or_default();
+        let i = match extra.iter().position(|s| s.currency == currency) {
+            Some(i) => i,
+            None => {
+                extra.push(Spending::new(currency, month));
+                extra.len() - 1
+            }
+        };
+        Ok(&mut extra[i])
     }
 
     /// Adds an accepted transaction (`fact`, paid in `currency`) to the
@@ -186,9 +189,9 @@ impl CustomerFacts {
                 fact.customer_id
             ))
         })?;
-        match u32::try_from(spending.base.months_until(month)) {
-            Ok(k) if k < 64 => spending.bits |= 1 << k,
-            _ => {
+        match spending.bit(month) {
+            Some(k) => spending.bits |= 1 << k,
+            None => {
                 let far = self.far_months.entry((customer, currency)).or_default();
                 if !far.contains(&month) {
                     far.push(month);
@@ -214,19 +217,21 @@ impl CustomerFacts {
 
     /// Customer `cust`'s spending, one entry per currency in first-seen order.
     pub fn spending(&self, cust: u32) -> Vec<CurrencySpending> {
-        let mut out = Vec::new();
-        let mut next = self.slots.get(cust as usize).map(|s| &s.first);
-        while let Some(s) = next {
-            let currency = self.currencies[s.currency as usize];
-            out.push(CurrencySpending {
-                currency,
-                cents: s.cents,
-                transactions: i64::from(s.transactions),
-                months: self.active_months(cust, currency, s),
-            });
-            next = s.next.checked_sub(1).and_then(|i| self.extra.get(i as usize));
-        }
-        out
+        let first = self.slots.get(cust as usize).map(|s| &s.first);
+        let extra = self.extra.get(&cust).into_iter().flatten();
+        first
+            .into_iter()
+            .chain(extra)
+            .map(|s| {
+                let currency = self.currencies[s.currency as usize];
+                CurrencySpending {
+                    currency,
+                    cents: s.cents,
+                    transactions: i64::from(s.transactions),
+                    months: self.active_months(cust, currency, s),
+                }
+            })
+            .collect()
     }
 
     /// The months in which customer `cust` paid in `spending`'s currency in this run.
@@ -234,7 +239,7 @@ impl CustomerFacts {
         let mut months = ActiveMonths::default();
         for k in 0..64 {
             if spending.bits & (1 << k) != 0 {
-                months.insert(spending.base.plus(k));
+                months.insert(spending.month(k));
             }
         }
         for &m in self.far_months.get(&(cust, currency)).into_iter().flatten() {
@@ -268,8 +273,8 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_stays_40_bytes() {
-        assert_eq!(std::mem::size_of::<Slot>(), 40);
+    fn a_slot_stays_32_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
     }
 
     #[test]
@@ -299,5 +304,27 @@ mod tests {
         assert_eq!(months(&c1[0]), ["2024-01", "2034-06"]);
         assert_eq!(facts.unattributed(1), (0, 2));
         assert!(facts.spending(2).is_empty());
+    }
+
+    /// Months thousands of years from 2000 (whatever the date bounds let
+    /// through) are kept exactly, outside the window.
+    #[test]
+    fn months_far_from_the_window_origin_are_kept() {
+        let mut facts = CustomerFacts::default();
+        let none = Attribution::NoSubscription;
+        observe(&mut facts, 0, "usd", "0001-03-05", 1, none);
+        observe(&mut facts, 0, "usd", "0001-04-05", 2, none);
+        observe(&mut facts, 0, "usd", "2024-01-05", 4, none);
+        observe(&mut facts, 1, "usd", "9999-12-01", 8, none);
+        observe(&mut facts, 1, "eur", "9999-11-01", 16, none);
+        let c0 = facts.spending(0);
+        assert_eq!((c0[0].cents, c0[0].transactions), (7, 3));
+        assert_eq!(months(&c0[0]), ["0001-03", "0001-04", "2024-01"]);
+        let c1 = facts.spending(1);
+        assert_eq!(months(&c1[0]), ["9999-12"]);
+        assert_eq!(
+            (c1[1].currency.as_str(), months(&c1[1])),
+            ("eur", vec!["9999-11".to_owned()])
+        );
     }
 }
