@@ -9,6 +9,7 @@
 #   bench/load_memory.sh OLD_BINARY NEW_BINARY [RUNS] SIZE...
 #   e.g. bench/load_memory.sh /tmp/backend-old target/release/backend 3 1000000 5000000
 #   LOAD_ENGINES=postgres bench/load_memory.sh OLD NEW 1 50000000
+#   LOAD_BUILDS=new bench/load_memory.sh OLD NEW 1 50000000   # one build only
 #
 # Build the old binary from its commit in a worktree of its own (see
 # bench/compare.sh). Data: bench/out/data-SIZE (generated with seed 1 by the
@@ -62,8 +63,10 @@ for n in "$@"; do
   fi
   for engine in ${LOAD_ENGINES:-postgres sqlite}; do
     for run in $(seq "$RUNS"); do
-      load "$engine" "$n" old "$OLD" "$run"
-      load "$engine" "$n" new "$NEW" "$run"
+      for build in ${LOAD_BUILDS:-old new}; do
+        if [ "$build" = old ]; then bin=$OLD; else bin=$NEW; fi
+        load "$engine" "$n" "$build" "$bin" "$run"
+      done
     done
   done
 done
