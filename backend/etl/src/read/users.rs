@@ -240,3 +240,71 @@ impl Staged {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write as _;
+
+    /// A customer as the rules say: the last non-empty name and e-mail in
+    /// file order, a disagreement once set stays set (e-mail addresses
+    /// differing only in case agree).
+    #[derive(Debug, Default, Clone, PartialEq)]
+    struct Expected {
+        name: String,
+        email: String,
+        conflicting_name: bool,
+        conflicting_email: bool,
+    }
+
+    impl Expected {
+        fn add(&mut self, name: &str, email: &str) {
+            if !name.is_empty() && name != self.name {
+                self.conflicting_name |= !self.name.is_empty();
+                self.name = name.to_owned();
+            }
+            if !email.is_empty() && email != self.email {
+                self.conflicting_email |= !self.email.is_empty() && !self.email.eq_ignore_ascii_case(email);
+                self.email = email.to_owned();
+            }
+        }
+    }
+
+    /// Random files of repeated customers whose names and e-mails grow,
+    /// shrink, empty and change case: every customer's stored profile is
+    /// the rules' (the records rewritten in place or moved to the end).
+    #[test]
+    fn profiles_follow_the_rules_whatever_the_order_of_rows() {
+        let names = ["", "Ann", "Anne Long-Name", "ann", "Zoë", "Bob"];
+        let long = "x".repeat(200);
+        let emails = ["", "a@x.test", "A@X.test", "b@x.test", long.as_str()];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for customers in [1, 5, 40, 3000] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut file = std::fs::File::create(dir.path().join(FILE)).unwrap();
+            write!(file, "Customer ID,Customer Name,Customer Email").unwrap();
+            let mut expected: HashMap<String, Expected> = HashMap::new();
+            for _ in 0..(customers * 8).max(200) {
+                let id = format!("c{}", rng.u32(0..customers));
+                let (name, email) = (rng.choice(names).unwrap(), rng.choice(emails).unwrap());
+                write!(file, "\n{id},{name},{email}").unwrap();
+                expected.entry(id).or_default().add(name, email);
+            }
+            drop(file);
+            let users = read(dir.path(), 1, Limits::default()).unwrap();
+            assert_eq!(users.profiles.len(), expected.len());
+            for (id, want) in &expected {
+                let i = users.ids.find(id).unwrap();
+                let got = users.profiles.get(i);
+                let got = Expected {
+                    name: got.name.to_owned(),
+                    email: got.email.to_owned(),
+                    conflicting_name: got.conflicting_name,
+                    conflicting_email: got.conflicting_email,
+                };
+                assert_eq!(&got, want, "{id} of {customers}");
+            }
+        }
+    }
+}
