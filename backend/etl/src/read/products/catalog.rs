@@ -103,7 +103,11 @@ impl Catalog {
                 let plans = &mut self.several[*k as usize];
                 match plans.binary_search_by(|p| p.plan.cmp(&plan.plan)) {
                     Ok(j) => plans[j] = plan,
-                    Err(j) => plans.insert(j, plan),
+                    Err(j) => {
+                        // Exactly: a growing Vec would reserve four.
+                        plans.reserve_exact(1);
+                        plans.insert(j, plan);
+                    }
                 }
             }
         }

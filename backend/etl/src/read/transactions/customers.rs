@@ -160,6 +160,9 @@ impl CustomerFacts {
         let i = match extra.iter().position(|s| s.currency == currency) {
             Some(i) => i,
             None => {
+                // Exactly: a growing Vec would reserve four (96 bytes) for
+                // the customer's second currency.
+                extra.reserve_exact(1);
                 extra.push(Spending::new(currency, month));
                 extra.len() - 1
             }
