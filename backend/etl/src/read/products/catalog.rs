@@ -83,7 +83,7 @@ impl Catalog {
         let (i, new) = self
             .subscriptions
             .intern(&row.subscription_id)
-            .map_err(|_| EtlError::Overflow("products.csv's subscription ids exceed 4 GiB in total".to_owned()))?;
+            .map_err(|_| EtlError::Overflow("the catalogue's subscription ids exceed 4 GiB in total".to_owned()))?;
         if new {
             self.entries.push(Entry::One(plan));
             return Ok(());
