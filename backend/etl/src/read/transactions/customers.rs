@@ -330,4 +330,23 @@ mod tests {
             ("eur", vec!["9999-11".to_owned()])
         );
     }
+
+    /// Either side of where the window's start is clamped (a first month of
+    /// 4733-03 starts it at the last offset, 4733-04 would start it one
+    /// later): every month kept exactly, in the window or beside it.
+    #[test]
+    fn months_either_side_of_the_clamp_are_kept() {
+        let none = Attribution::NoSubscription;
+        for first in ["4733-02", "4733-03", "4733-04", "4733-05"] {
+            let mut facts = CustomerFacts::default();
+            let first = Month::parse(first).unwrap();
+            let dates: Vec<Month> = [0, -31, 32, 33, -32, 1, 64].iter().map(|&k| first.plus(k)).collect();
+            for m in &dates {
+                observe(&mut facts, 0, "usd", &format!("{m}-15"), 1, none);
+            }
+            let mut want: Vec<String> = dates.iter().map(|m| m.to_string()).collect();
+            want.sort();
+            assert_eq!(months(&facts.spending(0)[0]), want, "first month {first}");
+        }
+    }
 }
