@@ -4,6 +4,8 @@
 //! record in one buffer, found by a 4-byte start (the ids:
 //! [`crate::interner`]).
 
+use integer_encoding::VarInt;
+
 /// A customer's profile as stored in [`Profiles`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Profile<'a> {
@@ -181,24 +183,18 @@ fn decode(bytes: &[u8]) -> (Raw<'_>, usize) {
     (profile, at)
 }
 
-/// LEB128: seven bits a byte, the high bit set on every byte but the last.
-fn push_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+/// LEB128, as the subscription feed writes its numbers (`integer-encoding`).
+fn push_varint(out: &mut Vec<u8>, v: u64) {
+    let mut buffer = [0u8; 10];
+    let n = v.encode_var(&mut buffer);
+    out.extend_from_slice(&buffer[..n]);
 }
 
 fn read_varint(bytes: &[u8]) -> (u64, usize) {
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().enumerate() {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            return (v, i + 1);
-        }
+    match u64::decode_var(bytes) {
+        Some(read) => read,
+        None => unreachable!("a record's lengths end within the record"),
     }
-    unreachable!("a record's length ends within the record")
 }
 
 #[cfg(test)]
