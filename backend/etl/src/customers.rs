@@ -6,6 +6,9 @@
 
 use integer_encoding::VarInt;
 
+mod held;
+pub use held::{Held, InOrder};
+
 /// A customer's profile as stored in [`Profiles`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Profile<'a> {
@@ -114,6 +117,17 @@ impl Profiles {
         }
     }
 
+    /// Customer `i`'s record as stored (empty past the last customer).
+    fn record(&self, i: u32) -> &[u8] {
+        match self.starts.get(i as usize) {
+            Some(&start) => {
+                let rest = &self.records[start as usize..];
+                &rest[..decode(rest).1]
+            }
+            None => &[],
+        }
+    }
+
     /// Stores customer `i`'s profile; `i` is an existing customer or the
     /// next number (a new customer).
     pub fn set(&mut self, i: u32, change: Change<'_>) -> Result<(), ProfilesFull> {
@@ -166,21 +180,29 @@ fn encode(p: &Raw<'_>, out: &mut Vec<u8>) {
 
 /// The profile a record starts `bytes` with, and the record's length.
 fn decode(bytes: &[u8]) -> (Raw<'_>, usize) {
-    let (head, mut at) = read_varint(bytes);
-    let name_len = (head >> 2) as usize;
-    let name = &bytes[at..at + name_len];
-    at += name_len;
-    let (email_len, n) = read_varint(&bytes[at..]);
+    match try_decode(bytes) {
+        Some(decoded) => decoded,
+        None => unreachable!("a record's lengths end within the record"),
+    }
+}
+
+/// As [`decode`]; `None` when `bytes` end before the record does (a
+/// record read back in blocks, [`Held`]).
+fn try_decode(bytes: &[u8]) -> Option<(Raw<'_>, usize)> {
+    let (head, mut at) = u64::decode_var(bytes)?;
+    let name = bytes.get(at..at.checked_add(usize::try_from(head >> 2).ok()?)?)?;
+    at += name.len();
+    let (email_len, n) = u64::decode_var(bytes.get(at..)?)?;
     at += n;
-    let email = &bytes[at..at + email_len as usize];
-    at += email_len as usize;
+    let email = bytes.get(at..at.checked_add(usize::try_from(email_len).ok()?)?)?;
+    at += email.len();
     let profile = Raw {
         name,
         email,
         conflicting_name: head & 1 != 0,
         conflicting_email: head & 2 != 0,
     };
-    (profile, at)
+    Some((profile, at))
 }
 
 /// LEB128, as the subscription feed writes its numbers (`integer-encoding`).
@@ -190,12 +212,6 @@ fn push_varint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&buffer[..n]);
 }
 
-fn read_varint(bytes: &[u8]) -> (u64, usize) {
-    match u64::decode_var(bytes) {
-        Some(read) => read,
-        None => unreachable!("a record's lengths end within the record"),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -268,6 +284,10 @@ mod tests {
         assert_eq!(a.get(3), Profile::default(), "its neighbour untouched");
         a.shrink_to_fit();
         assert_eq!(a.get(1), p("Bea", "bea@x.test", (false, false)));
+    }
+
+    fn read_varint(bytes: &[u8]) -> (u64, usize) {
+        u64::decode_var(bytes).unwrap()
     }
 
     #[test]

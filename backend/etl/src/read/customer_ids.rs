@@ -39,6 +39,27 @@ const NONE: u32 = u32::MAX;
 /// Marks a [`CustomerIds::source`] entry kept in [`CustomerIds::rest`].
 const REST: u32 = 1 << 31;
 
+/// users.csv's customers and transactions.csv's, side by side
+/// ([`CustomerIds::by_user`]).
+pub struct ByUser {
+    /// By users.csv's index: that customer's number, or [`NONE`].
+    numbers: Vec<u32>,
+    /// By number: whether users.csv has that customer.
+    in_users: Vec<bool>,
+}
+
+impl ByUser {
+    /// users.csv's customer `u`'s number, if it has transactions.
+    pub fn number(&self, u: u32) -> Option<u32> {
+        self.numbers.get(u as usize).copied().filter(|&n| n != NONE)
+    }
+
+    /// Whether number `n`'s customer is in users.csv.
+    pub fn in_users(&self, n: u32) -> bool {
+        self.in_users.get(n as usize).copied().unwrap_or(false)
+    }
+}
+
 /// The customers of transactions.csv, numbered.
 #[derive(Default)]
 pub struct CustomerIds {
@@ -202,6 +223,44 @@ impl CustomerIds {
         Ok(())
     }
 
+    /// How `users` (users.csv's ids) and these customers meet: each of
+    /// `users`' customers' number here, and whether each number is in `users`.
+    pub fn by_user(&self, users: &Arc<Interner>) -> ByUser {
+        let mut by = ByUser {
+            numbers: vec![NONE; users.len()],
+            in_users: vec![false; self.len()],
+        };
+        let mut mark = |n: usize, u: u32| {
+            by.numbers[u as usize] = n as u32;
+            by.in_users[n] = true;
+        };
+        if Arc::ptr_eq(&self.users, users) {
+            // Taken over: every id of `users` is kept as its index there.
+            for (n, &s) in self.source.iter().enumerate().filter(|(_, &s)| s & REST == 0) {
+                mark(n, s);
+            }
+            return by;
+        }
+        let (mut ids, mut found) = (Vec::with_capacity(ADOPT_CHUNK), Vec::with_capacity(ADOPT_CHUNK));
+        let mut texts = self.iter();
+        let mut n = 0;
+        loop {
+            ids.clear();
+            ids.extend(texts.by_ref().take(ADOPT_CHUNK));
+            if ids.is_empty() {
+                return by;
+            }
+            found.clear();
+            users.find_all(&ids, &mut found);
+            for f in &found {
+                if let Some(u) = *f {
+                    mark(n, u);
+                }
+                n += 1;
+            }
+        }
+    }
+
     /// Every id, by number.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         // Texts read out of their tables' order: where each starts.
@@ -235,7 +294,8 @@ mod tests {
             }
             let handover = UsersIds::default();
             let mut ids = CustomerIds::new(Some(handover.clone()));
-            let mut user_ids = Some(Arc::new(user_ids));
+            let users_table = Arc::new(user_ids);
+            let mut user_ids = Some(users_table.clone());
             for (k, batch) in batches.iter().enumerate() {
                 if k == at {
                     handover.hand_over(user_ids.take().unwrap());
@@ -250,6 +310,14 @@ mod tests {
             prop_assert_eq!(ids.iter().collect::<Vec<_>>(), expected.iter().collect::<Vec<_>>());
             for id in ["a", "b", "ab", "f", "ff", "zz"] {
                 prop_assert_eq!(ids.find(id), expected.find(id));
+            }
+            // Taken over or not (nor ever given), the two files meet alike.
+            let by_user = ids.by_user(&users_table);
+            for (u, id) in users_table.iter().enumerate() {
+                prop_assert_eq!(by_user.number(u as u32), expected.find(id), "{}", id);
+            }
+            for (n, id) in expected.iter().enumerate() {
+                prop_assert_eq!(by_user.in_users(n as u32), users_table.find(id).is_some(), "{}", id);
             }
         }
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::counts::Counts;
-use crate::customers::{Change, Profiles};
+use crate::customers::{Change, Held, Profiles};
 use crate::error::EtlError;
 use crate::interner::Interner;
 use crate::read::source::{for_each_row, Column, Digested, Limits, RawRow, Source};
@@ -37,7 +37,8 @@ pub struct Users {
     /// Customer ids; index `i` is `profiles`' customer `i`. Shared with
     /// pass 2 once read ([`crate::read::customer_ids`]).
     pub ids: Arc<Interner>,
-    pub profiles: Profiles,
+    /// Their names and e-mails, once read (out of memory: [`Held`]).
+    pub profiles: Held,
     pub counts: Counts,
     pub rejects: Rejects,
     pub rows_without_name: u64,
@@ -50,7 +51,7 @@ impl Users {
     /// Drops the file's content (it was ingested before): nothing of it is loaded.
     pub fn skip(&mut self) {
         self.ids = Arc::default();
-        self.profiles = Profiles::default();
+        self.profiles = Held::default();
         self.counts = Counts::default();
         self.rejects = Rejects::default();
         self.rows_without_name = 0;
@@ -58,7 +59,15 @@ impl Users {
     }
 }
 
-impl Users {
+/// users.csv while it is read: the file's figures, and its customers'
+/// profiles in memory.
+#[derive(Default)]
+struct Reading {
+    users: Users,
+    profiles: Profiles,
+}
+
+impl Reading {
     /// The valid rows staged, in file order: their customers numbered
     /// together (the lookups overlap: [`crate::interner`]), then each row
     /// added to its customer's record.
@@ -67,7 +76,7 @@ impl Users {
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let mut numbers = Vec::with_capacity(ids.len());
         // Shared only once the file is read.
-        let Some(table) = Arc::get_mut(&mut self.ids) else {
+        let Some(table) = Arc::get_mut(&mut self.users.ids) else {
             return Err(EtlError::Internal("users.csv's ids shared while being read".to_owned()));
         };
         let numbered = table.intern_all(&ids, &mut numbers);
@@ -103,15 +112,16 @@ impl Users {
     /// repeat merged into its record. Errs (with the reason) only when the
     /// file exceeds what the run can hold.
     fn add(&mut self, i: u32, name: &str, email: &str) -> Result<(), String> {
-        self.rows_without_name += u64::from(name.is_empty());
-        self.rows_without_email += u64::from(email.is_empty());
+        let users = &mut self.users;
+        users.rows_without_name += u64::from(name.is_empty());
+        users.rows_without_email += u64::from(email.is_empty());
         // Numbers are given in first-seen order: a new customer's is the next.
         let new = i as usize == self.profiles.len();
         if new {
-            self.counts.loaded += 1;
+            users.counts.loaded += 1;
         } else {
             // Repeated rows of a customer are merged into one dim_user row.
-            self.counts.duplicates += 1;
+            users.counts.duplicates += 1;
         }
         let old = self.profiles.raw(i);
         let name_changes = !name.is_empty() && old.name != name.as_bytes();
@@ -131,8 +141,8 @@ impl Users {
     }
 
     fn reject(&mut self, run_id: i64, row: &RawRow<'_>, reject: Reject) {
-        self.counts.rejected += 1;
-        self.rejects.push(RejectedRow {
+        self.users.counts.rejected += 1;
+        self.users.rejects.push(RejectedRow {
             run_id,
             file: FILE,
             line_number: row.line as i64,
@@ -160,28 +170,30 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let p = source.positions.clone();
     let path = source.path.clone();
-    let mut users = Users::default();
+    let mut reading = Reading::default();
     let mut staged = Staged::default();
     let read = for_each_row(&mut source, |row| {
         match parse(&row, &p) {
             Ok((id, name, email)) => {
                 staged.push(row.line, id, name, email);
                 if staged.len() >= STAGED_ROWS {
-                    users.add_staged(&mut staged, &path)?;
+                    reading.add_staged(&mut staged, &path)?;
                 }
             }
-            Err(reject) => users.reject(run_id, &row, reject),
+            Err(reject) => reading.reject(run_id, &row, reject),
         }
         Ok(())
     })?;
-    users.add_staged(&mut staged, &path)?;
-    // Every customer is in: the room kept for growth is given back.
-    users.profiles.shrink_to_fit();
+    reading.add_staged(&mut staged, &path)?;
+    let Reading { mut users, profiles } = reading;
+    let profiles_mb = profiles.heap_bytes() >> 20;
+    users.profiles = Held::spill(profiles);
     users.counts.read = read;
     (users.sha256, users.bytes) = digest.finish();
     tracing::debug!(
         customers = users.profiles.len(),
-        profiles_mb = users.profiles.heap_bytes() >> 20,
+        profiles_mb,
+        profiles_held_mb = users.profiles.heap_bytes() >> 20,
         rss_mb = crate::resident_mb(),
         "users read"
     );
@@ -293,17 +305,22 @@ mod tests {
             }
             drop(file);
             let users = read(dir.path(), 1, Limits::default()).unwrap();
+            assert!(matches!(users.profiles, Held::File { .. }), "written out once read");
             assert_eq!(users.profiles.len(), expected.len());
-            for (id, want) in &expected {
-                let i = users.ids.find(id).unwrap();
-                let got = users.profiles.get(i);
-                let got = Expected {
+            let mut stored = Vec::new();
+            let mut in_order = users.profiles.in_order().unwrap();
+            while let Some(got) = in_order.next_profile().unwrap() {
+                stored.push(Expected {
                     name: got.name.to_owned(),
                     email: got.email.to_owned(),
                     conflicting_name: got.conflicting_name,
                     conflicting_email: got.conflicting_email,
-                };
-                assert_eq!(&got, want, "{id} of {customers}");
+                });
+            }
+            assert_eq!(stored.len(), expected.len());
+            for (id, want) in &expected {
+                let i = users.ids.find(id).unwrap();
+                assert_eq!(&stored[i as usize], want, "{id} of {customers}");
             }
         }
     }

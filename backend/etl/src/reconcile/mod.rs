@@ -189,27 +189,29 @@ pub async fn customers(
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
     let mut joined = Joined::default();
-    // Transactions' customers first (in first-seen order), then the users
-    // file's customers without transactions (in file order), then those
-    // only restated.
+    // users.csv's customers first, in its order (the order their profiles
+    // are read back in), then the transactions' customers it lacks (in
+    // first-seen order), then those only restated.
+    let by_user = tx.customer_ids.by_user(&users.ids);
+    let mut profiles = users.profiles.in_order()?;
     let mut ids: Vec<(&str, Option<u32>, Option<u32>)> = Vec::with_capacity(CHUNK);
     let mut done = 0u64;
-    let tx_ids = tx.customer_ids.iter().enumerate().map(|(i, id)| (id, Some(i as u32)));
-    let users_only = users_without_transactions(tx, users);
+    let users_first = (users.ids.iter().enumerate()).map(|(u, id)| (id, by_user.number(u as u32), Some(u as u32)));
+    let tx_only = (tx.customer_ids.iter().enumerate())
+        .filter(|&(n, _)| !by_user.in_users(n as u32))
+        .map(|(n, id)| (id, Some(n as u32), None));
     let mut restated_only: Vec<&str> = restated
         .keys()
         .map(String::as_str)
         .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
         .collect();
     restated_only.sort_unstable();
-    let mut all = (tx_ids.chain(users_only.map(|id| (id, None))))
-        .chain(restated_only.into_iter().map(|id| (id, None)))
+    let mut all = (users_first.chain(tx_only))
+        .chain(restated_only.into_iter().map(|id| (id, None, None)))
         .peekable();
     while all.peek().is_some() {
         ids.clear();
-        for (id, cust) in all.by_ref().take(CHUNK) {
-            ids.push((id, cust, users.ids.find(id)));
-        }
+        ids.extend(all.by_ref().take(CHUNK));
         let stored = if append {
             let keys: Vec<&str> = ids.iter().map(|(id, _, _)| *id).collect();
             stored::customers(loader, &keys, &stored_currencies).await?
@@ -220,7 +222,10 @@ pub async fn customers(
         let mut spending_rows = Vec::with_capacity(ids.len());
         for &(id, cust, user) in &ids {
             let facts = cust.map(|c| run_facts(&tx.customers, c));
-            let profile = user.map(|u| users.profiles.get(u));
+            let profile = match user {
+                Some(_) => Some(profiles.next_profile()?.ok_or_else(fewer_profiles)?),
+                None => None,
+            };
             let restated = restated.get(id);
             let merged = match (restated, stored.get(id)) {
                 (Some(r), Some(s)) if r.cleared => merge::merge_cleared(id, s, facts.as_ref(), profile)?,
@@ -246,6 +251,10 @@ pub async fn customers(
     users.counts.already_loaded = out.users_unchanged;
     out.multi_currency_examples.sort();
     Ok(out)
+}
+
+fn fewer_profiles() -> EtlError {
+    EtlError::Internal("users.csv's customers outnumber their profiles".to_owned())
 }
 
 /// The capacity of the per-customer structures, in MB (what the load's
@@ -276,22 +285,6 @@ fn currencies(monthly: &[MonthlyRow]) -> Vec<Currency> {
     currencies.sort_unstable();
     currencies.dedup();
     currencies
-}
-
-/// The users file's customers that have no transaction in the run, in file order.
-fn users_without_transactions<'a>(tx: &Transactions, users: &'a Users) -> impl Iterator<Item = &'a str> + 'a {
-    let mut in_run = vec![false; users.ids.len()];
-    for id in tx.customer_ids.iter() {
-        if let Some(u) = users.ids.find(id) {
-            in_run[u as usize] = true;
-        }
-    }
-    users
-        .ids
-        .iter()
-        .zip(in_run)
-        .filter(|(_, in_run)| !in_run)
-        .map(|(id, _)| id)
 }
 
 impl CustomerChanges {
