@@ -15,6 +15,7 @@
 mod customers;
 mod parse;
 mod pass2;
+mod seen;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +25,6 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 use tokio::sync::mpsc;
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::aggregates::Observed;
 use crate::counts::Counts;
@@ -74,13 +74,13 @@ pub const BATCH: usize = if cfg!(test) { 64 } else { 8192 };
 
 /// What pass 1 found.
 pub struct Scan {
-    /// 64-bit hashes of transaction ids seen on more than one row. A collision
-    /// only makes pass 2 hold a row back, read it again and accept it alone,
-    /// but with 32-bit hashes 50M distinct ids collide in about 290,000
-    /// pairs, and the rows held for them (then 900 bytes each; 32 now) were
-    /// 550 MB of the load's 2.6 GB peak (BENCHMARKS.md, "Load memory, third
-    /// look"). 64 bits: about one pair in 14,000 loads of 50M, for 4 more
-    /// bytes per row while pass 1 runs.
+    /// The keys ([`seen::key`], 48 bits of a hash) of transaction ids seen
+    /// on more than one row. A collision only makes pass 2 hold a row back,
+    /// read it again and accept it alone, but with 32-bit hashes 50M
+    /// distinct ids collide in about 290,000 pairs, and the rows held for
+    /// them (then 900 bytes each; 32 now) were 550 MB of the load's 2.6 GB
+    /// peak (BENCHMARKS.md, "Load memory, third look"); 48 bits: about 4
+    /// pairs, 9 rows held (see [`seen`]).
     repeated: HashSet<u64>,
     pub rows: u64,
     pub sha256: String,
@@ -105,28 +105,23 @@ impl Scan {
     }
 }
 
-fn id_hash(id: &[u8]) -> u64 {
-    xxh3_64(id)
-}
-
-/// Pass 1: which transaction ids repeat. Memory: 8 bytes per row, freed after.
+/// Pass 1: which transaction ids repeat. Memory: 4 bytes per row, freed after.
 pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, EtlError> {
     let phase = progress.phase("read transactions (pass 1)", None);
     let digest = Digested::default();
     let mut source = Source::open(&dir.join(FILE), COLUMNS, Some(digest.clone()), limits)?;
     let id_pos = source.positions[1];
-    let mut ids: Vec<u64> = Vec::new();
+    let mut ids = seen::Seen::default();
     let rows = for_each_row(&mut source, |row| {
         if row.line % TICK_ROWS == 0 {
             phase.at(row.line);
         }
         if let Some(id) = row.record.get(id_pos).map(trimmed).filter(|id| !id.is_empty()) {
-            ids.push(id_hash(id));
+            ids.push(seen::key(id));
         }
         Ok(())
     })?;
-    ids.sort_unstable();
-    let repeated = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let repeated = ids.repeated();
     phase.done(rows);
     tracing::debug!(rows, rss_mb = crate::resident_mb(), "transactions scanned");
     let (sha256, bytes) = digest.finish();
@@ -221,7 +216,7 @@ pub fn load(
             phase.at(row.line);
         }
         let id = row.record.get(p[1]).map(trimmed).unwrap_or_default();
-        if !id.is_empty() && scan.repeated.contains(&id_hash(id)) {
+        if !id.is_empty() && scan.repeated.contains(&seen::key(id)) {
             return repeats.hold(id, &row);
         }
         match parse(&row, &p, &dates) {
