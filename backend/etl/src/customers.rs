@@ -212,7 +212,6 @@ fn push_varint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&buffer[..n]);
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -244,6 +244,17 @@ async fn reconcile_phase(
         .any(|r| r.unknown_subscription_transactions != 0);
     let reattributed = std::mem::take(&mut product_changes.reattributed);
     let restatement = reconcile::restate::prepare(&mut run.loader, reattributed, &mut catalog, stored_unknown).await?;
+    // users.csv read before pass 2, so that its names and e-mails leave
+    // memory (`customers::Held`) before pass 2's tables grow, and pass 2
+    // keeps its customers' ids in users.csv's table from the start: at 50M
+    // the two overlapping made the load's peak (BENCHMARKS.md, "Load
+    // memory, fifth look"). Pass 1 and products.csv are read beside it.
+    let users = run.users_file.get().await?;
+    run.seen[2] = already_ingested(&users.sha256, &run.current, options);
+    if run.seen[2].is_some() || !run.given.users() {
+        users.skip();
+    }
+    let users_ids = users.ids.clone();
     let (tx_sha256, tx_bytes) = (run.scan.sha256.clone(), run.scan.bytes);
     let skip_transactions = run.seen[1].is_some() || !run.given.transactions();
     let mut feed = FeedWriter::new(run_id);
@@ -251,7 +262,7 @@ async fn reconcile_phase(
         true => Transactions::empty(catalog),
         false => {
             let mut scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
-            scan.users_ids = run.users_file.ids_handover();
+            scan.users_ids = users_ids;
             let loader = &mut run.loader;
             crate::facts::load_transactions(db, loader, options, scan, catalog, &mut feed, progress).await?
         }
@@ -259,10 +270,6 @@ async fn reconcile_phase(
     feed.finish(&mut run.loader, &tx, !append).await?;
     restatement.apply(&mut tx)?;
     let users = run.users_file.get().await?;
-    run.seen[2] = already_ingested(&users.sha256, &run.current, options);
-    if run.seen[2].is_some() || !run.given.users() {
-        users.skip();
-    }
     let stored = reconcile::Stored {
         monthly: &run.current.monthly,
         restated: &restatement.customers,

@@ -23,7 +23,10 @@ const BLOCK: usize = if cfg!(test) { 16 } else { 1 << 20 };
 pub enum Held {
     Memory(Profiles),
     /// `customers` records, in customer order.
-    File { file: File, customers: usize },
+    File {
+        file: File,
+        customers: usize,
+    },
 }
 
 impl Default for Held {
@@ -190,7 +193,12 @@ mod tests {
         let mut out = Vec::new();
         let mut in_order = held.in_order()?;
         while let Some(p) = in_order.next_profile()? {
-            out.push((p.name.to_owned(), p.email.to_owned(), p.conflicting_name, p.conflicting_email));
+            out.push((
+                p.name.to_owned(),
+                p.email.to_owned(),
+                p.conflicting_name,
+                p.conflicting_email,
+            ));
         }
         Ok(out)
     }
@@ -201,7 +209,13 @@ mod tests {
     #[test]
     fn profiles_read_back_from_the_file_as_from_memory() {
         let long = "é".repeat(150);
-        let texts = [("Ann", "ann@x.test"), ("", ""), ("Zoë", long.as_str()), ("B", ""), ("", "c@x.test")];
+        let texts = [
+            ("Ann", "ann@x.test"),
+            ("", ""),
+            ("Zoë", long.as_str()),
+            ("B", ""),
+            ("", "c@x.test"),
+        ];
         let mut p = profiles(&texts);
         // Customer 0 moved to the end, customer 2 rewritten in place.
         let moved = Change {
@@ -219,7 +233,12 @@ mod tests {
         let want: Vec<_> = (0..p.len() as u32)
             .map(|i| {
                 let g = p.get(i);
-                (g.name.to_owned(), g.email.to_owned(), g.conflicting_name, g.conflicting_email)
+                (
+                    g.name.to_owned(),
+                    g.email.to_owned(),
+                    g.conflicting_name,
+                    g.conflicting_email,
+                )
             })
             .collect();
         assert_eq!(want[0].0, "Annabelle Longer");

@@ -3,37 +3,19 @@
 //! customer facts' numbering), each number's id kept once for the whole
 //! run.
 //!
-//! users.csv is read at the same time, into its own [`Interner`], and
-//! nearly every customer is in both files: two tables of the same ids were
-//! 288 MB each at 50M transactions (7.8 million customers), at the load's
-//! peak. So once users.csv is read (usually early in pass 2), its table is
-//! handed over ([`UsersIds`]) and pass 2 keeps only a number for each of its
-//! customers (4 bytes) and the ids users.csv lacks. The numbers do not
-//! depend on when the hand-over comes: only where each id is kept does.
+//! Nearly every customer is in both files, and two tables of the same ids
+//! were 288 MB each at 50M transactions (7.8 million customers), at the
+//! load's peak. So pass 2 starts with users.csv's table (read by then, see
+//! the reconcile phase) and keeps only a number for each customer found
+//! there (4 bytes), and its own table of the ids users.csv lacks.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::interner::{prefetch, Interner, InternerFull};
 
-/// users.csv's ids, handed to pass 2 once the file is read (a run without
-/// users.csv, or whose read fails, never hands them over).
-#[derive(Clone, Default)]
-pub struct UsersIds(Arc<OnceLock<Arc<Interner>>>);
-
-impl UsersIds {
-    /// Hands `ids` over (the first time only).
-    pub fn hand_over(&self, ids: Arc<Interner>) {
-        let _ = self.0.set(ids);
-    }
-
-    fn get(&self) -> Option<&Arc<Interner>> {
-        self.0.get()
-    }
-}
-
-/// Ids taken over at a time when users.csv's table comes (a few under
-/// test, so that the proptest crosses chunks).
-const ADOPT_CHUNK: usize = if cfg!(test) { 3 } else { 4096 };
+/// Ids looked up in users.csv's table at a time ([`CustomerIds::by_user`];
+/// a few under test).
+const CHUNK: usize = if cfg!(test) { 3 } else { 4096 };
 /// A number with no customer yet.
 const NONE: u32 = u32::MAX;
 /// Marks a [`CustomerIds::source`] entry kept in [`CustomerIds::rest`].
@@ -63,25 +45,29 @@ impl ByUser {
 /// The customers of transactions.csv, numbered.
 #[derive(Default)]
 pub struct CustomerIds {
-    /// users.csv's ids, once handed over (empty before).
+    /// users.csv's ids (empty: none, or too many to number beside `rest`).
     users: Arc<Interner>,
     /// By users.csv's index: that customer's number, or [`NONE`].
     of_user: Vec<u32>,
-    /// The ids not (yet) found in `users`; before the hand-over, all of them.
+    /// The ids not in `users`.
     rest: Interner,
     /// By `rest`'s index: that customer's number.
     rest_number: Vec<u32>,
     /// By number: where the id is, a `users` index or [`REST`] | a `rest` index.
     source: Vec<u32>,
-    /// Where users.csv's ids come from; `None` once taken (or for none).
-    handover: Option<UsersIds>,
 }
 
 impl CustomerIds {
-    /// Numbers customers; takes users.csv's ids from `handover` when they come.
-    pub fn new(handover: Option<UsersIds>) -> Self {
+    /// Numbers customers, keeping those of `users` (users.csv's ids) as
+    /// their index there.
+    pub fn new(users: Arc<Interner>) -> Self {
+        // Indexes of `users` must leave the REST bit free.
+        if users.len() >= REST as usize {
+            return Self::default();
+        }
         Self {
-            handover,
+            of_user: vec![NONE; users.len()],
+            users,
             ..Self::default()
         }
     }
@@ -107,7 +93,6 @@ impl CustomerIds {
     /// Numbers `ids` in order, appending each one's number to `out`: a new
     /// customer is the next number, as one lookup per row would give.
     pub fn number_all(&mut self, ids: &[&str], out: &mut Vec<u32>) -> Result<(), InternerFull> {
-        self.adopt_if_handed_over()?;
         out.reserve(ids.len());
         let mut rs = Vec::with_capacity(ids.len());
         if self.users.is_empty() {
@@ -177,52 +162,6 @@ impl CustomerIds {
         Ok(n)
     }
 
-    /// Takes users.csv's ids if they were handed over: each id numbered so
-    /// far and found there is kept as its index, the others stay in `rest`.
-    fn adopt_if_handed_over(&mut self) -> Result<(), InternerFull> {
-        let Some(users) = self.handover.as_ref().and_then(UsersIds::get).cloned() else {
-            return Ok(());
-        };
-        self.handover = None;
-        // Indexes of `users` must leave the REST bit free.
-        if users.len() >= REST as usize {
-            return Ok(());
-        }
-        let old = std::mem::take(&mut self.rest);
-        let old_numbers = std::mem::take(&mut self.rest_number);
-        self.of_user = vec![NONE; users.len()];
-        // A chunk at a time: the hand-over can come late in pass 2, with
-        // most customers numbered (at 50M, lists of them all were 190 MB).
-        let (mut ids, mut found) = (Vec::with_capacity(ADOPT_CHUNK), Vec::with_capacity(ADOPT_CHUNK));
-        let mut texts = old.iter();
-        let mut numbers = old_numbers.into_iter();
-        loop {
-            ids.clear();
-            ids.extend(texts.by_ref().take(ADOPT_CHUNK));
-            if ids.is_empty() {
-                break;
-            }
-            found.clear();
-            users.find_all(&ids, &mut found);
-            for (id, &f) in ids.iter().zip(&found) {
-                let n = numbers.next().ok_or(InternerFull)?;
-                self.source[n as usize] = match f {
-                    Some(u) => {
-                        self.of_user[u as usize] = n;
-                        u
-                    }
-                    None => {
-                        let (r, _) = self.rest.intern(id)?;
-                        self.rest_number.push(n);
-                        REST | r
-                    }
-                };
-            }
-        }
-        self.users = users;
-        Ok(())
-    }
-
     /// How `users` (users.csv's ids) and these customers meet: each of
     /// `users`' customers' number here, and whether each number is in `users`.
     pub fn by_user(&self, users: &Arc<Interner>) -> ByUser {
@@ -235,18 +174,18 @@ impl CustomerIds {
             by.in_users[n] = true;
         };
         if Arc::ptr_eq(&self.users, users) {
-            // Taken over: every id of `users` is kept as its index there.
+            // Every id of `users` is kept as its index there.
             for (n, &s) in self.source.iter().enumerate().filter(|(_, &s)| s & REST == 0) {
                 mark(n, s);
             }
             return by;
         }
-        let (mut ids, mut found) = (Vec::with_capacity(ADOPT_CHUNK), Vec::with_capacity(ADOPT_CHUNK));
+        let (mut ids, mut found) = (Vec::with_capacity(CHUNK), Vec::with_capacity(CHUNK));
         let mut texts = self.iter();
         let mut n = 0;
         loop {
             ids.clear();
-            ids.extend(texts.by_ref().take(ADOPT_CHUNK));
+            ids.extend(texts.by_ref().take(CHUNK));
             if ids.is_empty() {
                 return by;
             }
@@ -279,27 +218,25 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Whenever users.csv's ids come (or never), the numbers are those
-        /// of one table of every id, and each number gives back its id.
+        /// Given users.csv's ids or not, the numbers are those of one table
+        /// of every id, each number gives back its id, and the two files
+        /// meet alike whether the table is pass 2's own or a copy of it.
         #[test]
-        fn numbers_do_not_depend_on_the_hand_over(
+        fn numbers_do_not_depend_on_where_ids_are_kept(
             users in prop::collection::vec("[a-e]{1,2}", 0..40),
             batches in prop::collection::vec(prop::collection::vec("[a-f]{1,2}", 0..20), 0..8),
-            at in 0usize..10,
+            given in any::<bool>(),
         ) {
             let mut expected = Interner::default();
             let mut user_ids = Interner::default();
+            let mut copy = Interner::default();
             for u in &users {
                 user_ids.intern(u).unwrap();
+                copy.intern(u).unwrap();
             }
-            let handover = UsersIds::default();
-            let mut ids = CustomerIds::new(Some(handover.clone()));
             let users_table = Arc::new(user_ids);
-            let mut user_ids = Some(users_table.clone());
-            for (k, batch) in batches.iter().enumerate() {
-                if k == at {
-                    handover.hand_over(user_ids.take().unwrap());
-                }
+            let mut ids = CustomerIds::new(if given { users_table.clone() } else { Arc::default() });
+            for batch in &batches {
                 let keys: Vec<&str> = batch.iter().map(String::as_str).collect();
                 let (mut want, mut got) = (Vec::new(), Vec::new());
                 expected.intern_all(&keys, &mut want).unwrap();
@@ -311,13 +248,14 @@ mod tests {
             for id in ["a", "b", "ab", "f", "ff", "zz"] {
                 prop_assert_eq!(ids.find(id), expected.find(id));
             }
-            // Taken over or not (nor ever given), the two files meet alike.
-            let by_user = ids.by_user(&users_table);
-            for (u, id) in users_table.iter().enumerate() {
-                prop_assert_eq!(by_user.number(u as u32), expected.find(id), "{}", id);
-            }
-            for (n, id) in expected.iter().enumerate() {
-                prop_assert_eq!(by_user.in_users(n as u32), users_table.find(id).is_some(), "{}", id);
+            for table in [&users_table, &Arc::new(copy)] {
+                let by_user = ids.by_user(table);
+                for (u, id) in table.iter().enumerate() {
+                    prop_assert_eq!(by_user.number(u as u32), expected.find(id), "{}", id);
+                }
+                for (n, id) in expected.iter().enumerate() {
+                    prop_assert_eq!(by_user.in_users(n as u32), table.find(id).is_some(), "{}", id);
+                }
             }
         }
     }

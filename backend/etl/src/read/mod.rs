@@ -22,31 +22,19 @@ use super::progress::Progress;
 pub struct Reading {
     products: JoinHandle<Result<products::ProductsFile, EtlError>>,
     users: JoinHandle<Result<users::Users, EtlError>>,
-    /// users.csv's ids, as soon as the file is read (for pass 2).
-    users_ids: customer_ids::UsersIds,
     scan: JoinHandle<Result<transactions::Scan, EtlError>>,
 }
 
-/// users.csv, being read or read: the run waits for it only when it needs it
-/// (pass 2 over transactions.csv does not).
+/// users.csv, being read or read: the run waits for it when it needs it.
 pub enum UsersFile {
-    Reading(JoinHandle<Result<users::Users, EtlError>>, customer_ids::UsersIds),
+    Reading(JoinHandle<Result<users::Users, EtlError>>),
     Read(Box<users::Users>),
 }
 
 impl UsersFile {
-    /// Where pass 2 takes users.csv's ids from once they are read (`None`
-    /// once the run has waited for the file: they are in it).
-    pub fn ids_handover(&self) -> Option<customer_ids::UsersIds> {
-        match self {
-            UsersFile::Reading(_, ids) => Some(ids.clone()),
-            UsersFile::Read(_) => None,
-        }
-    }
-
     /// The file, once read.
     pub async fn get(&mut self) -> Result<&mut users::Users, EtlError> {
-        if let UsersFile::Reading(handle, _) = self {
+        if let UsersFile::Reading(handle) = self {
             let users = handle.await.map_err(join_error)??;
             *self = UsersFile::Read(Box::new(users));
         }
@@ -109,10 +97,7 @@ impl Given {
 pub fn start(dir: &Path, given: Given, run_id: i64, limits: source::Limits, progress: &Progress) -> Reading {
     let (d1, d2, d3) = (dir.to_owned(), dir.to_owned(), dir.to_owned());
     let (p1, p2, p3) = (progress.clone(), progress.clone(), progress.clone());
-    let users_ids = customer_ids::UsersIds::default();
-    let handover = users_ids.clone();
     Reading {
-        users_ids,
         products: tokio::task::spawn_blocking(move || {
             if !given.products() {
                 return Ok(products::ProductsFile::default());
@@ -128,7 +113,6 @@ pub fn start(dir: &Path, given: Given, run_id: i64, limits: source::Limits, prog
             }
             let phase = p2.phase("read users", None);
             let users = users::read(&d2, run_id, limits)?;
-            handover.hand_over(users.ids.clone());
             phase.done(users.counts.read);
             Ok(users)
         }),
@@ -148,7 +132,7 @@ impl Reading {
         Ok((
             self.products.await.map_err(join_error)??,
             self.scan.await.map_err(join_error)??,
-            UsersFile::Reading(self.users, self.users_ids),
+            UsersFile::Reading(self.users),
         ))
     }
 }

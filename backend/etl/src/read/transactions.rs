@@ -22,6 +22,7 @@ mod tests;
 // Fx hashing: the keys come from the operator's own export files, and SipHash was a hot spot.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use tokio::sync::mpsc;
@@ -29,8 +30,9 @@ use tokio::sync::mpsc;
 use crate::aggregates::Observed;
 use crate::counts::Counts;
 use crate::error::EtlError;
+use crate::interner::Interner;
 use crate::progress::{Progress, TICK_ROWS};
-use crate::read::customer_ids::{CustomerIds, UsersIds};
+use crate::read::customer_ids::CustomerIds;
 use crate::read::products::Catalog;
 use crate::read::source::{for_each_row, trimmed, Column, Digested, Limits, Source};
 use crate::rejects::Rejects;
@@ -86,9 +88,9 @@ pub struct Scan {
     pub sha256: String,
     pub bytes: u64,
     limits: Limits,
-    /// users.csv's ids once read, for pass 2 to keep its customers' ids
-    /// there (set by the read phase; `None`: pass 2 keeps them all).
-    pub users_ids: Option<UsersIds>,
+    /// users.csv's ids, for pass 2 to keep its customers' ids there (set
+    /// by the read phase; empty: pass 2 keeps them all).
+    pub users_ids: Arc<Interner>,
 }
 
 impl Scan {
@@ -100,7 +102,7 @@ impl Scan {
             sha256: String::new(),
             bytes: 0,
             limits,
-            users_ids: None,
+            users_ids: Arc::default(),
         }
     }
 }
@@ -131,7 +133,7 @@ pub fn scan(dir: &Path, limits: Limits, progress: &Progress) -> Result<Scan, Etl
         sha256,
         bytes,
         limits,
-        users_ids: None,
+        users_ids: Arc::default(),
     })
 }
 
