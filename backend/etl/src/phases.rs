@@ -39,7 +39,7 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
         }
         StoredState::Unreadable { run, error } if stored::has_data(loader).await? => {
             tracing::error!(run, %error, "the recorded state of the data cannot be read: the replace's guard rails count the stored dimensions instead");
-            dimension_state(loader).await?
+            stored::dimension_state(loader).await?
         }
         _ if mode == Mode::Append && stored::has_data(loader).await? => {
             return Err(EtlError::StoredState(
@@ -50,7 +50,7 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
         }
         // A replace is judged on what it would keep (guard rails): without a
         // recorded state, the dimensions are counted from the tables.
-        _ if stored::has_data(loader).await? => dimension_state(loader).await?,
+        _ if stored::has_data(loader).await? => stored::dimension_state(loader).await?,
         _ => DataState::default(),
     };
     Ok(Current {
@@ -61,18 +61,6 @@ async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
             Mode::Replace => Default::default(),
         },
     })
-}
-
-/// The dimensions' figures of stored data whose state was not recorded (or
-/// cannot be read), counted from the tables.
-async fn dimension_state(loader: &mut Loader) -> Result<DataState, EtlError> {
-    let [customers, without_name, without_email, products] = stored::dimension_counts(loader).await?;
-    let mut state = DataState::default();
-    state.customers.customers = customers;
-    state.customers.without_name = without_name;
-    state.customers.without_email = without_email;
-    state.products = products;
-    Ok(state)
 }
 
 /// An append skips a file already ingested (same SHA-256) unless forced:
@@ -244,11 +232,10 @@ async fn reconcile_phase(
         .any(|r| r.unknown_subscription_transactions != 0);
     let reattributed = std::mem::take(&mut product_changes.reattributed);
     let restatement = reconcile::restate::prepare(&mut run.loader, reattributed, &mut catalog, stored_unknown).await?;
-    // users.csv read before pass 2, so that its names and e-mails leave
-    // memory (`customers::Held`) before pass 2's tables grow, and pass 2
-    // keeps its customers' ids in users.csv's table from the start: at 50M
-    // the two overlapping made the load's peak (BENCHMARKS.md, "Load
-    // memory, fifth look"). Pass 1 and products.csv are read beside it.
+    // users.csv read (beside pass 1) before pass 2, so that its profiles
+    // leave memory (`customers::Held`) before pass 2's tables grow, and pass
+    // 2 keeps its customers' ids in users.csv's table from the start
+    // (BENCHMARKS.md, "Load memory, fifth look").
     let users = run.users_file.get().await?;
     run.seen[2] = already_ingested(&users.sha256, &run.current, options);
     if run.seen[2].is_some() || !run.given.users() {

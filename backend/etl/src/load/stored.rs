@@ -74,10 +74,20 @@ pub enum StoredState {
 }
 
 /// The dimensions' figures counted from the tables, for data whose state was
-/// not recorded (loaded by an older version): customers, those without a
-/// name, those without an e-mail, and products. Costs one pass over the
-/// dimensions, not over the transactions.
-pub async fn dimension_counts(loader: &mut Loader) -> Result<[i64; 4], EtlError> {
+/// not recorded (loaded by an older version) or cannot be read: customers,
+/// those without a name, those without an e-mail, and products. Costs one
+/// pass over the dimensions, not over the transactions.
+pub async fn dimension_state(loader: &mut Loader) -> Result<DataState, EtlError> {
+    let [customers, without_name, without_email, products] = dimension_counts(loader).await?;
+    let mut state = DataState::default();
+    state.customers.customers = customers;
+    state.customers.without_name = without_name;
+    state.customers.without_email = without_email;
+    state.products = products;
+    Ok(state)
+}
+
+async fn dimension_counts(loader: &mut Loader) -> Result<[i64; 4], EtlError> {
     let rows = loader
         .fetch(
             "SELECT (SELECT COUNT(*) FROM dim_user), \
