@@ -7,6 +7,8 @@
 //! A customer is written only when the merge changes it, and the counts of
 //! `/quality` move by what each merged customer changes ([`CustomerTotals::apply`]).
 
+use std::collections::BinaryHeap;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::EtlError;
@@ -189,6 +191,7 @@ pub async fn customers(
     let phase = progress.phase("reconcile customers", Some(total as u64));
     let mut out = CustomerChanges::default();
     let mut joined = Joined::default();
+    let mut examples = Examples::default();
     // users.csv's customers first, in its order (the order their profiles
     // are read back in), then the transactions' customers it lacks (in
     // first-seen order), then those only restated.
@@ -200,14 +203,12 @@ pub async fn customers(
     let tx_only = (tx.customer_ids.iter().enumerate())
         .filter(|&(n, _)| !by_user.in_users(n as u32))
         .map(|(n, id)| (id, Some(n as u32), None));
-    let mut restated_only: Vec<&str> = restated
-        .keys()
-        .map(String::as_str)
-        .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
-        .collect();
-    restated_only.sort_unstable();
     let mut all = (users_first.chain(tx_only))
-        .chain(restated_only.into_iter().map(|id| (id, None, None)))
+        .chain(
+            restated_only(restated, tx, users)
+                .into_iter()
+                .map(|id| (id, None, None)),
+        )
         .peekable();
     while all.peek().is_some() {
         ids.clear();
@@ -220,7 +221,7 @@ pub async fn customers(
         };
         let mut user_rows = Vec::with_capacity(ids.len());
         let mut spending_rows = Vec::with_capacity(ids.len());
-        for &(id, cust, user) in &ids {
+        for (k, &(id, cust, user)) in ids.iter().enumerate() {
             let facts = cust.map(|c| run_facts(&tx.customers, c));
             let profile = match user {
                 Some(_) => Some(profiles.next_profile()?.ok_or_else(fewer_profiles)?),
@@ -231,7 +232,10 @@ pub async fn customers(
                 (Some(r), Some(s)) if r.cleared => merge::merge_cleared(id, s, facts.as_ref(), profile)?,
                 (_, s) => merge(id, s, facts.as_ref(), profile)?,
             };
-            out.count(id, &merged, facts.as_ref(), user.is_some(), restated);
+            out.count(&merged, facts.as_ref(), user.is_some(), restated);
+            if merged.currencies > 1 {
+                examples.offer(rank(cust, user, done + k as u64), id);
+            }
             joined.note(stored.get(id), &merged, restated);
             if merged.changed {
                 out.written += 1;
@@ -249,8 +253,60 @@ pub async fn customers(
     out.tx_joined = joined.resolve(loader, &tx.catalog).await?;
     users.counts.loaded = out.users_loaded;
     users.counts.already_loaded = out.users_unchanged;
-    out.multi_currency_examples.sort();
+    out.multi_currency_examples = examples.sorted();
     Ok(out)
+}
+
+/// Examples of customers paying in several currencies kept for the run's summary.
+const EXAMPLES: usize = 20;
+
+/// The first [`EXAMPLES`] customers paying in several currencies in the
+/// order customers were once merged in: the transactions' (first seen
+/// first), then users.csv's, then those only restated (they are merged in
+/// users.csv's order now, the order its profiles are read back in).
+#[derive(Default)]
+struct Examples(BinaryHeap<(u64, String)>);
+
+impl Examples {
+    fn offer(&mut self, rank: u64, id: &str) {
+        if self.0.len() == EXAMPLES && self.0.peek().is_some_and(|(last, _)| rank < *last) {
+            self.0.pop();
+        }
+        if self.0.len() < EXAMPLES {
+            self.0.push((rank, id.to_owned()));
+        }
+    }
+
+    fn sorted(self) -> Vec<String> {
+        let mut ids: Vec<String> = self.0.into_iter().map(|(_, id)| id).collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// A customer's place in [`Examples`]' order: its number in the run's
+/// transactions, else its index in users.csv, else its place in the merge.
+fn rank(cust: Option<u32>, user: Option<u32>, merged_at: u64) -> u64 {
+    match (cust, user) {
+        (Some(n), _) => u64::from(n),
+        (None, Some(u)) => 1 << 32 | u64::from(u),
+        (None, None) => 2 << 32 | merged_at,
+    }
+}
+
+/// The customers of restated transactions in neither file, sorted.
+fn restated_only<'a>(
+    restated: &'a HashMap<String, RestatedCustomer>,
+    tx: &Transactions,
+    users: &Users,
+) -> Vec<&'a str> {
+    let mut only: Vec<&str> = restated
+        .keys()
+        .map(String::as_str)
+        .filter(|id| tx.customer_ids.find(id).is_none() && users.ids.find(id).is_none())
+        .collect();
+    only.sort_unstable();
+    only
 }
 
 fn fewer_profiles() -> EtlError {
@@ -291,7 +347,6 @@ impl CustomerChanges {
     /// Counts what merging customer `id` changed.
     fn count(
         &mut self,
-        id: &str,
         merged: &Merged,
         facts: Option<&RunFacts>,
         in_users_file: bool,
@@ -312,9 +367,6 @@ impl CustomerChanges {
         for &cell in &merged.new_months {
             *self.new_active.entry(cell).or_default() += 1;
         }
-        if merged.currencies > 1 && self.multi_currency_examples.len() < 20 {
-            self.multi_currency_examples.push(id.to_owned());
-        }
         if in_users_file {
             if merged.profile_changed {
                 self.users_loaded += 1;
@@ -322,5 +374,41 @@ impl CustomerChanges {
                 self.users_unchanged += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever order the customers come in, the examples are the first
+    /// 20 by rank (the transactions' customers, then users.csv's, then the
+    /// restated), each once.
+    #[test]
+    fn examples_are_the_first_by_rank() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut ranked: Vec<(u64, String)> = (0..30u32)
+            .map(|n| (rank(Some(n), Some(99 - n), 0), format!("t{n:02}")))
+            .chain((0..5u32).map(|u| (rank(None, Some(u), 0), format!("u{u}"))))
+            .chain((0..5u64).map(|i| (rank(None, None, i), format!("r{i}"))))
+            .collect();
+        for _ in 0..20 {
+            rng.shuffle(&mut ranked);
+            let mut examples = Examples::default();
+            for (r, id) in &ranked {
+                examples.offer(*r, id);
+            }
+            let want: Vec<String> = (0..20).map(|n| format!("t{n:02}")).collect();
+            assert_eq!(examples.sorted(), want);
+        }
+        let mut few = Examples::default();
+        for (r, id) in [
+            (rank(None, None, 7), "r"),
+            (rank(None, Some(3), 0), "u"),
+            (rank(Some(5), None, 0), "t"),
+        ] {
+            few.offer(r, id);
+        }
+        assert_eq!(few.sorted(), ["r", "t", "u"]);
     }
 }
