@@ -151,9 +151,11 @@ impl InOrder<'_> {
             if *end == block.len() {
                 block.resize(block.len() * 2, 0);
             }
-            match file.read(&mut block[*end..]).map_err(unreadable)? {
-                0 => return Err(unreadable(std::io::ErrorKind::UnexpectedEof.into())),
-                n => *end += n,
+            match file.read(&mut block[*end..]) {
+                Ok(0) => return Err(unreadable(std::io::ErrorKind::UnexpectedEof.into())),
+                Ok(n) => *end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(unreadable(e)),
             }
         }
         let Some((raw, len)) = try_decode(&block[*at..*end]) else {
