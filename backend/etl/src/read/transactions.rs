@@ -89,7 +89,7 @@ pub struct Scan {
     pub bytes: u64,
     limits: Limits,
     /// users.csv's ids, for pass 2 to keep its customers' ids there (set
-    /// by the read phase; empty: pass 2 keeps them all).
+    /// before pass 2 by the reconcile phase; empty: pass 2 keeps them all).
     pub users_ids: Arc<Interner>,
 }
 
