@@ -241,6 +241,10 @@ async fn reconcile_phase(
     if run.seen[2].is_some() || !run.given.users() {
         users.skip();
     }
+    let profiles = std::mem::take(&mut users.profiles);
+    users.profiles = tokio::task::spawn_blocking(|| profiles.written_out())
+        .await
+        .map_err(crate::error::join_error)?;
     let users_ids = users.ids.clone();
     let (tx_sha256, tx_bytes) = (run.scan.sha256.clone(), run.scan.bytes);
     let skip_transactions = run.seen[1].is_some() || !run.given.transactions();

@@ -2,8 +2,9 @@
 //!
 //! They are the largest thing the load holds at its peak (the end of pass 2:
 //! 404 MB of 1,376 at 50M transactions, 7.8 million customers), and nothing
-//! reads them between the two: so once users.csv is read they are written
-//! out, in customer order, to an anonymous temporary file (in `TMPDIR`,
+//! reads them between the two: so once users.csv is read, and the run knows
+//! it loads them (the file was not ingested before), they are written out,
+//! in customer order, to an anonymous temporary file (in `TMPDIR`,
 //! deleted when closed, whatever happens), and the reconcile phase reads
 //! them back in that order, a block at a time. Where no temporary file can
 //! be made or written (a missing `TMPDIR`, a full disk) they stay in
@@ -50,6 +51,15 @@ impl Held {
                 profiles.shrink_to_fit();
                 Self::Memory(profiles)
             }
+        }
+    }
+
+    /// These profiles written out ([`Held::spill`]) if they are in memory
+    /// (none: nothing to write).
+    pub fn written_out(self) -> Self {
+        match self {
+            Self::Memory(profiles) if !profiles.is_empty() => Self::spill(profiles),
+            held => held,
         }
     }
 
@@ -253,6 +263,12 @@ mod tests {
         assert_eq!(read_all(&held).unwrap(), want, "read twice: from the start again");
         let none = Held::spill(Profiles::default());
         assert_eq!(read_all(&none).unwrap(), Vec::new());
+        // Written out only when there is something to write.
+        assert!(matches!(Held::default().written_out(), Held::Memory(_)));
+        assert!(matches!(
+            Held::Memory(profiles(&texts)).written_out(),
+            Held::File { .. }
+        ));
     }
 
     /// A file cut short is an error, never a customer without a profile.

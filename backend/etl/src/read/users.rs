@@ -185,15 +185,20 @@ pub fn read(dir: &Path, run_id: i64, limits: Limits) -> Result<Users, EtlError> 
         Ok(())
     })?;
     reading.add_staged(&mut staged, &path)?;
-    let Reading { mut users, profiles } = reading;
+    let Reading {
+        mut users,
+        mut profiles,
+    } = reading;
+    // Every customer is in: the room kept for growth is given back. The
+    // profiles are written out once the run knows it loads them.
+    profiles.shrink_to_fit();
     let profiles_mb = profiles.heap_bytes() >> 20;
-    users.profiles = Held::spill(profiles);
+    users.profiles = Held::Memory(profiles);
     users.counts.read = read;
     (users.sha256, users.bytes) = digest.finish();
     tracing::debug!(
         customers = users.profiles.len(),
         profiles_mb,
-        profiles_held_mb = users.profiles.heap_bytes() >> 20,
         rss_mb = crate::resident_mb(),
         "users read"
     );
@@ -305,7 +310,9 @@ mod tests {
             }
             drop(file);
             let users = read(dir.path(), 1, Limits::default()).unwrap();
-            assert!(matches!(users.profiles, Held::File { .. }), "written out once read");
+            let mut users = users;
+            users.profiles = std::mem::take(&mut users.profiles).written_out();
+            assert!(matches!(users.profiles, Held::File { .. }));
             assert_eq!(users.profiles.len(), expected.len());
             let mut stored = Vec::new();
             let mut in_order = users.profiles.in_order().unwrap();
