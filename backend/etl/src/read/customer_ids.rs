@@ -7,7 +7,10 @@
 //! were 288 MB each at 50M transactions (7.8 million customers), at the
 //! load's peak. So pass 2 starts with users.csv's table (read by then, see
 //! the reconcile phase) and keeps only a number for each customer found
-//! there (4 bytes), and its own table of the ids users.csv lacks.
+//! there (4 bytes), and its own table of the ids users.csv lacks. Which
+//! id each number has is worked out only when the ids are read out (after
+//! the load's peak, at the end of pass 2): kept all along, it was another
+//! 4 bytes a customer there.
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use crate::interner::{prefetch, Interner, InternerFull};
 const CHUNK: usize = if cfg!(test) { 3 } else { 4096 };
 /// A number with no customer yet.
 const NONE: u32 = u32::MAX;
-/// Marks a [`CustomerIds::source`] entry kept in [`CustomerIds::rest`].
+/// Marks a [`CustomerIds::sources`] entry kept in [`CustomerIds::rest`].
 const REST: u32 = 1 << 31;
 
 /// users.csv's customers and transactions.csv's, side by side
@@ -53,8 +56,8 @@ pub struct CustomerIds {
     rest: Interner,
     /// By `rest`'s index: that customer's number.
     rest_number: Vec<u32>,
-    /// By number: where the id is, a `users` index or [`REST`] | a `rest` index.
-    source: Vec<u32>,
+    /// Customers numbered.
+    count: u32,
 }
 
 impl CustomerIds {
@@ -74,12 +77,12 @@ impl CustomerIds {
 
     /// Customers numbered.
     pub fn len(&self) -> usize {
-        self.source.len()
+        self.count as usize
     }
 
     /// Bytes held on the heap besides users.csv's table, for the memory log.
     pub fn heap_bytes(&self) -> usize {
-        self.rest.heap_bytes() + 4 * (self.of_user.capacity() + self.rest_number.capacity() + self.source.capacity())
+        self.rest.heap_bytes() + 4 * (self.of_user.capacity() + self.rest_number.capacity())
     }
 
     /// The number of `id`, if numbered.
@@ -121,7 +124,7 @@ impl CustomerIds {
             let n = match f {
                 Some(u) => match self.of_user[u as usize] {
                     NONE => {
-                        let n = self.next(u)?;
+                        let n = self.next()?;
                         self.of_user[u as usize] = n;
                         n
                     }
@@ -147,19 +150,33 @@ impl CustomerIds {
         if r >= REST {
             return Err(InternerFull);
         }
-        let n = self.next(REST | r)?;
+        let n = self.next()?;
         self.rest_number.push(n);
         Ok(n)
     }
 
-    /// The next number, its id at `source`.
-    fn next(&mut self, source: u32) -> Result<u32, InternerFull> {
-        let n = u32::try_from(self.source.len()).map_err(|_| InternerFull)?;
+    /// The next number.
+    fn next(&mut self) -> Result<u32, InternerFull> {
+        let n = self.count;
         if n == NONE {
             return Err(InternerFull);
         }
-        self.source.push(source);
+        self.count += 1;
         Ok(n)
+    }
+
+    /// By number: where the id is, a `users` index or [`REST`] | a `rest`
+    /// index (every number is given once, by `of_user` or `rest_number`).
+    fn sources(&self) -> Vec<u32> {
+        let mut sources = vec![NONE; self.len()];
+        let of_user = self.of_user.iter().enumerate().filter(|(_, &n)| n != NONE);
+        for (u, &n) in of_user {
+            sources[n as usize] = u as u32;
+        }
+        for (r, &n) in self.rest_number.iter().enumerate() {
+            sources[n as usize] = REST | r as u32;
+        }
+        sources
     }
 
     /// How `users` (users.csv's ids) and these customers meet: each of
@@ -175,8 +192,9 @@ impl CustomerIds {
         };
         if Arc::ptr_eq(&self.users, users) {
             // Every id of `users` is kept as its index there.
-            for (n, &s) in self.source.iter().enumerate().filter(|(_, &s)| s & REST == 0) {
-                mark(n, s);
+            let of_user = self.of_user.iter().enumerate().filter(|(_, &n)| n != NONE);
+            for (u, &n) in of_user {
+                mark(n as usize, u as u32);
             }
             return by;
         }
@@ -205,7 +223,7 @@ impl CustomerIds {
         // Texts read out of their tables' order: where each starts.
         let user_starts = self.users.starts();
         let rest_starts = self.rest.starts();
-        self.source.iter().map(move |&s| match s & REST {
+        self.sources().into_iter().map(move |s| match s & REST {
             0 => self.users.text_at(user_starts[s as usize]),
             _ => self.rest.text_at(rest_starts[(s & !REST) as usize]),
         })
