@@ -255,10 +255,12 @@ async fn reconcile_phase(
             let mut scan = std::mem::replace(&mut run.scan, transactions::Scan::absent(options.limits));
             scan.users_ids = users_ids;
             let loader = &mut run.loader;
+            loader.writing_rows(true).await?;
             crate::facts::load_transactions(db, loader, options, scan, catalog, &mut feed, progress).await?
         }
     };
     feed.finish(&mut run.loader, &tx, !append).await?;
+    run.loader.writing_rows(false).await?;
     restatement.apply(&mut tx)?;
     let users = run.users_file.get().await?;
     let stored = reconcile::Stored {

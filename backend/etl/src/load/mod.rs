@@ -128,6 +128,16 @@ impl Loader {
         }
     }
 
+    /// Says that the run now writes its transactions and their feed
+    /// (`true`), or has written them (`false`): SQLite keeps a small page
+    /// cache while they are written, at the load's peak of memory.
+    pub async fn writing_rows(&mut self, writing: bool) -> Result<(), EtlError> {
+        match self {
+            Loader::Postgres(_) => Ok(()),
+            Loader::Sqlite(l) => l.writing_rows(writing).await,
+        }
+    }
+
     /// Marks the end of the transactions.
     pub async fn facts_complete(&mut self) -> Result<(), EtlError> {
         match self {

@@ -26,6 +26,16 @@ use store::entities::{etl_appended_transaction, is_star, FACTS, STAR};
 /// Staging tables (TEMP: private to the load's connection).
 const STAGE: &str = "__stage";
 
+/// The load connection's page cache (KiB) for its reads, the moves in key
+/// order and the foreign-key check, which walk b-trees larger than it.
+const READING_CACHE_KIB: u32 = 64 * 1024;
+/// The page cache (KiB) while pass 2 and the subscription feed write: they
+/// append to staging tables and the feed's parts, pages that are written
+/// once and not read again before the moves, and a cache of 64 MB only
+/// held them in memory at the load's peak (BENCHMARKS.md, "Load memory,
+/// sixth look").
+const WRITING_CACHE_KIB: u32 = 4 * 1024;
+
 /// How long an ingest waits for another one to finish before giving up.
 const WAIT_FOR_OTHER_INGEST: Duration = Duration::from_secs(6 * 3600);
 
@@ -54,7 +64,7 @@ impl SqliteLoader {
         // phase, which peaks below the read).
         let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1).min(8);
         sqlx::raw_sql(&format!(
-            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; \
+            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{READING_CACHE_KIB}; \
              PRAGMA threads = {helpers}"
         ))
         .execute(&mut *conn)
@@ -87,6 +97,17 @@ impl SqliteLoader {
                 .await?;
         }
         Ok(loader)
+    }
+
+    /// Sizes the page cache for writing rows (`true`) or for what reads
+    /// them after (`false`).
+    pub async fn writing_rows(&mut self, writing: bool) -> Result<(), EtlError> {
+        let kib = match writing {
+            true => WRITING_CACHE_KIB,
+            false => READING_CACHE_KIB,
+        };
+        self.raw(&format!("PRAGMA cache_size = -{kib}"), "sizing the page cache")
+            .await
     }
 
     async fn raw(&mut self, sql: &str, during: &'static str) -> Result<(), EtlError> {
