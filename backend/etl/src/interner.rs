@@ -18,10 +18,10 @@ use xxhash_rust::xxh3::xxh3_64;
 /// Interned strings: index ↔ text, indexes dense in first-seen order.
 #[derive(Default)]
 pub struct Interner {
-    /// Each text as an entry: its index (4 bytes, little-endian), its bytes,
-    /// then [`END`] (a byte UTF-8 never uses). Entries are in index order,
-    /// so the texts are read back in order by walking them.
+    /// Each text as an entry, laid out as [`Layout`] says. Entries are in
+    /// index order, so the texts are read back in order by walking them.
     text: Vec<u8>,
+    layout: Layout,
     /// Texts interned.
     count: u32,
     /// Open addressing, linear probing; empty, or at least 64 long. Not a
@@ -32,6 +32,63 @@ pub struct Interner {
     /// (`examples/interner_lookups.rs`: 112–149 against 89–107 ns in
     /// batches on the 2-vCPU EPYC, 2026-12-07), none among 780,000.
     slots: Vec<Slot>,
+}
+
+/// How [`Interner::text`] holds its entries.
+///
+/// Ids of one kind usually have one length (Stripe's customer ids are 18
+/// bytes, the generator's 16), and while they do the entries are the bare
+/// texts: an entry's index is where it starts divided by the width. That is
+/// 5 bytes less an id than an index and an end kept with each (about 90 MB
+/// at 50M generated transactions, over the customers', the feed's
+/// subscriptions' and the catalogue's tables). The first text of another
+/// length turns the entries into [`Layout::Varied`] ones, once.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+enum Layout {
+    /// No text yet.
+    #[default]
+    Empty,
+    /// Every text is this many bytes (at least one), stored bare.
+    Uniform(u32),
+    /// Each entry is its index (4 bytes, little-endian), its bytes, then
+    /// [`END`] (a byte UTF-8 never uses).
+    Varied,
+}
+
+impl Layout {
+    /// Bytes of an entry before its text.
+    fn before_text(self) -> usize {
+        match self {
+            Layout::Varied => INDEX_BYTES,
+            Layout::Empty | Layout::Uniform(_) => 0,
+        }
+    }
+
+    /// Bytes of the entry of a text of `len` bytes.
+    fn entry_bytes(self, len: usize) -> usize {
+        match self {
+            Layout::Varied => INDEX_BYTES + len + 1,
+            Layout::Empty | Layout::Uniform(_) => len,
+        }
+    }
+}
+
+/// The entries of `text` laid out as `layout`: where each starts, its text.
+fn entries(text: &[u8], layout: Layout) -> impl Iterator<Item = (u32, &[u8])> + '_ {
+    let mut start = 0usize;
+    std::iter::from_fn(move || {
+        let entry = text.get(start + layout.before_text()..)?;
+        let len = match layout {
+            Layout::Empty => return None,
+            Layout::Uniform(width) => width as usize,
+            Layout::Varied => memchr::memchr(END, entry)?,
+        };
+        let bytes = entry.get(..len)?;
+        // Entries start below u32::MAX: checked as each was added.
+        let at = start as u32;
+        start += layout.entry_bytes(len);
+        Some((at, bytes))
+    })
 }
 
 /// A table slot: where an entry starts, and its hash's upper half (so that
@@ -154,7 +211,7 @@ impl Interner {
                 if slot.start != EMPTY.start && slot.tag == tag(h) {
                     let entry = self.text.as_ptr().wrapping_add(slot.start as usize);
                     prefetch(entry);
-                    prefetch(entry.wrapping_add(INDEX_BYTES + key.len()));
+                    prefetch(entry.wrapping_add(self.layout.entry_bytes(key.len()).saturating_sub(1)));
                 }
             }
         }
@@ -165,21 +222,17 @@ impl Interner {
     /// text, built on demand: the table does not keep it).
     pub fn starts(&self) -> Vec<u32> {
         let mut starts = Vec::with_capacity(self.len());
-        let mut start = 0;
-        while let Some(entry) = self.text.get(start + INDEX_BYTES..) {
-            let n = memchr::memchr(END, entry).unwrap_or(entry.len());
-            // Entries start below u32::MAX: checked as each was added.
-            starts.push(start as u32);
-            start += INDEX_BYTES + n + 1;
-        }
+        starts.extend(entries(&self.text, self.layout).map(|(start, _)| start));
         starts
     }
 
     /// The text whose entry starts at `start` (one of [`Interner::starts`]).
     pub fn text_at(&self, start: u32) -> &str {
-        let entry = self.text.get(start as usize + INDEX_BYTES..).unwrap_or_default();
-        let n = memchr::memchr(END, entry).unwrap_or(entry.len());
-        std::str::from_utf8(&entry[..n]).unwrap_or_default()
+        let entry = (self.text.get(start as usize..)).map_or(&[][..], |rest| {
+            entries(rest, self.layout).next().map_or(&[][..], |(_, text)| text)
+        });
+        // Only whole `&str`s are stored, so an entry's text is UTF-8.
+        std::str::from_utf8(entry).unwrap_or_default()
     }
 
     /// Bytes held on the heap (capacity), for the memory log.
@@ -189,14 +242,8 @@ impl Interner {
 
     /// All texts, by index.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        let mut rest = self.text.as_slice();
-        std::iter::from_fn(move || {
-            let entry = rest.get(INDEX_BYTES..)?;
-            let len = memchr::memchr(END, entry)?;
-            rest = &entry[len + 1..];
-            // Only whole `&str`s are stored, so the bytes before an end are UTF-8.
-            Some(std::str::from_utf8(&entry[..len]).unwrap_or_default())
-        })
+        // Only whole `&str`s are stored, so an entry's text is UTF-8.
+        entries(&self.text, self.layout).map(|(_, text)| std::str::from_utf8(text).unwrap_or_default())
     }
 
     /// The slot a hash starts its probe at (0 for an empty table): its lower
@@ -215,6 +262,11 @@ impl Interner {
 
     /// Whether the entry at `start` holds `key`; its index if so.
     fn entry_at(&self, start: u32, key: &[u8]) -> Option<u32> {
+        if let Layout::Uniform(width) = self.layout {
+            let at = start as usize;
+            return (key.len() == width as usize && self.text.get(at..at + key.len()) == Some(key))
+                .then_some(start / width);
+        }
         let start = start as usize;
         let text = start + INDEX_BYTES;
         if self.text.get(text..text + key.len()) != Some(key) || self.text.get(text + key.len()) != Some(&END) {
@@ -250,9 +302,15 @@ impl Interner {
         };
         let i = self.count;
         let count = i.checked_add(1).ok_or(InternerFull)?;
+        self.layout = match (self.layout, u32::try_from(key.len())) {
+            (Layout::Empty, Ok(width)) if width > 0 => Layout::Uniform(width),
+            (Layout::Uniform(width), Ok(len)) if len == width => Layout::Uniform(width),
+            (Layout::Uniform(_), _) => self.vary()?,
+            (Layout::Empty | Layout::Varied, _) => Layout::Varied,
+        };
         // The entry's end must be addressable, and u32::MAX marks an empty slot.
         let start = u32::try_from(self.text.len()).map_err(|_| InternerFull)?;
-        let end = self.text.len() + INDEX_BYTES + key.len() + 1;
+        let end = self.text.len() + self.layout.entry_bytes(key.len());
         if end >= u32::MAX as usize {
             return Err(InternerFull);
         }
@@ -264,9 +322,13 @@ impl Interner {
             };
             at = vacant;
         }
-        self.text.extend_from_slice(&i.to_le_bytes());
-        self.text.extend_from_slice(key);
-        self.text.push(END);
+        if self.layout == Layout::Varied {
+            self.text.extend_from_slice(&i.to_le_bytes());
+            self.text.extend_from_slice(key);
+            self.text.push(END);
+        } else {
+            self.text.extend_from_slice(key);
+        }
         self.slots[at] = Slot { tag: tag(hash), start };
         self.count = count;
         Ok((i, true))
@@ -281,21 +343,40 @@ impl Interner {
         // at the last growth of 9 million subscriptions).
         self.slots = Vec::new();
         self.slots = vec![EMPTY; len];
-        let mut start = 0;
-        while let Some(entry) = self.text.get(start + INDEX_BYTES..) {
-            let n = memchr::memchr(END, entry).unwrap_or(entry.len());
-            let h = hash(&entry[..n]);
+        for (start, text) in entries(&self.text, self.layout) {
+            let h = hash(text);
             let mut at = self.home(h);
             while self.slots[at].start != EMPTY.start {
                 at = self.next(at);
             }
-            // Entries start below u32::MAX: checked as each was added.
-            self.slots[at] = Slot {
-                tag: tag(h),
-                start: start as u32,
-            };
-            start += INDEX_BYTES + n + 1;
+            self.slots[at] = Slot { tag: tag(h), start };
         }
+    }
+
+    /// Turns uniform entries into varied ones (a text of another length
+    /// comes): each entry gets its index and end, each slot its entry's new
+    /// start. The table's places do not change.
+    fn vary(&mut self) -> Result<Layout, InternerFull> {
+        let Layout::Uniform(width) = self.layout else {
+            return Ok(Layout::Varied);
+        };
+        let bytes = Layout::Varied.entry_bytes(width as usize);
+        if self.count as usize * bytes >= u32::MAX as usize {
+            return Err(InternerFull);
+        }
+        let mut text = Vec::with_capacity(self.count as usize * bytes);
+        for (i, entry) in self.text.chunks_exact(width as usize).enumerate() {
+            // Fewer than 2^32 entries: `count` is a u32.
+            text.extend_from_slice(&(i as u32).to_le_bytes());
+            text.extend_from_slice(entry);
+            text.push(END);
+        }
+        self.text = text;
+        for slot in self.slots.iter_mut().filter(|s| s.start != EMPTY.start) {
+            // Below u32::MAX: checked above.
+            slot.start = slot.start / width * bytes as u32;
+        }
+        Ok(Layout::Varied)
     }
 }
 
@@ -329,33 +410,84 @@ mod tests {
         assert_eq!(ids.iter().count(), 10_005);
     }
 
+    /// Every text is found and read back alike while the texts share one
+    /// length (kept bare) and after one of another length comes.
+    #[test]
+    fn texts_of_one_length_then_of_others() {
+        fn check(ids: &Interner, keys: &[String]) {
+            assert_eq!(ids.iter().collect::<Vec<_>>(), keys);
+            let starts = ids.starts();
+            for (i, key) in keys.iter().enumerate() {
+                assert_eq!(ids.find(key), Some(i as u32), "{key}");
+                assert_eq!(ids.text_at(starts[i]), key);
+            }
+            for absent in ["k0000", "k000000", "k1000x", "y", ""] {
+                assert_eq!(ids.find(absent), None, "{absent}");
+            }
+        }
+        let mut ids = Interner::default();
+        let mut keys: Vec<String> = (0..5000).map(|i| format!("k{i:05}")).collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(ids.intern(key).unwrap(), (i as u32, true));
+        }
+        assert_eq!(ids.layout, Layout::Uniform(6));
+        assert_eq!(ids.text.len(), 5000 * 6, "the texts kept bare");
+        check(&ids, &keys);
+        for key in ["x", "k00001", "longer id"] {
+            ids.intern(key).unwrap();
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_owned());
+            }
+        }
+        assert_eq!(ids.layout, Layout::Varied);
+        check(&ids, &keys);
+        for i in 0..5000 {
+            keys.push(format!("m{i}"));
+            ids.intern(&keys[keys.len() - 1]).unwrap();
+        }
+        check(&ids, &keys);
+        // An empty first text: entries varied from the start.
+        let mut ids = Interner::default();
+        assert_eq!(ids.intern("").unwrap(), (0, true));
+        assert_eq!(ids.intern("ab").unwrap(), (1, true));
+        assert_eq!(
+            (ids.layout, ids.find(""), ids.find("ab")),
+            (Layout::Varied, Some(0), Some(1))
+        );
+    }
+
     proptest! {
         /// Batches give the indexes that one lookup after another gives, and
         /// every text is found again at its index.
         #[test]
         fn intern_all_is_intern_in_order(
+            uniform in prop::collection::vec("[a-c]{3}|k[0-9]{2}", 0..200),
             first in prop::collection::vec("[a-c]{0,3}|k[0-9]{1,4}", 0..200),
             then in prop::collection::vec("[a-c]{0,3}|k[0-9]{1,4}", 0..400),
         ) {
             let (mut one, mut all) = (Interner::default(), Interner::default());
             let mut expected = Vec::new();
-            for key in first.iter().chain(&then) {
+            for key in uniform.iter().chain(&first).chain(&then) {
                 expected.push(one.intern(key).unwrap().0);
             }
             let mut got = Vec::new();
-            let keys: Vec<&str> = first.iter().map(String::as_str).collect();
-            all.intern_all(&keys, &mut got).unwrap();
-            let keys: Vec<&str> = then.iter().map(String::as_str).collect();
-            all.intern_all(&keys, &mut got).unwrap();
+            // Ids of one length first (kept bare), then of any.
+            for part in [&uniform, &first, &then] {
+                let keys: Vec<&str> = part.iter().map(String::as_str).collect();
+                all.intern_all(&keys, &mut got).unwrap();
+            }
             prop_assert_eq!(&got, &expected);
             let texts: Vec<&str> = all.iter().collect();
             prop_assert_eq!(texts.len(), all.len());
-            for (key, &i) in first.iter().chain(&then).zip(&got) {
+            for (key, &i) in uniform.iter().chain(&first).chain(&then).zip(&got) {
                 prop_assert_eq!(texts[i as usize], key.as_str());
                 prop_assert_eq!(all.find(key), Some(i));
             }
             // Looked up together, and read back out of order by their starts.
-            let keys: Vec<&str> = first.iter().chain(&then).map(String::as_str).chain(["zz", "k"]).collect();
+            let keys: Vec<&str> = (uniform.iter().chain(&first).chain(&then))
+                .map(String::as_str)
+                .chain(["zz", "k", "abcd", "ab", ""])
+                .collect();
             let mut found = Vec::new();
             all.find_all(&keys, &mut found);
             let starts = all.starts();
