@@ -68,6 +68,11 @@ impl Catalog {
         })
     }
 
+    /// How many subscriptions the catalogue knows.
+    pub fn subscriptions(&self) -> usize {
+        self.subscriptions.len()
+    }
+
     /// Whether the catalogue knows `subscription`.
     pub fn knows(&self, subscription: &str) -> bool {
         self.subscriptions.find(subscription).is_some()
