@@ -10,6 +10,9 @@
 #   e.g. bench/load_memory.sh /tmp/backend-old target/release/backend 3 1000000 5000000
 #   LOAD_ENGINES=postgres bench/load_memory.sh OLD NEW 1 50000000
 #   LOAD_BUILDS=new bench/load_memory.sh OLD NEW 1 50000000   # one build only
+#   LOAD_TRACE=1 LOAD_BUILDS=new bench/load_memory.sh OLD NEW 1 50000000
+#     # also the resident memory every 0.25 s (seconds since the start, MB)
+#     # in a .rss file beside each log: where a peak between phases is
 #
 # Build the old binary from its commit in a worktree of its own (see
 # bench/compare.sh). Data: bench/out/data-SIZE (generated with seed 1 by the
@@ -33,6 +36,21 @@ printf 'engine\tsize\tbuild\trun\tseconds\trss_mb\n' >"$RESULTS"
 # shellcheck source=bench/copy_limit.sh
 source bench/copy_limit.sh
 
+# The resident memory of /usr/bin/time's child (the ingest) every 0.25 s
+# until it ends: timer pid, output file (seconds, MB).
+trace() {
+  local child="" start t kb
+  start=$(date +%s%N)
+  : >"$2"
+  while kill -0 "$1" 2>/dev/null; do
+    [ -n "$child" ] || child=$(pgrep -P "$1" | head -1)
+    kb=$([ -n "$child" ] && awk '/^VmRSS/ { print $2 }' "/proc/$child/status" 2>/dev/null || true)
+    t=$((($(date +%s%N) - start) / 1000000))
+    [ -z "$kb" ] || printf '%d.%03d\t%d\n' $((t / 1000)) $((t % 1000)) $((kb / 1024)) >>"$2"
+    sleep 0.25
+  done
+}
+
 # One replace: engine size build binary run → a row of $RESULTS.
 load() {
   local engine=$1 n=$2 build=$3 bin=$4 run=$5 url log wall rss
@@ -44,7 +62,10 @@ load() {
     rm -f "$OUT/$DB".db*
     url="sqlite://$OUT/$DB.db?mode=rwc"
   fi
-  DATABASE_URL=$url RUST_LOG=debug NO_COLOR=1 /usr/bin/time -v "$bin" ingest --input "$ROOT/bench/out/data-$n" >/dev/null 2>"$log"
+  DATABASE_URL=$url RUST_LOG=debug NO_COLOR=1 /usr/bin/time -v "$bin" ingest --input "$ROOT/bench/out/data-$n" >/dev/null 2>"$log" &
+  local timer=$!
+  if [ -n "${LOAD_TRACE:-}" ]; then trace "$timer" "${log%.log}.rss"; fi
+  wait "$timer"
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$engine" "$n" "$build" "$run" "$wall" "$((rss / 1024))" >>"$RESULTS"
