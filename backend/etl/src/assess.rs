@@ -10,7 +10,7 @@ use crate::audit::{self, FileSummary};
 use crate::error::EtlError;
 use crate::guard::{self, Refusal};
 use crate::kpi;
-use crate::phases::Current;
+use crate::load::stored::Current;
 use crate::read::transactions::{self, Transactions};
 use crate::read::users::Users;
 use crate::reconcile::restate::RestatedCounts;

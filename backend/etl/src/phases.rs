@@ -9,59 +9,14 @@ use crate::audit::{self, FileSummary};
 use crate::counts::Counts;
 use crate::error::EtlError;
 use crate::feed::FeedWriter;
-use crate::load::stored::{self, StoredState};
+use crate::load::stored::{self, Current};
 use crate::load::{BindValue, LoadMode, Loader};
 use crate::progress::Progress;
 use crate::read::transactions::{self, Transactions};
 use crate::read::{self, products, users};
 use crate::rejects::Rejects;
 use crate::state::DataState;
-use crate::{aggregates, assess, reconcile, rows, to_json, Audience, IngestOptions, Mode, RunStatus, RunSummary};
-
-/// The data loaded when the run starts.
-pub(crate) struct Current {
-    pub state: DataState,
-    pub monthly: Vec<rows::MonthlyRow>,
-    /// SHA-256 → the run that ingested the file (an append).
-    pub ingested: rustc_hash::FxHashMap<String, i64>,
-}
-
-/// Reads what the run builds on (inside the load transaction, holding the
-/// ingest lock, so nothing changes it meanwhile).
-async fn current(loader: &mut Loader, mode: Mode) -> Result<Current, EtlError> {
-    let state = match stored::data_state(loader).await? {
-        StoredState::Recorded(s) => s,
-        StoredState::Unreadable { run, error } if mode == Mode::Append => {
-            return Err(EtlError::StoredState(format!(
-                "the state of the data recorded by run {run} cannot be read ({error}), and an append \
-                 builds on it: run a replace of the full history once, then append"
-            )))
-        }
-        StoredState::Unreadable { run, error } if stored::has_data(loader).await? => {
-            tracing::error!(run, %error, "the recorded state of the data cannot be read: the replace's guard rails count the stored dimensions instead");
-            stored::dimension_state(loader).await?
-        }
-        _ if mode == Mode::Append && stored::has_data(loader).await? => {
-            return Err(EtlError::StoredState(
-                "the data was loaded by an older version that did not record what an append builds on: \
-                 run a replace of the full history once, then append"
-                    .to_owned(),
-            ))
-        }
-        // A replace is judged on what it would keep (guard rails): without a
-        // recorded state, the dimensions are counted from the tables.
-        _ if stored::has_data(loader).await? => stored::dimension_state(loader).await?,
-        _ => DataState::default(),
-    };
-    Ok(Current {
-        state,
-        monthly: stored::monthly(loader).await?,
-        ingested: match mode {
-            Mode::Append => stored::ingested_files(loader).await?,
-            Mode::Replace => Default::default(),
-        },
-    })
-}
+use crate::{aggregates, assess, reconcile, to_json, Audience, IngestOptions, Mode, RunStatus, RunSummary};
 
 /// An append skips a file already ingested (same SHA-256) unless forced:
 /// the run that ingested the file of this checksum, if any.
@@ -159,7 +114,7 @@ async fn read_phase(
     let given = read::Given::find(&options.input, append)?;
     let reading = read::start(&options.input, given, run_id, options.limits, progress);
     let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
-    let current = current(&mut loader, options.mode).await?;
+    let current = stored::current(&mut loader, append).await?;
     let (mut products_file, scan, mut users_file) = reading.products_and_scan().await?;
     let seen_products = already_ingested(&products_file.sha256, &current, options);
     let seen_transactions = already_ingested(&scan.sha256, &current, options);

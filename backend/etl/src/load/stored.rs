@@ -13,6 +13,51 @@ use crate::rows::{CellReader, FactRow, LookupKey, MonthlyRow, ProductRow};
 use crate::state::DataState;
 use domain::Currency;
 
+/// The data loaded when the run starts.
+pub(crate) struct Current {
+    pub state: DataState,
+    pub monthly: Vec<MonthlyRow>,
+    /// SHA-256 → the run that ingested the file (an append).
+    pub ingested: rustc_hash::FxHashMap<String, i64>,
+}
+
+/// Reads what the run builds on (inside the load transaction, holding the
+/// ingest lock, so nothing changes it meanwhile).
+pub(crate) async fn current(loader: &mut Loader, append: bool) -> Result<Current, EtlError> {
+    let state = match data_state(loader).await? {
+        StoredState::Recorded(s) => s,
+        StoredState::Unreadable { run, error } if append => {
+            return Err(EtlError::StoredState(format!(
+                "the state of the data recorded by run {run} cannot be read ({error}), and an append \
+                 builds on it: run a replace of the full history once, then append"
+            )))
+        }
+        StoredState::Unreadable { run, error } if has_data(loader).await? => {
+            tracing::error!(run, %error, "the recorded state of the data cannot be read: the replace's guard rails count the stored dimensions instead");
+            dimension_state(loader).await?
+        }
+        _ if append && has_data(loader).await? => {
+            return Err(EtlError::StoredState(
+                "the data was loaded by an older version that did not record what an append builds on: \
+                 run a replace of the full history once, then append"
+                    .to_owned(),
+            ))
+        }
+        // A replace is judged on what it would keep (guard rails): without a
+        // recorded state, the dimensions are counted from the tables.
+        _ if has_data(loader).await? => dimension_state(loader).await?,
+        _ => DataState::default(),
+    };
+    Ok(Current {
+        state,
+        monthly: monthly(loader).await?,
+        ingested: match append {
+            true => ingested_files(loader).await?,
+            false => Default::default(),
+        },
+    })
+}
+
 /// A customer's spending in one currency, as stored.
 #[derive(Debug, Clone)]
 pub struct StoredSpending {
