@@ -68,6 +68,8 @@ struct Reading {
     current: Current,
     given: read::Given,
     products_file: products::ProductsFile,
+    /// products.csv reconciled and written, when it is loaded.
+    products: Option<(reconcile::ProductChanges, read::products::Catalog)>,
     scan: transactions::Scan,
     users_file: read::UsersFile,
     /// For each file, the run that ingested the same bytes (an append skips it).
@@ -115,11 +117,19 @@ async fn read_phase(
     let reading = read::start(&options.input, given, run_id, options.limits, progress);
     let mut loader = Loader::begin(db, if append { LoadMode::Append } else { LoadMode::Replace }).await?;
     let current = stored::current(&mut loader, append).await?;
-    let (mut products_file, scan, mut users_file) = reading.products_and_scan().await?;
+    let (mut products_file, scanning) = reading.products().await?;
     let seen_products = already_ingested(&products_file.sha256, &current, options);
-    let seen_transactions = already_ingested(&scan.sha256, &current, options);
     // A file absent (an append given some of the three) is skipped like one seen before.
     let skip_products = seen_products.is_some() || !given.products();
+    // Loaded products are reconciled and written while pass 1 runs: its
+    // end was the load's peak, with products.csv's rows held until then
+    // (BENCHMARKS.md, "Load memory, sixth look").
+    let products = match skip_products {
+        true => None,
+        false => Some(reconcile::products_written(&mut loader, &mut products_file, append).await?),
+    };
+    let (scan, mut users_file) = scanning.scan().await?;
+    let seen_transactions = already_ingested(&scan.sha256, &current, options);
     let skip_transactions = seen_transactions.is_some() || !given.transactions();
     let mut seen_users = None;
     if skip_products && skip_transactions {
@@ -147,6 +157,7 @@ async fn read_phase(
         current,
         given,
         products_file,
+        products,
         scan,
         users_file,
         seen,
@@ -174,11 +185,10 @@ async fn reconcile_phase(
     progress: &Progress,
 ) -> Result<Reconciled, EtlError> {
     let append = options.mode == Mode::Append;
-    let (mut product_changes, mut catalog) =
-        reconcile::products(&mut run.loader, &mut run.products_file, append).await?;
-    run.loader.write(&product_changes.rows).await?;
-    // Written: the catalog is all the run needs of them (18 MB at 5M transactions).
-    product_changes.rows = Vec::new();
+    let (mut product_changes, mut catalog) = match run.products.take() {
+        Some(reconciled) => reconciled,
+        None => reconcile::products_written(&mut run.loader, &mut run.products_file, append).await?,
+    };
     // Read before pass 2 writes (staged, but the reads stay on stored rows).
     let stored_unknown = run
         .current

@@ -125,14 +125,29 @@ pub fn start(dir: &Path, given: Given, run_id: i64, limits: source::Limits, prog
     }
 }
 
+/// The files still being read once products.csv is: pass 1 over
+/// transactions.csv and users.csv.
+pub struct Scanning {
+    users: JoinHandle<Result<users::Users, EtlError>>,
+    scan: JoinHandle<Result<transactions::Scan, EtlError>>,
+}
+
 impl Reading {
-    /// Waits for products.csv and pass 1 over transactions.csv; users.csv goes
-    /// on being read meanwhile.
-    pub async fn products_and_scan(self) -> Result<(products::ProductsFile, transactions::Scan, UsersFile), EtlError> {
-        Ok((
-            self.products.await.map_err(join_error)??,
-            self.scan.await.map_err(join_error)??,
-            UsersFile::Reading(self.users),
-        ))
+    /// Waits for products.csv; the other two go on being read meanwhile.
+    pub async fn products(self) -> Result<(products::ProductsFile, Scanning), EtlError> {
+        let products = self.products.await.map_err(join_error)??;
+        let scanning = Scanning {
+            users: self.users,
+            scan: self.scan,
+        };
+        Ok((products, scanning))
+    }
+}
+
+impl Scanning {
+    /// Waits for pass 1 over transactions.csv; users.csv goes on being read
+    /// meanwhile.
+    pub async fn scan(self) -> Result<(transactions::Scan, UsersFile), EtlError> {
+        Ok((self.scan.await.map_err(join_error)??, UsersFile::Reading(self.users)))
     }
 }

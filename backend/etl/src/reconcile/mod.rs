@@ -47,6 +47,19 @@ pub struct ProductChanges {
 
 /// Products: classifies the file's rows against the stored ones (an append)
 /// and builds the catalog that attributes the run's revenue.
+/// [`products`], their changed rows written: what the run keeps of them
+/// is the catalogue (and the counts).
+pub async fn products_written(
+    loader: &mut Loader,
+    file: &mut ProductsFile,
+    append: bool,
+) -> Result<(ProductChanges, Catalog), EtlError> {
+    let (mut changes, catalog) = products(loader, file, append).await?;
+    loader.write(&changes.rows).await?;
+    changes.rows = Vec::new();
+    Ok((changes, catalog))
+}
+
 pub async fn products(
     loader: &mut Loader,
     file: &mut ProductsFile,
