@@ -305,7 +305,7 @@ impl Interner {
         self.layout = match (self.layout, u32::try_from(key.len())) {
             (Layout::Empty, Ok(width)) if width > 0 => Layout::Uniform(width),
             (Layout::Uniform(width), Ok(len)) if len == width => Layout::Uniform(width),
-            (Layout::Uniform(_), _) => self.vary()?,
+            (Layout::Uniform(_), _) => self.vary(key.len())?,
             (Layout::Empty | Layout::Varied, _) => Layout::Varied,
         };
         // The entry's end must be addressable, and u32::MAX marks an empty slot.
@@ -354,9 +354,9 @@ impl Interner {
     }
 
     /// Turns uniform entries into varied ones (a text of another length
-    /// comes): each entry gets its index and end, each slot its entry's new
-    /// start. The table's places do not change.
-    fn vary(&mut self) -> Result<Layout, InternerFull> {
+    /// of `next` bytes comes): each entry gets its index and end, each slot
+    /// its entry's new start. The table's places do not change.
+    fn vary(&mut self, next: usize) -> Result<Layout, InternerFull> {
         let Layout::Uniform(width) = self.layout else {
             return Ok(Layout::Varied);
         };
@@ -364,7 +364,9 @@ impl Interner {
         if self.count as usize * bytes >= u32::MAX as usize {
             return Err(InternerFull);
         }
-        let mut text = Vec::with_capacity(self.count as usize * bytes);
+        // Room for the text that comes next (`next` bytes) too: pushed at
+        // once, it would double the new allocation.
+        let mut text = Vec::with_capacity(self.count as usize * bytes + Layout::Varied.entry_bytes(next));
         for (i, entry) in self.text.chunks_exact(width as usize).enumerate() {
             // Fewer than 2^32 entries: `count` is a u32.
             text.extend_from_slice(&(i as u32).to_le_bytes());
