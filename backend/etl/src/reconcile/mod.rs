@@ -45,8 +45,6 @@ pub struct ProductChanges {
     pub reattributed: Vec<Reattributed>,
 }
 
-/// Products: classifies the file's rows against the stored ones (an append)
-/// and builds the catalog that attributes the run's revenue.
 /// [`products`], their changed rows written: what the run keeps of them
 /// is the catalogue (and the counts).
 pub async fn products_written(
@@ -60,6 +58,8 @@ pub async fn products_written(
     Ok((changes, catalog))
 }
 
+/// Products: classifies the file's rows against the stored ones (an append)
+/// and builds the catalog that attributes the run's revenue.
 pub async fn products(
     loader: &mut Loader,
     file: &mut ProductsFile,
