@@ -50,13 +50,19 @@ fn main() -> ExitCode {
             Err(e) => fail(&e.to_string()),
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-    };
     let database = match DatabaseSettings::from_env() {
         Ok(d) => d,
         Err(e) => return fail(&e.to_string()),
+    };
+    // Before the runtime's threads: it sets a variable of the environment.
+    let replica = match &cli.command {
+        Command::Serve(args) => args.read_database_url.as_deref(),
+        _ => None,
+    };
+    db::trust_roots::skip_unread_trust_roots(&database, replica);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
     match runtime.block_on(run(cli.command, &database, started)) {
         Ok(code) => code,

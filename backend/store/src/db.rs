@@ -3,6 +3,7 @@
 //! and whether a SQLite file is still the one opened ([`file`]).
 
 pub mod file;
+pub mod trust_roots;
 pub mod writes;
 
 use std::time::Duration;

@@ -47,5 +47,6 @@ mod saas_lists;
 mod schema;
 mod secrets;
 mod settings;
+mod tls;
 mod upload;
 mod upload_refusals;
