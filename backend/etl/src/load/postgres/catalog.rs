@@ -41,12 +41,26 @@ pub(super) async fn plain_indexes(conn: &mut PgConnection, table: &str) -> Resul
 /// `<name>__load` until the swap: attaching the partition then adopts them
 /// instead of building them again.
 pub(super) async fn build_keys(conn: &mut PgConnection, table: &Table) -> Result<(), EtlError> {
+    for (sql, during) in key_statements(conn, table).await? {
+        timed(conn, &sql, during).await?;
+    }
+    Ok(())
+}
+
+/// The statements [`build_keys`] runs, read from the parent's definitions
+/// (a side load reads them before the swap locks the parent), each with
+/// what it does.
+pub(super) async fn key_statements(
+    conn: &mut PgConnection,
+    table: &Table,
+) -> Result<Vec<(String, &'static str)>, EtlError> {
     let t = table.name;
     let target = format!("{t}{LOAD}");
     let name = |index: &str| suffixed(index, LOAD);
+    let mut statements = Vec::new();
     for (key, def) in key_constraints(conn, t).await? {
         let sql = format!("ALTER TABLE {target} ADD CONSTRAINT {} {def}", quote_ident(&name(&key)));
-        timed(conn, &sql, "building keys").await?;
+        statements.push((sql, "building keys"));
     }
     for (index, def) in plain_indexes(conn, t).await? {
         // `CREATE [UNIQUE] INDEX name ON ONLY schema.t USING …` → the target.
@@ -60,9 +74,9 @@ pub(super) async fn build_keys(conn: &mut PgConnection, table: &Table) -> Result
             .split_once(" USING ")
             .ok_or_else(|| EtlError::Internal(format!("unexpected index definition: {def}")))?;
         let sql = format!("{head} INDEX {} ON {target} USING {using}", quote_ident(&name(&index)));
-        timed(conn, &sql, "building indexes").await?;
+        statements.push((sql, "building indexes"));
     }
-    Ok(())
+    Ok(statements)
 }
 
 /// Index names of a partition: the parent's index names with the partition's suffix.

@@ -7,13 +7,16 @@
 //! add — are never dropped or renamed.
 //!
 //! **Replace**: rows are `COPY`ed into fresh `<table>__load` tables without
-//! indexes (the fact table on a connection of its own, so its primary key is
-//! built while customers and aggregates are written); their keys and indexes
-//! are built from the parents' definitions; then, in one transaction, the old
-//! partitions are detached and dropped and the load tables attached in their
-//! place (attaching the facts validates their foreign key). Readers see the
-//! previous data until the commit; a failure before it leaves at most an
-//! orphan `fct_transaction__load`, dropped by the next run.
+//! indexes (the fact table and each customer's spending on connections of
+//! their own, [`side::SideLoad`]: the facts' primary key is built while
+//! customers and aggregates are written, the spending's keys while the other
+//! tables' are built and the facts' foreign key validated); their keys and
+//! indexes are built from the parents' definitions; then, in one
+//! transaction, the old partitions are detached and dropped and the load
+//! tables attached in their place (attaching the facts validates their
+//! foreign key). Readers see the previous data until the commit; a failure
+//! before it leaves at most orphan `fct_transaction__load` and
+//! `agg_customer_spending__load` tables, dropped by the next run.
 //!
 //! **Append**: rows are `COPY`ed into temporary `<table>__stage` tables, then
 //! merged into the tables by each table's [`Append`](crate::tables::Append)
@@ -34,13 +37,13 @@ use store::entities::{etl_appended_transaction, etl_saas_feed, is_star, FACTS, S
 
 mod catalog;
 mod connection;
-mod facts;
 mod feed;
+mod side;
 mod swap;
 
 use connection::{begin_keyed, ddl, timed};
-use facts::FactLoad;
 use feed::FeedLoad;
+use side::SideLoad;
 use swap::swap;
 
 /// Rows per message of a text COPY (about 100 bytes each).
@@ -60,7 +63,7 @@ pub struct PgLoader {
 }
 
 enum Mode {
-    Replace { facts: FactLoad },
+    Replace { facts: SideLoad, spending: SideLoad },
     Append,
     Audit,
 }
@@ -92,8 +95,10 @@ impl PgLoader {
         .map_err(EtlError::db("creating the lookup table"))?;
         let mode = match mode {
             LoadMode::Replace => {
-                let facts = FactLoad::start(pool.clone());
-                for table in STAR.iter().filter(|t| t.name != FACTS.name) {
+                let facts = SideLoad::facts(pool.clone());
+                let spending = SideLoad::spending(pool.clone());
+                let side = [facts.table().name, spending.table().name];
+                for table in STAR.iter().filter(|t| !side.contains(&t.name)) {
                     let t = table.name;
                     let sql =
                         format!("DROP TABLE IF EXISTS {t}{LOAD}; CREATE TABLE {t}{LOAD} (LIKE {t} INCLUDING DEFAULTS)");
@@ -102,7 +107,7 @@ impl PgLoader {
                         .await
                         .map_err(EtlError::db("creating load tables"))?;
                 }
-                Mode::Replace { facts }
+                Mode::Replace { facts, spending }
             }
             LoadMode::Append | LoadMode::Audit => {
                 for table in STAR {
@@ -150,6 +155,14 @@ impl PgLoader {
     pub async fn write<R: Row>(&mut self, rows: &[R]) -> Result<(), EtlError> {
         if rows.is_empty() {
             return Ok(());
+        }
+        if let Mode::Replace { spending, .. } = &mut self.mode {
+            if spending.table().name == R::TABLE.name {
+                for piece in rows.chunks(COPY_ROWS) {
+                    spending.send(copy_text(piece)).await?;
+                }
+                return Ok(());
+            }
         }
         let table = self.target(R::TABLE, R::COLUMNS)?;
         // Load tables are new in this transaction: their rows can be frozen.
@@ -291,8 +304,8 @@ impl PgLoader {
     /// tables (not a record-only run).
     pub async fn publish(&mut self, run: i64) -> Result<bool, EtlError> {
         match std::mem::replace(&mut self.mode, Mode::Audit) {
-            Mode::Replace { facts, .. } => {
-                swap(&mut self.tx, facts).await?;
+            Mode::Replace { facts, spending } => {
+                swap(&mut self.tx, facts, spending).await?;
                 self.record_appended(None).await?;
             }
             Mode::Append => {
@@ -349,17 +362,19 @@ impl PgLoader {
         Ok(())
     }
 
-    /// Discards everything written (a dry or refused run), including the fact
-    /// table a replace loaded on its own connection.
+    /// Discards everything written (a dry or refused run), including the
+    /// tables a replace loaded on connections of their own.
     pub async fn rollback(self) -> Result<(), EtlError> {
         // The feed's connection rolls back as it is dropped.
         let Self { mut tx, mode, .. } = self;
-        if let Mode::Replace { facts, .. } = mode {
-            // Its result does not matter: whatever it committed is dropped below.
+        if let Mode::Replace { facts, spending } = mode {
+            let side = [facts.table().name, spending.table().name];
+            // Their results do not matter: whatever they committed is dropped below.
             let _ = facts.finish().await;
+            let _ = spending.finish().await;
             sqlx::raw_sql(&format!(
-                "ROLLBACK TO SAVEPOINT load; DROP TABLE IF EXISTS {}{LOAD}",
-                FACTS.name
+                "ROLLBACK TO SAVEPOINT load; DROP TABLE IF EXISTS {}{LOAD}, {}{LOAD}",
+                side[0], side[1]
             ))
             .execute(&mut *tx)
             .await
