@@ -9,6 +9,7 @@
 # and the server's CPU time per request (steadier on a shared machine).
 #
 #   bench/api_compare.sh OLD_BINARY NEW_BINARY [SIZE] [ROUNDS]
+#   API_OWN_DATABASES=1 bench/api_compare.sh …   # each build loads its own database
 #
 # SIZE defaults to 1000000 transactions, ROUNDS to 3; API_CONNS (32) and
 # API_DURATION (5s) set the load: wrk on 127.0.0.1 for a fixed time per
@@ -46,13 +47,22 @@ if [ ! -f "$data/.done" ]; then
 fi
 fresh_db $DB
 DATABASE_URL=$PG/$DB RUST_LOG=warn "$NEW" ingest --input "$data" >/dev/null
+# API_OWN_DATABASES=1: the old build loads the same data into a database of
+# its own and serves from it. A build older than one of the new build's
+# migrations refuses the database the new build migrated.
+DB_OLD=$DB
+if [ -n "${API_OWN_DATABASES:-}" ]; then
+  DB_OLD=${DB}_old
+  fresh_db "$DB_OLD"
+  DATABASE_URL=$PG/$DB_OLD RUST_LOG=warn "$OLD" ingest --input "$data" >/dev/null
+fi
 
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null || true' EXIT
-start_server() {
-  local bin=$1 log=$2
+start_server() { # binary log [database]
+  local bin=$1 log=$2 db=${3:-$DB}
   : >"$log"
-  DATABASE_URL=$PG/$DB RUST_LOG=warn,backend=info "$bin" serve --bind 127.0.0.1:0 --static-dir /nonexistent >>"$log" 2>&1 &
+  DATABASE_URL=$PG/$db RUST_LOG=warn,backend=info "$bin" serve --bind 127.0.0.1:0 --static-dir /nonexistent >>"$log" 2>&1 &
   server=$!
   await_server "$log" /health/ready
 }
@@ -132,8 +142,9 @@ ENDPOINTS=(
 
 for round in $(seq 1 "$ROUNDS"); do
   for which in old new; do
-    bin=$OLD; [ "$which" = new ] && bin=$NEW
-    start_server "$bin" "$OUT/serve-$which-$round.log"
+    bin=$OLD db=$DB_OLD
+    [ "$which" = new ] && bin=$NEW db=$DB
+    start_server "$bin" "$OUT/serve-$which-$round.log" "$db"
     # Warm-up, untimed: the report snapshot and the subscription figures
     # are computed by the first request after a start (seconds at 5M).
     for e in "${ENDPOINTS[@]}"; do
@@ -158,7 +169,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   if [ -n "${API_BOUND:-}" ]; then measure_bound "$round"; fi
 done
-psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS ${DB}_old WITH (FORCE)" >/dev/null
 
 python3 - "$RESULTS" "$CONNS" <<'PY'
 import csv, statistics, sys
